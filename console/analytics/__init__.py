@@ -1,0 +1,1 @@
+"""Pure computation over records: no I/O, no Textual."""

@@ -1,0 +1,188 @@
+"""RequestRecord, the one record type, and how a log line becomes one (schema v1).
+
+The schema file schemas/request-log.v1.schema.json describes the same contract for other
+languages; tests/test_records_schema.py keeps the two from drifting apart.
+
+Decoding is the ingest hot path, so a line is first decoded strictly into the Struct
+(msgspec, ~800k lines/s); only a line with keys outside the schema takes the slower path
+that keeps those keys in ``metadata``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+import msgspec
+import orjson
+
+SCHEMA_VERSION = 1
+MAX_LINE_BYTES = 1024 * 1024
+
+CORE_FIELDS = (
+    "ts",
+    "request_id",
+    "model",
+    "prompt_id",
+    "prompt_version",
+    "input_tokens",
+    "output_tokens",
+    "latency_ms",
+    "status",
+)
+
+# Epoch numbers above this are milliseconds: 1e11 seconds is the year 5138.
+_EPOCH_MS_THRESHOLD = 1e11
+_THUMBS = {"up": 1.0, "down": -1.0}
+
+NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
+NonNegFloat = Annotated[float, msgspec.Meta(ge=0)]
+NonEmptyStr = Annotated[str, msgspec.Meta(min_length=1)]
+Feedback = Annotated[float, msgspec.Meta(ge=-1, le=1)] | Literal["up", "down"]
+Text = str | list[Any] | dict[str, Any]
+
+
+class RecordError(ValueError):
+    """A line that is not a valid schema v1 record; the message says why."""
+
+
+class RequestRecord(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+    """One LLM request. After decoding, ``ts`` is always epoch seconds (float, UTC).
+
+    Unknown keys are forbidden at the decoder so the common line is decoded in one strict
+    pass; parse_line catches that case and moves the extra keys into ``metadata``.
+    """
+
+    ts: datetime | Annotated[float, msgspec.Meta(ge=0)]
+    request_id: NonEmptyStr
+    model: NonEmptyStr
+    prompt_id: NonEmptyStr
+    prompt_version: NonEmptyStr
+    input_tokens: NonNegInt
+    output_tokens: NonNegInt
+    latency_ms: NonNegFloat
+    status: Literal["ok", "error"]
+    cost_usd: NonNegFloat | None = None
+    provider: str | None = None
+    response_model: str | None = None
+    ttft_ms: NonNegFloat | None = None
+    cached_input_tokens: NonNegInt | None = None
+    reasoning_tokens: NonNegInt | None = None
+    finish_reason: str | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    input: Text | None = None
+    output: Text | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+    trace_id: str | None = None
+    feedback: Feedback | None = None
+    prompt_hash: str | None = None
+    variant: str | None = None
+    environment: str | None = None
+    tags: list[str] | None = None
+    metadata: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        self.ts = _to_epoch_seconds(self.ts)
+        if isinstance(self.feedback, str):
+            self.feedback = _THUMBS[self.feedback]
+
+    @property
+    def prompt_ref(self) -> str:
+        return f"{self.prompt_id}@{self.prompt_version}"
+
+    @property
+    def started_at(self) -> datetime:
+        return datetime.fromtimestamp(float(self.ts), tz=timezone.utc)
+
+    @property
+    def is_error(self) -> bool:
+        return self.status == "error"
+
+
+KNOWN_FIELDS = frozenset(RequestRecord.__struct_fields__)
+
+
+def _to_epoch_seconds(ts: datetime | float) -> float:
+    if isinstance(ts, datetime):
+        if ts.tzinfo is None:
+            raise ValueError("ts has no UTC offset (RFC 3339 needs 'Z' or '+hh:mm')")
+        return ts.timestamp()
+    value = float(ts)
+    if not math.isfinite(value):
+        raise ValueError("ts is not a finite number")
+    return value / 1000.0 if value > _EPOCH_MS_THRESHOLD else value
+
+
+_strict_decoder = msgspec.json.Decoder(RequestRecord)
+_encoder = msgspec.json.Encoder()
+
+
+def parse_line(line: bytes | str) -> RequestRecord:
+    """Parse one JSONL line into a record, or raise RecordError with a readable reason."""
+    if isinstance(line, str):
+        line = line.encode("utf-8", "surrogatepass")
+    if len(line) > MAX_LINE_BYTES:
+        raise RecordError(f"line is {len(line):,} bytes, over the 1 MiB limit")
+    try:
+        return _strict_decoder.decode(line)
+    except msgspec.ValidationError as exc:
+        if "unknown field" not in str(exc):
+            raise RecordError(_describe_validation(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise RecordError(f"invalid JSON: {exc}") from None
+    return _parse_with_extra_keys(line)
+
+
+def _parse_with_extra_keys(line: bytes) -> RequestRecord:
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise RecordError(f"invalid JSON: {exc}") from None
+    extra = {key: obj.pop(key) for key in list(obj.keys() - KNOWN_FIELDS)}
+    metadata = obj.get("metadata")
+    if isinstance(metadata, dict):
+        obj["metadata"] = {**extra, **metadata}
+    elif metadata is None:
+        obj["metadata"] = extra
+    try:
+        return msgspec.convert(obj, RequestRecord)
+    except msgspec.ValidationError as exc:
+        raise RecordError(_describe_validation(exc)) from None
+
+
+def _describe_validation(exc: msgspec.ValidationError) -> str:
+    message = str(exc)
+    if message.startswith("Object missing required field"):
+        field = message.split("`")[1] if "`" in message else "?"
+        return f"missing core field '{field}'"
+    if message.startswith("Expected `object`"):
+        return "not a JSON object"
+    return message.replace("`$.", "`").replace("`", "'")
+
+
+def to_json(record: RequestRecord) -> bytes:
+    """Encode a record back to a schema v1 line (ts as RFC 3339 UTC)."""
+    data = msgspec.to_builtins(record)
+    data["ts"] = record.started_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _encoder.encode(data)
+
+
+def text_of(value: Text | None) -> str:
+    """Input or output as one string: chat messages become 'role: content' lines."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(m, dict) for m in value):
+        parts = []
+        for message in value:
+            content = message.get("content", "")
+            if not isinstance(content, str):
+                content = orjson.dumps(content).decode()
+            role = message.get("role")
+            parts.append(f"{role}: {content}" if role else content)
+        return "\n".join(parts)
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()

@@ -1,0 +1,43 @@
+"""Untrusted text (model output, user input, anything from a log) made safe to display.
+
+Rich markup is never parsed from these strings: callers wrap them in rich.text.Text, or
+escape them with rich.markup.escape when they must sit inside markup. What this module
+removes is what a terminal would act on: escape sequences (CSI, OSC with BEL or ST
+terminators, including OSC 8 links and OSC 52 clipboard writes, DCS/APC/PM/SOS strings,
+bare ESC), C0 and C1 control characters, and carriage returns that would overwrite a
+line. Rich's own ANSI decoder does not cover BEL-terminated OSC or C1 controls, hence
+this small regex.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ESCAPE_SEQUENCE = re.compile(
+    r"""
+    \x1b\[[0-?]*[ -/]*[@-~]                      # CSI ... final byte
+  | \x9b[0-?]*[ -/]*[@-~]                        # 8-bit CSI
+  | (?:\x1b[\]P_^X]|[\x90\x9d\x9e\x9f\x98])      # OSC, DCS, APC, PM, SOS (7- or 8-bit) ...
+    [^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c|$)       # ... up to BEL or ST (or the end)
+  | \x1b[ -/]*[0-~]?                             # other ESC sequences, or a bare ESC
+    """,
+    re.VERBOSE,
+)
+# C0 controls except tab and newline, DEL, and C1 controls.
+_CONTROL_CHARS = dict.fromkeys(
+    [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)], None
+)
+_ONE_LINE = str.maketrans({"\n": "⏎", "\t": " "})
+
+
+def strip_control(text: str) -> str:
+    """Remove terminal escape sequences and control characters; keep newlines and tabs."""
+    if text.isprintable():
+        return text
+    text = _ESCAPE_SEQUENCE.sub("", text.replace("\r\n", "\n"))
+    return text.translate(_CONTROL_CHARS)
+
+
+def one_line(text: str) -> str:
+    """Safe text squeezed onto one table row."""
+    return strip_control(text).translate(_ONE_LINE)

@@ -1,0 +1,42 @@
+"""What every source hands to the store: records, rejected lines and resume positions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from console.records import RequestRecord
+
+
+@dataclass(frozen=True, slots=True)
+class FilePosition:
+    """Where reading of one file stands: the end of its last complete line.
+
+    Saved in the same transaction as the rows read before it, so a restart resumes
+    exactly there: nothing read twice, nothing skipped.
+    """
+
+    path: str
+    inode: int
+    offset: int
+    line_no: int
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedLine:
+    path: str
+    line_no: int
+    reason: str
+    excerpt: str
+
+
+@dataclass(slots=True)
+class SourceBatch:
+    """Everything read in one pass over the sources."""
+
+    records: list[RequestRecord] = field(default_factory=list)
+    rejected: list[RejectedLine] = field(default_factory=list)
+    positions: dict[str, FilePosition] = field(default_factory=dict)
+    lines_read: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.records or self.rejected or self.positions)

@@ -1,0 +1,448 @@
+"""The JSONL tail: follow many files and globs line by line, across truncation and rotation.
+
+Reading is binary, in 1 MiB chunks with ``os.pread``, split on ``b"\\n"``; each complete line
+goes to ``parse_line`` as bytes (decoded once, by msgspec). A file's position is the end of its
+last complete line consumed, so a checkpointed ``FilePosition`` resumes exactly there.
+
+- A partial last line is held until its newline arrives; CRLF loses its ``\\r``; blank lines
+  are skipped but counted in line numbers.
+- Truncation (same inode, size below what was read): start again from 0, line 1.
+- Rotation (the path now names another inode, or is gone): the old descriptor is read to its
+  end first (a renamed or deleted file stays readable through it), then the new file from 0.
+- A line over ``MAX_LINE_BYTES`` is never held whole: bytes are dropped up to its newline and
+  one rejection is emitted with an excerpt of its start.
+- Nothing raises out of ``read_available``: unreadable or vanished files show in ``files``.
+
+One thread calls ``read_available`` / ``wait_for_change``; ``close`` may come from any thread.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+import re
+import stat
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from console.records import MAX_LINE_BYTES, RecordError, parse_line
+from console.sources.base import FilePosition, RejectedLine, SourceBatch
+from console.sources.watch import DirWatcher
+
+CHUNK_BYTES = 1 << 20
+MAX_BYTES_PER_CALL = 64 << 20  # bounds the time of one call even while skipping an endless line
+EXCERPT_CHARS = 120
+_EXCERPT_BYTES = EXCERPT_CHARS * 4  # enough bytes for 120 characters of UTF-8
+_GLOB_MAGIC = re.compile(r"[*?[]")
+
+
+@dataclass(frozen=True, slots=True)
+class FileStatus:
+    """One known path, for the UI's sources list.
+
+    state: 'following', 'waiting' (does not exist now) or 'unreadable: <reason>'.
+    """
+
+    path: str
+    size: int
+    offset: int
+    line_no: int
+    state: str
+    lines_ok: int
+    lines_rejected: int
+
+
+class _Reader:
+    """One open descriptor and how far its lines have been consumed."""
+
+    __slots__ = ("fd", "dev", "inode", "offset", "line_no", "read_pos", "lines", "idx",
+                 "partial", "overlong", "overlong_head")
+
+    def __init__(self, fd: int, dev: int, inode: int, offset: int = 0, line_no: int = 0) -> None:
+        self.fd, self.dev, self.inode = fd, dev, inode
+        self.reset(offset, line_no)
+
+    def reset(self, offset: int = 0, line_no: int = 0) -> None:
+        self.offset = offset  # end of the last complete line consumed
+        self.line_no = line_no  # number of that line
+        self.read_pos = offset  # how far the file has been read into the buffer
+        self.lines: list[bytes] = []  # complete lines read, not yet consumed (from idx)
+        self.idx = 0
+        self.partial = b""  # bytes after the last newline read
+        self.overlong = 0  # bytes of a too-long line being skipped (0: not skipping)
+        self.overlong_head = b""
+
+    def close(self) -> None:
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+class _Tracked:
+    __slots__ = ("path", "reader", "state", "size", "lines_ok", "lines_rejected",
+                 "reported", "resume")
+
+    def __init__(self, path: str, resume: FilePosition | None) -> None:
+        self.path = path
+        self.reader: _Reader | None = None
+        self.state = "waiting"
+        self.size = 0
+        self.lines_ok = 0
+        self.lines_rejected = 0
+        self.reported: tuple[int, int, int] | None = None  # (inode, offset, line_no) last handed out
+        self.resume = resume
+
+
+class JsonlTail:
+    """Tail JSONL request logs: plain paths and globs (re-expanded on every read)."""
+
+    def __init__(
+        self,
+        patterns: Sequence[str | Path],
+        positions: Mapping[str, FilePosition] | None = None,
+        *,
+        max_lines: int = 20_000,
+        poll_interval: float = 0.1,
+    ) -> None:
+        if max_lines < 1:
+            raise ValueError("max_lines must be at least 1")
+        self.max_lines = max_lines
+        self.poll_interval = poll_interval
+        self._plain: list[str] = []
+        self._globs: list[str] = []
+        for pattern in patterns:
+            path = os.path.abspath(os.path.expanduser(os.fspath(pattern)))
+            target = self._globs if _GLOB_MAGIC.search(path) else self._plain
+            if path not in target:
+                target.append(path)
+        self._resume = {os.path.abspath(k): v for k, v in (positions or {}).items()}
+        self._tracked: dict[str, _Tracked] = {}
+        for path in self._plain:
+            self._track(path)
+        self._start = 0
+        self._has_more = False
+        self._lines_left = 0
+        self._bytes_left = 0
+        self._closed = False
+        self._lock = threading.Lock()
+        # What the watcher reacts to: our paths, the globs, and the directories leading to them.
+        self._glob_res = [re.compile(fnmatch.translate(g)) for g in self._globs]
+        bases = [os.path.dirname(p) for p in self._plain] + [_split_glob(g)[0] for g in self._globs]
+        self._interest = frozenset(self._plain) | frozenset(a for b in bases for a in _self_and_parents(b))
+        self._wake = threading.Event()
+        self._watcher = DirWatcher(self._wake, self._accept)
+        self._update_watch()
+
+    # -- public -------------------------------------------------------------------------------
+
+    def read_available(self) -> SourceBatch:
+        """Read the complete new lines of every file, at most ``max_lines`` in all; never blocks."""
+        batch = SourceBatch()
+        with self._lock:
+            self._has_more = False
+            if self._closed:
+                return batch
+            self._discover()
+            self._update_watch()
+            self._lines_left, self._bytes_left = self.max_lines, MAX_BYTES_PER_CALL
+            tracked = list(self._tracked.values())
+            count = len(tracked)
+            for i in range(count):
+                index = (self._start + i) % count
+                entry = tracked[index]
+                self._pump(entry, batch)
+                self._report(entry, batch)
+                if self._lines_left <= 0 or self._bytes_left <= 0:
+                    self._has_more = True
+                    self._start = index + 1  # the next call starts with the next file: fairness
+                    break
+        return batch
+
+    @property
+    def has_more(self) -> bool:
+        """True when the last ``read_available`` stopped at its bound (more may be waiting)."""
+        return self._has_more
+
+    def wait_for_change(self, timeout: float | None = None) -> bool:
+        """Block until a watched directory changes (True) or ``timeout`` passes (False).
+
+        ``timeout`` defaults to ``poll_interval``. Without working watchfiles this is a plain
+        sleep, and the caller's next ``read_available`` is the stat poll.
+        """
+        if self._closed:
+            return False
+        woke = self._wake.wait(self.poll_interval if timeout is None else timeout)
+        self._wake.clear()
+        return woke and not self._closed
+
+    @property
+    def watching(self) -> bool:
+        """True while watchfiles events are live; False means stat-poll only."""
+        return self._watcher.watching
+
+    @property
+    def files(self) -> list[FileStatus]:
+        out = []
+        for t in list(self._tracked.values()):
+            r = t.reader
+            out.append(FileStatus(
+                path=t.path,
+                size=t.size,
+                offset=r.offset if r else 0,
+                line_no=r.line_no if r else 0,
+                state=t.state,
+                lines_ok=t.lines_ok,
+                lines_rejected=t.lines_rejected,
+            ))
+        return out
+
+    def close(self) -> None:
+        """Stop the watcher threads and close every descriptor; idempotent."""
+        self._closed = True
+        self._wake.set()  # release a wait_for_change in progress
+        self._watcher.close()
+        with self._lock:
+            for t in self._tracked.values():
+                if t.reader is not None:
+                    t.reader.close()
+                    t.reader = None
+
+    def __enter__(self) -> JsonlTail:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- discovery and watching -----------------------------------------------------------------
+
+    def _track(self, path: str) -> _Tracked:
+        entry = _Tracked(path, self._resume.pop(path, None))
+        self._tracked[path] = entry
+        return entry
+
+    def _discover(self) -> None:
+        for pattern in self._globs:
+            try:
+                matches = sorted(glob.glob(pattern, recursive=True))
+            except OSError:
+                continue
+            for path in matches:
+                if path in self._tracked:
+                    continue
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    self._adopt_rotated(self._track(path), st)
+
+    def _adopt_rotated(self, entry: _Tracked, st: os.stat_result) -> None:
+        """A new match that is a file we already hold open under its old name (renamed by
+        rotation, and the glob matches the new name too) continues where it was: no re-read."""
+        for other in self._tracked.values():
+            r = other.reader
+            if other is entry or r is None or (r.dev, r.inode) != (st.st_dev, st.st_ino):
+                continue
+            try:
+                cur = os.stat(other.path)
+                moved = (cur.st_dev, cur.st_ino) != (r.dev, r.inode)
+            except OSError:
+                moved = True
+            if moved:
+                entry.reader, other.reader = r, None
+                entry.resume = None
+                return
+
+    def _update_watch(self) -> None:
+        flat: set[tuple[str, int]] = set()
+        recursive: set[tuple[str, int]] = set()
+        for path in self._plain:
+            found = _existing_dir(os.path.dirname(path))
+            if found:
+                flat.add(found)
+        for pattern in self._globs:
+            base, rest = _split_glob(pattern)
+            found = _existing_dir(base)
+            if found:
+                deep = found[0] == base and (os.sep in rest or "**" in rest)
+                (recursive if deep else flat).add(found)
+        self._watcher.update(flat, recursive)
+
+    def _accept(self, path: str) -> bool:
+        return path in self._interest or any(rx.match(path) for rx in self._glob_res)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _pump(self, t: _Tracked, batch: SourceBatch) -> None:
+        error: OSError | None = None
+        try:
+            st: os.stat_result | None = os.stat(t.path)
+        except OSError as exc:
+            st = None
+            if not isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+                error = exc
+        try:
+            r = t.reader
+            if r is not None and (st is None or (st.st_dev, st.st_ino) != (r.dev, r.inode)):
+                # Rotated, deleted or replaced: finish the old descriptor first.
+                self._consume(t, r, batch)
+                if st is None or self._lines_left <= 0 or self._bytes_left <= 0:
+                    t.state = "following"
+                    return
+                r.close()
+                t.reader = r = None
+            if r is None:
+                if st is None:
+                    t.state, t.size = (_unreadable(error) if error else "waiting"), 0
+                    return
+                t.size = st.st_size
+                if not stat.S_ISREG(st.st_mode):
+                    t.state = "unreadable: not a regular file"
+                    return
+                r = self._open(t)
+            t.state = "following"
+            self._consume(t, r, batch)
+        except OSError as exc:  # open or read failed: keep the place, retry on the next call
+            t.state = _unreadable(exc)
+            r = t.reader
+            if r is not None:
+                t.resume = FilePosition(t.path, r.inode, r.offset, r.line_no)
+                r.close()
+                t.reader = None
+
+    def _open(self, t: _Tracked) -> _Reader:
+        fd = os.open(t.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            os.close(fd)
+            raise
+        offset = line_no = 0
+        pos, t.resume = t.resume, None
+        if pos is not None and pos.inode == st.st_ino and 0 <= pos.offset <= st.st_size:
+            offset, line_no = pos.offset, pos.line_no
+        t.reader = _Reader(fd, st.st_dev, st.st_ino, offset, line_no)
+        if t.reported is None:
+            t.reported = (st.st_ino, offset, line_no)
+        return t.reader
+
+    def _consume(self, t: _Tracked, r: _Reader, batch: SourceBatch) -> None:
+        """Hand out buffered lines, reading more chunks, until EOF or the call's budget ends."""
+        while True:
+            lines = r.lines
+            while r.idx < len(lines):
+                if self._lines_left <= 0:
+                    return
+                line = lines[r.idx]
+                r.idx += 1
+                r.offset += len(line) + 1
+                r.line_no += 1
+                self._lines_left -= 1
+                batch.lines_read += 1
+                if line[-1:] == b"\r":
+                    line = line[:-1]
+                if line and not line.isspace():
+                    self._parse(t, r.line_no, line, batch)
+            if self._lines_left <= 0 or self._bytes_left <= 0:
+                return
+            size = os.fstat(r.fd).st_size
+            if size < r.read_pos:  # truncated in place (copytruncate): start over
+                r.reset()
+            t.size = size
+            if size == r.read_pos:
+                return
+            data = os.pread(r.fd, CHUNK_BYTES, r.read_pos)
+            if not data:
+                return
+            r.read_pos += len(data)
+            self._bytes_left -= len(data)
+            if r.overlong:  # skipping a too-long line up to its newline
+                nl = data.find(b"\n")
+                if nl < 0:
+                    r.overlong += len(data)
+                    continue
+                length = r.overlong + nl
+                r.offset += length + 1
+                r.line_no += 1
+                self._lines_left -= 1
+                batch.lines_read += 1
+                reason = f"line is {length:,} bytes, over the {MAX_LINE_BYTES // 1024 // 1024} MiB limit"
+                self._reject(t, r.line_no, reason, r.overlong_head, batch)
+                r.overlong, r.overlong_head = 0, b""
+                data = data[nl + 1:]
+            if r.partial:
+                data = r.partial + data
+            r.lines = data.split(b"\n")
+            r.partial = r.lines.pop()
+            r.idx = 0
+            if len(r.partial) > MAX_LINE_BYTES:
+                r.overlong, r.overlong_head = len(r.partial), r.partial[:_EXCERPT_BYTES]
+                r.partial = b""
+
+    def _parse(self, t: _Tracked, line_no: int, line: bytes, batch: SourceBatch) -> None:
+        try:
+            record = parse_line(line)
+        except RecordError as exc:
+            reason = str(exc)
+        except UnicodeDecodeError as exc:
+            reason = f"invalid UTF-8 at byte {exc.start}: {exc.reason}"
+        except Exception as exc:  # noqa: BLE001 - a bad line must never stop the tail
+            reason = f"{type(exc).__name__}: {exc}"
+        else:
+            batch.records.append(record)
+            t.lines_ok += 1
+            return
+        self._reject(t, line_no, reason, line, batch)
+
+    def _reject(self, t: _Tracked, line_no: int, reason: str, head: bytes, batch: SourceBatch) -> None:
+        excerpt = head[:_EXCERPT_BYTES].decode("utf-8", "replace")[:EXCERPT_CHARS]
+        batch.rejected.append(RejectedLine(t.path, line_no, reason, excerpt))
+        t.lines_rejected += 1
+
+    def _report(self, t: _Tracked, batch: SourceBatch) -> None:
+        r = t.reader
+        if r is None:
+            return
+        current = (r.inode, r.offset, r.line_no)
+        if current != t.reported:
+            batch.positions[t.path] = FilePosition(t.path, *current)
+            t.reported = current
+
+
+def _unreadable(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "unreadable: permission denied"
+    return f"unreadable: {exc.strerror or exc}"
+
+
+def _split_glob(pattern: str) -> tuple[str, str]:
+    """'/a/b/*/c.jsonl' -> ('/a/b', '*/c.jsonl'): the deepest directory without glob magic."""
+    parts = pattern.split(os.sep)
+    for i, part in enumerate(parts):
+        if _GLOB_MAGIC.search(part):
+            return os.sep.join(parts[:i]) or os.sep, os.sep.join(parts[i:])
+    return os.path.dirname(pattern), os.path.basename(pattern)
+
+
+def _self_and_parents(path: str) -> list[str]:
+    out = [path]
+    while (parent := os.path.dirname(path)) != path:
+        out.append(parent)
+        path = parent
+    return out
+
+
+def _existing_dir(path: str) -> tuple[str, int] | None:
+    """The deepest existing directory at or above ``path``, with its inode."""
+    for candidate in _self_and_parents(path):
+        try:
+            st = os.stat(candidate)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            return candidate, st.st_ino
+    return None

@@ -1,0 +1,74 @@
+"""Engines from URLs: SQLite (WAL) by default, PostgreSQL for teams."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlmodel import SQLModel
+
+from console.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+DEFAULT_STORE_PATH = Path(".llmops") / "console.db"
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written; the message is meant for the user."""
+
+
+def default_store_url(base_dir: Path | None = None) -> str:
+    path = (base_dir or Path.cwd()) / DEFAULT_STORE_PATH
+    return f"sqlite:///{path}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept a bare file path as a SQLite store, as people type at 3 a.m."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    return url
+
+
+def create_store_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"not a store URL: {url!r} ({exc})") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed)
+    if backend == "postgresql":
+        try:
+            return create_engine(parsed, pool_pre_ping=True)
+        except (NoSuchModuleError, ImportError) as exc:
+            raise StoreError(f"cannot open {parsed.render_as_string()}: {exc}") from None
+    raise StoreError(
+        f"unsupported store {backend!r} in {url!r}: use sqlite:///PATH or postgresql+psycopg://..."
+    )
+
+
+def _sqlite_engine(parsed) -> Engine:
+    database = parsed.database
+    if database and database != ":memory:":
+        path = Path(database).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store directory {path.parent}: {exc}") from None
+    engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine
+
+
+def create_tables(engine: Engine) -> None:
+    SQLModel.metadata.create_all(engine)

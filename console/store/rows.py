@@ -1,0 +1,78 @@
+"""Records to row tuples and back; the bulk insert path works on tuples, not ORM objects."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import orjson
+
+from console.records import RequestRecord
+from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS
+
+
+def _text_column(value: Any) -> tuple[str | None, bool]:
+    if value is None or isinstance(value, str):
+        return value, False
+    return orjson.dumps(value).decode(), True
+
+
+def _json_column(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def request_tuple(r: RequestRecord) -> tuple:
+    return (
+        r.request_id, r.ts, r.model, r.provider, r.response_model, r.prompt_id,
+        r.prompt_version, r.input_tokens, r.output_tokens, r.cached_input_tokens,
+        r.reasoning_tokens, r.latency_ms, r.ttft_ms, r.status, r.cost_usd,
+        r.finish_reason, r.error_type, r.user_id, r.session_id, r.environment,
+        r.variant, r.feedback, r.prompt_hash,
+    )  # fmt: skip
+
+
+def body_tuple(r: RequestRecord) -> tuple:
+    input_text, input_is_json = _text_column(r.input)
+    output_text, output_is_json = _text_column(r.output)
+    return (
+        r.request_id, input_text, output_text, r.error_message, r.trace_id,
+        _json_column(r.tags), _json_column(r.metadata), input_is_json, output_is_json,
+    )  # fmt: skip
+
+
+_REQUEST_FIELDS_IN_ORDER = (
+    "request_id", "ts", "model", "provider", "response_model", "prompt_id",
+    "prompt_version", "input_tokens", "output_tokens", "cached_input_tokens",
+    "reasoning_tokens", "latency_ms", "ttft_ms", "status", "cost_usd",
+    "finish_reason", "error_type", "user_id", "session_id", "environment",
+    "variant", "feedback", "prompt_hash",
+)  # fmt: skip
+assert _REQUEST_FIELDS_IN_ORDER == REQUEST_COLUMNS, "request_tuple is out of step with RequestRow"
+assert BODY_COLUMNS == (
+    "request_id", "input", "output", "error_message", "trace_id", "tags", "extra",
+    "input_is_json", "output_is_json",
+), "body_tuple is out of step with RequestBody"  # fmt: skip
+
+SELECT_COLUMNS = ", ".join(f"r.{c}" for c in REQUEST_COLUMNS) + ", " + ", ".join(
+    f"b.{c}" for c in BODY_COLUMNS[1:]
+)
+
+
+def record_from_row(row: Sequence[Any]) -> RequestRecord:
+    """Build a record from `SELECT {SELECT_COLUMNS}` (metrics then body columns)."""
+    n = len(REQUEST_COLUMNS)
+    fields = {name: value for name, value in zip(REQUEST_COLUMNS, row[:n]) if value is not None}
+    (input_text, output_text, error_message, trace_id, tags, extra,
+     input_is_json, output_is_json) = row[n:]  # fmt: skip
+    if input_text is not None:
+        fields["input"] = orjson.loads(input_text) if input_is_json else input_text
+    if output_text is not None:
+        fields["output"] = orjson.loads(output_text) if output_is_json else output_text
+    if error_message is not None:
+        fields["error_message"] = error_message
+    if trace_id is not None:
+        fields["trace_id"] = trace_id
+    if tags is not None:
+        fields["tags"] = orjson.loads(tags)
+    if extra is not None:
+        fields["metadata"] = orjson.loads(extra)
+    return RequestRecord(**fields)

@@ -1,0 +1,58 @@
+"""Every message the background workers post to the UI, declared in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from console.records import RequestRecord
+from console.sources.base import RejectedLine
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the header says about one tailed file."""
+
+    path: str
+    state: str
+    lines_ok: int
+    lines_rejected: int
+
+
+class HistoryLoaded(Message):
+    """The newest rows already in the store, read once at start-up."""
+
+    def __init__(
+        self, records: list[RequestRecord], stored: int, rejected: list[RejectedLine], rejected_total: int
+    ) -> None:
+        super().__init__()
+        self.records = records
+        self.stored = stored
+        self.rejected = rejected
+        self.rejected_total = rejected_total
+
+
+class RecordsArrived(Message):
+    """A batch the tail read and the store committed."""
+
+    def __init__(
+        self,
+        records: list[RequestRecord],
+        rejected: list[RejectedLine],
+        added: int,
+        sources: list[SourceState],
+    ) -> None:
+        super().__init__()
+        self.records = records
+        self.rejected = rejected
+        self.added = added
+        self.sources = sources
+
+
+class IngestFailed(Message):
+    """The ingest worker stopped; the text is meant for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason

@@ -1,0 +1,63 @@
+"""Every key binding, where it works, and the id that remaps it in llmops.toml."""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+BindingScope = tuple[str, Sequence[Binding]]
+
+FILTER_HELP = """\
+Filter (/): terms are ANDed, case-insensitive; -term negates.
+  model:gpt-4o  prompt:support@v8  version:v8  status:error  user:u_12  env:staging
+  provider:openai  finish:length  variant:B  latency>2s  ttft>500  tokens>4k  cost>0.01
+  any other word must appear in the input, output, error or request id."""
+
+
+def display_keys(keys: str) -> str:
+    names = {"question_mark": "?", "slash": "/", "space": "space", "escape": "esc"}
+    return " ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
+
+
+def bindings_table(scopes: Iterable[BindingScope], keymap: Mapping[str, str]) -> Table:
+    table = Table(expand=True, show_edge=False, header_style="bold")
+    table.add_column("where", style="cyan", no_wrap=True)
+    table.add_column("keys", style="bold yellow", no_wrap=True)
+    table.add_column("does")
+    table.add_column("id (remap in [keys])", style="dim", no_wrap=True)
+    for scope, bindings in scopes:
+        for binding in bindings:
+            keys = keymap.get(binding.id or "", binding.key)
+            table.add_row(scope, display_keys(keys), Text(binding.description or binding.action), binding.id or "")
+    return table
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close help", id="help.close")]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 120; height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, scopes: list[BindingScope], keymap: Mapping[str, str]) -> None:
+        super().__init__()
+        self.scopes = scopes
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text("llmops-console — keys", style="bold"))
+            yield Static(bindings_table(self.scopes, self.keymap), id="help-bindings")
+            yield Static(Text(FILTER_HELP), id="help-filter")
+            yield Static(Text("esc or ? closes this help.", style="dim"))

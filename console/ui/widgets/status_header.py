@@ -1,0 +1,103 @@
+"""The top line: what is tailed, how fast, what was rejected, where it is stored."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from pathlib import Path
+
+from rich.markup import escape
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from console.sanitize import one_line
+from console.ui.messages import SourceState
+
+RATE_WINDOW_S = 5.0
+
+
+class StatusHeader(Static):
+    """One or two lines of live status, redrawn at most once per received batch."""
+
+    DEFAULT_CSS = """
+    StatusHeader { height: auto; max-height: 3; background: $panel; padding: 0 1; }
+    """
+
+    paused = reactive(False)
+    held = reactive(0)
+
+    def __init__(self, store_url: str, patterns: list[str], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.store_url = store_url
+        self.patterns = patterns
+        self.sources: list[SourceState] = []
+        self.stored = 0
+        self.rejected_total = 0
+        self.error: str | None = None
+        self._arrivals: deque[tuple[float, int]] = deque()
+
+    def record_arrivals(self, count: int, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self._arrivals.append((now, count))
+        while self._arrivals and now - self._arrivals[0][0] > RATE_WINDOW_S:
+            self._arrivals.popleft()
+
+    @property
+    def rows_per_second(self) -> float:
+        if not self._arrivals:
+            return 0.0
+        now = time.monotonic()
+        recent = sum(n for t, n in self._arrivals if now - t <= RATE_WINDOW_S)
+        return recent / RATE_WINDOW_S
+
+    def watch_paused(self) -> None:
+        self.redraw()
+
+    def watch_held(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        self.update(self._markup())
+
+    def _markup(self) -> str:
+        parts = [self._sources_markup()]
+        parts.append(f"[b]{self.rows_per_second:,.1f}[/] rows/s")
+        parts.append(f"{self.stored:,} stored")
+        style = "bold red" if self.rejected_total else "green"
+        parts.append(
+            f"[@click=app.show_rejected][{style}]{self.rejected_total:,} rejected[/][/]"
+        )
+        parts.append(f"store [i]{escape(one_line(self._short_store()))}[/]")
+        if self.paused:
+            parts.append(f"[reverse bold yellow] PAUSED [/] {self.held:,} new held")
+        else:
+            parts.append("[green]● following[/]" if self.patterns else "[dim]store only[/]")
+        line = "  ·  ".join(parts)
+        if self.error:
+            line += f"\n[bold red]ingest stopped:[/] {escape(one_line(self.error))}"
+        return line
+
+    def _sources_markup(self) -> str:
+        if not self.patterns:
+            return "[dim]no log files (store only)[/]"
+        if not self.sources:
+            names = ", ".join(escape(one_line(Path(p).name)) for p in self.patterns[:3])
+            return f"tailing [b]{names}[/]"
+        names = []
+        for source in self.sources[:3]:
+            name = escape(one_line(Path(source.path).name))
+            if source.state != "following":
+                name += f" [yellow]({escape(one_line(source.state))})[/]"
+            names.append(name)
+        more = f" +{len(self.sources) - 3}" if len(self.sources) > 3 else ""
+        return f"tailing [b]{len(self.sources)}[/] file{'s' if len(self.sources) != 1 else ''}: {', '.join(names)}{more}"
+
+    def _short_store(self) -> str:
+        prefix = "sqlite:///"
+        if self.store_url.startswith(prefix):
+            path = Path(self.store_url[len(prefix):])
+            try:
+                return str(path.relative_to(Path.cwd()))
+            except ValueError:
+                return str(path)
+        return self.store_url

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+_counter = 0
+
+
+def make_record(**overrides) -> dict:
+    """A valid schema v1 record with unique request_id; override any field."""
+    global _counter
+    _counter += 1
+    record = {
+        "ts": f"2026-11-20T12:{_counter // 60 % 60:02d}:{_counter % 60:02d}.000Z",
+        "request_id": f"req_test_{_counter:08d}",
+        "model": "gpt-4o-mini",
+        "provider": "openai",
+        "prompt_id": "support-answer",
+        "prompt_version": "v7",
+        "input_tokens": 812,
+        "output_tokens": 143,
+        "latency_ms": 1234.5,
+        "status": "ok",
+        "input": "How do I reset my password?",
+        "output": "Open Settings, then Security, then Reset password.",
+    }
+    record.update(overrides)
+    return record
+
+
+def line_of(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+@pytest.fixture
+def write_log(tmp_path):
+    """Write records (dicts) or raw strings to a JSONL file in tmp_path; returns the path."""
+
+    def _write(name: str, items, mode: str = "w") -> Path:
+        path = tmp_path / name
+        with path.open(mode, encoding="utf-8") as handle:
+            for item in items:
+                handle.write(item if isinstance(item, str) else line_of(item))
+        return path
+
+    return _write
