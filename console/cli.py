@@ -116,7 +116,7 @@ def ingest(
         task = progress.add_task("ingesting", total=total_bytes)
         totals = ingest_files(opened, paths, lambda n: progress.advance(task, n))
         progress.update(task, completed=total_bytes)
-    out = Console()
+    out = Console(soft_wrap=True)
     out.print(
         f"[green]{totals.added:,}[/] rows added, {totals.duplicates:,} duplicates skipped, "
         f"[{'red' if totals.rejected else 'green'}]{totals.rejected:,}[/] lines rejected "

@@ -133,6 +133,8 @@ def parse_line(line: bytes | str) -> RequestRecord:
             raise RecordError(_describe_validation(exc)) from None
     except msgspec.DecodeError as exc:
         raise RecordError(f"invalid JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"invalid UTF-8 at byte {exc.start}") from None
     return _parse_with_extra_keys(line)
 
 
@@ -141,6 +143,8 @@ def _parse_with_extra_keys(line: bytes) -> RequestRecord:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         raise RecordError(f"invalid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise RecordError("not a JSON object")
     extra = {key: obj.pop(key) for key in list(obj.keys() - KNOWN_FIELDS)}
     metadata = obj.get("metadata")
     if isinstance(metadata, dict):

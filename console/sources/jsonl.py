@@ -18,10 +18,8 @@ One thread calls ``read_available`` / ``wait_for_change``; ``close`` may come fr
 
 from __future__ import annotations
 
-import fnmatch
 import glob
 import os
-import re
 import stat
 import threading
 from collections.abc import Mapping, Sequence
@@ -30,13 +28,12 @@ from pathlib import Path
 
 from console.records import MAX_LINE_BYTES, RecordError, parse_line
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
-from console.sources.watch import DirWatcher
+from console.sources.watch import DirWatcher, is_glob
 
 CHUNK_BYTES = 1 << 20
 MAX_BYTES_PER_CALL = 64 << 20  # bounds the time of one call even while skipping an endless line
 EXCERPT_CHARS = 120
 _EXCERPT_BYTES = EXCERPT_CHARS * 4  # enough bytes for 120 characters of UTF-8
-_GLOB_MAGIC = re.compile(r"[*?[]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +104,9 @@ class JsonlTail:
         *,
         max_lines: int = 20_000,
         poll_interval: float = 0.1,
+        watch: bool = True,
     ) -> None:
+        """With watch=False (one-shot ingest) no watcher thread starts; wait_for_change sleeps."""
         if max_lines < 1:
             raise ValueError("max_lines must be at least 1")
         self.max_lines = max_lines
@@ -116,7 +115,7 @@ class JsonlTail:
         self._globs: list[str] = []
         for pattern in patterns:
             path = os.path.abspath(os.path.expanduser(os.fspath(pattern)))
-            target = self._globs if _GLOB_MAGIC.search(path) else self._plain
+            target = self._globs if is_glob(path) else self._plain
             if path not in target:
                 target.append(path)
         self._resume = {os.path.abspath(k): v for k, v in (positions or {}).items()}
@@ -129,13 +128,11 @@ class JsonlTail:
         self._bytes_left = 0
         self._closed = False
         self._lock = threading.Lock()
-        # What the watcher reacts to: our paths, the globs, and the directories leading to them.
-        self._glob_res = [re.compile(fnmatch.translate(g)) for g in self._globs]
-        bases = [os.path.dirname(p) for p in self._plain] + [_split_glob(g)[0] for g in self._globs]
-        self._interest = frozenset(self._plain) | frozenset(a for b in bases for a in _self_and_parents(b))
         self._wake = threading.Event()
-        self._watcher = DirWatcher(self._wake, self._accept)
-        self._update_watch()
+        self._watcher = DirWatcher(self._wake, self._plain, self._globs)
+        self._watch = watch
+        if watch:
+            self._watcher.refresh()
 
     # -- public -------------------------------------------------------------------------------
 
@@ -147,7 +144,8 @@ class JsonlTail:
             if self._closed:
                 return batch
             self._discover()
-            self._update_watch()
+            if self._watch:
+                self._watcher.refresh()
             self._lines_left, self._bytes_left = self.max_lines, MAX_BYTES_PER_CALL
             tracked = list(self._tracked.values())
             count = len(tracked)
@@ -204,8 +202,8 @@ class JsonlTail:
         """Stop the watcher threads and close every descriptor; idempotent."""
         self._closed = True
         self._wake.set()  # release a wait_for_change in progress
-        self._watcher.close()
-        with self._lock:
+        with self._lock:  # after any read in progress, which may restart the watcher
+            self._watcher.close()
             for t in self._tracked.values():
                 if t.reader is not None:
                     t.reader.close()
@@ -256,24 +254,6 @@ class JsonlTail:
                 entry.reader, other.reader = r, None
                 entry.resume = None
                 return
-
-    def _update_watch(self) -> None:
-        flat: set[tuple[str, int]] = set()
-        recursive: set[tuple[str, int]] = set()
-        for path in self._plain:
-            found = _existing_dir(os.path.dirname(path))
-            if found:
-                flat.add(found)
-        for pattern in self._globs:
-            base, rest = _split_glob(pattern)
-            found = _existing_dir(base)
-            if found:
-                deep = found[0] == base and (os.sep in rest or "**" in rest)
-                (recursive if deep else flat).add(found)
-        self._watcher.update(flat, recursive)
-
-    def _accept(self, path: str) -> bool:
-        return path in self._interest or any(rx.match(path) for rx in self._glob_res)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -333,20 +313,18 @@ class JsonlTail:
     def _consume(self, t: _Tracked, r: _Reader, batch: SourceBatch) -> None:
         """Hand out buffered lines, reading more chunks, until EOF or the call's budget ends."""
         while True:
-            lines = r.lines
-            while r.idx < len(lines):
+            if r.idx < len(r.lines):
                 if self._lines_left <= 0:
                     return
-                line = lines[r.idx]
-                r.idx += 1
-                r.offset += len(line) + 1
-                r.line_no += 1
-                self._lines_left -= 1
-                batch.lines_read += 1
-                if line[-1:] == b"\r":
-                    line = line[:-1]
-                if line and not line.isspace():
-                    self._parse(t, r.line_no, line, batch)
+                taken = min(len(r.lines) - r.idx, self._lines_left)
+                chunk = r.lines[r.idx:r.idx + taken]
+                self._parse_lines(t, chunk, r.line_no + 1, batch)
+                r.offset += sum(map(len, chunk)) + taken
+                r.line_no += taken
+                r.idx += taken
+                self._lines_left -= taken
+                batch.lines_read += taken
+                continue
             if self._lines_left <= 0 or self._bytes_left <= 0:
                 return
             size = os.fstat(r.fd).st_size
@@ -383,19 +361,28 @@ class JsonlTail:
                 r.overlong, r.overlong_head = len(r.partial), r.partial[:_EXCERPT_BYTES]
                 r.partial = b""
 
-    def _parse(self, t: _Tracked, line_no: int, line: bytes, batch: SourceBatch) -> None:
-        try:
-            record = parse_line(line)
-        except RecordError as exc:
+    def _parse_lines(self, t: _Tracked, lines: list[bytes], first_no: int, batch: SourceBatch) -> None:
+        records = batch.records
+        before = len(records)
+        append = records.append
+        for line_no, line in enumerate(lines, first_no):
+            try:  # the hot path: a good line (JSON allows the \r of CRLF as trailing space)
+                append(parse_line(line))
+            except Exception as exc:  # noqa: BLE001 - a bad line must never stop the tail
+                self._bad_line(t, line_no, line, exc, batch)
+        t.lines_ok += len(records) - before
+
+    def _bad_line(self, t: _Tracked, line_no: int, line: bytes, exc: Exception, batch: SourceBatch) -> None:
+        if line[-1:] == b"\r":
+            line = line[:-1]
+        if not line or line.isspace():
+            return  # blank lines are skipped silently (but counted in line numbers)
+        if isinstance(exc, RecordError):
             reason = str(exc)
-        except UnicodeDecodeError as exc:
+        elif isinstance(exc, UnicodeDecodeError):
             reason = f"invalid UTF-8 at byte {exc.start}: {exc.reason}"
-        except Exception as exc:  # noqa: BLE001 - a bad line must never stop the tail
-            reason = f"{type(exc).__name__}: {exc}"
         else:
-            batch.records.append(record)
-            t.lines_ok += 1
-            return
+            reason = f"{type(exc).__name__}: {exc}"
         self._reject(t, line_no, reason, line, batch)
 
     def _reject(self, t: _Tracked, line_no: int, reason: str, head: bytes, batch: SourceBatch) -> None:
@@ -417,32 +404,3 @@ def _unreadable(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
         return "unreadable: permission denied"
     return f"unreadable: {exc.strerror or exc}"
-
-
-def _split_glob(pattern: str) -> tuple[str, str]:
-    """'/a/b/*/c.jsonl' -> ('/a/b', '*/c.jsonl'): the deepest directory without glob magic."""
-    parts = pattern.split(os.sep)
-    for i, part in enumerate(parts):
-        if _GLOB_MAGIC.search(part):
-            return os.sep.join(parts[:i]) or os.sep, os.sep.join(parts[i:])
-    return os.path.dirname(pattern), os.path.basename(pattern)
-
-
-def _self_and_parents(path: str) -> list[str]:
-    out = [path]
-    while (parent := os.path.dirname(path)) != path:
-        out.append(parent)
-        path = parent
-    return out
-
-
-def _existing_dir(path: str) -> tuple[str, int] | None:
-    """The deepest existing directory at or above ``path``, with its inode."""
-    for candidate in _self_and_parents(path):
-        try:
-            st = os.stat(candidate)
-        except OSError:
-            continue
-        if stat.S_ISDIR(st.st_mode):
-            return candidate, st.st_ino
-    return None

@@ -45,6 +45,7 @@ COLUMNS = (
 )
 PREVIEW_MIN_WIDTH = 10
 SEPARATOR = " "
+MIN_WIDTH = sum(c.width for c in COLUMNS) + len(SEPARATOR) * len(COLUMNS) + PREVIEW_MIN_WIDTH
 
 
 def format_cost(cost: float | None) -> str:
@@ -173,11 +174,11 @@ class RequestsView(ScrollView, can_focus=True):
     # -- layout and drawing -------------------------------------------------------
 
     def _update_size(self) -> None:
-        self.virtual_size = Size(self._content_width(), len(self._rows) + 1)
+        self.virtual_size = Size(MIN_WIDTH, len(self._rows) + 1)
 
     def _content_width(self) -> int:
-        fixed = sum(c.width for c in COLUMNS) + len(SEPARATOR) * len(COLUMNS)
-        return max(fixed + PREVIEW_MIN_WIDTH, self.scrollable_content_region.width)
+        """Rows fill the visible width; below MIN_WIDTH they scroll sideways instead."""
+        return max(MIN_WIDTH, self.scrollable_content_region.width)
 
     def on_resize(self) -> None:
         self._line_cache.clear()
@@ -189,7 +190,8 @@ class RequestsView(ScrollView, can_focus=True):
             if clamped != new:
                 self.cursor = clamped
                 return
-            self._scroll_cursor_visible()
+            # The new virtual size only bounds scrolling after the next layout.
+            self.call_after_refresh(self._scroll_cursor_visible)
         self.refresh()
 
     def _scroll_cursor_visible(self) -> None:

@@ -1,0 +1,101 @@
+"""The store: idempotent batched writes, offsets in the same transaction, round trips."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import make_record
+from console.records import parse_line
+from console.sources.base import FilePosition, RejectedLine, SourceBatch
+from console.store import Store, StoreError
+
+
+def records(n: int, **overrides):
+    return [parse_line(json.dumps(make_record(**overrides))) for _ in range(n)]
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(f"sqlite:///{tmp_path / 'store.db'}") as opened:
+        yield opened
+
+
+def test_default_sqlite_file_is_in_wal_mode(tmp_path):
+    with Store(str(tmp_path / "nested" / "dir" / "console.db")) as store:
+        with store.engine.connect() as conn:
+            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        assert mode == "wal"
+        assert (tmp_path / "nested" / "dir" / "console.db").exists()
+
+
+def test_writing_the_same_batch_twice_adds_nothing_the_second_time(store):
+    batch = SourceBatch(records=records(50))
+    first = store.write(batch)
+    second = store.write(batch)
+    assert (first.added, first.duplicates) == (50, 0)
+    assert (second.added, second.duplicates) == (0, 50)
+    assert store.count() == 50
+
+
+def test_duplicates_inside_one_batch_are_stored_once(store):
+    batch = records(3)
+    result = store.write(SourceBatch(records=batch + batch[:2]))
+    assert (result.added, result.duplicates) == (3, 2)
+
+
+def test_offsets_are_saved_with_the_rows(store):
+    position = FilePosition("/logs/app.jsonl", inode=42, offset=1234, line_no=10)
+    store.write(SourceBatch(records=records(10), positions={position.path: position}))
+    assert store.positions() == {position.path: position}
+    moved = FilePosition("/logs/app.jsonl", inode=42, offset=2000, line_no=15)
+    store.write(SourceBatch(records=records(5), positions={moved.path: moved}))
+    assert store.positions()[moved.path] == moved
+
+
+def test_a_failed_write_saves_neither_rows_nor_offsets(store, monkeypatch):
+    import console.store.store as store_module
+
+    position = FilePosition("/logs/app.jsonl", inode=1, offset=99, line_no=3)
+
+    def exploding_body_tuple(record):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store_module, "body_tuple", exploding_body_tuple)
+    with pytest.raises(OSError):
+        store.write(SourceBatch(records=records(3), positions={position.path: position}))
+    assert store.count() == 0
+    assert store.positions() == {}
+
+
+def test_records_round_trip_with_text_and_metadata(store):
+    original = parse_line(json.dumps(make_record(
+        input=[{"role": "user", "content": "hi [bold]"}], output={"label": "billing"},
+        tags=["vip"], tenant="acme", cost_usd=0.002, feedback="down",
+        error_message=None, trace_id="ab" * 16,
+    )))  # fmt: skip
+    store.write(SourceBatch(records=[original]))
+    assert store.get(original.request_id) == original
+    assert store.recent(10) == [original]
+    assert store.get("nope") is None
+
+
+def test_recent_returns_the_newest_rows_oldest_first(store):
+    batch = [parse_line(json.dumps(make_record(ts=1_700_000_000 + i))) for i in range(20)]
+    store.write(SourceBatch(records=list(reversed(batch))))
+    newest = store.recent(5)
+    assert [r.ts for r in newest] == [r.ts for r in batch[-5:]]
+
+
+def test_rejected_lines_are_kept_with_file_line_and_reason(store):
+    bad = RejectedLine("/logs/app.jsonl", 7, "invalid JSON: truncated", '{"ts": ')
+    store.write(SourceBatch(rejected=[bad]))
+    assert store.rejected_count() == 1
+    assert store.rejected_lines() == [bad]
+
+
+@pytest.mark.parametrize("url", ["nosuchdb://x", "postgresql+nodriver://u@h/db", "://"])
+def test_a_bad_store_url_is_a_clear_error(url):
+    with pytest.raises(StoreError):
+        Store(url)

@@ -1,0 +1,179 @@
+"""The console through Textual's Pilot: live rows, filter, detail, help, pause, rejects."""
+
+from __future__ import annotations
+
+import html
+import time
+
+import pytest
+from rich.text import Text
+from textual.command import CommandPalette
+from textual.widgets import OptionList
+
+from conftest import line_of, make_record
+from console.ui.app import ConsoleApp
+from console.ui.screens.detail import RequestDetailScreen
+from console.ui.screens.help import HelpScreen
+from console.ui.screens.rejected import RejectedLinesScreen
+
+
+async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` holds (the ingest thread posts asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.02)
+
+
+def append(path, *records) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(record if isinstance(record, str) else line_of(record))
+
+
+@pytest.fixture
+def log(tmp_path):
+    path = tmp_path / "app.jsonl"
+    append(path, make_record(model="gpt-4o"), make_record(model="claude-sonnet-4-5", status="error",
+           error_type="RateLimitError", error_message="429 slow down", output=None), make_record())
+    return path
+
+
+@pytest.fixture
+def app(tmp_path, log):
+    return ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 'store.db'}")
+
+
+def screen_text(app) -> str:
+    """What the terminal shows, as plain text (the SVG export escapes spaces)."""
+    return html.unescape(app.export_screenshot()).replace("\xa0", " ")
+
+
+def shown(app) -> list[str]:
+    return [r.request_id for r in app.requests_view.rows]
+
+
+async def test_rows_appear_live_as_lines_are_appended(app, log):
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 3)
+        extra = [make_record(prompt_version="v8") for _ in range(5)]
+        append(log, *extra)
+        await wait_until(pilot, lambda: len(shown(app)) == 8)
+        assert shown(app)[-5:] == [r["request_id"] for r in extra]
+        assert app.requests_view.cursor == 7, "the cursor follows the newest row"
+
+
+async def test_filter_narrows_the_rows_and_escape_clears_it(app):
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 3)
+        await pilot.press("slash")
+        await pilot.press(*"status:error")
+        await pilot.press("enter")
+        assert [r.status for r in app.requests_view.rows] == ["error"]
+        assert "status:error" in app.requests_view.border_title
+        await pilot.press("escape")
+        assert len(shown(app)) == 3
+
+
+async def test_a_bad_filter_says_why_and_keeps_the_rows(app):
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 3)
+        await pilot.press("slash", *"model:", "enter")
+        assert len(shown(app)) == 3
+        assert any("needs a value" in str(n.message) for n in app._notifications)
+
+
+async def test_enter_opens_the_request_and_escape_goes_back(app):
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 3)
+        await pilot.press("k", "enter")
+        assert isinstance(app.screen, RequestDetailScreen)
+        assert app.screen.record.status == "error"
+        error = app.screen.query_one("#detail-error").content
+        assert "429 slow down" in str(error)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, RequestDetailScreen)
+
+
+async def test_model_output_markup_and_escape_sequences_are_shown_safely(tmp_path):
+    log = tmp_path / "evil.jsonl"
+    evil = "[red]x[/red] \x1b[2J\x1b]0;pwned\x07 done"
+    append(log, make_record(output=evil, model="[bold]m[/bold]"))
+    app = ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 's.db'}")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 1)
+        table_svg = screen_text(app)
+        assert "[bold]m[/bold]" in table_svg
+        await pilot.press("enter")
+        output = app.screen.query_one("#detail-output").content
+        assert isinstance(output, Text)
+        assert output.plain == "[red]x[/red]  done"
+        svg = screen_text(app)
+        assert "[red]x[/red]" in svg
+        assert "\x1b" not in svg and "pwned" not in svg
+
+
+async def test_help_lists_every_binding_with_its_id(app):
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        svg = screen_text(app)
+        for _scope, bindings in app.binding_scopes():
+            for binding in bindings:
+                assert binding.id, f"binding {binding.key} has no id"
+                assert binding.id in svg
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_space_pauses_following_and_resuming_shows_what_arrived(app, log):
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 3)
+        await pilot.press("space")
+        assert app.status_header.paused
+        append(log, make_record(), make_record())
+        await wait_until(pilot, lambda: app.status_header.held == 2)
+        assert len(shown(app)) == 3
+        await pilot.press("space")
+        assert len(shown(app)) == 5
+        assert not app.status_header.paused
+
+
+async def test_rejected_lines_are_counted_and_listed_with_line_and_reason(app, log):
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 3)
+        append(log, "{not json\n", make_record(input_tokens="12"), make_record())
+        await wait_until(pilot, lambda: app.rejected_total == 2 and len(shown(app)) == 4)
+        await pilot.press("x")
+        assert isinstance(app.screen, RejectedLinesScreen)
+        svg = screen_text(app)
+        assert "invalid JSON" in svg and "input_tokens" in svg
+        lines = sorted(r.line_no for r in app.screen.rejected)
+        assert lines == [4, 5]
+
+
+async def test_command_palette_offers_the_same_actions(app):
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 3)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Pause")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        options = app.screen.query_one(OptionList)
+        await wait_until(pilot, lambda: options.option_count > 0)
+        assert "Pause / resume following" in str(options.get_option_at_index(0).prompt)
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: app.status_header.paused)
+
+
+async def test_store_only_mode_shows_history(tmp_path, log):
+    from console.ingest import ingest_files
+    from console.store import Store
+
+    url = f"sqlite:///{tmp_path / 'hist.db'}"
+    with Store(url) as store:
+        ingest_files(store, [str(log)])
+    app = ConsoleApp(sources=[], store_url=url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 3)
+        assert app.status_header.stored == 3
