@@ -22,7 +22,7 @@ class DefaultToOpenGroup(TyperGroup):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
-            if not args[0].startswith("-") or args[0] in ("--store",):
+            if not args[0].startswith("-") or args[0] in ("--store", "--config"):
                 args = ["open", *args]
         elif not args:
             args = ["open"]
@@ -54,6 +54,36 @@ def _fail(message: str) -> None:
     raise typer.Exit(EXIT_USAGE)
 
 
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="llmops.toml to use (default: ./llmops.toml, then the user config dir)."),
+]
+
+
+def _settings(path: Path | None):
+    from console.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings(path)
+    except ConfigError as exc:
+        _fail(str(exc))
+    from console.ui.app import ConsoleApp
+
+    unknown = sorted(set(settings.keys) - ConsoleApp.binding_ids())
+    if unknown:
+        _fail(f"{settings.source}: unknown binding id(s) in [keys]: {', '.join(unknown)} (press ? in the console for the ids)")
+    return settings
+
+
+def _run_console(sources: list[str], store_url: str, config: Path | None) -> None:
+    settings = _settings(config)
+    from console.ui.app import ConsoleApp
+
+    ConsoleApp(
+        sources=sources, store_url=store_url, capacity=settings.ui.ring_size, keymap=settings.keys
+    ).run()
+
+
 def _open_store(url: str | None):
     from console.store import Store, StoreError, default_store_url
 
@@ -69,6 +99,7 @@ def open_console(
         Optional[list[str]], typer.Argument(help="JSONL log files or globs to tail.")
     ] = None,
     store: StoreOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Open the console on live logs (the default command)."""
     from console.store import default_store_url
@@ -79,9 +110,7 @@ def open_console(
         create_store_engine(url).dispose()
     except StoreError as exc:
         _fail(str(exc))
-    from console.ui.app import ConsoleApp
-
-    ConsoleApp(sources=list(sources or []), store_url=url).run()
+    _run_console(list(sources or []), url, config)
 
 
 @app.command()
@@ -135,6 +164,7 @@ def demo(
     workdir: Annotated[
         Optional[Path], typer.Option(help="Where the demo's log and store go (default: a temp dir).")
     ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Simulate a live support-chat app and open the console on it."""
     from console.demo.run import plan_demo, start_simulator
@@ -143,10 +173,8 @@ def demo(
     plan.live_log.touch()
     stop = start_simulator(plan, rate)
     try:
-        from console.ui.app import ConsoleApp
-
         sources = [str(p) for p in plan.history] + [str(plan.live_log)]
-        ConsoleApp(sources=sources, store_url=plan.store_url).run()
+        _run_console(sources, plan.store_url, config)
     finally:
         stop.set()
     print(f"demo files kept in {plan.workdir}")

@@ -44,7 +44,7 @@ class Model:
     reasoning: bool = False
 
 
-# List prices per million tokens (Nov 2026), the same as genai-prices has for these names.
+# USD per million tokens: the list prices genai-prices has for these names (checked against it).
 MODELS = {m.name: m for m in (
     Model("claude-sonnet-4-5", "anthropic", "claude-sonnet-4-5-20250929", 3.0, 0.30, 15.0, 650, 75),
     Model("claude-haiku-4-5", "anthropic", "claude-haiku-4-5-20251001", 1.0, 0.10, 5.0, 380, 150),
@@ -63,9 +63,13 @@ MAX_TOKENS = {"v6": 600, "v7": 600, "v8": 400}  # v8 also lowered max_tokens: mo
 # support-answer outcomes per version: answer, refusal, truncated, tool call, content filter.
 OUTCOMES = ("answer", "refusal", "length", "tool_calls", "content_filter")
 OUTCOME_WEIGHTS = {"v6": (90.8, 1.5, 1.5, 6, 0.2), "v7": (92.0, 1.0, 0.8, 6, 0.2), "v8": (78.8, 9, 7, 5, 0.2)}
-BASE_ERRORS = (("RateLimitError", 0.006), ("InternalServerError", 0.005), ("APIConnectionError", 0.0025),
-               ("APITimeoutError", 0.0012), ("BadRequestError", 0.0006))
-STALL_PROBABILITY = 0.05  # during the latency incident some streams hang until the client timeout
+BASE_ERRORS = (("RateLimitError", 0.0075), ("InternalServerError", 0.0065), ("APIConnectionError", 0.003),
+               ("APITimeoutError", 0.0015), ("BadRequestError", 0.0007))
+STALL_PROBABILITY = 0.06  # during the latency incident some streams hang until the client timeout
+# Chance that a thumbs vote is a thumbs down: refusals and cut-off answers are hated.
+THUMBS_DOWN_BY_OUTCOME = {"refusal": 0.8, "length": 0.65}
+THUMBS_DOWN_BY_VERSION = {"v6": 0.15, "v7": 0.12, "v8": 0.2}
+CONTEXT_LIMIT = {"openai": 128_000, "anthropic": 200_000}  # quoted by "prompt too long" errors
 REGIONS = (("eu-west-1", 45), ("us-east-1", 45), ("ap-southeast-2", 10))
 TENANTS = ("globex", "initech", "hooli", "umbrella", "wonka", "tyrell", "soylent", "cyberdyne", "stark", "acme-eu")
 
@@ -129,9 +133,7 @@ def format_ts(ms: int) -> str:
 
 
 def _to_ms(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return math.floor(moment.timestamp() * 1000)
+    return math.floor(_utc(moment).timestamp() * 1000)
 
 
 def _pick(rng: random.Random, weighted: tuple) -> str:
@@ -155,6 +157,9 @@ class _Teller:
         self.user_cum = list(_accumulate(1 / rank**0.8 for rank in range(1, len(self.users) + 1)))
         self.spike_user = User(SPIKE_USER_ID, "us-east-1", "Business", "web", "globex")
 
+    def _pick_user(self) -> User:
+        return self.users[bisect_left(self.user_cum, self.rng.random() * self.user_cum[-1])]
+
     def _hex(self, digits: int) -> str:
         return f"{self.rng.getrandbits(4 * digits):0{digits}x}"
 
@@ -167,7 +172,7 @@ class _Teller:
     def record(self, ms: int, cond: Conditions) -> dict:
         rng = self.rng
         spike = rng.random() < cond.spike_share
-        user = self.spike_user if spike else self.users[bisect_left(self.user_cum, rng.random() * self.user_cum[-1])]
+        user = self.spike_user if spike else self._pick_user()
         self._start_turn(user, ms)
         env = "staging" if rng.random() < 0.035 else "production"
         if env == "staging":
@@ -247,7 +252,7 @@ class _Teller:
                 "output_tokens": reasoning + int(rng.lognormvariate(math.log(150), 0.35)), "outcome": "answer",
                 "cached": 0, "finish_reason": "stop", "streaming": False}
 
-    def _error(self, model: Model, slow: bool, spike: bool) -> str | None:
+    def _error(self, slow: bool, spike: bool) -> str | None:
         rng = self.rng
         extra = (("InternalServerError", 0.04),) if slow else ()  # the provider sheds load
         extra += (("RateLimitError", 0.06), ("BadRequestError", 0.01)) if spike else ()
@@ -276,7 +281,7 @@ class _Teller:
         model = MODELS[call["model"]]
         slow = cond.slow_model == model.name
         ttft, latency = self._latency(model, call, slow)
-        error_type = self._error(model, slow, spike)
+        error_type = self._error(slow, spike)
         if error_type is None and latency > REQUEST_TIMEOUT_MS:
             error_type = "APITimeoutError"
         rec = {"ts": format_ts(ms), "request_id": "req_" + self._hex(20), "model": model.name,
@@ -286,7 +291,8 @@ class _Teller:
             rec["variant"] = call["variant"]
         if error_type:
             low, high = texts.ERRORS[model.provider][error_type][1]
-            tokens = call["input_tokens"] + (170_000 if error_type == "BadRequestError" else 0)
+            too_long = error_type == "BadRequestError"  # a pasted document overflowed the context
+            tokens = call["input_tokens"] + (CONTEXT_LIMIT[model.provider] if too_long else 0)
             rec.update(input_tokens=0, output_tokens=0, latency_ms=round(rng.uniform(low, high), 1),
                        status="error", error_type=error_type,
                        error_message=texts.error_message(model.provider, error_type, model.name, tokens))
@@ -301,7 +307,8 @@ class _Teller:
                 rec["ttft_ms"] = round(ttft)
             rec["finish_reason"] = call["finish_reason"]
             if rng.random() < 0.5:  # the other half is priced by the console at ingest
-                rec["cost_usd"] = price_usd(model.name, call["input_tokens"], call["output_tokens"], call["cached"])
+                rec["cost_usd"] = price_usd(model.name, call["input_tokens"], call["output_tokens"],
+                                            call["cached"])
             if rng.random() < 0.85:
                 rec["response_model"] = model.response_model
         rec.update(environment=env, user_id=user.user_id, session_id=user.session_id, trace_id=self._hex(32))
@@ -327,8 +334,8 @@ class _Teller:
             return None
         if self.rng.random() >= 0.16:
             return None
-        bad = {"refusal": 0.8, "length": 0.65}.get(call["outcome"], {"v6": 0.15, "v7": 0.12, "v8": 0.2}[call["version"]])
-        bad += 0.25 if latency > 10_000 else 0.0
+        bad = THUMBS_DOWN_BY_OUTCOME.get(call["outcome"], THUMBS_DOWN_BY_VERSION[call["version"]])
+        bad += 0.25 if latency > 10_000 else 0.0  # slow answers annoy people too
         negative = self.rng.random() < bad
         if user.channel == "mobile":
             return "down" if negative else "up"
@@ -360,7 +367,8 @@ def _diurnal(ms: float) -> float:
 
 
 def _history_conditions(ms: int, ev: dict[str, int]) -> Conditions:
-    share = next((s for key, s in (("v8_full", 1.0), ("v8_half", 0.5), ("v8_canary", 0.1)) if ms >= ev[key]), 0.0)
+    rollout = (("v8_full", 1.0), ("v8_half", 0.5), ("v8_canary", 0.1))
+    share = next((share for key, share in rollout if ms >= ev[key]), 0.0)
     in_spike = ev["cost_spike_start"] <= ms < ev["cost_spike_end"]
     return Conditions(
         new_release_share=share,
@@ -400,7 +408,7 @@ def generate_history(n: int = 10_000, *, seed: int = 7, end: datetime | None = N
         raise ValueError("days must be positive and n non-negative")
     events = history_events(end, days)
     ev = {name: _to_ms(moment) for name, moment in events.items()}
-    end_ms = _to_ms(_utc(end or DEFAULT_END))
+    end_ms = _to_ms(end or DEFAULT_END)
     teller = _Teller(seed)
     for ms in _timestamps(teller.rng, n, end_ms - round(days * 86_400_000), end_ms, ev):
         yield teller.record(ms, _history_conditions(ms, ev))
@@ -432,7 +440,7 @@ class LiveStory:
         )
 
     def next_record(self, now: datetime) -> dict:
-        return self._teller.record(_to_ms(_utc(now)), self.conditions(now))
+        return self._teller.record(_to_ms(now), self.conditions(now))
 
 
 def dumps(record: dict) -> str:

@@ -140,9 +140,14 @@ class ConsoleApp(App):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.binding_scopes(), self._keymap))
 
-    def binding_scopes(self) -> list[BindingScope]:
+    @classmethod
+    def binding_ids(cls) -> set[str]:
+        return {b.id for _, bindings in cls.binding_scopes() for b in bindings if b.id}
+
+    @classmethod
+    def binding_scopes(cls) -> list[BindingScope]:
         return [
-            ("everywhere", self.BINDINGS),
+            ("everywhere", cls.BINDINGS),
             ("requests", RequestsView.BINDINGS),
             ("request detail", RequestDetailScreen.BINDINGS),
             ("rejected lines", RejectedLinesScreen.BINDINGS),

@@ -1,0 +1,1 @@
+"""Online scoring, sampling, the triage queue and labels. Nothing here imports Textual."""

@@ -1,0 +1,1 @@
+"""The prompt registry in files: versions, hashes, labels, render, diff. Nothing here imports Textual."""

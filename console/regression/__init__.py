@@ -1,0 +1,1 @@
+"""Regression cases, assertions, targets, the runner and baseline comparison. Nothing here imports Textual."""

@@ -1,0 +1,74 @@
+"""llmops.toml: typed settings whose errors name the file and the key; keys remap bindings."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from console.cli import app as cli
+from console.config import ConfigError, load_settings
+
+runner = CliRunner()
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "llmops.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_without_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    settings = load_settings()
+    assert settings.ui.ring_size == 5000 and settings.keys == {}
+
+
+def test_the_working_directory_file_is_found(tmp_path, monkeypatch):
+    write(tmp_path, '[keys]\n"app.pause" = "p"\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().keys == {"app.pause": "p"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[ui]\nring_size = "many"\n', "key 'ui.ring_size': Expected int, got str"),
+        ("[ui]\nringsize = 10\n", "unknown key 'ui.ringsize'"),
+        ("colour = 1\n", "unknown key 'colour'"),
+        ('[keys]\n"app.pause" = 5\n', "key 'keys.<each>'"),
+        ("[ui]\nring_size = 5\n", "ring_size must be between"),
+        ("[ui\n", "not valid TOML"),
+    ],
+)
+def test_errors_name_the_file_and_the_key(tmp_path, text, expected):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert str(path) in str(err.value)
+    assert expected in str(err.value)
+
+
+def test_cli_exits_2_on_a_bad_config(tmp_path):
+    path = write(tmp_path, "[ui]\nringsize = 10\n")
+    result = runner.invoke(cli, ["--config", str(path), "--store", str(tmp_path / "s.db")])
+    assert result.exit_code == 2
+    assert "ui.ringsize" in result.output
+
+
+def test_cli_exits_2_on_an_unknown_binding_id(tmp_path):
+    path = write(tmp_path, '[keys]\n"app.paws" = "p"\n')
+    result = runner.invoke(cli, ["--config", str(path), "--store", str(tmp_path / "s.db")])
+    assert result.exit_code == 2
+    assert "app.paws" in result.output
+
+
+async def test_a_remapped_key_drives_the_binding(tmp_path):
+    from console.ui.app import ConsoleApp
+
+    app = ConsoleApp(sources=[], store_url=str(tmp_path / "s.db"), keymap={"app.pause": "p"})
+    async with app.run_test() as pilot:
+        await pilot.press("p")
+        assert app.status_header.paused
+        await pilot.press("space")
+        assert app.status_header.paused, "space no longer pauses once remapped"
