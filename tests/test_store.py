@@ -10,16 +10,30 @@ from conftest import make_record
 from console.records import parse_line
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
 from console.store import Store, StoreError
+from console.store.writers import CoreBatchWriter
 
 
 def records(n: int, **overrides):
     return [parse_line(json.dumps(make_record(**overrides))) for _ in range(n)]
 
 
-@pytest.fixture
-def store(tmp_path):
+@pytest.fixture(params=["sqlite-writer", "core-writer"])
+def store(tmp_path, request):
+    """Both write paths: the raw sqlite3 one and the SQLAlchemy Core one (used for PostgreSQL)."""
     with Store(f"sqlite:///{tmp_path / 'store.db'}") as opened:
+        if request.param == "core-writer":
+            opened._writer = CoreBatchWriter(opened.engine)
         yield opened
+
+
+def test_a_batch_after_a_duplicate_batch_keeps_ids_and_bodies_aligned(store):
+    first = records(5)
+    store.write(SourceBatch(records=first))
+    mixed = first[:2] + records(3, output="fresh")
+    result = store.write(SourceBatch(records=mixed))
+    assert (result.added, result.duplicates) == (3, 2)
+    for record in first + mixed:
+        assert store.get(record.request_id) == record
 
 
 def test_default_sqlite_file_is_in_wal_mode(tmp_path):
@@ -55,14 +69,14 @@ def test_offsets_are_saved_with_the_rows(store):
 
 
 def test_a_failed_write_saves_neither_rows_nor_offsets(store, monkeypatch):
-    import console.store.store as store_module
+    import console.store.writers as writers
 
     position = FilePosition("/logs/app.jsonl", inode=1, offset=99, line_no=3)
 
     def exploding_body_tuple(record):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store_module, "body_tuple", exploding_body_tuple)
+    monkeypatch.setattr(writers, "body_tuple", exploding_body_tuple)
     with pytest.raises(OSError):
         store.write(SourceBatch(records=records(3), positions={position.path: position}))
     assert store.count() == 0

@@ -1,6 +1,7 @@
 """The store: SQLModel tables, the engine, bulk ingest and queries. Nothing here imports Textual."""
 
 from console.store.engine import StoreError, default_store_url
-from console.store.store import Store, WriteResult
+from console.store.store import Store
+from console.store.writers import WriteResult
 
 __all__ = ["Store", "StoreError", "WriteResult", "default_store_url"]

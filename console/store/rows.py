@@ -31,10 +31,11 @@ def request_tuple(r: RequestRecord) -> tuple:
 
 
 def body_tuple(r: RequestRecord) -> tuple:
+    """The request_bodies columns after `id` (the id is given when the row is inserted)."""
     input_text, input_is_json = _text_column(r.input)
     output_text, output_is_json = _text_column(r.output)
     return (
-        r.request_id, input_text, output_text, r.error_message, r.trace_id,
+        input_text, output_text, r.error_message, r.trace_id,
         _json_column(r.tags), _json_column(r.metadata), input_is_json, output_is_json,
     )  # fmt: skip
 
@@ -48,7 +49,7 @@ _REQUEST_FIELDS_IN_ORDER = (
 )  # fmt: skip
 assert _REQUEST_FIELDS_IN_ORDER == REQUEST_COLUMNS, "request_tuple is out of step with RequestRow"
 assert BODY_COLUMNS == (
-    "request_id", "input", "output", "error_message", "trace_id", "tags", "extra",
+    "id", "input", "output", "error_message", "trace_id", "tags", "extra",
     "input_is_json", "output_is_json",
 ), "body_tuple is out of step with RequestBody"  # fmt: skip
 

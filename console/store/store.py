@@ -12,20 +12,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from console.records import RequestRecord
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
 from console.store.engine import StoreError, create_store_engine, create_tables, normalise_url
-from console.store.rows import SELECT_COLUMNS, body_tuple, record_from_row, request_tuple
-from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS
-
-
-@dataclass(frozen=True, slots=True)
-class WriteResult:
-    added: int
-    duplicates: int
-    rejected: int
-
-
-def _placeholders(engine: Engine, count: int) -> str:
-    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-    return ", ".join([mark] * count)
+from console.store.rows import SELECT_COLUMNS, record_from_row
+from console.store.writers import BatchWriter, CoreBatchWriter, SqliteBatchWriter, WriteResult
 
 
 class Store:
@@ -38,30 +26,28 @@ class Store:
             create_tables(self.engine)
         except (OperationalError, DBAPIError) as exc:
             raise StoreError(f"cannot open the store {self.display_url}: {exc.orig}") from None
-        self._insert_requests = self._insert_sql("requests", REQUEST_COLUMNS)
-        self._insert_bodies = self._insert_sql("request_bodies", BODY_COLUMNS)
-        offset_marks = _placeholders(self.engine, 5)
-        self._upsert_offset = (
-            f"INSERT INTO source_offsets (source, inode, \"offset\", line_no, updated_at) "
-            f"VALUES ({offset_marks}) ON CONFLICT (source) DO UPDATE SET "
-            "inode = excluded.inode, \"offset\" = excluded.\"offset\", "
-            "line_no = excluded.line_no, updated_at = excluded.updated_at"
-        )
-        self._insert_rejected = (
-            "INSERT INTO rejected_lines (source, line_no, reason, excerpt, seen_at) "
-            f"VALUES ({_placeholders(self.engine, 5)})"
-        )
+        self._writer: BatchWriter | None = None
 
-    def _insert_sql(self, table: str, columns: tuple[str, ...]) -> str:
-        names = ", ".join(columns)
-        marks = _placeholders(self.engine, len(columns))
-        return f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT (request_id) DO NOTHING"
+    @property
+    def sqlite_path(self) -> str | None:
+        """The database file when this is a file-backed SQLite store, else None."""
+        database = self.engine.url.database
+        if self.engine.dialect.name == "sqlite" and database and database != ":memory:":
+            return database
+        return None
+
+    def _make_writer(self) -> BatchWriter:
+        path = self.sqlite_path
+        return SqliteBatchWriter(path) if path else CoreBatchWriter(self.engine)
 
     @property
     def display_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         self.engine.dispose()
 
     def __enter__(self) -> Store:
@@ -73,28 +59,14 @@ class Store:
     # -- writing -------------------------------------------------------------------
 
     def write(self, batch: SourceBatch) -> WriteResult:
-        """Rows, rejected lines and the new offsets in one transaction: all or nothing."""
-        records = batch.records
-        now = time.time()
-        with self.engine.begin() as conn:
-            added = 0
-            if records:
-                result = conn.exec_driver_sql(
-                    self._insert_requests, [request_tuple(r) for r in records]
-                )
-                added = max(result.rowcount, 0)
-                conn.exec_driver_sql(self._insert_bodies, [body_tuple(r) for r in records])
-            if batch.rejected:
-                conn.exec_driver_sql(
-                    self._insert_rejected,
-                    [(r.path, r.line_no, r.reason, r.excerpt, now) for r in batch.rejected],
-                )
-            if batch.positions:
-                conn.exec_driver_sql(
-                    self._upsert_offset,
-                    [(p.path, p.inode, p.offset, p.line_no, now) for p in batch.positions.values()],
-                )
-        return WriteResult(added=added, duplicates=len(records) - added, rejected=len(batch.rejected))
+        """Rows, rejected lines and the new offsets in one transaction: all or nothing.
+
+        A request_id already stored (or repeated in the batch) is a duplicate: the first
+        one wins, and the others are counted, not written.
+        """
+        if self._writer is None:
+            self._writer = self._make_writer()
+        return self._writer.write(batch)
 
     # -- reading -------------------------------------------------------------------
 
@@ -111,7 +83,7 @@ class Store:
         """The newest `limit` requests, oldest first (the order a tail shows them in)."""
         query = text(
             f"SELECT {SELECT_COLUMNS} FROM requests r "
-            "LEFT JOIN request_bodies b ON b.request_id = r.request_id "
+            "LEFT JOIN request_bodies b ON b.id = r.id "
             "ORDER BY r.ts DESC, r.id DESC LIMIT :limit"
         )
         with self.engine.connect() as conn:
@@ -121,7 +93,7 @@ class Store:
     def get(self, request_id: str) -> RequestRecord | None:
         query = text(
             f"SELECT {SELECT_COLUMNS} FROM requests r "
-            "LEFT JOIN request_bodies b ON b.request_id = r.request_id "
+            "LEFT JOIN request_bodies b ON b.id = r.id "
             "WHERE r.request_id = :request_id"
         )
         with self.engine.connect() as conn:

@@ -40,9 +40,11 @@ class RequestRow(SQLModel, table=True):
 
 
 class RequestBody(SQLModel, table=True):
+    """Keyed by the integer id of its `requests` row: appends to the B-tree, no text index."""
+
     __tablename__ = "request_bodies"
 
-    request_id: str = Field(primary_key=True)
+    id: int = Field(primary_key=True, foreign_key="requests.id")
     input: str | None = None
     output: str | None = None
     error_message: str | None = None

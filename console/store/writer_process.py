@@ -1,0 +1,132 @@
+"""A SQLite writer in a child process, so decoding and inserting use both cores.
+
+In one process the two take turns on the GIL (measured: a reader thread gains nothing).
+The parent decodes and sends plain tuples; the child inserts them. At most `depth`
+batches are in flight, so memory stays bounded. Each batch still carries its own offsets
+and is committed whole, and the child dies with its parent (PR_SET_PDEATHSIG), so a
+kill -9 leaves exactly a committed prefix of what was read: a restart resumes cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from multiprocessing.connection import Connection
+
+import msgspec
+
+from console.store.engine import StoreError
+from console.store.writers import PreparedBatch, SqliteBatchWriter, WriteResult
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the child still stops at EOF, after finishing its batch
+
+
+def _receive_ahead(incoming: Connection, inbox: queue.Queue) -> None:
+    """Drain the pipe while the main thread writes, so the parent never blocks on send."""
+    while True:
+        try:
+            inbox.put(incoming.recv_bytes())
+        except (EOFError, OSError):
+            inbox.put(None)
+            return
+
+
+def serve(path: str, incoming: Connection, outgoing: Connection) -> None:
+    """The child's loop: write each batch received, answer with its WriteResult."""
+    _die_with_parent()
+    writer = SqliteBatchWriter(path)
+    decoder = msgspec.msgpack.Decoder(PreparedBatch)
+    inbox: queue.Queue = queue.Queue(maxsize=2)
+    threading.Thread(target=_receive_ahead, args=(incoming, inbox), daemon=True).start()
+    try:
+        while True:
+            payload = inbox.get()
+            if payload is None:
+                return
+            try:
+                outgoing.send(writer.write_prepared(decoder.decode(payload)))
+            except Exception as exc:  # reported to the parent, which raises it
+                outgoing.send(StoreError(f"writing to {path} failed: {type(exc).__name__}: {exc}"))
+                return
+    finally:
+        writer.close()
+
+
+class WriterProcess:
+    def __init__(self, path: str, depth: int = 2) -> None:
+        # A plain `python -m` child over pipes: multiprocessing's spawn would re-import the
+        # caller's __main__, which breaks scripts that call ingest_files at top level.
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "console.store.writer_process", path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self._send_end = Connection(os.dup(self._process.stdin.fileno()), readable=False)
+        self._receive_end = Connection(os.dup(self._process.stdout.fileno()), writable=False)
+        self._process.stdin.close()
+        self._process.stdout.close()
+        self._depth = depth
+        self._encoder = msgspec.msgpack.Encoder()
+        self._in_flight = 0
+
+    def submit(self, batch: PreparedBatch) -> list[WriteResult]:
+        """Queue a batch; returns the results of batches that finished meanwhile."""
+        finished = []
+        while self._in_flight >= self._depth:
+            finished.append(self._receive())
+        self._send_end.send_bytes(self._encoder.encode(batch))
+        self._in_flight += 1
+        return finished
+
+    def drain(self) -> list[WriteResult]:
+        return [self._receive() for _ in range(self._in_flight)]
+
+    def _receive(self) -> WriteResult:
+        try:
+            result = self._receive_end.recv()
+        except EOFError:
+            raise StoreError("the store writer process stopped unexpectedly") from None
+        self._in_flight -= 1
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def close(self) -> None:
+        self._send_end.close()
+        self._receive_end.close()
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+    def __enter__(self) -> WriterProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def main() -> None:
+    # stdout carries the answers, so nothing else may print there.
+    outgoing = Connection(os.dup(1), readable=False)
+    os.dup2(2, 1)
+    serve(sys.argv[1], Connection(os.dup(0), writable=False), outgoing)
+
+
+if __name__ == "__main__":
+    main()
