@@ -7,7 +7,7 @@ holds the UI settings and key remaps; budgets, SLOs and prices join it with the 
     ring_size = 5000          # rows kept in the live requests table
 
     [keys]                    # binding id = "key[,key...]", ids are listed by `?`
-    "app.pause" = "p"
+    "dashboard.pause" = "p"
 """
 
 from __future__ import annotations

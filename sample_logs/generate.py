@@ -21,8 +21,8 @@ sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing t
 from console.demo.story import DEFAULT_END, dumps, format_ts, generate_history  # noqa: E402
 
 CURRENT, ROTATED, MALFORMED = "support-chat.jsonl", "support-chat.1.jsonl", "malformed.jsonl"
-# Records are ~840 bytes; 5,000 of them keep the committed samples near 4.2 MB, under 5 MB.
-DEFAULT_RECORDS = 5_000
+# Records average ~490 bytes: 10,000 of them keep the committed samples under 5 MB.
+DEFAULT_RECORDS = 10_000
 CORE_FIELDS = ("ts", "request_id", "model", "prompt_id", "prompt_version", "input_tokens",
                "output_tokens", "latency_ms", "status", "cost_usd")
 _DROP = object()  # marks a field to remove from a record

@@ -25,9 +25,9 @@ def test_defaults_without_a_file(tmp_path, monkeypatch):
 
 
 def test_the_working_directory_file_is_found(tmp_path, monkeypatch):
-    write(tmp_path, '[keys]\n"app.pause" = "p"\n')
+    write(tmp_path, '[keys]\n"dashboard.pause" = "p"\n')
     monkeypatch.chdir(tmp_path)
-    assert load_settings().keys == {"app.pause": "p"}
+    assert load_settings().keys == {"dashboard.pause": "p"}
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def test_the_working_directory_file_is_found(tmp_path, monkeypatch):
         ('[ui]\nring_size = "many"\n', "key 'ui.ring_size': Expected int, got str"),
         ("[ui]\nringsize = 10\n", "unknown key 'ui.ringsize'"),
         ("colour = 1\n", "unknown key 'colour'"),
-        ('[keys]\n"app.pause" = 5\n', "key 'keys.<each>'"),
+        ('[keys]\n"dashboard.pause" = 5\n', "key 'keys.<each>'"),
         ("[ui]\nring_size = 5\n", "ring_size must be between"),
         ("[ui\n", "not valid TOML"),
     ],
@@ -57,16 +57,16 @@ def test_cli_exits_2_on_a_bad_config(tmp_path):
 
 
 def test_cli_exits_2_on_an_unknown_binding_id(tmp_path):
-    path = write(tmp_path, '[keys]\n"app.paws" = "p"\n')
+    path = write(tmp_path, '[keys]\n"dashboard.paws" = "p"\n')
     result = runner.invoke(cli, ["--config", str(path), "--store", str(tmp_path / "s.db")])
     assert result.exit_code == 2
-    assert "app.paws" in result.output
+    assert "dashboard.paws" in result.output
 
 
 async def test_a_remapped_key_drives_the_binding(tmp_path):
     from console.ui.app import ConsoleApp
 
-    app = ConsoleApp(sources=[], store_url=str(tmp_path / "s.db"), keymap={"app.pause": "p"})
+    app = ConsoleApp(sources=[], store_url=str(tmp_path / "s.db"), keymap={"dashboard.pause": "p"})
     async with app.run_test() as pilot:
         await pilot.press("p")
         assert app.status_header.paused

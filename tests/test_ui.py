@@ -177,3 +177,23 @@ async def test_store_only_mode_shows_history(tmp_path, log):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: len(shown(app)) == 3)
         assert app.status_header.stored == 3
+
+
+async def test_dashboard_keys_do_nothing_on_other_screens(app):
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 3)
+        await pilot.press("enter")
+        assert isinstance(app.screen, RequestDetailScreen)
+        await pilot.press("slash", "space")
+        assert isinstance(app.screen, RequestDetailScreen)
+        assert not app.status_header.paused
+
+
+async def test_the_table_fits_an_80_column_terminal(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 3)
+        view = app.requests_view
+        assert view.narrow
+        assert view.virtual_size.width <= view.scrollable_content_region.width
+        text = screen_text(app)
+        assert "status" in text and "gpt-4o" in text

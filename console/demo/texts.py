@@ -2,13 +2,15 @@
 
 Acme sells a ticketing SaaS; "Acme Helpdesk" is its support chat, backed by three prompts.
 Every function takes the caller's seeded `random.Random`, so the story stays reproducible.
-Texts are short on purpose: the committed sample logs must stay small.
+Texts are as short as real chat turns (a question in a sentence or two, an answer in two or
+three): the committed sample logs hold 10,000 of them and must stay under 5 MB.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import string
 from dataclasses import dataclass
 
 TOPICS = ("billing", "account", "integrations", "data", "bug", "howto")
@@ -21,151 +23,183 @@ BROWSERS = ("Chrome", "Firefox", "Safari", "Edge")
 MONTHS = ("August", "September", "October")
 ERROR_CODES = ("E1042", "E2210", "SYNC-409", "AUTH-401", "EXP-504", "WH-401")
 COUNTRIES = ("Germany", "France", "the Netherlands", "Ireland", "Spain", "Poland")
+SLOTS = {  # how each {slot} of the texts below is filled
+    "plan": lambda rng: rng.choice(PLANS), "integration": lambda rng: rng.choice(INTEGRATIONS),
+    "device": lambda rng: rng.choice(DEVICES), "browser": lambda rng: rng.choice(BROWSERS),
+    "month": lambda rng: rng.choice(MONTHS), "code": lambda rng: rng.choice(ERROR_CODES),
+    "country": lambda rng: rng.choice(COUNTRIES), "invoice": lambda rng: f"INV-2026-{rng.randint(1, 9999):04d}",
+    "seats": lambda rng: rng.randint(3, 250), "row": lambda rng: rng.randint(2, 4000),
+    "hours": lambda rng: rng.randint(3, 30), "n": lambda rng: rng.randint(200, 900),
+    "ticket": lambda rng: rng.randint(40000, 99999),
+    "domain": lambda rng: rng.choice(("globex.com", "initech.io", "hooli.xyz")),
+}
 
-# (question, answer, issue as a summary names it), sharing slots filled by `slots()`.
+# (question, answer, issue as a summary names it), sharing slots filled by `exchange()`.
 CASES = {
     "billing": (
-        ("I was charged twice for the {plan} plan this month (invoice {invoice}). Can you refund one?",
-         "The second charge on {invoice} is a pending authorization; your bank releases it within 3–5 business days. If it is still there on Friday, reply here and I'll refund it.",
+        ("I was charged twice for {plan} this month. Can you refund one?",
+         "The second charge on {invoice} is a pending authorization. Your bank releases it within 3–5 days.",
          "a duplicate charge on {invoice}"),
-        ("How do I add our VAT number to invoices? We're based in {country}.",
-         "Add it under **Settings → Billing → Tax details**. It appears on every invoice from the next cycle, and I can reissue past invoices on request.",
+        ("How do I add our VAT number to invoices? We're in {country}.",
+         "Add it under **Settings → Billing → Tax details**. It shows on invoices from the next cycle.",
          "adding a VAT number ({country})"),
-        ("Can I switch from monthly to annual billing without losing the {plan} discount?",
-         "Yes: annual billing keeps your {plan} discount. Go to **Settings → Billing → Change cycle**; the unused part of this month is credited automatically.",
+        ("Can I switch to annual billing and keep the {plan} discount?",
+         "Yes, the discount carries over. Use **Billing → Change cycle**; unused days are credited.",
          "switching {plan} to annual billing"),
-        ("Our card was declined but the bank says nothing was blocked. What now?",
-         "Declines without a bank block are usually 3-D Secure timeouts. Retry under **Settings → Billing → Payment method** and approve the prompt in your banking app.",
+        ("Our card got declined but the bank says nothing was blocked.",
+         "That is usually a 3-D Secure timeout. Retry and approve the prompt in your banking app.",
          "a declined card"),
-        ("We downgraded to {plan} but still got billed for {seats} seats.",
-         "Seats are billed at their peak for the month, so {seats} seats were still counted after the downgrade. Removing inactive members now lowers the next invoice.",
-         "being billed for {seats} seats after a downgrade"),
+        ("We downgraded to {plan} but were billed for {seats} seats.",
+         "Seats are billed at the month's peak, so {seats} still counted. Removing inactive members lowers the next invoice.",
+         "billing for {seats} seats after a downgrade"),
         ("Where can I download invoice {invoice} as a PDF?",
-         "Invoices are under **Settings → Billing → History**. Click {invoice}, then **Download PDF**.",
+         "Open **Settings → Billing → History**, click {invoice}, then **Download PDF**.",
          "finding invoice {invoice}"),
-        ("Why did our bill go up in {month}? Nothing changed on our side.",
-         "The {month} increase comes from the yearly price adjustment announced in July (+6% on {plan}). The breakdown is on the invoice's second page.",
+        ("Why did our bill go up in {month}?",
+         "{month} includes the yearly price adjustment (+6% on {plan}). Page 2 of the invoice has the breakdown.",
          "a higher bill in {month}"),
     ),
     "account": (
-        ("I can't log in, the password reset email never arrives (checked spam).",
-         "Reset emails come from no-reply@acme.example. Add it to your allow-list, then request a new link; links expire after 30 minutes.",
+        ("The password reset email never arrives (checked spam).",
+         "It comes from no-reply@acme.example, so allow-list that address and request a new link. Links expire after 30 minutes.",
          "missing password reset emails"),
-        ("How do I enable SSO with Okta for our {plan} workspace?",
-         "SSO is available on Business and Enterprise. In **Admin → Security → SSO**, choose SAML, paste the metadata URL from Okta and test with one user first.",
+        ("How do I enable Okta SSO on our {plan} workspace?",
+         "SSO is on Business and Enterprise. In **Admin → Security → SSO**, pick SAML and paste Okta's metadata URL.",
          "setting up Okta SSO on {plan}"),
-        ("I lost my phone and can't get past 2FA. How do I get back into my account?",
-         "Use one of your backup codes to sign in. If you don't have any, an admin of your workspace can reset 2FA for you under **Admin → Members**.",
-         "being locked out after losing a 2FA device"),
-        ("How do I remove a user who left the company? She was the only admin.",
-         "Promote another member to admin first (**Admin → Members → Role**), then deactivate her account; her tickets stay assigned until you reassign them.",
+        ("Lost my phone and can't get past 2FA.",
+         "Sign in with a backup code. Without one, a workspace admin can reset your 2FA under **Admin → Members**.",
+         "a lost 2FA device"),
+        ("How do I remove a user who left? She was our only admin.",
+         "Promote someone else to admin first, then deactivate her. Her tickets stay assigned until you reassign them.",
          "removing the only admin"),
         ("I get '{code}: session expired' every few minutes in {browser}.",
-         "Sessions expiring every few minutes usually mean a blocked cookie. Allow cookies for app.acme.example in {browser} and sign in again.",
+         "That is usually a blocked cookie. Allow cookies for app.acme.example in {browser} and sign in again.",
          "sessions expiring in {browser} ({code})"),
         ("How do I transfer workspace ownership to a colleague?",
-         "The owner can transfer it under **Admin → Workspace → Owner**. The new owner must accept the invite within 7 days.",
+         "The owner can do it under **Admin → Workspace → Owner**. The new owner has 7 days to accept.",
          "transferring workspace ownership"),
-        ("Please delete my account and all my data (GDPR request).",
-         "I've registered your deletion request. You'll get a confirmation email; everything is erased within 30 days, backups included.",
+        ("Please delete my account and all my data (GDPR).",
+         "Your request is registered. Everything is erased within 30 days, backups included.",
          "a GDPR deletion request"),
     ),
     "integrations": (
-        ("The {integration} integration stopped syncing yesterday, error {code}.",
-         "{code} means the {integration} token expired. Reconnect it under **Settings → Integrations → {integration}**; syncing resumes within a few minutes.",
+        ("{integration} stopped syncing yesterday, error {code}.",
+         "{code} means the {integration} token expired. Reconnect it in **Settings → Integrations**; sync resumes in minutes.",
          "{integration} sync failing with {code}"),
-        ("How do I connect {integration} to a single project instead of the whole workspace?",
-         "When connecting {integration}, pick **Selected projects** instead of **All projects**.",
+        ("Can I connect {integration} to one project only?",
+         "Yes: when connecting {integration}, choose **Selected projects** instead of **All projects**.",
          "scoping {integration} to one project"),
         ("Our webhooks return 401 since we rotated the API key.",
-         "Webhooks are signed with the API key, so after a rotation update the secret in your receiver too. Old signatures stop working immediately.",
+         "Webhooks are signed with the key, so update the secret in your receiver too. Old signatures stop working at once.",
          "webhooks failing after a key rotation"),
-        ("What's the API rate limit on {plan}? We keep hitting 429s.",
-         "The API allows 600 requests per minute on {plan}. Spread bulk jobs out or use the batch endpoint, which counts 100 items as one request.",
-         "API rate limits (429s) on {plan}"),
-        ("Can {integration} notifications go to a private channel?",
-         "Yes. Invite the Acme app to the private channel first, then pick it under **Settings → Integrations → {integration} → Channel**.",
-         "{integration} notifications in a private channel"),
+        ("What's the API rate limit on {plan}? We keep getting 429s.",
+         "{plan} allows 600 requests a minute. The batch endpoint counts 100 items as one request.",
+         "API rate limits on {plan}"),
+        ("Can {integration} alerts go to a private channel?",
+         "Yes. Invite the Acme app to the channel first, then pick it in the {integration} settings.",
+         "{integration} alerts in a private channel"),
     ),
     "data": (
-        ("How do I export all tickets from {month} to CSV?",
-         "Go to **Reports → Export**, choose **Tickets**, set the range to {month} and pick CSV. You'll get an email when the file is ready.",
+        ("How do I export all {month} tickets to CSV?",
+         "Go to **Reports → Export**, pick {month} and CSV. We email you when the file is ready.",
          "exporting {month} tickets"),
-        ("The CSV import fails at row {row} with 'invalid date format'.",
-         "The importer expects ISO dates like 2026-11-03. Row {row} probably uses 03/11/2026; fix that column and re-upload.",
+        ("CSV import fails at row {row}: 'invalid date format'.",
+         "The importer wants ISO dates like 2026-11-03. Fix the date in row {row} and upload again.",
          "a CSV import failing at row {row}"),
         ("Our export has been 'processing' for {hours} hours.",
-         "Large exports take a while, but {hours} hours is too long. I've restarted the job; you'll get an email within the hour.",
+         "That's too long, sorry. I've restarted the job; you'll get an email within the hour.",
          "an export stuck for {hours} hours"),
-        ("Where is our data stored? We need EU data residency.",
-         "Workspaces created in the EU region keep all data in Frankfurt and Dublin. Check yours under **Admin → Workspace → Data residency**.",
+        ("Where is our data stored? We need EU residency.",
+         "EU workspaces keep all data in Frankfurt and Dublin. Check yours under **Admin → Data residency**.",
          "EU data residency"),
     ),
     "bug": (
-        ("The mobile app crashes when I open an attachment on my {device}.",
-         "This crash is fixed in version 5.12 of the app; please update from the store and try the attachment again.",
+        ("The app crashes when I open an attachment on my {device}.",
+         "That crash is fixed in app version 5.12. Please update from the store and try again.",
          "the app crashing on {device}"),
-        ("Search returns nothing for tickets older than {month}.",
-         "Search covers the last 12 months on {plan}. Older tickets are still there: open **Archive** and search from there.",
+        ("Search finds nothing older than {month}.",
+         "Search covers 12 months on {plan}. Older tickets are under **Archive**, searchable there.",
          "search missing tickets before {month}"),
-        ("The dashboard is blank in {browser} but works in other browsers.",
-         "A blank dashboard in {browser} is usually an extension blocking our scripts. Try a private window; if that works, allow app.acme.example in your blocker.",
+        ("Dashboard is blank in {browser}, fine in other browsers.",
+         "Probably an extension blocking our scripts. Try a private window; if that works, allow app.acme.example.",
          "a blank dashboard in {browser}"),
         ("Notifications arrive twice since the last update.",
-         "Duplicates come from having both email and push enabled for the same event. Check **Profile → Notifications**.",
+         "You likely have email and push on for the same event. Check **Profile → Notifications**.",
          "duplicate notifications"),
         ("I keep getting error {code} when saving a view.",
-         "I've logged {code} with our engineers (ticket #{ticket}). Meanwhile, saving the view under a new name works around it.",
+         "I've reported {code} to engineering (#{ticket}). Saving under a new name works meanwhile.",
          "error {code} when saving a view"),
-        ("The page freezes when a ticket has more than {n} comments.",
-         "Thanks, that's a known issue with very long tickets; a fix ships next week. Collapsing older comments keeps the page responsive until then.",
+        ("The page freezes on tickets with {n}+ comments.",
+         "Known issue, the fix ships next week. Collapsing older comments helps until then.",
          "freezes on tickets with {n}+ comments"),
     ),
     "howto": (
         ("How do I set up an auto-reply outside business hours?",
-         "Create an automation under **Admin → Automations**: trigger *Ticket created*, condition *Outside business hours*, action *Send auto-reply*.",
+         "Add an automation in **Admin → Automations**: *Ticket created*, *Outside business hours*, *Send auto-reply*.",
          "an out-of-hours auto-reply"),
-        ("Can I make a view with only urgent tickets assigned to my team?",
-         "Yes: create a view filtered on *Priority is Urgent* and *Assignee team is My team*, then pin it to your sidebar.",
+        ("Can I have a view with only my team's urgent tickets?",
+         "Yes: filter on *Priority is Urgent* and *Team is mine*, then pin the view.",
          "a view of urgent team tickets"),
         ("How do I add a custom field to the ticket form?",
-         "Go to **Admin → Ticket fields → Add field**, pick the type and drag it onto the form.",
+         "Go to **Admin → Ticket fields → Add field**, then drag it onto the form.",
          "adding a custom ticket field"),
         ("Is there a keyboard shortcut to close a ticket?",
-         "Press `Ctrl+Shift+C` (or `⌘+Shift+C` on Mac) to close the current ticket.",
+         "Yes: `Ctrl+Shift+C`, or `⌘+Shift+C` on a Mac.",
          "keyboard shortcuts"),
         ("How do I set SLA targets per customer tier on {plan}?",
-         "Under **Admin → SLAs**, create one policy per tier and use the condition *Organization tag is …* to apply it.",
+         "Create one policy per tier under **Admin → SLAs** and match it on the organization tag.",
          "SLA targets per tier on {plan}"),
     ),
 }
-# EU customers write in their own language: (language, topic, question, answer).
+# EU customers write in their own language: (language, topic, question, answer, issue).
 LOCAL_CASES = (
     ("de", "billing", "Hallo, ich kann meine Rechnung für {month} nicht herunterladen.",
-     "Rechnungen finden Sie unter **Einstellungen → Abrechnung → Verlauf**; dort auf **PDF herunterladen** klicken.",
+     "Unter **Einstellungen → Abrechnung → Verlauf** auf **PDF herunterladen** klicken.",
      "downloading the {month} invoice (German)"),
-    ("de", "integrations", "Die {integration}-Integration synchronisiert seit gestern nicht mehr. Fehler {code}.",
-     "{code} bedeutet, dass das {integration}-Token abgelaufen ist. Bitte unter **Einstellungen → Integrationen** neu verbinden.",
+    ("de", "integrations", "Die {integration}-Integration synchronisiert nicht mehr. Fehler {code}.",
+     "{code} heißt, das {integration}-Token ist abgelaufen. Bitte unter **Einstellungen → Integrationen** neu verbinden.",
      "{integration} sync failing with {code} (German)"),
     ("fr", "account", "Bonjour, je n'arrive plus à me connecter depuis la mise à jour.",
-     "Désolé pour le désagrément ! Essayez depuis une fenêtre privée ; si le problème persiste, je transmets à notre équipe.",
+     "Désolé ! Essayez dans une fenêtre privée ; si le problème persiste, je transmets à l'équipe.",
      "login failing since the update (French)"),
-    ("fr", "data", "Comment exporter tous les tickets de {month} en CSV ?",
-     "Allez dans **Rapports → Export**, choisissez la période {month} et le format CSV.",
+    ("fr", "data", "Comment exporter les tickets de {month} en CSV ?",
+     "Allez dans **Rapports → Export**, choisissez {month} et le format CSV.",
      "exporting {month} tickets (French)"),
     ("es", "bug", "La app se cierra al abrir un adjunto en mi {device}.",
-     "¡Gracias por avisarnos! El fallo está corregido en la versión 5.12; actualice la app y vuelva a intentarlo.",
+     "¡Gracias por avisar! Está corregido en la versión 5.12; actualice la app.",
      "the app crashing on {device} (Spanish)"),
-    ("nl", "billing", "Waarom is onze factuur in {month} hoger? Er is niets veranderd.",
-     "De verhoging in {month} komt door de jaarlijkse prijsaanpassing (+6%). Het overzicht staat op pagina 2 van de factuur.",
+    ("nl", "billing", "Waarom is onze factuur in {month} hoger?",
+     "In {month} gold de jaarlijkse prijsaanpassing (+6%). Het overzicht staat op pagina 2.",
      "a higher bill in {month} (Dutch)"),
 )
-OPENERS = ("", "", "", "Hi, ", "Hello! ", "hey ", "Good morning, ", "Hi team, ")
-CLOSERS = ("", "", "", " Thanks!", " thx", " Any help appreciated.", " This is urgent, we have a demo tomorrow.", " 🙏")
-ANSWER_OPENERS = ("", "", "Thanks for reaching out! ", "Happy to help. ", "Sorry about the trouble. ")
-ANSWER_CLOSERS = ("", " Let me know if that works.", " If it still fails, reply here and I'll open a ticket for our team.", " Anything else I can help with?")
+OPENERS = ("", "", "", "", "Hi, ", "Hello! ", "hey ", "Hi team, ")
+CLOSERS = ("", "", "", "", " Thanks!", " thx", " Urgent, demo tomorrow.", " 🙏")
+ANSWER_OPENERS = ("", "", "", "Thanks for reaching out! ", "Happy to help. ", "Sorry about that. ")
+ANSWER_CLOSERS = ("", "", " Anything else?", " Let me know if that works.")
 # Padding that makes a too-long answer run into max_tokens.
-RAMBLE = " To be thorough, here are some other things worth checking: your workspace settings, your browser version, any recent changes by other admins, and whether the problem also happens for other members of your team, because"
+RAMBLE = " Also worth checking: your workspace settings, your browser version, recent changes by other admins, and whether"
+
+# Later turns of a chat, mostly short: (language, message, answer).
+FOLLOW_UPS = (
+    ("en", "thanks, that worked!", "Glad it worked! Anything else I can help with?"),
+    ("en", "ok thx", "You're welcome!"),
+    ("en", "still not working", "Sorry about that. Could you send a screenshot of what you see?"),
+    ("en", "Where exactly is that setting?", "Click your avatar at the top right, then **Settings**."),
+    ("en", "can I talk to a human?", "Of course. I've passed this on; an agent will reply here within 2 hours."),
+    ("en", "Does that apply to all our workspaces?", "Yes, it applies to every workspace on your account."),
+    ("en", "how long does that take?", "Usually a few minutes, at most an hour."),
+    ("en", "I already did that.", "Thanks for checking. I've opened a ticket so an engineer can look at your account."),
+    ("en", "And on mobile?", "Same steps in the app: **Menu → Settings**."),
+    ("en", "perfect 👍", "Great! Have a nice day."),
+    ("en", "?", "Sorry, could you tell me a bit more about the problem?"),
+    ("en", "It says I don't have permission.", "Only admins can change that. Ask an admin of your workspace to do it."),
+    ("de", "Danke, hat geklappt!", "Gern geschehen!"),
+    ("de", "Geht immer noch nicht.", "Das tut mir leid. Können Sie einen Screenshot schicken?"),
+    ("fr", "Merci, ça marche !", "Avec plaisir !"),
+    ("es", "¡Gracias!", "¡De nada!"),
+    ("nl", "Top, bedankt!", "Graag gedaan!"),
+)
+_FOLLOW_UPS = {lang: tuple(f[1:] for f in FOLLOW_UPS if f[0] == lang) for lang in ("en", "de", "fr", "es", "nl")}
 
 REFUSALS = (
     "I'm sorry, but I can't help with that.",
@@ -183,16 +217,18 @@ TOOL_CALLS = {
 }
 CATEGORIES = {"billing": "billing", "account": "account_access", "integrations": "integrations",
               "data": "data_import_export", "bug": "bug_report", "howto": "how_to"}
-ACTIONS = ("asked for a screenshot", "sent the help-center article", "reset the integration token",
-           "escalated to tier 2", "issued a refund", "reproduced the problem")
+ACTIONS = ("asked for a screenshot", "sent a help article", "reset the token", "escalated to tier 2",
+           "issued a refund", "reproduced the bug")
 STATUSES = ("resolved", "waiting on customer", "escalated", "open")
-SUMMARY_FORMS = (
-    "Customer on {plan} reports {issue}. Agent {action}. Status: {status}.",
-    "- Issue: {issue}\n- Done: agent {action}\n- Status: {status}\n- Sentiment: {sentiment}",
-    "{plan} customer, {n} messages. Problem: {issue}. The agent {action}; status is {status}.",
-)
-AGENT_LINES = ("Could you send a screenshot?", "Thanks, checking with the team.", "Can you try a private window?",
-               "I've escalated this to tier 2.", "Which version of the app are you on?")
+SUMMARY_FORMS = {  # v1 writes prose; v2 asks for three lines: issue, what was done, status
+    "v1": ("{plan} customer reports {issue}. Agent {action}; {status}.",
+           "Customer asks about {issue}. The agent {action}. Status: {status}.",
+           "{n} messages on {issue}. Agent {action}, now {status}."),
+    "v2": ("Issue: {issue}\nDone: {action}\nStatus: {status}",
+           "- {issue}\n- agent {action}\n- {status}"),
+    "drifted": ("Issue: {issue} ({plan} plan)\nDone: {action}\nStatus: {status}",
+                "Plan: {plan}\nIssue: {issue}\nDone: {action}\nStatus: {status}"),
+}
 PASTE_LINES = ("2026-11-19T01:12:44Z WARN sync worker=7 retry=3 upstream=jira status=409 conflict on issue ACME-",
                "2026-11-19T01:12:45Z ERROR sync worker=2 payload too large (8.1 MB) for webhook wh_")
 
@@ -229,49 +265,57 @@ class Exchange:
     fill: dict
 
 
-def slots(rng: random.Random) -> dict:
-    return {
-        "plan": rng.choice(PLANS), "integration": rng.choice(INTEGRATIONS), "device": rng.choice(DEVICES),
-        "browser": rng.choice(BROWSERS), "month": rng.choice(MONTHS), "code": rng.choice(ERROR_CODES),
-        "country": rng.choice(COUNTRIES), "invoice": f"INV-2026-{rng.randint(1, 9999):04d}",
-        "seats": rng.randint(3, 250), "row": rng.randint(2, 4000), "hours": rng.randint(3, 30),
-        "n": rng.randint(200, 900), "ticket": rng.randint(40000, 99999),
-        "domain": rng.choice(("globex.com", "initech.io", "hooli.xyz")),
-    }
+def _prepared(topic: str, language: str, question: str, answer: str, issue: str) -> tuple:
+    templates = (question, answer, issue, TOOL_CALLS[topic][2])
+    names = {name for text in templates for _, name, _, _ in string.Formatter().parse(text) if name in SLOTS}
+    return topic, language, question, answer, issue, tuple(sorted(names | {"plan", "ticket"}))
+
+
+# Each case with the slots its texts use (plus plan and ticket, which summaries and threads use).
+_CASES = {topic: tuple(_prepared(topic, "en", *case) for case in cases) for topic, cases in CASES.items()}
+_LOCAL = tuple(_prepared(topic, language, *texts) for language, topic, *texts in LOCAL_CASES)
 
 
 def exchange(rng: random.Random, region: str) -> Exchange:
-    fill = slots(rng)
     if region == "eu-west-1" and rng.random() < 0.12:
-        language, topic, question, answer, issue = rng.choice(LOCAL_CASES)
+        topic, language, question, answer, issue, names = rng.choice(_LOCAL)
     else:
-        language, topic = "en", rng.choices(TOPICS, TOPIC_WEIGHTS)[0]
-        question, answer, issue = rng.choice(CASES[topic])
+        topic = rng.choices(TOPICS, TOPIC_WEIGHTS)[0]
+        topic, language, question, answer, issue, names = rng.choice(_CASES[topic])
         question = rng.choice(OPENERS) + question + rng.choice(CLOSERS)
+    fill = {name: SLOTS[name](rng) for name in names}
     return Exchange(topic, language, question.format(**fill), answer.format(**fill), issue.format(**fill), fill)
+
+
+def follow_up(rng: random.Random, ex: Exchange) -> Exchange:
+    """A later turn of the chat that `ex` started: same topic, a short message and answer."""
+    question, answer_text = rng.choice(_FOLLOW_UPS[ex.language])
+    return Exchange(ex.topic, ex.language, question, answer_text, ex.issue, ex.fill)
 
 
 def answer(rng: random.Random, ex: Exchange) -> str:
     if ex.language != "en":
         return ex.answer
-    opener = "" if ex.answer.startswith("Thanks") else rng.choice(ANSWER_OPENERS)
-    return opener + ex.answer + rng.choice(ANSWER_CLOSERS)
+    return rng.choice(ANSWER_OPENERS) + ex.answer + rng.choice(ANSWER_CLOSERS)
 
 
 def truncated_answer(rng: random.Random, ex: Exchange) -> str:
     """An answer cut off mid-sentence, as when the model hits max_tokens."""
     text = ex.answer + RAMBLE
-    return text[: rng.randint(len(text) - 120, len(text) - 5)].rstrip()
+    return text[: rng.randint(len(text) - 80, len(text) - 5)].rstrip()
 
 
 def refusal(rng: random.Random) -> str:
     return rng.choice(REFUSALS)
 
 
+def compact(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
 def tool_call(ex: Exchange) -> str:
     name, arg, value = TOOL_CALLS[ex.topic]
-    return json.dumps({"tool": name, "arguments": {arg: value.format(topic=ex.issue, **ex.fill)}},
-                      ensure_ascii=False, separators=(",", ":"))
+    return compact({"tool": name, "arguments": {arg: value.format(topic=ex.issue, **ex.fill)}})
 
 
 def classification(rng: random.Random, ex: Exchange, version: str, valid: bool) -> str:
@@ -281,9 +325,8 @@ def classification(rng: random.Random, ex: Exchange, version: str, valid: bool) 
     if version == "v3":
         obj["sentiment"] = rng.choice(("negative", "neutral", "neutral", "positive"))
     else:
-        obj.update(language=ex.language, needs_human=priority in ("high", "urgent"),
-                   confidence=round(rng.uniform(0.55, 0.99), 2))
-    text = json.dumps(obj)
+        obj.update(needs_human=priority in ("high", "urgent"), confidence=round(rng.uniform(0.55, 0.99), 2))
+    text = compact(obj)
     if valid:
         return text
     broken = (
@@ -299,14 +342,15 @@ def classification(rng: random.Random, ex: Exchange, version: str, valid: bool) 
 def thread(rng: random.Random, ex: Exchange) -> tuple[str, int]:
     """A support thread as the logger keeps it (its start only) and its message count."""
     messages = rng.randint(3, 14)
-    text = f"Thread #{ex.fill['ticket']} ({messages} messages)\nCustomer: {ex.question}\nAgent: {rng.choice(AGENT_LINES)}\n…"
+    text = f"Thread #{ex.fill['ticket']} ({messages} msgs)\nCustomer: {ex.question}\n…"
     return text, messages
 
 
-def summary(rng: random.Random, ex: Exchange, messages: int) -> str:
-    return rng.choice(SUMMARY_FORMS).format(
-        plan=ex.fill["plan"], issue=ex.issue, action=rng.choice(ACTIONS), status=rng.choice(STATUSES),
-        n=messages, sentiment=rng.choice(("frustrated", "neutral", "calm")))
+def summary(rng: random.Random, ex: Exchange, messages: int, version: str, drifted: bool = False) -> str:
+    """v1 writes prose; v2 three lines; the hot-edited v2 also names the customer's plan."""
+    forms = SUMMARY_FORMS["drifted" if drifted else version]
+    return rng.choice(forms).format(plan=ex.fill["plan"], issue=ex.issue, action=rng.choice(ACTIONS),
+                                    status=rng.choice(STATUSES), n=messages)
 
 
 def huge_paste(rng: random.Random, total_chars: int) -> str:

@@ -37,7 +37,7 @@ def summary_table(record: RequestRecord) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column(overflow="fold")
-    table.add_row("time (UTC)", Text(record.started_at.isoformat(timespec="milliseconds")))
+    table.add_row("time (UTC)", Text(record.started_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")))
     for name in SUMMARY_FIELDS:
         value = getattr(record, name)
         if value is None:

@@ -31,7 +31,7 @@ def bindings_table(scopes: Iterable[BindingScope], keymap: Mapping[str, str]) ->
     table.add_column("where", style="cyan", no_wrap=True)
     table.add_column("keys", style="bold yellow", no_wrap=True)
     table.add_column("does")
-    table.add_column("id (remap in [keys])", style="dim", no_wrap=True)
+    table.add_column("id (remap in \\[keys])", style="dim", no_wrap=True)
     for scope, bindings in scopes:
         for binding in bindings:
             keys = keymap.get(binding.id or "", binding.key)
@@ -45,7 +45,7 @@ class HelpScreen(ModalScreen):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 90%; max-width: 120; height: 90%;
+        width: 96%; max-width: 130; height: 92%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
     """

@@ -34,7 +34,7 @@ class Column:
     justify: str = "left"
 
 
-COLUMNS = (
+WIDE_COLUMNS = (
     Column("time (UTC)", 14),
     Column("model", 18),
     Column("prompt@version", 22),
@@ -43,9 +43,26 @@ COLUMNS = (
     Column("cost", 9, "right"),
     Column("status", 6),
 )
+# For 80-column terminals: time of day only, narrower names, no room kept for the preview.
+NARROW_COLUMNS = (
+    Column("UTC", 8),
+    Column("model", 12),
+    Column("prompt@version", 17),
+    Column("tok in→out", 11, "right"),
+    Column("latency", 7, "right"),
+    Column("cost", 7, "right"),
+    Column("status", 6),
+)
 PREVIEW_MIN_WIDTH = 10
 SEPARATOR = " "
-MIN_WIDTH = sum(c.width for c in COLUMNS) + len(SEPARATOR) * len(COLUMNS) + PREVIEW_MIN_WIDTH
+
+
+def _fixed_width(columns: tuple[Column, ...]) -> int:
+    return sum(c.width for c in columns) + len(SEPARATOR) * len(columns)
+
+
+WIDE_MIN_WIDTH = _fixed_width(WIDE_COLUMNS) + PREVIEW_MIN_WIDTH
+MIN_WIDTH = _fixed_width(NARROW_COLUMNS)
 
 
 def format_cost(cost: float | None) -> str:
@@ -58,10 +75,10 @@ def format_latency(ms: float) -> str:
     return f"{ms:,.0f}ms" if ms < 10_000 else f"{ms / 1000:,.1f}s"
 
 
-def row_cells(record: RequestRecord) -> tuple[str, ...]:
+def row_cells(record: RequestRecord, narrow: bool = False) -> tuple[str, ...]:
     when = datetime.fromtimestamp(float(record.ts), tz=timezone.utc)
     return (
-        when.strftime("%m-%d %H:%M:%S"),
+        when.strftime("%H:%M:%S" if narrow else "%m-%d %H:%M:%S"),
         one_line(record.model),
         one_line(record.prompt_ref),
         f"{record.input_tokens:,}→{record.output_tokens:,}",
@@ -180,6 +197,14 @@ class RequestsView(ScrollView, can_focus=True):
         """Rows fill the visible width; below MIN_WIDTH they scroll sideways instead."""
         return max(MIN_WIDTH, self.scrollable_content_region.width)
 
+    @property
+    def narrow(self) -> bool:
+        return self.scrollable_content_region.width < WIDE_MIN_WIDTH
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return NARROW_COLUMNS if self.narrow else WIDE_COLUMNS
+
     def on_resize(self) -> None:
         self._line_cache.clear()
         self._update_size()
@@ -225,7 +250,7 @@ class RequestsView(ScrollView, can_focus=True):
 
     def _header_strip(self, width: int) -> Strip:
         text = Text(style=Style(bold=True, color="bright_white", bgcolor="grey23"))
-        for column in COLUMNS:
+        for column in self.columns:
             text.append(_fit(column.title, column.width, column.justify) + SEPARATOR)
         text.append(_fit("output / error", max(self._content_width() - text.cell_len, 0), "left"))
         return Strip(text.render(self.app.console), text.cell_len)
@@ -234,7 +259,7 @@ class RequestsView(ScrollView, can_focus=True):
         base = Style(bgcolor="grey30" if not self.has_focus else "dark_blue") if selected else Style()
         text = Text(style=base)
         status_style = Style(color="red", bold=True) if record.is_error else Style(color="green")
-        for column, cell in zip(COLUMNS, row_cells(record)):
+        for column, cell in zip(self.columns, row_cells(record, self.narrow)):
             style = status_style if column.title == "status" else None
             text.append(_fit(cell, column.width, column.justify), style)
             text.append(SEPARATOR)

@@ -1,0 +1,154 @@
+"""The main screen: live status, the requests pane and the filter box."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from console.analytics.filters import FilterError, parse_filter
+from console.records import RequestRecord
+from console.sources.base import RejectedLine
+from console.ui.messages import HistoryLoaded, IngestFailed, RecordsArrived
+from console.ui.screens.detail import RequestDetailScreen
+from console.ui.screens.rejected import RejectedLinesScreen
+from console.ui.widgets.requests_view import RequestsView
+from console.ui.widgets.status_header import StatusHeader
+
+REJECTED_KEPT = 500
+FILTER_PLACEHOLDER = "filter: model:gpt-4o status:error version:v8 latency>2s refund   (enter applies, esc cancels)"
+
+
+class DashboardScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="dashboard.filter"),
+        Binding("space", "toggle_pause", "Pause/follow", id="dashboard.pause"),
+        Binding("x", "show_rejected", "Rejected lines", id="dashboard.rejected"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="dashboard.clear_filter"),
+    ]
+
+    def __init__(self, store_url: str, sources: list[str], capacity: int) -> None:
+        super().__init__()
+        self.store_url = store_url
+        self.sources = sources
+        self.capacity = capacity
+        self.paused = False
+        self._held: list[RequestRecord] = []
+        self._held_count = 0
+        self.rejected: list[RejectedLine] = []
+        self.rejected_total = 0
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(self.store_url, self.sources, id="status")
+        yield RequestsView(capacity=self.capacity, id="requests")
+        yield Input(placeholder=FILTER_PLACEHOLDER, id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.requests_view.border_title = "Requests"
+        self.requests_view.focus()
+        self.status_header.redraw()
+
+    @property
+    def requests_view(self) -> RequestsView:
+        return self.query_one("#requests", RequestsView)
+
+    @property
+    def status_header(self) -> StatusHeader:
+        return self.query_one("#status", StatusHeader)
+
+    # -- what the ingest worker sends (forwarded by the app) ------------------------
+
+    def show_history(self, message: HistoryLoaded) -> None:
+        self.requests_view.append(message.records)
+        self._add_rejected(message.rejected, message.rejected_total)
+        self.status_header.stored = message.stored
+        self._refresh_titles()
+
+    def show_arrivals(self, message: RecordsArrived) -> None:
+        header = self.status_header
+        header.sources = message.sources
+        header.stored += message.added
+        header.record_arrivals(message.added)
+        self._add_rejected(message.rejected, self.rejected_total + len(message.rejected))
+        if self.paused:
+            self._held.extend(message.records)
+            self._held_count += len(message.records)
+            del self._held[: max(len(self._held) - self.capacity, 0)]
+            header.held = self._held_count
+        else:
+            self.requests_view.append(message.records)
+        self._refresh_titles()
+
+    def show_failure(self, message: IngestFailed) -> None:
+        self.status_header.error = message.reason
+        self.status_header.redraw()
+
+    def _add_rejected(self, rejected: list[RejectedLine], total: int) -> None:
+        if rejected:
+            self.rejected = (list(reversed(rejected)) + self.rejected)[:REJECTED_KEPT]
+        self.rejected_total = total
+        self.status_header.rejected_total = total
+
+    def _refresh_titles(self) -> None:
+        view = self.requests_view
+        shown, total = len(view.rows), view.total
+        view.border_subtitle = f"{shown:,} shown" if shown == total else f"{shown:,} of {total:,} shown"
+        self.status_header.redraw()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display:
+            box.display = False
+            self.requests_view.focus()
+            return
+        if box.value:
+            box.value = ""
+            self.apply_filter("")
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if self.apply_filter(event.value):
+            event.input.display = False
+            self.requests_view.focus()
+
+    def apply_filter(self, text: str) -> bool:
+        try:
+            record_filter = parse_filter(text)
+        except FilterError as exc:
+            self.notify(str(exc), title="Filter", severity="error", markup=False)
+            return False
+        view = self.requests_view
+        view.set_filter(record_filter)
+        view.border_title = f"Requests · filter: {record_filter.text}" if record_filter else "Requests"
+        self._refresh_titles()
+        return True
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        header = self.status_header
+        if not self.paused:
+            self.requests_view.append(self._held)
+            self._held, self._held_count = [], 0
+            header.held = 0
+            self._refresh_titles()
+        header.paused = self.paused
+
+    def action_show_rejected(self) -> None:
+        self.app.push_screen(RejectedLinesScreen(self.rejected, self.rejected_total))
+
+    def action_open_current(self) -> None:
+        self.requests_view.action_open()
+
+    @on(RequestsView.Opened)
+    def _open_request(self, event: RequestsView.Opened) -> None:
+        self.app.push_screen(RequestDetailScreen(event.record))
