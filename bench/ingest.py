@@ -37,12 +37,38 @@ COLUMNS = (
 BATCH = 10_000
 
 
+SYSTEM_PROMPT = (
+    "You are Acme Helpdesk's support assistant. Answer in the customer's language, in at most "
+    "four sentences, using only the help-centre articles provided. Never promise refunds or "
+    "dates; hand over to a human agent when the customer is angry or asks for one. Format "
+    "settings paths in bold, like **Settings → Security**."
+)
+
+
+def full_sized(record: dict, index: int) -> dict:
+    """The sample records are slimmed to fit the repository; apps that log everything write
+    about 1 KB a request: the chat messages with the system prompt, provider, trace ids."""
+    from console.demo.story import MODELS
+
+    model = MODELS.get(record["model"])
+    if model is not None:
+        record["provider"] = model.provider
+    if isinstance(record.get("input"), str):
+        record["input"] = [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": record["input"]},
+        ]
+    record.setdefault("trace_id", f"{index:032x}")
+    record.setdefault("metadata", {"app_version": "2.15.0", "host": f"api-{index % 7}"})
+    return record
+
+
 def generate(path: Path, count: int) -> None:
     from console.demo.story import generate_history
 
     with path.open("w", encoding="utf-8") as out:
-        for record in generate_history(count, days=30.0):
-            out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        for index, record in enumerate(generate_history(count, days=30.0)):
+            out.write(json.dumps(full_sized(record, index), ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 def _cell(value):
