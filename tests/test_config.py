@@ -72,3 +72,19 @@ async def test_a_remapped_key_drives_the_binding(tmp_path):
         assert app.status_header.paused
         await pilot.press("space")
         assert app.status_header.paused, "space no longer pauses once remapped"
+
+
+def test_opening_the_console_on_a_bad_store_url_exits_2():
+    result = runner.invoke(cli, ["--store", "nosuchdb://x"])
+    assert result.exit_code == 2
+    assert "nosuchdb" in result.output
+
+
+def test_the_readme_example_is_a_valid_config(tmp_path):
+    from conftest import REPO
+    from console.ui.app import ConsoleApp
+
+    readme = (REPO / "README.md").read_text()
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    settings = load_settings(write(tmp_path, example))
+    assert set(settings.keys) <= ConsoleApp.binding_ids()
