@@ -1,18 +1,39 @@
 """llmops.toml: typed settings, found in the working directory, then the user config dir.
 
-A wrong key or type fails with the file, the key and what was expected. Today the file
-holds the UI settings and key remaps; budgets, SLOs and prices join it with the panes.
+A wrong key or type fails with the file, the key and what was expected. The README and
+schemas/llmops-config.schema.json document every key.
 
     [ui]
     ring_size = 5000          # rows kept in the live requests table
 
     [keys]                    # binding id = "key[,key...]", ids are listed by `?`
     "dashboard.pause" = "p"
+
+    [[budgets]]
+    name = "all traffic"
+    period = "month"          # "day" or "month"
+    amount_usd = 3000
+    model = "gpt-4o"          # optional scopes: model, prompt_id, user_id, environment
+
+    [[slos]]
+    model = "claude-sonnet-4-5"   # optional; no model = every model
+    percentile = 95
+    max_ms = 2500
+
+    [burn]                    # multi-window burn-rate alerts (SRE workbook, adapted to money)
+    page = {threshold = 14.4, long = "1h", short = "5m"}
+    warn = {threshold = 6.0, long = "6h", short = "30m"}
+
+    [prices."my-finetune"]    # USD per million tokens
+    input = 3.0
+    cached_input = 1.5
+    output = 12.0
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -31,9 +52,63 @@ class UiSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             raise ValueError("ui.ring_size must be between 100 and 1000000")
 
 
+Duration = Annotated[str, msgspec.Meta(pattern=r"^[0-9]+(\.[0-9]+)?(s|m|h|d)$")]
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(text: str) -> float:
+    """'5m' -> 300.0 (durations in config are validated by the Duration pattern)."""
+    return float(text[:-1]) * _UNIT_SECONDS[text[-1]]
+
+
+class Budget(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: str
+    period: Literal["day", "month"]
+    amount_usd: Annotated[float, msgspec.Meta(gt=0)]
+    model: str | None = None
+    prompt_id: str | None = None
+    user_id: str | None = None
+    environment: str | None = None
+
+
+class Slo(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    max_ms: Annotated[float, msgspec.Meta(gt=0)]
+    percentile: Annotated[float, msgspec.Meta(gt=0, lt=100)] = 95.0
+    model: str | None = None
+
+
+class BurnAlert(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    threshold: Annotated[float, msgspec.Meta(gt=0)]
+    long: Duration
+    short: Duration
+
+
+class BurnSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Defaults: the SRE workbook's page and ticket pairs for a 30-day budget.
+
+    For a daily budget the same thresholds would mean 'gone in 1.7 h' and 'gone in 4 h';
+    see console/analytics/budget.py for how a day's thresholds are chosen.
+    """
+
+    page: BurnAlert = msgspec.field(default_factory=lambda: BurnAlert(threshold=14.4, long="1h", short="5m"))
+    warn: BurnAlert = msgspec.field(default_factory=lambda: BurnAlert(threshold=6.0, long="6h", short="30m"))
+
+
+class PriceOverride(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """USD per million tokens, for fine-tunes and self-hosted models."""
+
+    input: Annotated[float, msgspec.Meta(ge=0)]
+    output: Annotated[float, msgspec.Meta(ge=0)]
+    cached_input: Annotated[float, msgspec.Meta(ge=0)] | None = None
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ui: UiSettings = msgspec.field(default_factory=UiSettings)
     keys: dict[str, str] = msgspec.field(default_factory=dict)
+    budgets: list[Budget] = msgspec.field(default_factory=list)
+    slos: list[Slo] = msgspec.field(default_factory=list)
+    burn: BurnSettings = msgspec.field(default_factory=BurnSettings)
+    prices: dict[str, PriceOverride] = msgspec.field(default_factory=dict)
     source: str | None = None
 
 

@@ -9,6 +9,7 @@ from typing import Iterable
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from console.analytics.columns import ROW_FIELDS, Columns
 from console.records import RequestRecord
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
 from console.store.engine import StoreError, create_store_engine, create_tables, normalise_url
@@ -89,6 +90,21 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(query, {"limit": limit}).all()
         return [record_from_row(row) for row in reversed(rows)]
+
+    def load_columns(self, since_ts: float | None = None) -> Columns:
+        """The numeric columns of every request since `since_ts` (all when None), oldest first."""
+        columns = Columns()
+        query = f"SELECT {', '.join(ROW_FIELDS)} FROM requests"
+        params: dict[str, float] = {}
+        if since_ts is not None:
+            query += " WHERE ts >= :since"
+            params["since"] = since_ts
+        query += " ORDER BY ts"
+        with self.engine.connect() as conn:
+            result = conn.execute(text(query), params)
+            while rows := result.fetchmany(50_000):
+                columns.append_rows(rows)
+        return columns
 
     def get(self, request_id: str) -> RequestRecord | None:
         query = text(

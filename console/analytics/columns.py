@@ -1,0 +1,204 @@
+"""Records as numpy columns: what every figure on screen and in `report` is computed from.
+
+Text stays out (the store has it); what is kept is numbers and small categorical codes,
+about 90 bytes a record, so a million records fit in ~90 MB and every aggregate is a
+vectorised pass. Appends are amortised O(1) (capacity doubles); eviction drops a prefix.
+
+Missing numbers are NaN: a request without TTFT has ttft_ms NaN, an unpriced request has
+cost_usd NaN (never 0: "unpriced" is counted, not hidden in a total).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from console.records import RequestRecord
+
+_FLOAT_FIELDS = ("ts", "latency_ms", "ttft_ms", "cost_usd", "feedback")
+_INT_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens")
+_CATEGORY_FIELDS = ("model", "prompt", "prompt_id", "user", "environment", "prompt_hash", "provider")
+_BOOL_FIELDS = ("is_error", "is_bad")
+
+# The store columns append_rows takes, in order (console.store reads them in this order).
+ROW_FIELDS = (
+    "ts", "model", "prompt_id", "prompt_version", "input_tokens", "output_tokens",
+    "cached_input_tokens", "latency_ms", "ttft_ms", "status", "cost_usd", "feedback",
+    "user_id", "environment", "prompt_hash", "provider",
+)  # fmt: skip
+
+NO_VALUE = ""  # the category of a record without that field (no user_id, no environment...)
+
+
+@dataclass
+class Categories:
+    """A growing string <-> code table for one categorical column."""
+
+    names: list[str] = field(default_factory=list)
+    codes: dict[str, int] = field(default_factory=dict)
+
+    def code(self, name: str | None) -> int:
+        key = NO_VALUE if name is None else name
+        found = self.codes.get(key)
+        if found is None:
+            found = self.codes[key] = len(self.names)
+            self.names.append(key)
+        return found
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def prompt_key(prompt_id: str, prompt_version: str) -> str:
+    return f"{prompt_id}@{prompt_version}"
+
+
+def is_bad(record: RequestRecord) -> bool:
+    """Until labels exist, negative user feedback stands for a bad response."""
+    return record.feedback is not None and record.feedback < 0
+
+
+class Columns:
+    """A bounded, append-only table of numeric columns (oldest rows first)."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._size = 0
+        self._capacity = max(capacity, 16)
+        self._floats = {name: np.empty(self._capacity, np.float64) for name in _FLOAT_FIELDS}
+        self._ints = {name: np.empty(self._capacity, np.int64) for name in _INT_FIELDS}
+        self._cats = {name: np.empty(self._capacity, np.int32) for name in _CATEGORY_FIELDS}
+        self._bools = {name: np.empty(self._capacity, np.bool_) for name in _BOOL_FIELDS}
+        self.categories = {name: Categories() for name in _CATEGORY_FIELDS}
+        # first time each model / prompt version was seen, over everything ever appended
+        self.first_seen: dict[str, dict[str, float]] = {"model": {}, "prompt": {}}
+
+    def __len__(self) -> int:
+        return self._size
+
+    # -- columns ---------------------------------------------------------------------
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        for table in ("_floats", "_ints", "_cats", "_bools"):
+            columns = self.__dict__.get(table)
+            if columns is not None and name in columns:
+                return columns[name][: self._size]
+        raise AttributeError(name)
+
+    def names(self, category: str) -> list[str]:
+        return self.categories[category].names
+
+    def labels(self, category: str) -> np.ndarray:
+        """The category's string for every row (object array; for small selections)."""
+        names = np.array(self.categories[category].names, dtype=object)
+        return names[getattr(self, category)]
+
+    # -- growing and shrinking ----------------------------------------------------------
+
+    def _reserve(self, extra: int) -> None:
+        needed = self._size + extra
+        if needed <= self._capacity:
+            return
+        capacity = self._capacity
+        while capacity < needed:
+            capacity *= 2
+        for table in (self._floats, self._ints, self._cats, self._bools):
+            for name, column in table.items():
+                grown = np.empty(capacity, column.dtype)
+                grown[: self._size] = column[: self._size]
+                table[name] = grown
+        self._capacity = capacity
+
+    def append(self, records: Sequence[RequestRecord]) -> None:
+        count = len(records)
+        if not count:
+            return
+        self._reserve(count)
+        start, end = self._size, self._size + count
+        nan = np.nan
+        floats = self._floats
+        floats["ts"][start:end] = [r.ts for r in records]
+        floats["latency_ms"][start:end] = [r.latency_ms for r in records]
+        floats["ttft_ms"][start:end] = [nan if r.ttft_ms is None else r.ttft_ms for r in records]
+        floats["cost_usd"][start:end] = [nan if r.cost_usd is None else r.cost_usd for r in records]
+        floats["feedback"][start:end] = [nan if r.feedback is None else r.feedback for r in records]
+        ints = self._ints
+        ints["input_tokens"][start:end] = [r.input_tokens for r in records]
+        ints["output_tokens"][start:end] = [r.output_tokens for r in records]
+        ints["cached_input_tokens"][start:end] = [r.cached_input_tokens or 0 for r in records]
+        self._bools["is_error"][start:end] = [r.status == "error" for r in records]
+        self._bools["is_bad"][start:end] = [is_bad(r) for r in records]
+        cats = self.categories
+        code = {name: cats[name].code for name in _CATEGORY_FIELDS}
+        self._cats["model"][start:end] = [code["model"](r.model) for r in records]
+        self._cats["prompt"][start:end] = [
+            code["prompt"](prompt_key(r.prompt_id, r.prompt_version)) for r in records
+        ]
+        self._cats["prompt_id"][start:end] = [code["prompt_id"](r.prompt_id) for r in records]
+        self._cats["user"][start:end] = [code["user"](r.user_id) for r in records]
+        self._cats["environment"][start:end] = [code["environment"](r.environment) for r in records]
+        self._cats["prompt_hash"][start:end] = [code["prompt_hash"](r.prompt_hash) for r in records]
+        self._cats["provider"][start:end] = [code["provider"](r.provider) for r in records]
+        self._size = end
+        self._note_first_seen(records)
+
+    def append_rows(self, rows: Sequence[tuple]) -> None:
+        """Append rows shaped like ROW_FIELDS (how the store reads them, no record objects)."""
+        if not rows:
+            return
+        records = [
+            RequestRecord(
+                ts=ts, request_id="", model=model, prompt_id=prompt_id,
+                prompt_version=prompt_version, input_tokens=input_tokens,
+                output_tokens=output_tokens, latency_ms=latency_ms,
+                status=status, cost_usd=cost_usd, ttft_ms=ttft_ms,
+                cached_input_tokens=cached, feedback=feedback, user_id=user_id,
+                environment=environment, prompt_hash=prompt_hash, provider=provider,
+            )
+            for (ts, model, prompt_id, prompt_version, input_tokens, output_tokens, cached,
+                 latency_ms, ttft_ms, status, cost_usd, feedback, user_id, environment,
+                 prompt_hash, provider) in rows
+        ]  # fmt: skip
+        self.append(records)
+
+    def _note_first_seen(self, records: Iterable[RequestRecord]) -> None:
+        models, prompts = self.first_seen["model"], self.first_seen["prompt"]
+        for record in records:
+            ts = float(record.ts)
+            if ts < models.get(record.model, np.inf):
+                models[record.model] = ts
+            key = prompt_key(record.prompt_id, record.prompt_version)
+            if ts < prompts.get(key, np.inf):
+                prompts[key] = ts
+
+    def evict_before(self, ts: float) -> int:
+        """Drop the rows older than ts when rows are in time order; returns how many.
+
+        Rows arrive roughly in time order; a late row older than the cut stays until the
+        prefix before it goes, which bounds memory without re-sorting.
+        """
+        if not self._size:
+            return 0
+        recent = self.ts >= ts
+        cut = int(np.argmax(recent)) if recent.any() else self._size
+        if cut == 0:
+            return 0
+        for table in (self._floats, self._ints, self._cats, self._bools):
+            for column in table.values():
+                column[: self._size - cut] = column[cut : self._size]
+        self._size -= cut
+        return cut
+
+    def select(self, mask: np.ndarray) -> Columns:
+        """A new Columns with the rows where mask is true (categories shared by copy)."""
+        chosen = Columns(int(mask.sum()) + 16)
+        size = int(mask.sum())
+        for table_name in ("_floats", "_ints", "_cats", "_bools"):
+            source, target = getattr(self, table_name), getattr(chosen, table_name)
+            for name, column in source.items():
+                target[name][:size] = column[: self._size][mask]
+        chosen._size = size
+        chosen.categories = self.categories
+        chosen.first_seen = self.first_seen
+        return chosen
