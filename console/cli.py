@@ -60,13 +60,18 @@ ConfigOption = Annotated[
 ]
 
 
-def _settings(path: Path | None):
+def _load_config(path: Path | None):
+    """Settings without the UI's checks (headless commands need not import Textual)."""
     from console.config import ConfigError, load_settings
 
     try:
-        settings = load_settings(path)
+        return load_settings(path)
     except ConfigError as exc:
         _fail(str(exc))
+
+
+def _settings(path: Path | None):
+    settings = _load_config(path)
     from console.ui.app import ConsoleApp
 
     unknown = sorted(set(settings.keys) - ConsoleApp.binding_ids())
@@ -77,10 +82,16 @@ def _settings(path: Path | None):
 
 def _run_console(sources: list[str], store_url: str, config: Path | None) -> None:
     settings = _settings(config)
+    from console.analytics.prices import Pricer
     from console.ui.app import ConsoleApp
 
     ConsoleApp(
-        sources=sources, store_url=store_url, capacity=settings.ui.ring_size, keymap=settings.keys
+        sources=sources,
+        store_url=store_url,
+        capacity=settings.ui.ring_size,
+        keymap=settings.keys,
+        pricer=Pricer(settings.prices),
+        settings=settings,
     ).run()
 
 
@@ -117,16 +128,22 @@ def open_console(
 def ingest(
     files: Annotated[list[str], typer.Argument(help="JSONL files or globs to load.")],
     store: StoreOption = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Load log files into the store once, with progress; safe to repeat (idempotent)."""
+    """Load log files into the store once, with progress; safe to repeat (idempotent).
+
+    Requests without cost_usd are priced from llmops.toml's [prices], else genai-prices.
+    """
     import os
 
     from rich.console import Console
     from rich.markup import escape
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+    from console.analytics.prices import Pricer
     from console.ingest import SourceNotFound, expand_sources, ingest_files
 
+    pricer = Pricer(_load_config(config).prices)
     try:
         paths = expand_sources(files, must_exist=True)
     except SourceNotFound as exc:
@@ -143,7 +160,7 @@ def ingest(
         transient=not console.is_terminal,
     ) as progress:
         task = progress.add_task("ingesting", total=total_bytes)
-        totals = ingest_files(opened, paths, lambda n: progress.advance(task, n))
+        totals = ingest_files(opened, paths, lambda n: progress.advance(task, n), pricer=pricer)
         progress.update(task, completed=total_bytes)
     out = Console(soft_wrap=True)
     out.print(
@@ -155,6 +172,13 @@ def ingest(
         out.print(f"  {escape(rejected.path)}:{rejected.line_no}: {escape(rejected.reason)}")
     if totals.rejected > len(totals.first_rejections):
         out.print(f"  … and {totals.rejected - len(totals.first_rejections):,} more")
+    pricing = totals.pricing
+    if pricing.unpriced:
+        names = ", ".join(f"{escape(name)} ({count:,})" for name, count in pricing.unpriced_models.most_common(10))
+        parts = [f"no price known for {names}" + escape(' (add [prices."<model>"] to llmops.toml)')] if names else []
+        if pricing.bad_usage:
+            parts.append(f"{pricing.bad_usage:,} with more cached than input tokens")
+        out.print(f"[yellow]{pricing.unpriced:,}[/] requests unpriced (no cost_usd): " + "; ".join(parts))
     opened.close()
 
 
@@ -169,15 +193,84 @@ def demo(
     """Simulate a live support-chat app and open the console on it."""
     from console.demo.run import plan_demo, start_simulator
 
-    plan = plan_demo(workdir)
+    plan = plan_demo(workdir, rate=rate)
     plan.live_log.touch()
     stop = start_simulator(plan, rate)
     try:
         sources = [str(p) for p in plan.history] + [str(plan.live_log)]
-        _run_console(sources, plan.store_url, config)
+        _run_console(sources, plan.store_url, config or plan.config)
     finally:
         stop.set()
     print(f"demo files kept in {plan.workdir}")
+
+
+@app.command()
+def compare(
+    a: Annotated[str, typer.Option("--a", help="Arm A (baseline), e.g. prompt_version=v7 or model=gpt-4o.")],
+    b: Annotated[str, typer.Option("--b", help="Arm B (candidate), e.g. prompt=support-answer@v8,model=gpt-4o.")],
+    since: Annotated[str, typer.Option("--since", help="Window: 15m, 1h, 6h, 24h, 7d or all.")] = "all",
+    store: StoreOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+) -> None:
+    """Compare two arms: error and bad rates, latency, cost, p-values and a verdict.
+
+    Spec keys, joined by ',' (AND): model, prompt=ID@VERSION, prompt_id, version (or prompt_version), env, user, before=TIME, after=TIME (RFC 3339 or epoch).
+    """  # noqa: E501 (one line: the help text is reflowed only within a paragraph)
+    from console.commands.compare import CompareUsageError, run
+
+    try:
+        run(a, b, since=since, store=store, as_json=as_json)
+    except CompareUsageError as exc:
+        _fail(str(exc))
+
+
+ReportSources = Annotated[
+    Optional[list[str]], typer.Argument(help="JSONL files or globs to ingest into the store first.")
+]
+ReportSince = Annotated[str, typer.Option("--since", help="Window: 15m, 1h, 6h, 24h, 7d or all.")]
+ReportNow = Annotated[
+    Optional[str],
+    typer.Option("--now", help="Report as of this RFC 3339 time instead of the clock (replays, tests)."),
+]
+
+
+@app.command()
+def report(
+    sources: ReportSources = None,
+    store: StoreOption = None,
+    since: ReportSince = "24h",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (the documented contract).")] = False,
+    config: ConfigOption = None,
+    now: ReportNow = None,
+) -> None:
+    """Latency, spend, prompt versions, budgets and alerts over a window: the panes' figures."""
+    from console.commands.report import ReportUsageError, run_report
+
+    settings = _load_config(config)
+    try:
+        run_report(sources or [], store=store, since=since, settings=settings, now=now, as_json=as_json)
+    except ReportUsageError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def check(
+    sources: ReportSources = None,
+    store: StoreOption = None,
+    since: ReportSince = "1h",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the alerts as JSON.")] = False,
+    config: ConfigOption = None,
+    now: ReportNow = None,
+) -> None:
+    """Evaluate the alerts (budget burn, SLO breach, error-rate spike): exit 0 if none, 1 if any, 2 on a usage error."""
+    from console.commands.report import ReportUsageError, run_check
+
+    settings = _load_config(config)
+    try:
+        code = run_check(sources or [], store=store, since=since, settings=settings, now=now, as_json=as_json)
+    except ReportUsageError as exc:
+        _fail(str(exc))
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -131,24 +131,39 @@ def load_settings(explicit: Path | None = None) -> Settings:
     if path is None:
         return Settings()
     try:
-        settings = msgspec.toml.decode(path.read_bytes(), type=Settings)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"{path}: {_describe(exc)}") from None
+        raw = msgspec.toml.decode(path.read_bytes())
     except (msgspec.DecodeError, OSError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if "source" in raw:  # Settings.source records where the settings came from; not a key
+        raise ConfigError(f"{path}: unknown key 'source'")
+    try:
+        settings = msgspec.convert(raw, type=Settings)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{path}: {_describe(exc, raw)}") from None
     settings.source = str(path)
     return settings
 
 
-def _describe(exc: msgspec.ValidationError) -> str:
+def _describe(exc: msgspec.ValidationError, raw: dict) -> str:
     message = str(exc)
     if " - at `$." in message:
         what, _, where = message.partition(" - at `$.")
-        key = where.rstrip("`")
+        key = _name_entry(where.rstrip("`"), raw)
         if what.startswith("Object contains unknown field"):
             return f"unknown key '{key}.{what.split('`')[1]}'"
-        key = key.replace("[...]", ".<each>")
         return f"key '{key}': {what.replace('`', '')}"
     if message.startswith("Object contains unknown field"):
         return "unknown key " + message.split("`")[1].join("''")
     return message.replace("`", "'")
+
+
+def _name_entry(where: str, raw: dict) -> str:
+    """msgspec calls any entry of a table of tables '[...]': find which one is wrong."""
+    table, found, rest = where.partition("[...]")
+    if found and isinstance(raw.get(table), dict):
+        for name, value in raw[table].items():
+            try:
+                msgspec.convert({table: {name: value}}, type=Settings)
+            except msgspec.ValidationError:
+                return f"{table}.{name}{rest}"
+    return where.replace("[...]", ".<each>")

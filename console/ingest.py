@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+from console.analytics.prices import Pricer, PricingTally
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
 from console.store import Store, WriteResult
 
@@ -31,6 +32,7 @@ class IngestTotals:
     duplicates: int = 0
     rejected: int = 0
     first_rejections: list[RejectedLine] = field(default_factory=list)
+    pricing: PricingTally = field(default_factory=PricingTally)
 
     def add_result(self, result: WriteResult) -> None:
         self.added += result.added
@@ -91,12 +93,14 @@ def ingest_files(
     on_progress: Callable[[int], None] | None = None,
     *,
     parallel: bool | None = None,
+    pricer: Pricer | None = None,
 ) -> IngestTotals:
     """Read the files to their current end into the store, resuming from saved offsets.
 
     on_progress receives the number of bytes newly consumed after each batch. Large
     loads into a SQLite file are written by a child process while this one decodes
-    (parallel=None decides by size; True/False forces it).
+    (parallel=None decides by size; True/False forces it). With a pricer, records without
+    cost_usd are priced before they are written (totals.pricing counts how).
     """
     from console.sources.jsonl import JsonlTail
 
@@ -121,6 +125,8 @@ def ingest_files(
 
             with WriterProcess(sqlite_path) as writer:
                 for batch in _batches(tail):
+                    if pricer is not None:
+                        totals.pricing.add(pricer.fill(batch.records))
                     for result in writer.submit(PreparedBatch.of(batch)):
                         totals.add_result(result)
                     totals.add_rejected(batch.rejected)
@@ -129,6 +135,8 @@ def ingest_files(
                     totals.add_result(result)
         else:
             for batch in _batches(tail):
+                if pricer is not None:
+                    totals.pricing.add(pricer.fill(batch.records))
                 totals.add_result(store.write(batch))
                 totals.add_rejected(batch.rejected)
                 progressed(batch)

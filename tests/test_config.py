@@ -36,7 +36,7 @@ def test_the_working_directory_file_is_found(tmp_path, monkeypatch):
         ('[ui]\nring_size = "many"\n', "key 'ui.ring_size': Expected int, got str"),
         ("[ui]\nringsize = 10\n", "unknown key 'ui.ringsize'"),
         ("colour = 1\n", "unknown key 'colour'"),
-        ('[keys]\n"dashboard.pause" = 5\n', "key 'keys.<each>'"),
+        ('[keys]\n"dashboard.pause" = 5\n', "key 'keys.dashboard.pause'"),
         ("[ui]\nring_size = 5\n", "ring_size must be between"),
         ("[ui\n", "not valid TOML"),
     ],

@@ -113,3 +113,22 @@ def test_rejected_lines_are_kept_with_file_line_and_reason(store):
 def test_a_bad_store_url_is_a_clear_error(url):
     with pytest.raises(StoreError):
         Store(url)
+
+
+def test_the_result_says_which_records_were_new(store):
+    first = records(3)
+    store.write(SourceBatch(records=first[:1]))
+    batch = first + first[1:2]
+    result = store.write(SourceBatch(records=batch))
+    assert result.duplicate_positions == (0, 3)
+    assert result.new_records(batch) == first[1:]
+
+
+def test_spend_between_sums_priced_rows_in_scope(store):
+    store.write(SourceBatch(records=records(3, ts=100.0, cost_usd=1.0, model="a")
+                            + records(2, ts=100.0, cost_usd=5.0, model="b")
+                            + records(4, ts=100.0, model="a")
+                            + records(1, ts=300.0, cost_usd=7.0, model="a")))
+    assert store.spend_between(0, 200) == 13.0
+    assert store.spend_between(0, 200, {"model": "a"}) == 3.0
+    assert store.spend_between(0, 1000, {"model": "a"}) == 10.0

@@ -99,12 +99,12 @@ async def test_enter_opens_the_request_and_escape_goes_back(app):
 async def test_model_output_markup_and_escape_sequences_are_shown_safely(tmp_path):
     log = tmp_path / "evil.jsonl"
     evil = "[red]x[/red] \x1b[2J\x1b]0;pwned\x07 done"
-    append(log, make_record(output=evil, model="[bold]m[/bold]"))
+    append(log, make_record(output=evil, model="[b]m[/b]"))
     app = ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 's.db'}")
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_until(pilot, lambda: len(shown(app)) == 1)
         table_svg = screen_text(app)
-        assert "[bold]m[/bold]" in table_svg
+        assert "[b]m[/b]" in table_svg
         await pilot.press("enter")
         output = app.screen.query_one("#detail-output").content
         assert isinstance(output, Text)

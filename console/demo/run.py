@@ -1,13 +1,53 @@
-"""Where the demo's files live: the bundled sample logs plus a live log the simulator writes."""
+"""The demo's files: the sample story moved to the present, recent traffic, a live log, a config.
+
+The committed sample_logs/ end on 2026-11-20; a console opened later would find them
+outside every window. So the demo copies them with their timestamps shifted to end half
+an hour ago, backfills the last half hour with the live story, and then the simulator
+appends in real time. Every file lives in a fresh work directory; the repository's
+sample_logs/ are never modified.
+"""
 
 from __future__ import annotations
 
+import json
 import tempfile
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 SAMPLE_LOGS = Path(__file__).resolve().parents[2] / "sample_logs"
+BACKFILL = timedelta(minutes=30)  # ten 3-minute story loops: the live simulator starts at phase 0
+
+# The demo replays a day's incidents every 3 minutes, so its burn windows are compressed
+# the same way; real deployments keep the SRE defaults (see the README).
+DEMO_CONFIG = """\
+# Written by `llmops-console demo`. The simulated app replays its incidents every 3 minutes,
+# so the burn-rate windows below are compressed; see the README for real-world defaults.
+[[budgets]]
+name = "support-chat"
+period = "month"
+amount_usd = 36000
+
+[[budgets]]
+name = "claude-sonnet daily"
+period = "day"
+amount_usd = 9000
+model = "claude-sonnet-4-5"
+
+[burn]
+page = {threshold = 14.4, long = "15m", short = "1m"}
+warn = {threshold = 6.0, long = "30m", short = "5m"}
+
+[[slos]]
+model = "claude-sonnet-4-5"
+percentile = 95
+max_ms = 9000
+
+[[slos]]
+percentile = 95
+max_ms = 12000
+"""
 
 
 @dataclass
@@ -16,37 +56,97 @@ class DemoPlan:
     live_log: Path
     history: list[Path]
     store_url: str
+    config: Path
 
 
-def plan_demo(workdir: Path | None = None) -> DemoPlan:
-    """Lay out a demo: a fresh working directory, a live log, and history to start with.
-
-    From a checkout the committed sample_logs/ are tailed as they are; an installed wheel
-    has no sample_logs/, so the same seeded history is generated into the work directory.
-    """
+def plan_demo(workdir: Path | None = None, rate: float = 20.0, now: datetime | None = None) -> DemoPlan:
+    """Lay out a demo in `workdir` (a new temporary directory by default)."""
     workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="llmops-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    history = sorted(SAMPLE_LOGS.glob("*.jsonl")) if SAMPLE_LOGS.is_dir() else []
-    if not history:
-        history = [_write_history(workdir / "history.jsonl")]
+    now = now or datetime.now(timezone.utc)
+    history = _shifted_history(workdir / "history", now - BACKFILL)
+    history.append(_backfill(workdir / "recent.jsonl", now, rate))
+    config = workdir / "llmops.toml"
+    if not config.exists():
+        config.write_text(DEMO_CONFIG, encoding="utf-8")
     return DemoPlan(
         workdir=workdir,
         live_log=workdir / "live.jsonl",
         history=history,
         store_url=f"sqlite:///{workdir / 'console.db'}",
+        config=config,
     )
 
 
-def _write_history(path: Path) -> Path:
-    import json
+def _shifted_history(directory: Path, end: datetime) -> list[Path]:
+    """The sample logs (or, without a checkout, the same seeded story) ending at `end`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    sources = sorted(SAMPLE_LOGS.glob("*.jsonl")) if SAMPLE_LOGS.is_dir() else []
+    if not sources:
+        from console.demo.story import generate_history
 
-    from console.demo.story import generate_history
+        target = directory / "support-chat.jsonl"
+        if not target.exists():
+            _write_lines(target, (json.dumps(r) for r in generate_history(end=end)))
+        return [target]
+    last = max(_last_ts(path) for path in sources if "malformed" not in path.name)
+    shift = end - last
+    written = []
+    for source in sources:
+        target = directory / source.name
+        if not target.exists():
+            with source.open("rb") as lines, target.open("wb") as out:
+                out.writelines(_shift_line(line, shift) for line in lines)
+        written.append(target)
+    return written
+
+
+def _last_ts(path: Path) -> datetime:
+    latest = datetime.min.replace(tzinfo=timezone.utc)
+    with path.open("rb") as handle:
+        for line in handle:
+            try:
+                latest = max(latest, _parse_ts(json.loads(line)["ts"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+    return latest
+
+
+def _parse_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _format_ts(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _shift_line(line: bytes, shift: timedelta) -> bytes:
+    """Move a record's ts; a malformed line is copied byte for byte, to be rejected as it is."""
+    try:
+        record = json.loads(line)
+        record["ts"] = _format_ts(_parse_ts(record["ts"]) + shift)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return line
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def _backfill(path: Path, now: datetime, rate: float) -> Path:
+    """The last half hour of the live story, as if the console had been closed meanwhile."""
+    from console.demo.story import LiveStory, dumps
 
     if not path.exists():
-        with path.open("w", encoding="utf-8") as out:
-            for record in generate_history():
-                out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        start = now - BACKFILL
+        story = LiveStory(seed=12, start=start)
+        count = int(BACKFILL.total_seconds() * rate)
+        step = BACKFILL / max(count, 1)
+        _write_lines(path, (dumps(story.next_record(start + step * i)) for i in range(count)))
     return path
+
+
+def _write_lines(path: Path, lines) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for line in lines:
+            out.write(line + "\n")
 
 
 def start_simulator(plan: DemoPlan, rate: float) -> threading.Event:

@@ -106,6 +106,20 @@ class Store:
                 columns.append_rows(rows)
         return columns
 
+    def spend_between(self, start_ts: float, end_ts: float, scope: dict[str, str] | None = None) -> float:
+        """Total priced spend with start_ts <= ts < end_ts, optionally within a budget's scope."""
+        allowed = {"model", "prompt_id", "user_id", "environment"}
+        conditions = ["ts >= :start", "ts < :end", "cost_usd IS NOT NULL"]
+        params: dict[str, object] = {"start": start_ts, "end": end_ts}
+        for column, value in (scope or {}).items():
+            if column not in allowed:
+                raise ValueError(f"cannot scope spend by {column!r}")
+            conditions.append(f"{column} = :{column}")
+            params[column] = value
+        query = text(f"SELECT coalesce(sum(cost_usd), 0) FROM requests WHERE {' AND '.join(conditions)}")
+        with self.engine.connect() as conn:
+            return float(conn.execute(query, params).scalar_one())
+
     def get(self, request_id: str) -> RequestRecord | None:
         query = text(
             f"SELECT {SELECT_COLUMNS} FROM requests r "

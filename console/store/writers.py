@@ -33,6 +33,15 @@ class WriteResult:
     added: int
     duplicates: int
     rejected: int
+    # Positions in the batch of the records that were not stored (already there, or
+    # repeated in the batch); the live view uses them to pass on only what is new.
+    duplicate_positions: tuple[int, ...] = ()
+
+    def new_records(self, records: list[RequestRecord]) -> list[RequestRecord]:
+        if not self.duplicate_positions:
+            return records
+        skipped = set(self.duplicate_positions)
+        return [record for i, record in enumerate(records) if i not in skipped]
 
 
 class PreparedBatch(msgspec.Struct, array_like=True, gc=False):
@@ -119,6 +128,7 @@ class SqliteBatchWriter:
     def write_prepared(self, batch: PreparedBatch) -> WriteResult:
         conn = self.conn
         added = 0
+        duplicates: tuple[int, ...] = ()
         conn.execute("BEGIN IMMEDIATE")
         try:
             if batch.requests:
@@ -128,6 +138,8 @@ class SqliteBatchWriter:
                     ((start + i, *row) for i, row in enumerate(batch.requests)),
                 )
                 added = inserted.rowcount
+                if added < len(batch.requests):
+                    duplicates = self._positions_not_inserted(start, len(batch.requests))
                 if added == len(batch.requests):
                     conn.executemany(
                         self._insert_all_bodies,
@@ -147,7 +159,14 @@ class SqliteBatchWriter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return WriteResult(added, len(batch.requests) - added, len(batch.rejected))
+        return WriteResult(added, len(batch.requests) - added, len(batch.rejected), duplicates)
+
+    def _positions_not_inserted(self, start: int, count: int) -> tuple[int, ...]:
+        rows = self.conn.execute(
+            "SELECT id FROM requests WHERE id >= ? AND id < ?", (start, start + count)
+        )
+        inserted = {row[0] - start for row in rows}
+        return tuple(i for i in range(count) if i not in inserted)
 
     def close(self) -> None:
         self.conn.close()
@@ -179,11 +198,13 @@ class CoreBatchWriter:
         prepared = PreparedBatch.of(batch)
         unique = first_of_each_id(batch.records)
         added = 0
+        inserted_ids: set[str] = set()
         with self.engine.begin() as conn:
             if unique:
                 rows = [dict(zip(REQUEST_COLUMNS, request_tuple(r))) for r in unique.values()]
                 inserted = conn.execute(self._insert_requests, rows).all()
                 added = len(inserted)
+                inserted_ids = {request_id for _, request_id in inserted}
                 if inserted:
                     bodies = [
                         dict(zip(BODY_COLUMNS, (row_id, *body_tuple(unique[request_id]))))
@@ -194,7 +215,13 @@ class CoreBatchWriter:
                 conn.exec_driver_sql(self._insert_rejected, prepared.rejected)
             if prepared.offsets:
                 conn.exec_driver_sql(self._upsert_offsets, prepared.offsets)
-        return WriteResult(added, len(batch.records) - added, len(batch.rejected))
+        duplicates = []
+        for position, record in enumerate(batch.records):
+            if record.request_id in inserted_ids:
+                inserted_ids.discard(record.request_id)  # a repeat later in the batch is a duplicate
+            else:
+                duplicates.append(position)
+        return WriteResult(added, len(batch.records) - added, len(batch.rejected), tuple(duplicates))
 
     def close(self) -> None:
         pass

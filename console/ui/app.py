@@ -10,8 +10,15 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from console.analytics.prices import Pricer
 from console.ui.ingest_worker import run_ingest
-from console.ui.messages import HistoryLoaded, IngestFailed, RecordsArrived
+from console.config import Settings
+from console.ui.analytics_worker import AnalyticsFeed
+from console.ui.messages import CompareReady, HistoryLoaded, IngestFailed, RecordsArrived, ReportReady
+from console.ui.screens.compare import CompareScreen
+from console.ui.widgets.budget_pane import BudgetPane
+from console.ui.widgets.latency_pane import LatencyPane
+from console.ui.widgets.versions_pane import VersionsPane
 from console.ui.screens.dashboard import DashboardScreen
 from console.ui.screens.detail import RequestDetailScreen
 from console.ui.screens.help import BindingScope, HelpScreen
@@ -39,11 +46,17 @@ class ConsoleApp(App):
         *,
         capacity: int = 5000,
         keymap: dict[str, str] | None = None,
+        pricer: Pricer | None = None,
+        settings: Settings | None = None,
+        window: str = "1h",
     ) -> None:
         super().__init__()
         self.sources = sources
         self.store_url = store_url
         self.capacity = capacity
+        self.pricer = pricer  # prices records without cost_usd as they are tailed (None: no pricing)
+        self.settings = settings or Settings()
+        self.feed = AnalyticsFeed(self.post_message, self.settings, window)
         self.dashboard = DashboardScreen(mask_password(store_url), sources, capacity)
         if keymap:
             self.set_keymap(keymap)
@@ -53,6 +66,7 @@ class ConsoleApp(App):
 
     def on_mount(self) -> None:
         self.run_worker(self._ingest, thread=True, exclusive=True, name="ingest", group="ingest")
+        self.run_worker(self._analytics, thread=True, exclusive=True, name="analytics", group="analytics")
 
     def _ingest(self) -> None:
         worker = get_current_worker()
@@ -62,7 +76,30 @@ class ConsoleApp(App):
             self.sources,
             self.store_url,
             self.capacity,
+            self.pricer,
+            self.feed,
         )
+
+    def _analytics(self) -> None:
+        worker = get_current_worker()
+        self.feed.run(lambda: worker.is_cancelled)
+
+    def set_window(self, name: str) -> None:
+        self.feed.set_window(name)
+        self.dashboard.status_header.window = name
+        self.dashboard.status_header.redraw()
+
+    def request_compare(self, a: str, b: str, title: str) -> None:
+        self.feed.request_compare(a, b, title)
+
+    def on_report_ready(self, message: ReportReady) -> None:
+        self.dashboard.show_report(message)
+
+    def on_compare_ready(self, message: CompareReady) -> None:
+        if message.error:
+            self.notify(message.error, title="Compare", severity="error", markup=False)
+        else:
+            self.push_screen(CompareScreen(message.comparison))
 
     # Shortcuts the tests and the palette use.
     @property
@@ -111,6 +148,10 @@ class ConsoleApp(App):
             ("requests", RequestsView.BINDINGS),
             ("request detail", RequestDetailScreen.BINDINGS),
             ("rejected lines", RejectedLinesScreen.BINDINGS),
+            ("budget", BudgetPane.BINDINGS),
+            ("latency", LatencyPane.BINDINGS),
+            ("versions", VersionsPane.BINDINGS),
+            ("compare", CompareScreen.BINDINGS),
             ("help", HelpScreen.BINDINGS),
         ]
 

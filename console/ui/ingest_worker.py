@@ -11,11 +11,15 @@ from typing import Callable
 
 from textual.message import Message
 
+from console.analytics.budget import period_bounds
+from console.analytics.prices import Pricer
 from console.records import RequestRecord
 from console.sources.base import RejectedLine
+from console.ui.analytics_worker import HISTORY_SECONDS, AnalyticsFeed
 from console.ui.messages import HistoryLoaded, IngestFailed, RecordsArrived, SourceState
 
 POST_INTERVAL = 0.1
+BUDGET_SCOPES = ("model", "prompt_id", "user_id", "environment")
 WAIT_SLICE = 0.1
 
 
@@ -25,7 +29,14 @@ def run_ingest(
     sources: list[str],
     store_url: str,
     history_rows: int,
+    pricer: Pricer | None = None,
+    feed: AnalyticsFeed | None = None,
 ) -> None:
+    """With a pricer, records without cost_usd are priced before they are stored.
+
+    With a feed, the analytics window is seeded from the store before tailing starts,
+    then receives every record the store accepted as new (never a duplicate).
+    """
     from console.store import Store, StoreError
 
     try:
@@ -42,8 +53,10 @@ def run_ingest(
                 store.rejected_count(),
             )
         )
+        if feed is not None:
+            _seed(feed, store)
         if sources:
-            _follow(post, is_cancelled, store, sources)
+            _follow(post, is_cancelled, store, sources, pricer, feed)
     except Exception as exc:  # the UI must hear why the feed stopped
         post(IngestFailed(f"{type(exc).__name__}: {exc}"))
         raise
@@ -51,7 +64,19 @@ def run_ingest(
         store.close()
 
 
-def _follow(post, is_cancelled, store, sources: list[str]) -> None:
+def _seed(feed: AnalyticsFeed, store) -> None:
+    now = time.time()
+    since = now - HISTORY_SECONDS
+    baseline = {}
+    for budget in feed.settings.budgets:
+        start, _end = period_bounds(now, budget.period)
+        if start < since:
+            scope = {f: getattr(budget, f) for f in BUDGET_SCOPES if getattr(budget, f) is not None}
+            baseline[budget.name] = store.spend_between(start, since, scope)
+    feed.seed(store.load_columns(since), baseline)
+
+
+def _follow(post, is_cancelled, store, sources: list[str], pricer: Pricer | None = None, feed=None) -> None:
     from console.sources.jsonl import JsonlTail
 
     pending_records: list[RequestRecord] = []
@@ -62,8 +87,13 @@ def _follow(post, is_cancelled, store, sources: list[str]) -> None:
         while not is_cancelled():
             batch = tail.read_available()
             if batch:
+                if pricer is not None:
+                    pricer.fill(batch.records)
                 result = store.write(batch)
-                pending_records.extend(batch.records)
+                fresh = result.new_records(batch.records)
+                if feed is not None:
+                    feed.add(fresh)
+                pending_records.extend(fresh)
                 pending_rejected.extend(batch.rejected)
                 pending_added += result.added
             now = time.monotonic()

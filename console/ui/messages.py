@@ -56,3 +56,22 @@ class IngestFailed(Message):
     def __init__(self, reason: str) -> None:
         super().__init__()
         self.reason = reason
+
+
+class ReportReady(Message):
+    """Fresh figures for the monitoring panes, computed off the UI thread."""
+
+    def __init__(self, report, window: str, rows: int) -> None:
+        super().__init__()
+        self.report = report
+        self.window = window
+        self.rows = rows
+
+
+class CompareReady(Message):
+    """A comparison computed off the UI thread, or why it could not be."""
+
+    def __init__(self, comparison=None, error: str | None = None) -> None:
+        super().__init__()
+        self.comparison = comparison
+        self.error = error

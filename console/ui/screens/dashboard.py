@@ -5,13 +5,22 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from console.analytics.filters import FilterError, parse_filter
 from console.records import RequestRecord
 from console.sources.base import RejectedLine
-from console.ui.messages import HistoryLoaded, IngestFailed, RecordsArrived
+from console.analytics.report_types import Report
+from console.analytics.windows import next_window
+from console.ui.compare_arms import compare_arms
+from console.ui.messages import HistoryLoaded, IngestFailed, RecordsArrived, ReportReady
+from console.ui.widgets.budget_pane import BudgetPane
+from console.ui.widgets.diff_table import DiffTable
+from console.ui.widgets.latency_pane import LatencyPane
+from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane
+from console.ui.widgets.versions_pane import VersionsPane
 from console.ui.screens.detail import RequestDetailScreen
 from console.ui.screens.rejected import RejectedLinesScreen
 from console.ui.widgets.requests_view import RequestsView
@@ -25,9 +34,17 @@ class DashboardScreen(Screen):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="dashboard.filter"),
         Binding("space", "toggle_pause", "Pause/follow", id="dashboard.pause"),
+        Binding("w", "cycle_window", "Window", id="dashboard.window"),
+        Binding("m", "maximize_pane", "Maximize", id="dashboard.maximize"),
         Binding("x", "show_rejected", "Rejected lines", id="dashboard.rejected"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="dashboard.clear_filter"),
+        Binding("1", "focus_pane('requests')", "Requests", show=False, id="dashboard.requests"),
+        Binding("2", "focus_pane('budget')", "Budget", show=False, id="dashboard.budget"),
+        Binding("3", "focus_pane('latency')", "Latency", show=False, id="dashboard.latency"),
+        Binding("4", "focus_pane('versions')", "Versions", show=False, id="dashboard.versions"),
+        Binding("escape", "clear_filter", "Back / clear filter", show=False, id="dashboard.clear_filter"),
     ]
+    # Below 120 columns the side panes share one slot: the one last focused (keys 2-4).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     def __init__(self, store_url: str, sources: list[str], capacity: int) -> None:
         super().__init__()
@@ -39,10 +56,17 @@ class DashboardScreen(Screen):
         self._held_count = 0
         self.rejected: list[RejectedLine] = []
         self.rejected_total = 0
+        self.report: Report | None = None
+        self._pending_report: ReportReady | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.store_url, self.sources, id="status")
-        yield RequestsView(capacity=self.capacity, id="requests")
+        with Horizontal(id="main"):
+            yield RequestsView(capacity=self.capacity, id="requests")
+            with Vertical(id="side"):
+                yield BudgetPane(id="budget", classes="-current")
+                yield LatencyPane(id="latency")
+                yield VersionsPane(id="versions")
         yield Input(placeholder=FILTER_PLACEHOLDER, id="filter")
         yield Footer()
 
@@ -50,6 +74,8 @@ class DashboardScreen(Screen):
         self.requests_view.border_title = "Requests"
         self.requests_view.focus()
         self.status_header.redraw()
+        if self._pending_report is not None:
+            self.show_report(self._pending_report)
 
     @property
     def requests_view(self) -> RequestsView:
@@ -81,6 +107,17 @@ class DashboardScreen(Screen):
         else:
             self.requests_view.append(message.records)
         self._refresh_titles()
+
+    def show_report(self, message: ReportReady) -> None:
+        if not self.query(BudgetPane):
+            self._pending_report = message  # not composed yet (or closing): drawn on mount
+            return
+        self.report = message.report
+        for pane in (BudgetPane, LatencyPane, VersionsPane):
+            self.query_one(pane).show(message.report)
+        self.status_header.window = message.window
+        self.status_header.alerts = message.report.alerts
+        self.status_header.redraw()
 
     def show_failure(self, message: IngestFailed) -> None:
         self.status_header.error = message.reason
@@ -142,6 +179,43 @@ class DashboardScreen(Screen):
             header.held = 0
             self._refresh_titles()
         header.paused = self.paused
+
+    def action_cycle_window(self) -> None:
+        self.app.set_window(next_window(self.status_header.window))
+
+    def action_maximize_pane(self) -> None:
+        focused = self.focused
+        if self.maximized is not None:
+            self.minimize()
+        elif focused is not None:
+            self.maximize(focused)
+
+    def action_focus_pane(self, name: str) -> None:
+        if name == "requests":
+            self.requests_view.focus()
+            return
+        pane = self.query_one(f"#{name}", Pane)
+        for other in self.query(Pane):
+            other.set_class(other is pane, "-current")
+        target = pane.query(DiffTable).first() if pane.query(DiffTable) else pane
+        target.focus()
+
+    @on(FilterRequests)
+    def _filter_requests(self, event: FilterRequests) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = event.text
+        if self.apply_filter(event.text):
+            if self.maximized is not None:
+                self.minimize()
+            self.requests_view.focus()
+
+    @on(CompareRequested)
+    def _compare_requested(self, event: CompareRequested) -> None:
+        arms = compare_arms(self.report, event.kind, event.name)
+        if arms is None:
+            self.notify(f"nothing to compare {event.name} with yet", title="Compare", markup=False)
+            return
+        self.app.request_compare(*arms)
 
     def action_show_rejected(self) -> None:
         self.app.push_screen(RejectedLinesScreen(self.rejected, self.rejected_total))

@@ -34,6 +34,8 @@ class StatusHeader(Static):
         self.stored = 0
         self.rejected_total = 0
         self.error: str | None = None
+        self.window = "1h"
+        self.alerts: list = []
         self._arrivals: deque[tuple[float, int]] = deque()
 
     def record_arrivals(self, count: int, now: float | None = None) -> None:
@@ -67,6 +69,11 @@ class StatusHeader(Static):
         parts.append(
             f"[@click=app.show_rejected][{style}]{self.rejected_total:,} rejected[/][/]"
         )
+        parts.append(f"window [b]{escape(self.window)}[/] (w)")
+        if self.alerts:
+            pages = sum(1 for a in self.alerts if a.severity == "page")
+            style = "bold white on red" if pages else "bold yellow"
+            parts.append(f"[{style}] {len(self.alerts)} alert{'s' if len(self.alerts) != 1 else ''} [/]")
         parts.append(f"store [i]{escape(one_line(self._short_store()))}[/]")
         if self.paused:
             parts.append(f"[reverse bold yellow] PAUSED [/] {self.held:,} new held")
@@ -80,6 +87,11 @@ class StatusHeader(Static):
     def _sources_markup(self) -> str:
         if not self.patterns:
             return "[dim]no log files (store only)[/]"
+        if self.size.width and self.size.width < 140:
+            count = len(self.sources) or len(self.patterns)
+            waiting = sum(1 for s in self.sources if s.state != "following")
+            note = f" [yellow]({waiting} not following)[/]" if waiting else ""
+            return f"tailing [b]{count}[/] file{'s' if count != 1 else ''}{note}"
         if not self.sources:
             names = ", ".join(escape(one_line(Path(p).name)) for p in self.patterns[:3])
             return f"tailing [b]{names}[/]"

@@ -1,0 +1,232 @@
+"""Budget burn: the SRE multi-window burn-rate method, adapted to money.
+
+For a budget of `amount` USD per period (a UTC day, or the UTC calendar month `now` is in):
+
+- budget rate = amount / period length (a day is 24 h; a month is its real length,
+  28 to 31 days);
+- burn(w) = (spend within the budget's scope over the last w / w) / budget rate, so burn 1
+  spends exactly the budget over the period, and burn 14.4 spends a 30-day budget in 50 h;
+- an alert fires when BOTH the long and the short window of a rule exceed its threshold:
+  the long window proves the burn is real, the short one that it is still going on (it
+  stops paging soon after the spike ends). The page rule is checked first, then warn;
+- spent = spend since the period started (UTC midnight, or the 1st of the month) plus
+  `baseline` (spend in the period before the first loaded row, when only recent rows are
+  loaded); projected exhaustion = remaining / the spend rate over the last hour, as a time
+  and in hours: null when nothing was spent in the last hour, "now" and 0 h once exhausted.
+
+Thresholds. A monthly budget uses `[burn]` from llmops.toml, by default the SRE workbook's
+pairs: page at 14.4x over 1 h and 5 m (2% of a 30-day budget in an hour; gone in ~2 days),
+warn at 6x over 6 h and 30 m (5% in 6 hours; gone in 5 days). Those numbers are wrong for a
+daily budget, where 14.4x means gone in 1.7 h and 6x in 4 h, too late to act on. A daily
+budget is judged by hours to exhaustion instead:
+
+- page at 12x over 1 h and 5 m: at that rate the day's budget is gone within 2 hours;
+- warn at 4x over 6 h and 30 m: gone within 6 hours (6 h at 4x is the whole day's budget).
+
+A `[burn.daily]` table (same shape as `[burn]`), when the configuration has one, replaces
+these daily defaults. Spend counts priced requests only: unpriced requests are reported as
+such by the spend section, never counted as $0 here or anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from console.analytics.aggregates import NANO, cost_nano
+from console.analytics.columns import Columns
+from console.analytics.report_types import Alert, BudgetStatus
+from console.analytics.windows import rfc3339
+from console.config import Budget, BurnAlert, BurnSettings, duration_seconds
+
+DAILY_PAGE = BurnAlert(threshold=12.0, long="1h", short="5m")
+DAILY_WARN = BurnAlert(threshold=4.0, long="6h", short="30m")
+REPORTED_WINDOWS = ("5m", "30m", "1h", "6h", "24h")
+RATE_WINDOW = "1h"  # the current spend rate, for projected exhaustion
+_SCOPES = (("model", "model"), ("prompt_id", "prompt_id"), ("user_id", "user"), ("environment", "environment"))
+
+
+def period_bounds(now: float, period: str) -> tuple[float, float]:
+    """(start, end) of the UTC day or calendar month holding `now`."""
+    moment = datetime.fromtimestamp(now, tz=timezone.utc)
+    if period == "day":
+        start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        return start.timestamp(), start.timestamp() + 86400.0
+    start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+    return start.timestamp(), end.timestamp()
+
+
+def burn_rules(budget: Budget, burn: BurnSettings) -> tuple[BurnAlert, BurnAlert]:
+    """(page, warn) for this budget: [burn] for months; [burn.daily] or the daily defaults for days."""
+    if budget.period == "month":
+        return burn.page, burn.warn
+    daily = getattr(burn, "daily", None)
+    if daily is not None:
+        return daily.page, daily.warn
+    return DAILY_PAGE, DAILY_WARN
+
+
+def budget_windows(budgets: Sequence[Budget], burn: BurnSettings) -> list[str]:
+    """Every burn window reported or used by a rule, shortest first."""
+    names = set(REPORTED_WINDOWS)
+    for budget in budgets:
+        for rule in burn_rules(budget, burn):
+            names.update((rule.long, rule.short))
+    return sorted(names, key=duration_seconds)
+
+
+def earliest_needed(now: float, budgets: Sequence[Budget], burn: BurnSettings) -> float | None:
+    """The oldest row the budgets look at (period starts and the longest burn window)."""
+    if not budgets:
+        return None
+    longest = max(duration_seconds(name) for name in budget_windows(budgets, burn))
+    return min(min(period_bounds(now, b.period)[0] for b in budgets), now - longest)
+
+
+@dataclass
+class _Rows:
+    """The priced rows from `since` to `now` in time order, with the columns the scopes need."""
+
+    ts: np.ndarray
+    cost: np.ndarray  # nano-dollars
+    codes: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, cols: Columns, since: float, now: float, time_sorted: bool) -> _Rows:
+        ts = cols.ts
+        if time_sorted:
+            lo, hi = int(np.searchsorted(ts, since, "left")), int(np.searchsorted(ts, now, "right"))
+            cost = cols.cost_usd[lo:hi]
+            rows = np.flatnonzero(cost == cost) + lo  # NaN (unpriced) is not equal to itself
+        else:
+            cost = cols.cost_usd
+            rows = np.flatnonzero((ts >= since) & (ts <= now) & (cost == cost))
+            rows = rows[np.argsort(ts[rows], kind="stable")]
+        return cls(
+            ts=ts[rows],
+            cost=cost_nano(cols.cost_usd[rows])[1],
+            codes={category: getattr(cols, category)[rows] for _, category in _SCOPES},
+        )
+
+    def spent_since(self, keep: np.ndarray | None, starts: list[float]) -> list[int]:
+        """Nano-dollars spent in scope (keep) from each start to the end of the rows."""
+        ts, cost = (self.ts, self.cost) if keep is None else (self.ts[keep], self.cost[keep])
+        if not len(ts):
+            return [0 for _ in starts]
+        total = np.cumsum(cost)
+        firsts = np.searchsorted(ts, np.asarray(starts, np.float64), "left")
+        before = np.where(firsts > 0, total[np.maximum(firsts - 1, 0)], 0)
+        return (total[-1] - before).tolist()
+
+
+def _scope(budget: Budget) -> dict[str, str]:
+    return {field: getattr(budget, field) for field, _ in _SCOPES if getattr(budget, field) is not None}
+
+
+def _in_scope(cols: Columns, rows: _Rows, budget: Budget) -> np.ndarray | None:
+    """The rows a scoped budget counts (None: all of them)."""
+    keep: np.ndarray | None = None
+    for field, category in _SCOPES:
+        wanted = getattr(budget, field)
+        if wanted is None:
+            continue
+        code = cols.categories[category].codes.get(wanted)
+        matches = rows.codes[category] == code if code is not None else np.zeros(len(rows.ts), bool)
+        keep = matches if keep is None else keep & matches
+    return keep
+
+
+def _fires(rule: BurnAlert, burn: dict[str, float]) -> bool:
+    return burn[rule.long] > rule.threshold and burn[rule.short] > rule.threshold
+
+
+def _rule_text(rule: BurnAlert) -> str:
+    return f"{rule.threshold:g}x over {rule.long} and {rule.short}"
+
+
+def _hours_text(hours: float) -> str:
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} h"
+
+
+def budget_status(
+    cols: Columns, rows: _Rows, now: float, budget: Budget, burn: BurnSettings, baseline: float
+) -> tuple[BudgetStatus, Alert | None]:
+    period_start, period_end = period_bounds(now, budget.period)
+    rate = budget.amount_usd / (period_end - period_start)  # USD per second
+    windows = budget_windows([budget], burn)
+    starts = [now - duration_seconds(name) for name in windows] + [period_start]
+    *spent_windows, spent_period = rows.spent_since(_in_scope(cols, rows, budget), starts)
+    spent_in = {name: spent / NANO for name, spent in zip(windows, spent_windows)}
+    burn_rates = {name: spent_in[name] / duration_seconds(name) / rate for name in windows}
+    spent = baseline + spent_period / NANO
+    remaining = max(budget.amount_usd - spent, 0.0)
+    current = spent_in[RATE_WINDOW] / duration_seconds(RATE_WINDOW)
+    if remaining <= 0:
+        exhaustion, hours = rfc3339(now), 0.0
+    elif current > 0:
+        hours = remaining / current / 3600.0
+        exhaustion = rfc3339(now + remaining / current)
+    else:
+        exhaustion, hours = None, None
+    page, warn = burn_rules(budget, burn)
+    state, fired = ("page", page) if _fires(page, burn_rates) else ("warn", warn) if _fires(warn, burn_rates) else ("ok", None)
+    status = BudgetStatus(
+        name=budget.name,
+        period=budget.period,
+        scope=_scope(budget),
+        budget_usd=budget.amount_usd,
+        period_start=rfc3339(period_start),
+        period_end=rfc3339(period_end),
+        spent_usd=spent,
+        remaining_usd=remaining,
+        burn_rates={name: burn_rates[name] for name in windows},
+        state=state,  # type: ignore[arg-type]
+        rules={"page": _rule_text(page), "warn": _rule_text(warn)},
+        projected_exhaustion=exhaustion,
+        hours_to_exhaustion=hours,
+    )
+    if fired is None:
+        return status, None
+    outlook = "exhausted" if hours == 0 else (
+        f"at this rate it runs out in {_hours_text(hours)}" if hours is not None else "no spend in the last hour"
+    )
+    message = (
+        f"budget '{budget.name}' burning {burn_rates[fired.long]:.1f}x over {fired.long} and "
+        f"{burn_rates[fired.short]:.1f}x over {fired.short} ({state} above {fired.threshold:g}x); "
+        f"${spent:,.2f} of ${budget.amount_usd:,.2f} this {budget.period} spent, {outlook}"
+    )
+    return status, Alert(kind="budget", severity=state, subject=budget.name, message=message)  # type: ignore[arg-type]
+
+
+def budget_section(
+    cols: Columns,
+    now: float,
+    budgets: Sequence[Budget],
+    burn: BurnSettings,
+    baseline_spend: Mapping[str, float] | None = None,
+    time_sorted: bool | None = None,
+) -> tuple[list[BudgetStatus], list[Alert]]:
+    """Every budget's status, and the burn alerts that fire (page before warn)."""
+    since = earliest_needed(now, budgets, burn)
+    if since is None:
+        return [], []
+    if time_sorted is None:
+        time_sorted = is_time_sorted(cols.ts)
+    rows = _Rows.of(cols, since, now, time_sorted)
+    baseline_spend = baseline_spend or {}
+    statuses, alerts = [], []
+    for budget in budgets:
+        status, alert = budget_status(cols, rows, now, budget, burn, float(baseline_spend.get(budget.name, 0.0)))
+        statuses.append(status)
+        if alert is not None:
+            alerts.append(alert)
+    alerts.sort(key=lambda alert: alert.severity != "page")
+    return statuses, alerts
+
+
+def is_time_sorted(ts: np.ndarray) -> bool:
+    return bool(len(ts) < 2 or (ts[1:] >= ts[:-1]).all())

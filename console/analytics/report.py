@@ -1,0 +1,102 @@
+"""`build_report`: every monitoring figure, from one function.
+
+The budget, latency and versions panes draw a Report, and `llmops-console report --json`
+prints one (msgspec-encoded), so a number on screen and the same number in a script can
+never disagree. Pure: no I/O, no clock (the caller passes `now`).
+
+    report = build_report(cols, now=time.time(), window_name="1h", settings=settings)
+
+The live console keeps the expensive part (the window's sorted latencies and counters) up
+to date as rows arrive and passes it in as `aggregates` (console/analytics/live.py); the
+figures are the same as a fresh build's, to the last bit (tests/test_analytics.py).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from console.analytics.aggregates import WindowAggregates
+from console.analytics.alerts import error_spike_alert, slo_alerts
+from console.analytics.budget import budget_section, is_time_sorted
+from console.analytics.columns import Columns
+from console.analytics.latency import latency_section
+from console.analytics.report_types import Report, Window
+from console.analytics.spend import spend_section
+from console.analytics.versions import change_points, version_rows
+from console.analytics.windows import WINDOWS, bucket_seconds, check_window, rfc3339, window_mask, window_start
+from console.config import Settings
+
+
+def window_first(cols: Columns, now: float, window_name: str) -> float | None:
+    """Where the window's time axis starts: its start, or for "all" the oldest row up to now."""
+    start = window_start(now, window_name)
+    if start is not None:
+        return start
+    ts = cols.ts
+    present = ts[ts <= now]
+    return float(present.min()) if len(present) else None
+
+
+def window_bucket_seconds(window_name: str, first: float | None, now: float) -> int:
+    """The p95 sparkline's bucket for a window (<= ~120 points)."""
+    span = WINDOWS[window_name]
+    if span is None:
+        span = now - first if first is not None else 0.0
+    return bucket_seconds(span)
+
+
+def build_aggregates(cols: Columns, now: float, window_name: str) -> WindowAggregates:
+    """The window's aggregates from scratch (one vectorised pass)."""
+    first = window_first(cols, now, window_name)
+    rows = np.flatnonzero(window_mask(cols, now, window_name))
+    return WindowAggregates.build(cols, rows, window_bucket_seconds(window_name, first, now))
+
+
+def build_report(
+    cols: Columns,
+    now: float,
+    window_name: str,
+    settings: Settings,
+    baseline_spend: Mapping[str, float] | None = None,
+    *,
+    aggregates: WindowAggregates | None = None,
+) -> Report:
+    """Every figure for the window ending at `now` (epoch seconds, UTC).
+
+    baseline_spend: per budget name, the USD spent in the budget's current period before
+    the first row of `cols` (when only recent rows are loaded); missing names count 0.
+    aggregates: the window's aggregates when the caller keeps them (LiveWindow); built here
+    otherwise.
+    """
+    check_window(window_name)
+    start = window_start(now, window_name)
+    first = window_first(cols, now, window_name)
+    if aggregates is None:
+        aggregates = build_aggregates(cols, now, window_name)
+    time_sorted = is_time_sorted(cols.ts)
+    budgets, budget_alerts = budget_section(cols, now, settings.budgets, settings.burn, baseline_spend, time_sorted)
+    alerts = budget_alerts + slo_alerts(cols, aggregates, settings.slos)
+    spike = error_spike_alert(cols, aggregates, now, time_sorted)
+    if spike is not None:
+        alerts.append(spike)
+    alerts.sort(key=lambda alert: alert.severity != "page")  # pages first, order kept otherwise
+    requests, errors = aggregates.requests, aggregates.errors
+    return Report(
+        window=Window(
+            name=window_name,
+            start=None if start is None else rfc3339(start),
+            end=rfc3339(now),
+            seconds=WINDOWS[window_name],
+        ),
+        requests=requests,
+        errors=errors,
+        error_rate=errors / requests if requests else None,
+        spend=spend_section(cols, aggregates, first, now),
+        latency=latency_section(cols, aggregates, settings.slos, first, now),
+        versions=version_rows(cols, aggregates, start, now),
+        budgets=budgets,
+        change_points=change_points(cols, now),
+        alerts=alerts,
+    )

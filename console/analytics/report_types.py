@@ -1,0 +1,119 @@
+"""The shape of every monitoring figure: what the panes draw and `report --json` prints.
+
+These Structs are the documented JSON contract of `report --json` (field names are stable;
+new fields may be added). Times are RFC 3339 UTC strings, money is USD, latency is ms,
+rates are fractions in [0, 1]; a figure that cannot be computed (no data) is null.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+AlertState = Literal["ok", "warn", "page"]
+
+
+class Window(msgspec.Struct, kw_only=True):
+    name: str  # "15m", "1h", "6h", "24h", "7d", "all"
+    start: str | None  # null for "all"
+    end: str
+    seconds: float | None
+
+
+class Percentiles(msgspec.Struct, kw_only=True):
+    requests: int
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    ttft_p50: float | None = None
+    ttft_p95: float | None = None
+    slo_ms: float | None = None  # the SLO that applies, if any
+    slo_percentile: float | None = None
+    slo_breached: bool = False
+
+
+class TimePoint(msgspec.Struct, kw_only=True):
+    start: str
+    value: float | None
+
+
+class Spend(msgspec.Struct, kw_only=True):
+    total_usd: float
+    priced_requests: int
+    unpriced_requests: int
+    unpriced_models: list[str]
+    by_model: dict[str, float]
+    by_prompt: dict[str, float]
+    top_users: dict[str, float]  # the 10 biggest spenders
+    per_hour: list[TimePoint]
+
+
+class Latency(msgspec.Struct, kw_only=True):
+    overall: Percentiles
+    by_model: dict[str, Percentiles]
+    by_version: dict[str, Percentiles]  # "prompt_id@version"
+    p95_per_minute: list[TimePoint]
+
+
+class VersionRow(msgspec.Struct, kw_only=True):
+    prompt_id: str
+    prompt_version: str
+    requests: int
+    errors: int
+    error_rate: float
+    bad: int
+    bad_rate: float
+    p50_ms: float | None
+    p95_ms: float | None
+    mean_input_tokens: float
+    mean_output_tokens: float
+    cost_per_request_usd: float | None  # over priced requests; null when none is priced
+    first_seen: str
+    last_seen: str
+    drifted: bool  # one version label, more than one prompt_hash
+    prompt_hashes: list[str]
+    is_new: bool  # first seen inside the window: a change point
+
+
+class BudgetStatus(msgspec.Struct, kw_only=True):
+    name: str
+    period: Literal["day", "month"]
+    scope: dict[str, str]  # e.g. {"model": "gpt-4o"}; empty = all traffic
+    budget_usd: float
+    period_start: str
+    period_end: str  # the budget resets then; an exhaustion after it does not happen this period
+    spent_usd: float
+    remaining_usd: float
+    burn_rates: dict[str, float]  # window name ("5m", "30m", "1h", "6h", ...) -> burn rate
+    state: AlertState
+    rules: dict[str, str]  # {"page": "14.4x over 1h and 5m", "warn": ...}: the thresholds applied
+    projected_exhaustion: str | None  # when the remaining budget runs out at the current rate
+    hours_to_exhaustion: float | None
+
+
+class ChangePoint(msgspec.Struct, kw_only=True):
+    kind: Literal["model", "prompt_version"]
+    name: str
+    first_seen: str
+
+
+class Alert(msgspec.Struct, kw_only=True):
+    kind: Literal["budget", "slo", "error_rate"]
+    severity: Literal["warn", "page"]
+    subject: str
+    message: str
+
+
+class Report(msgspec.Struct, kw_only=True):
+    window: Window
+    requests: int
+    errors: int
+    error_rate: float | None
+    spend: Spend
+    latency: Latency
+    versions: list[VersionRow]
+    budgets: list[BudgetStatus]
+    change_points: list[ChangePoint]
+    alerts: list[Alert]

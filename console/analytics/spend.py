@@ -1,0 +1,64 @@
+"""Spend over the window: total, by model, by prompt, top users, per hour, and what is unpriced.
+
+A request without a cost (no `cost_usd` in the log and no price for its model) is unpriced:
+it is counted, and its model named, but it is never added to a total as $0. Totals are
+over priced requests only; `by_model` lists only models with at least one priced request.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from console.analytics.aggregates import NANO, WindowAggregates
+from console.analytics.columns import NO_VALUE, Columns
+from console.analytics.report_types import Spend, TimePoint
+from console.analytics.windows import rfc3339
+
+TOP_USERS = 10
+
+
+def usd(nano: int | np.integer) -> float:
+    return int(nano) / NANO
+
+
+def _ranked(names: list[str], cost: np.ndarray, keep: np.ndarray, limit: int | None = None) -> dict[str, float]:
+    """{name: USD} for the kept codes, biggest first (ties by code: first seen first)."""
+    codes = np.flatnonzero(keep)
+    codes = codes[np.lexsort((codes, -cost[codes]))]
+    if limit is not None:
+        codes = codes[:limit]
+    return {names[code]: usd(cost[code]) for code in codes.tolist()}
+
+
+def hour_points(aggregates: WindowAggregates, first: float, now: float) -> list[TimePoint]:
+    """Spend per UTC hour, from the hour holding `first` to the one holding `now` (0 when none)."""
+    table = aggregates.hour_cost
+    return [
+        TimePoint(start=rfc3339(hour * 3600), value=usd(table.get(hour, 0)))
+        for hour in range(int(first // 3600), int(now // 3600) + 1)
+    ]
+
+
+def spend_section(cols: Columns, aggregates: WindowAggregates, first: float | None, now: float) -> Spend:
+    models = aggregates.models
+    model_names = cols.names("model")
+    requests = models["requests"]
+    priced = models["priced"]
+    unpriced = models["unpriced"]
+    users = aggregates.users["cost"]
+    user_names = cols.names("user")
+    real_users = np.ones(len(users), bool)
+    if NO_VALUE in cols.categories["user"].codes:
+        no_user = cols.categories["user"].codes[NO_VALUE]
+        if no_user < len(real_users):
+            real_users[no_user] = False
+    return Spend(
+        total_usd=usd(models["cost"].sum()),
+        priced_requests=int(priced.sum()),
+        unpriced_requests=int(unpriced.sum()),
+        unpriced_models=sorted(model_names[code] for code in np.flatnonzero(unpriced[: len(requests)] > 0)),
+        by_model=_ranked(model_names, models["cost"], priced > 0),
+        by_prompt=_ranked(cols.names("prompt_id"), aggregates.prompt_ids["cost"], aggregates.prompt_ids["priced"] > 0),
+        top_users=_ranked(user_names, users, (aggregates.users["priced"] > 0) & real_users, TOP_USERS),
+        per_hour=hour_points(aggregates, first, now) if first is not None else [],
+    )

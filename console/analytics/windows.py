@@ -1,0 +1,88 @@
+"""The selectable time windows (15m ... all), their bounds, and the time helpers every pane shares.
+
+A window ends at `now` and holds the rows with ``start <= ts <= now``; "all" has no start.
+Rows stamped after `now` (a clock ahead of ours, or a report "as of" a past time) are left
+out, so a report as of a time shows exactly what the console showed then.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+import numpy as np
+
+from console.analytics.columns import Columns
+
+WINDOWS: dict[str, float | None] = {
+    "15m": 15 * 60.0,
+    "1h": 3600.0,
+    "6h": 6 * 3600.0,
+    "24h": 24 * 3600.0,
+    "7d": 7 * 86400.0,
+    "all": None,
+}
+WINDOW_NAMES: tuple[str, ...] = tuple(WINDOWS)
+DEFAULT_WINDOW = "1h"
+
+# Sparkline buckets: the smallest of these that keeps a window within MAX_POINTS points.
+MAX_POINTS = 120
+_BUCKET_CHOICES = (60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+
+
+class UnknownWindow(ValueError):
+    pass
+
+
+def check_window(name: str) -> str:
+    if name not in WINDOWS:
+        raise UnknownWindow(f"unknown window {name!r}: use one of {', '.join(WINDOW_NAMES)}")
+    return name
+
+
+def next_window(name: str) -> str:
+    """The window after `name`, wrapping around (the `w` key)."""
+    index = WINDOW_NAMES.index(check_window(name))
+    return WINDOW_NAMES[(index + 1) % len(WINDOW_NAMES)]
+
+
+def window_start(now: float, name: str) -> float | None:
+    seconds = WINDOWS[check_window(name)]
+    return None if seconds is None else now - seconds
+
+
+def window_mask(cols: Columns, now: float, name: str) -> np.ndarray:
+    """True for the rows inside the window that ends at `now`."""
+    ts = cols.ts
+    start = window_start(now, name)
+    inside = ts <= now
+    if start is not None:
+        inside &= ts >= start
+    return inside
+
+
+def bucket_seconds(span_seconds: float) -> int:
+    """Sparkline bucket size for a span: 1 minute up to 2 hours, then coarser."""
+    for size in _BUCKET_CHOICES:
+        if span_seconds <= size * MAX_POINTS:
+            return size
+    return int(math.ceil(span_seconds / MAX_POINTS / 86400.0)) * 86400
+
+
+def rfc3339(ts: float) -> str:
+    """Epoch seconds -> '2026-11-20T12:00:00Z' (milliseconds shown only when there are some)."""
+    moment = datetime.fromtimestamp(float(ts), tz=timezone.utc)
+    if moment.microsecond:
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_rfc3339(text: str) -> float:
+    """'2026-11-20T12:00:00Z' (or with an offset) -> epoch seconds; ValueError if not RFC 3339."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset (add 'Z' or '+hh:mm')")
+    return moment.timestamp()

@@ -1,0 +1,164 @@
+"""`llmops-console compare --a SPEC --b SPEC`: two arms side by side, headless.
+
+The table built here is also what the compare screen shows (console.ui.screens.compare),
+so the terminal command and the console print the same cells.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from typing import Optional
+
+import msgspec
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from console.analytics.columns import Columns
+from console.analytics.compare import (
+    ArmSpec,
+    Comparison,
+    compare,
+    format_ms,
+    format_p,
+    format_percent,
+    format_usd,
+    parse_arm_spec,
+)
+from console.sanitize import strip_control
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d|w)$")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+FINDING_STYLES = {"significant": "bold", "no_difference": "", "not_enough_data": "yellow"}
+
+
+class CompareUsageError(ValueError):
+    """A bad spec, window or store: the CLI prints it and exits 2."""
+
+
+def parse_since(since: str, now: Optional[float] = None) -> Optional[float]:
+    """"15m", "24h", "7d"... -> the epoch seconds the window starts at; "all" -> None."""
+    text = since.strip().lower()
+    if text == "all":
+        return None
+    match = _DURATION.match(text)
+    if not match or float(match.group(1)) <= 0:
+        raise CompareUsageError(f"--since {since!r}: use a duration like 15m, 1h, 6h, 24h, 7d, or all")
+    seconds = float(match.group(1)) * _SECONDS[match.group(2)]
+    return (time.time() if now is None else now) - seconds
+
+
+def _spec(option: str, text: str) -> ArmSpec:
+    try:
+        return parse_arm_spec(text)
+    except ValueError as exc:
+        raise CompareUsageError(f"{option}: {exc}") from None
+
+
+def _load(store_url: Optional[str], since_ts: Optional[float]) -> Columns:
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from console.store import Store, StoreError, default_store_url
+    from console.store.engine import normalise_url
+
+    url = normalise_url(store_url or default_store_url())
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy's ArgumentError and friends: not a URL at all
+        raise CompareUsageError(f"not a store URL: {url!r} ({exc})") from None
+    database = parsed.database
+    # opening a missing SQLite file would create an empty store and "compare" nothing
+    is_sqlite_file = parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:")
+    if is_sqlite_file and not Path(database).exists():
+        raise CompareUsageError(f"no store at {database} (load logs first: llmops-console ingest FILES)")
+    try:
+        with Store(url) as store:
+            return store.load_columns(since_ts=since_ts)
+    except StoreError as exc:
+        raise CompareUsageError(str(exc)) from None
+
+
+def _arm_cells(arm) -> list[str]:
+    def counted(k: int, rate: Optional[float], ci: Optional[tuple[float, float]]) -> str:
+        if rate is None or ci is None:
+            return f"{k:,}"
+        return f"{k:,}  {format_percent(rate)} [{format_percent(ci[0])}–{format_percent(ci[1])}]"
+
+    return [
+        f"{arm.requests:,}",
+        counted(arm.errors, arm.error_rate, arm.error_rate_ci),
+        counted(arm.bad, arm.bad_rate, arm.bad_rate_ci),
+        f"{format_ms(arm.latency_p50_ms)} / {format_ms(arm.latency_p95_ms)}",
+        f"{format_usd(arm.cost_median_usd)} / {format_usd(arm.cost_p95_usd)}",
+        f"{arm.unpriced_requests:,}",
+    ]
+
+
+def comparison_table(comparison: Comparison) -> Table:
+    """Rows = measures, columns = arm A, arm B and the test between them."""
+
+    def test(metric: str) -> str:
+        difference = comparison.differences[metric]
+        if difference.p_value is None:
+            return "—"
+        return f"{format_p(difference.p_value)} ({difference.method})"
+
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("")
+    # arm labels can come from log values (model names): Text, never markup
+    table.add_column(Text(f"A: {strip_control(comparison.a.label)}"), justify="right")
+    table.add_column(Text(f"B: {strip_control(comparison.b.label)}"), justify="right")
+    table.add_column("difference (two-sided)")
+    measures = (
+        "requests", "errors, rate [95% CI]", "bad, rate [95% CI]", "latency p50 / p95",
+        "cost/request median / p95", "unpriced requests",
+    )  # fmt: skip
+    tests = ("", test("error_rate"), test("bad_rate"), test("latency"), test("cost"), "")
+    rows = zip(measures, _arm_cells(comparison.a), _arm_cells(comparison.b), tests)
+    for measure, cell_a, cell_b, cell_test in rows:
+        table.add_row(Text(measure, style="cyan"), Text(cell_a), Text(cell_b), Text(cell_test, style="dim"))
+    return table
+
+
+def verdict_lines(comparison: Comparison) -> list[Text]:
+    return [
+        Text(f"• {strip_control(finding.text)}", style=FINDING_STYLES[finding.kind])
+        for finding in comparison.findings
+    ]
+
+
+def _hint_for_empty_arms(comparison: Comparison, cols: Columns, err: Console) -> None:
+    """A typo in a model or version gives an empty arm: say what the data does contain."""
+    for arm in (comparison.a, comparison.b):
+        if arm.requests:
+            continue
+        models = ", ".join(sorted(set(cols.labels("model").tolist()))[:12]) or "none"
+        prompts = ", ".join(sorted(set(cols.labels("prompt").tolist()))[:12]) or "none"
+        err.print(Text(f"no request matches {arm.spec} ({len(cols):,} requests in the window)", style="yellow"))
+        err.print(Text(f"  models: {strip_control(models)}"))
+        err.print(Text(f"  prompt versions: {strip_control(prompts)}"))
+
+
+def run(a: str, b: str, *, since: str = "all", store: Optional[str] = None, as_json: bool = False) -> Comparison:
+    """Load the window from the store, compare, print; raises CompareUsageError on bad input."""
+    spec_a, spec_b = _spec("--a", a), _spec("--b", b)
+    since_ts = parse_since(since)
+    cols = _load(store, since_ts)
+    comparison = compare(cols, spec_a, spec_b)
+    _hint_for_empty_arms(comparison, cols, Console(stderr=True))
+    if as_json:
+        sys.stdout.write(msgspec.json.encode(comparison).decode() + "\n")
+        sys.stdout.flush()
+        return comparison
+    out = Console()
+    window = "all stored requests" if since_ts is None else f"the last {since}"
+    out.print(Text(f"compare over {window}", style="dim"))
+    out.print(comparison_table(comparison))
+    out.print()
+    for line in verdict_lines(comparison):
+        out.print(line)
+    return comparison

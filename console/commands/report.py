@@ -1,0 +1,389 @@
+"""`llmops-console report` and `llmops-console check`: the panes' figures, headless.
+
+Both load the store's rows since the older of the window's start and the budgets' period
+starts (so a budget's spend covers its whole day or month), build the Report with
+console.analytics.report.build_report, the function the panes draw from, and then:
+
+- report prints Rich tables, or with --json the Report itself (the documented contract in
+  console/analytics/report_types.py);
+- check prints the alerts that fire and exits 1 when there is any, 0 when none, 2 on a
+  usage or config error (cron and CI).
+
+Every string that comes from a log (model, prompt, user names) is printed as rich Text
+with control sequences stripped, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Optional, Sequence
+
+import msgspec
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from console.analytics.budget import earliest_needed
+from console.analytics.columns import Columns, prompt_key
+from console.analytics.report import build_report
+from console.analytics.report_types import Alert, Percentiles, Report
+from console.analytics.windows import WINDOW_NAMES, parse_rfc3339, window_start
+from console.config import Settings
+from console.sanitize import strip_control
+
+STATE_STYLES = {"ok": "green", "warn": "bold yellow", "page": "bold red"}
+SEVERITY_STYLES = {"warn": "bold yellow", "page": "bold red"}
+
+
+class ReportUsageError(ValueError):
+    """A bad option, source or store: the CLI prints it and exits 2."""
+
+
+def parse_now(text: Optional[str]) -> float:
+    if text is None:
+        return time.time()
+    try:
+        return parse_rfc3339(text)
+    except ValueError:
+        raise ReportUsageError(f"--now {text!r}: use an RFC 3339 time like 2026-11-20T12:00:00Z") from None
+
+
+def check_since(since: str) -> str:
+    if since not in WINDOW_NAMES:
+        raise ReportUsageError(f"--since {since!r}: use one of {', '.join(WINDOW_NAMES)}")
+    return since
+
+
+def load_since(now: float, window: str, settings: Settings) -> float | None:
+    """The oldest row the report needs: the window's start or a budget period's, if older."""
+    start = window_start(now, window)
+    if start is None:
+        return None
+    budgets = earliest_needed(now, settings.budgets, settings.burn)
+    return start if budgets is None else min(start, budgets)
+
+
+def _ingest(store, sources: Sequence[str], settings: Settings) -> None:
+    from console.analytics.prices import Pricer
+    from console.ingest import SourceNotFound, expand_sources, ingest_files
+
+    try:
+        paths = expand_sources(sources, must_exist=True)
+    except SourceNotFound as exc:
+        raise ReportUsageError(str(exc)) from None
+    totals = ingest_files(store, paths, pricer=Pricer(settings.prices))
+    err = Console(stderr=True)
+    err.print(
+        Text(
+            f"ingested {len(paths)} file(s): {totals.added:,} rows added, {totals.duplicates:,} duplicates, "
+            f"{totals.rejected:,} lines rejected",
+            style="dim",
+        )
+    )
+
+
+def _first_seen_before(store, since: float, cols: Columns) -> None:
+    """Fold the first appearances older than `since` into cols.first_seen (change points and
+    "new version" flags must not call a version new just because older rows were not loaded)."""
+    from sqlalchemy import text
+
+    with store.engine.connect() as conn:
+        models = conn.execute(
+            text("SELECT model, MIN(ts) FROM requests WHERE ts < :since GROUP BY model"), {"since": since}
+        ).all()
+        prompts = conn.execute(
+            text(
+                "SELECT prompt_id, prompt_version, MIN(ts) FROM requests WHERE ts < :since "
+                "GROUP BY prompt_id, prompt_version"
+            ),
+            {"since": since},
+        ).all()
+    seen_models, seen_prompts = cols.first_seen["model"], cols.first_seen["prompt"]
+    for model, ts in models:
+        seen_models[model] = min(float(ts), seen_models.get(model, float("inf")))
+    for prompt_id, version, ts in prompts:
+        key = prompt_key(prompt_id, version)
+        seen_prompts[key] = min(float(ts), seen_prompts.get(key, float("inf")))
+
+
+def _open(store_url: Optional[str], has_sources: bool):
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from console.store import Store, StoreError, default_store_url
+    from console.store.engine import normalise_url
+
+    url = normalise_url(store_url or default_store_url())
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy's ArgumentError and friends: not a URL at all
+        raise ReportUsageError(f"not a store URL: {url!r} ({exc})") from None
+    database = parsed.database
+    missing = database and database != ":memory:" and not Path(database).exists()
+    if parsed.get_backend_name() == "sqlite" and missing and not has_sources:
+        raise ReportUsageError(f"no store at {database} (give log files, or load them first: llmops-console ingest FILES)")
+    try:
+        return Store(url)
+    except StoreError as exc:
+        raise ReportUsageError(str(exc)) from None
+
+
+def make_report(
+    sources: Sequence[str], *, store: Optional[str], since: str, settings: Settings, now: Optional[str]
+) -> Report:
+    """Ingest the sources (if any), load what the window and the budgets need, build the Report."""
+    window = check_since(since)
+    as_of = parse_now(now)
+    opened = _open(store, bool(sources))
+    try:
+        if sources:
+            _ingest(opened, sources, settings)
+        since_ts = load_since(as_of, window, settings)
+        cols = opened.load_columns(since_ts)
+        if since_ts is not None:
+            _first_seen_before(opened, since_ts, cols)
+    finally:
+        opened.close()
+    return build_report(cols, as_of, window, settings)
+
+
+# -- printing ------------------------------------------------------------------------------
+
+
+def _text(value: str, style: str = "") -> Text:
+    return Text(strip_control(value), style=style)
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}"
+
+
+def _usd(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value == 0:
+        return "$0"
+    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _short_time(stamp: str | None) -> str:
+    """'2026-11-17T10:10:27.651Z' -> '11-17 10:10' (tables only; the JSON keeps RFC 3339)."""
+    return "—" if stamp is None else f"{stamp[5:10]} {stamp[11:16]}"
+
+
+def _table(title: str) -> Table:
+    return Table(
+        title=title, title_justify="left", title_style="bold", header_style="bold",
+        box=None, pad_edge=False, padding=(0, 1),
+    )  # fmt: skip
+
+
+def _name_column(table: Table, header: str = "") -> None:
+    table.add_column(header, no_wrap=True, overflow="ellipsis", min_width=12, max_width=30)
+
+
+def _number_columns(table: Table, *headers: str) -> None:
+    for header in headers:
+        table.add_column(header, justify="right", no_wrap=True)
+
+
+def _latency_row(table: Table, name: Text, figures: Percentiles) -> None:
+    if figures.slo_ms is None:
+        slo = Text("")
+    elif figures.slo_breached:
+        slo = Text(f"p{figures.slo_percentile:g}>{figures.slo_ms:.0f}", style="bold red")
+    else:
+        slo = Text("ok", style="green")
+    p95 = Text(_ms(figures.p95), style="bold red" if figures.slo_breached else "")
+    table.add_row(
+        name, f"{figures.requests:,}", _ms(figures.p50), _ms(figures.p90), p95, _ms(figures.p99),
+        _ms(figures.ttft_p50), _ms(figures.ttft_p95), slo,
+    )  # fmt: skip
+
+
+def latency_table(report: Report) -> Table:
+    table = _table("Latency (ms)")
+    _name_column(table)
+    _number_columns(table, "reqs", "p50", "p90", "p95", "p99", "ttft50", "ttft95")
+    table.add_column("SLO", no_wrap=True)
+    latency = report.latency
+    _latency_row(table, Text("all traffic", style="bold"), latency.overall)
+    for model, figures in latency.by_model.items():
+        _latency_row(table, _text(model, "cyan"), figures)
+    for version, figures in latency.by_version.items():
+        _latency_row(table, _text(version, "magenta"), figures)
+    return table
+
+
+def spend_table(report: Report) -> Table:
+    spend = report.spend
+    table = _table("Spend")
+    _name_column(table)
+    _number_columns(table, "USD")
+    table.add_row(Text("total (priced requests)", style="bold"), _usd(spend.total_usd))
+    for model, usd in spend.by_model.items():
+        table.add_row(_text(f"model {model}", "cyan"), _usd(usd))
+    for prompt, usd in spend.by_prompt.items():
+        table.add_row(_text(f"prompt {prompt}", "magenta"), _usd(usd))
+    for user, usd in spend.top_users.items():
+        table.add_row(_text(f"user {user}"), _usd(usd))
+    return table
+
+
+def versions_table(report: Report) -> Table:
+    table = _table("Prompt versions (latency in ms)")
+    _name_column(table, "version")
+    _number_columns(table, "reqs", "errors", "bad", "p50", "p95", "$/req")
+    table.add_column("first seen", no_wrap=True)
+    table.add_column("")
+    for row in report.versions:
+        flags = Text()
+        if row.is_new:
+            flags.append("NEW ", style="bold green")
+        if row.drifted:
+            flags.append("DRIFTED " + strip_control(" ≠ ".join(row.prompt_hashes)), style="bold red")
+        table.add_row(
+            _text(f"{row.prompt_id}@{row.prompt_version}", "magenta"), f"{row.requests:,}",
+            _percent(row.error_rate), _percent(row.bad_rate), _ms(row.p50_ms), _ms(row.p95_ms),
+            _usd(row.cost_per_request_usd),
+            _short_time(row.first_seen), flags,
+        )  # fmt: skip
+    return table
+
+
+def _budget_name(budget) -> Text:
+    name = _text(budget.name, "bold")
+    scope = ", ".join(f"{key}={value}" for key, value in budget.scope.items())
+    if scope:
+        name.append(strip_control(f" ({scope})"), style="dim")
+    return name
+
+
+def budgets_table(report: Report) -> Table:
+    table = _table("Budgets")
+    _name_column(table, "budget")
+    _number_columns(table, "spent", "budget")
+    table.add_column("state", no_wrap=True)
+    table.add_column("runs out (at this rate)")
+    for budget in report.budgets:
+        if budget.hours_to_exhaustion == 0:
+            outlook = Text("exhausted", style="bold red")
+        elif budget.projected_exhaustion is None:
+            outlook = Text("— (no spend in the last hour)", style="dim")
+        else:
+            resets = " (after it resets)" if budget.projected_exhaustion > budget.period_end else ""
+            outlook = Text(f"{_short_time(budget.projected_exhaustion)}, in {budget.hours_to_exhaustion:,.1f} h{resets}")
+        table.add_row(
+            _budget_name(budget), _usd(budget.spent_usd), f"{_usd(budget.budget_usd)} a {budget.period}",
+            Text(budget.state, style=STATE_STYLES[budget.state]), outlook,
+        )  # fmt: skip
+    return table
+
+
+def burn_table(report: Report) -> Table:
+    """Burn rate per window (1 = spending exactly the budget over its period)."""
+    table = _table("Burn rates (1 = on budget)")
+    windows = list(report.budgets[0].burn_rates) if report.budgets else []
+    _name_column(table, "budget")
+    _number_columns(table, *windows)
+    for budget in report.budgets:
+        table.add_row(_budget_name(budget), *(f"{budget.burn_rates.get(w, 0.0):.2f}" for w in windows))
+    table.caption = "; ".join(
+        f"{strip_control(b.name)}: page {b.rules['page']}, warn {b.rules['warn']}" for b in report.budgets
+    )
+    table.caption_justify = "left"
+    return table
+
+
+def alert_line(alert: Alert) -> Text:
+    line = Text()
+    line.append(f"{alert.severity.upper():<5}", style=SEVERITY_STYLES[alert.severity])
+    line.append(f" {alert.kind:<10} ")
+    line.append(strip_control(alert.message))
+    return line
+
+
+def print_report(report: Report, out: Console) -> None:
+    window = report.window
+    span = f"{window.start} → {window.end}" if window.start else f"everything up to {window.end}"
+    out.print(
+        Text(
+            f"window {window.name} ({span}): {report.requests:,} requests, {report.errors:,} errors "
+            f"({_percent(report.error_rate)})",
+            style="bold",
+        )
+    )
+    out.print()
+    out.print(latency_table(report))
+    out.print()
+    out.print(spend_table(report))
+    spend = report.spend
+    if spend.unpriced_requests:
+        out.print(
+            _text(
+                f"{spend.unpriced_requests:,} of {spend.priced_requests + spend.unpriced_requests:,} requests unpriced "
+                f"(not in the total): {', '.join(spend.unpriced_models)}",
+                "yellow",
+            )
+        )
+    out.print()
+    out.print(versions_table(report))
+    inside = [point for point in report.change_points if window.start is None or point.first_seen >= window.start]
+    for point in inside:
+        out.print(_text(f"change point: {point.kind.replace('_', ' ')} {point.name} first seen {point.first_seen}", "green"))
+    out.print()
+    if report.budgets:
+        out.print(budgets_table(report))
+        out.print()
+        out.print(burn_table(report))
+    else:
+        out.print(Text("Budgets: none configured ([[budgets]] in llmops.toml)", style="dim"))
+    out.print()
+    if report.alerts:
+        out.print(Text("Alerts", style="bold"))
+        for alert in report.alerts:
+            out.print(alert_line(alert))
+    else:
+        out.print(Text("Alerts: none", style="green"))
+
+
+def run_report(
+    sources: Sequence[str], *, store: Optional[str], since: str, settings: Settings, now: Optional[str], as_json: bool
+) -> Report:
+    report = make_report(sources, store=store, since=since, settings=settings, now=now)
+    if as_json:
+        sys.stdout.write(msgspec.json.encode(report).decode() + "\n")
+        sys.stdout.flush()
+    else:
+        print_report(report, Console())
+    return report
+
+
+def run_check(
+    sources: Sequence[str], *, store: Optional[str], since: str, settings: Settings, now: Optional[str], as_json: bool
+) -> int:
+    """Print the alerts; 1 when any fires, 0 when none."""
+    report = make_report(sources, store=store, since=since, settings=settings, now=now)
+    if as_json:
+        sys.stdout.write(msgspec.json.encode({"ok": not report.alerts, "alerts": report.alerts}).decode() + "\n")
+        sys.stdout.flush()
+        return 1 if report.alerts else 0
+    out = Console()
+    if not report.alerts:
+        out.print(
+            Text(
+                f"ok: no alert over {report.window.name} ({report.requests:,} requests, "
+                f"{len(report.budgets)} budget(s), {len(settings.slos)} SLO(s))",
+                style="green",
+            )
+        )
+        return 0
+    for alert in report.alerts:
+        out.print(alert_line(alert))
+    return 1

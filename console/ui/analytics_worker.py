@@ -1,0 +1,108 @@
+"""The thread that owns the analytics window and recomputes the panes' figures.
+
+Records arrive from the ingest thread (only the ones the store accepted as new); the
+report is recomputed at most every REFRESH_INTERVAL while rows arrive, and every
+SLIDE_INTERVAL anyway, because windows slide with the clock. The UI thread only draws.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Callable
+
+from textual.message import Message
+
+from console.analytics.columns import Columns
+from console.config import Settings
+from console.records import RequestRecord
+from console.ui.messages import CompareReady, ReportReady
+
+REFRESH_INTERVAL = 0.25
+SLIDE_INTERVAL = 5.0
+CANCEL_CHECK_INTERVAL = 0.2
+HISTORY_SECONDS = 7 * 86400
+
+
+class AnalyticsFeed:
+    def __init__(self, post: Callable[[Message], object], settings: Settings, window: str = "1h") -> None:
+        self._post = post
+        self.settings = settings
+        self._window = window
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._wake = threading.Event()
+
+    @property
+    def window(self) -> str:
+        return self._window
+
+    def seed(self, columns: Columns, baseline_spend: dict[str, float]) -> None:
+        """The window loaded from the store at start, and per-budget spend before it."""
+        self._inbox.put(("seed", columns, baseline_spend))
+        self._wake.set()
+
+    def add(self, records: list[RequestRecord]) -> None:
+        if records:
+            self._inbox.put(("rows", records, None))
+            self._wake.set()
+
+    def request_compare(self, a: str, b: str, title: str) -> None:
+        self._inbox.put(("compare", (a, b), title))
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._wake.set()
+
+    def set_window(self, name: str) -> None:
+        self._window = name
+        self._wake.set()
+
+    def run(self, is_cancelled: Callable[[], bool]) -> None:
+        from console.analytics.report import build_report
+
+        columns = Columns()
+        baseline: dict[str, float] = {}
+        computed_window: str | None = None
+        last_computed = 0.0
+        changed = False
+        while not is_cancelled():
+            self._wake.wait(CANCEL_CHECK_INTERVAL)
+            self._wake.clear()
+            while True:
+                try:
+                    kind, payload, extra = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if kind == "compare":
+                    self._post(_comparison(columns, *payload))
+                    continue
+                if kind == "seed":
+                    # The ingest thread seeds before it tails, so nothing arrived earlier.
+                    columns, baseline = payload, extra or {}
+                else:
+                    columns.append(payload)
+                changed = True
+            window = self._window
+            since = time.monotonic() - last_computed
+            if not changed and window == computed_window and since < SLIDE_INTERVAL:
+                continue
+            if window == computed_window and since < REFRESH_INTERVAL:
+                time.sleep(REFRESH_INTERVAL - since)  # coalesce bursts into one recompute
+                self._wake.set()
+                continue
+            now = time.time()
+            columns.evict_before(now - HISTORY_SECONDS)
+            report = build_report(columns, now, window, self.settings, baseline)
+            self._post(ReportReady(report, window, len(columns)))
+            computed_window, last_computed, changed = window, time.monotonic(), False
+
+
+
+def _comparison(columns: Columns, a: str, b: str) -> CompareReady:
+    from console.analytics.compare import compare, parse_arm_spec
+
+    try:
+        return CompareReady(compare(columns, parse_arm_spec(a), parse_arm_spec(b)))
+    except ValueError as exc:
+        return CompareReady(error=str(exc))

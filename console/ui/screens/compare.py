@@ -1,0 +1,60 @@
+"""Two arms side by side: rates with intervals, latency, cost, p-values and the verdict.
+
+The table is the one `llmops-console compare` prints (console.commands.compare), so the
+screen and the command show the same cells for the same data.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from console.analytics.compare import Comparison
+from console.commands.compare import comparison_table
+from console.sanitize import strip_control
+
+
+class CompareScreen(Screen):
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back", id="compare.back")]
+
+    DEFAULT_CSS = """
+    CompareScreen VerticalScroll { padding: 0 1; }
+    CompareScreen #compare-title { text-style: bold; margin-bottom: 1; }
+    CompareScreen #compare-verdict-title { margin-top: 1; text-style: bold; color: $accent; }
+    CompareScreen .finding { padding: 0 1; }
+    CompareScreen .finding-significant { background: $warning 20%; text-style: bold; }
+    CompareScreen .finding-not_enough_data { color: $warning; }
+    CompareScreen .finding-no_difference { color: $text-muted; }
+    CompareScreen #compare-note { margin-top: 1; color: $text-muted; }
+    """
+
+    def __init__(self, comparison: Comparison) -> None:
+        super().__init__()
+        self.comparison = comparison
+
+    def compose(self) -> ComposeResult:
+        comparison = self.comparison
+        # labels come from log values (model names, prompt ids): Text, never markup
+        title = f"Compare  A: {strip_control(comparison.a.label)}  vs  B: {strip_control(comparison.b.label)}"
+        with VerticalScroll(id="compare-body"):
+            yield Static(Text(title), id="compare-title")
+            yield Static(comparison_table(comparison), id="compare-table")
+            yield Static("Verdict", id="compare-verdict-title")
+            for finding in comparison.findings:
+                yield Static(
+                    Text(f"• {strip_control(finding.text)}"),
+                    classes=f"finding finding-{finding.kind}",
+                )
+            yield Static(
+                Text(
+                    f"Significant means p < {comparison.alpha:g} (two-sided, no correction for the "
+                    f"{len(comparison.differences)} tests); arms under {comparison.min_requests} "
+                    "requests get no conclusion. Rates: Wilson 95% intervals."
+                ),
+                id="compare-note",
+            )
+        yield Footer()

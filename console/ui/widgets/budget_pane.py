@@ -1,0 +1,89 @@
+"""Budget: spend against each budget, burn rates with their alert state, exhaustion."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Sparkline, Static
+
+from console.analytics.report_types import BudgetStatus, Report
+from console.sanitize import one_line
+from console.ui.formatting import in_words, rate, short_time, usd
+from console.ui.widgets.pane import Pane
+
+STATE_STYLE = {"ok": "bold green", "warn": "bold yellow", "page": "bold white on red"}
+BAR_WIDTH = 20
+
+
+def _bar(fraction: float) -> Text:
+    filled = min(int(round(fraction * BAR_WIDTH)), BAR_WIDTH)
+    style = "red" if fraction >= 1 else "yellow" if fraction >= 0.8 else "green"
+    return Text("█" * filled, style=style) + Text("░" * (BAR_WIDTH - filled), style="dim")
+
+
+def budget_block(budget: BudgetStatus) -> Group:
+    scope = ", ".join(f"{k}={v}" for k, v in budget.scope.items()) or "all traffic"
+    title = Text.assemble(
+        (one_line(budget.name), "bold"), "  daily · " if budget.period == "day" else "  monthly · ", (one_line(scope), "dim"),
+        "  ", (f" {budget.state.upper()} ", STATE_STYLE[budget.state]),
+    )  # fmt: skip
+    fraction = budget.spent_usd / budget.budget_usd if budget.budget_usd else 0.0
+    spent = Text.assemble(
+        _bar(fraction), f" {usd(budget.spent_usd)} of {usd(budget.budget_usd)} ({fraction:.0%})"
+    )
+    burns = Text("burn ")
+    for window, value in budget.burn_rates.items():
+        style = "red" if value >= 6 else "yellow" if value >= 1 else "green"
+        burns.append(f"{window} ")
+        burns.append(rate(value), style=style)
+        burns.append("  ")
+    if budget.hours_to_exhaustion == 0:
+        outlook = Text("budget exhausted", style="bold red")
+    elif budget.projected_exhaustion is None:
+        outlook = Text("at this rate the budget lasts the period", style="green")
+    else:
+        outlook = Text(
+            f"at this rate it runs out {short_time(budget.projected_exhaustion)} UTC, "
+            f"{in_words(budget.hours_to_exhaustion)}",
+            style="bold red" if budget.state != "ok" else "",
+        )
+    return Group(title, spent, burns, outlook)
+
+
+def spend_summary(report: Report) -> Group:
+    spend = report.spend
+    lines = [Text.assemble(("spend in window ", "dim"), (usd(spend.total_usd), "bold"),
+                           (f" over {spend.priced_requests:,} priced requests", "dim"))]  # fmt: skip
+    if spend.unpriced_requests:
+        models = ", ".join(one_line(m) for m in spend.unpriced_models[:4])
+        lines.append(Text(f"unpriced: {spend.unpriced_requests:,} requests ({models})", style="yellow"))
+    if spend.top_users:
+        top = Table.grid(padding=(0, 1))
+        top.add_column(style="dim")
+        top.add_column(justify="right")
+        for user, amount in list(spend.top_users.items())[:3]:
+            top.add_row(Text(one_line(user or "(no user)")), usd(amount))
+        lines.append(Text("top spenders", style="dim"))
+        lines.append(top)
+    return Group(*lines)
+
+
+class BudgetPane(Pane, can_focus=True):
+    def compose(self) -> ComposeResult:
+        yield Static(id="budget-body")
+        yield Static("spend per hour", classes="caption")
+        yield Sparkline([], id="budget-spark")
+
+    def on_mount(self) -> None:
+        self.border_title = "Budget"
+
+    def show(self, report: Report) -> None:
+        blocks = [budget_block(b) for b in report.budgets]
+        if not blocks:
+            blocks = [Text("no budget set: add [[budgets]] to llmops.toml", style="dim")]
+        self.query_one("#budget-body", Static).update(Group(*blocks, spend_summary(report)))
+        self.query_one(Sparkline).data = [p.value or 0.0 for p in report.spend.per_hour]
+        worst = max((b.state for b in report.budgets), key=["ok", "warn", "page"].index, default="ok")
+        self.border_subtitle = worst.upper() if worst != "ok" else ""

@@ -1,0 +1,79 @@
+"""Latency: percentiles per model and per prompt version, SLO breaches, p95 over time."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Sparkline, Static
+
+from console.analytics.report_types import Percentiles, Report
+from console.sanitize import one_line
+from console.ui.formatting import ms
+from console.ui.widgets.diff_table import DiffTable
+from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane
+
+COLUMNS = ("model / version", "reqs", "p50", "p90", "p95", "p99", "ttft p50", "SLO")
+
+
+def _row(label: str, stats: Percentiles) -> list:
+    breached = stats.slo_breached
+    style = "bold red" if breached else ""
+    slo = "—"
+    if stats.slo_ms is not None:
+        slo = f"p{stats.slo_percentile:g}≤{ms(stats.slo_ms)}" + (" ✗" if breached else " ✓")
+    return [
+        Text(one_line(label), style=style),
+        Text(f"{stats.requests:,}", justify="right"),
+        Text(ms(stats.p50), justify="right"),
+        Text(ms(stats.p90), justify="right"),
+        Text(ms(stats.p95), justify="right", style=style),
+        Text(ms(stats.p99), justify="right"),
+        Text(ms(stats.ttft_p50), justify="right"),
+        Text(slo, style="bold red" if breached else "green" if stats.slo_ms else "dim"),
+    ]
+
+
+class LatencyPane(Pane):
+    BINDINGS = [
+        Binding("enter", "show_requests", "Requests of row", id="latency.requests"),
+        Binding("c", "compare", "Compare", id="latency.compare"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield DiffTable(COLUMNS, id="latency-table")
+        yield Static("p95 per minute", classes="caption")
+        yield Sparkline([], id="latency-spark")
+
+    def on_mount(self) -> None:
+        self.border_title = "Latency"
+
+    def show(self, report: Report) -> None:
+        latency = report.latency
+        rows = [("overall", _row("all requests", latency.overall))]
+        rows += [(f"model:{name}", _row(name, stats)) for name, stats in sorted(latency.by_model.items())]
+        rows += [(f"version:{name}", _row(name, stats)) for name, stats in sorted(latency.by_version.items())]
+        self.query_one(DiffTable).sync(rows)
+        points = [p.value for p in latency.p95_per_minute if p.value is not None]
+        self.query_one(Sparkline).data = points
+        breaches = sum(1 for s in [latency.overall, *latency.by_model.values()] if s.slo_breached)
+        self.border_subtitle = f"{breaches} SLO breach{'es' if breaches != 1 else ''}" if breaches else ""
+
+    def _selected(self) -> tuple[str, str] | None:
+        key = self.query_one(DiffTable).current_key
+        if not key or ":" not in key:
+            return None
+        kind, _, name = key.partition(":")
+        return kind, name
+
+    def action_show_requests(self) -> None:
+        selected = self._selected()
+        if selected:
+            kind, name = selected
+            self.post_message(FilterRequests(f"model:{name}" if kind == "model" else f"prompt:{name}"))
+
+    def action_compare(self) -> None:
+        selected = self._selected()
+        if selected is None:
+            return
+        self.post_message(CompareRequested(*selected))

@@ -1,0 +1,95 @@
+"""Versions: one row per prompt version, sortable, with new versions and drift marked."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+
+from console.analytics.report_types import Report, VersionRow
+from console.sanitize import one_line
+from console.ui.formatting import ms, percent, short_time, usd
+from console.ui.widgets.diff_table import DiffTable
+from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane
+
+COLUMNS = ("prompt@version", "reqs", "err", "bad", "p50", "p95", "tok in/out", "$/req", "first seen", "")
+SORTS = {
+    "first seen": lambda v: v.first_seen,
+    "bad rate": lambda v: -v.bad_rate,
+    "error rate": lambda v: -v.error_rate,
+    "requests": lambda v: -v.requests,
+    "p95": lambda v: -(v.p95_ms or 0),
+    "name": lambda v: (v.prompt_id, v.prompt_version),
+}
+
+
+def _cells(version: VersionRow) -> list:
+    flags = []
+    if version.is_new:
+        flags.append(Text("NEW", style="bold yellow"))
+    if version.drifted:
+        flags.append(Text("DRIFT", style="bold magenta"))
+    worse = "bold red" if version.bad_rate >= 0.1 else ""
+    return [
+        Text(one_line(f"{version.prompt_id}@{version.prompt_version}")),
+        Text(f"{version.requests:,}", justify="right"),
+        Text(percent(version.error_rate), justify="right", style="red" if version.error_rate >= 0.05 else ""),
+        Text(percent(version.bad_rate), justify="right", style=worse),
+        Text(ms(version.p50_ms), justify="right"),
+        Text(ms(version.p95_ms), justify="right"),
+        Text(f"{version.mean_input_tokens:,.0f}/{version.mean_output_tokens:,.0f}", justify="right"),
+        Text(usd(version.cost_per_request_usd), justify="right"),
+        Text(short_time(version.first_seen)),
+        Text(" ").join(flags),
+    ]
+
+
+class VersionsPane(Pane):
+    BINDINGS = [
+        Binding("enter", "show_requests", "Requests of version", id="versions.requests"),
+        Binding("c", "compare", "Compare with previous", id="versions.compare"),
+        Binding("s", "cycle_sort", "Sort", id="versions.sort"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.sort_name = "first seen"
+        self._versions: list[VersionRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield DiffTable(COLUMNS, id="versions-table")
+
+    def on_mount(self) -> None:
+        self.border_title = "Versions"
+        self._subtitle()
+
+    def show(self, report: Report) -> None:
+        self._versions = report.versions
+        self._sync()
+
+    def _sync(self) -> None:
+        ordered = sorted(self._versions, key=SORTS[self.sort_name])
+        self.query_one(DiffTable).sync(
+            [(f"{v.prompt_id}@{v.prompt_version}", _cells(v)) for v in ordered]
+        )
+        self._subtitle()
+
+    def _subtitle(self) -> None:
+        drifted = sum(v.drifted for v in self._versions)
+        extra = f" · {drifted} drifted" if drifted else ""
+        self.border_subtitle = f"sort: {self.sort_name} (s){extra}"
+
+    def action_cycle_sort(self) -> None:
+        names = list(SORTS)
+        self.sort_name = names[(names.index(self.sort_name) + 1) % len(names)]
+        self._sync()
+
+    def action_show_requests(self) -> None:
+        key = self.query_one(DiffTable).current_key
+        if key:
+            self.post_message(FilterRequests(f"prompt:{key}"))
+
+    def action_compare(self) -> None:
+        key = self.query_one(DiffTable).current_key
+        if key:
+            self.post_message(CompareRequested("version", key))

@@ -1,0 +1,138 @@
+"""`llmops-console report` and `check`: the same figures as build_report, and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import msgspec
+from typer.testing import CliRunner
+
+from conftest import make_record
+from console.analytics.report import build_report
+from console.analytics.windows import parse_rfc3339
+from console.cli import app
+from console.config import load_settings
+from console.store import Store
+
+runner = CliRunner()
+NOW = "2026-11-20T12:00:00Z"
+END = parse_rfc3339(NOW)
+
+
+def records() -> list[dict]:
+    rows = []
+    for i in range(120):  # two hours, one request a minute
+        ts = END - 7200 + 60 * i + 30
+        rows.append(
+            make_record(
+                ts=ts,
+                model="gpt-4o" if i % 3 else "claude-sonnet-4-5",
+                prompt_version="v7" if i < 80 else "v8",
+                prompt_hash="h7" if i < 80 else "h8",
+                latency_ms=800.0 + 37 * (i % 17),
+                ttft_ms=200.0 + i,
+                cost_usd=0.01 * (1 + i % 5),
+                user_id=f"u{i % 4}",
+                status="error" if i % 25 == 0 else "ok",
+            )
+        )
+    rows.append(make_record(ts=END - 100, model="[bold red]self-hosted[/]", latency_ms=50.0))  # unpriced
+    return rows
+
+
+def write_config(tmp_path, text: str):
+    path = tmp_path / "llmops.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+CALM = """
+[[budgets]]
+name = "monthly"
+period = "month"
+amount_usd = 1000
+
+[[slos]]
+percentile = 95
+max_ms = 5000
+"""
+
+HOT = """
+[[budgets]]
+name = "tiny daily"
+period = "day"
+amount_usd = 0.5
+"""
+
+
+def test_report_json_equals_build_report(tmp_path, write_log):
+    log = write_log("app.jsonl", records())
+    config = write_config(tmp_path, CALM)
+    store = str(tmp_path / "db.sqlite")
+    args = ["report", str(log), "--store", store, "--since", "1h", "--json", "--now", NOW, "--config", str(config)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    printed = result.stdout.strip().splitlines()[-1]
+    with Store(store) as opened:
+        cols = opened.load_columns()
+    expected = build_report(cols, END, "1h", load_settings(config))
+    assert printed.encode() == msgspec.json.encode(expected)
+    data = json.loads(printed)
+    assert data["window"]["name"] == "1h" and data["requests"] == 61
+    assert data["spend"]["unpriced_models"] == ["[bold red]self-hosted[/]"]
+    assert {"p50", "p90", "p95", "p99", "ttft_p50", "ttft_p95"} <= set(data["latency"]["overall"])
+    assert data["budgets"][0]["burn_rates"].keys() >= {"5m", "1h", "6h"}
+    assert [v["prompt_version"] for v in data["versions"]] == ["v8", "v7"]
+    # the same store again, without sources: the same report
+    again = runner.invoke(app, args[:1] + args[2:])
+    assert again.exit_code == 0 and again.stdout.strip().splitlines()[-1] == printed
+
+
+def test_report_tables_show_the_figures_and_print_log_strings_literally(tmp_path, write_log):
+    log = write_log("app.jsonl", records())
+    config = write_config(tmp_path, CALM)
+    result = runner.invoke(
+        app, ["report", str(log), "--store", str(tmp_path / "db.sqlite"), "--now", NOW, "--config", str(config)]
+    )
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for heading in ("Latency (ms)", "Spend", "Prompt versions", "Budgets", "Burn rates", "Alerts: none"):
+        assert heading in out
+    assert "support-answer@v8" in out and "gpt-4o" in out
+    assert "[bold red]self-hosted[/]" in out  # shown as written, never parsed as markup
+    assert "unpriced" in out
+
+
+def test_check_exit_codes(tmp_path, write_log):
+    log = write_log("app.jsonl", records())
+    store = str(tmp_path / "db.sqlite")
+    calm = write_config(tmp_path, CALM)
+    ok = runner.invoke(app, ["check", str(log), "--store", store, "--now", NOW, "--config", str(calm)])
+    assert ok.exit_code == 0, ok.output
+    assert "ok: no alert" in ok.stdout
+
+    hot = tmp_path / "hot.toml"
+    hot.write_text(HOT, encoding="utf-8")
+    fired = runner.invoke(app, ["check", "--store", store, "--now", NOW, "--config", str(hot)])
+    assert fired.exit_code == 1, fired.output
+    assert "PAGE" in fired.stdout and "tiny daily" in fired.stdout
+    as_json = runner.invoke(app, ["check", "--store", store, "--now", NOW, "--config", str(hot), "--json"])
+    assert as_json.exit_code == 1 and json.loads(as_json.stdout)["alerts"][0]["kind"] == "budget"
+
+
+def test_usage_and_config_errors_exit_2(tmp_path, write_log):
+    log = write_log("app.jsonl", records()[:5])
+    store = str(tmp_path / "db.sqlite")
+    cases = [
+        ["check", str(log), "--store", store, "--since", "2h"],
+        ["report", str(log), "--store", store, "--now", "yesterday"],
+        ["check", str(tmp_path / "missing.jsonl"), "--store", store],
+        ["check", "--store", str(tmp_path / "none.sqlite")],
+    ]
+    for args in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[budgets]]\nname = "x"\nperiod = "week"\namount_usd = 5\n', encoding="utf-8")
+    result = runner.invoke(app, ["check", str(log), "--store", store, "--config", str(bad)])
+    assert result.exit_code == 2 and "period" in result.output
