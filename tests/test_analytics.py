@@ -288,6 +288,15 @@ def test_scope_baseline_and_no_recent_spend():
     assert nobody.spent_usd == 0 and nobody.state == "ok"
 
 
+def test_budgets_do_not_depend_on_row_order():
+    settings = Settings(budgets=[Budget(name="d", period="day", amount_usd=24, model="gpt-4o-mini")])
+    rows = hourly_spend(13.0, hours=3.0) + [rec(NOW - 50, cost_usd=1.0, model="gpt-4o")]
+    shuffled = [rows[i] for i in np.random.default_rng(2).permutation(len(rows))]
+    ordered = build_report(columns_of(rows), NOW, "1h", settings).budgets
+    assert build_report(columns_of(shuffled), NOW, "1h", settings).budgets == ordered
+    assert ordered[0].spent_usd == pytest.approx(13.0) and ordered[0].burn_rates["6h"] == pytest.approx(13.0 / 6)
+
+
 def test_month_periods_follow_the_calendar():
     assert period_bounds(parse_rfc3339("2027-02-10T05:00:00Z"), "month") == (
         parse_rfc3339("2027-02-01T00:00:00Z"),

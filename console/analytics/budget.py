@@ -178,7 +178,7 @@ def budget_status(
         name=budget.name,
         period=budget.period,
         scope=_scope(budget),
-        budget_usd=budget.amount_usd,
+        budget_usd=float(budget.amount_usd),
         period_start=rfc3339(period_start),
         period_end=rfc3339(period_end),
         spent_usd=spent,

@@ -38,8 +38,8 @@ def percentiles(latency, ttft, slos: Sequence[Slo] = ()) -> Percentiles:
     breached = [(slo, value) for slo, value in judged if value is not None and value > slo.max_ms]
     shown = breached[0] if breached else (judged[0] if judged else None)
     if shown is not None:
-        figures.slo_ms = shown[0].max_ms
-        figures.slo_percentile = shown[0].percentile
+        figures.slo_ms = float(shown[0].max_ms)
+        figures.slo_percentile = float(shown[0].percentile)
         figures.slo_breached = bool(breached)
     return figures
 

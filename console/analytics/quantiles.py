@@ -43,7 +43,9 @@ def group_order(keys: np.ndarray, count: int | None = None) -> tuple[np.ndarray,
     Keys are small non-negative ints (category codes, bucket numbers): below 65536 they are
     sorted as uint16, which numpy sorts by radix in O(n).
     """
-    size = int(keys.max()) + 1 if count is None and len(keys) else (count or 0)
+    if count is None:
+        count = int(keys.max()) + 1 if len(keys) else 0
+    size = count
     narrow = keys.astype(np.uint16) if size <= 65536 else keys
     order = np.argsort(narrow, kind="stable")
     return order, np.bincount(keys, minlength=size)

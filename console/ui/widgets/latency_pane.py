@@ -66,6 +66,11 @@ class LatencyPane(Pane):
         kind, _, name = key.partition(":")
         return kind, name
 
+    def on_data_table_row_selected(self, event: DiffTable.RowSelected) -> None:
+        # The table's own Enter (select row) arrives here; the pane's binding documents it.
+        event.stop()
+        self.action_show_requests()
+
     def action_show_requests(self) -> None:
         selected = self._selected()
         if selected:

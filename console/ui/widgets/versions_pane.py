@@ -84,6 +84,11 @@ class VersionsPane(Pane):
         self.sort_name = names[(names.index(self.sort_name) + 1) % len(names)]
         self._sync()
 
+    def on_data_table_row_selected(self, event: DiffTable.RowSelected) -> None:
+        # The table's own Enter (select row) arrives here; the pane's binding documents it.
+        event.stop()
+        self.action_show_requests()
+
     def action_show_requests(self) -> None:
         key = self.query_one(DiffTable).current_key
         if key:

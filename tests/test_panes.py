@@ -1,0 +1,137 @@
+"""The monitoring panes through Pilot: figures from a fixture log, `w`, Enter and `c`."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from conftest import line_of, make_record
+from console.config import Budget, Settings, Slo
+from console.ui.app import ConsoleApp
+from console.ui.formatting import ms
+from console.ui.screens.compare import CompareScreen
+from console.ui.widgets.diff_table import DiffTable
+from test_ui import screen_text, wait_until
+
+V7, V8 = 200, 200
+
+
+@pytest.fixture
+def fixture_log(tmp_path):
+    """400 requests in the last 20 minutes: v8 has a 30% bad rate, v7 5%."""
+    rng = np.random.default_rng(3)
+    now = time.time()
+    lines = []
+    for version, count, bad_every in (("v7", V7, 20), ("v8", V8, 3)):
+        for i in range(count):
+            lines.append(make_record(
+                ts=now - 1200 + i * 5 + (0 if version == "v7" else 2),
+                prompt_version=version,
+                model="claude-sonnet-4-5" if i % 2 else "gpt-4o",
+                latency_ms=round(float(rng.lognormal(7, 0.5)), 1),
+                cost_usd=0.01,
+                feedback=-1 if i % bad_every == 0 else None,
+            ))  # fmt: skip
+    path = tmp_path / "app.jsonl"
+    path.write_text("".join(line_of(r) for r in lines))
+    return path, lines
+
+
+@pytest.fixture
+def app(tmp_path, fixture_log):
+    path, _ = fixture_log
+    settings = Settings(
+        budgets=[Budget(name="monthly", period="month", amount_usd=100.0)],
+        slos=[Slo(model="gpt-4o", percentile=95, max_ms=500)],
+    )
+    return ConsoleApp(sources=[str(path)], store_url=str(tmp_path / "s.db"), settings=settings)
+
+
+def rows_of(app, table_id: str) -> dict[str, list[str]]:
+    table = app.dashboard.query_one(f"#{table_id}", DiffTable)
+    return {row.key.value: [str(c) for c in table.get_row(row.key)] for row in table.ordered_rows}
+
+
+async def ready(pilot, app, requests: int = V7 + V8):
+    await wait_until(pilot, lambda: app.dashboard.report is not None and app.dashboard.report.requests == requests)
+    await pilot.pause(0.1)
+
+
+async def test_latency_pane_shows_numpy_percentiles_and_the_slo_breach(app, fixture_log):
+    _, lines = fixture_log
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot, app)
+        latencies = np.array([r["latency_ms"] for r in lines])
+        overall = rows_of(app, "latency-table")["overall"]
+        assert overall[4] == ms(float(np.percentile(latencies, 95)))
+        gpt = [r["latency_ms"] for r in lines if r["model"] == "gpt-4o"]
+        assert rows_of(app, "latency-table")["model:gpt-4o"][4] == ms(float(np.percentile(gpt, 95)))
+        assert "✗" in rows_of(app, "latency-table")["model:gpt-4o"][7]
+        assert "SLO breach" in app.dashboard.query_one("#latency").border_subtitle
+
+
+async def test_versions_pane_shows_bad_rates(app):
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot, app)
+        versions = rows_of(app, "versions-table")
+        assert versions["support-answer@v7"][3] == "5.0%"
+        assert versions["support-answer@v8"][3] == f"{100 * len(range(0, V8, 3)) / V8:.1f}%"
+
+
+async def test_budget_pane_shows_spend_against_the_budget(app):
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot, app)
+        text = screen_text(app)
+        assert "$4.00 of $100" in text  # 400 requests at $0.01
+        budget = app.dashboard.report.budgets[0]
+        assert budget.spent_usd == pytest.approx(4.0)
+
+
+async def test_w_cycles_the_window(app):
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot, app)
+        assert app.dashboard.report.window.name == "1h"
+        await pilot.press("w")
+        await wait_until(pilot, lambda: app.dashboard.report.window.name == "6h")
+        await pilot.press("w", "w", "w", "w")
+        await wait_until(pilot, lambda: app.dashboard.report.window.name == "15m")
+        assert app.dashboard.report.requests < V7 + V8  # only the last 15 minutes
+
+
+async def test_enter_on_a_version_filters_the_requests(app):
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("4")
+        table = app.dashboard.query_one("#versions-table", DiffTable)
+        while table.current_key != "support-answer@v8":
+            await pilot.press("down")
+        await pilot.press("enter")
+        assert app.requests_view.has_focus
+        assert {r.prompt_version for r in app.requests_view.rows} == {"v8"}
+
+
+async def test_c_on_the_new_version_compares_it_with_the_previous_one(app):
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("4")
+        table = app.dashboard.query_one("#versions-table", DiffTable)
+        while table.current_key != "support-answer@v8":
+            await pilot.press("down")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        verdict = " ".join(app.screen.comparison.verdict)
+        assert "bad rate" in verdict and "v8" in verdict and "p < 0.001" in verdict
+        assert "bad rate" in screen_text(app)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CompareScreen)
+
+
+async def test_m_maximizes_the_focused_pane(app):
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("3", "m")
+        assert app.dashboard.maximized is not None
+        await pilot.press("m")
+        assert app.dashboard.maximized is None
