@@ -135,3 +135,18 @@ async def test_m_maximizes_the_focused_pane(app):
         assert app.dashboard.maximized is not None
         await pilot.press("m")
         assert app.dashboard.maximized is None
+
+
+async def test_shift_c_compares_before_and_after_a_version_appeared(app):
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("4")
+        table = app.dashboard.query_one("#versions-table", DiffTable)
+        while table.current_key != "support-answer@v8":
+            await pilot.press("down")
+        await pilot.press("C")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        comparison = app.screen.comparison
+        assert comparison.a.requests + comparison.b.requests == V7 + V8
+        assert comparison.a.requests == 1  # only v7's first request came before v8 appeared
+        assert "not enough data" in " ".join(comparison.verdict)

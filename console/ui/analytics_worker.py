@@ -51,6 +51,11 @@ class AnalyticsFeed:
         self._inbox.put(("compare", (a, b), title))
         self._wake.set()
 
+    def request_change_compare(self, kind: str, name: str) -> None:
+        """Before/after the first appearance of a model or prompt version ("id@version")."""
+        self._inbox.put(("change", (kind, name), None))
+        self._wake.set()
+
     def stop(self) -> None:
         self._wake.set()
 
@@ -76,6 +81,9 @@ class AnalyticsFeed:
                     break
                 if kind == "compare":
                     self._post(_comparison(columns, *payload))
+                    continue
+                if kind == "change":
+                    self._post(_change_comparison(columns, *payload))
                     continue
                 if kind == "seed":
                     # The ingest thread seeds before it tails, so nothing arrived earlier.
@@ -104,5 +112,14 @@ def _comparison(columns: Columns, a: str, b: str) -> CompareReady:
 
     try:
         return CompareReady(compare(columns, parse_arm_spec(a), parse_arm_spec(b)))
+    except ValueError as exc:
+        return CompareReady(error=str(exc))
+
+
+def _change_comparison(columns: Columns, kind: str, name: str) -> CompareReady:
+    from console.analytics.compare import change_point_arms, compare
+
+    try:
+        return CompareReady(compare(columns, *change_point_arms(columns, kind, name)))
     except ValueError as exc:
         return CompareReady(error=str(exc))

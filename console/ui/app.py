@@ -92,6 +92,17 @@ class ConsoleApp(App):
     def request_compare(self, a: str, b: str, title: str) -> None:
         self.feed.request_compare(a, b, title)
 
+    def request_change_compare(self, kind: str, name: str) -> None:
+        self.feed.request_change_compare(kind, name)
+
+    def action_compare_latest_change(self) -> None:
+        report = self.dashboard.report
+        if report is None or not report.change_points:
+            self.notify("no change point seen yet", title="Compare", markup=False)
+            return
+        latest = report.change_points[0]
+        self.request_change_compare("model" if latest.kind == "model" else "prompt", latest.name)
+
     def on_report_ready(self, message: ReportReady) -> None:
         self.dashboard.show_report(message)
 
@@ -167,3 +178,9 @@ class ConsoleApp(App):
             )
             yield SystemCommand("Open request", "Full input, output and fields of the selected row", dashboard.action_open_current)
             yield SystemCommand("Clear filter", "Show every request again", lambda: dashboard.apply_filter(""))
+            yield SystemCommand(
+                "Compare before/after the latest change",
+                "The newest model or prompt version: the traffic before it against the traffic since",
+                self.action_compare_latest_change,
+            )
+            yield SystemCommand("Cycle window", "15m, 1h, 6h, 24h, 7d, all", dashboard.action_cycle_window)

@@ -211,6 +211,9 @@ class DashboardScreen(Screen):
 
     @on(CompareRequested)
     def _compare_requested(self, event: CompareRequested) -> None:
+        if event.before_after:
+            self.app.request_change_compare("model" if event.kind == "model" else "prompt", event.name)
+            return
         arms = compare_arms(self.report, event.kind, event.name)
         if arms is None:
             self.notify(f"nothing to compare {event.name} with yet", title="Compare", markup=False)

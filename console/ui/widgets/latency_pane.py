@@ -38,6 +38,7 @@ class LatencyPane(Pane):
     BINDINGS = [
         Binding("enter", "show_requests", "Requests of row", id="latency.requests"),
         Binding("c", "compare", "Compare", id="latency.compare"),
+        Binding("C", "compare_change", "Before/after it appeared", id="latency.before_after"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -82,3 +83,8 @@ class LatencyPane(Pane):
         if selected is None:
             return
         self.post_message(CompareRequested(*selected))
+
+    def action_compare_change(self) -> None:
+        selected = self._selected()
+        if selected is not None:
+            self.post_message(CompareRequested(*selected, before_after=True))

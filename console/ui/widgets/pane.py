@@ -27,7 +27,8 @@ class FilterRequests(Message):
 class CompareRequested(Message):
     """Open Compare for a model or a prompt version row (the dashboard picks the other arm)."""
 
-    def __init__(self, kind: str, name: str) -> None:
+    def __init__(self, kind: str, name: str, before_after: bool = False) -> None:
         super().__init__()
         self.kind = kind  # "model" or "version"
         self.name = name
+        self.before_after = before_after  # before/after its first appearance instead

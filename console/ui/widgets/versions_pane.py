@@ -48,6 +48,7 @@ class VersionsPane(Pane):
     BINDINGS = [
         Binding("enter", "show_requests", "Requests of version", id="versions.requests"),
         Binding("c", "compare", "Compare with previous", id="versions.compare"),
+        Binding("C", "compare_change", "Before/after it appeared", id="versions.before_after"),
         Binding("s", "cycle_sort", "Sort", id="versions.sort"),
     ]
 
@@ -77,6 +78,9 @@ class VersionsPane(Pane):
     def _subtitle(self) -> None:
         drifted = sum(v.drifted for v in self._versions)
         extra = f" · {drifted} drifted" if drifted else ""
+        newest = max(self._versions, key=lambda v: v.first_seen, default=None)
+        if newest is not None:
+            extra += f" · newest {one_line(newest.prompt_version)} {short_time(newest.first_seen)}"
         self.border_subtitle = f"sort: {self.sort_name} (s){extra}"
 
     def action_cycle_sort(self) -> None:
@@ -98,3 +102,8 @@ class VersionsPane(Pane):
         key = self.query_one(DiffTable).current_key
         if key:
             self.post_message(CompareRequested("version", key))
+
+    def action_compare_change(self) -> None:
+        key = self.query_one(DiffTable).current_key
+        if key:
+            self.post_message(CompareRequested("version", key, before_after=True))
