@@ -64,10 +64,9 @@ class AnalyticsFeed:
         self._wake.set()
 
     def run(self, is_cancelled: Callable[[], bool]) -> None:
-        from console.analytics.report import build_report
+        from console.analytics.live import LiveWindow
 
-        columns = Columns()
-        baseline: dict[str, float] = {}
+        live = LiveWindow(self.settings, self._window)
         computed_window: str | None = None
         last_computed = 0.0
         changed = False
@@ -80,16 +79,17 @@ class AnalyticsFeed:
                 except queue.Empty:
                     break
                 if kind == "compare":
-                    self._post(_comparison(columns, *payload))
+                    self._post(_comparison(live.cols, *payload))
                     continue
                 if kind == "change":
-                    self._post(_change_comparison(columns, *payload))
+                    self._post(_change_comparison(live.cols, *payload))
                     continue
                 if kind == "seed":
                     # The ingest thread seeds before it tails, so nothing arrived earlier.
-                    columns, baseline = payload, extra or {}
+                    live = LiveWindow(self.settings, self._window, cols=payload)
+                    live.baseline_spend = extra or {}
                 else:
-                    columns.append(payload)
+                    live.append(payload)
                 changed = True
             window = self._window
             since = time.monotonic() - last_computed
@@ -100,9 +100,10 @@ class AnalyticsFeed:
                 self._wake.set()
                 continue
             now = time.time()
-            columns.evict_before(now - HISTORY_SECONDS)
-            report = build_report(columns, now, window, self.settings, baseline)
-            self._post(ReportReady(report, window, len(columns)))
+            live.set_window(window)
+            live.evict_before(now - HISTORY_SECONDS)  # through the window, so it stays in step
+            report = live.report(now)
+            self._post(ReportReady(report, window, len(live.cols)))
             computed_window, last_computed, changed = window, time.monotonic(), False
 
 
