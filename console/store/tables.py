@@ -7,6 +7,7 @@ the rows on screen.
 
 from __future__ import annotations
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -75,6 +76,74 @@ class RejectedLineRow(SQLModel, table=True):
     reason: str
     excerpt: str
     seen_at: float = Field(index=True)
+
+
+class LabelRow(SQLModel, table=True):
+    """A verdict on a response. Relabelling adds a row (history is kept); the newest active
+    row per request is its verdict, and undo deactivates a row. Source logs are never touched."""
+
+    __tablename__ = "labels"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(index=True)
+    verdict: str  # "bad" | "good"
+    reason: str | None = None
+    note: str | None = None
+    author: str
+    created_at: float = Field(index=True)
+    active: bool = True
+    case_id: str | None = None  # the regression case this label added, if any
+
+
+class ScoreRow(SQLModel, table=True):
+    """One scorer's verdict on one request: a score in [0, 1] and why."""
+
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("request_id", "scorer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(index=True)
+    scorer: str
+    score: float = Field(index=True)
+    reason: str
+    created_at: float
+
+
+class RegressionRunRow(SQLModel, table=True):
+    __tablename__ = "regression_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: float = Field(index=True)
+    finished_at: float | None = None
+    status: str  # "running" | "finished" | "cancelled" | "interrupted"
+    suite: str
+    target: str
+    prompt_version: str | None = None
+    model: str | None = None
+    git_commit: str | None = None
+    is_baseline: bool = False
+    total: int = 0
+    passed: int = 0
+    failed: int = 0
+    errored: int = 0
+    skipped: int = 0
+    summary: str | None = None  # JSON: gate verdict, comparison with the baseline
+
+
+class RegressionResultRow(SQLModel, table=True):
+    __tablename__ = "regression_results"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(index=True, foreign_key="regression_runs.id")
+    case_id: str = Field(index=True)
+    attempt: int = 1  # 1..repeat
+    status: str  # "pass" | "fail" | "errored" | "skipped"
+    score: float | None = None
+    output: str | None = None
+    reasons: str | None = None  # JSON list: each assertion's verdict
+    latency_ms: float | None = None
+    cost_usd: float | None = None
+    created_at: float
 
 
 REQUEST_COLUMNS: tuple[str, ...] = tuple(
