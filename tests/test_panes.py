@@ -59,6 +59,16 @@ async def ready(pilot, app, requests: int = V7 + V8):
     await pilot.pause(0.1)
 
 
+async def select_version(pilot, app, key: str) -> None:
+    await pilot.press("4")
+    table = app.dashboard.query_one("#versions-table", DiffTable)
+    for _ in range(table.row_count):
+        if table.current_key == key:
+            return
+        await pilot.press("down")
+    raise AssertionError(f"{key} is not in the Versions pane")
+
+
 async def test_latency_pane_shows_numpy_percentiles_and_the_slo_breach(app, fixture_log):
     _, lines = fixture_log
     async with app.run_test(size=(200, 60)) as pilot:
@@ -103,10 +113,7 @@ async def test_w_cycles_the_window(app):
 async def test_enter_on_a_version_filters_the_requests(app):
     async with app.run_test(size=(200, 60)) as pilot:
         await ready(pilot, app)
-        await pilot.press("4")
-        table = app.dashboard.query_one("#versions-table", DiffTable)
-        while table.current_key != "support-answer@v8":
-            await pilot.press("down")
+        await select_version(pilot, app, "support-answer@v8")
         await pilot.press("enter")
         assert app.requests_view.has_focus
         assert {r.prompt_version for r in app.requests_view.rows} == {"v8"}
@@ -115,10 +122,7 @@ async def test_enter_on_a_version_filters_the_requests(app):
 async def test_c_on_the_new_version_compares_it_with_the_previous_one(app):
     async with app.run_test(size=(200, 60)) as pilot:
         await ready(pilot, app)
-        await pilot.press("4")
-        table = app.dashboard.query_one("#versions-table", DiffTable)
-        while table.current_key != "support-answer@v8":
-            await pilot.press("down")
+        await select_version(pilot, app, "support-answer@v8")
         await pilot.press("c")
         await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
         verdict = " ".join(app.screen.comparison.verdict)
@@ -140,10 +144,7 @@ async def test_m_maximizes_the_focused_pane(app):
 async def test_shift_c_compares_before_and_after_a_version_appeared(app):
     async with app.run_test(size=(200, 60)) as pilot:
         await ready(pilot, app)
-        await pilot.press("4")
-        table = app.dashboard.query_one("#versions-table", DiffTable)
-        while table.current_key != "support-answer@v8":
-            await pilot.press("down")
+        await select_version(pilot, app, "support-answer@v8")
         await pilot.press("C")
         await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
         comparison = app.screen.comparison
