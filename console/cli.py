@@ -7,6 +7,7 @@ Heavy modules (Textual, SQLAlchemy, numpy) are imported inside the commands so t
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -22,7 +23,7 @@ class DefaultToOpenGroup(TyperGroup):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
-            if not args[0].startswith("-") or args[0] in ("--store", "--config"):
+            if not args[0].startswith("-") or args[0] in ("--store", "--config", "--format"):
                 args = ["open", *args]
         elif not args:
             args = ["open"]
@@ -42,6 +43,22 @@ StoreOption = Annotated[
     typer.Option(
         "--store",
         help="SQLAlchemy URL or file path of the store (default: .llmops/console.db here).",
+    ),
+]
+
+
+class SourceFormat(str, Enum):
+    auto = "auto"
+    jsonl = "jsonl"
+    otlp = "otlp"
+
+
+FormatOption = Annotated[
+    SourceFormat,
+    typer.Option(
+        "--format",
+        help="Log format: auto (each file by its first line), jsonl (schema v1 records) "
+        "or otlp (the OpenTelemetry Collector file exporter's JSON).",
     ),
 ]
 
@@ -80,7 +97,7 @@ def _settings(path: Path | None):
     return settings
 
 
-def _run_console(sources: list[str], store_url: str, config: Path | None) -> None:
+def _run_console(sources: list[str], store_url: str, config: Path | None, source_format: str = "auto") -> None:
     settings = _settings(config)
     from console.analytics.prices import Pricer
     from console.ui.app import ConsoleApp
@@ -92,6 +109,7 @@ def _run_console(sources: list[str], store_url: str, config: Path | None) -> Non
         keymap=settings.keys,
         pricer=Pricer(settings.prices),
         settings=settings,
+        source_format=source_format,
     ).run()
 
 
@@ -107,12 +125,17 @@ def _open_store(url: str | None):
 @app.command("open")
 def open_console(
     sources: Annotated[
-        Optional[list[str]], typer.Argument(help="JSONL log files or globs to tail.")
+        Optional[list[str]], typer.Argument(help="Log files or globs to tail (JSONL or OTLP JSON).")
     ] = None,
     store: StoreOption = None,
     config: ConfigOption = None,
+    source_format: FormatOption = SourceFormat.auto,
 ) -> None:
-    """Open the console on live logs (the default command)."""
+    """Open the console on live logs (the default command).
+
+    With no files, it follows the store: rows that other consoles or ingesters write to it
+    (e.g. a shared PostgreSQL store) appear as they are committed.
+    """
     from console.store import default_store_url
     from console.store.engine import create_store_engine, StoreError
 
@@ -121,18 +144,23 @@ def open_console(
         create_store_engine(url).dispose()
     except StoreError as exc:
         _fail(str(exc))
-    _run_console(list(sources or []), url, config)
+    _run_console(list(sources or []), url, config, source_format.value)
 
 
 @app.command()
 def ingest(
-    files: Annotated[list[str], typer.Argument(help="JSONL files or globs to load.")],
+    files: Annotated[list[str], typer.Argument(help="Log files or globs to load (JSONL or OTLP JSON).")],
     store: StoreOption = None,
     config: ConfigOption = None,
+    source_format: FormatOption = SourceFormat.auto,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep tailing the files into the store until Ctrl+C (a headless ingester).")
+    ] = False,
 ) -> None:
     """Load log files into the store once, with progress; safe to repeat (idempotent).
 
     Requests without cost_usd are priced from llmops.toml's [prices], else genai-prices.
+    With --follow it keeps tailing (team mode: one ingester per host into a shared store).
     """
     import os
 
@@ -144,6 +172,9 @@ def ingest(
     from console.ingest import SourceNotFound, expand_sources, ingest_files
 
     pricer = Pricer(_load_config(config).prices)
+    if follow:
+        _ingest_follow(files, _open_store(store), pricer, source_format.value)
+        return
     try:
         paths = expand_sources(files, must_exist=True)
     except SourceNotFound as exc:
@@ -160,7 +191,9 @@ def ingest(
         transient=not console.is_terminal,
     ) as progress:
         task = progress.add_task("ingesting", total=total_bytes)
-        totals = ingest_files(opened, paths, lambda n: progress.advance(task, n), pricer=pricer)
+        totals = ingest_files(
+            opened, paths, lambda n: progress.advance(task, n), pricer=pricer, source_format=source_format.value
+        )
         progress.update(task, completed=total_bytes)
     out = Console(soft_wrap=True)
     out.print(
@@ -172,6 +205,8 @@ def ingest(
         out.print(f"  {escape(rejected.path)}:{rejected.line_no}: {escape(rejected.reason)}")
     if totals.rejected > len(totals.first_rejections):
         out.print(f"  … and {totals.rejected - len(totals.first_rejections):,} more")
+    if totals.spans_skipped:
+        out.print(f"{totals.spans_skipped:,} OpenTelemetry spans skipped (not GenAI model calls)")
     pricing = totals.pricing
     if pricing.unpriced:
         names = ", ".join(f"{escape(name)} ({count:,})" for name, count in pricing.unpriced_models.most_common(10))
@@ -180,6 +215,36 @@ def ingest(
             parts.append(f"{pricing.bad_usage:,} with more cached than input tokens")
         out.print(f"[yellow]{pricing.unpriced:,}[/] requests unpriced (no cost_usd): " + "; ".join(parts))
     opened.close()
+
+
+def _ingest_follow(patterns: list[str], opened, pricer, source_format: str) -> None:
+    """Tail into the store until SIGINT or SIGTERM, printing a line per committed batch."""
+    import signal
+    import threading
+    import time
+
+    from rich.console import Console
+    from rich.markup import escape
+
+    from console.ingest import follow_files
+
+    out = Console(soft_wrap=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    out.print(f"following {', '.join(escape(p) for p in patterns)} into {escape(opened.display_url)} (Ctrl+C stops)")
+
+    def report(batch, result) -> None:
+        if result.added or result.duplicates or batch.rejected:
+            out.print(f"{time.strftime('%H:%M:%S')} {result.added:,} rows added, {result.duplicates:,} duplicates, "
+                      f"{len(batch.rejected):,} lines rejected")
+
+    try:
+        totals = follow_files(opened, patterns, stop.is_set, report, pricer=pricer, source_format=source_format)
+        out.print(f"stopped: {totals.added:,} rows added, {totals.rejected:,} lines rejected")
+    except KeyboardInterrupt:
+        out.print("stopped")
+    finally:
+        opened.close()
 
 
 @app.command()
@@ -271,6 +336,88 @@ def check(
     except ReportUsageError as exc:
         _fail(str(exc))
     raise typer.Exit(code)
+
+
+@app.command()
+def regress(
+    suite: Annotated[Optional[Path], typer.Option("--suite", help="Cases JSONL (default: regression.suite in llmops.toml).")] = None,
+    target: Annotated[
+        Optional[str],
+        typer.Option(
+            "--target", help="A target named in llmops.toml (regression.targets), python:module:function or replay:PATH."
+        ),
+    ] = None,
+    baseline: Annotated[
+        Optional[str], typer.Option("--baseline", help="Run id to compare with, or 'none' (default: the marked baseline).")
+    ] = None,
+    mark_baseline: Annotated[bool, typer.Option("--mark-baseline", help="Make this run the suite's baseline.")] = False,
+    prompt_version: Annotated[
+        Optional[str], typer.Option("--prompt-version", help="Prompt version to run (given to the target in context).")
+    ] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Model to run (given to the target in context).")] = None,
+    concurrency: Annotated[Optional[int], typer.Option("--concurrency", help="Target calls at a time (default 4).")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="List every case, not only those that did not pass.")] = False,
+    store: StoreOption = None,
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Run the regression suite against a target and compare it with the baseline.
+
+    Exit 0 when the gate passes, 1 when it fails (a critical regression, new errors, the pass rate under regression.min_pass_rate), 2 on a usage or config error.
+    """  # noqa: E501
+    from console.regression.command_line import run_regress
+    from console.regression.plan import PlanError, make_plan
+
+    settings = _load_config(config)
+    try:
+        plan = make_plan(settings, suite=suite, target=target, baseline=baseline, mark_baseline=mark_baseline,
+                         prompt_version=prompt_version, model=model, concurrency=concurrency)
+        opened = _open_store(store)
+        try:
+            code = run_regress(plan, opened, as_json=as_json, show_all=show_all)
+        finally:
+            opened.close()
+    except PlanError as exc:
+        _fail(str(exc))
+    raise typer.Exit(code)
+
+
+labels_app = typer.Typer(help="Labels given in the triage queue (t): export them for tickets and notebooks.", no_args_is_help=True)
+app.add_typer(labels_app, name="labels")
+
+
+@labels_app.command("export")
+def labels_export(
+    verdict: Annotated[Optional[str], typer.Option("--verdict", help="Only 'bad' or only 'good' labels.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    history: Annotated[
+        bool, typer.Option("--history", help="Every label given (relabelled and undone ones too, see 'active').")
+    ] = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Labels with their requests: request_id, verdict, reason, note, author, when, model, prompt version, output.
+
+    CSV cells that start with = + - @ are prefixed with ' so a spreadsheet shows them as text.
+    """
+    from console.evaluation.export import write_csv, write_jsonl
+    from console.store.evaluation import EvaluationStore
+
+    if verdict not in (None, "bad", "good"):
+        _fail(f"--verdict is bad or good, not {verdict!r}")
+    if fmt not in ("jsonl", "csv"):
+        _fail(f"--format is jsonl or csv, not {fmt!r}")
+    opened = _open_store(store)
+    try:
+        rows = EvaluationStore(opened).export_rows(verdict=verdict, history=history)
+        write = write_csv if fmt == "csv" else write_jsonl
+        if output is None:
+            write(rows, sys.stdout)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                write(rows, handle)
+    finally:
+        opened.close()
 
 
 def main() -> None:

@@ -102,6 +102,85 @@ class PriceOverride(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     cached_input: Annotated[float, msgspec.Meta(ge=0)] | None = None
 
 
+TARGET_TYPES = ("command", "python", "http", "replay")
+_TARGET_NEEDS = {"command": "argv", "python": "function", "http": "base_url", "replay": "path"}
+
+
+class RegressionTarget(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """One thing the suite can run against (console/regression/targets)."""
+
+    type: Literal["command", "python", "http", "replay"]
+    argv: Annotated[list[str], msgspec.Meta(min_length=1)] | None = None  # command: no shell
+    cwd: str | None = None  # command: working directory (relative to llmops.toml)
+    env: dict[str, str] | None = None  # command: added to the environment
+    function: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")] | None = None  # python
+    base_url: str | None = None  # http: OpenAI-compatible, e.g. "http://127.0.0.1:8000/v1"
+    model: str | None = None  # http: the model asked for; every type: passed in context
+    api_key_env: str | None = None  # http: the environment variable holding the API key
+    prompt_file: str | None = None  # http: system prompt template; "{version}" in the path is replaced
+    temperature: float | None = None  # http
+    max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None  # http
+    prompt_version: str | None = None  # passed in context (--prompt-version wins)
+    path: str | None = None  # replay: recorded outputs, JSONL keyed by case id
+    timeout_s: Annotated[float, msgspec.Meta(gt=0)] | None = None  # default: regression.timeout_s
+
+    def __post_init__(self) -> None:
+        needed = _TARGET_NEEDS[self.type]
+        if getattr(self, needed) is None:
+            raise ValueError(f"a {self.type} target needs '{needed}'")
+
+
+class RegressionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The regression suite: where the cases are, what they run against, when the gate fails."""
+
+    suite: str = "regression/cases.jsonl"  # relative to llmops.toml
+    default_target: str | None = None
+    targets: dict[str, RegressionTarget] = msgspec.field(default_factory=dict)
+    concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 4
+    timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0  # per target call
+    retries: Annotated[int, msgspec.Meta(ge=0, le=10)] = 2  # after an error (not a timeout)
+    backoff_s: Annotated[float, msgspec.Meta(ge=0)] = 0.5  # first retry delay; doubles, with jitter
+    min_pass_rate: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None  # gate: fail below it
+    critical_tag: str = "critical"  # gate: a regression in a case with this tag fails it
+
+    def __post_init__(self) -> None:
+        if self.default_target is not None and self.default_target not in self.targets:
+            raise ValueError(f"regression.default_target {self.default_target!r} is not in [regression.targets]")
+
+
+DEFAULT_REASONS = ("wrong answer", "hallucination", "unsafe", "format", "tone", "too slow", "other")
+ScorerRef = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$")]
+Fraction = Annotated[float, msgspec.Meta(ge=0, le=1)]
+
+
+class JudgeSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """An LLM judge over an OpenAI-compatible /chat/completions endpoint (off by default)."""
+
+    enabled: bool = False
+    url: str = "http://127.0.0.1:8000/v1"  # base URL; /chat/completions is appended
+    model: str = "gpt-4o-mini"
+    rubric: str = "Is the response correct, helpful, safe and in the requested format?"
+    api_key_env: str | None = "OPENAI_API_KEY"  # the variable holding the key, never the key
+    timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+
+
+class EvaluationSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Sampling, scorers and the triage queue (console/evaluation). Cases go to regression.suite."""
+
+    sample_rate: Fraction = 0.1
+    watch_prompts: list[str] = msgspec.field(default_factory=list)  # "id" or "id@version": always sampled
+    json_prompts: list[str] = msgspec.field(default_factory=list)  # "id" or "id@version": output must be JSON
+    min_output_tokens: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    max_output_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    refusal_phrases: list[str] = msgspec.field(default_factory=list)  # added to the built-in ones
+    scorers: list[ScorerRef] = msgspec.field(default_factory=list)  # "module:function"
+    queue_below: Fraction = 0.5  # a request whose lowest score is under this enters the queue
+    reasons: Annotated[list[str], msgspec.Meta(min_length=1, max_length=9)] = msgspec.field(
+        default_factory=lambda: list(DEFAULT_REASONS)
+    )
+    judge: JudgeSettings = msgspec.field(default_factory=JudgeSettings)
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ui: UiSettings = msgspec.field(default_factory=UiSettings)
     keys: dict[str, str] = msgspec.field(default_factory=dict)
@@ -109,6 +188,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     slos: list[Slo] = msgspec.field(default_factory=list)
     burn: BurnSettings = msgspec.field(default_factory=BurnSettings)
     prices: dict[str, PriceOverride] = msgspec.field(default_factory=dict)
+    regression: RegressionSettings = msgspec.field(default_factory=RegressionSettings)
+    evaluation: EvaluationSettings = msgspec.field(default_factory=EvaluationSettings)
     source: str | None = None
 
 
@@ -160,10 +241,16 @@ def _describe(exc: msgspec.ValidationError, raw: dict) -> str:
 def _name_entry(where: str, raw: dict) -> str:
     """msgspec calls any entry of a table of tables '[...]': find which one is wrong."""
     table, found, rest = where.partition("[...]")
-    if found and isinstance(raw.get(table), dict):
-        for name, value in raw[table].items():
+    entries: object = raw
+    for part in table.split("."):  # nested tables of tables too, e.g. regression.targets
+        entries = entries.get(part) if isinstance(entries, dict) else None
+    if found and isinstance(entries, dict):
+        for name, value in entries.items():
+            candidate: dict = {name: value}
+            for part in reversed(table.split(".")):
+                candidate = {part: candidate}
             try:
-                msgspec.convert({table: {name: value}}, type=Settings)
+                msgspec.convert(candidate, type=Settings)
             except msgspec.ValidationError:
                 return f"{table}.{name}{rest}"
     return where.replace("[...]", ".<each>")

@@ -31,6 +31,7 @@ class IngestTotals:
     added: int = 0
     duplicates: int = 0
     rejected: int = 0
+    spans_skipped: int = 0  # OTLP spans that are not GenAI model calls
     first_rejections: list[RejectedLine] = field(default_factory=list)
     pricing: PricingTally = field(default_factory=PricingTally)
 
@@ -94,6 +95,7 @@ def ingest_files(
     *,
     parallel: bool | None = None,
     pricer: Pricer | None = None,
+    source_format: str = "auto",
 ) -> IngestTotals:
     """Read the files to their current end into the store, resuming from saved offsets.
 
@@ -101,8 +103,9 @@ def ingest_files(
     loads into a SQLite file are written by a child process while this one decodes
     (parallel=None decides by size; True/False forces it). With a pricer, records without
     cost_usd are priced before they are written (totals.pricing counts how).
+    source_format: "auto" (each file by its content), "jsonl" or "otlp".
     """
-    from console.sources.jsonl import JsonlTail
+    from console.sources.detect import LogTail
 
     positions = store.positions()
     sqlite_path = store.sqlite_path
@@ -110,7 +113,9 @@ def ingest_files(
         unread = sum(max(os.path.getsize(p) - positions.get(p, _NO_POSITION).offset, 0) for p in paths if os.path.exists(p))
         parallel = unread >= PARALLEL_MIN_BYTES
     totals = IngestTotals()
-    with paused_gc(), JsonlTail(paths, positions, watch=False, max_lines=INGEST_BATCH_LINES) as tail:
+    with paused_gc(), LogTail(
+        paths, positions, watch=False, max_lines=INGEST_BATCH_LINES, source_format=source_format
+    ) as tail:
         consumed = {status.path: status.offset for status in tail.files}
 
         def progressed(batch: SourceBatch) -> None:
@@ -127,7 +132,7 @@ def ingest_files(
                 for batch in _batches(tail):
                     if pricer is not None:
                         totals.pricing.add(pricer.fill(batch.records))
-                    for result in writer.submit(PreparedBatch.of(batch)):
+                    for result in writer.submit(PreparedBatch.of(batch, store.host)):
                         totals.add_result(result)
                     totals.add_rejected(batch.rejected)
                     progressed(batch)
@@ -140,6 +145,7 @@ def ingest_files(
                 totals.add_result(store.write(batch))
                 totals.add_rejected(batch.rejected)
                 progressed(batch)
+        totals.spans_skipped = tail.total_spans_skipped
     return totals
 
 
@@ -151,3 +157,37 @@ def _batches(tail) -> Iterator[SourceBatch]:
         yield batch
         if batch.lines_read == 0 and not tail.has_more:
             return
+
+
+def follow_files(
+    store: Store,
+    patterns: Sequence[str],
+    should_stop: Callable[[], bool],
+    on_batch: Callable[[SourceBatch, WriteResult], None] | None = None,
+    *,
+    pricer: Pricer | None = None,
+    source_format: str = "auto",
+) -> IngestTotals:
+    """Tail files and globs into the store until should_stop(): a headless ingester.
+
+    Team mode runs one per host (`ingest --follow`) into a shared PostgreSQL store, while
+    consoles anywhere follow that store. Files that do not exist yet are waited for.
+    """
+    from console.sources.detect import LogTail
+
+    totals = IngestTotals()
+    with LogTail(patterns, store.positions(), source_format=source_format) as tail:
+        while not should_stop():
+            batch = tail.read_available()
+            if batch:
+                if pricer is not None:
+                    totals.pricing.add(pricer.fill(batch.records))
+                result = store.write(batch)
+                totals.add_result(result)
+                totals.add_rejected(batch.rejected)
+                if on_batch is not None:
+                    on_batch(batch, result)
+            if not batch.lines_read and not tail.has_more:
+                tail.wait_for_change()
+        totals.spans_skipped = tail.total_spans_skipped
+    return totals

@@ -11,15 +11,21 @@ from console.records import parse_line
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
 from console.store import Store, StoreError
 from console.store.writers import CoreBatchWriter
+from test_postgres import postgres_schema_url
 
 
 def records(n: int, **overrides):
     return [parse_line(json.dumps(make_record(**overrides))) for _ in range(n)]
 
 
-@pytest.fixture(params=["sqlite-writer", "core-writer"])
+@pytest.fixture(params=["sqlite-writer", "core-writer", "postgresql"])
 def store(tmp_path, request):
-    """Both write paths: the raw sqlite3 one and the SQLAlchemy Core one (used for PostgreSQL)."""
+    """Both write paths: the raw sqlite3 one and the SQLAlchemy Core one (used for PostgreSQL),
+    and a real PostgreSQL server (LLMOPS_TEST_POSTGRES_URL; skipped without it)."""
+    if request.param == "postgresql":
+        with postgres_schema_url() as url, Store(url) as opened:
+            yield opened
+        return
     with Store(f"sqlite:///{tmp_path / 'store.db'}") as opened:
         if request.param == "core-writer":
             opened._writer = CoreBatchWriter(opened.engine)
@@ -132,3 +138,114 @@ def test_spend_between_sums_priced_rows_in_scope(store):
     assert store.spend_between(0, 200) == 13.0
     assert store.spend_between(0, 200, {"model": "a"}) == 3.0
     assert store.spend_between(0, 1000, {"model": "a"}) == 10.0
+
+
+# -- schema migrations: an older store is upgraded, not broken -------------------------------
+
+V1_SOURCE_OFFSETS = (  # version 1: offsets keyed by path alone, 32-bit on PostgreSQL
+    'CREATE TABLE source_offsets (source VARCHAR NOT NULL, inode INTEGER NOT NULL, "offset" INTEGER NOT NULL, '
+    "line_no INTEGER NOT NULL, updated_at FLOAT NOT NULL, PRIMARY KEY (source))"
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(tmp_path, request):
+    if request.param == "postgresql":
+        with postgres_schema_url() as url:
+            yield url
+        return
+    yield f"sqlite:///{tmp_path / 'old.db'}"
+
+
+def make_v1_store(url: str, record) -> None:
+    """The schema as version 1 of the console created it, with a request and an offset in it."""
+    from sqlalchemy import insert
+    from sqlmodel import SQLModel
+
+    from console.store.engine import create_store_engine
+    from console.store.rows import body_tuple, request_tuple
+    from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS, RequestBody, RequestRow
+
+    engine = create_store_engine(url)
+    current = [t for name, t in SQLModel.metadata.tables.items() if name not in ("source_offsets", "schema_version")]
+    with engine.begin() as conn:
+        SQLModel.metadata.create_all(conn, tables=current)
+        conn.exec_driver_sql(V1_SOURCE_OFFSETS)
+        conn.exec_driver_sql(
+            "INSERT INTO source_offsets (source, inode, \"offset\", line_no, updated_at) "
+            "VALUES ('/logs/app.jsonl', 42, 1234, 10, 1.0)"
+        )
+        conn.execute(insert(RequestRow.__table__).values(id=1, **dict(zip(REQUEST_COLUMNS, request_tuple(record)))))
+        conn.execute(insert(RequestBody.__table__).values(**dict(zip(BODY_COLUMNS, (1, *body_tuple(record))))))
+    engine.dispose()
+
+
+def schema_versions(store) -> list[int]:
+    from sqlalchemy import text
+
+    with store.engine.connect() as conn:
+        return [row[0] for row in conn.execute(text("SELECT version FROM schema_version ORDER BY version"))]
+
+
+def test_a_version_1_store_is_upgraded_keeping_its_rows_and_offsets(empty_url):
+    from console.store.migrations import CURRENT_VERSION
+
+    (old,) = records(1, output="kept")
+    make_v1_store(empty_url, old)
+    with Store(empty_url, host="ops-1") as store:
+        assert schema_versions(store) == [CURRENT_VERSION] == [2]
+        assert store.get(old.request_id) == old
+        assert store.positions() == {"/logs/app.jsonl": FilePosition("/logs/app.jsonl", 42, 1234, 10)}
+        moved = FilePosition("/logs/app.jsonl", 42, 5 * 2**30, 99)  # past 32 bits, now that it fits
+        result = store.write(SourceBatch(records=[old, *records(2)], positions={moved.path: moved}))
+        assert (result.added, result.duplicates) == (2, 1)
+        assert store.positions() == {moved.path: moved}
+    with Store(empty_url, host="ops-2") as other:  # another host: no offsets of its own yet
+        assert other.positions() == {}
+        assert schema_versions(other) == [2], "reopening an upgraded store changes nothing"
+
+
+def test_concurrent_consoles_upgrade_an_old_store_once(empty_url):
+    import threading
+
+    make_v1_store(empty_url, records(1)[0])
+    errors, opened = [], []
+
+    def open_store() -> None:
+        try:
+            with Store(empty_url, host="ops-1") as store:
+                opened.append(store.positions())
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert len(opened) == 4 and all(p["/logs/app.jsonl"].offset == 1234 for p in opened)
+    with Store(empty_url) as store:
+        assert schema_versions(store) == [2]
+
+
+def test_a_store_newer_than_the_console_is_refused(empty_url):
+    from sqlalchemy import text
+
+    with Store(empty_url) as store, store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO schema_version (version, migrated_at) VALUES (99, 0)"))
+    with pytest.raises(StoreError, match="version 99, newer than this console"):
+        Store(empty_url)
+
+
+def test_a_new_store_starts_at_the_current_version(empty_url):
+    with Store(empty_url) as store:
+        assert schema_versions(store) == [2]
+        assert store.max_id() == 0 and store.rows_after(0) == []
+        batch = records(3)
+        store.write(SourceBatch(records=batch))
+        rows = store.rows_after(0)
+        assert [r.request_id for _, r in rows] == [r.request_id for r in batch]
+        assert store.rows_after(rows[0][0]) == rows[1:] and store.max_id() == rows[-1][0]
+        assert store.count(until_id=rows[0][0]) == 1
+        assert len(store.recent(10, until_id=rows[1][0])) == 2

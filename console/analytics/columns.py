@@ -11,14 +11,14 @@ cost_usd NaN (never 0: "unpriced" is counted, not hidden in a total).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from console.records import RequestRecord
 
 _FLOAT_FIELDS = ("ts", "latency_ms", "ttft_ms", "cost_usd", "feedback")
-_INT_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens")
+_INT_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens", "request_key")
 _CATEGORY_FIELDS = ("model", "prompt", "prompt_id", "user", "environment", "prompt_hash", "provider")
 _BOOL_FIELDS = ("is_error", "is_bad")
 
@@ -26,7 +26,7 @@ _BOOL_FIELDS = ("is_error", "is_bad")
 ROW_FIELDS = (
     "ts", "model", "prompt_id", "prompt_version", "input_tokens", "output_tokens",
     "cached_input_tokens", "latency_ms", "ttft_ms", "status", "cost_usd", "feedback",
-    "user_id", "environment", "prompt_hash", "provider",
+    "user_id", "environment", "prompt_hash", "provider", "request_id",
 )  # fmt: skip
 
 NO_VALUE = ""  # the category of a record without that field (no user_id, no environment...)
@@ -56,8 +56,14 @@ def prompt_key(prompt_id: str, prompt_version: str) -> str:
 
 
 def is_bad(record: RequestRecord) -> bool:
-    """Until labels exist, negative user feedback stands for a bad response."""
+    """Unlabelled, negative user feedback stands for a bad response (labels: apply_verdicts)."""
     return record.feedback is not None and record.feedback < 0
+
+
+def request_key(request_id: str) -> int:
+    """A request_id as a 64-bit number, to find a row by id (hash(): fixed within a process,
+    which is as long as a Columns lives; a collision would need ~4e9 rows)."""
+    return hash(request_id)
 
 
 class Columns:
@@ -127,6 +133,7 @@ class Columns:
         ints["input_tokens"][start:end] = [r.input_tokens for r in records]
         ints["output_tokens"][start:end] = [r.output_tokens for r in records]
         ints["cached_input_tokens"][start:end] = [r.cached_input_tokens or 0 for r in records]
+        ints["request_key"][start:end] = [hash(r.request_id) for r in records]
         self._bools["is_error"][start:end] = [r.status == "error" for r in records]
         self._bools["is_bad"][start:end] = [is_bad(r) for r in records]
         cats = self.categories
@@ -149,7 +156,7 @@ class Columns:
             return
         records = [
             RequestRecord(
-                ts=ts, request_id="", model=model, prompt_id=prompt_id,
+                ts=ts, request_id=request_id, model=model, prompt_id=prompt_id,
                 prompt_version=prompt_version, input_tokens=input_tokens,
                 output_tokens=output_tokens, latency_ms=latency_ms,
                 status=status, cost_usd=cost_usd, ttft_ms=ttft_ms,
@@ -158,9 +165,40 @@ class Columns:
             )
             for (ts, model, prompt_id, prompt_version, input_tokens, output_tokens, cached,
                  latency_ms, ttft_ms, status, cost_usd, feedback, user_id, environment,
-                 prompt_hash, provider) in rows
+                 prompt_hash, provider, request_id) in rows
         ]  # fmt: skip
         self.append(records)
+
+    # -- labels ---------------------------------------------------------------------------------
+
+    def verdict_rows(self, verdicts: Mapping[str, str | None]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, is_bad for them) that labels call for: "bad" is bad, "good" is not, and
+        None (label removed) falls back to feedback < 0. Rows whose value would not change
+        are left out. Nothing is modified (see set_bad)."""
+        if not verdicts or not self._size:
+            return np.zeros(0, np.int64), np.zeros(0, np.bool_)
+        keys = np.fromiter((hash(rid) for rid in verdicts), np.int64, len(verdicts))
+        wanted = dict(zip(keys.tolist(), verdicts.values()))
+        rows = np.flatnonzero(np.isin(self.request_key, keys))
+        if not len(rows):
+            return rows, np.zeros(0, np.bool_)
+        row_keys = self.request_key[rows].tolist()
+        feedback_bad = self.feedback[rows] < 0
+        values = np.array(
+            [feedback_bad[i] if wanted[key] is None else wanted[key] == "bad" for i, key in enumerate(row_keys)],
+            np.bool_,
+        )
+        changed = values != self.is_bad[rows]
+        return rows[changed], values[changed]
+
+    def set_bad(self, rows: np.ndarray, values: np.ndarray) -> None:
+        self._bools["is_bad"][rows] = values
+
+    def apply_verdicts(self, verdicts: Mapping[str, str | None]) -> np.ndarray:
+        """Make labels the truth for is_bad; returns the rows that changed."""
+        rows, values = self.verdict_rows(verdicts)
+        self.set_bad(rows, values)
+        return rows
 
     def _note_first_seen(self, records: Iterable[RequestRecord]) -> None:
         models, prompts = self.first_seen["model"], self.first_seen["prompt"]

@@ -63,6 +63,22 @@ class LiveWindow:
             self._synced = max(self._synced - cut, 0)
         return cut
 
+    def apply_verdicts(self, verdicts: Mapping[str, str | None]) -> int:
+        """Labels (request_id -> "bad", "good", or None when removed) into is_bad; the
+        aggregates swap the changed rows out and back in. Returns how many rows changed."""
+        rows, values = self.cols.verdict_rows(verdicts)
+        if not len(rows):
+            return 0
+        inside = np.zeros(0, np.int64)
+        if self._aggregates is not None:
+            kept = rows[rows < self._synced]
+            inside = kept[self._member[kept]]
+            self._aggregates.remove_rows(self.cols, inside)
+        self.cols.set_bad(rows, values)
+        if self._aggregates is not None:
+            self._aggregates.add_rows(self.cols, inside)
+        return len(rows)
+
     def set_window(self, window: str) -> None:
         if check_window(window) != self.window:
             self.window = window

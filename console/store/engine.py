@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -16,6 +18,11 @@ DEFAULT_STORE_PATH = Path(".llmops") / "console.db"
 
 class StoreError(Exception):
     """The store cannot be opened or written; the message is meant for the user."""
+
+
+def default_host() -> str:
+    """This machine's name in a shared store (offsets are kept per host); LLMOPS_HOST overrides."""
+    return os.environ.get("LLMOPS_HOST") or socket.gethostname() or "localhost"
 
 
 def default_store_url(base_dir: Path | None = None) -> str:
@@ -71,4 +78,5 @@ def _sqlite_engine(parsed) -> Engine:
 
 
 def create_tables(engine: Engine) -> None:
+    """Create missing tables only; Store uses console.store.migrations, which also upgrades."""
     SQLModel.metadata.create_all(engine)

@@ -12,7 +12,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from console.analytics.columns import ROW_FIELDS, Columns
 from console.records import RequestRecord
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
-from console.store.engine import StoreError, create_store_engine, create_tables, normalise_url
+from console.store.engine import StoreError, create_store_engine, default_host, normalise_url
+from console.store.migrations import migrate
 from console.store.rows import SELECT_COLUMNS, record_from_row
 from console.store.writers import BatchWriter, CoreBatchWriter, SqliteBatchWriter, WriteResult
 
@@ -20,13 +21,19 @@ from console.store.writers import BatchWriter, CoreBatchWriter, SqliteBatchWrite
 class Store:
     """Requests, their text, rejected lines and source offsets in one database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, host: str | None = None) -> None:
+        """host: this machine's name for its file offsets (default: LLMOPS_HOST, else the hostname)."""
         self.url = normalise_url(url)
+        self.host = host or default_host()
         self.engine = create_store_engine(self.url)
         try:
-            create_tables(self.engine)
+            migrate(self.engine, self.host)  # creates a new store, upgrades an older one
         except (OperationalError, DBAPIError) as exc:
+            self.engine.dispose()
             raise StoreError(f"cannot open the store {self.display_url}: {exc.orig}") from None
+        except StoreError:
+            self.engine.dispose()
+            raise
         self._writer: BatchWriter | None = None
 
     @property
@@ -39,7 +46,7 @@ class Store:
 
     def _make_writer(self) -> BatchWriter:
         path = self.sqlite_path
-        return SqliteBatchWriter(path) if path else CoreBatchWriter(self.engine)
+        return SqliteBatchWriter(path, self.host) if path else CoreBatchWriter(self.engine, self.host)
 
     @property
     def display_url(self) -> str:
@@ -73,37 +80,57 @@ class Store:
 
     def positions(self) -> dict[str, FilePosition]:
         with self.engine.connect() as conn:
-            rows = conn.execute(text('SELECT source, inode, "offset", line_no FROM source_offsets'))
+            rows = conn.execute(
+                text('SELECT source, inode, "offset", line_no FROM source_offsets WHERE host = :host'),
+                {"host": self.host},
+            )
             return {row[0]: FilePosition(row[0], row[1], row[2], row[3]) for row in rows}
 
-    def count(self) -> int:
+    def count(self, *, until_id: int | None = None) -> int:
+        where = "" if until_id is None else " WHERE id <= :until_id"
         with self.engine.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM requests")).scalar_one()
+            return conn.execute(text(f"SELECT count(*) FROM requests{where}"), {"until_id": until_id}).scalar_one()
 
-    def recent(self, limit: int = 2000) -> list[RequestRecord]:
-        """The newest `limit` requests, oldest first (the order a tail shows them in)."""
+    def recent(self, limit: int = 2000, *, until_id: int | None = None) -> list[RequestRecord]:
+        """The newest `limit` requests, oldest first (the order a tail shows them in).
+
+        until_id: only rows up to that id (a follower then takes the rows after it).
+        """
+        where = "" if until_id is None else "WHERE r.id <= :until_id "
         query = text(
             f"SELECT {SELECT_COLUMNS} FROM requests r "
             "LEFT JOIN request_bodies b ON b.id = r.id "
-            "ORDER BY r.ts DESC, r.id DESC LIMIT :limit"
+            f"{where}ORDER BY r.ts DESC, r.id DESC LIMIT :limit"
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(query, {"limit": limit}).all()
+            rows = conn.execute(query, {"limit": limit, "until_id": until_id}).all()
         return [record_from_row(row) for row in reversed(rows)]
 
-    def load_columns(self, since_ts: float | None = None) -> Columns:
-        """The numeric columns of every request since `since_ts` (all when None), oldest first."""
+    def load_columns(self, since_ts: float | None = None, *, until_id: int | None = None) -> Columns:
+        """The numeric columns of every request since `since_ts` (all when None), oldest first.
+
+        until_id: only rows up to that id (a follower then takes the rows after it).
+        """
         columns = Columns()
         query = f"SELECT {', '.join(ROW_FIELDS)} FROM requests"
         params: dict[str, float] = {}
+        conditions = []
         if since_ts is not None:
-            query += " WHERE ts >= :since"
+            conditions.append("ts >= :since")
             params["since"] = since_ts
+        if until_id is not None:
+            conditions.append("id <= :until_id")
+            params["until_id"] = until_id
+        if conditions:
+            query += " WHERE " + " AND ".join(conditions)
         query += " ORDER BY ts"
         with self.engine.connect() as conn:
             result = conn.execute(text(query), params)
             while rows := result.fetchmany(50_000):
                 columns.append_rows(rows)
+        from console.store.evaluation import current_verdicts  # labels: the truth for is_bad
+
+        columns.apply_verdicts(current_verdicts(self.engine))
         return columns
 
     def spend_between(self, start_ts: float, end_ts: float, scope: dict[str, str] | None = None) -> float:
@@ -119,6 +146,24 @@ class Store:
         query = text(f"SELECT coalesce(sum(cost_usd), 0) FROM requests WHERE {' AND '.join(conditions)}")
         with self.engine.connect() as conn:
             return float(conn.execute(query, params).scalar_one())
+
+    # -- following (team mode: rows written by other consoles and ingesters) -----------
+
+    def max_id(self) -> int:
+        """The id of the newest row (0 when empty). Ids grow in commit order (see writers)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(text("SELECT coalesce(max(id), 0) FROM requests")).scalar_one())
+
+    def rows_after(self, last_id: int, limit: int = 5000) -> list[tuple[int, RequestRecord]]:
+        """Up to `limit` rows with id > last_id, in id order, each with its id."""
+        query = text(
+            f"SELECT r.id, {SELECT_COLUMNS} FROM requests r "
+            "LEFT JOIN request_bodies b ON b.id = r.id "
+            "WHERE r.id > :last_id ORDER BY r.id LIMIT :limit"
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query, {"last_id": last_id, "limit": limit}).all()
+        return [(row[0], record_from_row(row[1:])) for row in rows]
 
     def get(self, request_id: str) -> RequestRecord | None:
         query = text(

@@ -7,7 +7,7 @@ the rows on screen.
 
 from __future__ import annotations
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -58,11 +58,15 @@ class RequestBody(SQLModel, table=True):
 
 
 class SourceOffset(SQLModel, table=True):
+    """Where ingest stands in each file, per host: in a shared store, hosts tail files with
+    the same path (and perhaps the same inode number), which are different files."""
+
     __tablename__ = "source_offsets"
 
+    host: str = Field(primary_key=True)
     source: str = Field(primary_key=True)
-    inode: int
-    offset: int
+    inode: int = Field(sa_type=BigInteger)
+    offset: int = Field(sa_type=BigInteger)
     line_no: int
     updated_at: float
 

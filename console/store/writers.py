@@ -18,12 +18,13 @@ import msgspec
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from console.records import RequestRecord
 from console.sources.base import SourceBatch
+from console.store.engine import default_host
 from console.store.rows import body_tuple, request_tuple
 from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS, RequestBody, RequestRow
 
@@ -57,14 +58,15 @@ class PreparedBatch(msgspec.Struct, array_like=True, gc=False):
     offsets: list[tuple]
 
     @classmethod
-    def of(cls, batch: SourceBatch) -> PreparedBatch:
+    def of(cls, batch: SourceBatch, host: str) -> PreparedBatch:
+        """host: whose files the offsets are (offsets are kept per host in a shared store)."""
         now = time.time()
         records = batch.records
         return cls(
             requests=[request_tuple(r) for r in records],
             bodies=[body_tuple(r) for r in records],
             rejected=[(r.path, r.line_no, r.reason, r.excerpt, now) for r in batch.rejected],
-            offsets=[(p.path, p.inode, p.offset, p.line_no, now) for p in batch.positions.values()],
+            offsets=[(host, p.path, p.inode, p.offset, p.line_no, now) for p in batch.positions.values()],
         )
 
 
@@ -78,12 +80,13 @@ def _marks(count: int, mark: str) -> str:
     return ", ".join([mark] * count)
 
 
-_OFFSET_COLUMNS = 'source, inode, "offset", line_no, updated_at'
+_OFFSET_COLUMNS = 'host, source, inode, "offset", line_no, updated_at'
 _OFFSET_UPDATE = (
-    'ON CONFLICT (source) DO UPDATE SET inode = excluded.inode, "offset" = excluded."offset", '
+    'ON CONFLICT (host, source) DO UPDATE SET inode = excluded.inode, "offset" = excluded."offset", '
     "line_no = excluded.line_no, updated_at = excluded.updated_at"
 )
 _REJECTED_COLUMNS = "source, line_no, reason, excerpt, seen_at"
+WRITE_LOCK_KEY = 0x6C6C6D6F70_02  # an arbitrary advisory lock id: "llmop" + 2
 
 
 def open_sqlite_writer_connection(path: str) -> sqlite3.Connection:
@@ -102,7 +105,8 @@ def open_sqlite_writer_connection(path: str) -> sqlite3.Connection:
 class SqliteBatchWriter:
     """One sqlite3 connection, BEGIN IMMEDIATE per batch, ids assigned in the transaction."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, host: str | None = None) -> None:
+        self.host = host or default_host()
         self.conn = open_sqlite_writer_connection(path)
         # Ids are handed out above max(id) inside the write transaction; a duplicate
         # request_id is ignored by the unique index, and its body is skipped because no
@@ -119,11 +123,11 @@ class SqliteBatchWriter:
             f"INSERT INTO request_bodies ({', '.join(BODY_COLUMNS)}) "
             f"SELECT {_marks(len(BODY_COLUMNS), '?')} WHERE EXISTS (SELECT 1 FROM requests WHERE id = ?)"
         )
-        self._upsert_offsets = f"INSERT INTO source_offsets ({_OFFSET_COLUMNS}) VALUES (?, ?, ?, ?, ?) {_OFFSET_UPDATE}"
+        self._upsert_offsets = f"INSERT INTO source_offsets ({_OFFSET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) {_OFFSET_UPDATE}"
         self._insert_rejected = f"INSERT INTO rejected_lines ({_REJECTED_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
 
     def write(self, batch: SourceBatch) -> WriteResult:
-        return self.write_prepared(PreparedBatch.of(batch))
+        return self.write_prepared(PreparedBatch.of(batch, self.host))
 
     def write_prepared(self, batch: PreparedBatch) -> WriteResult:
         conn = self.conn
@@ -180,10 +184,17 @@ def first_of_each_id(records: list[RequestRecord]) -> dict[str, RequestRecord]:
 
 
 class CoreBatchWriter:
-    """SQLAlchemy Core: INSERT ... ON CONFLICT DO NOTHING RETURNING, for concurrent writers."""
+    """SQLAlchemy Core: INSERT ... ON CONFLICT DO NOTHING RETURNING, for concurrent writers.
 
-    def __init__(self, engine: Engine) -> None:
+    On PostgreSQL each batch first takes a transaction-scoped advisory lock, so writers
+    commit one at a time and row ids grow in commit order: a console following the store
+    (rows with id > the last seen) can never miss a row committed late with a lower id.
+    """
+
+    def __init__(self, engine: Engine, host: str | None = None) -> None:
         self.engine = engine
+        self.host = host or default_host()
+        self._serialize = engine.dialect.name == "postgresql"
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite_dialect
         self._insert_requests = (
             dialect.insert(RequestRow.__table__)
@@ -191,15 +202,17 @@ class CoreBatchWriter:
             .returning(RequestRow.__table__.c.id, RequestRow.__table__.c.request_id)
         )
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-        self._upsert_offsets = f"INSERT INTO source_offsets ({_OFFSET_COLUMNS}) VALUES ({_marks(5, mark)}) {_OFFSET_UPDATE}"
+        self._upsert_offsets = f"INSERT INTO source_offsets ({_OFFSET_COLUMNS}) VALUES ({_marks(6, mark)}) {_OFFSET_UPDATE}"
         self._insert_rejected = f"INSERT INTO rejected_lines ({_REJECTED_COLUMNS}) VALUES ({_marks(5, mark)})"
 
     def write(self, batch: SourceBatch) -> WriteResult:
-        prepared = PreparedBatch.of(batch)
+        prepared = PreparedBatch.of(batch, self.host)
         unique = first_of_each_id(batch.records)
         added = 0
         inserted_ids: set[str] = set()
         with self.engine.begin() as conn:
+            if self._serialize:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
             if unique:
                 rows = [dict(zip(REQUEST_COLUMNS, request_tuple(r))) for r in unique.values()]
                 inserted = conn.execute(self._insert_requests, rows).all()

@@ -47,6 +47,12 @@ class AnalyticsFeed:
             self._inbox.put(("rows", records, None))
             self._wake.set()
 
+    def apply_labels(self, verdicts: dict[str, str | None]) -> None:
+        """Labels changed (request_id -> "bad", "good", or None when undone): is_bad follows."""
+        if verdicts:
+            self._inbox.put(("labels", dict(verdicts), None))
+            self._wake.set()
+
     def request_compare(self, a: str, b: str, title: str) -> None:
         self._inbox.put(("compare", (a, b), title))
         self._wake.set()
@@ -67,6 +73,7 @@ class AnalyticsFeed:
         from console.analytics.live import LiveWindow
 
         live = LiveWindow(self.settings, self._window)
+        labels: dict[str, str | None] = {}  # labels made while running, re-applied after a seed
         computed_window: str | None = None
         last_computed = 0.0
         changed = False
@@ -88,6 +95,10 @@ class AnalyticsFeed:
                     # The ingest thread seeds before it tails, so nothing arrived earlier.
                     live = LiveWindow(self.settings, self._window, cols=payload)
                     live.baseline_spend = extra or {}
+                    live.apply_verdicts(labels)
+                elif kind == "labels":
+                    labels.update(payload)
+                    live.apply_verdicts(payload)
                 else:
                     live.append(payload)
                 changed = True

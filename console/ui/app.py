@@ -24,13 +24,18 @@ from console.ui.screens.detail import RequestDetailScreen
 from console.ui.screens.help import BindingScope, HelpScreen
 from console.ui.screens.rejected import RejectedLinesScreen
 from console.ui.widgets.requests_view import RequestsView
+from console.ui.evaluation_app import EvaluationMixin
+from console.ui.evaluation_worker import EvaluationFeed
+from console.ui.screens.labelling import LABEL_BINDINGS, NoteModal, ReasonModal
+from console.ui.screens.triage import TriageScreen
+from console.ui.screens.help_columns import ColumnsHelpScreen
 
 
 def mask_password(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
 
 
-class ConsoleApp(App):
+class ConsoleApp(EvaluationMixin, App):
     TITLE = "llmops-console"
     CSS_PATH = "console.tcss"
 
@@ -49,14 +54,17 @@ class ConsoleApp(App):
         pricer: Pricer | None = None,
         settings: Settings | None = None,
         window: str = "1h",
+        source_format: str = "auto",
     ) -> None:
         super().__init__()
         self.sources = sources
         self.store_url = store_url
         self.capacity = capacity
+        self.source_format = source_format  # "auto", "jsonl" or "otlp" (console.sources.detect)
         self.pricer = pricer  # prices records without cost_usd as they are tailed (None: no pricing)
         self.settings = settings or Settings()
         self.feed = AnalyticsFeed(self.post_message, self.settings, window)
+        self.evaluation = EvaluationFeed(self.post_message, self.settings, store_url, self.feed)
         self.dashboard = DashboardScreen(mask_password(store_url), sources, capacity)
         if keymap:
             self.set_keymap(keymap)
@@ -78,6 +86,7 @@ class ConsoleApp(App):
             self.capacity,
             self.pricer,
             self.feed,
+            source_format=self.source_format,
         )
 
     def _analytics(self) -> None:
@@ -129,6 +138,7 @@ class ConsoleApp(App):
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         self.dashboard.show_history(message)
+        self.start_evaluation()  # the ingest thread has created the tables: no race to create them
 
     def on_records_arrived(self, message: RecordsArrived) -> None:
         self.dashboard.show_arrivals(message)
@@ -141,7 +151,7 @@ class ConsoleApp(App):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.binding_scopes(), self._keymap))
+            self.push_screen(ColumnsHelpScreen(self.binding_scopes(), self._keymap))
 
     def action_show_rejected(self) -> None:
         self.dashboard.action_show_rejected()
@@ -158,6 +168,10 @@ class ConsoleApp(App):
             ("dashboard", DashboardScreen.BINDINGS),
             ("requests", RequestsView.BINDINGS),
             ("request detail", RequestDetailScreen.BINDINGS),
+            ("triage, detail", LABEL_BINDINGS),
+            ("triage", TriageScreen.NAVIGATION),
+            ("bad reason", ReasonModal.BINDINGS),
+            ("note", NoteModal.BINDINGS),
             ("rejected lines", RejectedLinesScreen.BINDINGS),
             ("budget", BudgetPane.BINDINGS),
             ("latency", LatencyPane.BINDINGS),

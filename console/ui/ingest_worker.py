@@ -21,6 +21,9 @@ from console.ui.messages import HistoryLoaded, IngestFailed, RecordsArrived, Sou
 POST_INTERVAL = 0.1
 BUDGET_SCOPES = ("model", "prompt_id", "user_id", "environment")
 WAIT_SLICE = 0.1
+FOLLOW_INTERVAL = 0.25  # store follow: how often new rows are polled
+FOLLOW_BATCH = 5000  # rows taken a poll at most (more are taken at once on the next)
+FOLLOW_RETRY = 2.0  # after the store could not be read (a restart, the network)
 
 
 def run_ingest(
@@ -31,11 +34,15 @@ def run_ingest(
     history_rows: int,
     pricer: Pricer | None = None,
     feed: AnalyticsFeed | None = None,
+    source_format: str = "auto",
 ) -> None:
     """With a pricer, records without cost_usd are priced before they are stored.
 
     With a feed, the analytics window is seeded from the store before tailing starts,
     then receives every record the store accepted as new (never a duplicate).
+    source_format: "auto" (each file by its content), "jsonl" or "otlp".
+    With no sources, the store is followed instead: rows written by other consoles and
+    ingesters (team mode) arrive as they are committed.
     """
     from console.store import Store, StoreError
 
@@ -45,18 +52,21 @@ def run_ingest(
         post(IngestFailed(str(exc)))
         return
     try:
+        last_id = None if sources else store.max_id()  # following: history up to here, then the rest
         post(
             HistoryLoaded(
-                store.recent(history_rows),
-                store.count(),
+                store.recent(history_rows, until_id=last_id),
+                store.count(until_id=last_id),
                 store.rejected_lines(500),
                 store.rejected_count(),
             )
         )
         if feed is not None:
-            _seed(feed, store)
+            _seed(feed, store, last_id)
         if sources:
-            _follow(post, is_cancelled, store, sources, pricer, feed)
+            _follow(post, is_cancelled, store, sources, pricer, feed, source_format)
+        else:
+            follow_store(post, is_cancelled, store, last_id or 0, feed)
     except Exception as exc:  # the UI must hear why the feed stopped
         post(IngestFailed(f"{type(exc).__name__}: {exc}"))
         raise
@@ -64,7 +74,7 @@ def run_ingest(
         store.close()
 
 
-def _seed(feed: AnalyticsFeed, store) -> None:
+def _seed(feed: AnalyticsFeed, store, until_id: int | None = None) -> None:
     now = time.time()
     since = now - HISTORY_SECONDS
     baseline = {}
@@ -73,17 +83,18 @@ def _seed(feed: AnalyticsFeed, store) -> None:
         if start < since:
             scope = {f: getattr(budget, f) for f in BUDGET_SCOPES if getattr(budget, f) is not None}
             baseline[budget.name] = store.spend_between(start, since, scope)
-    feed.seed(store.load_columns(since), baseline)
+    feed.seed(store.load_columns(since, until_id=until_id), baseline)
 
 
-def _follow(post, is_cancelled, store, sources: list[str], pricer: Pricer | None = None, feed=None) -> None:
-    from console.sources.jsonl import JsonlTail
+def _follow(post, is_cancelled, store, sources: list[str], pricer: Pricer | None = None, feed=None,
+            source_format: str = "auto") -> None:
+    from console.sources.detect import LogTail
 
     pending_records: list[RequestRecord] = []
     pending_rejected: list[RejectedLine] = []
     pending_added = 0
     last_post = 0.0
-    with JsonlTail(sources, store.positions()) as tail:
+    with LogTail(sources, store.positions(), source_format=source_format) as tail:
         while not is_cancelled():
             batch = tail.read_available()
             if batch:
@@ -109,3 +120,39 @@ def _states(tail) -> list[SourceState]:
     return [
         SourceState(f.path, f.state, f.lines_ok, f.lines_rejected) for f in tail.files
     ]
+
+
+def follow_store(post, is_cancelled, store, last_id: int, feed=None) -> None:
+    """Team mode: poll rows with id > the last seen, a few times a second, into the UI.
+
+    Writers commit in id order (console.store.writers), so nothing committed is skipped.
+    The rows go the same way as tailed ones: RecordsArrived, and the analytics feed.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    pending: list[RequestRecord] = []
+    last_post = 0.0
+    while not is_cancelled():
+        try:
+            rows = store.rows_after(last_id, FOLLOW_BATCH)
+        except DBAPIError:  # the server restarted or the network blinked: try again
+            _sleep(is_cancelled, FOLLOW_RETRY)
+            continue
+        if rows:
+            last_id = rows[-1][0]
+            records = [record for _, record in rows]
+            if feed is not None:
+                feed.add(records)
+            pending.extend(records)
+        now = time.monotonic()
+        if now - last_post >= POST_INTERVAL and (pending or not last_post):
+            post(RecordsArrived(pending, [], len(pending), []))
+            pending, last_post = [], now
+        if len(rows) < FOLLOW_BATCH:
+            _sleep(is_cancelled, FOLLOW_INTERVAL)
+
+
+def _sleep(is_cancelled, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not is_cancelled() and (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, WAIT_SLICE))

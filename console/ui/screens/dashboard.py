@@ -21,7 +21,7 @@ from console.ui.widgets.diff_table import DiffTable
 from console.ui.widgets.latency_pane import LatencyPane
 from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane
 from console.ui.widgets.versions_pane import VersionsPane
-from console.ui.screens.detail import RequestDetailScreen
+from console.ui.screens.labelled_detail import LabelledDetailScreen
 from console.ui.screens.rejected import RejectedLinesScreen
 from console.ui.widgets.requests_view import RequestsView
 from console.ui.widgets.status_header import StatusHeader
@@ -37,6 +37,7 @@ class DashboardScreen(Screen):
         Binding("w", "cycle_window", "Window", id="dashboard.window"),
         Binding("m", "maximize_pane", "Maximize", id="dashboard.maximize"),
         Binding("x", "show_rejected", "Rejected lines", id="dashboard.rejected"),
+        Binding("t", "app.triage", "Triage", id="dashboard.triage"),
         Binding("1", "focus_pane('requests')", "Requests", show=False, id="dashboard.requests"),
         Binding("2", "focus_pane('budget')", "Budget", show=False, id="dashboard.budget"),
         Binding("3", "focus_pane('latency')", "Latency", show=False, id="dashboard.latency"),
@@ -109,7 +110,7 @@ class DashboardScreen(Screen):
         self._refresh_titles()
 
     def show_report(self, message: ReportReady) -> None:
-        if not self.query(BudgetPane):
+        if not self.query(BudgetPane) or not all(pane.is_mounted for pane in self.query(Pane)):
             self._pending_report = message  # not composed yet (or closing): drawn on mount
             return
         self.report = message.report
@@ -228,4 +229,4 @@ class DashboardScreen(Screen):
 
     @on(RequestsView.Opened)
     def _open_request(self, event: RequestsView.Opened) -> None:
-        self.app.push_screen(RequestDetailScreen(event.record))
+        self.app.push_screen(LabelledDetailScreen(event.record))

@@ -1,0 +1,73 @@
+"""`labels export`: labels with their requests as JSONL or CSV, for tickets and notebooks.
+
+CSV cells that a spreadsheet would run as a formula (starting with = + - @, or a tab or
+carriage return) are prefixed with a single quote: model output is untrusted text.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timezone
+from typing import IO, Iterable
+
+import orjson
+
+FIELDS = (
+    "request_id", "verdict", "reason", "note", "author", "labelled_at", "active", "case_id",
+    "ts", "model", "prompt_id", "prompt_version", "status", "output",
+)  # fmt: skip
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _rfc3339(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    when = datetime.fromtimestamp(float(epoch), tz=timezone.utc)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def export_record(row: dict) -> dict:
+    """A store row (EvaluationStore.export_rows) in the exported shape."""
+    return {
+        "request_id": row["request_id"],
+        "verdict": row["verdict"],
+        "reason": row["reason"],
+        "note": row["note"],
+        "author": row["author"],
+        "labelled_at": _rfc3339(row["created_at"]),
+        "active": bool(row["active"]),
+        "case_id": row["case_id"],
+        "ts": _rfc3339(row["ts"]),
+        "model": row["model"],
+        "prompt_id": row["prompt_id"],
+        "prompt_version": row["prompt_version"],
+        "status": row["status"],
+        "output": row["output"],
+    }
+
+
+def safe_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text, never evaluates."""
+    if value is None:
+        return ""
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def write_jsonl(rows: Iterable[dict], out: IO[str]) -> int:
+    count = 0
+    for row in rows:
+        out.write(orjson.dumps(export_record(row)).decode() + "\n")
+        count += 1
+    return count
+
+
+def write_csv(rows: Iterable[dict], out: IO[str]) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FIELDS)
+    count = 0
+    for row in rows:
+        record = export_record(row)
+        writer.writerow([safe_cell(record[name]) for name in FIELDS])
+        count += 1
+    return count

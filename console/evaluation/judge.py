@@ -1,0 +1,89 @@
+"""An optional LLM judge over an OpenAI-compatible /chat/completions endpoint.
+
+Off by default (`[evaluation.judge] enabled = true` turns it on); nothing else needs it,
+and no test needs a real model: the tests run it against a stub server on 127.0.0.1.
+The rubric comes from config; the judge is asked for a JSON object {"score": 0..1,
+"reason": "..."} and a reply that is not one is a failure of the "judge" scorer (reported
+with the request id like any other scorer's). The API key is read from the environment
+variable named by api_key_env, never from the config file. Only the standard library is
+used (urllib), so the judge adds no dependency.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import urllib.error
+import urllib.request
+
+import orjson
+
+from console.config import JudgeSettings
+from console.records import RequestRecord, text_of
+
+MAX_TEXT_CHARS = 12_000  # of the input and of the output sent to the judge
+SYSTEM_PROMPT = """You grade one response of an LLM application against a rubric.
+Rubric: {rubric}
+Reply with only a JSON object: {{"score": <number from 0 (fails the rubric) to 1 (fully meets it)>, "reason": "<one sentence>"}}"""
+_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+
+
+class JudgeError(RuntimeError):
+    """The endpoint could not be reached or did not answer with a score."""
+
+
+class Judge:
+    """Callable as a scorer: record -> (score, reason)."""
+
+    def __init__(self, settings: JudgeSettings) -> None:
+        self.settings = settings
+        self.endpoint = settings.url.rstrip("/") + "/chat/completions"
+
+    def messages(self, record: RequestRecord) -> list[dict[str, str]]:
+        question = text_of(record.input)[:MAX_TEXT_CHARS]
+        answer = text_of(record.output)[:MAX_TEXT_CHARS]
+        return [
+            {"role": "system", "content": SYSTEM_PROMPT.format(rubric=self.settings.rubric)},
+            {
+                "role": "user",
+                "content": f"Prompt: {record.prompt_id}@{record.prompt_version}\n\n"
+                f"<input>\n{question}\n</input>\n\n<response>\n{answer}\n</response>",
+            },
+        ]
+
+    def __call__(self, record: RequestRecord) -> tuple[float, str] | None:
+        if record.status == "error":
+            return None  # nothing to judge; the error scorer has it
+        body = orjson.dumps(
+            {"model": self.settings.model, "messages": self.messages(record), "temperature": 0}
+        )
+        headers = {"Content-Type": "application/json"}
+        key = os.environ.get(self.settings.api_key_env) if self.settings.api_key_env else None
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        request = urllib.request.Request(self.endpoint, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.settings.timeout_s) as response:
+                payload = response.read()
+        except urllib.error.HTTPError as exc:
+            raise JudgeError(f"{self.endpoint} answered HTTP {exc.code}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise JudgeError(f"cannot reach {self.endpoint}: {getattr(exc, 'reason', exc)}") from None
+        return parse_verdict(payload)
+
+
+def parse_verdict(payload: bytes) -> tuple[float, str]:
+    """The score and reason from a chat completion response."""
+    try:
+        content = orjson.loads(payload)["choices"][0]["message"]["content"]
+    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+        raise JudgeError("the reply is not a chat completion") from None
+    found = _OBJECT.search(content or "")
+    try:
+        verdict = orjson.loads(found.group(0)) if found else None
+        score = float(verdict["score"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise JudgeError(f"the judge did not give a score: {str(content)[:120]!r}") from None
+    if not 0.0 <= score <= 1.0:
+        raise JudgeError(f"the judge's score {score} is outside [0, 1]")
+    return score, "judge: " + str(verdict.get("reason", ""))[:300]

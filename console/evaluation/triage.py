@@ -1,0 +1,143 @@
+"""The triage queue and the scoring loop that fills it (no Textual: the UI's worker runs them).
+
+The queue: requests whose lowest score is under `evaluation.queue_below` and that nobody
+has labelled yet, lowest score first (newest first on ties), each with the reasons of its
+low scores; then the labelled requests (newest label first), so a verdict can be seen,
+changed or undone. `left` counts the unlabelled ones, all of them, not only those shown.
+
+The scoring loop reads the store in id order from where scoring last stopped (the newest
+request that has scores), keeps the sampled requests, runs every scorer on them and writes
+the scores: the same code scores a backlog of a million rows and the few that arrive each
+second, a chunk at a time, so its caller can report progress and stay responsive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from console.config import Settings
+from console.evaluation.sampling import Sampler
+from console.evaluation.scorers import Scorer, ScorerFailure, build_scorers, score_record
+from console.records import RequestRecord
+from console.store.evaluation import EvaluationStore, Label
+
+QUEUE_LIMIT = 300
+LABELLED_LIMIT = 100
+CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    record: RequestRecord
+    score: float | None  # the lowest score, None when unscored (labelled from elsewhere)
+    scores: tuple[tuple[str, float, str], ...] = ()  # (scorer, score, reason), lowest first
+    label: Label | None = None
+
+    @property
+    def request_id(self) -> str:
+        return self.record.request_id
+
+    @property
+    def verdict(self) -> str | None:
+        return self.label.verdict if self.label else None
+
+    def reasons(self, below: float) -> list[str]:
+        """'scorer: reason' for each score under `below` (the lowest one when none is)."""
+        low = [f"{name}: {reason}" if reason else name for name, score, reason in self.scores if score < below]
+        if not low and self.scores:
+            name, _score, reason = self.scores[0]
+            low = [f"{name}: {reason}"]
+        return low
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    items: list[QueueItem]
+    left: int  # unlabelled requests under the threshold, all of them
+    below: float
+
+
+def build_queue(
+    evaluation: EvaluationStore, below: float, limit: int = QUEUE_LIMIT, labelled_limit: int = LABELLED_LIMIT
+) -> Queue:
+    low = evaluation.low_scored(below, limit)
+    labels = evaluation.current_labels(limit=labelled_limit)
+    ids = [rid for rid, _ in low] + [label.request_id for label in labels]
+    records = evaluation.records(ids)
+    scores = evaluation.scores_of(ids)
+    items = [
+        QueueItem(records[rid], score, tuple(scores.get(rid, ())))
+        for rid, score in low
+        if rid in records
+    ]
+    for label in labels:
+        record = records.get(label.request_id)
+        if record is not None:
+            found = tuple(scores.get(label.request_id, ()))
+            items.append(QueueItem(record, found[0][1] if found else None, found, label))
+    left = evaluation.count_low_unlabelled(below) if len(low) >= limit else len(low)
+    return Queue(items, left, below)
+
+
+@dataclass(slots=True)
+class StepResult:
+    seen: int = 0  # requests looked at
+    scored: int = 0  # of them, sampled and scored
+    failures: list[ScorerFailure] = field(default_factory=list)
+
+
+class ScoringLoop:
+    """Scores what arrives in the store, a chunk per `step()`."""
+
+    def __init__(self, evaluation: EvaluationStore, settings: Settings, scorers: list[Scorer] | None = None) -> None:
+        self.evaluation = evaluation
+        self.sampler = Sampler(settings.evaluation, settings.slos)
+        self.scorers = scorers if scorers is not None else build_scorers(settings)
+        self.after_id = evaluation.scored_through()
+        self.done = 0
+        self.total = evaluation.count_after(self.after_id)  # the backlog at start; grows with arrivals
+        self.failure_count = 0
+
+    @property
+    def backlog(self) -> int:
+        return max(self.total - self.done, 0)
+
+    def step(self, limit: int = CHUNK) -> StepResult:
+        rows = self.evaluation.requests_after(self.after_id, limit)
+        result = StepResult(seen=len(rows))
+        if not rows:
+            self.total = self.done  # caught up
+            return result
+        sampled = [row.request_id for row in rows if self.sampler(row)]
+        records = self.evaluation.records(sampled) if sampled else {}
+        written = []
+        for rid in sampled:
+            record = records.get(rid)
+            if record is None:
+                continue
+            outcome = score_record(record, self.scorers)
+            result.failures.extend(outcome.failures)
+            written.extend((rid, s.scorer, s.score, s.reason) for s in outcome.scores)
+            result.scored += 1
+        self.evaluation.write_scores(written)
+        self.after_id = rows[-1].id
+        self.done += len(rows)
+        self.total = max(self.total, self.done)
+        self.failure_count += len(result.failures)
+        return result
+
+    def run_backlog(self, on_progress=None) -> int:
+        """Score everything not scored yet (headless use); returns how many were scored."""
+        scored = 0
+        self.total = self.done + self.evaluation.count_after(self.after_id)
+        while True:
+            step = self.step()
+            scored += step.scored
+            if on_progress is not None:
+                on_progress(self.done, self.total, step)
+            if not step.seen:
+                return scored
+
+    def note_arrivals(self) -> None:
+        """Recount what is left after after_id (call now and then: arrivals grow the total)."""
+        self.total = self.done + self.evaluation.count_after(self.after_id)

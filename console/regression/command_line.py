@@ -1,0 +1,175 @@
+"""`llmops-console regress`: a Rich progress bar while it runs, then a results table, the
+comparison with the baseline and the gate's verdict. Exit 0 when the gate passes, 1 when it
+fails, 2 on a usage or config error (PlanError), 130 when stopped with Ctrl-C.
+
+`--json` prints one JSON document on stdout (the run's summary, as stored, plus every case);
+the progress bar goes to stderr either way.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from console.regression.baseline import FIX, MISSING, NEW, REGRESSION, STABLE, CaseChange, PassRate
+from console.regression.events import AttemptDone, CaseDone, RunEvent, RunStarted
+from console.regression.execute import RunReport, execute
+from console.regression.plan import RunPlan
+from console.regression.results import ERRORED, FAIL, PASS, SKIPPED, CaseResult
+from console.sanitize import one_line
+
+EXIT_PASS, EXIT_FAIL, EXIT_INTERRUPTED = 0, 1, 130
+STATUS_STYLE = {PASS: "green", FAIL: "bold red", ERRORED: "bold magenta", SKIPPED: "yellow"}
+KIND_STYLE = {REGRESSION: "bold red", FIX: "green", "still-failing": "red", STABLE: "dim", NEW: "cyan",
+              MISSING: "yellow", ERRORED: "bold magenta", SKIPPED: "yellow"}  # fmt: skip
+
+
+def why(result: CaseResult) -> str:
+    """The first reason a case did not pass (the error, or the first failing assertion)."""
+    attempt = result.shown
+    if attempt is None:
+        return ""
+    if attempt.error:
+        return attempt.error
+    for verdict in attempt.verdicts:
+        if verdict.passed is not True and verdict.weight > 0:
+            return f"{verdict.type}: {verdict.reason}"
+    return ""
+
+
+def case_json(result: CaseResult, change: CaseChange | None) -> dict:
+    attempt = result.shown
+    return {
+        "id": result.case_id,
+        "status": result.status,
+        "class": change.kind if change else None,
+        "passes": result.passes,
+        "attempts": len(result.attempts),
+        "pass_rate": result.pass_rate,
+        "rate_dropped": bool(change and change.rate_dropped),
+        "score": attempt.score if attempt else None,
+        "latency_ms": result.latency_ms,
+        "cost_usd": result.cost_usd,
+        "output": attempt.output if attempt else None,
+        "error": attempt.error if attempt else None,
+        "assertions": [v.to_json() for v in attempt.verdicts] if attempt else [],
+    }
+
+
+def report_json(report: RunReport) -> dict:
+    changes = {c.case_id: c for c in report.comparison.changes}
+    return {**report.summary(), "cases": [case_json(r, changes.get(r.case_id)) for r in report.results]}
+
+
+def _rate(rate: PassRate | None) -> str:
+    if rate is None or rate.rate is None:
+        return "—"
+    return f"{rate.rate:.1%} ({rate.passed}/{rate.evaluated}; 95% CI {rate.low:.0%}–{rate.high:.0%})"
+
+
+def results_table(report: RunReport, *, show_all: bool = False) -> Table | None:
+    """The cases worth a look (all of them with show_all); None when there are none."""
+    changes = {c.case_id: c for c in report.comparison.changes}
+    table = Table(title=f"run #{report.run_id}: {one_line(report.plan.target_name)}", title_justify="left",
+                  header_style="bold", show_edge=False)
+    for name, justify in (("case", "left"), ("status", "left"), ("vs baseline", "left"), ("passes", "right"),
+                          ("score", "right"), ("latency", "right"), ("why", "left")):
+        table.add_column(name, justify=justify, overflow="fold" if name == "why" else "ellipsis",
+                         no_wrap=name != "why", max_width=None if name == "why" else 40)
+    rows = [r for r in report.results if show_all or r.status != PASS or (changes.get(r.case_id) and changes[r.case_id].kind == FIX)]
+    missing = report.comparison.of(MISSING)
+    if not rows and not missing:
+        return None
+    for result in rows:
+        change = changes.get(result.case_id)
+        kind = change.kind if change else ""
+        if change and change.rate_dropped and kind != REGRESSION:
+            kind += f" ↓ {change.baseline_pass_rate:.0%}→{change.pass_rate:.0%}"
+        attempt = result.shown
+        table.add_row(
+            Text(one_line(result.case_id)),
+            Text(result.status, style=STATUS_STYLE.get(result.status, "")),
+            Text(kind, style=KIND_STYLE.get(change.kind if change else "", "")),
+            f"{result.passes}/{len(result.attempts)}",
+            "—" if attempt is None or attempt.score is None else f"{attempt.score:.2f}",
+            "—" if result.latency_ms is None else f"{result.latency_ms:,.0f}ms",
+            Text(one_line(why(result))[:300]),
+        )
+    for change in missing:
+        table.add_row(Text(one_line(change.case_id)), "—", Text(MISSING, style=KIND_STYLE[MISSING]), "", "", "",
+                      Text("in the baseline, not in this run"))
+    return table
+
+
+def print_report(report: RunReport, out: Console, *, show_all: bool = False) -> None:
+    counts, comparison = report.counts, report.comparison
+    for problem in report.problems:
+        out.print(Text(f"skipped malformed case: {one_line(str(problem))}", style="yellow"), soft_wrap=True)
+    table = results_table(report, show_all=show_all)
+    if table is not None:
+        out.print(table)
+    out.print(Text.assemble(
+        ("cases ", "bold"), f"{counts.total}: ", (f"{counts.passed} passed", "green"), ", ",
+        (f"{counts.failed} failed", "red" if counts.failed else ""), ", ",
+        (f"{counts.errored} errored", "magenta" if counts.errored else ""), ", ", f"{counts.skipped} skipped",
+        f" in {report.elapsed_s:.1f}s" + (" (cancelled)" if report.cancelled else ""),
+    ))  # fmt: skip
+    out.print(Text(f"pass rate {_rate(comparison.current)}"))
+    if comparison.baseline_run_id is not None:
+        delta = comparison.delta
+        line = f"baseline #{comparison.baseline_run_id}: {_rate(comparison.baseline)}"
+        if delta is not None:
+            line += f"; change {delta * 100:+.1f} pts"
+        out.print(Text(line))
+        kinds = ", ".join(f"{n} {k}" for k, n in comparison.counts.items() if n)
+        p_value = comparison.mcnemar_p
+        out.print(Text(f"{kinds}; McNemar exact p = {p_value:.3g} (regressions vs fixes, advisory)" if p_value is not None else kinds))
+    gate = report.gate
+    out.print(Text.assemble(("gate: ", "bold"), ("PASS", "bold green") if gate.passed else ("FAIL", "bold red")))
+    for reason in gate.reasons:
+        out.print(Text(f"  ✗ {reason}", style="red"), soft_wrap=True)
+    for note in gate.notes:
+        out.print(Text(f"  · {note}", style="dim"), soft_wrap=True)
+    if report.marked_baseline:
+        out.print(Text(f"run #{report.run_id} is now the baseline", style="cyan"))
+
+
+class ProgressBar:
+    """Feeds Rich's progress bar from the runner's events (attempts, so repeats count)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = None
+        self.counts = ""
+
+    def __call__(self, event: RunEvent) -> None:
+        if isinstance(event, RunStarted):
+            self.task = self.progress.add_task(f"run #{event.run_id}", total=event.attempts, counts="")
+        elif isinstance(event, AttemptDone) and self.task is not None:
+            self.progress.update(self.task, completed=event.attempts_done)
+        elif isinstance(event, CaseDone) and self.task is not None:
+            c = event.counts
+            self.progress.update(self.task, counts=f"✓{c.passed} ✗{c.failed} !{c.errored}" + (f" ?{c.skipped}" if c.skipped else ""))
+
+
+def run_regress(plan: RunPlan, store, *, as_json: bool = False, show_all: bool = False) -> int:
+    """Run and print; the exit code. PlanError propagates (the caller exits 2)."""
+    err = Console(stderr=True)
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
+    )  # fmt: skip
+    with progress:
+        report = execute(plan, store, on_event=ProgressBar(progress))
+    if as_json:
+        sys.stdout.write(orjson.dumps(report_json(report), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        print_report(report, Console(soft_wrap=False), show_all=show_all)
+    if report.cancelled:
+        return EXIT_INTERRUPTED
+    return EXIT_PASS if report.gate.passed else EXIT_FAIL

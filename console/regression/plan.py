@@ -1,0 +1,171 @@
+"""What to run: llmops.toml's [regression] and the command line (or the UI's dialog) resolved
+into one RunPlan. Every mistake here is a usage error (PlanError: exit 2), found before the
+first case runs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from console.config import RegressionTarget, Settings
+from console.regression.assertions import Judge
+from console.regression.runner import RunOptions
+from console.regression.targets import adhoc_spec
+
+DEFAULT_BASELINE, NO_BASELINE = "default", "none"
+
+
+class PlanError(Exception):
+    """The run cannot start as asked; the message says what to change."""
+
+
+@dataclass
+class RunPlan:
+    suite_path: Path
+    suite_label: str  # how runs name the suite in the store (relative to llmops.toml when inside it)
+    target_name: str
+    target: RegressionTarget
+    base_dir: Path  # relative paths of the target's table start here
+    options: RunOptions
+    baseline: str | int = DEFAULT_BASELINE  # "default" (the marked one), "none", or a run id
+    mark_baseline: bool = False
+    min_pass_rate: float | None = None
+    critical_tag: str = "critical"
+    judge: Judge | None = None
+
+    @property
+    def prompt_version(self) -> str | None:
+        return self.options.context.get("prompt_version")
+
+    @property
+    def model(self) -> str | None:
+        return self.options.context.get("model")
+
+
+def target_names(settings: Settings) -> list[str]:
+    return sorted(settings.regression.targets)
+
+
+def judge_from_settings(settings: Settings) -> Judge | None:
+    """The LLM judge for llm-rubric assertions: the evaluation judge ([evaluation.judge] in
+    llmops.toml) when it is enabled, asked about each assertion's own rubric. Without one
+    every llm-rubric assertion is SKIPPED."""
+    judge_settings = getattr(getattr(settings, "evaluation", None), "judge", None)
+    if judge_settings is None or not getattr(judge_settings, "enabled", False):
+        return None
+    from console.regression.judging import RubricJudge
+
+    return RubricJudge(judge_settings)
+
+
+def parse_baseline(value: str | None) -> str | int:
+    if value is None or value == DEFAULT_BASELINE:
+        return DEFAULT_BASELINE
+    if value.lower() == NO_BASELINE:
+        return NO_BASELINE
+    try:
+        run_id = int(value)
+    except ValueError:
+        raise PlanError(f"--baseline takes a run id or 'none', not {value!r}") from None
+    if run_id < 1:
+        raise PlanError(f"--baseline takes a run id (1 or more), not {value!r}")
+    return run_id
+
+
+def _label(path: Path, base_dir: Path) -> str:
+    try:
+        return os.path.normpath(path.resolve().relative_to(base_dir.resolve()))
+    except ValueError:
+        return os.path.normpath(path.resolve())
+
+
+def make_plan(
+    settings: Settings,
+    *,
+    suite: str | Path | None = None,
+    target: str | None = None,
+    baseline: str | int | None = None,
+    mark_baseline: bool = False,
+    prompt_version: str | None = None,
+    model: str | None = None,
+    concurrency: int | None = None,
+) -> RunPlan:
+    config = settings.regression
+    base_dir = Path(settings.source).resolve().parent if settings.source else Path.cwd()
+    suite_path = Path(suite).expanduser() if suite is not None else base_dir / config.suite
+    name = target or config.default_target
+    if name is None and len(config.targets) == 1:
+        name = next(iter(config.targets))
+    if name is None:
+        known = ", ".join(target_names(settings)) or "none configured"
+        raise PlanError(
+            "which target? pass --target NAME (targets: " + known + "), or set regression.default_target; "
+            "ad hoc: --target python:module:function or --target replay:PATH"
+        )
+    spec = config.targets.get(name) or adhoc_spec(name)
+    if spec is None:
+        known = ", ".join(target_names(settings)) or "none in llmops.toml"
+        raise PlanError(f"no target {name!r} (targets: {known})")
+    if concurrency is not None and not 1 <= concurrency <= 256:
+        raise PlanError("--concurrency must be between 1 and 256")
+    context: dict[str, Any] = {
+        "target": name,
+        "prompt_version": prompt_version or spec.prompt_version,
+        "model": model or spec.model,
+    }
+    options = RunOptions(
+        concurrency=concurrency or config.concurrency,
+        timeout_s=spec.timeout_s or config.timeout_s,
+        retries=config.retries,
+        backoff_s=config.backoff_s,
+        context=context,
+    )
+    return RunPlan(
+        suite_path=suite_path,
+        suite_label=_label(suite_path, base_dir),
+        target_name=name,
+        target=spec,
+        base_dir=base_dir,
+        options=options,
+        baseline=baseline if isinstance(baseline, int) else parse_baseline(baseline),
+        mark_baseline=mark_baseline,
+        min_pass_rate=config.min_pass_rate,
+        critical_tag=config.critical_tag,
+        judge=judge_from_settings(settings),
+    )
+
+
+def git_commit(start: Path) -> str | None:
+    """The commit being tested: from CI's environment, else read from .git (no git process)."""
+    for name in ("GITHUB_SHA", "CI_COMMIT_SHA", "GIT_COMMIT", "BUILD_VCS_NUMBER"):
+        if os.environ.get(name):
+            return os.environ[name]
+    for directory in (start.resolve(), *start.resolve().parents):
+        git = directory / ".git"
+        if git.is_file():  # a worktree or submodule: "gitdir: PATH"
+            text = git.read_text(errors="replace").strip()
+            git = (directory / text.removeprefix("gitdir:").strip()) if text.startswith("gitdir:") else git
+        if not git.is_dir():
+            continue
+        try:
+            head = (git / "HEAD").read_text().strip()
+            if not head.startswith("ref:"):
+                return head or None
+            ref = head.removeprefix("ref:").strip()
+            common = git / "commondir"
+            roots = [git] + ([git / common.read_text().strip()] if common.is_file() else [])
+            for root in roots:
+                if (root / ref).is_file():
+                    return (root / ref).read_text().strip() or None
+                packed = root / "packed-refs"
+                if packed.is_file():
+                    for line in packed.read_text().splitlines():
+                        if line.endswith(" " + ref):
+                            return line.split(" ", 1)[0]
+        except OSError:
+            return None
+        return None
+    return None

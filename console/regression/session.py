@@ -1,0 +1,161 @@
+"""A run as a UI follows it: started in a worker thread, read from the UI thread.
+
+    session = RunSession(plan, store_url)
+    app.run_worker(session.run, thread=True)      # the console's run screen does this
+    session.snapshot()                            # counts, status, elapsed, rate: any thread
+    session.results[seen:]                        # the cases that landed since last time
+    session.cancel()                              # stop cleanly, from any thread
+
+No Textual here: the same object is driven by tests directly. A stored run can be shown the
+same way (RunSession.stored), finished from the start.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+
+from console.regression.case_format import RegressionCase
+from console.regression.events import CaseDone, RunEvent, RunStarted
+from console.regression.execute import RunReport, execute
+from console.regression.plan import PlanError, RunPlan
+from console.regression.results import CaseResult, Counts
+from console.regression.runner import Runner
+
+STARTING, RUNNING, FINISHED, CANCELLED, FAILED = "starting", "running", "finished", "cancelled", "failed"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    state: str
+    run_id: int | None
+    counts: Counts
+    elapsed_s: float
+    error: str | None
+
+    @property
+    def rate(self) -> float:
+        """Cases per second so far."""
+        return self.counts.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.state in (STARTING, RUNNING)
+
+
+def clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
+
+
+class RunSession:
+    def __init__(self, plan: RunPlan | None, store_url: str | None, *, title: str | None = None) -> None:
+        self.plan = plan
+        self.store_url = store_url
+        self.title = title or (f"{plan.target_name}" + (f" @ {plan.prompt_version}" if plan and plan.prompt_version else "")
+                               if plan else "run")  # fmt: skip
+        self.results: list[CaseResult] = []  # append-only, in landing order
+        self.cases: dict[str, RegressionCase] = {}
+        self.report: RunReport | None = None
+        self.stored_summary: dict | None = None  # a stored run's summary (RunReport.summary() as saved)
+        self._lock = threading.Lock()
+        self._state = STARTING
+        self._run_id: int | None = None
+        self._counts = Counts()
+        self._started = time.monotonic()
+        self._ended: float | None = None
+        self._error: str | None = None
+        self._runner: Runner | None = None
+        self._cancel = False
+        self.done = threading.Event()
+
+    @classmethod
+    def stored(cls, run_id: int, title: str, results: list[CaseResult], counts: Counts,
+               cases: dict[str, RegressionCase], elapsed_s: float, state: str = FINISHED) -> RunSession:
+        session = cls(None, None, title=title)
+        session.results, session.cases = list(results), dict(cases)
+        session._run_id, session._counts, session._state = run_id, counts, state
+        session._started = time.monotonic() - elapsed_s
+        session._ended = time.monotonic()
+        session.done.set()
+        return session
+
+    # -- the worker side ---------------------------------------------------------------
+
+    def run(self) -> RunReport | None:
+        """Blocking: run the plan to the end (call it in a worker thread)."""
+        from console.store import Store, StoreError
+
+        assert self.plan is not None and self.store_url is not None
+        try:
+            store = Store(self.store_url)
+        except StoreError as exc:
+            return self._fail(str(exc))
+        try:
+            report = execute(self.plan, store, on_event=self._on_event, on_runner=self._attach)
+        except PlanError as exc:
+            return self._fail(str(exc))
+        except Exception as exc:  # shown on the run screen rather than lost in a thread
+            return self._fail(f"{type(exc).__name__}: {exc}")
+        finally:
+            store.close()
+        with self._lock:
+            self.report = report
+            self._counts = replace(report.counts)
+            self._state = CANCELLED if report.cancelled else FINISHED
+            self._ended = time.monotonic()
+        self.done.set()
+        return report
+
+    def _fail(self, message: str) -> None:
+        with self._lock:
+            self._state, self._error, self._ended = FAILED, message, time.monotonic()
+        self.done.set()
+        return None
+
+    def _attach(self, runner: Runner) -> None:
+        self.cases = {case.id: case for case in runner.cases}
+        with self._lock:
+            self._runner = runner
+            cancel = self._cancel
+        if cancel:
+            runner.cancel()
+
+    def _on_event(self, event: RunEvent) -> None:
+        if isinstance(event, RunStarted):
+            with self._lock:
+                self._state, self._run_id = RUNNING, event.run_id
+                self._counts = Counts(total=event.total)
+                self._started = time.monotonic()
+        elif isinstance(event, CaseDone):
+            self.results.append(event.result)
+            with self._lock:
+                self._counts = event.counts
+
+    # -- the UI side -------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancel = True
+            runner = self._runner
+        if runner is not None:
+            runner.cancel()
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            end = self._ended if self._ended is not None else time.monotonic()
+            return Snapshot(self._state, self._run_id, replace(self._counts), end - self._started, self._error)
+
+    def status_line(self) -> str:
+        """One line for the header: 'regress #12 app: 34/120 ✓30 ✗3 !1 0:12'."""
+        snap = self.snapshot()
+        c = snap.counts
+        head = f"regress #{snap.run_id}" if snap.run_id else "regress"
+        if snap.state == FAILED:
+            return f"{head}: could not start"
+        tail = {FINISHED: " done", CANCELLED: " stopped"}.get(snap.state, "")
+        gate = ""
+        if self.report is not None:
+            gate = " gate PASS" if self.report.gate.passed else " gate FAIL"
+        return f"{head} {self.title}: {c.done}/{c.total} ✓{c.passed} ✗{c.failed} !{c.errored} {clock(snap.elapsed_s)}{tail}{gate}"

@@ -1,0 +1,150 @@
+"""Schema versions: a new store is created at the current version, an older one is upgraded.
+
+The version lives in `schema_version` (one row per version reached). A store made before
+versioning (a `requests` table but no `schema_version`) is version 1. Opening a store
+newer than this console is an error that says so, never a silent downgrade.
+
+Versions:
+1. the first schema.
+2. source_offsets keyed by (host, source), inode and offset 64-bit: in a shared store
+   several hosts tail files with the same path, and a 2 GiB log overflowed PostgreSQL's
+   32-bit INTEGER.
+
+Upgrades run under a lock (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and
+in one transaction, so consoles opening one store at once upgrade it exactly once, and a
+failed upgrade leaves the old schema as it was. A table added without a version bump is
+created by create_all on every open, as before versioning.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from sqlalchemy import Column, Connection, Engine, Float, Integer, Table, create_engine, event, inspect, text
+from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
+
+from console.store.engine import StoreError
+
+CURRENT_VERSION = 2
+MIGRATION_LOCK_KEY = 0x6C6C6D6F70_01  # an arbitrary advisory lock id: "llmop" + 1
+
+schema_version = Table(
+    "schema_version",
+    SQLModel.metadata,
+    Column("version", Integer, primary_key=True),
+    Column("migrated_at", Float, nullable=False),
+)
+
+
+def migrate(engine: Engine, host: str) -> int | None:
+    """Bring the store to CURRENT_VERSION; returns the version found (None: a new store)."""
+    if engine.dialect.name == "sqlite":
+        return _migrate_sqlite(engine, host)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        return _migrate(conn, host)
+
+
+def stored_version(conn: Connection) -> int | None:
+    """The store's schema version; None when it has no tables yet."""
+    tables = set(inspect(conn).get_table_names())
+    if "schema_version" in tables:
+        version = conn.execute(text("SELECT max(version) FROM schema_version")).scalar()
+        if version is not None:
+            return int(version)
+    return 1 if "requests" in tables else None
+
+
+def _migrate(conn: Connection, host: str) -> int | None:
+    found = stored_version(conn)
+    if found is None:
+        SQLModel.metadata.create_all(conn)
+        _stamp(conn, CURRENT_VERSION)
+        return None
+    if found > CURRENT_VERSION:
+        raise StoreError(
+            f"the store's schema is version {found}, newer than this console's {CURRENT_VERSION}: "
+            "upgrade llmops-console to open it"
+        )
+    for version in range(found, CURRENT_VERSION):
+        STEPS[version + 1](conn, host)
+        _stamp(conn, version + 1)
+    SQLModel.metadata.create_all(conn)  # tables new since (checkfirst)
+    return found
+
+
+def _stamp(conn: Connection, version: int) -> None:
+    schema_version.create(conn, checkfirst=True)
+    conn.execute(schema_version.insert().values(version=version, migrated_at=time.time()))
+
+
+def _migrate_sqlite(engine: Engine, host: str) -> int | None:
+    with engine.connect() as conn:  # the common case, without the write lock
+        if stored_version(conn) == CURRENT_VERSION:
+            SQLModel.metadata.create_all(conn)
+            conn.commit()
+            return CURRENT_VERSION
+    database = engine.url.database
+    if not database or database == ":memory:":  # one connection, nobody to race with
+        with engine.begin() as conn:
+            return _migrate(conn, host)
+    # A connection of its own whose transaction is BEGIN IMMEDIATE: the version is read
+    # again under the write lock, and pysqlite's DDL is part of the transaction.
+    locked = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": 30})
+
+    @event.listens_for(locked, "connect")
+    def _autocommit_driver(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(locked, "begin")
+    def _begin_immediate(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    try:
+        with locked.begin() as conn:
+            return _migrate(conn, host)
+    finally:
+        locked.dispose()
+
+
+# -- the steps: STEPS[n] upgrades version n-1 to n -------------------------------------------
+
+
+def _v2_offsets_per_host(conn: Connection, host: str) -> None:
+    columns = {c["name"] for c in inspect(conn).get_columns("source_offsets")}
+    if "host" in columns:
+        return  # created by create_all at the new shape already
+    if conn.dialect.name == "postgresql":
+        pk_name = inspect(conn).get_pk_constraint("source_offsets").get("name") or "source_offsets_pkey"
+        conn.exec_driver_sql("ALTER TABLE source_offsets ADD COLUMN host VARCHAR NOT NULL DEFAULT ''")
+        conn.execute(text("UPDATE source_offsets SET host = :host"), {"host": host})
+        conn.exec_driver_sql("ALTER TABLE source_offsets ALTER COLUMN host DROP DEFAULT")
+        conn.exec_driver_sql(f'ALTER TABLE source_offsets DROP CONSTRAINT "{pk_name}"')
+        conn.exec_driver_sql("ALTER TABLE source_offsets ADD PRIMARY KEY (host, source)")
+        conn.exec_driver_sql(
+            'ALTER TABLE source_offsets ALTER COLUMN inode TYPE BIGINT, ALTER COLUMN "offset" TYPE BIGINT'
+        )
+        return
+    # SQLite cannot change a primary key in place: the documented copy-and-rename.
+    conn.exec_driver_sql("DROP TABLE IF EXISTS source_offsets_new")
+    conn.exec_driver_sql(
+        "CREATE TABLE source_offsets_new (host VARCHAR NOT NULL, source VARCHAR NOT NULL, "
+        'inode BIGINT NOT NULL, "offset" BIGINT NOT NULL, line_no INTEGER NOT NULL, '
+        "updated_at FLOAT NOT NULL, PRIMARY KEY (host, source))"
+    )
+    conn.execute(
+        text(
+            'INSERT INTO source_offsets_new (host, source, inode, "offset", line_no, updated_at) '
+            'SELECT :host, source, inode, "offset", line_no, updated_at FROM source_offsets'
+        ),
+        {"host": host},
+    )
+    conn.exec_driver_sql("DROP TABLE source_offsets")
+    conn.exec_driver_sql("ALTER TABLE source_offsets_new RENAME TO source_offsets")
+
+
+STEPS: dict[int, Callable[[Connection, str], None]] = {2: _v2_offsets_per_host}
+assert sorted(STEPS) == list(range(2, CURRENT_VERSION + 1)), "one step per version"

@@ -1,0 +1,201 @@
+"""The thread that scores arriving requests, keeps the triage queue and saves labels.
+
+It has its own store connection and does every query and write of evaluation: the UI
+thread only sends requests (mark, undo, note, edit) through an inbox and draws what comes
+back. A backlog is scored a chunk at a time, with progress posted at most a few times a
+second and the inbox served between chunks, so a label never waits for the backlog.
+The queue is only recomputed while a triage screen watches it.
+"""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from textual.message import Message
+
+from console.config import Settings
+from console.ui.analytics_worker import AnalyticsFeed
+from console.ui.evaluation_messages import CaseEditReady, EvaluationNotice, LabelDone, QueueReady, ScoringProgress
+
+POLL_INTERVAL = 0.3  # looking for new requests when caught up
+PROGRESS_INTERVAL = 0.25
+QUEUE_INTERVAL = 0.5
+FAILURES_SHOWN = 3  # scorer failures notified one by one; then only counted
+
+
+class EvaluationFeed:
+    def __init__(
+        self,
+        post: Callable[[Message], object],
+        settings: Settings,
+        store_url: str,
+        analytics: AnalyticsFeed | None = None,
+    ) -> None:
+        self._post = post
+        self.settings = settings
+        self.store_url = store_url
+        self.analytics = analytics
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self.watching = False
+
+    # -- called from the UI thread: never blocks ---------------------------------------------
+
+    def _send(self, *command) -> None:
+        self._inbox.put(command)
+        self._wake.set()
+
+    def watch_queue(self, on: bool) -> None:
+        self.watching = on
+        self._send("watch", on)
+
+    def mark(self, request_id: str, verdict: str, reason: str | None = None) -> None:
+        self._send("mark", request_id, verdict, reason)
+
+    def undo(self) -> None:
+        self._send("undo")
+
+    def note(self, request_id: str, text: str) -> None:
+        self._send("note", request_id, text)
+
+    def prepare_edit(self, request_id: str) -> None:
+        self._send("edit", request_id)
+
+    def finish_edit(self, case_id: str, path: Path) -> None:
+        self._send("edited", case_id, path)
+
+    def stop(self) -> None:
+        self._wake.set()
+
+    # -- the thread ------------------------------------------------------------------------------
+
+    def run(self, is_cancelled: Callable[[], bool]) -> None:
+        from console.evaluation.labels import Labeller
+        from console.evaluation.regression_set import CaseFile, cases_path
+        from console.evaluation.scorers import ScorerError, builtin_scorers
+        from console.evaluation.triage import ScoringLoop
+        from console.store import Store, StoreError
+        from console.store.evaluation import EvaluationStore
+
+        try:
+            store = Store(self.store_url)
+        except StoreError as exc:
+            self._post(EvaluationNotice(f"scoring is off: {exc}", "error"))
+            return
+        try:
+            evaluation = EvaluationStore(store)
+            try:
+                loop = ScoringLoop(evaluation, self.settings)
+            except ScorerError as exc:
+                self._post(EvaluationNotice(f"{exc}; scoring with the built-in scorers only", "error"))
+                loop = ScoringLoop(evaluation, self.settings, builtin_scorers(self.settings))
+            self.cases = CaseFile(cases_path(self.settings))
+            self.labeller = Labeller(evaluation, self.cases)
+            self._loop(is_cancelled, evaluation, loop)
+        finally:
+            store.close()
+
+    def _loop(self, is_cancelled, evaluation, loop) -> None:
+        from console.evaluation.triage import build_queue
+
+        below = self.settings.evaluation.queue_below
+        dirty = True
+        last_progress = last_queue = last_count = 0.0
+        reported = (-1, -1, -1)
+        while not is_cancelled():
+            dirty |= self._serve_inbox()
+            step = loop.step()
+            if step.scored:
+                dirty = True
+            first = loop.failure_count - len(step.failures)
+            for failure in step.failures[: max(FAILURES_SHOWN - first, 0)]:
+                self._post(EvaluationNotice(str(failure), "warning", "Scorer failed"))
+            now = time.monotonic()
+            if step.seen and now - last_count > 2.0:
+                loop.note_arrivals()  # the total grows while the backlog is scored
+                last_count = now
+            state = (loop.done, loop.total, loop.failure_count)
+            if state != reported and (now - last_progress >= PROGRESS_INTERVAL or not step.seen):
+                self._post(ScoringProgress(*state))
+                reported, last_progress = state, now
+            if self.watching and dirty and now - last_queue >= QUEUE_INTERVAL:
+                self._post(QueueReady(build_queue(evaluation, below)))
+                dirty, last_queue = False, now
+            if not step.seen:
+                timeout = POLL_INTERVAL if not (self.watching and dirty) else QUEUE_INTERVAL / 2
+                self._wake.wait(timeout)
+                self._wake.clear()
+
+    def _serve_inbox(self) -> bool:
+        """Run what the UI asked for; True when the queue changed."""
+        changed = False
+        while True:
+            try:
+                command = self._inbox.get_nowait()
+            except queue.Empty:
+                return changed
+            try:
+                changed |= self._run_command(*command)
+            except Exception as exc:  # noqa: BLE001 (the user hears why; the thread goes on)
+                text = str(exc) if _is_user_error(exc) else f"{type(exc).__name__}: {exc}"
+                self._post(EvaluationNotice(text, "error"))
+                changed = True
+
+    def _run_command(self, kind: str, *args) -> bool:
+        if kind == "watch":
+            return bool(args[0])
+        if kind == "mark":
+            request_id, verdict, reason = args
+            self._applied(self.labeller.mark(request_id, verdict, reason))
+            return True
+        if kind == "undo":
+            outcome = self.labeller.undo()
+            if outcome is None:
+                self._post(EvaluationNotice("nothing to undo", title="Undo"))
+                return False
+            self._applied(outcome)
+            return True
+        if kind == "note":
+            request_id, text = args
+            self.labeller.note(request_id, text)
+            self._post(EvaluationNotice(f"note saved on {request_id}", title="Note"))
+            return True
+        if kind == "edit":
+            from console.evaluation.regression_set import case_id_for
+
+            case_id = case_id_for(args[0])
+            directory = Path(tempfile.mkdtemp(prefix="llmops-case-"))
+            try:
+                path = self.cases.export_for_edit(case_id, directory)
+            except Exception:
+                shutil.rmtree(directory, ignore_errors=True)
+                raise
+            self._post(CaseEditReady(case_id, path))
+            return False
+        if kind == "edited":
+            case_id, path = args
+            try:
+                case = self.cases.apply_edit(case_id, Path(path).read_bytes())
+            finally:
+                shutil.rmtree(Path(path).parent, ignore_errors=True)
+            self._post(EvaluationNotice(f"case {case.id} saved in {self.cases.path}", title="Case"))
+            return True
+        raise ValueError(f"unknown command {kind!r}")
+
+    def _applied(self, outcome) -> None:
+        if self.analytics is not None:
+            self.analytics.apply_labels({outcome.request_id: outcome.verdict})
+        self._post(LabelDone(outcome))
+
+
+def _is_user_error(exc: Exception) -> bool:
+    from console.evaluation.labels import LabelError
+    from console.evaluation.regression_set import CaseFileError
+
+    return isinstance(exc, (LabelError, CaseFileError))

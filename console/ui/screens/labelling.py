@@ -1,0 +1,158 @@
+"""Label keys shared by the triage queue and the request detail: b, o, n, u, e.
+
+`b` asks for a reason with a digit (a small modal: 1-9 picks, Enter saves without a
+reason, Esc cancels), so a bad label with its reason is two keystrokes. `o` marks good at
+once. The work (store, cases file, analytics) happens on the evaluation thread; the screens
+only send the request through `app.evaluation`.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from console.records import RequestRecord
+from console.sanitize import one_line
+
+LABEL_BINDINGS = [
+    Binding("b", "mark_bad", "Mark bad", id="triage.bad"),
+    Binding("o", "mark_good", "Mark good", id="triage.good"),
+    Binding("n", "note", "Note", id="triage.note"),
+    Binding("u", "undo_label", "Undo label", id="triage.undo"),
+    Binding("e", "edit_case", "Edit case", id="triage.edit_case"),
+]
+
+
+class ReasonModal(ModalScreen[str | None]):
+    """Why it is bad: a digit picks a reason; Enter: no reason; Esc: do not label."""
+
+    BINDINGS = [
+        Binding("enter", "pick(0)", "Bad, no reason (a digit picks one)", id="reason.none"),
+        Binding("escape", "cancel", "Cancel", id="reason.cancel"),
+    ]
+
+    DEFAULT_CSS = """
+    ReasonModal { align: center middle; }
+    ReasonModal > Vertical {
+        width: 46; height: auto; border: thick $error; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, reasons: Sequence[str], request_id: str) -> None:
+        super().__init__()
+        self.reasons = list(reasons)[:9]
+        self.request_id = request_id
+
+    def compose(self) -> ComposeResult:
+        lines = Text(f"Mark {one_line(self.request_id)} bad: why?\n", style="bold")
+        for number, reason in enumerate(self.reasons, 1):
+            lines.append(f"  {number}", style="bold yellow")
+            lines.append(f"  {one_line(reason)}\n")
+        lines.append("  enter: no reason · esc: cancel", style="dim")
+        with Vertical():
+            yield Static(lines, id="reason-list")
+
+    def on_key(self, event) -> None:
+        """The digits pick from the list on screen (they are the list's own keys)."""
+        if event.character and event.character in "123456789" and len(event.character) == 1:
+            event.stop()
+            self.action_pick(int(event.character))
+
+    def action_pick(self, number: int) -> None:
+        if number == 0:
+            self.dismiss("")
+        elif number <= len(self.reasons):
+            self.dismiss(self.reasons[number - 1])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NoteModal(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="note.cancel")]
+
+    DEFAULT_CSS = """
+    NoteModal { align: center middle; }
+    NoteModal > Vertical { width: 80; height: auto; border: thick $accent; background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, request_id: str, current: str | None = None) -> None:
+        super().__init__()
+        self.request_id = request_id
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(f"Note on {one_line(self.request_id)} (enter saves, esc cancels)", style="bold"))
+            yield Input(value=self.current or "", placeholder="what is wrong, what it should say…", id="note-input")
+
+    @on(Input.Submitted, "#note-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class LabelActions:
+    """Mixed into a Screen: label_target() names the request the keys act on."""
+
+    def label_target(self) -> RequestRecord | None:  # pragma: no cover (overridden)
+        return None
+
+    def labelled(self, request_id: str, verdict: str, reason: str | None) -> None:
+        """Called once a label is sent (the screen may move on to the next request)."""
+
+    def _target_or_say(self) -> RequestRecord | None:
+        record = self.label_target()
+        if record is None:
+            self.app.notify("no request selected", title="Label", markup=False)  # type: ignore[attr-defined]
+        return record
+
+    def action_mark_bad(self) -> None:
+        record = self._target_or_say()
+        if record is None:
+            return
+        app = self.app  # type: ignore[attr-defined]
+        reasons = app.settings.evaluation.reasons
+
+        def chosen(reason: str | None) -> None:
+            if reason is None:
+                return
+            app.evaluation.mark(record.request_id, "bad", reason or None)
+            self.labelled(record.request_id, "bad", reason or None)
+
+        app.push_screen(ReasonModal(reasons, record.request_id), chosen)
+
+    def action_mark_good(self) -> None:
+        record = self._target_or_say()
+        if record is not None:
+            self.app.evaluation.mark(record.request_id, "good")  # type: ignore[attr-defined]
+            self.labelled(record.request_id, "good", None)
+
+    def action_note(self) -> None:
+        record = self._target_or_say()
+        if record is None:
+            return
+        app = self.app  # type: ignore[attr-defined]
+
+        def written(text: str | None) -> None:
+            if text is not None:
+                app.evaluation.note(record.request_id, text)
+
+        app.push_screen(NoteModal(record.request_id), written)
+
+    def action_undo_label(self) -> None:
+        self.app.evaluation.undo()  # type: ignore[attr-defined]
+
+    def action_edit_case(self) -> None:
+        record = self._target_or_say()
+        if record is not None:
+            self.app.evaluation.prepare_edit(record.request_id)  # type: ignore[attr-defined]

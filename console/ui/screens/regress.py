@@ -1,0 +1,234 @@
+"""The regression run screen: live progress and each case's result as it lands.
+
+    screen = RegressRunScreen.start(plan, store_url)   # a new run (console.regression.plan)
+    app.push_screen(screen)
+    screen.session.status_line()                       # for the header, while it runs
+
+The run is a Textual thread worker owned by the app, not by this screen: Esc leaves the
+screen and the run goes on; a new RegressRunScreen(session) shows it again, every case so
+far included. The app's shutdown cancels the worker, which stops the run cleanly. The table
+takes the cases that landed since the last tick, four times a second.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from console.regression.baseline import REGRESSION
+from console.regression.plan import RunPlan
+from console.regression.results import CaseResult
+from console.regression.session import FAILED, RunSession, clock
+from console.sanitize import one_line
+from console.ui.screens.regress_case import STATUS_STYLE, RegressCaseScreen
+
+REFRESH_S = 0.25
+KIND_STYLE = {REGRESSION: "bold red", "fix": "green", "still-failing": "red", "stable": "dim", "new": "cyan",
+              "errored": "bold magenta", "skipped": "yellow"}  # fmt: skip
+COLUMNS = (("status", "status"), ("case", "case"), ("vs", "vs baseline"), ("passes", "passes"), ("score", "score"),
+           ("latency", "latency"), ("why", "why"))  # fmt: skip
+
+
+def why(result: CaseResult) -> str:
+    attempt = result.shown
+    if attempt is None:
+        return ""
+    if attempt.error:
+        return attempt.error
+    for verdict in attempt.verdicts:
+        if verdict.passed is not True and verdict.weight > 0:
+            return f"{verdict.type}: {verdict.reason}"
+    return ""
+
+
+def summary_text(data: dict) -> Text:
+    """The run's summary (RunReport.summary(), as stored): pass rates, the comparison, the gate."""
+    comparison = data.get("comparison") or {}
+    text = Text()
+    rate = comparison.get("pass_rate") or {}
+    if rate.get("rate") is not None:
+        low, high = rate["wilson_95"]
+        text.append(f"pass rate {rate['rate']:.1%} ({rate['passed']}/{rate['evaluated']}; 95% CI {low:.0%}–{high:.0%})")
+    baseline = comparison.get("baseline_pass_rate") or {}
+    if comparison.get("baseline_run_id") is not None and baseline.get("rate") is not None:
+        text.append(f"   baseline #{comparison['baseline_run_id']}: {baseline['rate']:.1%}")
+        if comparison.get("delta") is not None:
+            text.append(f" ({comparison['delta'] * 100:+.1f} pts)")
+        text.append("\n" + ", ".join(f"{n} {k}" for k, n in (comparison.get("counts") or {}).items() if n))
+        if comparison.get("mcnemar_p") is not None:
+            text.append(f"; McNemar exact p = {comparison['mcnemar_p']:.3g} (advisory)", style="dim")
+    gate = data.get("gate") or {}
+    text.append("\ngate: ")
+    text.append("PASS" if gate.get("passed") else "FAIL", style="bold green" if gate.get("passed") else "bold red")
+    for reason in gate.get("reasons", []):
+        text.append(f"\n  ✗ {one_line(reason)}", style="red")
+    for note in gate.get("notes", []):
+        text.append(f"\n  · {one_line(note)}", style="dim")
+    return text
+
+
+def start_worker(app, session: RunSession) -> None:
+    """Run the session in an app-level thread worker; the app's shutdown stops it."""
+
+    def work() -> None:
+        worker = get_current_worker()
+
+        def watch() -> None:
+            while not session.done.wait(0.2):
+                if worker.is_cancelled:
+                    session.cancel()
+                    return
+
+        threading.Thread(target=watch, name="regress-watch", daemon=True).start()
+        session.run()
+
+    app.run_worker(work, thread=True, group="regress", name=f"regress {session.title}", exit_on_error=False)
+
+
+class RegressRunScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "leave", "Back (the run goes on)", id="regress.back"),
+        Binding("s", "stop", "Stop the run", id="regress.stop"),
+        Binding("h", "history", "Runs history", id="regress.history"),
+        Binding("enter", "open_case", "Open case", show=False, id="regress.open_case"),
+    ]
+
+    DEFAULT_CSS = """
+    RegressRunScreen #regress-progress-line { padding: 0 1; background: $panel; height: auto; }
+    RegressRunScreen ProgressBar { padding: 0 1; }
+    RegressRunScreen DataTable { height: 1fr; }
+    RegressRunScreen #regress-summary { padding: 0 1; height: auto; max-height: 12; }
+    """
+
+    def __init__(self, session: RunSession, *, launch: bool = False) -> None:
+        super().__init__()
+        self.session = session
+        self._launch = launch
+        self._shown = 0
+        self._finished_drawn = False
+        self._row_of: dict[str, int] = {}
+
+    @classmethod
+    def start(cls, plan: RunPlan, store_url: str) -> RegressRunScreen:
+        return cls(RunSession(plan, store_url), launch=True)
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(""), id="regress-progress-line")
+        yield ProgressBar(total=None, show_eta=False, id="regress-progress")
+        table: DataTable = DataTable(id="regress-table", cursor_type="row", zebra_stripes=True)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        yield table
+        yield Static(Text(""), id="regress-summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self._launch:
+            self._launch = False
+            start_worker(self.app, self.session)
+        self.refresh_progress()
+        self.set_interval(REFRESH_S, self.refresh_progress)
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#regress-table", DataTable)
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def refresh_progress(self) -> None:
+        snap = self.session.snapshot()
+        c = snap.counts
+        line = Text.assemble(
+            (f"run #{snap.run_id} " if snap.run_id else "run ", "bold"), (one_line(self.session.title), "cyan"),
+            f"  {c.done}/{c.total}  ", (f"✓ {c.passed}", "green"), "  ", (f"✗ {c.failed}", "red"), "  ",
+            (f"! {c.errored} errored", "magenta"), f"  {c.skipped} skipped" if c.skipped else "",
+            f"  {clock(snap.elapsed_s)}  {snap.rate:,.1f} cases/s", ("  " + snap.state, "bold" if snap.active else "dim"),
+        )  # fmt: skip
+        self.query_one("#regress-progress-line", Static).update(line)
+        bar = self.query_one("#regress-progress", ProgressBar)
+        if c.total:
+            bar.update(total=c.total, progress=c.done)
+        new = self.session.results[self._shown:]
+        if new:
+            self._add_rows(new)
+        if not snap.active and not self._finished_drawn:
+            self._finished_drawn = True
+            if not self._shown and self.session.results:
+                self._add_rows(self.session.results)
+            self._draw_summary(snap)
+
+    def _add_rows(self, results: list[CaseResult]) -> None:
+        table = self.table
+        for result in results:
+            attempt = result.shown
+            table.add_row(
+                Text(result.status, style=STATUS_STYLE.get(result.status, "")),
+                Text(one_line(result.case_id)),
+                Text(""),
+                f"{result.passes}/{len(result.attempts)}",
+                "—" if attempt is None or attempt.score is None else f"{attempt.score:.2f}",
+                "—" if result.latency_ms is None else f"{result.latency_ms:,.0f}ms",
+                Text(one_line(why(result))[:200]),
+                key=result.case_id,
+            )
+        self._shown += len(results)
+
+    def _draw_summary(self, snap) -> None:
+        summary = self.query_one("#regress-summary", Static)
+        if snap.state == FAILED:
+            summary.update(Text(f"could not run: {one_line(snap.error or '')}", style="bold red"))
+            return
+        report = self.session.report
+        data = report.summary() if report is not None else self.session.stored_summary
+        if not data:
+            return
+        comparison = data.get("comparison") or {}
+        changes = {c["case_id"]: c for c in comparison.get("cases", [])}
+        for result in self.session.results:
+            change = changes.get(result.case_id, {"kind": "stable"})
+            label = change["kind"]
+            if change.get("rate_dropped") and label != REGRESSION:
+                label += f" ↓{change['baseline_pass_rate']:.0%}→{change['pass_rate']:.0%}"
+            self.table.update_cell(result.case_id, "vs", Text(label, style=KIND_STYLE.get(change["kind"], "")))
+        summary.update(summary_text(data))
+
+    # -- actions -----------------------------------------------------------------------
+
+    def result_at_cursor(self) -> CaseResult | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((r for r in self.session.results if r.case_id == key), None)
+
+    def action_open_case(self) -> None:
+        result = self.result_at_cursor()
+        if result is not None:
+            self.app.push_screen(RegressCaseScreen(result, self.session.cases.get(result.case_id)))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_case()
+
+    def action_stop(self) -> None:
+        if self.session.snapshot().active:
+            self.session.cancel()
+            self.notify("stopping the run…", title="Regression", markup=False)
+
+    def action_leave(self) -> None:
+        if self.session.snapshot().active:
+            self.notify(self.session.status_line() + " (continues in the background)", title="Regression", markup=False)
+        self.app.pop_screen()
+
+    def action_history(self) -> None:
+        from console.ui.screens.regress_history import RegressHistoryScreen
+
+        store_url = self.session.store_url
+        if store_url is not None:
+            self.app.push_screen(RegressHistoryScreen(store_url))

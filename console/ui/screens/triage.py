@@ -1,0 +1,224 @@
+"""The triage queue (`t`): the poorest responses first, with why; label them from the keyboard.
+
+    j/k move · Enter opens · b then a digit marks bad with a reason · o marks good
+    n note · u undo · e edit the case in $EDITOR · Esc back
+
+The queue comes from the evaluation thread (QueueReady) while this screen is open and
+updates live. A label shows at once and the cursor moves on to the next request, so
+walking the queue is `b 1`, `b 3`, `o`...; the next queue from the thread moves the
+labelled ones below the unlabelled, and the cursor stays on the same request.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from console.evaluation.triage import Queue, QueueItem
+from console.records import RequestRecord, text_of
+from console.sanitize import one_line
+from console.ui.screens.labelled_detail import LabelledDetailScreen
+from console.ui.screens.labelling import LABEL_BINDINGS, LabelActions
+from console.ui.widgets.diff_table import DiffTable
+
+COLUMNS = ("request", "score", "label", "prompt@version", "model", "why")
+PREVIEW_CHARS = 400
+
+
+class TriageScreen(LabelActions, Screen):
+    NAVIGATION = [
+        Binding("escape,q", "app.pop_screen", "Back", id="triage.back"),
+        Binding("j,down", "cursor_down", "Down", show=False, id="triage.down"),
+        Binding("k,up", "cursor_up", "Up", show=False, id="triage.up"),
+        Binding("g,home", "top", "Top", show=False, id="triage.top"),
+        Binding("G,end", "bottom", "Bottom", show=False, id="triage.bottom"),
+        Binding("enter", "open", "Open", id="triage.open"),
+    ]
+    BINDINGS = [*NAVIGATION, *LABEL_BINDINGS]
+
+    DEFAULT_CSS = """
+    TriageScreen #triage-title { padding: 0 1; background: $panel; height: 1; }
+    TriageScreen #triage-table { height: 1fr; }
+    TriageScreen #triage-preview { height: auto; max-height: 12; border: round $primary 50%; padding: 0 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: Queue | None = None
+        self.items: list[QueueItem] = []
+        self.pending: dict[str, tuple[str, str | None]] = {}  # labels sent, not yet in a queue
+        self.progress: tuple[int, int, int] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Triage queue · waiting for scores…"), id="triage-title")
+        yield DiffTable(COLUMNS, id="triage-table")
+        yield Static(Text(""), id="triage-preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app = self.app
+        if getattr(app, "triage_queue", None) is not None:
+            self.show_queue(app.triage_queue)
+        if getattr(app, "scoring_progress", None) is not None:
+            self.show_progress(*app.scoring_progress)
+        app.evaluation.watch_queue(True)
+        self.table.focus()
+
+    def on_unmount(self) -> None:
+        self.app.evaluation.watch_queue(False)
+
+    @property
+    def table(self) -> DiffTable:
+        return self.query_one("#triage-table", DiffTable)
+
+    # -- what the evaluation thread sends (forwarded by the app) ---------------------------------
+
+    @property
+    def left(self) -> int:
+        if self.queue is None:
+            return 0
+        labelled_here = sum(1 for item in self.items if item.label is None and item.request_id in self.pending)
+        return max(self.queue.left - labelled_here, 0)
+
+    def show_queue(self, queue: Queue) -> None:
+        keep = self.current_item.request_id if self.current_item else None
+        self.queue = queue
+        in_queue = {item.request_id: item for item in queue.items}
+        for rid in list(self.pending):
+            item = in_queue.get(rid)
+            if item is not None and item.label is not None:
+                del self.pending[rid]  # the thread has it
+        unlabelled = [i for i in queue.items if i.label is None and i.request_id not in self.pending]
+        rest = [i for i in queue.items if i.label is not None or i.request_id in self.pending]
+        self.items = unlabelled + rest
+        self._sync(keep)
+
+    def label_done(self, request_id: str, verdict: str | None, reason: str | None, undone: bool) -> None:
+        """A label saved (from here or the detail screen) or undone."""
+        if undone:
+            self.pending.pop(request_id, None)
+            if verdict is not None:
+                self.pending[request_id] = (verdict, None)
+        elif verdict is not None:
+            self.pending[request_id] = (verdict, reason)
+        if any(item.request_id == request_id for item in self.items):
+            self._sync(self.current_item.request_id if self.current_item else None)
+
+    def show_progress(self, done: int, total: int, failures: int) -> None:
+        self.progress = (done, total, failures)
+        self._title()
+
+    def _sync(self, keep: str | None = None) -> None:
+        table = self.table
+        table.sync([(item.request_id, self._cells(item)) for item in self.items])
+        if keep is not None:
+            for index, item in enumerate(self.items):
+                if item.request_id == keep:
+                    table.move_cursor(row=index, animate=False)
+                    break
+        self._title()
+        self._preview()
+
+    def _cells(self, item: QueueItem) -> list:
+        pending = self.pending.get(item.request_id)
+        verdict, reason = pending if pending else (item.verdict, item.label.reason if item.label else None)
+        label = Text("")
+        if verdict:
+            label = Text(verdict + (f": {reason}" if reason else ""), style="bold red" if verdict == "bad" else "green")
+        score = Text("—" if item.score is None else f"{item.score:.2f}", justify="right")
+        if item.score is not None and self.queue is not None and item.score < self.queue.below:
+            score.stylize("bold red" if item.score < 0.25 else "yellow")
+        record = item.record
+        return [
+            Text(one_line(record.request_id)),
+            score,
+            label,
+            Text(one_line(record.prompt_ref)),
+            Text(one_line(record.model)),
+            Text(one_line("; ".join(item.reasons(self.queue.below if self.queue else 0.5)))[:120]),
+        ]
+
+    def _title(self) -> None:
+        parts = ["Triage queue"]
+        if self.queue is None:
+            parts.append("waiting for scores…")
+        else:
+            parts.append(f"{self.left:,} left")
+            parts.append(f"lowest score first, under {self.queue.below:g}")
+        if self.progress is not None:
+            done, total, failures = self.progress
+            if total > done:
+                parts.append(f"scoring {done:,}/{total:,}")
+            if failures:
+                parts.append(f"{failures:,} scorer failures")
+        self.query_one("#triage-title", Static).update(Text(" · ".join(parts)))
+
+    def _preview(self) -> None:
+        item = self.current_item
+        preview = Text()
+        if item is not None:
+            below = self.queue.below if self.queue else 0.5
+            for reason in item.reasons(below):
+                preview.append("• ", style="yellow")
+                preview.append(one_line(reason) + "\n")
+            record = item.record
+            body = record.error_message if record.is_error and record.error_message else text_of(record.output)
+            preview.append(one_line(body or "(no output logged)")[:PREVIEW_CHARS], style="dim")
+        self.query_one("#triage-preview", Static).update(preview)
+
+    # -- cursor --------------------------------------------------------------------------------
+
+    @property
+    def current_item(self) -> QueueItem | None:
+        if not self.items or not self.is_mounted:
+            return None
+        row = self.table.cursor_row
+        return self.items[row] if 0 <= row < len(self.items) else None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._preview()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_cursor_down(self) -> None:
+        self.table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.table.action_cursor_up()
+
+    def action_top(self) -> None:
+        self.table.move_cursor(row=0)
+
+    def action_bottom(self) -> None:
+        self.table.move_cursor(row=max(len(self.items) - 1, 0))
+
+    def action_open(self) -> None:
+        item = self.current_item
+        if item is not None:
+            self.app.push_screen(LabelledDetailScreen(item.record, item))
+
+    # -- labels ----------------------------------------------------------------------------------
+
+    def label_target(self) -> RequestRecord | None:
+        item = self.current_item
+        return item.record if item else None
+
+    def labelled(self, request_id: str, verdict: str, reason: str | None) -> None:
+        self.pending[request_id] = (verdict, reason)
+        index = next((i for i, item in enumerate(self.items) if item.request_id == request_id), None)
+        if index is None:
+            return
+        self.table.update_cell(request_id, "label", self._cells(self.items[index])[2], update_width=True)
+        # on to the next request nobody has labelled
+        for later in range(index + 1, len(self.items)):
+            item = self.items[later]
+            if item.label is None and item.request_id not in self.pending:
+                self.table.move_cursor(row=later, animate=False)
+                break
+        self._title()
+        self._preview()

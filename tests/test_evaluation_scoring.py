@@ -1,0 +1,119 @@
+"""The scoring loop over a store (backlog, arrivals, resume, failures) and the triage queue."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_record
+from console.config import EvaluationSettings, Settings, Slo
+from console.evaluation.labels import Labeller
+from console.evaluation.regression_set import CaseFile
+from console.evaluation.sampling import in_sample
+from console.evaluation.scorers import Scorer, builtin_scorers
+from console.evaluation.triage import ScoringLoop, build_queue
+from console.ingest import ingest_files
+from console.store import Store
+from console.store.evaluation import EvaluationStore
+
+SETTINGS = Settings(slos=[Slo(max_ms=5000)], evaluation=EvaluationSettings(sample_rate=1.0))
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    yield opened
+    opened.close()
+
+
+def ingest(store, write_log, name, records):
+    ingest_files(store, [str(write_log(name, records))])
+
+
+def test_the_backlog_is_scored_in_chunks_with_progress(store, write_log):
+    ingest(store, write_log, "a.jsonl", [make_record() for _ in range(1200)])
+    evaluation = EvaluationStore(store)
+    loop = ScoringLoop(evaluation, SETTINGS)
+    assert (loop.done, loop.total) == (0, 1200)
+    seen = []
+    scored = loop.run_backlog(lambda done, total, step: seen.append((done, total)))
+    assert scored == 1200
+    assert seen[:3] == [(500, 1200), (1000, 1200), (1200, 1200)]
+    assert evaluation.count_scored() == 1200
+
+
+def test_only_the_sample_and_the_always_included_are_scored(store, write_log):
+    records = [make_record() for _ in range(400)]
+    records[0]["status"], records[1]["feedback"] = "error", -1
+    ingest(store, write_log, "a.jsonl", records)
+    settings = Settings(evaluation=EvaluationSettings(sample_rate=0.1))
+    evaluation = EvaluationStore(store)
+    ScoringLoop(evaluation, settings).run_backlog()
+    expected = {r["request_id"] for r in records if in_sample(r["request_id"], 0.1)} | {
+        records[0]["request_id"], records[1]["request_id"]
+    }
+    assert set(evaluation.scores_of(r["request_id"] for r in records)) == expected
+
+
+def test_arrivals_are_scored_and_a_restart_resumes(store, write_log):
+    evaluation = EvaluationStore(store)
+    ingest(store, write_log, "a.jsonl", [make_record() for _ in range(30)])
+    loop = ScoringLoop(evaluation, SETTINGS)
+    loop.run_backlog()
+    ingest(store, write_log, "b.jsonl", [make_record() for _ in range(5)])
+    assert loop.step().scored == 5
+    assert loop.step().seen == 0
+    again = ScoringLoop(evaluation, SETTINGS)  # a new console on the same store
+    assert again.total == 0 and again.step().seen == 0
+
+
+def test_a_failing_scorer_is_reported_per_request_and_the_rest_are_stored(store, write_log):
+    records = [make_record(), make_record(status="error", output=None)]
+    ingest(store, write_log, "a.jsonl", records)
+
+    def flaky(record):
+        if record.status == "error":
+            raise RuntimeError("cannot read the output")
+        return 1.0, "fine"
+
+    evaluation = EvaluationStore(store)
+    loop = ScoringLoop(evaluation, SETTINGS, [*builtin_scorers(SETTINGS), Scorer("flaky", flaky)])
+    step = loop.step()
+    assert [(f.scorer, f.request_id) for f in step.failures] == [("flaky", records[1]["request_id"])]
+    assert "cannot read the output" in str(step.failures[0]) and loop.failure_count == 1
+    scores = evaluation.scores_of([records[1]["request_id"]])[records[1]["request_id"]]
+    assert scores[0][:2] == ("error", 0.0)
+
+
+def test_the_queue_puts_the_lowest_unlabelled_first_with_reasons(store, write_log, tmp_path):
+    records = [
+        make_record(),  # fine: not in the queue
+        make_record(finish_reason="length"),  # 0.3
+        make_record(status="error", error_type="Timeout", output=None),  # 0
+        make_record(output="I'm sorry, but I can't help with that."),  # 0.2
+        make_record(latency_ms=9000.0),  # 0.4
+    ]
+    ingest(store, write_log, "a.jsonl", records)
+    evaluation = EvaluationStore(store)
+    ScoringLoop(evaluation, SETTINGS).run_backlog()
+    queue = build_queue(evaluation, 0.5)
+    assert [item.request_id for item in queue.items] == [records[i]["request_id"] for i in (2, 3, 1, 4)]
+    assert queue.left == 4
+    assert queue.items[0].reasons(0.5) == ["error: Timeout"]
+    assert queue.items[3].reasons(0.5) == ["latency: 9,000 ms, over the 5,000 ms SLO"]
+
+    labeller = Labeller(evaluation, CaseFile(tmp_path / "cases.jsonl"), author="ana")
+    labeller.mark(records[3]["request_id"], "bad", "unsafe")
+    labeller.mark(records[0]["request_id"], "bad", "tone")  # labelled from the detail: high score
+    queue = build_queue(evaluation, 0.5)
+    assert queue.left == 3
+    assert [item.request_id for item in queue.items] == [records[i]["request_id"] for i in (2, 1, 4, 0, 3)]
+    assert [item.verdict for item in queue.items] == [None, None, None, "bad", "bad"]
+    assert queue.items[3].score == 1.0
+
+
+def test_the_queue_counts_what_it_does_not_show(store, write_log):
+    ingest(store, write_log, "a.jsonl", [make_record(status="error", output=None) for _ in range(30)])
+    evaluation = EvaluationStore(store)
+    ScoringLoop(evaluation, SETTINGS).run_backlog()
+    queue = build_queue(evaluation, 0.5, limit=10)
+    assert len(queue.items) == 10 and queue.left == 30

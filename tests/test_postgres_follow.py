@@ -1,0 +1,135 @@
+"""Store follow (team mode): a console started with only a store URL shows what others write.
+
+Run against SQLite and, with LLMOPS_TEST_POSTGRES_URL, a real PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from conftest import make_record
+from console.records import parse_line
+from console.sources.base import SourceBatch
+from console.store import Store
+from console.ui.app import ConsoleApp
+from console.ui.ingest_worker import run_ingest
+from console.ui.messages import HistoryLoaded, RecordsArrived
+from test_postgres import postgres_schema_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(tmp_path, request):
+    if request.param == "postgresql":
+        with postgres_schema_url() as url:
+            yield url
+        return
+    yield f"sqlite:///{tmp_path / 'team.db'}"
+
+
+def records(*ids: str):
+    return [parse_line(json.dumps(make_record(request_id=i))) for i in ids]
+
+
+def test_the_worker_follows_rows_written_by_another_ingester(store_url):
+    with Store(store_url, host="ingester") as ingester:
+        ingester.write(SourceBatch(records=records("old-1", "old-2")))
+        messages: list = []
+        arrived = threading.Condition()
+        stop = threading.Event()
+
+        def post(message) -> None:
+            with arrived:
+                messages.append(message)
+                arrived.notify_all()
+
+        def seen() -> list[str]:
+            return [r.request_id for m in messages if isinstance(m, RecordsArrived) for r in m.records]
+
+        worker = threading.Thread(target=run_ingest, args=(post, stop.is_set, [], store_url, 100))
+        worker.start()
+        try:
+            with arrived:
+                assert arrived.wait_for(lambda: any(isinstance(m, HistoryLoaded) for m in messages), 10)
+            history = next(m for m in messages if isinstance(m, HistoryLoaded))
+            assert [r.request_id for r in history.records] == ["old-1", "old-2"] and history.stored == 2
+            ingester.write(SourceBatch(records=records("new-1", "new-2", "old-1")))  # old-1: a duplicate
+            ingester.write(SourceBatch(records=records("new-3")))
+            with arrived:
+                assert arrived.wait_for(lambda: len(seen()) >= 3, 10)
+            assert seen() == ["new-1", "new-2", "new-3"]
+        finally:
+            stop.set()
+            worker.join(10)
+        assert not worker.is_alive()
+
+
+async def test_a_console_with_only_a_store_url_shows_new_rows_live(store_url):
+    with Store(store_url, host="ingester") as ingester:
+        ingester.write(SourceBatch(records=records("before-1")))
+        console = ConsoleApp(sources=[], store_url=store_url)
+        async with console.run_test(size=(160, 40)) as pilot:
+            deadline = time.monotonic() + 10
+
+            async def until(condition) -> None:
+                while not condition():
+                    assert time.monotonic() < deadline, "rows did not arrive"
+                    await pilot.pause(0.02)
+
+            def shown() -> list[str]:
+                return [r.request_id for r in console.requests_view.rows]
+
+            await until(lambda: shown() == ["before-1"])
+            ingester.write(SourceBatch(records=records("live-1", "live-2")))
+            await until(lambda: shown() == ["before-1", "live-1", "live-2"])
+            assert console.status_header.stored == 3
+
+
+def test_two_terminals_one_ingesting_one_viewing_the_same_store(store_url, tmp_path):
+    """`ingest --follow` tails a log into the store; a console with only the store URL shows it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import line_of
+
+    log = tmp_path / "app.jsonl"
+    log.write_text(line_of(make_record(request_id="first")), encoding="utf-8")
+    ingester = subprocess.Popen(
+        [sys.executable, "-m", "console.cli", "ingest", "--follow", str(log), "--store", store_url],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    messages: list = []
+    arrived = threading.Condition()
+    stop = threading.Event()
+
+    def post(message) -> None:
+        with arrived:
+            messages.append(message)
+            arrived.notify_all()
+
+    def seen() -> set[str]:
+        return {r.request_id for m in messages if isinstance(m, (HistoryLoaded, RecordsArrived)) for r in m.records}
+
+    try:
+        with Store(store_url):  # the store exists before the viewer opens it
+            pass
+        viewer = threading.Thread(target=run_ingest, args=(post, stop.is_set, [], store_url, 100))
+        viewer.start()
+        with arrived:
+            assert arrived.wait_for(lambda: "first" in seen(), 20), messages
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(line_of(make_record(request_id="second")) + line_of(make_record(request_id="third")))
+        with arrived:
+            assert arrived.wait_for(lambda: {"second", "third"} <= seen(), 20)
+    finally:
+        stop.set()
+        ingester.send_signal(signal.SIGTERM)
+        output, _ = ingester.communicate(timeout=30)
+    viewer.join(10)
+    assert ingester.returncode == 0, output
+    assert "following" in output and "stopped: 3 rows added" in output

@@ -1,0 +1,259 @@
+"""Each target for real: a subprocess command, a python callable, an HTTP stub server
+speaking the OpenAI chat format on 127.0.0.1, and replay."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psutil
+import pytest
+
+from conftest import REPO
+from console.config import RegressionTarget
+from console.regression.case_format import parse_case
+from console.regression.runner import Runner, RunOptions
+from console.regression.targets import TargetConfigError, TargetError, build_target, case_payload
+
+APP = [sys.executable, str(REPO / "tests" / "fixtures" / "regress_app.py")]
+
+
+def make_case(case_id="c1", **fields):
+    body = {"id": case_id, "input": {"vars": {"mode": "text", "q": "hi"}}, "assert": []}
+    body.update(fields)
+    return parse_case(json.dumps(body))
+
+
+def call(target, case, **context):
+    return asyncio.run(target.run(case_payload(case, {"attempt": 1, **context}), case))
+
+
+def run_cases(target, cases, **options):
+    return Runner(target, cases, RunOptions(**options)).run_blocking()
+
+
+# -- command ---------------------------------------------------------------------------
+
+
+def test_command_plain_text_and_json_replies():
+    target = build_target("app", RegressionTarget(type="command", argv=APP))
+    out = call(target, make_case())
+    assert out.output == "answer to hi" and out.latency_ms > 0
+    out = call(target, make_case(input={"vars": {"mode": "json"}}))
+    assert (out.output, out.latency_ms, out.cost_usd, out.tokens) == ("structured", 42.5, 0.0012, 99)
+
+
+def test_command_gets_the_case_and_its_context_on_stdin():
+    target = build_target("app", RegressionTarget(type="command", argv=APP))
+    out = call(target, make_case(input={"vars": {"mode": "context"}}), prompt_version="v9", model="gpt-4o")
+    assert json.loads(out.output) == {"attempt": 1, "model": "gpt-4o", "prompt_version": "v9"}
+
+
+def test_command_failure_is_an_error_with_stderr():
+    target = build_target("app", RegressionTarget(type="command", argv=APP))
+    with pytest.raises(TargetError, match="exited with 3: something broke"):
+        call(target, make_case(input={"vars": {"mode": "fail"}}))
+    missing = build_target("x", RegressionTarget(type="command", argv=["/nonexistent/program"]))
+    with pytest.raises(TargetError, match="cannot start"):
+        call(missing, make_case())
+
+
+def test_a_hanging_command_is_killed_at_its_timeout_with_its_children(tmp_path):
+    pids_file = tmp_path / "pids"
+    target = build_target("app", RegressionTarget(type="command", argv=APP))
+    case = make_case(input={"vars": {"mode": "family", "pids": str(pids_file)}})
+    outcome = run_cases(target, [case], timeout_s=1.5, retries=0)
+    attempt = outcome.results[0].attempts[0]
+    assert outcome.results[0].status == "errored" and "timed out after 1.5 s" in attempt.error
+    parent, child = map(int, pids_file.read_text().split())
+    for pid in (parent, child):
+        try:
+            proc = psutil.Process(pid)
+            proc.wait(timeout=5)  # reaped, or a zombie about to be
+        except psutil.NoSuchProcess:
+            continue
+        assert not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE
+
+
+def test_errors_are_retried_with_backoff(tmp_path):
+    target = build_target("app", RegressionTarget(type="command", argv=APP))
+    case = make_case(input={"vars": {"mode": "flaky", "marker": str(tmp_path / "m")}})
+    outcome = run_cases(target, [case], retries=2, backoff_s=0.01)
+    attempt = outcome.results[0].attempts[0]
+    assert attempt.status == "pass" and attempt.output == "recovered" and attempt.tries == 2
+
+
+def test_command_cwd_and_env(tmp_path):
+    spec = RegressionTarget(type="command", argv=[sys.executable, "-c",
+                            "import os,sys; sys.stdin.read(); print(os.getcwd(), os.environ['APP_MODE'])"],
+                            cwd="sub", env={"APP_MODE": "test"})  # fmt: skip
+    (tmp_path / "sub").mkdir()
+    out = call(build_target("app", spec, base_dir=tmp_path), make_case())
+    assert out.output == f"{tmp_path / 'sub'} test"
+    with pytest.raises(TargetConfigError, match="not a directory"):
+        build_target("app", spec, base_dir=tmp_path / "nowhere")
+
+
+# -- python ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_module(tmp_path, monkeypatch):
+    (tmp_path / "regress_target_mod.py").write_text(
+        "import asyncio, time\n"
+        "def sync_answer(case):\n    return 'sync ' + case['input']['vars']['q'] + ' ' + str(case['context'].get('model'))\n"
+        "async def async_answer(case):\n    await asyncio.sleep(0)\n    return {'output': 'async', 'cost_usd': 0.5}\n"
+        "def broken(case):\n    raise ValueError('nope')\n"
+        "def slow(case):\n    time.sleep(30)\n"
+        "async def slow_async(case):\n    await asyncio.sleep(30)\n"
+        "def weird(case):\n    return 42\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    return "regress_target_mod"
+
+
+def test_python_targets_sync_and_async(app_module):
+    sync = build_target("p", RegressionTarget(type="python", function=f"{app_module}:sync_answer"))
+    assert call(sync, make_case(), model="m1").output == "sync hi m1"
+    asynchronous = build_target("p", RegressionTarget(type="python", function=f"{app_module}:async_answer"))
+    out = call(asynchronous, make_case())
+    assert (out.output, out.cost_usd) == ("async", 0.5)
+
+
+def test_python_target_errors_and_timeouts(app_module):
+    broken = build_target("p", RegressionTarget(type="python", function=f"{app_module}:broken"))
+    with pytest.raises(TargetError, match="ValueError: nope"):
+        call(broken, make_case())
+    weird = build_target("p", RegressionTarget(type="python", function=f"{app_module}:weird"))
+    with pytest.raises(TargetError, match="got int"):
+        call(weird, make_case())
+    for name in ("slow", "slow_async"):
+        target = build_target("p", RegressionTarget(type="python", function=f"{app_module}:{name}"))
+        outcome = run_cases(target, [make_case()], timeout_s=0.2)
+        assert outcome.results[0].status == "errored"
+    with pytest.raises(TargetConfigError, match="cannot import"):
+        build_target("p", RegressionTarget(type="python", function="no_such_module_xyz:f"))
+
+
+# -- http ------------------------------------------------------------------------------
+
+
+class StubChat(BaseHTTPRequestHandler):
+    """Speaks the OpenAI chat completions format; remembers what it was sent."""
+
+    received: list = []
+    fail_first: int = 0
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).received.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        if type(self).fail_first > 0:
+            type(self).fail_first -= 1
+            self._send(503, {"error": {"message": "overloaded"}})
+            return
+        if body["model"] == "forbidden":
+            self._send(400, {"error": {"message": "bad model"}})
+            return
+        last = body["messages"][-1]["content"]
+        self._send(200, {
+            "id": "chatcmpl-1", "object": "chat.completion", "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": f"echo: {last}"}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+        })  # fmt: skip
+
+    def _send(self, status, payload):
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def chat_server():
+    StubChat.received, StubChat.fail_first = [], 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StubChat)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_http_target_against_a_local_openai_stub(chat_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("STUB_KEY", "sk-test")
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    (prompts / "v9.txt").write_text("You help {{ customer }} with {{topic}}.")
+    spec = RegressionTarget(type="http", base_url=chat_server, model="gpt-4o-mini", api_key_env="STUB_KEY",
+                            prompt_file="prompts/{version}.txt", temperature=0, max_tokens=50)  # fmt: skip
+    target = build_target("api", spec, base_dir=tmp_path, prompt_version="v9")
+    case = make_case(input={"vars": {"customer": "Acme", "topic": "billing"}, "text": "Where is my invoice?"})
+    out = call(target, case, prompt_version="v9", model="gpt-4o")
+    assert out.output == "echo: Where is my invoice?" and out.tokens == 15
+    sent = StubChat.received[0]
+    assert sent["path"] == "/v1/chat/completions" and sent["auth"] == "Bearer sk-test"
+    assert sent["body"]["model"] == "gpt-4o"  # --model wins over the target's
+    assert sent["body"]["messages"] == [
+        {"role": "system", "content": "You help Acme with billing."},
+        {"role": "user", "content": "Where is my invoice?"},
+    ]
+    assert sent["body"]["temperature"] == 0 and sent["body"]["max_tokens"] == 50
+
+
+def test_http_target_messages_retries_and_errors(chat_server):
+    target = build_target("api", RegressionTarget(type="http", base_url=chat_server, model="m"))
+    case = make_case(input={"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello"}]})
+    assert call(target, case).output == "echo: hello"
+    assert StubChat.received[-1]["body"]["messages"][0] == {"role": "system", "content": "be brief"}
+    StubChat.fail_first = 1  # a 503 is retried
+    outcome = run_cases(target, [case], retries=2, backoff_s=0.01)
+    assert outcome.results[0].status == "pass" and outcome.results[0].attempts[0].tries == 2
+    with pytest.raises(TargetError, match="HTTP 400") as err:
+        call(target, case, model="forbidden")
+    assert err.value.retryable is False
+
+
+def test_http_target_configuration_errors(tmp_path, monkeypatch):
+    monkeypatch.delenv("NO_SUCH_KEY_VAR", raising=False)
+    with pytest.raises(TargetConfigError, match="NO_SUCH_KEY_VAR is not set"):
+        build_target("api", RegressionTarget(type="http", base_url="http://127.0.0.1:9", api_key_env="NO_SUCH_KEY_VAR"))
+    with pytest.raises(TargetConfigError, match="cannot read the prompt"):
+        build_target("api", RegressionTarget(type="http", base_url="http://127.0.0.1:9", prompt_file="missing.txt"),
+                     base_dir=tmp_path)
+    unreachable = build_target("api", RegressionTarget(type="http", base_url="http://127.0.0.1:9", model="m"))
+    with pytest.raises(TargetError, match="cannot reach"):
+        call(unreachable, make_case())
+
+
+# -- replay ----------------------------------------------------------------------------
+
+
+def test_replay_target(tmp_path):
+    recorded = tmp_path / "recorded.jsonl"
+    recorded.write_text(
+        '{"id": "c1", "output": "first", "latency_ms": 800, "cost_usd": 0.01}\n'
+        '{"case_id": "c1", "output": "second"}\n\n'
+        '{"id": "c2", "error": "rate limited"}\n'
+    )
+    target = build_target("r", RegressionTarget(type="replay", path="recorded.jsonl"), base_dir=tmp_path)
+    case = make_case("c1")
+    first = call(target, case)
+    assert (first.output, first.latency_ms, first.cost_usd) == ("first", 800, 0.01)
+    assert asyncio.run(target.run(case_payload(case, {"attempt": 2}), case)).output == "second"
+    assert asyncio.run(target.run(case_payload(case, {"attempt": 3}), case)).output == "first"
+    with pytest.raises(TargetError, match="recorded error: rate limited"):
+        call(target, make_case("c2"))
+    with pytest.raises(TargetError, match="no recorded output for case 'c3'"):
+        call(target, make_case("c3"))
+    (tmp_path / "bad.jsonl").write_text('{"id": "c1", "output": "x"}\n{"output": "no id"}\n')
+    with pytest.raises(TargetConfigError, match="bad.jsonl:2"):
+        build_target("r", RegressionTarget(type="replay", path=str(tmp_path / "bad.jsonl")))
