@@ -117,3 +117,13 @@ def test_the_queue_counts_what_it_does_not_show(store, write_log):
     ScoringLoop(evaluation, SETTINGS).run_backlog()
     queue = build_queue(evaluation, 0.5, limit=10)
     assert len(queue.items) == 10 and queue.left == 30
+
+
+def test_a_step_yields_between_requests_when_asked(store, write_log):
+    ingest(store, write_log, "a.jsonl", [make_record() for _ in range(10)])
+    evaluation = EvaluationStore(store)
+    loop = ScoringLoop(evaluation, SETTINGS)
+    step = loop.step(interrupt=lambda: True)
+    assert (step.seen, step.scored, loop.done) == (1, 1, 1)
+    assert loop.run_backlog() == 9
+    assert evaluation.count_scored() == 10

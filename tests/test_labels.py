@@ -244,3 +244,14 @@ def test_safe_cell(value, cell):
 def test_export_usage_errors_exit_2(store):
     assert CliRunner().invoke(cli, ["labels", "export", "--store", store.url, "--verdict", "meh"]).exit_code == 2
     assert CliRunner().invoke(cli, ["labels", "export", "--store", store.url, "--format", "xml"]).exit_code == 2
+
+
+def test_a_cases_file_that_cannot_be_written_does_not_lose_the_label(store, records, tmp_path):
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()  # a directory where the cases file should be
+    labeller = Labeller(EvaluationStore(store), CaseFile(blocked), author="ana")
+    rid = records[0][1]["request_id"]
+    outcome = labeller.mark(rid, "bad", "unsafe")
+    assert outcome.case_error and outcome.case_added is None
+    assert "not changed" in outcome.describe()
+    assert labeller.evaluation.current_verdicts() == {rid: "bad"}

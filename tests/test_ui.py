@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import time
 
 import pytest
@@ -48,6 +49,17 @@ def app(tmp_path, log):
 def screen_text(app) -> str:
     """What the terminal shows, as plain text (the SVG export escapes spaces)."""
     return html.unescape(app.export_screenshot()).replace("\xa0", " ")
+
+
+def help_text(screen) -> str:
+    """Everything the help screen holds, scrolled into view or not."""
+    from rich.console import Console
+    from textual.widgets import Static
+
+    console = Console(width=250, record=True, file=io.StringIO())
+    for static in screen.query(Static):
+        console.print(static.content)
+    return console.export_text()
 
 
 def shown(app) -> list[str]:
@@ -118,7 +130,7 @@ async def test_help_lists_every_binding_with_its_id(app):
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        svg = screen_text(app)
+        svg = help_text(app.screen)
         for _scope, bindings in app.binding_scopes():
             for binding in bindings:
                 assert binding.id, f"binding {binding.key} has no id"

@@ -50,6 +50,12 @@ max_ms = 12000
 """
 
 
+DEMO_EVALUATION = """
+[evaluation]
+json_prompts = ["ticket-classifier"]   # its outputs must be valid JSON
+"""
+
+
 @dataclass
 class DemoPlan:
     workdir: Path
@@ -68,7 +74,9 @@ def plan_demo(workdir: Path | None = None, rate: float = 20.0, now: datetime | N
     history.append(_backfill(workdir / "recent.jsonl", now, rate))
     config = workdir / "llmops.toml"
     if not config.exists():
-        config.write_text(DEMO_CONFIG, encoding="utf-8")
+        from console.demo.target import DEMO_REGRESSION_TOML
+
+        config.write_text(DEMO_CONFIG + DEMO_EVALUATION + DEMO_REGRESSION_TOML, encoding="utf-8")
     return DemoPlan(
         workdir=workdir,
         live_log=workdir / "live.jsonl",

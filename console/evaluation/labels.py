@@ -27,7 +27,7 @@ from typing import Callable
 
 import msgspec
 
-from console.evaluation.regression_set import CaseFile, case_from_record, case_id_for
+from console.evaluation.regression_set import CaseFile, CaseFileError, case_from_record, case_id_for
 from console.store.evaluation import VERDICTS, EvaluationStore, Label
 
 
@@ -43,6 +43,7 @@ class LabelOutcome:
     case_added: str | None = None
     case_removed: str | None = None
     undone: bool = False
+    case_error: str | None = None  # the label is saved, but the cases file could not follow
 
     def describe(self) -> str:
         if self.undone:
@@ -55,6 +56,8 @@ class LabelOutcome:
             what += f"; case {self.case_added} added"
         if self.case_removed:
             what += f"; case {self.case_removed} removed"
+        if self.case_error:
+            what += f"; the cases file was not changed: {self.case_error}"
         return what
 
 
@@ -92,8 +95,8 @@ class Labeller:
             request_id, verdict, author=self.author, reason=reason, note=note, created_at=self.clock()
         )
         self._made.append(label.id)
-        added, removed = self._reconcile(request_id)
-        return LabelOutcome(request_id, verdict, label, added, removed)
+        added, removed, error = self._reconcile_safely(request_id)
+        return LabelOutcome(request_id, verdict, label, added, removed, case_error=error)
 
     def undo(self) -> LabelOutcome | None:
         """Undo the last label made in this session; None when there is none."""
@@ -102,10 +105,10 @@ class Labeller:
             if label is None or not label.active:
                 continue
             self.evaluation.deactivate(label.id)
-            added, removed = self._reconcile(label.request_id)
+            added, removed, error = self._reconcile_safely(label.request_id)
             current = self.evaluation.current_label(label.request_id)
             return LabelOutcome(
-                label.request_id, current.verdict if current else None, label, added, removed, undone=True
+                label.request_id, current.verdict if current else None, label, added, removed, True, error
             )
         return None
 
@@ -123,6 +126,14 @@ class Labeller:
                 source = msgspec.structs.replace(case.source, note=text)
                 self.cases.replace(case_id, msgspec.structs.replace(case, source=source))
         return dataclasses.replace(current, note=text)
+
+    def _reconcile_safely(self, request_id: str) -> tuple[str | None, str | None, str | None]:
+        try:
+            return (*self._reconcile(request_id), None)
+        except CaseFileError as exc:
+            return None, None, str(exc)
+        except OSError as exc:
+            return None, None, f"{self.cases.path}: {exc.strerror or exc}"
 
     def _reconcile(self, request_id: str) -> tuple[str | None, str | None]:
         """Make the cases file agree with the current verdict; returns (added, removed)."""

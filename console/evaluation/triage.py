@@ -14,6 +14,7 @@ second, a chunk at a time, so its caller can report progress and stay responsive
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from console.config import Settings
 from console.evaluation.sampling import Sampler
@@ -102,26 +103,32 @@ class ScoringLoop:
     def backlog(self) -> int:
         return max(self.total - self.done, 0)
 
-    def step(self, limit: int = CHUNK) -> StepResult:
+    def step(self, limit: int = CHUNK, interrupt: Callable[[], bool] | None = None) -> StepResult:
+        """Score the next chunk. `interrupt()` is asked after each scored request: when it
+        says so the step ends there (what was scored is kept), so a slow scorer such as the
+        judge never holds up whoever is waiting for the thread."""
         rows = self.evaluation.requests_after(self.after_id, limit)
-        result = StepResult(seen=len(rows))
+        result = StepResult()
         if not rows:
             self.total = self.done  # caught up
             return result
-        sampled = [row.request_id for row in rows if self.sampler(row)]
-        records = self.evaluation.records(sampled) if sampled else {}
+        sampled = {row.request_id for row in rows if self.sampler(row)}
+        records = self.evaluation.records([row.request_id for row in rows if row.request_id in sampled])
         written = []
-        for rid in sampled:
-            record = records.get(rid)
+        for row in rows:
+            result.seen += 1
+            record = records.get(row.request_id)
             if record is None:
                 continue
             outcome = score_record(record, self.scorers)
             result.failures.extend(outcome.failures)
-            written.extend((rid, s.scorer, s.score, s.reason) for s in outcome.scores)
+            written.extend((row.request_id, s.scorer, s.score, s.reason) for s in outcome.scores)
             result.scored += 1
+            if interrupt is not None and interrupt():
+                break
         self.evaluation.write_scores(written)
-        self.after_id = rows[-1].id
-        self.done += len(rows)
+        self.after_id = rows[result.seen - 1].id
+        self.done += result.seen
         self.total = max(self.total, self.done)
         self.failure_count += len(result.failures)
         return result

@@ -85,7 +85,7 @@ class EvaluationStore:
 
     def scored_through(self) -> int:
         """The highest requests.id that has scores (0 when none): scoring resumes after it."""
-        query = text("SELECT max(r.id) FROM requests r WHERE r.request_id IN (SELECT request_id FROM scores)")
+        query = text("SELECT max(r.id) FROM scores s JOIN requests r ON r.request_id = s.request_id")
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar() or 0)
 
@@ -151,18 +151,20 @@ class EvaluationStore:
     def low_scored(self, below: float, limit: int, *, unlabelled: bool = True) -> list[tuple[str, float]]:
         """(request_id, lowest score) under `below`, lowest first (newest request first on ties)."""
         where = "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.request_id = w.request_id AND l.active)" if unlabelled else ""
+        # Only scores under the threshold are read (the score index): a request's lowest score
+        # is under it exactly when one of its scores is, and then that is its lowest.
         query = text(
             "SELECT w.request_id, w.score FROM "
-            "(SELECT request_id, min(score) AS score FROM scores GROUP BY request_id) w "
-            "JOIN requests r ON r.request_id = w.request_id "
-            f"WHERE w.score < :below {where} ORDER BY w.score, r.ts DESC LIMIT :limit"
+            "(SELECT request_id, min(score) AS score FROM scores WHERE score < :below GROUP BY request_id) w "
+            f"JOIN requests r ON r.request_id = w.request_id WHERE 1 = 1 {where} "
+            "ORDER BY w.score, r.ts DESC LIMIT :limit"
         )
         with self.engine.connect() as conn:
             return [(rid, float(score)) for rid, score in conn.execute(query, {"below": below, "limit": limit})]
 
     def count_low_unlabelled(self, below: float) -> int:
         query = text(
-            "SELECT count(*) FROM (SELECT request_id FROM scores GROUP BY request_id HAVING min(score) < :below) w "
+            "SELECT count(*) FROM (SELECT DISTINCT request_id FROM scores WHERE score < :below) w "
             "WHERE NOT EXISTS (SELECT 1 FROM labels l WHERE l.request_id = w.request_id AND l.active)"
         )
         with self.engine.connect() as conn:

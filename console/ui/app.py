@@ -16,6 +16,10 @@ from console.config import Settings
 from console.ui.analytics_worker import AnalyticsFeed
 from console.ui.messages import CompareReady, HistoryLoaded, IngestFailed, RecordsArrived, ReportReady
 from console.ui.screens.compare import CompareScreen
+from console.ui.screens.regress import RegressRunScreen
+from console.ui.screens.regress_case import RegressCaseScreen
+from console.ui.screens.regress_history import RegressHistoryScreen
+from console.ui.screens.regress_launch import LaunchChoice, RegressLaunchModal
 from console.ui.widgets.budget_pane import BudgetPane
 from console.ui.widgets.latency_pane import LatencyPane
 from console.ui.widgets.versions_pane import VersionsPane
@@ -41,6 +45,7 @@ class ConsoleApp(EvaluationMixin, App):
 
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("R", "regress", "Run suite", id="app.regress"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
@@ -63,6 +68,7 @@ class ConsoleApp(EvaluationMixin, App):
         self.source_format = source_format  # "auto", "jsonl" or "otlp" (console.sources.detect)
         self.pricer = pricer  # prices records without cost_usd as they are tailed (None: no pricing)
         self.settings = settings or Settings()
+        self.regress_session = None  # the latest regression run started from `R`
         self.feed = AnalyticsFeed(self.post_message, self.settings, window)
         self.evaluation = EvaluationFeed(self.post_message, self.settings, store_url, self.feed)
         self.dashboard = DashboardScreen(mask_password(store_url), sources, capacity)
@@ -73,6 +79,7 @@ class ConsoleApp(EvaluationMixin, App):
         return self.dashboard
 
     def on_mount(self) -> None:
+        self.set_interval(1.0, self._regress_status)
         self.run_worker(self._ingest, thread=True, exclusive=True, name="ingest", group="ingest")
         self.run_worker(self._analytics, thread=True, exclusive=True, name="analytics", group="analytics")
 
@@ -153,6 +160,43 @@ class ConsoleApp(EvaluationMixin, App):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(ColumnsHelpScreen(self.binding_scopes(), self._keymap))
 
+    def action_regress(self) -> None:
+        """Open the running suite, or ask what to run (defaults from [regression])."""
+        session = self.regress_session
+        if session is not None and not session.done.is_set():
+            if not isinstance(self.screen, RegressRunScreen):
+                self.push_screen(RegressRunScreen(session))
+            return
+        if isinstance(self.screen, (RegressRunScreen, RegressLaunchModal)):
+            return
+        config = self.settings.regression
+        self.push_screen(RegressLaunchModal(config.default_target, str(config.suite)), self._launch_regress)
+
+    def _launch_regress(self, choice: LaunchChoice | None) -> None:
+        if choice is None:
+            return
+        from console.regression.plan import PlanError, make_plan
+
+        try:
+            plan = make_plan(
+                self.settings, target=choice.target, baseline=choice.baseline,
+                prompt_version=choice.prompt_version,
+            )  # fmt: skip
+        except PlanError as exc:
+            self.notify(str(exc), title="Regression suite", severity="error", markup=False, timeout=8)
+            return
+        screen = RegressRunScreen.start(plan, self.store_url)
+        self.regress_session = screen.session
+        self.push_screen(screen)
+
+    def _regress_status(self) -> None:
+        session = self.regress_session
+        header = self.dashboard.status_header
+        line = session.status_line() if session is not None else None
+        if line != header.regress_line:
+            header.regress_line = line
+            header.redraw()
+
     def action_show_rejected(self) -> None:
         self.dashboard.action_show_rejected()
 
@@ -177,6 +221,10 @@ class ConsoleApp(EvaluationMixin, App):
             ("latency", LatencyPane.BINDINGS),
             ("versions", VersionsPane.BINDINGS),
             ("compare", CompareScreen.BINDINGS),
+            ("regression run", RegressRunScreen.BINDINGS),
+            ("regression case", RegressCaseScreen.BINDINGS),
+            ("regression runs", RegressHistoryScreen.BINDINGS),
+            ("run the suite", RegressLaunchModal.BINDINGS),
             ("help", HelpScreen.BINDINGS),
         ]
 
@@ -184,6 +232,7 @@ class ConsoleApp(EvaluationMixin, App):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help: keys", "Every key binding and its id", self.action_help)
         yield SystemCommand("Rejected lines", "Lines that were skipped, with file, line and reason", self.action_show_rejected)
+        yield SystemCommand("Triage queue", "The lowest-scored responses first: mark bad (b) or good (o)", self.action_triage)
         if screen is self.dashboard:
             dashboard = self.dashboard
             yield SystemCommand("Filter requests", "Filter by model, version, status, latency, text", dashboard.action_filter)

@@ -20,6 +20,8 @@ from console.ui.evaluation_messages import CaseEditReady, EvaluationNotice, Labe
 from console.ui.evaluation_worker import EvaluationFeed
 from console.ui.screens.triage import TriageScreen
 
+BACKLOG_NOTICE = 5000  # a backlog this large is announced once
+
 
 class EvaluationMixin:
     evaluation: EvaluationFeed
@@ -53,6 +55,11 @@ class EvaluationMixin:
             screen.show_queue(message.queue)
 
     def on_scoring_progress(self, message: ScoringProgress) -> None:
+        if self.scoring_progress is None and message.backlog >= BACKLOG_NOTICE:
+            self.notify(  # type: ignore[attr-defined]
+                f"scoring a backlog of {message.backlog:,} requests in the background; t shows the progress",
+                title="Evaluation", markup=False,
+            )  # fmt: skip
         self.scoring_progress = (message.done, message.total, message.failures)
         for screen in self._triage_screens():
             screen.show_progress(*self.scoring_progress)
@@ -62,7 +69,8 @@ class EvaluationMixin:
         reason = outcome.label.reason if outcome.label and not outcome.undone else None
         for screen in self._triage_screens():
             screen.label_done(outcome.request_id, outcome.verdict, reason, outcome.undone)
-        self.notify(outcome.describe(), title="Label", timeout=4, markup=False)  # type: ignore[attr-defined]
+        severity = "error" if outcome.case_error else "information"
+        self.notify(outcome.describe(), title="Label", severity=severity, timeout=4, markup=False)  # type: ignore[attr-defined]
 
     def on_evaluation_notice(self, message: EvaluationNotice) -> None:
         self.notify(message.text, title=message.title, severity=message.severity, timeout=8, markup=False)  # type: ignore[attr-defined]

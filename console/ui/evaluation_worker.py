@@ -110,7 +110,7 @@ class EvaluationFeed:
         reported = (-1, -1, -1)
         while not is_cancelled():
             dirty |= self._serve_inbox()
-            step = loop.step()
+            step = loop.step(interrupt=self._has_mail)
             if step.scored:
                 dirty = True
             first = loop.failure_count - len(step.failures)
@@ -131,6 +131,9 @@ class EvaluationFeed:
                 timeout = POLL_INTERVAL if not (self.watching and dirty) else QUEUE_INTERVAL / 2
                 self._wake.wait(timeout)
                 self._wake.clear()
+
+    def _has_mail(self) -> bool:
+        return not self._inbox.empty()
 
     def _serve_inbox(self) -> bool:
         """Run what the UI asked for; True when the queue changed."""

@@ -35,6 +35,7 @@ class StatusHeader(Static):
         self.rejected_total = 0
         self.error: str | None = None
         self.window = "1h"
+        self.regress_line: str | None = None
         self.alerts: list = []
         self._arrivals: deque[tuple[float, int]] = deque()
 
@@ -79,6 +80,8 @@ class StatusHeader(Static):
             parts.append(f"[reverse bold yellow] PAUSED [/] {self.held:,} new held")
         else:
             parts.append("[green]● following[/]" if self.patterns else "[dim]store only[/]")
+        if self.regress_line:
+            parts.append(f"[b cyan]{escape(one_line(self.regress_line))}[/] (R)")
         line = "  ·  ".join(parts)
         if self.error:
             line += f"\n[bold red]ingest stopped:[/] {escape(one_line(self.error))}"
