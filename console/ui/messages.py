@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from textual.message import Message
@@ -48,6 +49,7 @@ class RecordsArrived(Message):
         self.rejected = rejected
         self.added = added
         self.sources = sources
+        self.posted_at = time.time()  # built by the ingest thread right after the commit
 
 
 class IngestFailed(Message):

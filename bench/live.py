@@ -1,0 +1,165 @@
+"""The console under a live firehose, against this machine's raw ingest limit.
+
+    python bench/live.py [--rates 1000,5000,20000] [--seconds 30]
+
+A writer process appends schema v1 lines to a log at each rate for `--seconds` while the
+console runs headless (App.run_test) on it. Reported per rate: append-to-store latency
+(the line's ts to the moment its batch was committed and posted), append-to-visible
+latency (to the moment the UI thread added it to the requests view), the event loop's lag
+(a 10 ms timer's lateness), whether the console kept up (everything visible within 5 s of
+the writer stopping) and the backlog it had. Then the highest sustained rate, compared with
+the raw baseline (orjson + sqlite3 executemany, as in bench/ingest.py) measured in the same
+run, and the peak RSS. Targets (issue 7): at 5,000 lines/s append-to-visible p99 < 500 ms
+and loop lag p99 < 50 ms; highest sustained rate >= 0.7 of the raw baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+WRITER = r"""
+import json, sys, time
+path, rate, seconds, start_id = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+base = {"model": "gpt-4o-mini", "provider": "openai", "prompt_id": "support-answer",
+        "prompt_version": "v7", "input_tokens": 812, "output_tokens": 143, "latency_ms": 1234.5,
+        "status": "ok", "input": "How do I reset my password? " * 8,
+        "output": "Open Settings, then Security, then Reset password. " * 10}
+written, started = 0, time.monotonic()
+with open(path, "a", encoding="utf-8") as out:
+    while (elapsed := time.monotonic() - started) < seconds:
+        due = int(rate * elapsed) - written
+        if due <= 0:
+            time.sleep(0.002)
+            continue
+        now = time.time()
+        lines = []
+        for i in range(due):
+            record = dict(base, ts=now, request_id=f"live-{start_id + written + i}")
+            lines.append(json.dumps(record))
+        out.write("\n".join(lines) + "\n")
+        out.flush()
+        written += due
+print(written)
+"""
+
+
+def raw_baseline(tmp: Path, count: int = 100_000) -> float:
+    """orjson + sqlite3 executemany into a bare table, 10k rows per transaction (rows/s)."""
+    line = orjson.dumps({"ts": time.time(), "request_id": "x", "model": "m", "prompt_id": "p",
+                         "prompt_version": "v", "input_tokens": 1, "output_tokens": 1,
+                         "latency_ms": 1.0, "status": "ok", "input": "q" * 230, "output": "a" * 500})  # fmt: skip
+    lines = [line] * count
+    conn = sqlite3.connect(tmp / "baseline.db")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    columns = ("ts", "request_id", "model", "prompt_id", "prompt_version", "input_tokens",
+               "output_tokens", "latency_ms", "status", "input", "output")  # fmt: skip
+    conn.execute(f"CREATE TABLE r ({', '.join(columns)})")
+    sql = f"INSERT INTO r VALUES ({', '.join('?' * len(columns))})"
+    start = time.perf_counter()
+    for i in range(0, count, 10_000):
+        rows = [tuple(orjson.loads(raw)[c] for c in columns) for raw in lines[i : i + 10_000]]
+        with conn:
+            conn.executemany(sql, rows)
+    return count / (time.perf_counter() - start)
+
+
+async def run_phase(app, pilot, log: Path, rate: int, seconds: float, start_id: int, seen: dict) -> dict:
+    stored_latency: list[float] = []
+    visible_latency: list[float] = []
+    lags: list[float] = []
+    seen["stored"], seen["visible"] = stored_latency, visible_latency
+    expected = [time.monotonic() + 0.01]
+
+    def tick() -> None:
+        now = time.monotonic()
+        lags.append(max(now - expected[0], 0.0))
+        expected[0] = now + 0.01
+
+    timer = app.set_interval(0.01, tick)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(log), str(rate), str(seconds), str(start_id)],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    while writer.poll() is None:
+        await pilot.pause(0.05)
+    written = int(writer.stdout.read().strip() or 0)
+    behind_at_stop = written - len(visible_latency)
+    deadline = time.monotonic() + 5.0
+    while len(visible_latency) < written and time.monotonic() < deadline:
+        await pilot.pause(0.05)
+    timer.stop()
+    return {
+        "rate": rate,
+        "written": written,
+        "visible": len(visible_latency),
+        "behind_at_stop": behind_at_stop,
+        "kept_up": len(visible_latency) >= written,
+        "store_p50": float(np.percentile(stored_latency, 50)) * 1000 if stored_latency else None,
+        "store_p99": float(np.percentile(stored_latency, 99)) * 1000 if stored_latency else None,
+        "visible_p50": float(np.percentile(visible_latency, 50)) * 1000 if visible_latency else None,
+        "visible_p99": float(np.percentile(visible_latency, 99)) * 1000 if visible_latency else None,
+        "lag_p99": float(np.percentile(lags, 99)) * 1000 if lags else None,
+    }
+
+
+async def main(rates: list[int], seconds: float) -> None:
+    from console.ui.app import ConsoleApp
+
+    tmp = Path(tempfile.mkdtemp(prefix="llmops-live-"))
+    baseline = raw_baseline(tmp)
+    print(f"raw baseline (orjson + sqlite3 executemany): {baseline:,.0f} rows/s")
+    log = tmp / "live.jsonl"
+    log.touch()
+    app = ConsoleApp(sources=[str(log)], store_url=str(tmp / "console.db"))
+    seen: dict[str, list[float]] = {"stored": [], "visible": []}
+    async with app.run_test(size=(160, 48)) as pilot:
+        dashboard = app.dashboard
+        show = dashboard.show_arrivals
+
+        def timed_show(message) -> None:
+            seen["stored"].extend(message.posted_at - r.ts for r in message.records)
+            show(message)
+            done = time.time()
+            seen["visible"].extend(done - r.ts for r in message.records)
+
+        dashboard.show_arrivals = timed_show
+        await pilot.pause(0.5)
+        results, start_id = [], 0
+        for rate in rates:
+            result = await run_phase(app, pilot, log, rate, seconds, start_id, seen)
+            start_id += result["written"]
+            results.append(result)
+            fmt = lambda v: "—" if v is None else f"{v:,.0f}"  # noqa: E731
+            print(
+                f"{rate:>6,} lines/s: wrote {result['written']:,}, visible {result['visible']:,}; "
+                f"append→store p50 {fmt(result['store_p50'])} / p99 {fmt(result['store_p99'])} ms; "
+                f"append→visible p50 {fmt(result['visible_p50'])} / p99 {fmt(result['visible_p99'])} ms; "
+                f"loop lag p99 {fmt(result['lag_p99'])} ms; "
+                + ("kept up" if result["kept_up"] else f"BEHIND by {result['written'] - result['visible']:,} lines")
+                + f" (behind by {result['behind_at_stop']:,} when the writer stopped)"
+            )
+    sustained = max((r["rate"] for r in results if r["kept_up"]), default=0)
+    print(f"highest sustained rate: {sustained:,} lines/s = {sustained / baseline:.2f} of the raw baseline (target >= 0.70)")
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="1000,5000,20000")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    asyncio.run(main([int(r) for r in args.rates.split(",")], args.seconds))
