@@ -382,6 +382,37 @@ def regress(
     raise typer.Exit(code)
 
 
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to set up (default: here).")] = Path("."),
+) -> None:
+    """Set up an app's repository: llmops.toml, prompts/ with an example, regression/cases.jsonl.
+
+    Never overwrites: if any of those files exists, nothing is written and the exit code is 2.
+    """
+    from console.commands.init import LOGGER_SNIPPET, InitRefused, init_project
+
+    try:
+        written = init_project(directory)
+    except InitRefused as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{directory}: {exc.strerror or exc}")
+    for path in written:
+        print(f"created {path}")
+    print()
+    print(LOGGER_SNIPPET, end="")
+
+
+def _add_prompts_commands() -> None:
+    from console.commands.prompts_cli import prompts_app
+
+    app.add_typer(prompts_app, name="prompts")
+
+
+_add_prompts_commands()
+
+
 labels_app = typer.Typer(help="Labels given in the triage queue (t): export them for tickets and notebooks.", no_args_is_help=True)
 app.add_typer(labels_app, name="labels")
 

@@ -28,6 +28,9 @@ schemas/llmops-config.schema.json document every key.
     input = 3.0
     cached_input = 1.5
     output = 12.0
+
+    [prompts]                 # the prompt registry (console/prompts)
+    path = "prompts"          # relative to llmops.toml
 """
 
 from __future__ import annotations
@@ -181,6 +184,12 @@ class EvaluationSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
     judge: JudgeSettings = msgspec.field(default_factory=JudgeSettings)
 
 
+class PromptSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The prompt registry in files (console/prompts): prompts/<prompt_id>/<version>.<ext>."""
+
+    path: str = "prompts"  # relative to llmops.toml
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ui: UiSettings = msgspec.field(default_factory=UiSettings)
     keys: dict[str, str] = msgspec.field(default_factory=dict)
@@ -190,6 +199,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     prices: dict[str, PriceOverride] = msgspec.field(default_factory=dict)
     regression: RegressionSettings = msgspec.field(default_factory=RegressionSettings)
     evaluation: EvaluationSettings = msgspec.field(default_factory=EvaluationSettings)
+    prompts: PromptSettings = msgspec.field(default_factory=PromptSettings)
     source: str | None = None
 
 

@@ -15,7 +15,9 @@ Each request becomes one schema v1 line (schemas/request-log.v1.schema.json) tha
 
 track() measures the latency, and an exception leaving the block is logged as an error
 (its type and message) and raised on. `with log.prompt("support-answer", "v8"):` names the
-prompt of the instrumented client's calls made inside it.
+prompt of the instrumented client's calls made inside it. With
+`RequestLogger(path, prompts="prompts")` (the registry of console/prompts), a call naming a
+registered prompt and version also logs its prompt_hash, so the console can spot drift.
 
 Safety: every line is a single os.write() on a descriptor opened with O_APPEND, so lines
 from many threads and processes never interleave (the kernel appends each write whole);
@@ -28,6 +30,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
+import hashlib
 import inspect
 import json
 import os
@@ -66,12 +70,15 @@ def error_type_of(exc: BaseException) -> str:
 class RequestLogger:
     """Append schema v1 request records to one JSONL file, safely from threads and processes."""
 
-    def __init__(self, path: str | os.PathLike[str], *, capture_content: bool = True, **defaults: Any) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, capture_content: bool = True,
+                 prompts: str | os.PathLike[str] | None = None, **defaults: Any) -> None:
         """defaults: fields added to every record (environment="production", tags=[...], ...).
 
-        capture_content=False leaves inputs and outputs out of the log.
+        capture_content=False leaves inputs and outputs out of the log. prompts: the prompt
+        registry's directory; a call naming a registered prompt and version gets its prompt_hash.
         """
         self.path = os.fspath(path)
+        self.prompts = os.fspath(prompts) if prompts is not None else None
         self.capture_content = capture_content
         self.defaults = defaults
         self.dropped = 0  # lines that could not be written
@@ -150,8 +157,13 @@ class RequestLogger:
               **fields: Any) -> Call:
         """A context manager timing one model call; see the module docstring."""
         current = _prompt.get() or (None, None)
-        return Call(self, model=model, prompt_id=prompt_id or current[0] or "unknown",
-                    prompt_version=prompt_version or current[1] or "unversioned", **fields)
+        prompt_id = prompt_id or current[0] or "unknown"
+        prompt_version = prompt_version or current[1] or "unversioned"
+        if self.prompts is not None and "prompt_hash" not in fields:
+            found = registry_hash(self.prompts, prompt_id, prompt_version)
+            if found is not None:
+                fields["prompt_hash"] = found
+        return Call(self, model=model, prompt_id=prompt_id, prompt_version=prompt_version, **fields)
 
     @staticmethod
     @contextlib.contextmanager
@@ -203,6 +215,46 @@ class RequestLogger:
         if isinstance(user, str):
             fields.setdefault("user_id", user)
         return self.track(model=str(kwargs.get("model") or "unknown"), **fields)
+
+
+_PROMPT_EXTENSIONS = ("txt", "md", "j2", "jinja", "tmpl")  # as console/prompts/registry.py
+
+
+def normalise_prompt(text: str) -> str:
+    """As console.prompts.registry.normalise (a test keeps them equal): the text a prompt_hash is of."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in text.split("\n")).rstrip("\n")
+
+
+def _prompt_body(text: str) -> str:
+    """The text without a leading '---' front matter block."""
+    lines = text.lstrip("\ufeff").replace("\r\n", "\n").split("\n")
+    if lines and lines[0].strip() == "---":
+        for end in range(1, len(lines)):
+            if lines[end].strip() == "---":
+                return "\n".join(lines[end + 1:])
+    return text.lstrip("\ufeff")
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_hash(path: str, mtime_ns: int, size: int) -> str:
+    with open(path, "rb") as handle:
+        text = handle.read().decode("utf-8")
+    return hashlib.sha256(normalise_prompt(_prompt_body(text)).encode("utf-8")).hexdigest()[:12]
+
+
+def registry_hash(root: str, prompt_id: str, prompt_version: str) -> str | None:
+    """The short prompt_hash of prompts/<prompt_id>/<prompt_version>.<ext>, or None when unregistered."""
+    if any(part.startswith(".") or "/" in part or os.sep in part for part in (prompt_id, prompt_version)):
+        return None
+    for ext in _PROMPT_EXTENSIONS:
+        path = os.path.join(root, prompt_id, f"{prompt_version}.{ext}")
+        try:
+            st = os.stat(path)
+            return _cached_hash(path, st.st_mtime_ns, st.st_size)
+        except (OSError, UnicodeDecodeError):
+            continue
+    return None
 
 
 def new_request_id() -> str:

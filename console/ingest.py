@@ -58,7 +58,7 @@ def expand_sources(patterns: Sequence[str], *, must_exist: bool) -> list[str]:
     """
     paths: list[str] = []
     for pattern in patterns:
-        if is_glob(pattern):
+        if is_glob(pattern) and not os.path.isfile(os.path.expanduser(pattern)):
             matches = sorted(glob.glob(os.path.expanduser(pattern), recursive=True))
             if must_exist and not matches:
                 raise SourceNotFound(f"no file matches {pattern!r}")

@@ -35,7 +35,12 @@ CORE_FIELDS = (
 _EPOCH_MS_THRESHOLD = 1e11
 _THUMBS = {"up": 1.0, "down": -1.0}
 
-NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
+# Counts stay exact in a float and in SQLite's and numpy's int64 (2**70 tokens is a bad line).
+MAX_COUNT = 2**53 - 1
+# What a datetime can hold: 0001-01-01 to 9999-12-31T23:59:59 UTC, in epoch seconds.
+_MIN_EPOCH_S, _MAX_EPOCH_S = -62135596800.0, 253402300799.0
+
+NonNegInt = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]
 NonNegFloat = Annotated[float, msgspec.Meta(ge=0)]
 NonEmptyStr = Annotated[str, msgspec.Meta(min_length=1)]
 Feedback = Annotated[float, msgspec.Meta(ge=-1, le=1)] | Literal["up", "down"]
@@ -113,11 +118,15 @@ def _to_epoch_seconds(ts: datetime | float) -> float:
     if isinstance(ts, datetime):
         if ts.tzinfo is None:
             raise ValueError("ts has no UTC offset (RFC 3339 needs 'Z' or '+hh:mm')")
-        return ts.timestamp()
-    value = float(ts)
-    if not math.isfinite(value):
-        raise ValueError("ts is not a finite number")
-    return value / 1000.0 if value > _EPOCH_MS_THRESHOLD else value
+        seconds = ts.timestamp()
+    else:
+        value = float(ts)
+        if not math.isfinite(value):
+            raise ValueError("ts is not a finite number")
+        seconds = value / 1000.0 if value > _EPOCH_MS_THRESHOLD else value
+    if not _MIN_EPOCH_S <= seconds <= _MAX_EPOCH_S:
+        raise ValueError("ts is outside the years 1 to 9999")
+    return seconds
 
 
 class _RecordWithExtraKeys(RequestRecord, forbid_unknown_fields=False):
@@ -152,6 +161,8 @@ def parse_line(line: bytes | str) -> RequestRecord:
             raise RecordError(_describe_validation(exc)) from None
     except msgspec.DecodeError as exc:
         raise RecordError(f"invalid JSON: {exc}") from None
+    except RecursionError:
+        raise RecordError("invalid JSON: nested too deeply") from None
     record, _expect_extra_keys = _parse_with_extra_keys(line)
     return record
 
@@ -173,6 +184,8 @@ def _parse_with_extra_keys(line: bytes) -> tuple[RequestRecord, bool]:
         raise RecordError(_describe_validation(exc)) from None
     except msgspec.DecodeError as exc:
         raise RecordError(f"invalid JSON: {exc}") from None
+    except RecursionError:
+        raise RecordError("invalid JSON: nested too deeply") from None
     record.__class__ = RequestRecord
     record.metadata = {**extra, **record.metadata} if record.metadata else extra
     return record, True

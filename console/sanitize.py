@@ -41,3 +41,15 @@ def strip_control(text: str) -> str:
 def one_line(text: str) -> str:
     """Safe text squeezed onto one table row."""
     return strip_control(text).translate(_ONE_LINE)
+
+
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f]")
+
+
+def json_for_terminal(encoded: str) -> str:
+    """Encoded JSON with DEL and C1 controls (which JSON encoders leave raw) as \\u escapes.
+
+    The same JSON value, but a terminal printing it never sees an 8-bit CSI or OSC. Those
+    characters can only occur inside JSON strings, where an escape means the same thing.
+    """
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)

@@ -169,8 +169,9 @@ async def test_command_palette_offers_the_same_actions(app):
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_until(pilot, lambda: len(shown(app)) == 3)
         await pilot.press("ctrl+p")
-        await pilot.press(*"Pause")
         await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.pause(0.1)
+        await pilot.press(*"Pause")
         options = app.screen.query_one(OptionList)
         await wait_until(pilot, lambda: options.option_count > 0)
         assert "Pause / resume following" in str(options.get_option_at_index(0).prompt)

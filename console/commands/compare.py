@@ -27,7 +27,7 @@ from console.analytics.compare import (
     format_usd,
     parse_arm_spec,
 )
-from console.sanitize import strip_control
+from console.sanitize import json_for_terminal, strip_control
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d|w)$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -151,7 +151,7 @@ def run(a: str, b: str, *, since: str = "all", store: Optional[str] = None, as_j
     comparison = compare(cols, spec_a, spec_b)
     _hint_for_empty_arms(comparison, cols, Console(stderr=True))
     if as_json:
-        sys.stdout.write(msgspec.json.encode(comparison).decode() + "\n")
+        sys.stdout.write(json_for_terminal(msgspec.json.encode(comparison).decode()) + "\n")
         sys.stdout.flush()
         return comparison
     out = Console()

@@ -30,7 +30,7 @@ from console.analytics.report import build_report
 from console.analytics.report_types import Alert, Percentiles, Report
 from console.analytics.windows import WINDOW_NAMES, parse_rfc3339, window_start
 from console.config import Settings
-from console.sanitize import strip_control
+from console.sanitize import json_for_terminal, strip_control
 
 STATE_STYLES = {"ok": "green", "warn": "bold yellow", "page": "bold red"}
 SEVERITY_STYLES = {"warn": "bold yellow", "page": "bold red"}
@@ -358,10 +358,14 @@ def run_report(
 ) -> Report:
     report = make_report(sources, store=store, since=since, settings=settings, now=now)
     if as_json:
-        sys.stdout.write(msgspec.json.encode(report).decode() + "\n")
+        sys.stdout.write(json_for_terminal(msgspec.json.encode(report).decode()) + "\n")
         sys.stdout.flush()
     else:
-        print_report(report, Console())
+        from console.commands.prompts_report import print_registry_check
+
+        out = Console()
+        print_report(report, out)
+        print_registry_check(report.versions, settings, out)
     return report
 
 
@@ -371,7 +375,7 @@ def run_check(
     """Print the alerts; 1 when any fires, 0 when none."""
     report = make_report(sources, store=store, since=since, settings=settings, now=now)
     if as_json:
-        sys.stdout.write(msgspec.json.encode({"ok": not report.alerts, "alerts": report.alerts}).decode() + "\n")
+        sys.stdout.write(json_for_terminal(msgspec.json.encode({"ok": not report.alerts, "alerts": report.alerts}).decode()) + "\n")
         sys.stdout.flush()
         return 1 if report.alerts else 0
     out = Console()

@@ -1,7 +1,9 @@
 """`labels export`: labels with their requests as JSONL or CSV, for tickets and notebooks.
 
 CSV cells that a spreadsheet would run as a formula (starting with = + - @, or a tab or
-carriage return) are prefixed with a single quote: model output is untrusted text.
+carriage return) are prefixed with a single quote, and terminal control sequences are
+stripped from them (a CSV printed to a terminal cannot drive it): model output is untrusted
+text. JSONL keeps every value, with C1 controls written as JSON escapes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from datetime import datetime, timezone
 from typing import IO, Iterable
 
 import orjson
+
+from console.sanitize import json_for_terminal, strip_control
 
 FIELDS = (
     "request_id", "verdict", "reason", "note", "author", "labelled_at", "active", "case_id",
@@ -50,14 +54,14 @@ def safe_cell(value: object) -> str:
     """A CSV cell a spreadsheet shows as text, never evaluates."""
     if value is None:
         return ""
-    text = str(value).lower() if isinstance(value, bool) else str(value)
+    text = str(value).lower() if isinstance(value, bool) else strip_control(str(value))
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def write_jsonl(rows: Iterable[dict], out: IO[str]) -> int:
     count = 0
     for row in rows:
-        out.write(orjson.dumps(export_record(row)).decode() + "\n")
+        out.write(json_for_terminal(orjson.dumps(export_record(row)).decode()) + "\n")
         count += 1
     return count
 

@@ -21,7 +21,7 @@ from console.regression.events import AttemptDone, CaseDone, RunEvent, RunStarte
 from console.regression.execute import RunReport, execute
 from console.regression.plan import RunPlan
 from console.regression.results import ERRORED, FAIL, PASS, SKIPPED, CaseResult
-from console.sanitize import one_line
+from console.sanitize import json_for_terminal, one_line
 
 EXIT_PASS, EXIT_FAIL, EXIT_INTERRUPTED = 0, 1, 130
 STATUS_STYLE = {PASS: "green", FAIL: "bold red", ERRORED: "bold magenta", SKIPPED: "yellow"}
@@ -167,7 +167,7 @@ def run_regress(plan: RunPlan, store, *, as_json: bool = False, show_all: bool =
     with progress:
         report = execute(plan, store, on_event=ProgressBar(progress))
     if as_json:
-        sys.stdout.write(orjson.dumps(report_json(report), option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(json_for_terminal(orjson.dumps(report_json(report), option=orjson.OPT_INDENT_2).decode()) + "\n")
     else:
         print_report(report, Console(soft_wrap=False), show_all=show_all)
     if report.cancelled:

@@ -115,7 +115,8 @@ class JsonlTail:
         self._globs: list[str] = []
         for pattern in patterns:
             path = os.path.abspath(os.path.expanduser(os.fspath(pattern)))
-            target = self._globs if is_glob(path) else self._plain
+            # a file whose name holds glob characters ("app[1].jsonl") is that file
+            target = self._globs if is_glob(path) and not os.path.isfile(path) else self._plain
             if path not in target:
                 target.append(path)
         self._resume = {os.path.abspath(k): v for k, v in (positions or {}).items()}

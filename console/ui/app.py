@@ -26,6 +26,7 @@ from console.ui.widgets.versions_pane import VersionsPane
 from console.ui.screens.dashboard import DashboardScreen
 from console.ui.screens.detail import RequestDetailScreen
 from console.ui.screens.help import BindingScope, HelpScreen
+from console.ui.screens.prompts import PromptsScreen
 from console.ui.screens.rejected import RejectedLinesScreen
 from console.ui.widgets.requests_view import RequestsView
 from console.ui.evaluation_app import EvaluationMixin
@@ -217,6 +218,7 @@ class ConsoleApp(EvaluationMixin, App):
             ("bad reason", ReasonModal.BINDINGS),
             ("note", NoteModal.BINDINGS),
             ("rejected lines", RejectedLinesScreen.BINDINGS),
+            ("prompts", PromptsScreen.BINDINGS),
             ("budget", BudgetPane.BINDINGS),
             ("latency", LatencyPane.BINDINGS),
             ("versions", VersionsPane.BINDINGS),

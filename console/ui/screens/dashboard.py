@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +12,7 @@ from textual.widgets import Footer, Input
 
 from console.analytics.filters import FilterError, parse_filter
 from console.records import RequestRecord
+from console.sanitize import one_line
 from console.sources.base import RejectedLine
 from console.analytics.report_types import Report
 from console.analytics.windows import next_window
@@ -38,6 +40,7 @@ class DashboardScreen(Screen):
         Binding("m", "maximize_pane", "Maximize", id="dashboard.maximize"),
         Binding("x", "show_rejected", "Rejected lines", id="dashboard.rejected"),
         Binding("t", "app.triage", "Triage", id="dashboard.triage"),
+        Binding("p", "show_prompts", "Prompts", id="dashboard.prompts"),
         Binding("1", "focus_pane('requests')", "Requests", show=False, id="dashboard.requests"),
         Binding("2", "focus_pane('budget')", "Budget", show=False, id="dashboard.budget"),
         Binding("3", "focus_pane('latency')", "Latency", show=False, id="dashboard.latency"),
@@ -167,7 +170,8 @@ class DashboardScreen(Screen):
             return False
         view = self.requests_view
         view.set_filter(record_filter)
-        view.border_title = f"Requests · filter: {record_filter.text}" if record_filter else "Requests"
+        # the filter can hold a version name from the logs: never parsed as markup
+        view.border_title = Text(f"Requests · filter: {one_line(record_filter.text)}") if record_filter else "Requests"
         self._refresh_titles()
         return True
 
@@ -220,6 +224,15 @@ class DashboardScreen(Screen):
             self.notify(f"nothing to compare {event.name} with yet", title="Compare", markup=False)
             return
         self.app.request_compare(*arms)
+
+    def action_show_prompts(self) -> None:
+        from console.config import Settings
+        from console.prompts.registry import registry_root
+        from console.ui.screens.prompts import PromptsScreen
+
+        settings = getattr(self.app, "settings", None) or Settings()
+        root = registry_root(settings.prompts.path, settings.source)
+        self.app.push_screen(PromptsScreen(root, self.report.versions if self.report else ()))
 
     def action_show_rejected(self) -> None:
         self.app.push_screen(RejectedLinesScreen(self.rejected, self.rejected_total))

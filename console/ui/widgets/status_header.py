@@ -6,7 +6,6 @@ import time
 from collections import deque
 from pathlib import Path
 
-from rich.markup import escape
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -14,6 +13,17 @@ from console.sanitize import one_line
 from console.ui.messages import SourceState
 
 RATE_WINDOW_S = 5.0
+
+
+def escape(text: str) -> str:
+    """Untrusted text made literal inside Textual markup.
+
+    rich.markup.escape (and textual.markup.escape) leave "[$name]" and "[ red]" to be parsed
+    as a variable or a style, so every "[" is escaped; a trailing backslash would escape the
+    closing tag that follows, so it gets a zero-width space after it.
+    """
+    text = text.replace("[", "\\[")
+    return text + "\u200b" if text.endswith("\\") else text
 
 
 class StatusHeader(Static):

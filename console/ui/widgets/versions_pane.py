@@ -81,7 +81,7 @@ class VersionsPane(Pane):
         newest = max(self._versions, key=lambda v: v.first_seen, default=None)
         if newest is not None:
             extra += f" · newest {one_line(newest.prompt_version)} {short_time(newest.first_seen)}"
-        self.border_subtitle = f"sort: {self.sort_name} (s){extra}"
+        self.border_subtitle = Text(f"sort: {self.sort_name} (s){extra}")  # never parsed as markup
 
     def action_cycle_sort(self) -> None:
         names = list(SORTS)

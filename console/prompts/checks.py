@@ -1,0 +1,51 @@
+"""Hashes meet logs: which logged versions drifted from the registry, which are unregistered.
+
+A version whose logged prompt_hash is not the registry's hash for it was logged from a
+changed template under a reused version label (drift). A version seen in the logs with no
+file in the registry is unregistered. Works on the Report's version rows
+(console.analytics.report_types.VersionRow) or anything with the same attributes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Protocol, Sequence
+
+from console.prompts.registry import Registry, hash_matches
+
+
+class LoggedVersion(Protocol):
+    prompt_id: str
+    prompt_version: str
+    prompt_hashes: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Drift:
+    prompt_id: str
+    prompt_version: str
+    registry_hash: str  # short form
+    logged_hashes: tuple[str, ...]  # the logged hashes that are not the registry's
+
+
+@dataclass
+class RegistryCheck:
+    drifted: list[Drift] = field(default_factory=list)
+    unregistered: list[tuple[str, str]] = field(default_factory=list)  # (prompt_id, version)
+
+    @property
+    def ok(self) -> bool:
+        return not self.drifted and not self.unregistered
+
+
+def check_versions(versions: Iterable[LoggedVersion], registry: Registry) -> RegistryCheck:
+    check = RegistryCheck()
+    for row in versions:
+        entry = registry.get(row.prompt_id, row.prompt_version)
+        if entry is None:
+            check.unregistered.append((row.prompt_id, row.prompt_version))
+            continue
+        other = tuple(h for h in row.prompt_hashes if h and not hash_matches(h, entry.hash))
+        if other:
+            check.drifted.append(Drift(row.prompt_id, row.prompt_version, entry.short_hash, other))
+    return check

@@ -1,0 +1,63 @@
+"""Diffs of two prompt versions: a unified diff for scripts and review, side-by-side rows for the UI.
+
+Both work on the normalised texts, so line endings and trailing blanks never show as changes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Literal
+
+from console.prompts.registry import PromptVersion, normalise
+
+Tag = Literal["equal", "replace", "delete", "insert"]
+
+
+@dataclass(frozen=True)
+class SideBySideRow:
+    tag: Tag
+    left_number: int | None  # 1-based line numbers; None where the side has no line
+    left: str
+    right_number: int | None
+    right: str
+
+
+def unified_diff(old: PromptVersion, new: PromptVersion, context: int = 3) -> str:
+    """difflib's unified diff, headed with the two files; '' when the texts are the same."""
+    lines = difflib.unified_diff(
+        normalise(old.text).split("\n"), normalise(new.text).split("\n"),
+        fromfile=f"{old.prompt_id}@{old.version} ({old.short_hash})",
+        tofile=f"{new.prompt_id}@{new.version} ({new.short_hash})",
+        n=context, lineterm="",
+    )  # fmt: skip
+    text = "\n".join(lines)
+    return text + "\n" if text else ""
+
+
+def side_by_side(old_text: str, new_text: str) -> list[SideBySideRow]:
+    """Aligned rows: equal lines side by side, a replaced block paired line by line."""
+    left = normalise(old_text).split("\n")
+    right = normalise(new_text).split("\n")
+    rows: list[SideBySideRow] = []
+    matcher = difflib.SequenceMatcher(a=left, b=right, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            rows.extend(SideBySideRow("equal", i + 1, left[i], j + 1, right[j]) for i, j in zip(range(i1, i2), range(j1, j2)))
+        elif tag == "delete":
+            rows.extend(SideBySideRow("delete", i + 1, left[i], None, "") for i in range(i1, i2))
+        elif tag == "insert":
+            rows.extend(SideBySideRow("insert", None, "", j + 1, right[j]) for j in range(j1, j2))
+        else:
+            for k in range(max(i2 - i1, j2 - j1)):
+                i, j = i1 + k, j1 + k
+                rows.append(SideBySideRow(
+                    "replace",
+                    i + 1 if i < i2 else None, left[i] if i < i2 else "",
+                    j + 1 if j < j2 else None, right[j] if j < j2 else "",
+                ))  # fmt: skip
+    return rows
+
+
+def changed_lines(rows: list[SideBySideRow]) -> int:
+    return sum(1 for row in rows if row.tag != "equal")

@@ -1,0 +1,189 @@
+"""`p`: the prompt registry beside the logs: versions, labels, hashes, traffic, text and diffs.
+
+Rows are the registry's versions plus the versions seen in the logs without a file
+(unregistered). Figures come from the app's latest Report (the Versions pane's numbers).
+The registry is read in a worker thread; every text is shown through rich.text.Text with
+control sequences stripped, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from console.analytics.report_types import VersionRow
+from console.prompts.checks import check_versions
+from console.prompts.diff import changed_lines, side_by_side
+from console.prompts.registry import PromptError, PromptVersion, Registry, load_registry, natural_key
+from console.sanitize import one_line, strip_control
+
+DIFF_STYLES = {"equal": "", "replace": "yellow", "delete": "red", "insert": "green"}
+
+
+def _stamp(value: str | None) -> str:
+    return value[:19].replace("T", " ") if value else "-"
+
+
+def _percent(value: float) -> str:
+    return f"{value:.1%}"
+
+
+class PromptsScreen(Screen):
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back", id="prompts.back"),
+        Binding("enter", "open", "Show text", id="prompts.open"),
+        Binding("d", "diff", "Diff with previous", id="prompts.diff"),
+    ]
+
+    DEFAULT_CSS = """
+    PromptsScreen #prompts-title { padding: 0 1; background: $panel; }
+    PromptsScreen #prompts-table { height: 1fr; }
+    PromptsScreen #prompts-view { height: 2fr; border-top: solid $panel; }
+    """
+
+    def __init__(self, root: Path, versions: Sequence[VersionRow] = ()) -> None:
+        super().__init__()
+        self.root = root
+        self.logged = {(row.prompt_id, row.prompt_version): row for row in versions}
+        self.registry: Registry | None = None
+        self.keys: list[tuple[str, str]] = []  # row index -> (prompt_id, version)
+        self.body: object = None  # the view's renderable
+        self.shown = ""  # what the view holds: "", "text", "diff" (for tests and the title)
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"Prompt registry: {one_line(str(self.root))} (loading)"), id="prompts-title")
+        table: DataTable = DataTable(id="prompts-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("prompt", "version", "labels", "hash", "first seen", "last seen", "requests", "errors",
+                          "bad", "p95 ms", "registry")
+        yield table
+        with VerticalScroll(id="prompts-view"):
+            yield Static(Text("Enter shows a version's text; d diffs it with the previous version.", style="dim"),
+                         id="prompts-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.run_worker(self._load, thread=True, exclusive=True, group="prompts-load")
+
+    def _load(self) -> None:
+        try:
+            registry = load_registry(self.root)
+        except PromptError as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self._show_registry, registry)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#prompts-title", Static).update(Text(f"Prompt registry: {one_line(message)}", style="bold red"))
+
+    def _show_registry(self, registry: Registry) -> None:
+        self.registry = registry
+        check = check_versions(self.logged.values(), registry)
+        drifted = {(d.prompt_id, d.prompt_version): d for d in check.drifted}
+        keys = {(v.prompt_id, v.version) for v in registry.versions()} | set(self.logged)
+        self.keys = sorted(keys, key=lambda key: (key[0], natural_key(key[1])))
+        table = self.query_one("#prompts-table", DataTable)
+        table.clear()
+        for key in self.keys:
+            entry = registry.get(*key)
+            row = self.logged.get(key)
+            if entry is None:
+                status = Text("unregistered", style="yellow")
+            elif key in drifted:
+                status = Text("DRIFT " + one_line(", ".join(drifted[key].logged_hashes)), style="bold red")
+            else:
+                status = Text("ok", style="green")
+            table.add_row(
+                Text(one_line(key[0]), style="magenta"), Text(one_line(key[1])),
+                Text(one_line(", ".join(entry.labels)) if entry else "", style="cyan"),
+                Text(entry.short_hash if entry else "-"),
+                Text(_stamp(row.first_seen if row else None)), Text(_stamp(row.last_seen if row else None)),
+                Text(f"{row.requests:,}" if row else "0", justify="right"),
+                Text(_percent(row.error_rate) if row else "-", justify="right"),
+                Text(_percent(row.bad_rate) if row else "-", justify="right"),
+                Text(f"{row.p95_ms:,.0f}" if row and row.p95_ms is not None else "-", justify="right"),
+                status,
+            )  # fmt: skip
+        title = (f"Prompt registry: {one_line(str(self.root))}: {len(registry.prompts)} prompt(s), "
+                 f"{len(registry.versions())} version(s), {len(check.drifted)} drifted, "
+                 f"{len(check.unregistered)} unregistered")
+        self.query_one("#prompts-title", Static).update(Text(title))
+
+    def _selected(self) -> tuple[tuple[str, str] | None, PromptVersion | None]:
+        table = self.query_one("#prompts-table", DataTable)
+        if self.registry is None or not self.keys or not 0 <= table.cursor_row < len(self.keys):
+            return None, None
+        key = self.keys[table.cursor_row]
+        return key, self.registry.get(*key)
+
+    def _body(self, renderable) -> None:
+        self.body = renderable
+        self.query_one("#prompts-body", Static).update(renderable)
+        self.query_one("#prompts-view", VerticalScroll).scroll_home(animate=False)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        key, entry = self._selected()
+        if key is None:
+            return
+        if entry is None:
+            self._body(Text(f"{one_line(key[0])}@{one_line(key[1])} is seen in the logs but has no file in the registry.",
+                            style="yellow"))
+            self.shown = "missing"
+            return
+        head = Text(f"{entry.path.name}  {entry.short_hash}", style="bold")
+        if entry.model:
+            head.append(f"  model {one_line(entry.model)}", style="cyan")
+        if entry.parameters:
+            head.append("  " + one_line(", ".join(f"{k}={v}" for k, v in entry.parameters.items())), style="dim")
+        body = Text()
+        body.append_text(head)
+        body.append("\n\n")
+        body.append(strip_control(entry.text))
+        self._body(body)
+        self.shown = "text"
+
+    def action_diff(self) -> None:
+        key, entry = self._selected()
+        if entry is None or self.registry is None:
+            self.notify("Select a registered version to diff", severity="warning")
+            return
+        previous = self.registry.prompts[entry.prompt_id].previous(entry.version)
+        if previous is None:
+            self.notify(f"{one_line(entry.version)} is the first version of {one_line(entry.prompt_id)}",
+                        severity="information", markup=False)
+            return
+        self._body(diff_table(previous, entry))
+        self.shown = "diff"
+
+
+def diff_table(old: PromptVersion, new: PromptVersion) -> Table:
+    """The side-by-side diff, coloured by change, every line as plain Text."""
+    rows = side_by_side(old.text, new.text)
+    table = Table(
+        title=f"{one_line(old.version)} → {one_line(new.version)}: {changed_lines(rows)} line(s) changed",
+        expand=True, show_lines=False, title_justify="left",
+    )  # fmt: skip
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column(Text(f"{one_line(old.version)} ({old.short_hash})"), ratio=1)
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column(Text(f"{one_line(new.version)} ({new.short_hash})"), ratio=1)
+    for row in rows:
+        style = DIFF_STYLES[row.tag]
+        marker_left = "-" if row.tag in ("delete", "replace") and row.left_number else " "
+        marker_right = "+" if row.tag in ("insert", "replace") and row.right_number else " "
+        table.add_row(
+            str(row.left_number or ""), Text(f"{marker_left} {strip_control(row.left)}", style=style),
+            str(row.right_number or ""), Text(f"{marker_right} {strip_control(row.right)}", style=style),
+        )  # fmt: skip
+    return table
