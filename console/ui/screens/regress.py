@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from console.regression.command_line import why
 from console.regression.baseline import REGRESSION
 from console.regression.plan import RunPlan
 from console.regression.results import CaseResult
@@ -33,18 +34,6 @@ KIND_STYLE = {REGRESSION: "bold red", "fix": "green", "still-failing": "red", "s
               "errored": "bold magenta", "skipped": "yellow"}  # fmt: skip
 COLUMNS = (("status", "status"), ("case", "case"), ("vs", "vs baseline"), ("passes", "passes"), ("score", "score"),
            ("latency", "latency"), ("why", "why"))  # fmt: skip
-
-
-def why(result: CaseResult) -> str:
-    attempt = result.shown
-    if attempt is None:
-        return ""
-    if attempt.error:
-        return attempt.error
-    for verdict in attempt.verdicts:
-        if verdict.passed is not True and verdict.weight > 0:
-            return f"{verdict.type}: {verdict.reason}"
-    return ""
 
 
 def summary_text(data: dict) -> Text:
