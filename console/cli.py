@@ -170,6 +170,7 @@ def ingest(
 
     from console.analytics.prices import Pricer
     from console.ingest import SourceNotFound, expand_sources, ingest_files
+    from console.store import StoreError
 
     pricer = Pricer(_load_config(config).prices)
     if follow:
@@ -191,9 +192,13 @@ def ingest(
         transient=not console.is_terminal,
     ) as progress:
         task = progress.add_task("ingesting", total=total_bytes)
-        totals = ingest_files(
-            opened, paths, lambda n: progress.advance(task, n), pricer=pricer, source_format=source_format.value
-        )
+        try:
+            totals = ingest_files(
+                opened, paths, lambda n: progress.advance(task, n), pricer=pricer, source_format=source_format.value
+            )
+        except StoreError as exc:  # e.g. locked by another process through every retry
+            progress.stop()
+            _fail(str(exc))
         progress.update(task, completed=total_bytes)
     out = Console(soft_wrap=True)
     out.print(
@@ -388,18 +393,18 @@ def init(
 ) -> None:
     """Set up an app's repository: llmops.toml, prompts/ with an example, regression/cases.jsonl.
 
-    Never overwrites: if any of those files exists, nothing is written and the exit code is 2.
+    Never overwrites: a file that exists is kept as it is (and named), the others are created.
     """
-    from console.commands.init import LOGGER_SNIPPET, InitRefused, init_project
+    from console.commands.init import LOGGER_SNIPPET, init_project
 
     try:
-        written = init_project(directory)
-    except InitRefused as exc:
-        _fail(str(exc))
+        created, kept = init_project(directory)
     except OSError as exc:
         _fail(f"{directory}: {exc.strerror or exc}")
-    for path in written:
+    for path in created:
         print(f"created {path}")
+    for path in kept:
+        print(f"kept {path} (exists; not overwritten)")
     print()
     print(LOGGER_SNIPPET, end="")
 

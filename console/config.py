@@ -121,6 +121,7 @@ class RegressionTarget(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     model: str | None = None  # http: the model asked for; every type: passed in context
     api_key_env: str | None = None  # http: the environment variable holding the API key
     prompt_file: str | None = None  # http: system prompt template; "{version}" in the path is replaced
+    prompt_id: str | None = None  # http: the registry prompt rendered when a case names none (source.prompt_id)
     temperature: float | None = None  # http
     max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None  # http
     prompt_version: str | None = None  # passed in context (--prompt-version wins)

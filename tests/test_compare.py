@@ -303,12 +303,13 @@ def screen_text(app) -> str:
 
 
 class Host(App):
-    def __init__(self, comparison) -> None:
+    def __init__(self, comparison, prompt_diff=None) -> None:
         super().__init__()
         self.comparison = comparison
+        self.prompt_diff = prompt_diff
 
     def on_mount(self) -> None:
-        self.push_screen(CompareScreen(self.comparison))
+        self.push_screen(CompareScreen(self.comparison, self.prompt_diff))
 
 
 async def test_compare_screen_shows_the_arms_and_verdict_and_escape_goes_back(rollout):
@@ -330,3 +331,58 @@ async def test_compare_screen_shows_the_arms_and_verdict_and_escape_goes_back(ro
     async with host.run_test(size=(170, 45)) as pilot:
         await pilot.pause()
         assert "B: [red]evil[/red]" in screen_text(host)
+
+
+# -- the prompt diff beside the numbers ----------------------------------------------------
+
+
+def _prompt_registry(tmp_path):
+    folder = tmp_path / "prompts" / "support-answer"
+    folder.mkdir(parents=True)
+    (folder / "v7.txt").write_text("Answer briefly.\nBe polite.\n")
+    (folder / "v8.txt").write_text("Answer briefly.\nBe polite.\nAlways offer a refund [bold red]now[/].\x1b[2J\n")
+    return tmp_path / "prompts"
+
+
+def _prompt_rollout(rollout):
+    v7, v8 = rollout
+    return [msgspec.structs.replace(r, prompt_id="support-answer") for r in v7 + v8]
+
+
+async def test_compare_of_two_prompt_versions_shows_their_diff(rollout, tmp_path):
+    from console.ui.analytics_worker import _comparison
+
+    root = _prompt_registry(tmp_path)
+    cols = columns_of(_prompt_rollout(rollout))
+    ready = _comparison(cols, "prompt=support-answer@v7", "prompt=support-answer@v8", prompts_root=root)
+    assert ready.error is None and ready.prompt_diff is not None
+    assert [row.tag for row in ready.prompt_diff.rows] == ["equal", "equal", "insert"]
+    # no diff: an arm without a version, a version the registry lacks, no registry
+    assert _comparison(cols, "prompt_version=v7", "prompt=support-answer@v8", prompts_root=root).prompt_diff is None
+    assert _comparison(cols, "prompt=support-answer@v7", "prompt=support-answer@v9", prompts_root=root).prompt_diff is None
+    assert _comparison(cols, "prompt=support-answer@v7", "prompt=support-answer@v8").prompt_diff is None
+    host = Host(ready.comparison, ready.prompt_diff)
+    async with host.run_test(size=(170, 60)) as pilot:
+        await pilot.pause()
+        text = screen_text(host)
+        assert "Prompt diff (registry)" in text
+        assert "support-answer@v7 → support-answer@v8: 1 line(s) changed" in text
+        assert "+ Always offer a refund [bold red]now[/]." in text  # markup shown, not parsed
+        assert "bad rate 30.0% in" in text  # the numbers are still there
+    plain = Host(ready.comparison)
+    async with plain.run_test(size=(170, 45)) as pilot:
+        await pilot.pause()
+        assert "Prompt diff" not in screen_text(plain)
+
+
+def test_the_feed_finds_the_registry_next_to_the_config(tmp_path):
+    from console.config import Settings
+    from console.ui.analytics_worker import AnalyticsFeed
+
+    _prompt_registry(tmp_path)
+    (tmp_path / "llmops.toml").write_text("")
+    settings = msgspec.structs.replace(Settings(), source=str(tmp_path / "llmops.toml"))
+    assert AnalyticsFeed(lambda m: None, settings)._prompts_root() == tmp_path / "prompts"
+    (tmp_path / "elsewhere").mkdir()
+    settings = msgspec.structs.replace(Settings(), source=str(tmp_path / "elsewhere" / "llmops.toml"))
+    assert AnalyticsFeed(lambda m: None, settings)._prompts_root() is None

@@ -151,3 +151,60 @@ async def test_shift_c_compares_before_and_after_a_version_appeared(app):
         assert comparison.a.requests + comparison.b.requests == V7 + V8
         assert comparison.a.requests == 1  # only v7's first request came before v8 appeared
         assert "not enough data" in " ".join(comparison.verdict)
+
+
+async def test_versions_pane_marks_registry_drift_and_unregistered_versions(tmp_path):
+    from console.prompts.registry import load_registry
+
+    folder = tmp_path / "prompts" / "support-answer"
+    folder.mkdir(parents=True)
+    (folder / "v6.txt").write_text("Answer {{ question }}.\n")
+    (folder / "v7.txt").write_text("Answer {{ question }} briefly.\n")
+    v6_hash = load_registry(tmp_path / "prompts").get("support-answer", "v6").short_hash
+    now = time.time()
+    lines = []
+    for i in range(10):
+        lines.append(make_record(ts=now - 300 + i, prompt_version="v6", prompt_hash=v6_hash))
+        lines.append(make_record(ts=now - 200 + i, prompt_version="v7", prompt_hash="deadbeef0000"))  # not the file's
+        lines.append(make_record(ts=now - 100 + i, prompt_version="v8"))  # no file
+    log = tmp_path / "app.jsonl"
+    log.write_text("".join(line_of(r) for r in lines))
+    (tmp_path / "llmops.toml").write_text("")
+    settings = Settings(source=str(tmp_path / "llmops.toml"))
+    app = ConsoleApp(sources=[str(log)], store_url=str(tmp_path / "s.db"), settings=settings)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot, app, 30)
+        await wait_until(pilot, lambda: "UNREG" in rows_of(app, "versions-table")["support-answer@v8"][-1])
+        versions = rows_of(app, "versions-table")
+        assert "REG≠" in versions["support-answer@v7"][-1] and "UNREG" not in versions["support-answer@v7"][-1]
+        assert "REG≠" not in versions["support-answer@v6"][-1] and "UNREG" not in versions["support-answer@v6"][-1]
+        subtitle = str(app.dashboard.query_one("#versions").border_subtitle)
+        assert "1 ≠ registry" in subtitle and "1 unregistered" in subtitle
+
+
+async def test_versions_pane_has_no_registry_marks_without_a_registry(app):
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot, app)
+        versions = rows_of(app, "versions-table")
+        assert not any("UNREG" in row[-1] or "REG≠" in row[-1] for row in versions.values())
+
+
+async def test_c_on_a_registered_version_shows_the_prompt_diff_beside_the_numbers(tmp_path, fixture_log):
+    path, _ = fixture_log
+    folder = tmp_path / "prompts" / "support-answer"
+    folder.mkdir(parents=True)
+    (folder / "v7.txt").write_text("Answer the question.\nBe kind.\n")
+    (folder / "v8.txt").write_text("Answer the question.\nBe brief.\n")
+    (tmp_path / "llmops.toml").write_text("")
+    settings = Settings(source=str(tmp_path / "llmops.toml"))
+    app = ConsoleApp(sources=[str(path)], store_url=str(tmp_path / "s.db"), settings=settings)
+    async with app.run_test(size=(200, 70)) as pilot:
+        await ready(pilot, app)
+        await select_version(pilot, app, "support-answer@v8")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        diff = app.screen.prompt_diff
+        assert (diff.old.version, diff.new.version) == ("v7", "v8")
+        text = screen_text(app)
+        assert "bad rate" in text and "Prompt diff (registry)" in text
+        assert "- Be kind." in text and "+ Be brief." in text

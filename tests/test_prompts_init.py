@@ -41,24 +41,28 @@ def test_init_in_an_empty_directory_gives_a_working_set_up(tmp_path):
     assert record["prompt_hash"] == example.short_hash
 
 
-def test_init_never_overwrites_and_writes_nothing_when_a_file_exists(tmp_path):
+def test_init_keeps_existing_files_and_creates_the_rest(tmp_path):
     (tmp_path / "llmops.toml").write_text("# mine\n")
     (tmp_path / "regression").mkdir()
     (tmp_path / "regression" / "cases.jsonl").write_text('{"id": "keep"}\n')
     result = runner.invoke(app, ["init", str(tmp_path)])
-    assert result.exit_code == 2
-    message = "".join(result.stderr.split())  # Rich wraps long lines
-    assert "notoverwriting" in message and "llmops.toml," in message and "regression/cases.jsonl;" in message
+    assert result.exit_code == 0, result.output
+    out = "".join(result.stdout.split())  # Rich wraps long lines
+    assert f"kept{tmp_path / 'llmops.toml'}".replace(" ", "") in out
+    assert f"kept{tmp_path / 'regression' / 'cases.jsonl'}".replace(" ", "") in out
+    assert f"created{tmp_path / 'prompts' / 'support-answer' / 'v1.md'}".replace(" ", "") in out
     assert (tmp_path / "llmops.toml").read_text() == "# mine\n"
     assert (tmp_path / "regression" / "cases.jsonl").read_text() == '{"id": "keep"}\n'
-    assert not (tmp_path / "prompts").exists()
+    assert (tmp_path / "prompts" / "support-answer" / "v1.md").is_file()
+    assert (tmp_path / "prompts" / "support-answer" / "labels.toml").is_file()
 
 
 def test_init_defaults_to_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert runner.invoke(app, ["init"]).exit_code == 0
     assert (tmp_path / "prompts" / "support-answer" / "v1.md").is_file()
-    assert runner.invoke(app, ["init"]).exit_code == 2  # a second run refuses
+    again = runner.invoke(app, ["init"])  # a second run keeps everything
+    assert again.exit_code == 0 and "created" not in again.stdout and again.stdout.count("kept ") == 4
 
 
 def test_prompts_list_show_diff_headless(tmp_path, monkeypatch):

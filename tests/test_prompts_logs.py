@@ -87,3 +87,36 @@ def test_report_shows_drift_and_unregistered_when_a_registry_exists(tmp_path, wr
     config.write_text('[prompts]\npath = "elsewhere"\n')  # no registry there: nothing said
     result = runner.invoke(app, args)
     assert result.exit_code == 0 and "registry" not in result.stdout
+
+
+def test_version_marks_for_the_versions_pane(tmp_path):
+    from console.prompts.checks import DRIFT, UNREGISTERED, version_marks
+
+    registry = load_registry(registry_dir(tmp_path))
+    v7 = registry.get("support-answer", "v7")
+    rows = [
+        SimpleNamespace(prompt_id="support-answer", prompt_version="v7", prompt_hashes=[v7.short_hash]),
+        SimpleNamespace(prompt_id="support-answer", prompt_version="v8", prompt_hashes=["deadbeef0000"]),
+        SimpleNamespace(prompt_id="classifier", prompt_version="v1", prompt_hashes=[]),
+    ]
+    assert version_marks(rows, registry) == {"support-answer@v8": DRIFT, "classifier@v1": UNREGISTERED}
+
+
+def test_the_analytics_feed_computes_marks_off_the_ui_thread_and_rereads_the_registry(tmp_path, monkeypatch):
+    from console.config import Settings
+    from console.ui import analytics_worker
+    from console.ui.analytics_worker import AnalyticsFeed
+
+    root = registry_dir(tmp_path)
+    (tmp_path / "llmops.toml").write_text("")
+    feed = AnalyticsFeed(lambda m: None, Settings(source=str(tmp_path / "llmops.toml")))
+    rows = [SimpleNamespace(prompt_id="support-answer", prompt_version="v9", prompt_hashes=[])]
+    assert feed._registry_marks(rows) == {"support-answer@v9": "unregistered"}
+    (root / "support-answer" / "v9.txt").write_text("new")
+    assert feed._registry_marks(rows) == {"support-answer@v9": "unregistered"}  # cached for SLIDE_INTERVAL
+    monkeypatch.setattr(analytics_worker, "SLIDE_INTERVAL", 0.0)
+    assert feed._registry_marks(rows) == {}
+    (root / "support-answer" / "v9.md").write_text("dup")  # a broken registry marks nothing
+    assert feed._registry_marks(rows) is None
+    no_registry = AnalyticsFeed(lambda m: None, Settings(source=str(tmp_path / "elsewhere" / "llmops.toml")))
+    assert no_registry._registry_marks(rows) is None

@@ -110,6 +110,8 @@ def app_module(tmp_path, monkeypatch):
         "def slow(case):\n    time.sleep(30)\n"
         "async def slow_async(case):\n    await asyncio.sleep(30)\n"
         "def weird(case):\n    return 42\n"
+        "def echo_context(case):\n    import json\n"
+        "    return json.dumps({k: case['context'].get(k) for k in ('prompt_version', 'model')})\n"
     )
     monkeypatch.chdir(tmp_path)
     return "regress_target_mod"
@@ -232,6 +234,95 @@ def test_http_target_configuration_errors(tmp_path, monkeypatch):
     unreachable = build_target("api", RegressionTarget(type="http", base_url="http://127.0.0.1:9", model="m"))
     with pytest.raises(TargetError, match="cannot reach"):
         call(unreachable, make_case())
+
+
+def _registry(tmp_path):
+    folder = tmp_path / "prompts" / "support-answer"
+    folder.mkdir(parents=True)
+    (folder / "v1.md").write_text("---\nmodel: gpt-4o-mini\n---\nHelp {{ customer }}.\n")
+    (folder / "v2.txt").write_text("Help {{ customer }}.\nNever promise a refund.\n")
+    other = tmp_path / "prompts" / "triage"
+    other.mkdir()
+    (other / "v2.txt").write_text("Triage for {{ customer }}.")
+    return tmp_path / "prompts"
+
+
+def test_http_target_renders_the_registry_version(chat_server, tmp_path):
+    root = _registry(tmp_path)
+    (tmp_path / "fallback.txt").write_text("Fallback for {{ customer }}.")
+    spec = RegressionTarget(type="http", base_url=chat_server, model="m", prompt_id="support-answer",
+                            prompt_file="fallback.txt")  # fmt: skip
+    target = build_target("api", spec, base_dir=tmp_path, prompt_version="v2", prompts_root=root)
+    case = make_case(input={"vars": {"customer": "Acme"}, "text": "refund?"})
+    call(target, case, prompt_version="v2")
+    assert StubChat.received[-1]["body"]["messages"][0] == {
+        "role": "system", "content": "Help Acme.\nNever promise a refund."}  # fmt: skip
+    # the case's source.prompt_id wins over the target's
+    sourced = make_case(input={"vars": {"customer": "Acme"}, "text": "x"}, source={"prompt_id": "triage"})
+    call(target, sourced, prompt_version="v2")
+    assert StubChat.received[-1]["body"]["messages"][0]["content"] == "Triage for Acme."
+    # a version the registry does not hold, or no version: the prompt_file as before
+    call(target, case, prompt_version="v7")
+    assert StubChat.received[-1]["body"]["messages"][0]["content"] == "Fallback for Acme."
+    call(target, case)
+    assert StubChat.received[-1]["body"]["messages"][0]["content"] == "Fallback for Acme."
+    # a missing variable is an error, not an empty string
+    with pytest.raises(TargetError, match="customer"):
+        call(target, make_case(input={"text": "x"}), prompt_version="v1")
+
+
+def test_http_target_without_prompt_file_needs_the_registry_version(chat_server, tmp_path):
+    root = _registry(tmp_path)
+    spec = RegressionTarget(type="http", base_url=chat_server, model="m", prompt_file="prompts/{version}.txt")
+    # the {version} file does not exist, the registry has the version: not a usage error
+    target = build_target("api", spec, base_dir=tmp_path, prompt_version="v1", prompts_root=root)
+    call(target, make_case(input={"vars": {"customer": "Bo"}, "text": "x"}, source={"prompt_id": "support-answer"}),
+         prompt_version="v1")  # fmt: skip
+    assert StubChat.received[-1]["body"]["messages"][0]["content"] == "Help Bo."
+    with pytest.raises(TargetConfigError, match="cannot read the prompt"):
+        build_target("api", spec, base_dir=tmp_path, prompt_version="v9", prompts_root=root)
+    (root / "support-answer" / "v2.md").write_text("dup")
+    with pytest.raises(TargetConfigError, match="duplicate version"):
+        build_target("api", spec, base_dir=tmp_path, prompt_version="v1", prompts_root=root)
+
+
+def test_regress_candidate_run_over_http_records_version_and_model(chat_server, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from console.cli import app
+    from console.regression import history
+    from console.store import Store
+
+    monkeypatch.chdir(tmp_path)
+    _registry(tmp_path)
+    (tmp_path / "regression").mkdir()
+    (tmp_path / "regression" / "cases.jsonl").write_text(json.dumps({
+        "id": "c1", "input": {"vars": {"customer": "Acme"}, "text": "hi"},
+        "assert": [{"type": "contains", "value": "echo"}], "source": {"prompt_id": "support-answer"},
+    }) + "\n")  # fmt: skip
+    (tmp_path / "llmops.toml").write_text(f"""
+[regression.targets.api]
+type = "http"
+base_url = "{chat_server}"
+model = "gpt-4o-mini"
+""")
+    result = CliRunner().invoke(app, ["regress", "--prompt-version", "v2", "--model", "gpt-4.1"])
+    assert result.exit_code == 0, result.output
+    sent = StubChat.received[-1]["body"]
+    assert sent["model"] == "gpt-4.1"
+    assert sent["messages"][0] == {"role": "system", "content": "Help Acme.\nNever promise a refund."}
+    store = Store(str(tmp_path / ".llmops" / "console.db"))
+    try:
+        run = history.list_runs(store)[0]
+        assert (run.prompt_version, run.model) == ("v2", "gpt-4.1")
+    finally:
+        store.close()
+
+
+def test_python_target_gets_version_and_model_in_context(app_module):
+    target = build_target("py", RegressionTarget(type="python", function=f"{app_module}:echo_context"))
+    out = call(target, make_case(), prompt_version="v3", model="gpt-4o")
+    assert json.loads(out.output) == {"prompt_version": "v3", "model": "gpt-4o"}
 
 
 # -- replay ----------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """`llmops-console init`: a starter set-up in an existing app's repository.
 
 Writes llmops.toml (commented), prompts/ with one example prompt and its labels, and an
-empty regression/cases.jsonl. It never overwrites: when any of these files exists it writes
-nothing, names the files in the way, and the CLI exits 2.
+empty regression/cases.jsonl. It never overwrites: a file that already exists is kept as it
+is, the others are created, and the CLI says which it kept.
 """
 
 from __future__ import annotations
@@ -81,25 +81,23 @@ FILES = {
 }
 
 
-class InitRefused(Exception):
-    """Files that would be overwritten; nothing was written."""
+def init_project(directory: Path) -> tuple[list[Path], list[Path]]:
+    """Write the starter files that do not exist yet under directory.
 
-    def __init__(self, existing: list[Path]) -> None:
-        self.existing = existing
-        names = ", ".join(str(path) for path in existing)
-        super().__init__(f"not overwriting existing file(s): {names}; nothing was written")
-
-
-def init_project(directory: Path) -> list[Path]:
-    """Write the starter files under directory; returns them. Raises InitRefused if any exists."""
-    targets = {directory / name: text for name, text in FILES.items()}
-    existing = [path for path in targets if path.exists() or path.is_symlink()]
-    if existing:
-        raise InitRefused(existing)
-    written = []
-    for path, text in targets.items():
+    Returns (created, kept): an existing file (or symlink) is never touched."""
+    created: list[Path] = []
+    kept: list[Path] = []
+    for name, text in FILES.items():
+        path = directory / name
+        if path.exists() or path.is_symlink():
+            kept.append(path)
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("x", encoding="utf-8") as handle:  # "x": never clobber, even in a race
-            handle.write(text)
-        written.append(path)
-    return written
+        try:
+            with path.open("x", encoding="utf-8") as handle:  # "x": never clobber, even in a race
+                handle.write(text)
+        except FileExistsError:
+            kept.append(path)
+            continue
+        created.append(path)
+    return created, kept

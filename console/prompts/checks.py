@@ -49,3 +49,14 @@ def check_versions(versions: Iterable[LoggedVersion], registry: Registry) -> Reg
         if other:
             check.drifted.append(Drift(row.prompt_id, row.prompt_version, entry.short_hash, other))
     return check
+
+
+DRIFT, UNREGISTERED = "drift", "unregistered"
+
+
+def version_marks(versions: Iterable[LoggedVersion], registry: Registry) -> dict[str, str]:
+    """"prompt_id@version" -> DRIFT (logged hash is not the registry's) or UNREGISTERED."""
+    check = check_versions(versions, registry)
+    marks = {f"{d.prompt_id}@{d.prompt_version}": DRIFT for d in check.drifted}
+    marks.update({f"{prompt_id}@{version}": UNREGISTERED for prompt_id, version in check.unregistered})
+    return marks

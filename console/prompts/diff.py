@@ -23,6 +23,19 @@ class SideBySideRow:
     right: str
 
 
+@dataclass(frozen=True)
+class VersionDiff:
+    """Two registry versions and their side-by-side rows, computed off the UI thread."""
+
+    old: PromptVersion
+    new: PromptVersion
+    rows: tuple[SideBySideRow, ...]
+
+
+def version_diff(old: PromptVersion, new: PromptVersion) -> VersionDiff:
+    return VersionDiff(old, new, tuple(side_by_side(old.text, new.text)))
+
+
 def unified_diff(old: PromptVersion, new: PromptVersion, context: int = 3) -> str:
     """difflib's unified diff, headed with the two files; '' when the texts are the same."""
     lines = difflib.unified_diff(

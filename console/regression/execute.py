@@ -87,7 +87,8 @@ def execute(
         raise PlanError(str(exc)) from None
     try:
         target = build_target(plan.target_name, plan.target, base_dir=plan.base_dir,
-                              timeout_s=plan.options.timeout_s, prompt_version=plan.prompt_version)
+                              timeout_s=plan.options.timeout_s, prompt_version=plan.prompt_version,
+                              prompts_root=plan.prompts_root)
     except TargetConfigError as exc:
         raise PlanError(str(exc)) from None
     baseline = resolve_baseline(store, plan)

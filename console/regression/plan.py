@@ -35,6 +35,7 @@ class RunPlan:
     min_pass_rate: float | None = None
     critical_tag: str = "critical"
     judge: Judge | None = None
+    prompts_root: Path | None = None  # the prompt registry ([prompts] path); the http target renders from it
 
     @property
     def prompt_version(self) -> str | None:
@@ -135,7 +136,17 @@ def make_plan(
         min_pass_rate=config.min_pass_rate,
         critical_tag=config.critical_tag,
         judge=judge_from_settings(settings),
+        prompts_root=_prompts_root(settings),
     )
+
+
+def _prompts_root(settings: Settings) -> Path | None:
+    prompts = getattr(settings, "prompts", None)
+    if prompts is None:
+        return None
+    from console.prompts.registry import registry_root
+
+    return registry_root(prompts.path, settings.source)
 
 
 def git_commit(start: Path) -> str | None:

@@ -2,6 +2,6 @@
 
 from console.store.engine import StoreError, default_store_url
 from console.store.store import Store
-from console.store.writers import WriteResult
+from console.store.writers import LockRetry, StoreLocked, WriteResult
 
-__all__ = ["Store", "StoreError", "WriteResult", "default_store_url"]
+__all__ = ["LockRetry", "Store", "StoreError", "StoreLocked", "WriteResult", "default_store_url"]

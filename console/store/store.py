@@ -15,14 +15,16 @@ from console.sources.base import FilePosition, RejectedLine, SourceBatch
 from console.store.engine import StoreError, create_store_engine, default_host, normalise_url
 from console.store.migrations import migrate
 from console.store.rows import SELECT_COLUMNS, record_from_row
-from console.store.writers import BatchWriter, CoreBatchWriter, SqliteBatchWriter, WriteResult
+from console.store.writers import BatchWriter, CoreBatchWriter, LockRetry, SqliteBatchWriter, WriteResult
 
 
 class Store:
     """Requests, their text, rejected lines and source offsets in one database."""
 
-    def __init__(self, url: str, *, host: str | None = None) -> None:
-        """host: this machine's name for its file offsets (default: LLMOPS_HOST, else the hostname)."""
+    def __init__(self, url: str, *, host: str | None = None, lock_retry: LockRetry | None = None) -> None:
+        """host: this machine's name for its file offsets (default: LLMOPS_HOST, else the hostname).
+        lock_retry: how a SQLite write waits for a store another process holds locked."""
+        self.lock_retry = lock_retry
         self.url = normalise_url(url)
         self.host = host or default_host()
         self.engine = create_store_engine(self.url)
@@ -46,7 +48,7 @@ class Store:
 
     def _make_writer(self) -> BatchWriter:
         path = self.sqlite_path
-        return SqliteBatchWriter(path, self.host) if path else CoreBatchWriter(self.engine, self.host)
+        return SqliteBatchWriter(path, self.host, self.lock_retry) if path else CoreBatchWriter(self.engine, self.host)
 
     @property
     def display_url(self) -> str:
@@ -75,6 +77,16 @@ class Store:
         if self._writer is None:
             self._writer = self._make_writer()
         return self._writer.write(batch)
+
+    def discard_writer(self) -> None:
+        """Drop the writer after a failed write (disk full, read-only, locked): the next write
+        opens a fresh connection."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.close()
+            except Exception:  # a broken connection: nothing more to release
+                pass
 
     # -- reading -------------------------------------------------------------------
 

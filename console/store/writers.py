@@ -16,7 +16,7 @@ import time
 
 import msgspec
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Protocol
 
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.dialects import postgresql
@@ -24,7 +24,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from console.records import RequestRecord
 from console.sources.base import SourceBatch
-from console.store.engine import default_host
+from console.store.engine import StoreError, default_host
 from console.store.rows import body_tuple, request_tuple
 from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS, RequestBody, RequestRow
 
@@ -89,12 +89,32 @@ _REJECTED_COLUMNS = "source, line_no, reason, excerpt, seen_at"
 WRITE_LOCK_KEY = 0x6C6C6D6F70_02  # an arbitrary advisory lock id: "llmop" + 2
 
 
-def open_sqlite_writer_connection(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+class StoreLocked(StoreError):
+    """Another process held the SQLite store's write lock through every retry."""
+
+
+@dataclass(frozen=True, slots=True)
+class LockRetry:
+    """How a SQLite write waits for a store locked by another process: SQLite's own busy
+    wait of `timeout_s` per try, then up to `retries` more tries after a doubling
+    `backoff_s` pause; then StoreLocked, naming the store."""
+
+    timeout_s: float = 30.0
+    retries: int = 3
+    backoff_s: float = 0.5
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    message = str(exc).lower()
+    return "locked" in message or "busy" in message
+
+
+def open_sqlite_writer_connection(path: str, busy_timeout_s: float = 30.0) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s)
     for pragma in (
         "journal_mode=WAL",
         "synchronous=NORMAL",
-        "busy_timeout=30000",
+        f"busy_timeout={int(busy_timeout_s * 1000)}",
         "cache_size=-131072",  # 128 MiB: the request_id index stays in memory while it grows
         "wal_autocheckpoint=16384",  # checkpoint every ~64 MiB: fewer rewrites of hot index pages
     ):
@@ -105,9 +125,13 @@ def open_sqlite_writer_connection(path: str) -> sqlite3.Connection:
 class SqliteBatchWriter:
     """One sqlite3 connection, BEGIN IMMEDIATE per batch, ids assigned in the transaction."""
 
-    def __init__(self, path: str, host: str | None = None) -> None:
+    def __init__(self, path: str, host: str | None = None, lock_retry: LockRetry | None = None) -> None:
         self.host = host or default_host()
-        self.conn = open_sqlite_writer_connection(path)
+        self.path = path
+        self.lock_retry = lock_retry or LockRetry()
+        # called before each pause for a locked store: (retry number, pause in s, the error)
+        self.on_lock_wait: Callable[[int, float, Exception], None] | None = None
+        self.conn = open_sqlite_writer_connection(path, self.lock_retry.timeout_s)
         # Ids are handed out above max(id) inside the write transaction; a duplicate
         # request_id is ignored by the unique index, and its body is skipped because no
         # row holds its id. No per-batch lookups, no text key on the bodies.
@@ -130,6 +154,30 @@ class SqliteBatchWriter:
         return self.write_prepared(PreparedBatch.of(batch, self.host))
 
     def write_prepared(self, batch: PreparedBatch) -> WriteResult:
+        """The batch in one transaction; while another process holds the store's write lock,
+        tried again with backoff (the failed try was rolled back), then StoreLocked."""
+        policy = self.lock_retry
+        started = time.monotonic()
+        retry = 0
+        while True:
+            try:
+                return self._write_once(batch)
+            except sqlite3.OperationalError as exc:
+                if not _is_locked(exc):
+                    raise
+                if retry >= policy.retries:
+                    waited = time.monotonic() - started
+                    raise StoreLocked(
+                        f"the store {self.path} is locked by another process: "
+                        f"gave up after {retry + 1} tries in {waited:.1f} s ({exc})"
+                    ) from None
+                pause = policy.backoff_s * 2**retry
+                retry += 1
+                if self.on_lock_wait is not None:
+                    self.on_lock_wait(retry, pause, exc)
+                time.sleep(pause)
+
+    def _write_once(self, batch: PreparedBatch) -> WriteResult:
         conn = self.conn
         added = 0
         duplicates: tuple[int, ...] = ()

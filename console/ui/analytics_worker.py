@@ -32,6 +32,8 @@ class AnalyticsFeed:
         self._window = window
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._wake = threading.Event()
+        self._registry = None  # the prompt registry, reloaded at most every SLIDE_INTERVAL
+        self._registry_loaded = float("-inf")
 
     @property
     def window(self) -> str:
@@ -62,6 +64,33 @@ class AnalyticsFeed:
         self._inbox.put(("change", (kind, name), None))
         self._wake.set()
 
+    def _prompts_root(self):
+        """The registry's directory, or None when there is none (read here, off the UI thread)."""
+        prompts = getattr(self.settings, "prompts", None)
+        if prompts is None:
+            return None
+        from console.prompts.registry import registry_root
+
+        root = registry_root(prompts.path, self.settings.source)
+        return root if root.is_dir() else None
+
+    def _registry_marks(self, versions) -> dict[str, str] | None:
+        """The Versions pane's registry marks (console.prompts.checks), None without a registry.
+        Files are read here, in the analytics thread, never on the UI thread."""
+        from console.prompts.checks import version_marks
+        from console.prompts.registry import PromptError, load_registry
+
+        if time.monotonic() - self._registry_loaded >= SLIDE_INTERVAL:
+            self._registry_loaded = time.monotonic()
+            root = self._prompts_root()
+            try:
+                self._registry = load_registry(root) if root is not None else None
+            except (PromptError, OSError):
+                self._registry = None  # a broken registry marks nothing; `p` shows the error
+        if self._registry is None:
+            return None
+        return version_marks(versions, self._registry)
+
     def stop(self) -> None:
         self._wake.set()
 
@@ -86,7 +115,7 @@ class AnalyticsFeed:
                 except queue.Empty:
                     break
                 if kind == "compare":
-                    self._post(_comparison(live.cols, *payload))
+                    self._post(_comparison(live.cols, *payload, prompts_root=self._prompts_root()))
                     continue
                 if kind == "change":
                     self._post(_change_comparison(live.cols, *payload))
@@ -114,18 +143,41 @@ class AnalyticsFeed:
             live.set_window(window)
             live.evict_before(now - HISTORY_SECONDS)  # through the window, so it stays in step
             report = live.report(now)
-            self._post(ReportReady(report, window, len(live.cols)))
+            self._post(ReportReady(report, window, len(live.cols), self._registry_marks(report.versions)))
             computed_window, last_computed, changed = window, time.monotonic(), False
 
 
 
-def _comparison(columns: Columns, a: str, b: str) -> CompareReady:
+def _comparison(columns: Columns, a: str, b: str, prompts_root=None) -> CompareReady:
     from console.analytics.compare import compare, parse_arm_spec
 
     try:
-        return CompareReady(compare(columns, parse_arm_spec(a), parse_arm_spec(b)))
+        spec_a, spec_b = parse_arm_spec(a), parse_arm_spec(b)
+        comparison = compare(columns, spec_a, spec_b)
     except ValueError as exc:
         return CompareReady(error=str(exc))
+    return CompareReady(comparison, prompt_diff=prompt_diff(prompts_root, spec_a, spec_b))
+
+
+def prompt_diff(prompts_root, spec_a, spec_b):
+    """The registry diff of A's prompt version to B's, when both arms name one (prompt=ID@VER)
+    and the registry holds both; else None. A registry that cannot be read gives no diff."""
+    if prompts_root is None:
+        return None
+    if not all(spec.prompt_id and spec.prompt_version for spec in (spec_a, spec_b)):
+        return None
+    from console.prompts.diff import version_diff
+    from console.prompts.registry import PromptError, load_registry
+
+    try:
+        registry = load_registry(prompts_root)
+    except (PromptError, OSError):
+        return None
+    old = registry.get(spec_a.prompt_id, spec_a.prompt_version)
+    new = registry.get(spec_b.prompt_id, spec_b.prompt_version)
+    if old is None or new is None:
+        return None
+    return version_diff(old, new)
 
 
 def _change_comparison(columns: Columns, kind: str, name: str) -> CompareReady:

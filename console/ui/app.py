@@ -14,7 +14,7 @@ from console.analytics.prices import Pricer
 from console.ui.ingest_worker import run_ingest
 from console.config import Settings
 from console.ui.analytics_worker import AnalyticsFeed
-from console.ui.messages import CompareReady, HistoryLoaded, IngestFailed, RecordsArrived, ReportReady
+from console.ui.messages import CompareReady, HistoryLoaded, IngestFailed, RecordsArrived, ReportReady, StoreTrouble
 from console.ui.screens.compare import CompareScreen
 from console.ui.screens.regress import RegressRunScreen
 from console.ui.screens.regress_case import RegressCaseScreen
@@ -127,7 +127,7 @@ class ConsoleApp(EvaluationMixin, App):
         if message.error:
             self.notify(message.error, title="Compare", severity="error", markup=False)
         else:
-            self.push_screen(CompareScreen(message.comparison))
+            self.push_screen(CompareScreen(message.comparison, message.prompt_diff))
 
     # Shortcuts the tests and the palette use.
     @property
@@ -150,6 +150,9 @@ class ConsoleApp(EvaluationMixin, App):
 
     def on_records_arrived(self, message: RecordsArrived) -> None:
         self.dashboard.show_arrivals(message)
+
+    def on_store_trouble(self, message: StoreTrouble) -> None:
+        self.dashboard.show_store_trouble(message.reason)
 
     def on_ingest_failed(self, message: IngestFailed) -> None:
         self.dashboard.show_failure(message)
@@ -192,6 +195,8 @@ class ConsoleApp(EvaluationMixin, App):
 
     def _regress_status(self) -> None:
         session = self.regress_session
+        if session is None or not self.dashboard.query("#status"):
+            return  # nothing to show, or the dashboard is not composed yet
         header = self.dashboard.status_header
         line = session.status_line() if session is not None else None
         if line != header.regress_line:

@@ -16,7 +16,7 @@ from console.analytics.prices import Pricer
 from console.records import RequestRecord
 from console.sources.base import RejectedLine
 from console.ui.analytics_worker import HISTORY_SECONDS, AnalyticsFeed
-from console.ui.messages import HistoryLoaded, IngestFailed, RecordsArrived, SourceState
+from console.ui.messages import HistoryLoaded, IngestFailed, RecordsArrived, SourceState, StoreTrouble
 
 POST_INTERVAL = 0.1
 BUDGET_SCOPES = ("model", "prompt_id", "user_id", "environment")
@@ -24,6 +24,8 @@ WAIT_SLICE = 0.1
 FOLLOW_INTERVAL = 0.25  # store follow: how often new rows are polled
 FOLLOW_BATCH = 5000  # rows taken a poll at most (more are taken at once on the next)
 FOLLOW_RETRY = 2.0  # after the store could not be read (a restart, the network)
+WRITE_RETRY_FIRST = 0.5  # a batch the store refused (disk full, read-only, locked) is retried
+WRITE_RETRY_MOST = 10.0  # ... after a pause doubling from the first to at most this
 
 
 def run_ingest(
@@ -100,7 +102,9 @@ def _follow(post, is_cancelled, store, sources: list[str], pricer: Pricer | None
             if batch:
                 if pricer is not None:
                     pricer.fill(batch.records)
-                result = store.write(batch)
+                result = write_until_stored(post, is_cancelled, store, batch)
+                if result is None:  # cancelled while the store refused the batch
+                    return
                 fresh = result.new_records(batch.records)
                 if feed is not None:
                     feed.add(fresh)
@@ -114,6 +118,43 @@ def _follow(post, is_cancelled, store, sources: list[str], pricer: Pricer | None
                 last_post = now
             if not batch.lines_read:
                 tail.wait_for_change(WAIT_SLICE)
+
+
+def _write_faults() -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from console.store import StoreError
+
+    return (OSError, sqlite3.OperationalError, OperationalError, StoreError)
+
+
+def write_until_stored(post, is_cancelled, store, batch, first: float | None = None, most: float | None = None):
+    """store.write(batch), retried until it goes through: a full disk, a read-only or locked
+    store pauses the tail (nothing more is read) instead of stopping it. The batch's file
+    positions are saved in the same transaction as its rows, so the saved offsets never run
+    ahead of the rows. The header shows why while it lasts. None if cancelled meanwhile."""
+    faults = _write_faults()
+    pause = WRITE_RETRY_FIRST if first is None else first
+    most = WRITE_RETRY_MOST if most is None else most
+    failures = 0
+    while True:
+        try:
+            result = store.write(batch)
+        except faults as exc:
+            failures += 1
+            reason = str(exc) or type(exc).__name__
+            post(StoreTrouble(f"cannot write to the store: {reason}; paused, retry {failures} in {pause:g} s"))
+            store.discard_writer()  # a fresh connection for the retry
+            _sleep(is_cancelled, pause)
+            if is_cancelled():
+                return None
+            pause = min(pause * 2, most)
+            continue
+        if failures:
+            post(StoreTrouble(None))
+        return result
 
 
 def _states(tail) -> list[SourceState]:

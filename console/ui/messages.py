@@ -60,20 +60,32 @@ class IngestFailed(Message):
         self.reason = reason
 
 
+class StoreTrouble(Message):
+    """The store refused a batch (disk full, read-only, locked): ingest is paused and the batch
+    retried; reason None when a retry went through and ingest goes on."""
+
+    def __init__(self, reason: str | None) -> None:
+        super().__init__()
+        self.reason = reason
+
+
 class ReportReady(Message):
     """Fresh figures for the monitoring panes, computed off the UI thread."""
 
-    def __init__(self, report, window: str, rows: int) -> None:
+    def __init__(self, report, window: str, rows: int, registry_marks: dict[str, str] | None = None) -> None:
         super().__init__()
         self.report = report
         self.window = window
         self.rows = rows
+        # "id@version" -> "drift" | "unregistered" against the prompt registry; None: no registry
+        self.registry_marks = registry_marks
 
 
 class CompareReady(Message):
     """A comparison computed off the UI thread, or why it could not be."""
 
-    def __init__(self, comparison=None, error: str | None = None) -> None:
+    def __init__(self, comparison=None, error: str | None = None, prompt_diff=None) -> None:
         super().__init__()
         self.comparison = comparison
         self.error = error
+        self.prompt_diff = prompt_diff  # console.prompts.diff.VersionDiff when both arms are prompt=ID@VER

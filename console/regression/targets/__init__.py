@@ -36,6 +36,7 @@ def build_target(
     base_dir: Path | None = None,
     timeout_s: float = 30.0,
     prompt_version: str | None = None,
+    prompts_root: Path | None = None,
 ) -> Target:
     """Paths in the spec are relative to `base_dir` (the directory of llmops.toml)."""
     base_dir = base_dir or Path.cwd()
@@ -65,7 +66,11 @@ def build_target(
             temperature=spec.temperature,
             max_tokens=spec.max_tokens,
             timeout_s=spec.timeout_s or timeout_s,
+            prompts_root=prompts_root,
+            prompt_id=spec.prompt_id,
         )
-        target.template(prompt_version or spec.prompt_version)  # a missing prompt file is a usage error
+        version = prompt_version or spec.prompt_version
+        if not target.registry_has(version):
+            target.template(version)  # a missing prompt file is a usage error
         return target
     raise TargetConfigError(f"target {name!r}: unknown type {spec.type!r}")

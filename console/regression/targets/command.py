@@ -3,6 +3,10 @@
 The child starts its own session (and so its own process group); when the call times out or
 the run is cancelled the whole group is killed, children included, and after a normal exit
 any stragglers left in the group are killed too, so a case never leaves processes behind.
+
+The child's environment is minimal: only PATH, HOME, LANG, LC_*, TMPDIR and TZ are inherited
+from the console (no API keys or other secrets), plus the target's configured ``env``. Its
+stdout is capped (`MAX_OUTPUT_BYTES`): past the cap the group is killed and the case errored.
 """
 
 from __future__ import annotations
@@ -21,6 +25,61 @@ from console.regression.results import TargetOutput
 from console.regression.targets.base import TargetConfigError, TargetError, parse_stdout
 
 STDERR_SHOWN = 400  # characters of stderr quoted when a command fails
+STDERR_KEPT = 64 * 1024  # bytes of stderr kept (the tail); the rest is read and dropped
+MAX_OUTPUT_BYTES = 1024 * 1024  # stdout past this: the process group is killed, the case errored
+INHERITED_ENV = ("PATH", "HOME", "LANG", "TMPDIR", "TZ")  # plus every LC_* variable
+
+
+def minimal_env(configured: dict[str, str] | None = None, parent: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a command target runs with: the locale and paths it needs from the
+    console's environment, nothing else (no secrets), then the configured variables."""
+    parent = dict(os.environ) if parent is None else parent
+    env = {k: v for k, v in parent.items() if k in INHERITED_ENV or k.startswith("LC_")}
+    env.update(configured or {})
+    return env
+
+
+class OutputTooLarge(Exception):
+    pass
+
+
+async def _feed(stdin: asyncio.StreamWriter | None, data: bytes) -> None:
+    if stdin is None:
+        return
+    try:
+        stdin.write(data)
+        await stdin.drain()
+    except (BrokenPipeError, ConnectionResetError):  # the child did not read its input
+        pass
+    finally:
+        try:
+            stdin.close()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+async def _read_capped(stream: asyncio.StreamReader | None, cap: int) -> bytes:
+    """All of `stream`, or OutputTooLarge as soon as it passes `cap` bytes."""
+    if stream is None:
+        return b""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await stream.read(64 * 1024):
+        size += len(chunk)
+        if size > cap:
+            raise OutputTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _read_tail(stream: asyncio.StreamReader | None, keep: int) -> bytes:
+    """`stream` to its end, keeping only its last `keep` bytes."""
+    if stream is None:
+        return b""
+    tail = b""
+    while chunk := await stream.read(64 * 1024):
+        tail = (tail + chunk)[-keep:]
+    return tail
 
 
 def kill_group(pid: int) -> None:
@@ -31,7 +90,15 @@ def kill_group(pid: int) -> None:
 
 
 class CommandTarget:
-    def __init__(self, name: str, argv: list[str], *, cwd: str | Path | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        cwd: str | Path | None = None,
+        env: dict[str, str] | None = None,
+        max_output_bytes: int = MAX_OUTPUT_BYTES,
+    ) -> None:
         if not argv:
             raise TargetConfigError(f"target {name!r}: argv is empty")
         self.name = name
@@ -39,7 +106,8 @@ class CommandTarget:
         self.cwd = str(cwd) if cwd is not None else None
         if self.cwd is not None and not Path(self.cwd).is_dir():
             raise TargetConfigError(f"target {name!r}: cwd {self.cwd} is not a directory")
-        self.env = {**os.environ, **env} if env else None
+        self.env = minimal_env(env)
+        self.max_output_bytes = max_output_bytes
         self._encode = msgspec.json.Encoder().encode
 
     async def run(self, payload: dict[str, Any], case: RegressionCase) -> TargetOutput:
@@ -56,10 +124,24 @@ class CommandTarget:
             )
         except OSError as exc:
             raise TargetError(f"cannot start {self.argv[0]}: {exc.strerror or exc}", retryable=False) from None
+        feed = asyncio.ensure_future(_feed(proc.stdin, self._encode(payload) + b"\n"))
+        errors = asyncio.ensure_future(_read_tail(proc.stderr, STDERR_KEPT))
         try:
-            stdout, stderr = await proc.communicate(self._encode(payload) + b"\n")
-        except BaseException:  # timeout or stop: the call is abandoned, so is the process group
+            try:
+                stdout = await _read_capped(proc.stdout, self.max_output_bytes)
+            except OutputTooLarge:
+                kill_group(proc.pid)
+                raise TargetError(
+                    f"{self.argv[0]} wrote more than {self.max_output_bytes} bytes on stdout: killed",
+                    retryable=False,
+                ) from None
+            stderr = await errors
+            await feed
+            await proc.wait()
+        except BaseException:  # timeout, stop or too much output: the process group goes too
             kill_group(proc.pid)
+            for task in (feed, errors):
+                task.cancel()
             await asyncio.shield(proc.wait())
             raise
         finally:

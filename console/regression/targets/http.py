@@ -5,8 +5,11 @@ The request: ``POST {base_url}/chat/completions`` with ``model`` (``--model`` wi
 target's), ``messages`` and the optional ``temperature`` / ``max_tokens``; the API key is read
 from the environment variable named by ``api_key_env`` and sent as a bearer token.
 
-Messages: the prompt template (``prompt_file``, with ``{version}`` in its path replaced by the
-prompt version asked for) is rendered with the case's vars (``{{ name }}`` placeholders; a
+Messages: the prompt template is rendered with the case's vars and sent as the system message.
+When a prompt registry exists and holds the run's prompt version (``--prompt-version``) for the
+case's ``source.prompt_id`` (else the target's ``prompt_id``), the template is that registry
+file, ``prompts/<prompt_id>/<version>.*``; otherwise it is ``prompt_file`` (with ``{version}``
+in its path replaced by the prompt version asked for). It is rendered with the case's vars (``{{ name }}`` placeholders; a
 missing variable is an error, not an empty string) and sent as the system message; then the
 case's chat messages, or its text as the user message, or its vars as a JSON user message.
 The reply's first choice is the output; usage tokens are kept. Transport errors, 429 and 5xx
@@ -73,6 +76,8 @@ class HttpTarget:
         temperature: float | None = None,
         max_tokens: int | None = None,
         timeout_s: float = 30.0,
+        prompts_root: str | Path | None = None,
+        prompt_id: str | None = None,
     ) -> None:
         self.name = name
         if not base_url.startswith(("http://", "https://")):
@@ -89,6 +94,34 @@ class HttpTarget:
         self.max_tokens = max_tokens
         self.timeout_s = timeout_s
         self._templates: dict[str, str] = {}
+        self.prompt_id = prompt_id
+        self.registry = None
+        if prompts_root is not None and Path(prompts_root).is_dir():
+            from console.prompts.registry import PromptError, load_registry
+
+            try:
+                self.registry = load_registry(Path(prompts_root))
+            except PromptError as exc:
+                raise TargetConfigError(f"target {name!r}: the prompt registry: {exc}") from None
+
+    def registry_has(self, version: str | None) -> bool:
+        """The registry holds this version (for the target's prompt_id, or any prompt without one)."""
+        if self.registry is None or not version:
+            return False
+        if self.prompt_id is not None:
+            return self.registry.get(self.prompt_id, version) is not None
+        return any(v.version == version for v in self.registry.versions())
+
+    def registry_template(self, prompt_id: str | None, version: str | None) -> str | None:
+        if self.registry is None or not version:
+            return None
+        from console.prompts.registry import normalise
+
+        for name in (prompt_id, self.prompt_id):
+            entry = self.registry.get(name, version) if name else None
+            if entry is not None:
+                return normalise(entry.text)  # the text its hash names
+        return None
 
     def template(self, version: str | None) -> str | None:
         if self.prompt_file is None:
@@ -109,7 +142,11 @@ class HttpTarget:
         model = context.get("model") or self.model
         if not model:
             raise TargetError(f"target {self.name!r} has no model: set model or pass --model", retryable=False)
-        template = self.template(context.get("prompt_version"))
+        version = context.get("prompt_version")
+        source_id = case.source.prompt_id if case.source is not None else None
+        template = self.registry_template(source_id, version)
+        if template is None:
+            template = self.template(version)
         variables = dict(case.input.vars or {})
         if case.input.text is not None:
             variables.setdefault("input", case.input.text)

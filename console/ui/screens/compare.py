@@ -15,6 +15,7 @@ from textual.widgets import Footer, Static
 
 from console.analytics.compare import Comparison
 from console.commands.compare import comparison_table
+from console.prompts.diff import VersionDiff
 from console.sanitize import strip_control
 
 
@@ -30,11 +31,13 @@ class CompareScreen(Screen):
     CompareScreen .finding-not_enough_data { color: $warning; }
     CompareScreen .finding-no_difference { color: $text-muted; }
     CompareScreen #compare-note { margin-top: 1; color: $text-muted; }
+    CompareScreen #compare-diff-title { margin-top: 1; text-style: bold; color: $accent; }
     """
 
-    def __init__(self, comparison: Comparison) -> None:
+    def __init__(self, comparison: Comparison, prompt_diff: VersionDiff | None = None) -> None:
         super().__init__()
         self.comparison = comparison
+        self.prompt_diff = prompt_diff  # computed off the UI thread (analytics_worker._comparison)
 
     def compose(self) -> ComposeResult:
         comparison = self.comparison
@@ -57,4 +60,10 @@ class CompareScreen(Screen):
                 ),
                 id="compare-note",
             )
+            if self.prompt_diff is not None:
+                from console.ui.screens.prompts import diff_table
+
+                diff = self.prompt_diff
+                yield Static("Prompt diff (registry)", id="compare-diff-title")
+                yield Static(diff_table(diff.old, diff.new, diff.rows), id="compare-diff")
         yield Footer()

@@ -117,10 +117,15 @@ class DashboardScreen(Screen):
             self._pending_report = message  # not composed yet (or closing): drawn on mount
             return
         self.report = message.report
-        for pane in (BudgetPane, LatencyPane, VersionsPane):
+        for pane in (BudgetPane, LatencyPane):
             self.query_one(pane).show(message.report)
+        self.query_one(VersionsPane).show(message.report, getattr(message, "registry_marks", None))
         self.status_header.window = message.window
         self.status_header.alerts = message.report.alerts
+        self.status_header.redraw()
+
+    def show_store_trouble(self, reason: str | None) -> None:
+        self.status_header.store_trouble = reason
         self.status_header.redraw()
 
     def show_failure(self, message: IngestFailed) -> None:

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from console.analytics.report_types import VersionRow
 from console.prompts.checks import check_versions
-from console.prompts.diff import changed_lines, side_by_side
+from console.prompts.diff import SideBySideRow, changed_lines, side_by_side
 from console.prompts.registry import PromptError, PromptVersion, Registry, load_registry, natural_key
 from console.sanitize import one_line, strip_control
 
@@ -167,11 +167,12 @@ class PromptsScreen(Screen):
         self.shown = "diff"
 
 
-def diff_table(old: PromptVersion, new: PromptVersion) -> Table:
+def diff_table(old: PromptVersion, new: PromptVersion, rows: Sequence[SideBySideRow] | None = None) -> Table:
     """The side-by-side diff, coloured by change, every line as plain Text."""
-    rows = side_by_side(old.text, new.text)
+    rows = list(rows) if rows is not None else side_by_side(old.text, new.text)
     table = Table(
-        title=f"{one_line(old.version)} → {one_line(new.version)}: {changed_lines(rows)} line(s) changed",
+        title=Text(f"{one_line(old.prompt_id)}@{one_line(old.version)} → {one_line(new.prompt_id)}@{one_line(new.version)}: "
+                   f"{changed_lines(rows)} line(s) changed"),
         expand=True, show_lines=False, title_justify="left",
     )  # fmt: skip
     table.add_column("#", justify="right", style="dim", no_wrap=True)

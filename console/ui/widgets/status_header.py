@@ -44,6 +44,7 @@ class StatusHeader(Static):
         self.stored = 0
         self.rejected_total = 0
         self.error: str | None = None
+        self.store_trouble: str | None = None  # the store refuses writes: ingest paused, retrying
         self.window = "1h"
         self.regress_line: str | None = None
         self.alerts: list = []
@@ -95,6 +96,8 @@ class StatusHeader(Static):
         line = "  ·  ".join(parts)
         if self.error:
             line += f"\n[bold red]ingest stopped:[/] {escape(one_line(self.error))}"
+        elif self.store_trouble:
+            line += f"\n[bold red]ingest paused:[/] {escape(one_line(self.store_trouble))}"
         return line
 
     def _sources_markup(self) -> str:

@@ -1,4 +1,7 @@
-"""Versions: one row per prompt version, sortable, with new versions and drift marked."""
+"""Versions: one row per prompt version, sortable, with new versions and drift marked.
+
+With a prompt registry, REG≠ marks a version whose logged hash is not the registry's and UNREG
+one with no file; the marks come with the report from the analytics thread."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 
 from console.analytics.report_types import Report, VersionRow
+from console.prompts.checks import DRIFT, UNREGISTERED
 from console.sanitize import one_line
 from console.ui.formatting import ms, percent, short_time, usd
 from console.ui.widgets.diff_table import DiffTable
@@ -23,12 +27,16 @@ SORTS = {
 }
 
 
-def _cells(version: VersionRow) -> list:
+def _cells(version: VersionRow, mark: str | None = None) -> list:
     flags = []
     if version.is_new:
         flags.append(Text("NEW", style="bold yellow"))
     if version.drifted:
         flags.append(Text("DRIFT", style="bold magenta"))
+    if mark == DRIFT:
+        flags.append(Text("REG≠", style="bold red"))  # the logged hash is not the registry's
+    elif mark == UNREGISTERED:
+        flags.append(Text("UNREG", style="yellow"))  # no file in the registry
     worse = "bold red" if version.bad_rate >= 0.1 else ""
     return [
         Text(one_line(f"{version.prompt_id}@{version.prompt_version}")),
@@ -56,6 +64,7 @@ class VersionsPane(Pane):
         super().__init__(**kwargs)
         self.sort_name = "first seen"
         self._versions: list[VersionRow] = []
+        self._marks: dict[str, str] = {}  # registry marks, computed off the UI thread
 
     def compose(self) -> ComposeResult:
         yield DiffTable(COLUMNS, id="versions-table")
@@ -64,20 +73,27 @@ class VersionsPane(Pane):
         self.border_title = "Versions"
         self._subtitle()
 
-    def show(self, report: Report) -> None:
+    def show(self, report: Report, registry_marks: dict[str, str] | None = None) -> None:
         self._versions = report.versions
+        self._marks = registry_marks or {}
         self._sync()
 
     def _sync(self) -> None:
         ordered = sorted(self._versions, key=SORTS[self.sort_name])
         self.query_one(DiffTable).sync(
-            [(f"{v.prompt_id}@{v.prompt_version}", _cells(v)) for v in ordered]
+            [(key, _cells(v, self._marks.get(key))) for v in ordered for key in [f"{v.prompt_id}@{v.prompt_version}"]]
         )
         self._subtitle()
 
     def _subtitle(self) -> None:
         drifted = sum(v.drifted for v in self._versions)
         extra = f" · {drifted} drifted" if drifted else ""
+        off_registry = sum(mark == DRIFT for mark in self._marks.values())
+        unregistered = sum(mark == UNREGISTERED for mark in self._marks.values())
+        if off_registry:
+            extra += f" · {off_registry} ≠ registry"
+        if unregistered:
+            extra += f" · {unregistered} unregistered"
         newest = max(self._versions, key=lambda v: v.first_seen, default=None)
         if newest is not None:
             extra += f" · newest {one_line(newest.prompt_version)} {short_time(newest.first_seen)}"
