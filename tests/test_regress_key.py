@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from console.config import load_settings
 from console.demo.target import DEMO_REGRESSION_TOML, is_defect
@@ -59,4 +60,24 @@ async def test_R_against_the_fixed_version_passes(tmp_path):
         await wait_until(pilot, lambda: session.done.is_set(), timeout=30)
         counts = session.snapshot().counts
         assert (counts.done, counts.passed, counts.failed) == (2, 2, 0)
+        assert "gate PASS" in session.status_line()
+
+
+async def test_R_on_a_version_row_fills_in_that_version(tmp_path):
+    from conftest import line_of, make_record
+
+    settings = demo_suite(tmp_path, count=1)
+    log = tmp_path / "app.jsonl"
+    log.write_text(line_of(make_record(ts=time.time(), prompt_version="v9")))
+    app = ConsoleApp(sources=[str(log)], store_url=str(tmp_path / "s.db"), settings=settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: app.dashboard.report is not None and app.dashboard.report.versions)
+        await pilot.pause(0.2)
+        await pilot.press("4", "R")
+        assert isinstance(app.screen, RegressLaunchModal)
+        assert app.screen.query_one("#launch-version").value == "v9"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RegressRunScreen))
+        session = app.screen.session
+        await wait_until(pilot, lambda: session.done.is_set(), timeout=30)
         assert "gate PASS" in session.status_line()

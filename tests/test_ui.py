@@ -115,9 +115,10 @@ async def test_model_output_markup_and_escape_sequences_are_shown_safely(tmp_pat
     app = ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 's.db'}")
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_until(pilot, lambda: len(shown(app)) == 1)
-        table_svg = screen_text(app)
-        assert "[b]m[/b]" in table_svg
+        await wait_until(pilot, lambda: "[b]m[/b]" in screen_text(app))  # drawn literally, not as bold
+        app.requests_view.focus()
         await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RequestDetailScreen))
         output = app.screen.query_one("#detail-output").content
         assert isinstance(output, Text)
         assert output.plain == "[red]x[/red]  done"

@@ -164,8 +164,11 @@ class ConsoleApp(EvaluationMixin, App):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(ColumnsHelpScreen(self.binding_scopes(), self._keymap))
 
-    def action_regress(self) -> None:
-        """Open the running suite, or ask what to run (defaults from [regression])."""
+    def action_regress(self, prompt_version: str | None = None) -> None:
+        """Open the running suite, or ask what to run (defaults from [regression]).
+
+        From a Versions row, the version is filled in: the candidate to try.
+        """
         session = self.regress_session
         if session is not None and not session.done.is_set():
             if not isinstance(self.screen, RegressRunScreen):
@@ -174,7 +177,9 @@ class ConsoleApp(EvaluationMixin, App):
         if isinstance(self.screen, (RegressRunScreen, RegressLaunchModal)):
             return
         config = self.settings.regression
-        self.push_screen(RegressLaunchModal(config.default_target, str(config.suite)), self._launch_regress)
+        self.push_screen(
+            RegressLaunchModal(config.default_target, str(config.suite), prompt_version), self._launch_regress
+        )
 
     def _launch_regress(self, choice: LaunchChoice | None) -> None:
         if choice is None:

@@ -31,10 +31,11 @@ class RegressLaunchModal(ModalScreen[LaunchChoice | None]):
     RegressLaunchModal Label { margin-top: 1; }
     """
 
-    def __init__(self, default_target: str | None, suite: str) -> None:
+    def __init__(self, default_target: str | None, suite: str, prompt_version: str | None = None) -> None:
         super().__init__()
         self.default_target = default_target
         self.suite = suite
+        self.prompt_version = prompt_version
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -42,7 +43,7 @@ class RegressLaunchModal(ModalScreen[LaunchChoice | None]):
             yield Label("target (a name from [regression.targets], python:mod:fn or replay:PATH)")
             yield Input(value=self.default_target or "", id="launch-target")
             yield Label("prompt version to try (empty: the target's own)")
-            yield Input(placeholder="e.g. v9", id="launch-version")
+            yield Input(value=self.prompt_version or "", placeholder="e.g. v9", id="launch-version")
             yield Label("baseline run id (empty: the marked baseline; none: no comparison)")
             yield Input(placeholder="e.g. 3", id="launch-baseline")
             yield Static(Text("enter runs · esc cancels", style="dim"))

@@ -58,6 +58,7 @@ class VersionsPane(Pane):
         Binding("c", "compare", "Compare with previous", id="versions.compare"),
         Binding("C", "compare_change", "Before/after it appeared", id="versions.before_after"),
         Binding("s", "cycle_sort", "Sort", id="versions.sort"),
+        Binding("R", "run_suite", "Run the suite for this version", id="versions.regress"),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -113,6 +114,11 @@ class VersionsPane(Pane):
         key = self.query_one(DiffTable).current_key
         if key:
             self.post_message(FilterRequests(f"prompt:{key}"))
+
+    def action_run_suite(self) -> None:
+        key = self.query_one(DiffTable).current_key
+        if key:
+            self.app.action_regress(prompt_version=key.rpartition("@")[2])
 
     def action_compare(self) -> None:
         key = self.query_one(DiffTable).current_key
