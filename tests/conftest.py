@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,13 @@ def write_log(tmp_path):
         return path
 
     return _write
+
+
+async def wait_until(pilot, condition, timeout: float = 15.0) -> None:
+    """Let the app run until `condition()` holds (workers post asynchronously), then one frame."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.02)
+    await pilot.pause()

@@ -8,7 +8,7 @@ import time
 from rich.console import Console
 from textual.widgets import DataTable, Static
 
-from conftest import line_of, make_record
+from conftest import line_of, make_record, wait_until
 from console.config import PromptSettings, Settings
 from console.prompts.registry import load_registry
 from console.ui.app import ConsoleApp
@@ -18,12 +18,6 @@ V7 = "Answer the customer.\nBe brief.\n"
 V8 = "Answer the customer.\nAlways offer a refund [bold red]now[/].\x1b[31m\nBe brief.\n"
 
 
-async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.02)
 
 
 def rendered(widget_or_renderable) -> str:

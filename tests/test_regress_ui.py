@@ -9,13 +9,13 @@ import json
 import re
 import sys
 import threading
-import time
 import types
 from itertools import islice
 
 import pytest
 from textual.app import App
 
+from conftest import wait_until
 from console.config import Settings
 from console.demo.story import generate_history
 from console.demo.target import DEMO_REGRESSION_TOML, is_defect
@@ -27,14 +27,6 @@ from console.ui.screens.regress_case import RegressCaseScreen, diff_text
 from console.ui.screens.regress_history import RegressHistoryScreen
 
 
-async def wait_until(pilot, condition, timeout: float = 15.0) -> None:
-    """Let the app run until `condition()` holds, then until the screen has redrawn."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.02)
-    await pilot.pause()
 
 
 def screen_text(app) -> str:

@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import html
 import io
-import time
 
 import pytest
 from rich.text import Text
 from textual.command import CommandPalette
 from textual.widgets import OptionList
 
-from conftest import line_of, make_record
+from conftest import line_of, make_record, wait_until
 from console.ui.app import ConsoleApp
 from console.ui.screens.detail import RequestDetailScreen
 from console.ui.screens.help import HelpScreen
 from console.ui.screens.rejected import RejectedLinesScreen
 
 
-async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` holds (the ingest thread posts asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.02)
 
 
 def append(path, *records) -> None:
