@@ -17,6 +17,13 @@ def usd(value: float | None, *, none: str = "—") -> str:
     return f"${value:,.0f}"
 
 
+def cost_cell(value: float | None) -> str:
+    """A per-request cost in a table column: always four decimals below $1, so digits align."""
+    if value is None:
+        return "—"
+    return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
+
+
 def ms(value: float | None, *, none: str = "—") -> str:
     if value is None:
         return none

@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static
 
 from console.records import RequestRecord, text_of
 from console.sanitize import strip_control
-from console.ui.widgets.requests_view import format_cost, format_latency
+from console.ui.formatting import cost_cell, ms
 
 SUMMARY_FIELDS = (
     "request_id", "model", "response_model", "provider", "prompt_id", "prompt_version",
@@ -43,9 +43,9 @@ def summary_table(record: RequestRecord) -> Table:
         if value is None:
             continue
         if name == "latency_ms" or name == "ttft_ms":
-            cell = Text(f"{format_latency(value)}  ({value:,.1f} ms)")
+            cell = Text(f"{ms(value)}  ({value:,.1f} ms)")
         elif name == "cost_usd":
-            cell = Text(format_cost(value))
+            cell = Text(cost_cell(value))
         elif name == "status":
             cell = Text(value, style="bold red" if value == "error" else "green")
         else:

@@ -25,6 +25,7 @@ from textual.strip import Strip
 from console.analytics.filters import RecordFilter
 from console.records import RequestRecord, text_of
 from console.sanitize import one_line
+from console.ui.formatting import cost_cell, ms
 
 
 @dataclass(frozen=True)
@@ -65,16 +66,6 @@ WIDE_MIN_WIDTH = _fixed_width(WIDE_COLUMNS) + PREVIEW_MIN_WIDTH
 MIN_WIDTH = _fixed_width(NARROW_COLUMNS)
 
 
-def format_cost(cost: float | None) -> str:
-    if cost is None:
-        return "—"
-    return f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
-
-
-def format_latency(ms: float) -> str:
-    return f"{ms:,.0f}ms" if ms < 10_000 else f"{ms / 1000:,.1f}s"
-
-
 def row_cells(record: RequestRecord, narrow: bool = False) -> tuple[str, ...]:
     when = datetime.fromtimestamp(float(record.ts), tz=timezone.utc)
     return (
@@ -82,8 +73,8 @@ def row_cells(record: RequestRecord, narrow: bool = False) -> tuple[str, ...]:
         one_line(record.model),
         one_line(record.prompt_ref),
         f"{record.input_tokens:,}→{record.output_tokens:,}",
-        format_latency(record.latency_ms),
-        format_cost(record.cost_usd),
+        ms(record.latency_ms),
+        cost_cell(record.cost_usd),
         record.status,
     )
 
