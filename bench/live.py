@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -86,10 +87,19 @@ async def run_phase(app, pilot, log: Path, rate: int, seconds: float, start_id: 
     seen["stored"], seen["visible"] = stored_latency, visible_latency
     expected = [time.monotonic() + 0.01]
 
+    view = app.dashboard.requests_view
+    arrivals = seen["arrivals"]
+
     def tick() -> None:
         now = time.monotonic()
         lags.append(max(now - expected[0], 0.0))
         expected[0] = now + 0.01
+        # a row is visible once the view's row count covers it (the view reads ids and the
+        # rows on screen from the store, through its pager thread)
+        shown = view.row_count
+        wall = time.time()
+        while arrivals and arrivals[0][0] <= shown:
+            visible_latency.extend(wall - ts for ts in arrivals.popleft()[1])
 
     timer = app.set_interval(0.01, tick)
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(log), str(rate), str(seconds), str(start_id)],
@@ -125,16 +135,18 @@ async def main(rates: list[int], seconds: float) -> None:
     log = tmp / "live.jsonl"
     log.touch()
     app = ConsoleApp(sources=[str(log)], store_url=str(tmp / "console.db"))
-    seen: dict[str, list[float]] = {"stored": [], "visible": []}
+    seen: dict = {"stored": [], "visible": [], "arrivals": deque()}
     async with app.run_test(size=(160, 48)) as pilot:
         dashboard = app.dashboard
         show = dashboard.show_arrivals
 
+        arrived = [dashboard.requests_view.row_count]
+
         def timed_show(message) -> None:
             seen["stored"].extend(message.posted_at - r.ts for r in message.records)
             show(message)
-            done = time.time()
-            seen["visible"].extend(done - r.ts for r in message.records)
+            arrived[0] += len(message.records)
+            seen["arrivals"].append((arrived[0], [r.ts for r in message.records]))
 
         dashboard.show_arrivals = timed_show
         await pilot.pause(0.5)

@@ -1,6 +1,6 @@
 """The `/` filter language, parsed once and applied to records.
 
-    model:gpt-4o            model (or response model) contains "gpt-4o"
+    model:gpt-4o            the model asked for contains "gpt-4o"
     prompt:support@v8       prompt id contains "support" and version is "v8"
     version:v8              prompt version is "v8"
     status:error            status is error (or ok)
@@ -60,16 +60,17 @@ def _numeric_value(record: RequestRecord, name: str) -> float | None:
     return record.cost_usd
 
 
-def _numeric_term(match: re.Match[str]) -> Predicate:
-    name, op, number, unit = match.groups()
+def _threshold(number: str, unit: str | None, token: str) -> float:
     try:
         threshold = float(number)
     except ValueError:
-        raise FilterError(f"not a number in {match.group(0)!r}") from None
-    if unit == "s":
-        threshold *= 1000.0
-    elif unit == "k":
-        threshold *= 1000.0
+        raise FilterError(f"not a number in {token!r}") from None
+    return threshold * 1000.0 if unit in ("s", "k") else threshold
+
+
+def _numeric_term(match: re.Match[str]) -> Predicate:
+    name, op, number, unit = match.groups()
+    threshold = _threshold(number, unit, match.group(0))
     compare = _OPS[op]
 
     def predicate(record: RequestRecord) -> bool:
@@ -94,9 +95,7 @@ def _field_term(field: str, wanted: str) -> Predicate:
     if field == "status":
         return lambda record: record.status == wanted
     if field == "model":
-        return lambda record: wanted in record.model.lower() or wanted in (
-            record.response_model or ""
-        ).lower()
+        return lambda record: wanted in record.model.lower()
 
     def attribute_matches(record: RequestRecord) -> bool:
         value = getattr(record, field)
@@ -118,34 +117,50 @@ def _text_term(word: str) -> Predicate:
     return predicate
 
 
-def _term(token: str) -> Predicate:
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One parsed word of the filter; the store turns the same terms into SQL
+    (console.store.filter_sql), so the live view and the history agree."""
+
+    kind: str  # "numeric", "field" or "text"
+    name: str  # numeric: latency/ttft/tokens/in/out/cost; field: a record attribute; text: ""
+    op: str  # numeric: > < >= <= =; otherwise ""
+    value: str | float
+    negated: bool
+    predicate: Predicate
+
+
+def _parse_term(token: str, negated: bool) -> Term:
     numeric = _NUMERIC.match(token)
     if numeric:
-        return _numeric_term(numeric)
+        name, op, number, unit = numeric.groups()
+        threshold = _threshold(number, unit, numeric.group(0))
+        return Term("numeric", name, op, threshold, negated, _numeric_term(numeric))
     name, sep, value = token.partition(":")
     if sep and name in _FIELD_ALIASES:
         if not value:
             raise FilterError(f"{name}: needs a value")
-        return _field_term(_FIELD_ALIASES[name], value)
-    return _text_term(token)
+        field = _FIELD_ALIASES[name]
+        return Term("field", field, "", value, negated, _field_term(field, value))
+    return Term("text", "", "", token, negated, _text_term(token))
 
 
 @dataclass(frozen=True)
 class RecordFilter:
     text: str
-    predicates: tuple[tuple[bool, Predicate], ...]
+    terms: tuple[Term, ...]
 
     def __call__(self, record: RequestRecord) -> bool:
-        return all(pred(record) != negated for negated, pred in self.predicates)
+        return all(term.predicate(record) != term.negated for term in self.terms)
 
     def __bool__(self) -> bool:
-        return bool(self.predicates)
+        return bool(self.terms)
 
 
 def parse_filter(text: str) -> RecordFilter:
     """Parse the filter text; raises FilterError with a readable reason."""
-    predicates = []
+    terms = []
     for token in text.lower().split():
         negated = token.startswith("-") and len(token) > 1
-        predicates.append((negated, _term(token[1:] if negated else token)))
-    return RecordFilter(text=text.strip(), predicates=tuple(predicates))
+        terms.append(_parse_term(token[1:] if negated else token, negated))
+    return RecordFilter(text=text.strip(), terms=tuple(terms))

@@ -9,6 +9,8 @@ Versions:
 2. source_offsets keyed by (host, source), inode and offset 64-bit: in a shared store
    several hosts tail files with the same path, and a 2 GiB log overflowed PostgreSQL's
    32-bit INTEGER.
+3. regression_runs.host and .pid: the process running a run, so a run left "running" by a
+   process killed with it is marked "interrupted" rather than shown running forever.
 
 Upgrades run under a lock (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and
 in one transaction, so consoles opening one store at once upgrade it exactly once, and a
@@ -21,13 +23,14 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from sqlalchemy import Column, Connection, Engine, Float, Integer, Table, create_engine, event, inspect, text
+from sqlalchemy import Column, Connection, Engine, Float, Index, Integer, Table, create_engine, event, inspect, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from console.store.engine import StoreError
+from console.store.tables import RequestRow
 
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 MIGRATION_LOCK_KEY = 0x6C6C6D6F70_01  # an arbitrary advisory lock id: "llmop" + 1
 
 schema_version = Table(
@@ -73,7 +76,22 @@ def _migrate(conn: Connection, host: str) -> int | None:
         STEPS[version + 1](conn, host)
         _stamp(conn, version + 1)
     SQLModel.metadata.create_all(conn)  # tables new since (checkfirst)
+    ensure_indexes(conn)
     return found
+
+
+def missing_indexes(conn: Connection) -> list[Index]:
+    """Indexes of the tables that an older store lacks (create_all only makes the indexes
+    of tables it creates)."""
+    present = {i["name"] for i in inspect(conn).get_indexes(RequestRow.__tablename__)}
+    return [index for index in RequestRow.__table__.indexes if index.name not in present]
+
+
+def ensure_indexes(conn: Connection) -> None:
+    """Builds the missing ones (once; a million-row store takes a few seconds), under the
+    migration lock the caller holds."""
+    for index in missing_indexes(conn):
+        index.create(conn, checkfirst=True)
 
 
 def _stamp(conn: Connection, version: int) -> None:
@@ -83,7 +101,7 @@ def _stamp(conn: Connection, version: int) -> None:
 
 def _migrate_sqlite(engine: Engine, host: str) -> int | None:
     with engine.connect() as conn:  # the common case, without the write lock
-        if stored_version(conn) == CURRENT_VERSION:
+        if stored_version(conn) == CURRENT_VERSION and not missing_indexes(conn):
             SQLModel.metadata.create_all(conn)
             conn.commit()
             return CURRENT_VERSION
@@ -146,5 +164,15 @@ def _v2_offsets_per_host(conn: Connection, host: str) -> None:
     conn.exec_driver_sql("ALTER TABLE source_offsets_new RENAME TO source_offsets")
 
 
-STEPS: dict[int, Callable[[Connection, str], None]] = {2: _v2_offsets_per_host}
+def _v3_run_process(conn: Connection, host: str) -> None:
+    if not inspect(conn).has_table("regression_runs"):
+        return  # created by create_all at the new shape
+    columns = {c["name"] for c in inspect(conn).get_columns("regression_runs")}
+    if "host" not in columns:
+        conn.exec_driver_sql("ALTER TABLE regression_runs ADD COLUMN host VARCHAR")
+    if "pid" not in columns:
+        conn.exec_driver_sql("ALTER TABLE regression_runs ADD COLUMN pid INTEGER")
+
+
+STEPS: dict[int, Callable[[Connection, str], None]] = {2: _v2_offsets_per_host, 3: _v3_run_process}
 assert sorted(STEPS) == list(range(2, CURRENT_VERSION + 1)), "one step per version"

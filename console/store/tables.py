@@ -7,12 +7,19 @@ the rows on screen.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, UniqueConstraint
+from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 class RequestRow(SQLModel, table=True):
     __tablename__ = "requests"
+    # The requests view's filters answer model, prompt version and status terms from these
+    # (console.store.filter_sql); ts serves the windows, request_id the duplicates.
+    __table_args__ = (
+        Index("ix_requests_model", "model"),
+        Index("ix_requests_prompt", "prompt_id", "prompt_version"),
+        Index("ix_requests_status", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: str = Field(unique=True)
@@ -132,6 +139,8 @@ class RegressionRunRow(SQLModel, table=True):
     errored: int = 0
     skipped: int = 0
     summary: str | None = None  # JSON: gate verdict, comparison with the baseline
+    host: str | None = None  # where the run's process is (schema v3): a run left "running"
+    pid: int | None = None  # by a process that is gone is marked "interrupted"
 
 
 class RegressionResultRow(SQLModel, table=True):

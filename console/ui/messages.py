@@ -89,3 +89,33 @@ class CompareReady(Message):
         self.comparison = comparison
         self.error = error
         self.prompt_diff = prompt_diff  # console.prompts.diff.VersionDiff when both arms are prompt=ID@VER
+
+
+class RequestIdsLoaded(Message):
+    """Row ids for the requests view (console.ui.requests_pager), in id order: newer rows
+    (at_end) or an older stretch of the history (prepended). `records` holds the rows of
+    the newest ids, so the tail is drawn without another round trip."""
+
+    def __init__(self, generation: int, ids, at_end: bool, records: dict, history_left: float) -> None:
+        super().__init__()
+        self.generation = generation
+        self.ids = ids  # numpy int64 array
+        self.at_end = at_end
+        self.records = records
+        self.history_left = history_left  # the share of the history not scanned yet (0: done)
+
+
+class RequestPageLoaded(Message):
+    """Rows the requests view asked for (id -> record)."""
+
+    def __init__(self, records: dict) -> None:
+        super().__init__()
+        self.records = records
+
+
+class RequestsPagerFailed(Message):
+    """The requests view cannot read the store; the text is meant for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason

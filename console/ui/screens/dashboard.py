@@ -11,7 +11,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from console.analytics.filters import FilterError, parse_filter
-from console.records import RequestRecord
 from console.sanitize import one_line
 from console.sources.base import RejectedLine
 from console.analytics.report_types import Report
@@ -56,7 +55,6 @@ class DashboardScreen(Screen):
         self.sources = sources
         self.capacity = capacity
         self.paused = False
-        self._held: list[RequestRecord] = []
         self._held_count = 0
         self.rejected: list[RejectedLine] = []
         self.rejected_total = 0
@@ -92,7 +90,7 @@ class DashboardScreen(Screen):
     # -- what the ingest worker sends (forwarded by the app) ------------------------
 
     def show_history(self, message: HistoryLoaded) -> None:
-        self.requests_view.append(message.records)
+        self.requests_view.start(self.app.store_url)  # the ingest thread has opened (or made) the store
         self._add_rejected(message.rejected, message.rejected_total)
         self.status_header.stored = message.stored
         self._refresh_titles()
@@ -104,12 +102,9 @@ class DashboardScreen(Screen):
         header.record_arrivals(message.added)
         self._add_rejected(message.rejected, self.rejected_total + len(message.rejected))
         if self.paused:
-            self._held.extend(message.records)
             self._held_count += len(message.records)
-            del self._held[: max(len(self._held) - self.capacity, 0)]
             header.held = self._held_count
-        else:
-            self.requests_view.append(message.records)
+        self.requests_view.rows_committed()
         self._refresh_titles()
 
     def show_report(self, message: ReportReady) -> None:
@@ -138,10 +133,18 @@ class DashboardScreen(Screen):
         self.rejected_total = total
         self.status_header.rejected_total = total
 
+    @on(RequestsView.Counted)
     def _refresh_titles(self) -> None:
         view = self.requests_view
-        shown, total = len(view.rows), view.total
-        view.border_subtitle = f"{shown:,} shown" if shown == total else f"{shown:,} of {total:,} shown"
+        shown, total = view.row_count, self.status_header.stored
+        if view.history_left > 0:
+            scanned = 100 * (1 - view.history_left)
+            subtitle = f"{shown:,} so far · {'searching' if view.filtered else 'loading'} the history {scanned:.0f}%"
+        elif view.filtered:
+            subtitle = f"{shown:,} of {total:,} shown"
+        else:
+            subtitle = f"{shown:,} shown"
+        view.border_subtitle = subtitle
         self.status_header.redraw()
 
     # -- actions -----------------------------------------------------------------------
@@ -183,9 +186,9 @@ class DashboardScreen(Screen):
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
         header = self.status_header
+        self.requests_view.set_paused(self.paused)
         if not self.paused:
-            self.requests_view.append(self._held)
-            self._held, self._held_count = [], 0
+            self._held_count = 0
             header.held = 0
             self._refresh_titles()
         header.paused = self.paused

@@ -1,16 +1,14 @@
-"""The live requests table, drawn line by line (Textual's Line API).
+"""The requests table, drawn line by line (Textual's Line API).
 
-A DataTable costs ~80 ms to rebuild even at 50 rows; this view only renders the rows on
-screen, so appending a batch is a list extend plus a refresh, never a rebuild. It keeps
-a bounded ring of the newest rows; older history stays in the store.
+A DataTable costs ~80 ms to rebuild even at 50 rows, and 15 s to show 100k; this view
+only renders the rows on screen, from a page of rows read from the store, so it scrolls a
+million-row history, and appending a batch is an array append plus a refresh.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable
 
 from rich.segment import Segment
 from rich.style import Style
@@ -26,6 +24,9 @@ from console.analytics.filters import RecordFilter
 from console.records import RequestRecord, text_of
 from console.sanitize import one_line
 from console.ui.formatting import cost_cell, ms
+from console.ui.messages import RequestIdsLoaded, RequestPageLoaded, RequestsPagerFailed
+from console.ui.requests_pager import RequestsPager
+from console.ui.widgets.row_ids import RowIds
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,14 @@ def preview_of(record: RequestRecord) -> str:
 
 
 class RequestsView(ScrollView, can_focus=True):
-    """Newest rows at the bottom; follows the tail while the cursor sits on the last row."""
+    """The whole history, newest rows at the bottom; follows the tail while the cursor sits
+    on the last row.
+
+    It keeps only row ids (console.ui.widgets.row_ids) and a cache of the rows near the
+    screen; a pager thread (console.ui.requests_pager) finds the ids, filter included, and
+    reads the rows about to be drawn. A row not read yet is drawn as a placeholder for the
+    frame or two it takes.
+    """
 
     BINDINGS = [
         Binding("down,j", "cursor_down", "Down", show=False, id="requests.down"),
@@ -109,80 +117,160 @@ class RequestsView(ScrollView, can_focus=True):
             super().__init__()
             self.record = record
 
+    class Counted(Message):
+        """The number of rows shown changed, or how much history is left to scan."""
+
     def __init__(self, capacity: int = 5000, **kwargs) -> None:
+        """capacity: how many rows are kept in memory around the screen."""
         super().__init__(**kwargs)
-        self.capacity = capacity
-        self._ring: deque[RequestRecord] = deque()
-        self._ids: set[str] = set()
-        self._rows: list[RequestRecord] = []
+        self.capacity = max(capacity, 500)
+        self._ids = RowIds()
+        self._cache: dict[int, RequestRecord] = {}
+        self._asked: set[int] = set()
+        self._ask_scheduled = False
         self._filter: RecordFilter | None = None
+        self._generation = 0
+        self._pager: RequestsPager | None = None
+        self.paused = False
+        self.history_left = 1.0  # share of the history not scanned yet
         self._line_cache: dict[tuple[int, int, bool], Strip] = {}
 
     # -- data ----------------------------------------------------------------------
 
-    @property
-    def rows(self) -> list[RequestRecord]:
-        """The rows shown (after the filter), oldest first."""
-        return self._rows
+    def start(self, store_url: str) -> None:
+        """Begin reading the store (once its tables exist)."""
+        if self._pager is not None:
+            return
+        self._pager = RequestsPager(self.post_message, store_url)
+        self._pager.set_filter(self._filter, self._generation)
+        self.run_worker(self._run_pager, thread=True, exclusive=True, name="requests pager", group="pager")
+
+    def _run_pager(self) -> None:
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        self._pager.run(lambda: worker.is_cancelled)
+
+    def on_unmount(self) -> None:
+        if self._pager is not None:
+            self._pager.stop()
 
     @property
-    def total(self) -> int:
-        return len(self._ring)
+    def row_count(self) -> int:
+        """Rows shown (matching the filter), loaded or not."""
+        return len(self._ids)
+
+    @property
+    def rows(self) -> list[RequestRecord]:
+        """The rows shown that are in memory, oldest first (all of them in a small store)."""
+        return [self._cache[i] for i in self._ids.slice(0, len(self._ids)).tolist() if i in self._cache]
+
+    @property
+    def filtered(self) -> bool:
+        return self._filter is not None
 
     @property
     def following(self) -> bool:
-        return not self._rows or self.cursor >= len(self._rows) - 1
+        return not len(self._ids) or self.cursor >= len(self._ids) - 1
 
-    def append(self, records: Iterable[RequestRecord]) -> int:
-        """Add new records; returns how many were new to the view."""
-        follow = self.following
-        fresh = [r for r in records if r.request_id not in self._ids]
-        if not fresh:
-            return 0
-        for record in fresh:
-            self._ids.add(record.request_id)
-            self._ring.append(record)
-        shown = [r for r in fresh if self._filter is None or self._filter(r)]
-        self._rows.extend(shown)
-        self._trim()
-        self._update_size()
-        if follow:
-            self.cursor = max(len(self._rows) - 1, 0)
-        self.refresh()
-        return len(fresh)
+    def rows_committed(self) -> None:
+        """New rows are in the store (shown at once unless paused)."""
+        if self._pager is not None and not self.paused:
+            self._pager.rows_committed()
 
-    def _trim(self) -> None:
-        overflow = len(self._ring) - self.capacity
-        if overflow <= 0:
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        if not paused:
+            self.rows_committed()
+
+    def on_request_ids_loaded(self, message: RequestIdsLoaded) -> None:
+        message.stop()
+        if message.generation != self._generation:
             return
-        dropped = {self._ring.popleft().request_id for _ in range(overflow)}
-        self._ids -= dropped
+        self._cache.update(message.records)
+        self._asked.difference_update(message.records)
+        self.history_left = message.history_left
+        if message.at_end:
+            follow = self.following
+            self._ids.append(message.ids)
+            self._update_size()
+            if follow:
+                self.cursor = max(len(self._ids) - 1, 0)
+        else:
+            follow = self.following
+            self._ids.prepend(message.ids)
+            self._update_size()
+            if follow:
+                self.cursor = max(len(self._ids) - 1, 0)
+            elif len(message.ids):
+                self.cursor += len(message.ids)  # the same row stays under the cursor
+                self.scroll_to(y=self.scroll_y + len(message.ids), animate=False, immediate=True)
+        self._trim_cache()
+        self.refresh()
+        self.post_message(self.Counted())
+
+    def on_request_page_loaded(self, message: RequestPageLoaded) -> None:
+        message.stop()
+        self._cache.update(message.records)
+        self._asked.difference_update(message.records)
+        self._trim_cache()
+        self.refresh()
+
+    def on_requests_pager_failed(self, message: RequestsPagerFailed) -> None:
+        message.stop()
+        self._asked.clear()  # asked again on the next frame
+        self.notify(message.reason, title="Requests", severity="error", markup=False)
+
+    def _visible_range(self) -> tuple[int, int]:
+        top = int(self.scroll_y)
+        return top, top + max(self.scrollable_content_region.height, 1)
+
+    def _trim_cache(self) -> None:
+        if len(self._cache) <= self.capacity:
+            return
+        top, bottom = self._visible_range()
+        keep = set(self._ids.slice(top - self.capacity // 4, bottom + self.capacity // 4).tolist())
+        self._cache = {i: r for i, r in self._cache.items() if i in keep}
         self._line_cache.clear()
-        before = len(self._rows)
-        self._rows = [r for r in self._rows if r.request_id not in dropped]
-        removed = before - len(self._rows)
-        if removed:
-            self.cursor = max(self.cursor - removed, 0)
-            self.scroll_to(y=max(self.scroll_y - removed, 0), animate=False, immediate=True)
+
+    def _ask_for_missing(self) -> None:
+        """Ask the pager for the rows on screen and a screenful either side."""
+        self._ask_scheduled = False
+        if self._pager is None:
+            return
+        top, bottom = self._visible_range()
+        height = bottom - top
+        wanted = [
+            i for i in self._ids.slice(top - height, bottom + height).tolist()
+            if i not in self._cache and i not in self._asked
+        ]  # fmt: skip
+        if wanted:
+            self._asked.update(wanted)
+            self._pager.want(wanted)
 
     def set_filter(self, record_filter: RecordFilter | None) -> None:
         self._filter = record_filter if record_filter else None
-        self._rows = [r for r in self._ring if self._filter is None or self._filter(r)]
+        self._generation += 1
+        self._ids.clear()
+        self.history_left = 1.0
         self._line_cache.clear()
         self._update_size()
-        self.cursor = max(len(self._rows) - 1, 0)
+        self.cursor = 0
+        if self._pager is not None:
+            self._pager.set_filter(self._filter, self._generation)
         self.refresh()
+        self.post_message(self.Counted())
 
     @property
     def current(self) -> RequestRecord | None:
-        if 0 <= self.cursor < len(self._rows):
-            return self._rows[self.cursor]
+        if 0 <= self.cursor < len(self._ids):
+            return self._cache.get(self._ids[self.cursor])
         return None
 
     # -- layout and drawing -------------------------------------------------------
 
     def _update_size(self) -> None:
-        self.virtual_size = Size(MIN_WIDTH, len(self._rows) + 1)
+        self.virtual_size = Size(MIN_WIDTH, len(self._ids) + 1)
 
     def _content_width(self) -> int:
         """Rows fill the visible width; below MIN_WIDTH they scroll sideways instead."""
@@ -201,8 +289,8 @@ class RequestsView(ScrollView, can_focus=True):
         self._update_size()
 
     def watch_cursor(self, old: int, new: int) -> None:
-        if self._rows:
-            clamped = min(max(new, 0), len(self._rows) - 1)
+        if len(self._ids):
+            clamped = min(max(new, 0), len(self._ids) - 1)
             if clamped != new:
                 self.cursor = clamped
                 return
@@ -227,17 +315,30 @@ class RequestsView(ScrollView, can_focus=True):
         if y == 0:
             return self._header_strip(width).crop(scroll_x, scroll_x + width)
         index = scroll_y + y - 1
-        if index >= len(self._rows):
+        if index >= len(self._ids):
             return Strip.blank(width, self.rich_style)
         selected = index == self.cursor
-        key = (id(self._rows[index]), width, selected and self.has_focus)
+        row_id = self._ids[index]
+        record = self._cache.get(row_id)
+        if record is None:
+            if not self._ask_scheduled:
+                self._ask_scheduled = True
+                self.call_later(self._ask_for_missing)
+            return self._placeholder_strip(width, selected).crop(scroll_x, scroll_x + width)
+        key = (row_id, width, selected and self.has_focus)
         strip = self._line_cache.get(key)
         if strip is None:
             if len(self._line_cache) > 2000:
                 self._line_cache.clear()
-            strip = self._row_strip(self._rows[index], width, selected)
+            strip = self._row_strip(record, width, selected)
             self._line_cache[key] = strip
         return strip.crop(scroll_x, scroll_x + width)
+
+    def _placeholder_strip(self, width: int, selected: bool) -> Strip:
+        base = Style(bgcolor="grey30" if not self.has_focus else "dark_blue") if selected else Style()
+        text = Text("  …", style=base + Style(dim=True))
+        segments = list(text.render(self.app.console))
+        return Strip(Segment.adjust_line_length(segments, max(width, self._content_width()), base))
 
     def _header_strip(self, width: int) -> Strip:
         text = Text(style=Style(bold=True, color="bright_white", bgcolor="grey23"))
@@ -286,7 +387,7 @@ class RequestsView(ScrollView, can_focus=True):
         self.cursor = 0
 
     def action_bottom(self) -> None:
-        self.cursor = max(len(self._rows) - 1, 0)
+        self.cursor = max(len(self._ids) - 1, 0)
 
     def action_open(self) -> None:
         if self.current is not None:
@@ -294,7 +395,7 @@ class RequestsView(ScrollView, can_focus=True):
 
     def on_click(self, event) -> None:
         row = event.y + int(self.scroll_y) - 1
-        if 0 <= row < len(self._rows):
+        if 0 <= row < len(self._ids):
             if row == self.cursor and event.chain >= 2:
                 self.action_open()
             self.cursor = row

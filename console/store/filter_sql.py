@@ -1,0 +1,122 @@
+"""The `/` filter language (console.analytics.filters) as SQL over the store.
+
+The requests view pages the whole history from the store, so a filter has to run there,
+with the same meaning as in memory. Terms on the indexed columns (model, prompt id and
+version, status) are turned into `IN` lists of the values the store actually holds (its
+vocabulary, read from the same indexes), so SQLite and PostgreSQL answer them from the
+index instead of scanning a million rows with LIKE '%...%'. Other terms become plain
+conditions; text words search the bodies table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from console.analytics.filters import RecordFilter, Term
+
+# (column, ...) -> the distinct values stored, as tuples; supplied by the store.
+Vocabulary = Callable[[tuple[str, ...]], list[tuple]]
+
+_NUMERIC_SQL = {
+    "latency": "r.latency_ms",
+    "ttft": "r.ttft_ms",
+    "tokens": "(r.input_tokens + r.output_tokens)",
+    "in": "r.input_tokens",
+    "out": "r.output_tokens",
+    "cost": "r.cost_usd",
+}
+_TEXT_COLUMNS = ("r.request_id", "b.output", "b.input", "b.error_message", "r.error_type")
+_CONTAINS_COLUMNS = {
+    "user_id", "session_id", "environment", "provider", "finish_reason", "variant",
+    "request_id", "error_type",
+}  # fmt: skip
+
+
+@dataclass
+class FilterSQL:
+    """A WHERE fragment over `requests r` (and `request_bodies b` when needs_body)."""
+
+    where: str = ""
+    params: dict[str, object] = field(default_factory=dict)
+    needs_body: bool = False
+
+    def add(self, value: object) -> str:
+        name = f"f{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+
+def like_pattern(word: str) -> str:
+    """`%word%` with LIKE's wildcards escaped (used with ESCAPE '\\')."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def compile_filter(record_filter: RecordFilter | None, vocabulary: Vocabulary | None = None) -> FilterSQL:
+    """The filter's terms ANDed; a negated term is NOT of its condition, with NULL as false
+    (as in memory, where a missing value never matches).
+
+    With a vocabulary, terms on indexed columns become IN lists of stored values (for
+    scanning the history); without, they are LIKE conditions (for a short range of new rows,
+    where a value first seen after the vocabulary was read must still match)."""
+    compiled = FilterSQL()
+    if not record_filter:
+        return compiled
+    parts = []
+    for term in record_filter.terms:
+        condition = _condition(term, compiled, vocabulary)
+        # WHERE already takes NULL as false; the guard is only needed under NOT (and would
+        # keep the planner off the indexes if used everywhere)
+        parts.append(f"NOT COALESCE(({condition}), FALSE)" if term.negated else f"({condition})")
+    compiled.where = " AND ".join(parts)
+    return compiled
+
+
+def _condition(term: Term, compiled: FilterSQL, vocabulary: Vocabulary) -> str:
+    if term.kind == "numeric":
+        column = _NUMERIC_SQL[term.name]
+        op = "=" if term.op == "=" else term.op
+        return f"{column} IS NOT NULL AND {column} {op} {compiled.add(float(term.value))}"
+    if term.kind == "text":
+        compiled.needs_body = True
+        pattern = compiled.add(like_pattern(str(term.value)))
+        return " OR ".join(f"lower({column}) LIKE {pattern} ESCAPE '\\'" for column in _TEXT_COLUMNS)
+    wanted = str(term.value)
+    if term.name == "model":
+        if vocabulary is None:
+            return f"lower(r.model) LIKE {compiled.add(like_pattern(wanted))} ESCAPE '\\'"
+        models = [m for (m,) in vocabulary(("model",)) if m is not None and wanted in m.lower()]
+        return _in_list("r.model", models, compiled)
+    if term.name == "status":
+        return f"r.status = {compiled.add(wanted)}"
+    if term.name in ("prompt", "version"):
+        if term.name == "prompt":
+            prompt_id, _, version = wanted.partition("@")
+        else:
+            prompt_id, version = "", wanted
+        if vocabulary is None:
+            conditions = [f"lower(r.prompt_id) LIKE {compiled.add(like_pattern(prompt_id))} ESCAPE '\\'"]
+            if version:
+                conditions.append(f"lower(r.prompt_version) = {compiled.add(version)}")
+            return " AND ".join(conditions)
+        pairs = [
+            (pid, ver)
+            for pid, ver in vocabulary(("prompt_id", "prompt_version"))
+            if pid is not None and ver is not None
+            and prompt_id in pid.lower() and (not version or ver.lower() == version)
+        ]  # fmt: skip
+        if not pairs:
+            return "1 = 0"
+        return " OR ".join(
+            f"(r.prompt_id = {compiled.add(pid)} AND r.prompt_version = {compiled.add(ver)})" for pid, ver in pairs
+        )
+    if term.name in _CONTAINS_COLUMNS:
+        return f"lower(r.{term.name}) LIKE {compiled.add(like_pattern(wanted))} ESCAPE '\\'"
+    raise ValueError(f"no SQL for the filter field {term.name!r}")
+
+
+def _in_list(column: str, values: list[str], compiled: FilterSQL) -> str:
+    if not values:
+        return "1 = 0"
+    return f"{column} IN ({', '.join(compiled.add(v) for v in values)})"

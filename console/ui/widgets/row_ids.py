@@ -1,0 +1,55 @@
+"""The requests view's row ids: a numpy buffer that grows at the end without copying
+everything each time (live appends) and takes older stretches at the front (history)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class RowIds:
+    def __init__(self) -> None:
+        self._buffer = np.empty(1024, dtype=np.int64)
+        self._start = 0
+        self._end = 0
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    def __getitem__(self, position: int) -> int:
+        if not 0 <= position < len(self):
+            raise IndexError(position)
+        return int(self._buffer[self._start + position])
+
+    def slice(self, start: int, stop: int) -> np.ndarray:
+        start, stop = max(start, 0), min(stop, len(self))
+        return self._buffer[self._start + start : self._start + max(start, stop)]
+
+    @property
+    def last(self) -> int | None:
+        return int(self._buffer[self._end - 1]) if len(self) else None
+
+    def append(self, ids: np.ndarray) -> None:
+        if self._end + len(ids) > len(self._buffer):
+            size = len(self._buffer)
+            while size < len(self) + len(ids):
+                size *= 2
+            grown = np.empty(size, dtype=np.int64)
+            grown[: len(self)] = self._buffer[self._start : self._end]
+            self._buffer, self._start, self._end = grown, 0, len(self)
+        self._buffer[self._end : self._end + len(ids)] = ids
+        self._end += len(ids)
+
+    def prepend(self, ids: np.ndarray) -> None:
+        if len(ids) <= self._start:
+            self._start -= len(ids)
+            self._buffer[self._start : self._start + len(ids)] = ids
+            return
+        kept = self._buffer[self._start : self._end]
+        grown = np.empty(max(2 * (len(kept) + len(ids)), 1024), dtype=np.int64)
+        grown[: len(ids)] = ids
+        grown[len(ids) : len(ids) + len(kept)] = kept
+        self._buffer, self._start, self._end = grown, 0, len(ids) + len(kept)
+
+    def clear(self) -> None:
+        self._buffer = np.empty(1024, dtype=np.int64)
+        self._start = self._end = 0

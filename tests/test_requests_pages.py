@@ -1,0 +1,150 @@
+"""The requests view over the store: filters in SQL mean what they mean in memory, the
+view pages a history bigger than what it keeps in memory, and jumps to the oldest row."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlalchemy import text as sql
+
+from conftest import line_of, make_record, wait_until
+from console.analytics.filters import parse_filter
+from console.ingest import ingest_files
+from console.records import parse_line
+from console.store import Store
+from console.store.pages import RequestPages
+from console.ui.app import ConsoleApp
+
+FILTERS = [
+    "model:gpt", "model:GPT-4O", "model:claude", "-model:mini", "model:nope",
+    "version:v8", "-version:v8", "prompt:support", "prompt:support@v7", "prompt:class@v2",
+    "status:error", "-status:ok", "status:ok latency>2s", "latency<=500", "ttft>300", "tokens>1000",
+    "in<100", "out>=400", "cost>0.001", "-cost>0.001", "user:u_1", "env:prod", "-env:prod",
+    "finish:length", "variant:b", "error:rate", "refund", "-refund", "50%", "under_score",
+    "id:req_", "ünïcode", "model:gpt version:v8 -status:error",
+]  # fmt: skip
+
+
+def _varied_records(count: int, seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    records = []
+    for n in range(count):
+        error = rng.random() < 0.15
+        record = make_record(
+            model=rng.choice(["gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", "Gemini-2.5"]),
+            prompt_id=rng.choice(["support-answer", "ticket-classifier"]),
+            prompt_version=rng.choice(["v2", "v7", "V8", "v8"]),
+            latency_ms=rng.uniform(100, 4000),
+            input_tokens=rng.randint(10, 2000),
+            output_tokens=rng.randint(0, 800),
+            status="error" if error else "ok",
+            output=None if error else rng.choice(["a refund is on its way", "50% off", "ünïcode reply", "plain"]),
+            error_type="RateLimitError" if error else None,
+            error_message="429 under_score" if error else None,
+        )
+        if rng.random() < 0.6:
+            record["ttft_ms"] = rng.uniform(50, 900)
+        if rng.random() < 0.7:
+            record["cost_usd"] = rng.uniform(0, 0.003)
+        for key, values in (("user_id", ["u_1", "u_12", "x"]), ("environment", ["prod", "staging"]),
+                            ("finish_reason", ["stop", "length"]), ("variant", ["A", "B"])):  # fmt: skip
+            if rng.random() < 0.7:
+                record[key] = rng.choice(values)
+        records.append(record)
+    return records
+
+
+@pytest.fixture(scope="module")
+def varied_store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pages")
+    log = path / "app.jsonl"
+    records = _varied_records(1500)
+    log.write_text("".join(line_of(r) for r in records), encoding="utf-8")
+    url = f"sqlite:///{path / 'store.db'}"
+    with Store(url) as store:
+        ingest_files(store, [str(log)])
+    return url, [parse_line(line_of(r)) for r in records]
+
+
+@pytest.mark.parametrize("text", FILTERS)
+def test_a_filter_in_the_store_matches_the_same_rows_as_in_memory(varied_store, text):
+    url, records = varied_store
+    record_filter = parse_filter(text)
+    expected = {r.request_id for r in records if record_filter(r)}
+    with Store(url) as store:
+        pages = RequestPages(store.engine)
+        for indexed in (True, False):
+            ids = pages.ids(pages.compile(record_filter, indexed=indexed), 0)
+            found = {r.request_id for r in pages.records(ids.tolist()).values()}
+            assert found == expected, (text, indexed)
+            assert list(ids) == sorted(ids)
+
+
+def test_history_is_read_in_stretches_that_add_up(varied_store):
+    url, _ = varied_store
+    with Store(url) as store:
+        pages = RequestPages(store.engine)
+        where = pages.compile(parse_filter("-status:error"), indexed=True)
+        whole = pages.ids(where, 0)
+        top = pages.max_id()
+        stretches = [pages.ids(where, low, min(low + 100, top)) for low in range(0, top, 100)]
+        assert [int(i) for s in stretches for i in s] == whole.tolist()
+
+
+def test_model_filters_use_an_index(varied_store):
+    url, _ = varied_store
+    with Store(url) as store:
+        pages = RequestPages(store.engine)
+        for text, index in (("model:claude", "ix_requests_model"), ("version:v8", "ix_requests_prompt"),
+                            ("status:error", "ix_requests_status")):  # fmt: skip
+            where = pages.compile(parse_filter(text), indexed=True)
+            query = sql(f"EXPLAIN QUERY PLAN SELECT r.id FROM requests r WHERE {where.where}")
+            with store.engine.connect() as conn:
+                plan = conn.execute(query, where.params).all()
+            assert any(index in str(row) for row in plan), (text, plan)
+
+
+async def test_the_view_pages_a_history_bigger_than_it_keeps(tmp_path):
+    records = [make_record(request_id=f"row-{n:05d}", output=f"answer n{n}x") for n in range(3000)]
+    log = tmp_path / "app.jsonl"
+    log.write_text("".join(line_of(r) for r in records), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with Store(url) as store:
+        ingest_files(store, [str(log)])
+    app = ConsoleApp(sources=[], store_url=url, capacity=500)
+    async with app.run_test(size=(160, 40)) as pilot:
+        view = app.requests_view
+        await wait_until(pilot, lambda: view.row_count == 3000 and view.history_left == 0)
+        await wait_until(pilot, lambda: view.current is not None)
+        assert view.current.request_id == "row-02999", "the cursor starts on the newest row"
+        view.focus()
+        await pilot.press("g")
+        await wait_until(pilot, lambda: view.current is not None and view.current.request_id == "row-00000")
+        assert len(view._cache) <= 500, "rows far from the screen are not kept"
+        await pilot.press("G")
+        await wait_until(pilot, lambda: view.current is not None and view.current.request_id == "row-02999")
+
+        await pilot.press("slash")
+        await pilot.press(*"n17x")
+        await pilot.press("enter")
+        expected = ["row-00017"]
+        await wait_until(pilot, lambda: view.row_count == len(expected) and view.history_left == 0)
+        await wait_until(pilot, lambda: len(view.rows) == len(expected))
+        assert [r.request_id for r in view.rows] == expected, "the filter searched the whole history"
+
+
+async def test_new_rows_follow_the_filter_and_the_tail(tmp_path):
+    log = tmp_path / "app.jsonl"
+    log.write_text("".join(line_of(make_record(request_id=f"old-{n}")) for n in range(10)), encoding="utf-8")
+    app = ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 'store.db'}")
+    async with app.run_test(size=(160, 40)) as pilot:
+        view = app.requests_view
+        await wait_until(pilot, lambda: view.row_count == 10)
+        app.dashboard.apply_filter("status:error")
+        await wait_until(pilot, lambda: view.history_left == 0 and view.row_count == 0)
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(line_of(make_record(request_id="new-ok")))
+            handle.write(line_of(make_record(request_id="new-error", status="error", output=None)))
+        await wait_until(pilot, lambda: [r.request_id for r in view.rows] == ["new-error"])
+        assert view.cursor == 0
