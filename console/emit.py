@@ -236,10 +236,26 @@ def _prompt_body(text: str) -> str:
     return text.lstrip("\ufeff")
 
 
+def _text_unknown(text: str) -> bool:
+    """A version registered from logs (front matter 'text_unknown: true'): its body is not the prompt."""
+    lines = text.lstrip("\ufeff").replace("\r\n", "\n").split("\n")
+    if not lines or lines[0].strip() != "---":
+        return False
+    for line in lines[1:]:
+        if line.strip() == "---":
+            return False
+        key, _, value = line.partition(":")
+        if key.strip() == "text_unknown" and value.strip().lower() == "true":
+            return True
+    return False
+
+
 @functools.lru_cache(maxsize=256)
-def _cached_hash(path: str, mtime_ns: int, size: int) -> str:
+def _cached_hash(path: str, mtime_ns: int, size: int) -> str | None:
     with open(path, "rb") as handle:
         text = handle.read().decode("utf-8")
+    if _text_unknown(text):
+        return None  # the app's real text is not in the file: log no hash rather than a wrong one
     return hashlib.sha256(normalise_prompt(_prompt_body(text)).encode("utf-8")).hexdigest()[:12]
 
 

@@ -62,7 +62,7 @@ def test_init_defaults_to_the_working_directory(tmp_path, monkeypatch):
     assert runner.invoke(app, ["init"]).exit_code == 0
     assert (tmp_path / "prompts" / "support-answer" / "v1.md").is_file()
     again = runner.invoke(app, ["init"])  # a second run keeps everything
-    assert again.exit_code == 0 and "created" not in again.stdout and again.stdout.count("kept ") == 4
+    assert again.exit_code == 0 and "created " not in again.stdout and again.stdout.count("kept ") == 5
 
 
 def test_prompts_list_show_diff_headless(tmp_path, monkeypatch):

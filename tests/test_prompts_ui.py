@@ -90,3 +90,40 @@ async def test_a_broken_registry_says_which_file(tmp_path):
         await wait_until(pilot, lambda: isinstance(app.screen, PromptsScreen)
                          and "duplicate version" in rendered(app.screen.query_one("#prompts-title", Static)))
         assert "v7" in rendered(app.screen.query_one("#prompts-title", Static))
+
+
+async def test_p_marks_versions_registered_from_logs_as_text_unknown(tmp_path):
+    root = tmp_path / "prompts" / "support-answer"
+    root.mkdir(parents=True)
+    (root / "v6.txt").write_text(V7)
+    (root / "v7.txt").write_text('---\ntext_unknown: true\nprompt_hash: "abcdef123456"\n---\ntext unknown: registered from logs.\n')
+    log = tmp_path / "app.jsonl"
+    log.write_text(line_of(make_record(ts=time.time() - 60, prompt_version="v7", prompt_hash="abcdef123456")))
+    settings = Settings(prompts=PromptSettings(path=str(tmp_path / "prompts")))
+    app = ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 'store.db'}", settings=settings)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_until(pilot, lambda: app.dashboard.report is not None and app.dashboard.report.requests == 1)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptsScreen) and app.screen.registry is not None)
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        v6, v7 = ([str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count))
+        assert v7[3] == "abcdef123456" and v7[10] == "text unknown" and v6[10] == "ok"
+        assert "0 drifted, 0 unregistered" in rendered(screen.query_one("#prompts-title", Static))
+        await pilot.press("down", "enter")
+        assert screen.shown == "text" and "text unknown: registered from logs: the body is a placeholder" in rendered(screen.body)
+        await pilot.press("d")  # no diff against a text nobody knows
+        assert screen.shown == "text"
+
+
+async def test_R_on_a_version_asks_to_run_the_suite_on_it(tmp_path):
+    from console.ui.screens.regress_launch import RegressLaunchModal
+
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_until(pilot, lambda: app.dashboard.report is not None and app.dashboard.report.requests == 5)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptsScreen) and app.screen.registry is not None)
+        await pilot.press("down", "R")  # v8
+        await wait_until(pilot, lambda: isinstance(app.screen, RegressLaunchModal))
+        assert app.screen.prompt_version == "v8"

@@ -1,12 +1,15 @@
 """`llmops-console init`: a starter set-up in an existing app's repository.
 
-Writes llmops.toml (commented), prompts/ with one example prompt and its labels, and an
-empty regression/cases.jsonl. It never overwrites: a file that already exists is kept as it
-is, the others are created, and the CLI says which it kept.
+Writes llmops.toml (commented), prompts/ with one example prompt and its labels, an empty
+regression/cases.jsonl and LLMOPS.md (the three-line logger to paste into the app). It never
+overwrites: a file that already exists is kept as it is, the others are created, and the CLI
+says which it kept. With --from-logs (console.commands.init_logs) the prompts come from an
+existing request log instead of the example.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 STARTER_CONFIG = '''\
@@ -63,41 +66,80 @@ EXAMPLE_LABELS = '''\
 production = "v1"
 '''
 
-LOGGER_SNIPPET = '''\
-Log every request of your app (three lines; the logger is standard library only):
+SNIPPET_FILE = "LLMOPS.md"
 
-    from console.emit import RequestLogger
-    log = RequestLogger("logs/requests.jsonl", prompts="prompts")
-    client = log.instrument_openai(OpenAI(), prompt_id="support-answer", prompt_version="v1")
 
-Then watch it: llmops-console logs/requests.jsonl
+def logger_snippet(prompt_id: str = "support-answer", prompt_version: str = "v1",
+                   log_path: str = "logs/requests.jsonl") -> str:
+    """The README snippet: the three-line logger (console.emit) and how to watch its log."""
+    pid, version, log = json.dumps(prompt_id), json.dumps(prompt_version), json.dumps(log_path)
+    return f'''\
+# Logging this app's LLM requests for llmops-console
+
+Three lines in the app, beside its OpenAI client. The logger is standard library only:
+install llmops-console in the app's environment, or copy console/emit.py into the app
+(then import it as `from emit import RequestLogger`).
+
+```python
+from openai import OpenAI  # the app's client, as before
+from console.emit import RequestLogger
+log = RequestLogger({log}, prompts="prompts")
+client = log.instrument_openai(OpenAI(), prompt_id={pid}, prompt_version={version})
+```
+
+Every `client.chat.completions.create(...)` is now one line of {log_path}, with the
+prompt_hash of the registry's {prompt_id}@{prompt_version} (prompts/) so the console spots drift.
+A call made without the OpenAI client is logged by hand:
+
+```python
+with log.track(model="gpt-4o-mini", prompt_id={pid}, prompt_version={version}) as call:
+    call.set_usage(input_tokens=812, output_tokens=143)
+    call.set_output("the model's reply", finish_reason="stop")
+```
+
+Watch it live: `llmops-console {log_path}`. Load it into the store: `llmops-console ingest {log_path}`.
+Then `llmops-console report` summarises it (paths relative to the directory the app runs in).
 '''
+
+
+LOGGER_SNIPPET = logger_snippet()
 
 FILES = {
     "llmops.toml": STARTER_CONFIG,
     "prompts/support-answer/v1.md": EXAMPLE_PROMPT,
     "prompts/support-answer/labels.toml": EXAMPLE_LABELS,
     "regression/cases.jsonl": "",
+    SNIPPET_FILE: LOGGER_SNIPPET,
 }
+EXAMPLE_FILES = ("prompts/support-answer/v1.md", "prompts/support-answer/labels.toml")
 
 
-def init_project(directory: Path) -> tuple[list[Path], list[Path]]:
+def write_new(path: Path, text: str) -> bool:
+    """Create path with text; False (and nothing written) when it exists, even in a race."""
+    if path.exists() or path.is_symlink():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8") as handle:  # "x": never clobber
+            handle.write(text)
+    except FileExistsError:
+        return False
+    return True
+
+
+def init_project(directory: Path, *, example: bool = True, snippet: str | None = None) -> tuple[list[Path], list[Path]]:
     """Write the starter files that do not exist yet under directory.
 
+    example=False leaves out the example prompt (init --from-logs registers the logged ones
+    instead); snippet replaces the default logger snippet of LLMOPS.md.
     Returns (created, kept): an existing file (or symlink) is never touched."""
     created: list[Path] = []
     kept: list[Path] = []
     for name, text in FILES.items():
+        if not example and name in EXAMPLE_FILES:
+            continue
+        if name == SNIPPET_FILE and snippet is not None:
+            text = snippet
         path = directory / name
-        if path.exists() or path.is_symlink():
-            kept.append(path)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with path.open("x", encoding="utf-8") as handle:  # "x": never clobber, even in a race
-                handle.write(text)
-        except FileExistsError:
-            kept.append(path)
-            continue
-        created.append(path)
+        (created if write_new(path, text) else kept).append(path)
     return created, kept

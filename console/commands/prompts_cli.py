@@ -1,6 +1,7 @@
 """`llmops-console prompts list|show|diff`: the registry headless, for scripts and code review.
 
-list prints every version with its labels and short hash (--json for scripts); show prints a
+list prints every version with its labels and short hash (--json for scripts), marking the
+versions registered from logs whose text is unknown; show prints a
 version's text as written; diff prints a unified diff and exits 0 (1 when a version is
 missing, 2 on a config or registry error).
 """
@@ -16,7 +17,9 @@ import typer
 
 from console.config import ConfigError, load_settings
 from console.prompts.diff import unified_diff
-from console.prompts.registry import PromptError, PromptVersion, Registry, load_registry, registry_root
+from console.prompts.registry import (
+    UNKNOWN_MARKER, PromptError, PromptVersion, Registry, load_registry, registry_root,
+)  # fmt: skip
 from console.sanitize import strip_control
 
 prompts_app = typer.Typer(help="The prompt registry ([prompts] path): list, show and diff versions.",
@@ -57,7 +60,7 @@ def list_versions(
     registry = _registry(config)
     rows = [
         {"prompt_id": v.prompt_id, "version": v.version, "labels": list(v.labels), "hash": v.hash,
-         "short_hash": v.short_hash, "model": v.model, "path": str(v.path)}
+         "short_hash": v.short_hash, "model": v.model, "path": str(v.path), "text_unknown": v.text_unknown}
         for v in registry.versions()
     ]  # fmt: skip
     if as_json:
@@ -66,13 +69,19 @@ def list_versions(
     for row in rows:
         labels = f" [{', '.join(row['labels'])}]" if row["labels"] else ""
         model = f" {row['model']}" if row["model"] else ""
-        sys.stdout.write(strip_control(f"{row['prompt_id']}@{row['version']} {row['short_hash']}{model}{labels}") + "\n")
+        digest = row["short_hash"] or "-"
+        unknown = f" ({UNKNOWN_MARKER})" if row["text_unknown"] else ""
+        sys.stdout.write(strip_control(f"{row['prompt_id']}@{row['version']} {digest}{model}{labels}{unknown}") + "\n")
 
 
 @prompts_app.command("show")
 def show(prompt_id: str, version: str, config: ConfigOption = None) -> None:
     """A version's text (front matter excluded)."""
-    text = _version(_registry(config), prompt_id, version).text
+    entry = _version(_registry(config), prompt_id, version)
+    if entry.text_unknown:
+        sys.stderr.write(strip_control(f"{entry.path}: {UNKNOWN_MARKER} (logged hash {entry.short_hash or 'none'}); "
+                                       "the body below is a placeholder, not the prompt\n"))
+    text = entry.text
     sys.stdout.write(strip_control(text) + ("" if text.endswith("\n") else "\n"))
 
 
@@ -80,4 +89,8 @@ def show(prompt_id: str, version: str, config: ConfigOption = None) -> None:
 def diff(prompt_id: str, old: str, new: str, config: ConfigOption = None) -> None:
     """The unified diff from OLD to NEW (empty when their normalised texts are the same)."""
     registry = _registry(config)
-    sys.stdout.write(strip_control(unified_diff(_version(registry, prompt_id, old), _version(registry, prompt_id, new))))
+    versions = _version(registry, prompt_id, old), _version(registry, prompt_id, new)
+    for entry in versions:
+        if entry.text_unknown:
+            _error(f"{entry.path}: {UNKNOWN_MARKER}; put the template's real text in the file to diff it", code=1)
+    sys.stdout.write(strip_control(unified_diff(*versions)))

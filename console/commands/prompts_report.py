@@ -1,11 +1,13 @@
-"""The registry check in `llmops-console report`: drifted and unregistered prompt versions.
+"""The registry check in `llmops-console report` and at the end of `ingest`: drifted and
+unregistered prompt versions.
 
 Printed only when the registry ([prompts] path in llmops.toml, default prompts/) exists.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Iterable, Sequence
 
 from rich.console import Console
 from rich.text import Text
@@ -17,7 +19,7 @@ from console.prompts.registry import PromptError, load_registry, registry_root
 from console.sanitize import strip_control
 
 
-def registry_check(versions: Sequence[VersionRow], settings: Settings) -> RegistryCheck | None:
+def registry_check(versions: Sequence[VersionRow] | Sequence[LoggedTriples], settings: Settings) -> RegistryCheck | None:
     """None when there is no registry directory; PromptError when it cannot be loaded."""
     root = registry_root(settings.prompts.path, settings.source)
     if not root.is_dir():
@@ -25,7 +27,35 @@ def registry_check(versions: Sequence[VersionRow], settings: Settings) -> Regist
     return check_versions(versions, load_registry(root))
 
 
-def print_registry_check(versions: Sequence[VersionRow], settings: Settings, out: Console) -> None:
+@dataclass(frozen=True)
+class LoggedTriples:
+    """One prompt version with the hashes its records carried (a checks.LoggedVersion)."""
+
+    prompt_id: str
+    prompt_version: str
+    prompt_hashes: tuple[str, ...]
+
+
+def versions_of(triples: Iterable[tuple[str, str, str | None]]) -> list[LoggedTriples]:
+    """Distinct (prompt_id, prompt_version, prompt_hash) read by an ingest, grouped by version."""
+    hashes: dict[tuple[str, str], set[str]] = {}
+    for prompt_id, version, prompt_hash in triples:
+        found = hashes.setdefault((prompt_id, version), set())
+        if prompt_hash:
+            found.add(prompt_hash)
+    return [LoggedTriples(pid, version, tuple(sorted(found))) for (pid, version), found in sorted(hashes.items())]
+
+
+def print_ingest_registry_check(triples: Iterable[tuple[str, str, str | None]], settings: Settings,
+                                out: Console) -> None:
+    """After an ingest: the versions it read that drifted from the registry or are not in it."""
+    versions = versions_of(triples)
+    if versions:
+        print_registry_check(versions, settings, out, scope="in this ingest")
+
+
+def print_registry_check(versions: Sequence[VersionRow] | Sequence[LoggedTriples], settings: Settings,
+                         out: Console, scope: str = "") -> None:
     try:
         check = registry_check(versions, settings)
     except PromptError as exc:
@@ -35,7 +65,8 @@ def print_registry_check(versions: Sequence[VersionRow], settings: Settings, out
         return
     out.print()
     if check.ok:
-        out.print(Text("Prompt registry: every logged version is registered, no drift", style="green"))
+        where = f" {scope}" if scope else ""
+        out.print(Text(f"Prompt registry: every logged version{where} is registered, no drift", style="green"))
         return
     for drift in check.drifted:
         logged = ", ".join(drift.logged_hashes)

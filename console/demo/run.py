@@ -55,6 +55,13 @@ DEMO_EVALUATION = """
 json_prompts = ["ticket-classifier"]   # its outputs must be valid JSON
 """
 
+DEMO_PROMPTS = """
+[prompts]                   # the demo's prompt registry (p in the console): v8 adds one policy line to v7
+path = "prompts"
+"""
+# Cases the on-call engineer already marked bad in triage: v8's refusals and cut-off answers.
+DEMO_CASES_PER_DEFECT = 4
+
 
 @dataclass
 class DemoPlan:
@@ -76,7 +83,9 @@ def plan_demo(workdir: Path | None = None, rate: float = 20.0, now: datetime | N
     if not config.exists():
         from console.demo.target import DEMO_REGRESSION_TOML
 
-        config.write_text(DEMO_CONFIG + DEMO_EVALUATION + DEMO_REGRESSION_TOML, encoding="utf-8")
+        config.write_text(DEMO_CONFIG + DEMO_EVALUATION + DEMO_REGRESSION_TOML + DEMO_PROMPTS, encoding="utf-8")
+    write_registry(workdir / "prompts")
+    write_cases(workdir / "regression" / "cases.jsonl", history)
     return DemoPlan(
         workdir=workdir,
         live_log=workdir / "live.jsonl",
@@ -84,6 +93,74 @@ def plan_demo(workdir: Path | None = None, rate: float = 20.0, now: datetime | N
         store_url=f"sqlite:///{workdir / 'console.db'}",
         config=config,
     )
+
+
+def registry_files() -> dict[str, str]:
+    """The demo's prompt registry: relative path -> text (console.demo.texts holds the prompts)."""
+    from console.demo import texts
+
+    files: dict[str, str] = {}
+    for (prompt_id, version), text in texts.PROMPT_TEMPLATES.items():
+        settings = texts.PROMPT_SETTINGS.get((prompt_id, version), {})
+        head = "".join(f"{key}: {value}\n" for key, value in settings.items())
+        files[f"{prompt_id}/{version}.md"] = (f"---\n{head}---\n" if head else "") + text + "\n"
+    for prompt_id, labels in texts.PROMPT_LABELS.items():
+        lines = "".join(f'{label} = "{version}"\n' for label, version in labels.items())
+        files[f"{prompt_id}/labels.toml"] = "# Which version runs where.\n" + lines
+    return files
+
+
+def write_registry(root: Path) -> None:
+    """prompts/<id>/<version>.md and labels.toml; a file that exists is left as it is."""
+    for name, text in registry_files().items():
+        path = root / name
+        if path.exists():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def write_cases(path: Path, history: list[Path]) -> None:
+    """The regression suite, as triage grows it: cases from v8's bad production responses.
+
+    Refusals and cut-off answers (console.demo.target.is_defect), the first few of each in
+    the history, each asserting the response is not repeated. v8 fails them, v7 and v9 pass.
+    """
+    if path.exists():
+        return
+    from console.demo import texts
+    from console.demo.target import is_defect
+    from console.evaluation.regression_set import case_from_record
+    from console.records import RecordError, parse_line
+    from console.regression.case_format import case_to_json
+
+    wanted = {"refusal": DEMO_CASES_PER_DEFECT, "truncated": DEMO_CASES_PER_DEFECT}
+    lines: list[bytes] = []
+    for source in history:
+        if "malformed" in source.name:
+            continue
+        with source.open("rb") as handle:
+            for line in handle:
+                if b'"support-answer"' not in line or b'"v8"' not in line:
+                    continue
+                try:
+                    record = parse_line(line)
+                except (RecordError, ValueError):
+                    continue
+                output = record.output if isinstance(record.output, str) else None
+                if record.prompt_version != "v8" or record.environment or not is_defect(output):
+                    continue
+                reason = "refusal" if output in texts.REFUSALS else "truncated"
+                if wanted[reason] > 0:
+                    wanted[reason] -= 1
+                    case = case_from_record(record, reason=reason, who="on-call", when=float(record.ts))
+                    lines.append(case_to_json(case))
+                if not any(wanted.values()):
+                    break
+        if not any(wanted.values()):
+            break
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
 
 
 def _shifted_history(directory: Path, end: datetime) -> list[Path]:

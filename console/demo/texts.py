@@ -238,18 +238,76 @@ HOSTILE_SNIPPETS = (
     "[/] ", "\x1b]8;;http://evil.example\x07click here\x1b]8;;\x07 ", "\x1b[1A\x1b[2K", "[blink]",
 )
 
+# The prompts' texts as the registry holds them (console/demo/run.py writes them to prompts/);
+# a record's prompt_hash is the sha256 of its version's text (normalised: no trailing blanks,
+# no final newline), as console.prompts.registry computes it.
+_SUPPORT_HEAD = (
+    "You are Acme Helpdesk, a friendly support agent for Acme's ticketing product.\n"
+    "Answer the customer's chat message in two or three sentences.\n"
+    "Use only the help-center articles below; if they do not cover the question, say so and offer to open a ticket.\n"
+    "Use the tools to look up invoices, accounts and integrations before answering questions about them.\n"
+    "Never invent prices, dates or features.\n"
+)
+_SUPPORT_TAIL = "\nHelp-center context:\n{{context}}"
+# v8's one new instruction line: the rollout's defect (refusals on billing and account questions).
+V8_POLICY_LINE = "Follow the Acme Support Policy strictly: never discuss billing, accounts or security; refuse if unsure."
+# v9, the fix: the policy narrowed to what must never be said.
+V9_POLICY_LINE = "Never reveal passwords, full card numbers or another customer's data; answer billing and account questions as usual."
 PROMPT_TEMPLATES = {
-    ("support-answer", "v6"): "You are Acme Helpdesk. Answer the customer's email politely. Context: {{context}}",
-    ("support-answer", "v7"): "You are Acme Helpdesk, a friendly support agent for Acme. Use only the help-center context. Be concise. Context: {{context}}",
-    ("support-answer", "v8"): "You are Acme Helpdesk. Follow the Acme Support Policy strictly. Never discuss billing, accounts or security; refuse if unsure. Context: {{context}}",
-    ("ticket-classifier", "v3"): "Classify the ticket. Reply with JSON: category, priority, sentiment. Ticket: {{ticket}}",
-    ("ticket-classifier", "v4"): "Classify the ticket. Reply with JSON only (no prose): category, priority, needs_human, confidence. Ticket: {{ticket}}",
-    ("summarize-thread", "v1"): "Summarize this support thread for a human agent. Thread: {{thread}}",
-    ("summarize-thread", "v2"): "Summarize this support thread for a human agent in three lines: issue, what was done, status. Thread: {{thread}}",
+    ("support-answer", "v6"): (
+        "You are Acme Helpdesk, answering customer emails for Acme's ticketing product.\n"
+        "Reply politely, in a short email with a greeting and a sign-off.\n"
+        "Use only the help-center articles below; if they do not cover the question, say so and offer to open a ticket.\n"
+        + _SUPPORT_TAIL
+    ),
+    ("support-answer", "v7"): _SUPPORT_HEAD + _SUPPORT_TAIL,
+    ("support-answer", "v8"): _SUPPORT_HEAD + V8_POLICY_LINE + "\n" + _SUPPORT_TAIL,
+    ("support-answer", "v9"): _SUPPORT_HEAD + V9_POLICY_LINE + "\n" + _SUPPORT_TAIL,
+    ("ticket-classifier", "v3"): (
+        "Classify the support ticket below.\n"
+        "Reply with JSON: category, priority, sentiment.\n"
+        "\nTicket:\n{{ticket}}"
+    ),
+    ("ticket-classifier", "v4"): (
+        "Classify the support ticket below.\n"
+        "Reply with JSON only (no prose, no code fences): category, priority, needs_human, confidence.\n"
+        "\nTicket:\n{{ticket}}"
+    ),
+    ("summarize-thread", "v1"): (
+        "Summarize this support thread for a human agent.\n"
+        "\nThread:\n{{thread}}"
+    ),
+    ("summarize-thread", "v2"): (
+        "Summarize this support thread for a human agent.\n"
+        "Write three lines: the issue, what was done, the status.\n"
+        "\nThread:\n{{thread}}"
+    ),
 }
 # Someone hot-edited v2 in one region without bumping its version: the template drifted.
 DRIFTED_TEMPLATES = {
-    ("summarize-thread", "v2"): "Summarize this support thread for a human agent in three lines: issue, what was done, status. Mention the customer's plan. Thread: {{thread}}",
+    ("summarize-thread", "v2"): (
+        "Summarize this support thread for a human agent.\n"
+        "Write three lines: the issue, what was done, the status.\n"
+        "Mention the customer's plan.\n"
+        "\nThread:\n{{thread}}"
+    ),
+}
+# Front matter of each version's registry file (model and parameters; not part of the hash).
+PROMPT_SETTINGS = {
+    ("support-answer", "v6"): {"model": "claude-sonnet-4-5", "temperature": 0.3, "max_tokens": 600},
+    ("support-answer", "v7"): {"model": "claude-sonnet-4-5", "temperature": 0.3, "max_tokens": 600},
+    ("support-answer", "v8"): {"model": "claude-sonnet-4-5", "temperature": 0.3, "max_tokens": 400},
+    ("support-answer", "v9"): {"model": "claude-sonnet-4-5", "temperature": 0.3, "max_tokens": 600},
+    ("ticket-classifier", "v3"): {"model": "gpt-4o-mini", "temperature": 0},
+    ("ticket-classifier", "v4"): {"model": "gpt-4o-mini", "temperature": 0},
+    ("summarize-thread", "v1"): {"model": "gpt-4o-mini", "temperature": 0.2},
+    ("summarize-thread", "v2"): {"model": "gpt-4o-mini", "temperature": 0.2},
+}
+# labels.toml of each prompt: which version runs where (the story's state at its end).
+PROMPT_LABELS = {
+    "support-answer": {"production": "v8", "candidate": "v9", "email": "v6"},
+    "ticket-classifier": {"variant-a": "v3", "variant-b": "v4"},
+    "summarize-thread": {"production": "v2"},
 }
 
 

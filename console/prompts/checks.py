@@ -45,6 +45,8 @@ def check_versions(versions: Iterable[LoggedVersion], registry: Registry) -> Reg
         if entry is None:
             check.unregistered.append((row.prompt_id, row.prompt_version))
             continue
+        if entry.text_unknown and not entry.hash:
+            continue  # registered from logs that carried no hash: nothing to compare with
         other = tuple(h for h in row.prompt_hashes if h and not hash_matches(h, entry.hash))
         if other:
             check.drifted.append(Drift(row.prompt_id, row.prompt_version, entry.short_hash, other))

@@ -6,6 +6,9 @@
         v8.md              optional front matter: a leading '---' block of 'key: value' lines
         v8.toml            or a side file: model = "gpt-4o", temperature = 0.2, [parameters]
         labels.toml        production = "v7", candidate = "v8"
+        v5.txt             registered from logs (`init --from-logs`): front matter
+                           'text_unknown: true' and the logged 'prompt_hash: <hex>'; the
+                           body is only a marker, so the version's hash is the logged one
 
 A version's hash is the sha256 of its normalised text (front matter excluded; trailing
 whitespace per line stripped, \\r\\n as \\n, no final newline), so an editor's line endings
@@ -29,6 +32,9 @@ LABELS_FILE = "labels.toml"
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _OPEN = re.compile(r"\{\{(?!\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\})")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@:-]*$")
+_HEX = re.compile(r"^[0-9a-f]{7,64}$")
+TEXT_UNKNOWN = "text_unknown"  # front matter key of a version registered from logs
+UNKNOWN_MARKER = "text unknown: registered from logs"
 
 
 class PromptError(Exception):
@@ -49,6 +55,8 @@ def content_hash(text: str) -> str:
 def hash_matches(logged: str, full: str) -> bool:
     """A logged prompt_hash (short or full form) names this full hash."""
     logged = logged.strip().lower()
+    if len(full) < 64:  # a version registered from logs holds the logged (often short) form
+        return len(logged) >= 7 and len(full) >= 7 and (full.startswith(logged) or logged.startswith(full))
     return len(logged) >= 7 and full.startswith(logged)
 
 
@@ -67,6 +75,7 @@ class PromptVersion:
     model: str | None = None
     parameters: Mapping[str, Any] = field(default_factory=dict)
     labels: tuple[str, ...] = ()
+    text_unknown: bool = False  # registered from logs: hash is the logged one ('' if none was logged)
 
     @property
     def short_hash(self) -> str:
@@ -79,6 +88,8 @@ class PromptVersion:
 
     def render(self, variables: Mapping[str, Any] | None = None) -> str:
         """The text with every {{ var }} filled; a missing variable is an error, never ''."""
+        if self.text_unknown:
+            raise PromptError(f"{self.path}: {UNKNOWN_MARKER}; put the template's real text in the file first")
         values = variables or {}
         missing = [name for name in self.variables if name not in values]
         if missing:
@@ -240,8 +251,21 @@ def _load_version(prompt_id: str, version: str, path: Path, labels: tuple[str, .
     parameters = meta.pop("parameters", {})
     if not isinstance(parameters, dict):
         raise PromptError(f"{path}: parameters must be a table")
+    text_unknown = meta.pop(TEXT_UNKNOWN, False)
+    if not isinstance(text_unknown, bool):
+        raise PromptError(f"{path}: {TEXT_UNKNOWN} must be true or false")
+    logged = meta.pop("prompt_hash", None)
+    digest = content_hash(body)
+    if text_unknown:
+        logged = "" if logged is None else str(logged).strip().lower()
+        if logged and not _HEX.match(logged):
+            raise PromptError(f"{path}: prompt_hash must be 7 to 64 hex digits, got {logged[:80]!r}")
+        digest = logged
+    elif logged is not None:
+        raise PromptError(f"{path}: prompt_hash is only for a version with {TEXT_UNKNOWN}: true "
+                          "(a known text's hash is computed from it)")
     parameters = {**meta, **parameters}
     return PromptVersion(
-        prompt_id=prompt_id, version=version, path=path, text=body, hash=content_hash(body),
-        model=model, parameters=parameters, labels=labels,
+        prompt_id=prompt_id, version=version, path=path, text=body, hash=digest,
+        model=model, parameters=parameters, labels=labels, text_unknown=text_unknown,
     )  # fmt: skip

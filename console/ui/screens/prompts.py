@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Static
 from console.analytics.report_types import VersionRow
 from console.prompts.checks import check_versions
 from console.prompts.diff import SideBySideRow, changed_lines, side_by_side
-from console.prompts.registry import PromptError, PromptVersion, Registry, load_registry, natural_key
+from console.prompts.registry import UNKNOWN_MARKER, PromptError, PromptVersion, Registry, load_registry, natural_key
 from console.sanitize import one_line, strip_control
 
 DIFF_STYLES = {"equal": "", "replace": "yellow", "delete": "red", "insert": "green"}
@@ -41,6 +41,7 @@ class PromptsScreen(Screen):
         Binding("escape,q", "app.pop_screen", "Back", id="prompts.back"),
         Binding("enter", "open", "Show text", id="prompts.open"),
         Binding("d", "diff", "Diff with previous", id="prompts.diff"),
+        Binding("R", "regress", "Run suite on this version", id="prompts.regress"),
     ]
 
     DEFAULT_CSS = """
@@ -65,7 +66,8 @@ class PromptsScreen(Screen):
                           "bad", "p95 ms", "registry")
         yield table
         with VerticalScroll(id="prompts-view"):
-            yield Static(Text("Enter shows a version's text; d diffs it with the previous version.", style="dim"),
+            yield Static(Text("Enter shows a version's text; d diffs it with the previous version; R runs the suite on it.",
+                              style="dim"),
                          id="prompts-body")
         yield Footer()
 
@@ -96,6 +98,8 @@ class PromptsScreen(Screen):
             row = self.logged.get(key)
             if entry is None:
                 status = Text("unregistered", style="yellow")
+            elif entry.text_unknown and key not in drifted:
+                status = Text("text unknown", style="yellow")
             elif key in drifted:
                 status = Text("DRIFT " + one_line(", ".join(drifted[key].logged_hashes)), style="bold red")
             else:
@@ -103,7 +107,7 @@ class PromptsScreen(Screen):
             table.add_row(
                 Text(one_line(key[0]), style="magenta"), Text(one_line(key[1])),
                 Text(one_line(", ".join(entry.labels)) if entry else "", style="cyan"),
-                Text(entry.short_hash if entry else "-"),
+                Text((entry.short_hash or "-") if entry else "-"),
                 Text(_stamp(row.first_seen if row else None)), Text(_stamp(row.last_seen if row else None)),
                 Text(f"{row.requests:,}" if row else "0", justify="right"),
                 Text(_percent(row.error_rate) if row else "-", justify="right"),
@@ -141,7 +145,9 @@ class PromptsScreen(Screen):
                             style="yellow"))
             self.shown = "missing"
             return
-        head = Text(f"{entry.path.name}  {entry.short_hash}", style="bold")
+        head = Text(f"{entry.path.name}  {entry.short_hash or '-'}", style="bold")
+        if entry.text_unknown:
+            head.append(f"  {UNKNOWN_MARKER}: the body is a placeholder, not the prompt", style="yellow")
         if entry.model:
             head.append(f"  model {one_line(entry.model)}", style="cyan")
         if entry.parameters:
@@ -153,12 +159,20 @@ class PromptsScreen(Screen):
         self._body(body)
         self.shown = "text"
 
+    def action_regress(self) -> None:
+        """The regression suite with the selected version as the one to run (the launch dialog asks first)."""
+        key, _ = self._selected()
+        self.app.action_regress(prompt_version=key[1] if key else None)
+
     def action_diff(self) -> None:
         key, entry = self._selected()
         if entry is None or self.registry is None:
             self.notify("Select a registered version to diff", severity="warning")
             return
         previous = self.registry.prompts[entry.prompt_id].previous(entry.version)
+        if entry.text_unknown or (previous is not None and previous.text_unknown):
+            self.notify(f"No diff: {UNKNOWN_MARKER}", severity="warning", markup=False)
+            return
         if previous is None:
             self.notify(f"{one_line(entry.version)} is the first version of {one_line(entry.prompt_id)}",
                         severity="information", markup=False)
