@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -56,6 +56,14 @@ NARROW_COLUMNS = (
     Column("status", 6),
 )
 PREVIEW_MIN_WIDTH = 10
+PLAIN = Style()
+CURSOR = Style(bgcolor="grey30")
+CURSOR_FOCUSED = Style(bgcolor="dark_blue")
+HEADER = Style(bold=True, color="bright_white", bgcolor="grey23")
+DIM = Style(dim=True)
+OK_STATUS = Style(color="green")
+ERROR_STATUS = Style(color="red", bold=True)
+ERROR_PREVIEW = Style(color="red")
 SEPARATOR = " "
 
 
@@ -134,6 +142,7 @@ class RequestsView(ScrollView, can_focus=True):
         self.paused = False
         self.history_left = 1.0  # share of the history not scanned yet
         self._line_cache: dict[tuple[int, int, bool], Strip] = {}
+        self._header_cache: tuple[tuple[int, bool], Strip] | None = None
 
     # -- data ----------------------------------------------------------------------
 
@@ -334,32 +343,44 @@ class RequestsView(ScrollView, can_focus=True):
             self._line_cache[key] = strip
         return strip.crop(scroll_x, scroll_x + width)
 
+    def _base_style(self, selected: bool) -> Style:
+        if not selected:
+            return PLAIN
+        return CURSOR_FOCUSED if self.has_focus else CURSOR
+
     def _placeholder_strip(self, width: int, selected: bool) -> Strip:
-        base = Style(bgcolor="grey30" if not self.has_focus else "dark_blue") if selected else Style()
-        text = Text("  …", style=base + Style(dim=True))
-        segments = list(text.render(self.app.console))
-        return Strip(Segment.adjust_line_length(segments, max(width, self._content_width()), base))
+        base = self._base_style(selected)
+        line_width = max(width, self._content_width())
+        return Strip([Segment(_fit("  …", line_width, "left"), base + DIM)], line_width)
 
     def _header_strip(self, width: int) -> Strip:
-        text = Text(style=Style(bold=True, color="bright_white", bgcolor="grey23"))
-        for column in self.columns:
-            text.append(_fit(column.title, column.width, column.justify) + SEPARATOR)
-        text.append(_fit("output / error", max(self._content_width() - text.cell_len, 0), "left"))
-        return Strip(text.render(self.app.console), text.cell_len)
+        key = (self._content_width(), self.narrow)
+        if self._header_cache is None or self._header_cache[0] != key:
+            cells = "".join(_fit(c.title, c.width, c.justify) + SEPARATOR for c in self.columns)
+            rest = _fit("output / error", max(self._content_width() - cell_len(cells), 0), "left")
+            line = cells + rest
+            self._header_cache = (key, Strip([Segment(line, HEADER)], cell_len(line)))
+        return self._header_cache[1]
 
     def _row_strip(self, record: RequestRecord, width: int, selected: bool) -> Strip:
-        base = Style(bgcolor="grey30" if not self.has_focus else "dark_blue") if selected else Style()
-        text = Text(style=base)
-        status_style = Style(color="red", bold=True) if record.is_error else Style(color="green")
+        """Segments built directly (no Text layout): at 5,000 rows/s every row on screen is
+        new at each frame, so this runs for the whole screen several times a second."""
+        base = self._base_style(selected)
+        status_style = base + (ERROR_STATUS if record.is_error else OK_STATUS)
+        segments = []
+        used = 0
         for column, cell in zip(self.columns, row_cells(record, self.narrow)):
-            style = status_style if column.title == "status" else None
-            text.append(_fit(cell, column.width, column.justify), style)
-            text.append(SEPARATOR)
-        remaining = max(self._content_width() - text.cell_len, 0)
-        preview_style = Style(color="red") if record.is_error else Style(dim=True)
-        text.append(_fit(preview_of(record), remaining, "left"), preview_style)
-        segments = list(text.render(self.app.console))
-        return Strip(Segment.adjust_line_length(segments, max(width, text.cell_len), base))
+            fitted = _fit(cell, column.width, column.justify) + SEPARATOR
+            segments.append(Segment(fitted, status_style if column.title == "status" else base))
+            used += column.width + len(SEPARATOR)
+        remaining = max(self._content_width() - used, 0)
+        preview_style = base + (ERROR_PREVIEW if record.is_error else DIM)
+        segments.append(Segment(_fit(preview_of(record), remaining, "left"), preview_style))
+        used += remaining
+        if used < width:
+            segments.append(Segment(" " * (width - used), base))
+            used = width
+        return Strip(segments, used)
 
     def on_focus(self) -> None:
         self._line_cache.clear()
@@ -402,10 +423,9 @@ class RequestsView(ScrollView, can_focus=True):
 
 
 def _fit(value: str, width: int, justify: str) -> str:
-    """Pad or cut a cell to exactly `width` terminal cells."""
-    text = Text(value)
-    if text.cell_len > width:
-        text.truncate(width, overflow="ellipsis")
-        return text.plain
-    padding = " " * (width - text.cell_len)
+    """Pad or cut a cell to exactly `width` terminal cells (wide characters counted)."""
+    length = cell_len(value)
+    if length > width:
+        return set_cell_size(value, width - 1) + "…" if width > 0 else ""
+    padding = " " * (width - length)
     return padding + value if justify == "right" else value + padding

@@ -48,7 +48,10 @@ class StatusHeader(Static):
         self.window = "1h"
         self.regress_line: str | None = None
         self.alerts: list = []
+        self.history: str | None = None  # "loading history 40%" while the figures are partial
         self._arrivals: deque[tuple[float, int]] = deque()
+        self._shown_markup: str | None = None
+        self._shown_lines = 0
 
     def record_arrivals(self, count: int, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
@@ -64,6 +67,16 @@ class StatusHeader(Static):
         recent = sum(n for t, n in self._arrivals if now - t <= RATE_WINDOW_S)
         return recent / RATE_WINDOW_S
 
+    def show_history(self, message) -> None:
+        """A HistoryProgress: the loading share, gone once the whole window is in."""
+        if message.error:
+            self.history = f"history not loaded ({message.error}): figures are partial"
+        elif message.done:
+            self.history = None
+        else:
+            self.history = f"loading history {message.fraction:.0%}: figures partial"
+        self.redraw()
+
     def watch_paused(self) -> None:
         self.redraw()
 
@@ -71,7 +84,29 @@ class StatusHeader(Static):
         self.redraw()
 
     def redraw(self) -> None:
-        self.update(self._markup())
+        """Only when the text changed; a layout (a whole-screen reflow) only when the number
+        of lines it takes may have changed, which at 5,000 rows/s is the difference between
+        a cheap repaint and a reflow several times a second."""
+        markup = self._markup()
+        if markup == self._shown_markup:
+            return
+        lines = self._lines_needed(markup)
+        self.update(markup, layout=lines < 0 or lines != self._shown_lines)
+        self._shown_markup, self._shown_lines = markup, lines
+
+    def on_resize(self) -> None:
+        self._shown_markup = None
+        self.redraw()
+
+    def _lines_needed(self, markup: str) -> int:
+        from rich.text import Text
+
+        width = max(self.size.width - 2, 1)  # the padding
+        try:
+            lines = Text.from_markup(markup).plain.split("\n")
+        except Exception:  # not valid Rich markup (Textual's own syntax): a safe guess
+            return -1
+        return sum(max(1, -(-len(line) // width)) for line in lines)
 
     def _markup(self) -> str:
         parts = [self._sources_markup()]
@@ -82,6 +117,8 @@ class StatusHeader(Static):
             f"[@click=app.show_rejected][{style}]{self.rejected_total:,} rejected[/][/]"
         )
         parts.append(f"window [b]{escape(self.window)}[/] (w)")
+        if self.history:
+            parts.append(f"[yellow]{escape(one_line(self.history))}[/]")
         if self.alerts:
             pages = sum(1 for a in self.alerts if a.severity == "page")
             style = "bold white on red" if pages else "bold yellow"
