@@ -40,6 +40,11 @@ base = {"model": "gpt-4o-mini", "provider": "openai", "prompt_id": "support-answ
         "prompt_version": "v7", "input_tokens": 812, "output_tokens": 143, "latency_ms": 1234.5,
         "status": "ok", "input": "How do I reset my password? " * 8,
         "output": "Open Settings, then Security, then Reset password. " * 10}
+# The app's own cost is not the console's: lines come from a template, not json.dumps each,
+# so the writer needs a sliver of a core even at 60,000 lines/s.
+head = '{"ts": '
+middle = ', "request_id": "live-'
+tail = '", ' + json.dumps(base)[1:] + "\n"
 written, started = 0, time.monotonic()
 with open(path, "a", encoding="utf-8") as out:
     while (elapsed := time.monotonic() - started) < seconds:
@@ -47,12 +52,9 @@ with open(path, "a", encoding="utf-8") as out:
         if due <= 0:
             time.sleep(0.002)
             continue
-        now = time.time()
-        lines = []
-        for i in range(due):
-            record = dict(base, ts=now, request_id=f"live-{start_id + written + i}")
-            lines.append(json.dumps(record))
-        out.write("\n".join(lines) + "\n")
+        now = repr(time.time())
+        first = start_id + written
+        out.write("".join([head + now + middle + str(first + i) + tail for i in range(due)]))
         out.flush()
         written += due
 print(written)
@@ -171,7 +173,7 @@ async def main(rates: list[int], seconds: float) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rates", default="1000,5000,20000")
+    parser.add_argument("--rates", default="1000,5000,20000,30000,40000,50000")
     parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
     asyncio.run(main([int(r) for r in args.rates.split(",")], args.seconds))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import glob
 import os
+import sys
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Callable, Iterator, Sequence
 
 from console.analytics.prices import Pricer, PricingTally
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
-from console.store import Store, WriteResult
+from console.store import Store, StoreError, StoreLocked, WriteResult
 
 GLOB_CHARS = frozenset("*?[")
 # 10k rows a transaction: the measured sweet spot for SQLite, and bounded memory per batch.
@@ -20,6 +22,18 @@ INGEST_BATCH_LINES = 10_000
 # Below this a child writer process costs more to start (~0.3 s) than it saves.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 _NO_POSITION = FilePosition("", 0, 0, 0)
+# A batch the store refuses for a reason that may pass (the PostgreSQL server restarting,
+# the connection dropped, a full disk) is tried again after a pause doubling from the
+# first to the most; one-shot ingest gives up after INGEST_GIVE_UP_S of it, `--follow`
+# never does. An error retrying cannot fix (no such table) stops after PERMANENT_TRIES.
+RETRY_FIRST_S = 0.5
+RETRY_MOST_S = 10.0
+INGEST_GIVE_UP_S = 120.0
+PERMANENT_TRIES = 3
+RESUME_HINT = (
+    "Everything before it was stored with its file offsets: run the same command again "
+    "to resume (nothing is read twice)"
+)
 
 
 class SourceNotFound(Exception):
@@ -34,6 +48,12 @@ class IngestTotals:
     spans_skipped: int = 0  # OTLP spans that are not GenAI model calls
     first_rejections: list[RejectedLine] = field(default_factory=list)
     pricing: PricingTally = field(default_factory=PricingTally)
+    # Distinct (prompt_id, prompt_version, prompt_hash) read: the registry check at the end of an
+    # ingest (console/commands/prompts_report.py) works on these few triples, never per record.
+    prompt_keys: set[tuple[str, str, str | None]] = field(default_factory=set)
+
+    def add_prompt_keys(self, records: Sequence) -> None:
+        self.prompt_keys.update({(r.prompt_id, r.prompt_version, r.prompt_hash) for r in records})
 
     def add_result(self, result: WriteResult) -> None:
         self.added += result.added
@@ -44,6 +64,75 @@ class IngestTotals:
         room = 5 - len(self.first_rejections)
         if room > 0:
             self.first_rejections.extend(rejected[:room])
+
+
+def write_retrying(
+    store: Store,
+    batch: SourceBatch,
+    *,
+    give_up_after_s: float | None = -1.0,
+    should_stop: Callable[[], bool] | None = None,
+    on_trouble: Callable[[str | None], None] | None = None,
+) -> WriteResult | None:
+    """store.write(batch), tried again on a fresh connection while the store refuses it
+    for a reason that may pass; the same batch each time, so its rows and its offsets go
+    in together or not at all, and a retry after a commit whose answer was lost stores no
+    row twice (rows are unique by request_id).
+
+    StoreError when it does not go through: after give_up_after_s of transient failures
+    (the default, -1: INGEST_GIVE_UP_S; None: never give up), at once when the SQLite
+    store stayed locked through its own lock retries, or after PERMANENT_TRIES of an error
+    retrying cannot fix (StoreBroken). The message says how to resume. None if should_stop() turned true meanwhile.
+    on_trouble(reason) before each pause, on_trouble(None) once the write goes through.
+    """
+    from console.store.writers import PERMANENT, StoreBroken, fault_reason, write_fault
+
+    if give_up_after_s is not None and give_up_after_s < 0:
+        give_up_after_s = INGEST_GIVE_UP_S
+    pause = RETRY_FIRST_S
+    started: float | None = None
+    failures = permanent = 0
+    while True:
+        try:
+            result = store.write(batch)
+        except Exception as exc:
+            kind = write_fault(exc)
+            if kind is None:
+                raise
+            store.discard_writer()
+            reason = fault_reason(exc)
+            if isinstance(exc, StoreLocked) and give_up_after_s is not None:  # its lock policy already waited
+                raise StoreLocked(f"{reason}\n{RESUME_HINT}") from None
+            failures += 1
+            if kind == PERMANENT:
+                permanent += 1
+                if permanent >= PERMANENT_TRIES:
+                    raise StoreBroken(
+                        f"the store {store.display_url} refused a batch with an error retrying cannot fix: "
+                        f"{reason}\nOpening the store again recreates missing tables. {RESUME_HINT}"
+                    ) from None
+            now = time.monotonic()
+            started = now if started is None else started
+            if give_up_after_s is not None and now - started + pause > give_up_after_s:
+                raise StoreError(
+                    f"cannot write to the store {store.display_url}: gave up after {failures} tries "
+                    f"in {now - started:.0f} s: {reason}\n{RESUME_HINT}"
+                ) from None
+            message = f"cannot write to the store: {reason}; retry {failures} in {pause:g} s"
+            if on_trouble is not None:
+                on_trouble(message)
+            else:
+                print(message, file=sys.stderr, flush=True)
+            deadline = time.monotonic() + pause
+            while (left := deadline - time.monotonic()) > 0:
+                if should_stop is not None and should_stop():
+                    return None
+                time.sleep(min(left, 0.1))
+            pause = min(pause * 2, RETRY_MOST_S)
+            continue
+        if failures and on_trouble is not None:
+            on_trouble(None)
+        return result
 
 
 def is_glob(pattern: str) -> bool:
@@ -96,6 +185,7 @@ def ingest_files(
     parallel: bool | None = None,
     pricer: Pricer | None = None,
     source_format: str = "auto",
+    on_trouble: Callable[[str | None], None] | None = None,
 ) -> IngestTotals:
     """Read the files to their current end into the store, resuming from saved offsets.
 
@@ -104,6 +194,12 @@ def ingest_files(
     (parallel=None decides by size; True/False forces it). With a pricer, records without
     cost_usd are priced before they are written (totals.pricing counts how).
     source_format: "auto" (each file by its content), "jsonl" or "otlp".
+
+    Faults: a batch the store refuses for a reason that may pass (the PostgreSQL server
+    restarting, its connections dropped, a full disk) is retried with backoff for up to
+    INGEST_GIVE_UP_S (on_trouble hears each retry, else stderr); then, or at once for an
+    error retrying cannot fix, StoreError with a message saying to run it again, which
+    resumes after the last batch stored (rows and offsets commit together).
     """
     from console.sources.detect import LogTail
 
@@ -128,22 +224,31 @@ def ingest_files(
             from console.store.writer_process import WriterProcess
             from console.store.writers import PreparedBatch
 
-            with WriterProcess(sqlite_path) as writer:
-                for batch in _batches(tail):
-                    if pricer is not None:
-                        totals.pricing.add(pricer.fill(batch.records))
-                    for result in writer.submit(PreparedBatch.of(batch, store.host)):
+            # No retry here: the child commits each batch whole, in order, with its offsets,
+            # so when it fails the command stops and a rerun resumes after the last commit.
+            try:
+                with WriterProcess(sqlite_path) as writer:
+                    for batch in _batches(tail):
+                        if pricer is not None:
+                            totals.pricing.add(pricer.fill(batch.records))
+                        for result in writer.submit(PreparedBatch.of(batch, store.host)):
+                            totals.add_result(result)
+                        totals.add_rejected(batch.rejected)
+                        totals.add_prompt_keys(batch.records)
+                        progressed(batch)
+                    for result in writer.drain():
                         totals.add_result(result)
-                    totals.add_rejected(batch.rejected)
-                    progressed(batch)
-                for result in writer.drain():
-                    totals.add_result(result)
+            except StoreError as exc:
+                raise StoreError(f"{exc}\n{RESUME_HINT}") from None
         else:
             for batch in _batches(tail):
                 if pricer is not None:
                     totals.pricing.add(pricer.fill(batch.records))
-                totals.add_result(store.write(batch))
+                result = write_retrying(store, batch, on_trouble=on_trouble)
+                assert result is not None  # no should_stop: it returns or raises
+                totals.add_result(result)
                 totals.add_rejected(batch.rejected)
+                totals.add_prompt_keys(batch.records)
                 progressed(batch)
         totals.spans_skipped = tail.total_spans_skipped
     return totals
@@ -167,11 +272,14 @@ def follow_files(
     *,
     pricer: Pricer | None = None,
     source_format: str = "auto",
+    on_trouble: Callable[[str | None], None] | None = None,
 ) -> IngestTotals:
     """Tail files and globs into the store until should_stop(): a headless ingester.
 
     Team mode runs one per host (`ingest --follow`) into a shared PostgreSQL store, while
     consoles anywhere follow that store. Files that do not exist yet are waited for.
+    A store that refuses a batch for a reason that may pass (the server restarting) is
+    retried for as long as it lasts; an error retrying cannot fix raises StoreError.
     """
     from console.sources.detect import LogTail
 
@@ -182,7 +290,11 @@ def follow_files(
             if batch:
                 if pricer is not None:
                     totals.pricing.add(pricer.fill(batch.records))
-                result = store.write(batch)
+                result = write_retrying(
+                    store, batch, give_up_after_s=None, should_stop=should_stop, on_trouble=on_trouble
+                )
+                if result is None:  # stopped while the store refused the batch
+                    break
                 totals.add_result(result)
                 totals.add_rejected(batch.rejected)
                 if on_batch is not None:

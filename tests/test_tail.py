@@ -154,7 +154,7 @@ def test_rotation_finishes_old_file_then_follows_new(tmp_path, make_tail, chunk,
         batch = tail.read_available()
         assert ids(batch) == ["req-3"]
         assert batch.positions[str(log)].inode == old_inode
-        assert status(tail, log).state == "following"
+        assert status(tail, log).state == ("following" if how == "rename" else "deleted, draining")
 
         writer.write(lines(rec(4)) + rec(5)[:10])  # more to the old file, ending mid-line
         writer.close()

@@ -111,7 +111,7 @@ def execute(
         outcome = _run(runner)
     except BaseException:  # a second Ctrl-C, or a bug: keep what ran, and say the run did not end
         recorder.flush()
-        history.finish_run(store, run_id, Counts(total=len(suite.cases)), status="interrupted")
+        history.finish_run(store, run_id, history.stored_counts(store, run_id, len(suite.cases)), status="interrupted")
         raise
     recorder.flush()
     baseline_results = history.load_results(store, baseline.id) if baseline is not None else None

@@ -1,14 +1,18 @@
 """Every run and every result in the store (regression_runs, regression_results).
 
 Low volume (a row per attempt), so SQLAlchemy Core through the Store's engine. Results are
-written as cases land, in small batches, so a run that is killed keeps what it did; a run
-left 'running' by a dead process is shown as such. A baseline is marked explicitly and never
+written as cases land, in small batches, so a run that is killed keeps what it did. A run
+row keeps the host and pid of the process running it: a run left 'running' by a process
+that is gone (kill -9, a crash, the machine rebooted) is marked 'interrupted', with the
+counts of the results it stored, the next time runs are listed or a run starts on that
+host (mark_abandoned). A baseline is marked explicitly and never
 moves by itself: marking a run clears the mark on the other runs of the same suite, so the
 default baseline is the run marked last.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Iterable
@@ -17,6 +21,7 @@ import orjson
 from sqlalchemy import insert, select, update
 
 from console.regression.results import Attempt, CaseResult, Counts, Verdict
+from console.store.engine import default_host
 from console.store.tables import RegressionResultRow, RegressionRunRow
 
 RUNS = RegressionRunRow.__table__
@@ -41,6 +46,8 @@ class RunInfo:
     errored: int
     skipped: int
     summary: dict | None
+    host: str | None = None  # the process that ran it (None: a run stored before schema v3)
+    pid: int | None = None
 
     @property
     def pass_rate(self) -> float | None:
@@ -57,14 +64,108 @@ def _info(row) -> RunInfo:
 
 def start_run(store, *, suite: str, target: str, prompt_version: str | None = None, model: str | None = None,
               git_commit: str | None = None, total: int = 0) -> int:
+    mark_abandoned(store)
     with store.engine.begin() as conn:
         result = conn.execute(
             insert(RUNS).values(
                 started_at=time.time(), status="running", suite=suite, target=target, prompt_version=prompt_version,
-                model=model, git_commit=git_commit, is_baseline=False, total=total,
+                model=model, git_commit=git_commit, is_baseline=False, total=total, host=default_host(),
+                pid=os.getpid(),
             )
         )
         return int(result.inserted_primary_key[0])
+
+
+def _clock_ticks() -> int:
+    try:
+        return os.sysconf("SC_CLK_TCK")
+    except (AttributeError, ValueError, OSError):
+        return 100
+
+
+def _boot_time() -> float | None:
+    try:
+        with open("/proc/stat", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"btime "):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def process_gone(pid: int, started_at: float) -> bool:
+    """True when no process `pid` that could have started a run at `started_at` is alive:
+    none at all, a zombie, or (Linux) one started after the run did (the pid was reused)."""
+    if pid == os.getpid():
+        return False  # this process: a run in another thread of it is alive
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        pass
+    except OSError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return False  # not Linux, or it just went: the next look decides
+    fields = stat[stat.rfind(b")") + 2:].split()
+    if fields[0] == b"Z":  # killed, not yet reaped by its parent
+        return True
+    boot = _boot_time()
+    if boot is None:
+        return False
+    process_started = boot + int(fields[19]) / _clock_ticks()
+    return process_started > started_at + 2.0  # a second of slack for the clock's rounding
+
+
+def mark_abandoned(store) -> list[int]:
+    """Mark 'interrupted' the runs of this host left 'running' by a process that is gone,
+    with the counts of the results they stored; returns their ids. Runs of other hosts are
+    left to those hosts (a pid says nothing across machines), and so are runs stored
+    before the process was kept (no pid)."""
+    host = default_host()
+    query = select(RUNS.c.id, RUNS.c.pid, RUNS.c.started_at, RUNS.c.total).where(
+        RUNS.c.status == "running", RUNS.c.host == host, RUNS.c.pid.is_not(None)
+    )
+    with store.engine.connect() as conn:
+        candidates = [tuple(row) for row in conn.execute(query)]
+    marked = []
+    for run_id, pid, started_at, total in candidates:
+        if not process_gone(int(pid), float(started_at)):
+            continue
+        counts = stored_counts(store, run_id, total)
+        last = _last_result_at(store, run_id)
+        with store.engine.begin() as conn:
+            updated = conn.execute(
+                update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status == "running").values(
+                    status="interrupted", finished_at=max(last or started_at, started_at), total=counts.total,
+                    passed=counts.passed, failed=counts.failed, errored=counts.errored, skipped=counts.skipped,
+                )
+            )
+        if updated.rowcount:
+            marked.append(run_id)
+    return marked
+
+
+def stored_counts(store, run_id: int, total: int = 0) -> Counts:
+    """The counts of the results a run stored (for a run that did not finish)."""
+    results = load_results(store, run_id)
+    counts = Counts(total=total or len(results))
+    for result in results.values():
+        counts.add(result.status)
+    return counts
+
+
+def _last_result_at(store, run_id: int) -> float | None:
+    from sqlalchemy import func
+
+    with store.engine.connect() as conn:
+        value = conn.execute(select(func.max(RESULTS.c.created_at)).where(RESULTS.c.run_id == run_id)).scalar()
+    return float(value) if value is not None else None
 
 
 def _attempt_row(run_id: int, case_id: str, attempt: Attempt, now: float) -> dict:
@@ -104,7 +205,8 @@ def get_run(store, run_id: int) -> RunInfo | None:
 
 
 def list_runs(store, *, limit: int = 200, suite: str | None = None) -> list[RunInfo]:
-    """Newest first."""
+    """Newest first; runs whose process is gone are marked 'interrupted' first."""
+    mark_abandoned(store)
     query = select(RUNS).order_by(RUNS.c.id.desc()).limit(limit)
     if suite is not None:
         query = query.where(RUNS.c.suite == suite)

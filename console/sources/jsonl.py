@@ -9,6 +9,10 @@ last complete line consumed, so a checkpointed ``FilePosition`` resumes exactly 
 - Truncation (same inode, size below what was read): start again from 0, line 1.
 - Rotation (the path now names another inode, or is gone): the old descriptor is read to its
   end first (a renamed or deleted file stays readable through it), then the new file from 0.
+- Deleted while open (its last link gone, no new file at the path): the descriptor is read
+  to its end ('deleted, draining'), kept DELETED_GRACE_S more in case the app still writes
+  to it, then closed, which frees its disk space ('gone'); a last line without its newline
+  is rejected then, not dropped silently.
 - A line over ``MAX_LINE_BYTES`` is never held whole: bytes are dropped up to its newline and
   one rejection is emitted with an excerpt of its start.
 - Nothing raises out of ``read_available``: unreadable or vanished files show in ``files``.
@@ -22,6 +26,7 @@ import glob
 import os
 import stat
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,13 +39,23 @@ CHUNK_BYTES = 1 << 20
 MAX_BYTES_PER_CALL = 64 << 20  # bounds the time of one call even while skipping an endless line
 EXCERPT_CHARS = 120
 _EXCERPT_BYTES = EXCERPT_CHARS * 4  # enough bytes for 120 characters of UTF-8
+# A UTF-8 byte order mark at the very start of a file (Windows editors write one) is skipped;
+# one at the start of any later line is a rejected line that says so.
+_BOM = b"\xef\xbb\xbf"
+# A deleted file read to its end is held open this long more (the app may still be writing
+# to its descriptor), then closed so its disk space is freed.
+DELETED_GRACE_S = 5.0
+FOLLOWING, WAITING, DRAINING, GONE = "following", "waiting", "deleted, draining", "gone"
 
 
 @dataclass(frozen=True, slots=True)
 class FileStatus:
     """One known path, for the UI's sources list.
 
-    state: 'following', 'waiting' (does not exist now) or 'unreadable: <reason>'.
+    state: 'following'; 'waiting' (does not exist now); 'deleted, draining' (deleted while
+    open, still being read to its end through the open descriptor); 'gone' (deleted and
+    read to its end, the descriptor closed; 'following' again if the path is created anew);
+    or 'unreadable: <reason>'.
     """
 
     path: str
@@ -81,7 +96,7 @@ class _Reader:
 
 class _Tracked:
     __slots__ = ("path", "reader", "state", "size", "lines_ok", "lines_rejected",
-                 "reported", "resume")
+                 "reported", "resume", "drained_at")
 
     def __init__(self, path: str, resume: FilePosition | None) -> None:
         self.path = path
@@ -92,6 +107,7 @@ class _Tracked:
         self.lines_rejected = 0
         self.reported: tuple[int, int, int] | None = None  # (inode, offset, line_no) last handed out
         self.resume = resume
+        self.drained_at: float | None = None  # deleted and read to its end since (monotonic)
 
 
 class JsonlTail:
@@ -270,22 +286,27 @@ class JsonlTail:
             r = t.reader
             if r is not None and (st is None or (st.st_dev, st.st_ino) != (r.dev, r.inode)):
                 # Rotated, deleted or replaced: finish the old descriptor first.
+                read_before = r.read_pos
                 self._consume(t, r, batch)
-                if st is None or self._lines_left <= 0 or self._bytes_left <= 0:
-                    t.state = "following"
+                if st is None:
+                    self._drain_deleted(t, r, batch, r.read_pos != read_before)
+                    return
+                if self._lines_left <= 0 or self._bytes_left <= 0:
+                    t.state = FOLLOWING
                     return
                 r.close()
                 t.reader = r = None
+            t.drained_at = None
             if r is None:
                 if st is None:
-                    t.state, t.size = (_unreadable(error) if error else "waiting"), 0
+                    t.state, t.size = (_unreadable(error) if error else GONE if t.state == GONE else WAITING), 0
                     return
                 t.size = st.st_size
                 if not stat.S_ISREG(st.st_mode):
                     t.state = "unreadable: not a regular file"
                     return
                 r = self._open(t)
-            t.state = "following"
+            t.state = FOLLOWING
             self._consume(t, r, batch)
         except OSError as exc:  # open or read failed: keep the place, retry on the next call
             t.state = _unreadable(exc)
@@ -294,6 +315,32 @@ class JsonlTail:
                 t.resume = FilePosition(t.path, r.inode, r.offset, r.line_no)
                 r.close()
                 t.reader = None
+
+    def _drain_deleted(self, t: _Tracked, r: _Reader, batch: SourceBatch, grew: bool) -> None:
+        """The path is gone but its descriptor is open: read on while the file has other
+        names (renamed away) or is being drained; close it once deleted and idle at its end."""
+        try:
+            st = os.fstat(r.fd)
+        except OSError:
+            st = None
+        if st is not None and st.st_nlink > 0:  # renamed, not recreated yet: the app may write on
+            t.state, t.drained_at = FOLLOWING, None
+            return
+        at_end = st is not None and r.idx >= len(r.lines) and r.read_pos >= st.st_size and not r.overlong
+        if not at_end:
+            t.state, t.drained_at = DRAINING, None
+            return
+        now = time.monotonic()
+        if t.drained_at is None or grew:  # idle at its end since now
+            t.drained_at = now
+        if now - t.drained_at < DELETED_GRACE_S:
+            t.state = DRAINING
+            return
+        if r.partial.strip():  # the app died mid-line: say so rather than drop it silently
+            reason = f"incomplete last line ({len(r.partial):,} bytes, no newline) of a deleted file"
+            self._reject(t, r.line_no + 1, reason, r.partial, batch)
+        r.close()
+        t.reader, t.state, t.drained_at, t.size = None, GONE, None, 0
 
     def _open(self, t: _Tracked) -> _Reader:
         fd = os.open(t.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
@@ -358,6 +405,9 @@ class JsonlTail:
             r.lines = data.split(b"\n")
             r.partial = r.lines.pop()
             r.idx = 0
+            if r.line_no == 0 and r.lines and r.lines[0][:3] == _BOM:  # the file's first line
+                r.lines[0] = r.lines[0][3:]
+                r.offset += 3
             if len(r.partial) > MAX_LINE_BYTES:
                 r.overlong, r.overlong_head = len(r.partial), r.partial[:_EXCERPT_BYTES]
                 r.partial = b""
@@ -378,7 +428,9 @@ class JsonlTail:
             line = line[:-1]
         if not line or line.isspace():
             return  # blank lines are skipped silently (but counted in line numbers)
-        if isinstance(exc, RecordError):
+        if line[:3] == _BOM:
+            reason = "a UTF-8 byte order mark (BOM) starts the line; one is skipped only at the start of a file"
+        elif isinstance(exc, RecordError):
             reason = str(exc)
         elif isinstance(exc, UnicodeDecodeError):
             reason = f"invalid UTF-8 at byte {exc.start}: {exc.reason}"

@@ -19,6 +19,7 @@ class SourceState:
     state: str
     lines_ok: int
     lines_rejected: int
+    behind_lines: int = 0  # an estimate: bytes not read yet over the mean line length so far
 
 
 class HistoryLoaded(Message):
@@ -72,11 +73,16 @@ class StoreTrouble(Message):
 class ReportReady(Message):
     """Fresh figures for the monitoring panes, computed off the UI thread."""
 
-    def __init__(self, report, window: str, rows: int, registry_marks: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, report, window: str, rows: int, registry_marks: dict[str, str] | None = None, partial: bool = False
+    ) -> None:
         super().__init__()
         self.report = report
         self.window = window
         self.rows = rows
+        # True while the history is still loading: the figures cover the newest rows only
+        # (the window's, where they fit), and windows reaching further back are incomplete
+        self.partial = partial
         # "id@version" -> "drift" | "unregistered" against the prompt registry; None: no registry
         self.registry_marks = registry_marks
 
@@ -119,3 +125,19 @@ class RequestsPagerFailed(Message):
     def __init__(self, reason: str) -> None:
         super().__init__()
         self.reason = reason
+
+
+class HistoryProgress(Message):
+    """The analytics history is loading in the background: `loaded` of about `total` older
+    rows so far; done when the whole window is in (the figures were partial until then)."""
+
+    def __init__(self, loaded: int, total: int, done: bool = False, error: str | None = None) -> None:
+        super().__init__()
+        self.loaded = loaded
+        self.total = total
+        self.done = done
+        self.error = error  # the history could not be loaded: the figures stay partial
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if self.done or not self.total else min(self.loaded / self.total, 1.0)

@@ -13,6 +13,7 @@ from console.sanitize import one_line
 from console.ui.messages import SourceState
 
 RATE_WINDOW_S = 5.0
+BEHIND_SHOWN = 5000  # lines not read yet before the header says the console is behind
 
 
 def escape(text: str) -> str:
@@ -111,6 +112,9 @@ class StatusHeader(Static):
     def _markup(self) -> str:
         parts = [self._sources_markup()]
         parts.append(f"[b]{self.rows_per_second:,.1f}[/] rows/s")
+        behind = sum(source.behind_lines for source in self.sources)
+        if behind >= BEHIND_SHOWN:
+            parts.append(f"[bold yellow]behind ~{behind:,} lines[/]")
         parts.append(f"{self.stored:,} stored")
         style = "bold red" if self.rejected_total else "green"
         parts.append(

@@ -1,0 +1,33 @@
+"""When the writer outpaces the console, the header says by how many lines."""
+
+from __future__ import annotations
+
+from conftest import line_of, make_record
+from console.sources.jsonl import JsonlTail
+from console.ui.ingest_worker import _behind_lines, _states
+from console.ui.messages import SourceState
+from console.ui.widgets.status_header import StatusHeader
+
+
+def test_lines_behind_are_estimated_from_the_bytes_left(tmp_path):
+    log = tmp_path / "app.jsonl"
+    lines = [line_of(make_record()) for _ in range(2000)]
+    log.write_text("".join(lines), encoding="utf-8")
+    with JsonlTail([str(log)], watch=False, max_lines=500) as tail:
+        tail.read_available()  # 500 of 2,000 lines
+        [status] = tail.files
+        assert status.line_no == 500
+        assert abs(_behind_lines(status) - 1500) <= 15  # lines are of near-equal length
+        [state] = _states(tail)
+        assert state.behind_lines == _behind_lines(status)
+        while tail.read_available().lines_read:
+            pass
+        assert _behind_lines(tail.files[0]) == 0
+
+
+def test_the_header_says_the_console_is_behind():
+    header = StatusHeader("sqlite:///x.db", ["app.jsonl"])
+    header.sources = [SourceState("app.jsonl", "following", 10, 0, behind_lines=12_345)]
+    assert "behind ~12,345 lines" in header._markup()
+    header.sources = [SourceState("app.jsonl", "following", 10, 0, behind_lines=40)]
+    assert "behind" not in header._markup()
