@@ -38,11 +38,31 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+def _check_store(value: Optional[str]) -> Optional[str]:
+    """--store: an empty value is a mistake (an unset variable), not 'the default store'."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("expected a SQLAlchemy URL or a file path, got an empty string")
+    return value
+
+
+def _positive(value: float) -> float:
+    if not value > 0:  # also NaN
+        raise typer.BadParameter(f"expected a number > 0, got {value:g}")
+    return value
+
+
+def _concurrency(value: Optional[int]) -> Optional[int]:
+    if value is not None and not 1 <= value <= 256:  # as regression.concurrency in llmops.toml
+        raise typer.BadParameter(f"expected an integer between 1 and 256, got {value}")
+    return value
+
+
 StoreOption = Annotated[
     Optional[str],
     typer.Option(
         "--store",
         help="SQLAlchemy URL or file path of the store (default: .llmops/console.db here).",
+        callback=_check_store,
     ),
 ]
 
@@ -77,23 +97,44 @@ ConfigOption = Annotated[
 ]
 
 
-def _load_config(path: Path | None):
-    """Settings without the UI's checks (headless commands need not import Textual)."""
+def _load_config(path: Path | None, *, warn: bool = True):
+    """Settings without the UI's checks (headless commands need not import Textual).
+
+    Unknown keys are warnings: printed on stderr here (the TUI shows them as notifications)."""
     from console.config import ConfigError, load_settings
 
     try:
-        return load_settings(path)
+        settings = load_settings(path)
     except ConfigError as exc:
         _fail(str(exc))
+    if warn:
+        _warn(settings.warnings)
+    return settings
+
+
+def _warn(warnings: list[str]) -> None:
+    if warnings:
+        from rich.console import Console
+        from rich.markup import escape
+
+        err = Console(stderr=True, soft_wrap=True)
+        for warning in warnings:
+            err.print(f"[bold yellow]warning:[/] {escape(warning)}")
 
 
 def _settings(path: Path | None):
-    settings = _load_config(path)
+    """Settings for the TUI: unknown binding ids in [keys] are warned about and dropped."""
+    settings = _load_config(path, warn=False)
+    from console.config import suggest
     from console.ui.app import ConsoleApp
 
-    unknown = sorted(set(settings.keys) - ConsoleApp.binding_ids())
-    if unknown:
-        _fail(f"{settings.source}: unknown binding id(s) in [keys]: {', '.join(unknown)} (press ? in the console for the ids)")
+    known = ConsoleApp.binding_ids()
+    for binding_id in [name for name in settings.keys if name not in known]:
+        del settings.keys[binding_id]
+        settings.warnings.append(
+            f"{settings.source}: unknown binding id 'keys.{binding_id}' ignored{suggest(binding_id, known)}"
+            " (press ? in the console for the ids)"
+        )
     return settings
 
 
@@ -172,7 +213,8 @@ def ingest(
     from console.ingest import SourceNotFound, expand_sources, ingest_files
     from console.store import StoreError
 
-    pricer = Pricer(_load_config(config).prices)
+    settings = _load_config(config)
+    pricer = Pricer(settings.prices)
     if follow:
         _ingest_follow(files, _open_store(store), pricer, source_format.value)
         return
@@ -219,6 +261,9 @@ def ingest(
         if pricing.bad_usage:
             parts.append(f"{pricing.bad_usage:,} with more cached than input tokens")
         out.print(f"[yellow]{pricing.unpriced:,}[/] requests unpriced (no cost_usd): " + "; ".join(parts))
+    from console.commands.prompts_report import print_ingest_registry_check
+
+    print_ingest_registry_check(totals.prompt_keys, settings, out)  # drifted / unregistered versions read
     opened.close()
 
 
@@ -254,7 +299,7 @@ def _ingest_follow(patterns: list[str], opened, pricer, source_format: str) -> N
 
 @app.command()
 def demo(
-    rate: Annotated[float, typer.Option(help="Simulated requests per second.")] = 20.0,
+    rate: Annotated[float, typer.Option(help="Simulated requests per second.", callback=_positive)] = 20.0,
     workdir: Annotated[
         Optional[Path], typer.Option(help="Where the demo's log and store go (default: a temp dir).")
     ] = None,
@@ -360,7 +405,9 @@ def regress(
         Optional[str], typer.Option("--prompt-version", help="Prompt version to run (given to the target in context).")
     ] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Model to run (given to the target in context).")] = None,
-    concurrency: Annotated[Optional[int], typer.Option("--concurrency", help="Target calls at a time (default 4).")] = None,
+    concurrency: Annotated[
+        Optional[int], typer.Option("--concurrency", help="Target calls at a time (default 4).", callback=_concurrency)
+    ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="List every case, not only those that did not pass.")] = False,
     store: StoreOption = None,
     config: ConfigOption = None,
@@ -390,23 +437,127 @@ def regress(
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to set up (default: here).")] = Path("."),
+    from_logs: Annotated[
+        Optional[list[Path]],
+        typer.Option("--from-logs", help="A request log (JSONL or OTLP JSON) whose prompt versions to register "
+                     "and whose spend and latency to suggest a budget and SLOs from. Repeatable."),
+    ] = None,
 ) -> None:
-    """Set up an app's repository: llmops.toml, prompts/ with an example, regression/cases.jsonl.
+    """Set up an app's repository: llmops.toml, prompts/, regression/cases.jsonl and LLMOPS.md (the logger snippet).
 
     Never overwrites: a file that exists is kept as it is (and named), the others are created.
+    With --from-logs, every prompt_id/version in the log is registered (its text marked
+    unknown) instead of the example prompt, and a budget and SLOs are suggested.
     """
-    from console.commands.init import LOGGER_SNIPPET, init_project
+    from console.commands.init import SNIPPET_FILE, init_project, logger_snippet
 
+    survey = None
+    if from_logs:
+        survey = _survey_for_init(directory, from_logs)
+    snippet = None
+    if survey is not None and survey.versions:
+        busiest = max(survey.versions.values(), key=lambda seen: seen.requests)
+        from console.commands.init_logs import SAFE_NAME
+
+        if all(SAFE_NAME.match(name) for name in (busiest.prompt_id, busiest.prompt_version)):
+            snippet = logger_snippet(busiest.prompt_id, busiest.prompt_version)
     try:
-        created, kept = init_project(directory)
+        created, kept = init_project(directory, example=not from_logs, snippet=snippet)
     except OSError as exc:
         _fail(f"{directory}: {exc.strerror or exc}")
     for path in created:
         print(f"created {path}")
     for path in kept:
         print(f"kept {path} (exists; not overwritten)")
+    if survey is not None:
+        _report_survey(directory, survey)
     print()
-    print(LOGGER_SNIPPET, end="")
+    print(f"Log the app's requests ({directory / SNIPPET_FILE} has this):")
+    print(snippet or logger_snippet(), end="")
+
+
+def _survey_for_init(directory: Path, logs: list[Path]):
+    from console.analytics.prices import Pricer
+    from console.commands.init_logs import survey_logs
+    from console.ingest import SourceNotFound, expand_sources
+
+    try:
+        paths = expand_sources([str(p) for p in logs], must_exist=True)
+    except SourceNotFound as exc:
+        _fail(f"--from-logs: {exc}")
+    config = directory / "llmops.toml"
+    prices = _load_config(config).prices if config.is_file() else {}
+    try:
+        return survey_logs(paths, Pricer(prices))
+    except OSError as exc:
+        _fail(f"--from-logs: {exc.filename or ''}: {exc.strerror or exc}")
+
+
+def _report_survey(directory: Path, survey) -> None:
+    """What init --from-logs read, registered and suggests; log text is untrusted, so stripped."""
+    from console.commands.init_logs import SUGGESTION_RULES, register_versions, suggestion_toml
+    from console.config import ConfigError, load_settings
+    from console.prompts.registry import registry_root
+    from console.sanitize import one_line, strip_control
+
+    config = directory / "llmops.toml"
+    try:
+        settings = load_settings(config) if config.is_file() else None
+    except ConfigError as exc:
+        _fail(str(exc))
+    root = registry_root(settings.prompts.path, settings.source) if settings else directory / "prompts"
+    print()
+    print(f"read {survey.records:,} requests from {', '.join(one_line(f) for f in survey.files)}; "
+          f"{survey.rejected:,} malformed line(s) skipped")
+    for rejected in survey.first_rejections:
+        print(f"  {one_line(rejected.path)}:{rejected.line_no}: {one_line(rejected.reason)}")
+    if survey.rejected > len(survey.first_rejections):
+        print(f"  ... and {survey.rejected - len(survey.first_rejections):,} more")
+    if survey.spans_skipped:
+        print(f"{survey.spans_skipped:,} OpenTelemetry spans skipped (not GenAI model calls)")
+    try:
+        registered = register_versions(root, survey)
+    except OSError as exc:
+        _fail(f"{root}: {exc.strerror or exc}")
+    for entry in registered:
+        name = one_line(f"{entry.prompt_id}@{entry.prompt_version}")
+        seen = survey.versions[(entry.prompt_id, entry.prompt_version)]
+        digest = f"hash {entry.prompt_hash}" if entry.prompt_hash else "no prompt_hash logged"
+        if entry.problem:
+            print(f"skipped {name}: {entry.problem}")
+        elif entry.created:
+            print(f"registered {name} ({seen.requests:,} requests, {digest}) as {entry.path} (text unknown)")
+        else:
+            print(f"kept {entry.path} for {name} (exists; not overwritten)")
+        if entry.other_hashes:
+            print(f"  DRIFT {name}: also logged with {one_line(', '.join(entry.other_hashes[:5]))} "
+                  "(the version label was reused for a changed text)")
+    pricing = survey.pricing
+    if pricing.unpriced:
+        names = ", ".join(f"{one_line(m)} ({n:,})" for m, n in pricing.unpriced_models.most_common(5))
+        print(f"{pricing.unpriced:,} requests unpriced (no cost_usd, no known price{': ' + names if names else ''}); "
+              'add [prices."<model>"] to llmops.toml to count them')
+    print()
+    print(f"suggested from the log ({SUGGESTION_RULES}):")
+    days = len(survey.daily_spend)
+    budget = survey.suggested_daily_budget()
+    if budget is None:
+        print("  no budget: no priced request in the log")
+    else:
+        total = sum(survey.daily_spend.values())
+        print(f"  daily budget ${budget:,.2f} (spend over {days} day(s): ${total:,.2f}, "
+              f"mean ${total / days:,.2f}/day, highest ${max(survey.daily_spend.values()):,.2f})")
+    for slo in survey.suggested_slos():
+        model = one_line(slo.model)
+        if slo.max_ms is None:
+            print(f"  {model}: only {slo.requests} successful request(s), no SLO suggested")
+        else:
+            print(f"  {model}: p95 {slo.p95_ms:,.0f} ms over {slo.requests:,} requests -> SLO max_ms {slo.max_ms:,}")
+    toml = suggestion_toml(survey)
+    if toml:
+        print()
+        print("paste into llmops.toml to use them:")
+        print(strip_control(toml), end="")
 
 
 def _add_prompts_commands() -> None:
@@ -450,7 +601,11 @@ def labels_export(
         if output is None:
             write(rows, sys.stdout)
         else:
-            with output.open("w", encoding="utf-8", newline="") as handle:
+            try:
+                handle = output.open("w", encoding="utf-8", newline="")
+            except OSError as exc:
+                _fail(f"--output {output}: cannot write there ({exc.strerror or exc}); expected a file path in a directory that exists")
+            with handle:
                 write(rows, handle)
     finally:
         opened.close()

@@ -1,7 +1,9 @@
 """llmops.toml: typed settings, found in the working directory, then the user config dir.
 
-A wrong key or type fails with the file, the key and what was expected. The README and
-schemas/llmops-config.schema.json document every key.
+A known key with a wrong value fails with the file, the key, what was expected and what was
+found. An unknown key (a typo, or a key of a newer version) is a warning naming the file and
+the key, with a "did you mean" when a known key is close; it is ignored and the rest loads.
+The README and schemas/llmops-config.schema.json document every key.
 
     [ui]
     ring_size = 5000          # rows kept in the live requests table
@@ -35,8 +37,13 @@ schemas/llmops-config.schema.json document every key.
 
 from __future__ import annotations
 
+import difflib
+import json
+import re
+import types
+import typing
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -44,18 +51,20 @@ CONFIG_NAME = "llmops.toml"
 
 
 class ConfigError(Exception):
-    """A config file that cannot be used; the message names the file and the key."""
+    """A config file that cannot be used; the message names the file, the key, what was
+    expected and what was found."""
 
 
 class UiSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ring_size: int = msgspec.field(default=5000)
 
     def __post_init__(self) -> None:
-        if not 100 <= self.ring_size <= 1_000_000:
-            raise ValueError("ui.ring_size must be between 100 and 1000000")
+        if not 100 <= self.ring_size <= 1_000_000:  # "field: ..." names the key (see _describe)
+            raise ValueError(f"ring_size: Expected an int between 100 and 1000000, got {self.ring_size}")
 
 
-Duration = Annotated[str, msgspec.Meta(pattern=r"^[0-9]+(\.[0-9]+)?(s|m|h|d)$")]
+_DURATION_PATTERN = r"^[0-9]+(\.[0-9]+)?(s|m|h|d)$"
+Duration = Annotated[str, msgspec.Meta(pattern=_DURATION_PATTERN)]
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -106,6 +115,7 @@ class PriceOverride(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 TARGET_TYPES = ("command", "python", "http", "replay")
+_FUNCTION_PATTERN = r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$"
 _TARGET_NEEDS = {"command": "argv", "python": "function", "http": "base_url", "replay": "path"}
 
 
@@ -116,7 +126,7 @@ class RegressionTarget(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     argv: Annotated[list[str], msgspec.Meta(min_length=1)] | None = None  # command: no shell
     cwd: str | None = None  # command: working directory (relative to llmops.toml)
     env: dict[str, str] | None = None  # command: added to the environment
-    function: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")] | None = None  # python
+    function: Annotated[str, msgspec.Meta(pattern=_FUNCTION_PATTERN)] | None = None  # python
     base_url: str | None = None  # http: OpenAI-compatible, e.g. "http://127.0.0.1:8000/v1"
     model: str | None = None  # http: the model asked for; every type: passed in context
     api_key_env: str | None = None  # http: the environment variable holding the API key
@@ -131,7 +141,7 @@ class RegressionTarget(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     def __post_init__(self) -> None:
         needed = _TARGET_NEEDS[self.type]
         if getattr(self, needed) is None:
-            raise ValueError(f"a {self.type} target needs '{needed}'")
+            raise ValueError(f"{needed}: Expected a value (a {self.type} target needs '{needed}'), got nothing")
 
 
 class RegressionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -149,11 +159,16 @@ class RegressionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
 
     def __post_init__(self) -> None:
         if self.default_target is not None and self.default_target not in self.targets:
-            raise ValueError(f"regression.default_target {self.default_target!r} is not in [regression.targets]")
+            names = ", ".join(repr(name) for name in self.targets) or "none are defined"
+            raise ValueError(
+                f"default_target: Expected the name of a target in [regression.targets] ({names}), "
+                f"got {self.default_target!r}"
+            )
 
 
 DEFAULT_REASONS = ("wrong answer", "hallucination", "unsafe", "format", "tone", "too slow", "other")
-ScorerRef = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$")]
+_SCORER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$"
+ScorerRef = Annotated[str, msgspec.Meta(pattern=_SCORER_PATTERN)]
 Fraction = Annotated[float, msgspec.Meta(ge=0, le=1)]
 
 
@@ -201,11 +216,17 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     regression: RegressionSettings = msgspec.field(default_factory=RegressionSettings)
     evaluation: EvaluationSettings = msgspec.field(default_factory=EvaluationSettings)
     prompts: PromptSettings = msgspec.field(default_factory=PromptSettings)
-    source: str | None = None
+    source: str | None = None  # not a key: the file these settings came from (set by load_settings)
+    warnings: list[str] = msgspec.field(default_factory=list)  # not a key: unknown keys found, for the user
+
+
+INTERNAL_FIELDS = frozenset({"source", "warnings"})  # Settings fields that are not config keys
 
 
 def find_config(explicit: Path | None = None) -> Path | None:
     if explicit is not None:
+        if explicit.is_dir():
+            raise ConfigError(f"{explicit}: is a directory, not a config file (expected a path to an llmops.toml)")
         if not explicit.is_file():
             raise ConfigError(f"{explicit}: no such config file")
         return explicit
@@ -219,49 +240,211 @@ def find_config(explicit: Path | None = None) -> Path | None:
 
 
 def load_settings(explicit: Path | None = None) -> Settings:
+    """The settings of llmops.toml; unknown keys are dropped into ``Settings.warnings``."""
     path = find_config(explicit)
     if path is None:
         return Settings()
     try:
-        raw = msgspec.toml.decode(path.read_bytes())
-    except (msgspec.DecodeError, OSError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 BOM, as some Windows editors write
+        data = data[3:]
+    try:
+        raw = msgspec.toml.decode(data)
+    except msgspec.DecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    if "source" in raw:  # Settings.source records where the settings came from; not a key
-        raise ConfigError(f"{path}: unknown key 'source'")
+    unknown: list[str] = []
+    _drop_unknown(raw, Settings, "", unknown)
     try:
         settings = msgspec.convert(raw, type=Settings)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{path}: {_describe(exc, raw)}") from None
     settings.source = str(path)
+    settings.warnings = [f"{path}: {warning}" for warning in unknown]
     return settings
+
+
+def suggest(name: str, known: typing.Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest known name, or ''."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.55)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# -- unknown keys: warned and dropped ------------------------------------------------------
+
+
+def _bare(tp: Any) -> Any:
+    """The type without Annotated constraints and without '| None'."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [arg for arg in typing.get_args(tp) if arg is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+def _is_struct(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
+
+
+def _known_fields(tp: type) -> dict[str, msgspec.structs.FieldInfo]:
+    fields = {f.encode_name: f for f in msgspec.structs.fields(tp)}
+    if tp is Settings:
+        for name in INTERNAL_FIELDS:
+            fields.pop(name, None)
+    return fields
+
+
+def _drop_unknown(value: Any, tp: Any, path: str, unknown: list[str]) -> None:
+    tp = _bare(tp)
+    if _is_struct(tp):
+        if not isinstance(value, dict):
+            return  # a wrong type: msgspec.convert reports it
+        fields = _known_fields(tp)
+        for key in list(value):
+            where = f"{path}.{key}" if path else key
+            if key in fields:
+                _drop_unknown(value[key], fields[key].type, where, unknown)
+                continue
+            hint = suggest(key, fields)
+            if hint:
+                hint = hint.replace(" '", f" '{path}." if path else " '", 1)
+            unknown.append(f"unknown key '{where}' ignored{hint}")
+            del value[key]
+    elif typing.get_origin(tp) is list and isinstance(value, list):
+        (item,) = typing.get_args(tp)
+        for index, entry in enumerate(value):
+            _drop_unknown(entry, item, f"{path}[{index}]", unknown)
+    elif typing.get_origin(tp) is dict and isinstance(value, dict):
+        _, item = typing.get_args(tp)
+        for key, entry in value.items():
+            _drop_unknown(entry, item, f"{path}.{key}", unknown)
+
+
+# -- wrong values: the key, what was expected, what was found -----------------------------
+
+_MISSING = object()
+_PATH_TOKEN = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+|\.\.\.)\]")
+_PATTERN_NAMES = {
+    _DURATION_PATTERN: "a duration such as 90s, 5m, 1h or 1.5d (s, m, h or d)",
+    _FUNCTION_PATTERN: "a 'module:function' reference",
+    _SCORER_PATTERN: "a 'module:function' reference",
+}
 
 
 def _describe(exc: msgspec.ValidationError, raw: dict) -> str:
     message = str(exc)
-    if " - at `$." in message:
-        what, _, where = message.partition(" - at `$.")
-        key = _name_entry(where.rstrip("`"), raw)
-        if what.startswith("Object contains unknown field"):
-            return f"unknown key '{key}.{what.split('`')[1]}'"
-        return f"key '{key}': {what.replace('`', '')}"
-    if message.startswith("Object contains unknown field"):
-        return "unknown key " + message.split("`")[1].join("''")
-    return message.replace("`", "'")
+    what, found, where = message.partition(" - at `$")
+    what = what.replace("`", "")
+    parts, value, tp = _locate(where.rstrip("`") if found else "", raw)
+    field_error = re.match(r"^([a-z_]+): (.*)$", what, re.S)  # from a __post_init__
+    if field_error and _is_struct(tp) and field_error[1] in _known_fields(tp):
+        name = field_error[1]
+        parts.append(name)
+        value = value.get(name, _MISSING) if isinstance(value, dict) else _MISSING
+        what = field_error[2]
+    elif what.startswith("Object missing required field"):
+        name = message.split("`")[1]
+        parts.append(name)
+        field = _known_fields(tp).get(name) if _is_struct(tp) else None
+        expected = _type_name(field.type) if field is not None else "a value"
+        what = f"Expected {expected}, got nothing (the key is required)"
+    elif what.startswith("Invalid enum value"):
+        choices = typing.get_args(tp) if typing.get_origin(tp) is Literal else ()
+        expected = ", ".join(repr(c) for c in choices) if choices else "a known value"
+        what = f"Expected one of {expected}, got {_shown(value)}"
+    elif what.startswith("Object contains unknown field"):  # not expected: unknown keys are dropped first
+        parts.append(message.split("`")[1])
+        what = "unknown key"
+    else:
+        what = what.replace("Expected object", "Expected a table")
+        for pattern, name in _PATTERN_NAMES.items():
+            what = what.replace(f"str matching regex {pattern!r}", name)
+        if ", got " not in what and value is not _MISSING:
+            what = f"{what}, got {_shown(value)}"
+        elif ", got " in what and value is not _MISSING and _is_scalar(value):
+            what = f"{what} ({_shown(value)})"
+    key = _render(parts)
+    return f"key '{key}': {what}" if key else what
 
 
-def _name_entry(where: str, raw: dict) -> str:
-    """msgspec calls any entry of a table of tables '[...]': find which one is wrong."""
-    table, found, rest = where.partition("[...]")
-    entries: object = raw
-    for part in table.split("."):  # nested tables of tables too, e.g. regression.targets
-        entries = entries.get(part) if isinstance(entries, dict) else None
-    if found and isinstance(entries, dict):
-        for name, value in entries.items():
-            candidate: dict = {name: value}
-            for part in reversed(table.split(".")):
-                candidate = {part: candidate}
-            try:
-                msgspec.convert(candidate, type=Settings)
-            except msgspec.ValidationError:
-                return f"{table}.{name}{rest}"
-    return where.replace("[...]", ".<each>")
+def _locate(where: str, raw: dict) -> tuple[list[str | int], Any, Any]:
+    """Walk msgspec's '.a[0].b[...]' path through the raw values and the types together.
+
+    msgspec calls any entry of a table of tables '[...]': the entry that fails on its own
+    is the one named."""
+    parts: list[str | int] = []
+    value: Any = raw
+    tp: Any = Settings
+    for name, index in _PATH_TOKEN.findall(where):
+        tp = _bare(tp)
+        if name:
+            parts.append(name)
+            field = _known_fields(tp).get(name) if _is_struct(tp) else None
+            tp = field.type if field is not None else None
+            value = value.get(name, _MISSING) if isinstance(value, dict) else _MISSING
+        elif index != "...":
+            parts.append(int(index))
+            args = typing.get_args(tp) if typing.get_origin(tp) is list else ()
+            tp = args[0] if args else None
+            value = value[int(index)] if isinstance(value, list) and int(index) < len(value) else _MISSING
+        else:
+            args = typing.get_args(tp) if typing.get_origin(tp) is dict else ()
+            tp = args[1] if args else None
+            entry = _failing_entry(value, tp) if isinstance(value, dict) else None
+            if entry is None:
+                parts.append("<each>")
+                value = _MISSING
+            else:
+                parts.append(entry)
+                value = value[entry]
+    return parts, value, _bare(tp)
+
+
+def _failing_entry(table: dict, tp: Any) -> str | None:
+    for name, entry in table.items():
+        try:
+            msgspec.convert(entry, type=tp)
+        except (msgspec.ValidationError, TypeError):
+            return name
+    return None
+
+
+def _render(parts: list[str | int]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _type_name(tp: Any) -> str:
+    tp = _bare(tp)
+    if typing.get_origin(tp) is Literal:
+        return "one of " + ", ".join(repr(c) for c in typing.get_args(tp))
+    if _is_struct(tp) or typing.get_origin(tp) is dict:
+        return "a table"
+    if typing.get_origin(tp) is list:
+        return "an array"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool))
+
+
+def _shown(value: Any) -> str:
+    """A found value as the user wrote it (TOML-ish), shortened."""
+    if value is _MISSING:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table" if value else "an empty table"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -69,7 +69,6 @@ timeout_s = 5
 }
 
 BAD = {
-    "unknown key": ("[evaluation]\nsample = 0.1\n", "'evaluation.sample'"),
     "rate over one": ("[evaluation]\nsample_rate = 1.5\n", "'evaluation.sample_rate'"),
     "rate negative": ("[evaluation]\nsample_rate = -0.1\n", "'evaluation.sample_rate'"),
     "rate a string": ('[evaluation]\nsample_rate = "10%"\n', "'evaluation.sample_rate'"),
@@ -79,7 +78,6 @@ BAD = {
     "ten reasons": ("[evaluation]\nreasons = ['1','2','3','4','5','6','7','8','9','10']\n", "'evaluation.reasons'"),
     "queue threshold over one": ("[evaluation]\nqueue_below = 2\n", "'evaluation.queue_below'"),
     "max tokens zero": ("[evaluation]\nmax_output_tokens = 0\n", "'evaluation.max_output_tokens'"),
-    "judge unknown key": ("[evaluation.judge]\nkey = 'sk-123'\n", "'evaluation.judge.key'"),
     "judge timeout zero": ("[evaluation.judge]\ntimeout_s = 0\n", "'evaluation.judge.timeout_s'"),
     "judge enabled a string": ('[evaluation.judge]\nenabled = "yes"\n', "'evaluation.judge.enabled'"),
 }
@@ -98,6 +96,17 @@ def test_bad_configs_are_rejected_by_both_and_name_the_key(tmp_path, text, key):
     with pytest.raises(ConfigError) as err:
         load_settings(path)
     assert str(path) in str(err.value) and key in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("[evaluation]\nsample = 0.1\n", "'evaluation.sample'"), ("[evaluation.judge]\nkey = 'sk-123'\n", "'evaluation.judge.key'")],
+)
+def test_unknown_keys_fail_the_schema_and_are_warnings_for_the_console(tmp_path, text, key):
+    assert schema_errors(text), "the schema accepts it"
+    path = write(tmp_path, text)
+    (warning,) = load_settings(path).warnings
+    assert str(path) in warning and f"unknown key {key} ignored" in warning
 
 
 def test_the_full_example_loads(tmp_path):

@@ -18,6 +18,8 @@ from console.ui.app import ConsoleApp
 from console.ui.messages import StoreTrouble
 from test_ui import append, screen_text, shown, wait_until
 
+pytestmark = pytest.mark.resilience
+
 
 @pytest.fixture
 def fast_retries(monkeypatch):

@@ -13,6 +13,8 @@ from console.regression.targets import TargetError, build_target
 from console.regression.targets.command import CommandTarget, minimal_env
 from test_regress_targets import call, make_case, run_cases
 
+pytestmark = pytest.mark.resilience
+
 ECHO = [sys.executable, "-c", "import json,sys; c=json.loads(sys.stdin.read()); print(c['input']['vars']['q'])"]
 HOSTILE = "$(touch {m}) `touch {m}`; touch {m} && echo $HOME | cat > {m} 'x' \"y\" \\ * ? ~ <{m} >{m} {{a,b}} $((1+1)) %PATH% !!"
 
@@ -104,3 +106,99 @@ def test_the_working_directory_is_the_configured_one(tmp_path):
 
 
 # The grandchild killed at the timeout: test_regress_targets.py::test_a_hanging_command_is_killed_at_its_timeout_with_its_children
+
+
+# -- the python target: what the user's function does is contained -------------------------
+
+PY_MODULE = '''
+import asyncio, sys, time
+
+def answer(case):
+    q = case["input"]["vars"]["q"]
+    if q == "raise":
+        raise ValueError("nope")
+    if q == "exit":
+        sys.exit(3)
+    if q == "interrupt":
+        raise KeyboardInterrupt
+    if q == "none":
+        return None
+    if q == "number":
+        return 42
+    if q == "list":
+        return ["a", "b"]
+    if q == "hang":
+        time.sleep(5)
+    return "fine " + q
+
+async def answer_async(case):
+    q = case["input"]["vars"]["q"]
+    if q == "exit":
+        sys.exit("bye")
+    if q == "interrupt":
+        raise KeyboardInterrupt
+    if q == "hang":
+        await asyncio.sleep(30)
+    return "fine " + q
+'''
+
+
+@pytest.fixture
+def py_module(tmp_path, monkeypatch):
+    (tmp_path / "faulty_target_mod.py").write_text(PY_MODULE)
+    (tmp_path / "exits_on_import_mod.py").write_text("import sys\nsys.exit(5)\ndef f(case):\n    return 'x'\n")
+    monkeypatch.chdir(tmp_path)
+    return "faulty_target_mod"
+
+
+def py_target(module: str, function: str):
+    return build_target("py", RegressionTarget(type="python", function=f"{module}:{function}"))
+
+
+def q_case(q: str):
+    return make_case(case_id=q, input={"vars": {"q": q}})
+
+
+@pytest.mark.parametrize("function", ["answer", "answer_async"])
+def test_python_target_faults_error_their_case_and_the_run_goes_on(py_module, function):
+    target = py_target(py_module, function)
+    names = ["before", "raise", "exit", "interrupt", "none", "number", "list", "hang", "after"]
+    if function == "answer_async":
+        names = ["before", "exit", "interrupt", "hang", "after"]
+    outcome = run_cases(target, [q_case(q) for q in names], timeout_s=0.5, retries=1, backoff_s=0.01)
+    results = {r.case_id: r for r in outcome.results}
+    assert set(results) == set(names), "every case has a result: the run was not stopped"
+    assert results["before"].status == results["after"].status == "pass"
+    errors = {q: results[q].attempts[0].error for q in names if q not in ("before", "after")}
+    assert all(results[q].status == "errored" for q in errors)
+    assert errors["exit"].startswith("SystemExit: ")
+    assert f"in {function})" in errors["exit"] and "faulty_target_mod.py:" in errors["exit"]
+    assert errors["interrupt"].startswith("KeyboardInterrupt (at faulty_target_mod.py:")
+    assert errors["hang"] == "timed out after 0.5 s"
+    for q in ("exit", "interrupt"):
+        assert results[q].attempts[0].tries == 1, "sys.exit and KeyboardInterrupt are not retried"
+    if function == "answer":
+        assert errors["raise"].startswith("ValueError: nope (at faulty_target_mod.py:")
+        assert results["raise"].attempts[0].tries == 2, "an exception is retried once (retries=1)"
+        assert "got NoneType" in errors["none"] and "got int" in errors["number"] and "got list" in errors["list"]
+
+
+def test_sys_exit_while_importing_the_target_is_a_config_error(py_module):
+    from console.regression.targets import TargetConfigError
+
+    with pytest.raises(TargetConfigError, match=r"importing it called sys.exit\(5\)"):
+        py_target("exits_on_import_mod", "f")
+
+
+def test_a_python_target_that_exits_does_not_end_the_regress_command(py_module, tmp_path):
+    from typer.testing import CliRunner
+
+    from console.cli import app
+
+    suite = tmp_path / "cases.jsonl"
+    suite.write_text("".join(json.dumps({"id": q, "input": {"vars": {"q": q}}, "assert": []}) + "\n"
+                             for q in ("exit", "after")))  # fmt: skip
+    result = CliRunner().invoke(app, ["regress", "--suite", str(suite), "--target", f"python:{py_module}:answer",
+                                      "--baseline", "none", "--store", str(tmp_path / "s.db"), "--json"])  # fmt: skip
+    assert result.exit_code in (0, 1), result.output  # the gate's verdict, not the function's exit code 3
+    assert "SystemExit: 3" in result.output

@@ -11,12 +11,15 @@ import json
 import os
 import tempfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from console.records import RecordError, parse_line, to_json
 from console.sources import jsonl
 from console.sources.jsonl import JsonlTail
+
+pytestmark = pytest.mark.resilience
 
 BASE = {
     "ts": "2025-03-01T12:00:00Z",
@@ -30,6 +33,7 @@ BASE = {
     "status": "ok",
 }
 GOOD = json.dumps(BASE).encode()
+BOM = b"\xef\xbb\xbf"
 
 
 def _with(key: str, raw: str) -> bytes:
@@ -127,7 +131,8 @@ def test_tail_accounts_for_every_line(bodies, endings, cuts, tiny_chunks, max_li
     ends = [endings.draw(st.sampled_from([b"\n", b"\r\n"])) for _ in bodies]
     data = b"".join(body + end for body, end in zip(bodies, ends)) + trailing
     complete = [body + end[:-1] for body, end in zip(bodies, ends)]  # as the tail splits them
-    expected = [no for no, line in enumerate(complete, 1) if not _is_blank(line)]
+    first = complete[0][3:] if complete[0][:3] == BOM else complete[0]  # a file's BOM is skipped
+    expected = [no for no, line in enumerate([first, *complete[1:]], 1) if not _is_blank(line)]
 
     old_chunk = jsonl.CHUNK_BYTES
     if tiny_chunks and len(data) < 100_000:  # tiny chunks make a huge line quadratic to read
@@ -197,3 +202,36 @@ def test_a_file_named_like_a_glob_is_that_file(tmp_path):
     path.write_bytes(GOOD + b"\n")
     with JsonlTail([path], watch=False) as tail:
         assert len(tail.read_available().records) == 1
+
+
+def test_a_bom_at_the_start_of_a_file_is_skipped_and_elsewhere_rejected_with_a_reason(tmp_path):
+    path = tmp_path / "windows.jsonl"
+    second = json.dumps({**BASE, "request_id": "req2"}).encode()
+    third = json.dumps({**BASE, "request_id": "req3"}).encode()
+    path.write_bytes(BOM + GOOD + b"\r\n" + BOM + second + b"\r\n" + third + b"\r\n")
+    with JsonlTail([path], watch=False) as tail:
+        batch = tail.read_available()
+        (status,) = tail.files
+    assert [r.request_id for r in batch.records] == ["req", "req3"]
+    (rejected,) = batch.rejected
+    assert rejected.line_no == 2 and "byte order mark (BOM)" in rejected.reason
+    assert status.offset == path.stat().st_size and status.line_no == 3
+
+
+def test_a_bom_split_across_writes_and_a_resume_after_it(tmp_path):
+    from console.sources.base import FilePosition
+
+    path = tmp_path / "app.jsonl"
+    path.write_bytes(BOM[:2])
+    with JsonlTail([path], watch=False) as tail:
+        assert not tail.read_available().records
+        with open(path, "ab") as f:
+            f.write(BOM[2:] + GOOD + b"\n")
+        assert [r.request_id for r in tail.read_available().records] == ["req"]
+        (status,) = tail.files
+    assert status.offset == len(BOM + GOOD) + 1
+    with open(path, "ab") as f:
+        f.write(json.dumps({**BASE, "request_id": "req2"}).encode() + b"\n")
+    resume = FilePosition(str(path), path.stat().st_ino, status.offset, status.line_no)
+    with JsonlTail([path], watch=False, positions={str(path): resume}) as tail:
+        assert [r.request_id for r in tail.read_available().records] == ["req2"]

@@ -24,6 +24,8 @@ from console.ui.screens.triage import TriageScreen
 from test_triage import settings_for
 from test_ui import screen_text, wait_until
 
+pytestmark = pytest.mark.resilience
+
 MARKUP = "[red]R[/red][link=https://evil.example]L[/link][b]B[$accent]A[ red]S[@click=app.quit]Q"
 CONTROLS = (
     "\x1b[2J\x1b[31m"  # CSI: clear screen, red

@@ -68,7 +68,6 @@ path = "regression/recorded.jsonl"
 """
 
 BAD = {
-    "unknown key": "[regression]\nsuit = 'x'\n",
     "concurrency 0": "[regression]\nconcurrency = 0\n",
     "min pass rate above 1": "[regression]\nmin_pass_rate = 1.5\n",
     "negative retries": "[regression]\nretries = -1\n",
@@ -80,7 +79,6 @@ BAD = {
     "python function without colon": '[regression.targets.a]\ntype = "python"\nfunction = "my_app.answer"\n',
     "http without base_url": '[regression.targets.a]\ntype = "http"\n',
     "replay without path": '[regression.targets.a]\ntype = "replay"\n',
-    "target unknown key": '[regression.targets.a]\ntype = "replay"\npath = "x"\nargs = 1\n',
     "timeout zero": '[regression.targets.a]\ntype = "replay"\npath = "x"\ntimeout_s = 0\n',
 }
 
@@ -106,9 +104,20 @@ def test_bad_regression_configs_are_rejected_by_both(tmp_path, text):
         load_settings(write(tmp_path, text))
 
 
+@pytest.mark.parametrize(
+    ("text", "warning"),
+    [("[regression]\nsuit = 'x'\n", "unknown key 'regression.suit' ignored (did you mean 'regression.suite'?)"),
+     ('[regression.targets.a]\ntype = "replay"\npath = "x"\nargs = 1\n', "unknown key 'regression.targets.a.args' ignored (did you mean 'regression.targets.a.argv'?)")],
+)  # fmt: skip
+def test_unknown_keys_fail_the_schema_and_are_warnings_for_the_console(tmp_path, text, warning):
+    assert list(VALIDATOR.iter_errors(tomllib.loads(text))), "the schema accepts it"
+    path = write(tmp_path, text)
+    assert load_settings(path).warnings == [f"{path}: {warning}"]
+
+
 def test_a_default_target_that_is_not_defined(tmp_path):
     # JSON Schema cannot check that one key names another; the code does
-    with pytest.raises(ConfigError, match="default_target 'ghost'"):
+    with pytest.raises(ConfigError, match="'regression.default_target'.* got 'ghost'"):
         load_settings(write(tmp_path, '[regression]\ndefault_target = "ghost"\n'))
 
 
@@ -116,7 +125,7 @@ def test_a_default_target_that_is_not_defined(tmp_path):
     ("text", "key"),
     [
         ('[regression.targets.ok]\ntype = "replay"\npath = "x"\n[regression.targets.broken]\ntype = "command"\n',
-         "'regression.targets.broken'"),
+         "'regression.targets.broken.argv'"),
         ('[regression.targets.a]\ntype = "replay"\npath = "x"\ntimeout_s = -1\n', "'regression.targets.a.timeout_s'"),
         ("[regression]\nconcurrency = 0\n", "'regression.concurrency'"),
     ],

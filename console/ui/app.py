@@ -14,7 +14,9 @@ from console.analytics.prices import Pricer
 from console.ui.ingest_worker import run_ingest
 from console.config import Settings
 from console.ui.analytics_worker import AnalyticsFeed
-from console.ui.messages import CompareReady, HistoryLoaded, IngestFailed, RecordsArrived, ReportReady, StoreTrouble
+from console.ui.messages import (
+    CompareReady, HistoryLoaded, HistoryProgress, IngestFailed, RecordsArrived, ReportReady, StoreTrouble,
+)
 from console.ui.screens.compare import CompareScreen
 from console.ui.screens.regress import RegressRunScreen
 from console.ui.screens.regress_case import RegressCaseScreen
@@ -80,6 +82,8 @@ class ConsoleApp(EvaluationMixin, App):
         return self.dashboard
 
     def on_mount(self) -> None:
+        for warning in self.settings.warnings:  # unknown keys in llmops.toml (ignored)
+            self.notify(warning, title="Config", severity="warning", timeout=15, markup=False)
         self.set_interval(1.0, self._regress_status)
         self.run_worker(self._ingest, thread=True, exclusive=True, name="ingest", group="ingest")
         self.run_worker(self._analytics, thread=True, exclusive=True, name="analytics", group="analytics")
@@ -149,13 +153,20 @@ class ConsoleApp(EvaluationMixin, App):
         self.start_evaluation()  # the ingest thread has created the tables: no race to create them
 
     def on_records_arrived(self, message: RecordsArrived) -> None:
-        self.dashboard.show_arrivals(message)
+        if self.dashboard.ready:  # not while it closes (the app quitting)
+            self.dashboard.show_arrivals(message)
+
+    def on_history_progress(self, message: HistoryProgress) -> None:
+        if self.dashboard.is_mounted:
+            self.dashboard.status_header.show_history(message)
 
     def on_store_trouble(self, message: StoreTrouble) -> None:
-        self.dashboard.show_store_trouble(message.reason)
+        if self.dashboard.ready:
+            self.dashboard.show_store_trouble(message.reason)
 
     def on_ingest_failed(self, message: IngestFailed) -> None:
-        self.dashboard.show_failure(message)
+        if self.dashboard.ready:
+            self.dashboard.show_failure(message)
         self.notify(message.reason, title="Ingest stopped", severity="error", timeout=10, markup=False)
 
     # -- actions -----------------------------------------------------------------------
