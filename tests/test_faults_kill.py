@@ -46,7 +46,7 @@ LABEL_REQUESTS = 150
 REGRESS_CASES = 10
 FIGURES: dict[str, dict] = {}  # printed at the end of each scenario (pytest -s)
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="kill -9 is POSIX")
+pytestmark = [pytest.mark.resilience, pytest.mark.skipif(sys.platform == "win32", reason="kill -9 is POSIX")]
 
 
 def env() -> dict:

@@ -30,6 +30,8 @@ from console.store.writers import PERMANENT, TRANSIENT, StoreBroken, fault_reaso
 from console.ui import ingest_worker
 from console.ui.messages import IngestFailed, RecordsArrived, StoreTrouble
 
+pytestmark = pytest.mark.resilience
+
 
 def batch_of(*ids: str) -> SourceBatch:
     return SourceBatch(records=[parse_line(json.dumps(make_record(request_id=i))) for i in ids])

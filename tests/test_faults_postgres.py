@@ -34,7 +34,7 @@ from console.ui import ingest_worker
 from console.ui.messages import IngestFailed, RecordsArrived, StoreTrouble
 from test_postgres import POSTGRES_URL, needs_postgres, postgres_schema_url
 
-pytestmark = needs_postgres
+pytestmark = [pytest.mark.resilience, needs_postgres]
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ import pytest
 from console.sources import jsonl
 from test_tail import append, ids, lines, rec, status
 
+pytestmark = pytest.mark.resilience
+
 
 @pytest.fixture
 def make_tail():
