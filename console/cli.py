@@ -277,6 +277,7 @@ def _ingest_follow(patterns: list[str], opened, pricer, source_format: str) -> N
     from rich.markup import escape
 
     from console.ingest import follow_files
+    from console.store import StoreError
 
     out = Console(soft_wrap=True)
     stop = threading.Event()
@@ -293,6 +294,8 @@ def _ingest_follow(patterns: list[str], opened, pricer, source_format: str) -> N
         out.print(f"stopped: {totals.added:,} rows added, {totals.rejected:,} lines rejected")
     except KeyboardInterrupt:
         out.print("stopped")
+    except StoreError as exc:  # a store error retrying cannot fix: the message, not a traceback
+        _fail(str(exc))
     finally:
         opened.close()
 

@@ -10,8 +10,9 @@ restart finds, and restarts it:
   nothing twice, and then count == distinct request ids == lines;
 - labelling (marking requests bad: a label in the store, a case appended to the suite file):
   every label acknowledged before the kill is kept, every line of the cases file is whole
-  JSON, no case is there twice and none without its label; re-marking what was in flight
-  finishes it;
+  JSON, no case is there twice and none without its label; a label the kill left without
+  its case, or a case whose label lacks its id, is the one in flight and is marked pending,
+  and starting a Labeller finishes it: then no label lacks its case and no case its id;
 - a regression run (`llmops-console regress` against a slow command target): the run is
   never left 'running' once its process is gone; it is 'interrupted', with the counts of the
   results it stored, as soon as runs are listed or the next run starts.
@@ -193,12 +194,22 @@ def case_lines(path: Path) -> list[dict]:
 
 
 def active_labels(db: Path) -> dict[str, list[tuple]]:
+    """request_id -> [(verdict, case_id, case_pending)] of its active labels."""
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT request_id, verdict, case_id FROM labels WHERE active").fetchall()
+        rows = conn.execute("SELECT request_id, verdict, case_id, case_pending FROM labels WHERE active").fetchall()
     found: dict[str, list[tuple]] = {}
-    for request_id, verdict, case_id in rows:
-        found.setdefault(request_id, []).append((verdict, case_id))
+    for request_id, verdict, case_id, pending in rows:
+        found.setdefault(request_id, []).append((verdict, case_id, bool(pending)))
     return found
+
+
+def half_done(labels: dict[str, list[tuple]], case_ids: list[str]) -> tuple[list[str], list[str]]:
+    """(bad labels without their case, cases whose label does not record the id)."""
+    from console.evaluation.regression_set import case_id_for
+
+    without_case = [rid for rid in labels if case_id_for(rid) not in case_ids]
+    unrecorded = [rid for rid in labels if case_id_for(rid) in case_ids and labels[rid][0][1] is None]
+    return without_case, unrecorded
 
 
 def test_labelling_killed_at_random_points_keeps_every_label_and_whole_case_lines(tmp_path):
@@ -232,26 +243,35 @@ def test_labelling_killed_at_random_points_keeps_every_label_and_whole_case_line
         assert len(case_ids) == len(set(case_ids)), "no case twice"
         assert "hand-written" in case_ids, "the lines already there are kept"
         for request_id in acknowledged:  # marked before the kill: kept, with its case
-            assert [v for v, _ in labels.get(request_id, [])] == ["bad"], request_id
+            assert [v for v, *_ in labels.get(request_id, [])] == ["bad"], request_id
             assert case_id_for(request_id) in case_ids
         orphans = [c for c in case_ids if c != "hand-written" and c.removeprefix("req-") not in labels]
         assert orphans == [], "a case only follows a committed label"
-        in_flight = [rid for rid in labels if case_id_for(rid) not in case_ids]
-        assert len(in_flight) <= 1, "only the label being marked at the kill can lack its case"
-        unrecorded = [rid for rid in labels if case_id_for(rid) in case_ids and labels[rid][0][1] is None]
-        assert len(unrecorded) <= 1
+        in_flight, unrecorded = half_done(labels, case_ids)
+        assert len(in_flight) + len(unrecorded) <= 1, "only the label being marked at the kill is half-done"
+        pending = [rid for rid in labels if labels[rid][0][2]]
+        assert set(in_flight + unrecorded) <= set(pending) and len(pending) <= 1, "a half-done label says so"
         figure("label", trials=1, killed=int(killed), labels_kept=len(labels), acknowledged=len(acknowledged),
-               in_flight_without_case=len(in_flight), case_not_recorded_on_label=len(unrecorded))
+               in_flight_without_case=len(in_flight), case_not_recorded_on_label=len(unrecorded),
+               pending_at_kill=len(pending))
 
-        with Store(url) as store:  # the restart: finish what was in flight, then go on
+        with Store(url) as store:  # the restart: starting a Labeller finishes what was in flight
             labeller = Labeller(EvaluationStore(store), CaseFile(cases), author="oncall")
-            for request_id in in_flight + [rid for rid in ids if rid not in labels]:
+            assert labeller.recovered.added == tuple(case_id_for(rid) for rid in in_flight)
+            assert labeller.recovered.recorded == tuple(case_id_for(rid) for rid in unrecorded)
+            labels, case_ids = active_labels(db), [line["id"] for line in case_lines(cases)]
+            after = half_done(labels, case_ids)
+            assert after == ([], []), "after the start: no label without its case, no case without its id"
+            assert not any(rows[0][2] for rows in labels.values()), "nothing left pending"
+            figure("label", without_case_after_start=len(after[0]), unrecorded_after_start=len(after[1]))
+            for request_id in [rid for rid in ids if rid not in labels]:
                 labeller.mark(request_id, "bad", reason="hallucination")
         lines = case_lines(cases)
         case_ids = [line["id"] for line in lines]
         assert sorted(case_ids) == sorted(["hand-written", *(case_id_for(rid) for rid in ids)])
         labels = active_labels(db)
-        assert set(labels) == set(ids) and all(v == "bad" for rows in labels.values() for v, _ in rows)
+        assert set(labels) == set(ids) and all(v == "bad" for rows in labels.values() for v, *_ in rows)
+        assert half_done(labels, case_ids) == ([], [])
         figure("label", labels_lost=len(set(acknowledged) - set(labels)), torn_lines=0)
     print(f"\nlabelling kill trials: {FIGURES['label']}")
     assert FIGURES["label"]["killed"] >= LABEL_TRIALS - 1
@@ -376,11 +396,11 @@ def test_a_version_2_store_gets_the_run_process_columns(tmp_path):
     with sqlite3.connect(db) as conn:  # back to what version 2 made
         conn.execute("ALTER TABLE regression_runs DROP COLUMN host")
         conn.execute("ALTER TABLE regression_runs DROP COLUMN pid")
-        conn.execute("DELETE FROM schema_version WHERE version = 3")
+        conn.execute("DELETE FROM schema_version WHERE version >= 3")
     with Store(f"sqlite:///{db}") as store:
         columns = {c["name"] for c in inspect(store.engine).get_columns("regression_runs")}
         assert {"host", "pid"} <= columns
         with store.engine.connect() as conn:
-            assert [r[0] for r in conn.execute(text("SELECT version FROM schema_version ORDER BY version"))] == [2, 3]
+            assert [r[0] for r in conn.execute(text("SELECT version FROM schema_version ORDER BY version"))] == [2, 3, 4]
         (run,) = history.list_runs(store)
         assert (run.status, run.pid) == ("running", None), "a run from before is left alone"

@@ -14,6 +14,25 @@ The cases file follows the current verdict of each request this console labelled
 
 Relabelling adds a row (history is kept); undo deactivates the last label made in this
 session, and the label before it is the verdict again. The author is $USER.
+
+A kill can land between the label's commit and the case's append, or between the append
+and the commit of the case id on the label. So the writes are ordered, and what a crash
+leaves half-done is finished when the next Labeller starts (`recover`, run by the
+constructor: the evaluation thread's start, the headless commands):
+
+1. the label row is committed with `case_pending` set (a case is owed) when the file has
+   no case for the request yet (or the undo that makes an older bad label the verdict
+   again sets it on that label);
+2. the case is appended to the file (atomic: the whole line or nothing);
+3. the label row records the case id, and `case_pending` is cleared (one UPDATE).
+
+A label left pending is settled by what the file holds: its case there with this label's
+provenance (source: triage, same request, author, time and reason) is recorded on it; its case
+absent while it is still the request's bad verdict is appended (the append had not
+happened); otherwise nothing is owed and the flag is cleared. Only pending labels are
+looked at: a case a person deleted from the file under a label that recorded it stays
+deleted, and a case with the same id that this label did not write is never recorded as
+its own.
 """
 
 from __future__ import annotations
@@ -27,12 +46,38 @@ from typing import Callable
 
 import msgspec
 
-from console.evaluation.regression_set import CaseFile, CaseFileError, case_from_record, case_id_for
+from console.evaluation.regression_set import CaseFile, CaseFileError, case_from_record, case_id_for, rfc3339
+from console.regression.case_format import CaseError, RegressionCase
 from console.store.evaluation import VERDICTS, EvaluationStore, Label
 
 
 class LabelError(Exception):
     """A label that cannot be made; the message is meant for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """What starting a Labeller finished of the labelling a crash interrupted."""
+
+    added: tuple[str, ...] = ()  # cases appended for bad labels that were owed one
+    recorded: tuple[str, ...] = ()  # cases in the file now recorded on the label that wrote them
+    removed: tuple[str, ...] = ()  # cases of labels that are no longer the verdict
+    errors: tuple[str, ...] = ()  # the cases file could not follow (retried on the next start)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.recorded or self.removed or self.errors)
+
+    def describe(self) -> str:
+        parts = []
+        if self.added:
+            parts.append(f"{len(self.added)} case(s) appended for labels a crash interrupted")
+        if self.recorded:
+            parts.append(f"{len(self.recorded)} case(s) recorded on their labels")
+        if self.removed:
+            parts.append(f"{len(self.removed)} case(s) removed")
+        if self.errors:
+            parts.append("the cases file could not follow: " + "; ".join(self.errors))
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +120,43 @@ class Labeller:
         cases: CaseFile,
         author: str | None = None,
         clock: Callable[[], float] = time.time,
+        recover: bool = True,
     ) -> None:
         self.evaluation = evaluation
         self.cases = cases
         self.author = author or default_author()
         self.clock = clock
         self._made: list[int] = []  # label ids made in this session, for undo
+        self.recovered = self.recover() if recover else Recovery()
+
+    def recover(self) -> Recovery:
+        """Finish the labels a crash left with their case pending (see the module docstring)."""
+        pending = self.evaluation.pending_labels()
+        if not pending:
+            return Recovery()
+        added, recorded, removed, errors = [], [], [], []
+        try:
+            in_file = self.cases.ids()
+        except OSError as exc:
+            return Recovery(errors=(f"{self.cases.path}: {exc.strerror or exc}",))
+        for label in pending:
+            case_id = case_id_for(label.request_id)
+            try:
+                if case_id in in_file:
+                    if self._settle(label, case_id):
+                        recorded.append(case_id)
+                else:
+                    current = self.evaluation.current_label(label.request_id)
+                    if current is None or current.id != label.id or current.verdict != "bad":
+                        self.evaluation.set_case_pending(label.id, False)  # no longer owed
+            except OSError as exc:  # left pending: tried again on the next start
+                errors.append(f"{self.cases.path}: {exc.strerror or exc}")
+                continue
+            case_added, case_removed, error = self._reconcile_safely(label.request_id)
+            added += [case_added] if case_added else []
+            removed += [case_removed] if case_removed else []
+            errors += [error] if error else []
+        return Recovery(tuple(added), tuple(recorded), tuple(removed), tuple(dict.fromkeys(errors)))
 
     @property
     def can_undo(self) -> bool:
@@ -92,8 +168,9 @@ class Labeller:
         if not self.evaluation.records([request_id]):
             raise LabelError(f"no request {request_id} in the store")
         label = self.evaluation.add_label(
-            request_id, verdict, author=self.author, reason=reason, note=note, created_at=self.clock()
-        )
+            request_id, verdict, author=self.author, reason=reason, note=note, created_at=self.clock(),
+            case_pending=verdict == "bad" and not self._has_case(request_id),
+        )  # fmt: skip
         self._made.append(label.id)
         added, removed, error = self._reconcile_safely(request_id)
         return LabelOutcome(request_id, verdict, label, added, removed, case_error=error)
@@ -135,23 +212,64 @@ class Labeller:
         except OSError as exc:
             return None, None, f"{self.cases.path}: {exc.strerror or exc}"
 
+    def _has_case(self, request_id: str) -> bool:
+        try:
+            return case_id_for(request_id) in self.cases
+        except OSError:  # unreadable: a case may be owed (the append will say why it cannot)
+            return False
+
+    def _settle(self, label: Label, case_id: str) -> bool:
+        """A pending label whose case id is in the file: record it if the label wrote that
+        case (True), else clear the flag (someone else's case has the id)."""
+        try:
+            case = self.cases.get(case_id)
+        except CaseError:  # a line a person broke: not provably ours
+            case = None
+        if case is not None and _written_by(case, label):
+            self.evaluation.set_case(label.id, case_id)
+            return True
+        self.evaluation.set_case_pending(label.id, False)
+        return False
+
     def _reconcile(self, request_id: str) -> tuple[str | None, str | None]:
         """Make the cases file agree with the current verdict; returns (added, removed)."""
         current = self.evaluation.current_label(request_id)
         case_id = case_id_for(request_id)
         if current is not None and current.verdict == "bad":
             if case_id in self.cases:
+                if current.case_pending:  # there already: recorded only if this label wrote it
+                    self._settle(current, case_id)
                 return None, None
             record = self.evaluation.records([request_id]).get(request_id)
             if record is None:
+                if current.case_pending:
+                    self.evaluation.set_case_pending(current.id, False)
                 return None, None
             case = case_from_record(
                 record, reason=current.reason, note=current.note, who=current.author, when=current.created_at
             )
+            if not current.case_pending:  # (undo made an older bad label the verdict again)
+                self.evaluation.set_case_pending(current.id, True)
             if self.cases.append(case):
                 self.evaluation.set_case(current.id, case_id)
                 return case_id, None
+            self.evaluation.set_case_pending(current.id, False)  # another writer's case got there first
             return None, None
         if self.evaluation.added_case(request_id) and self.cases.remove(case_id):
             return None, case_id
         return None, None
+
+
+def _written_by(case: RegressionCase, label: Label) -> bool:
+    """Whether the case is the one `label` appended: made in triage from the same request,
+    by the same author, at the label's time (to the second), for the same reason (what
+    case_from_record writes)."""
+    source = case.source
+    return (
+        source is not None
+        and source.kind == "triage"
+        and source.request_id == label.request_id
+        and source.who == label.author
+        and source.when == rfc3339(label.created_at)
+        and source.reason == label.reason
+    )

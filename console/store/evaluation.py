@@ -24,7 +24,7 @@ from console.store.store import Store
 from console.store.tables import LabelRow, ScoreRow
 
 VERDICTS = ("bad", "good")
-_LABEL_COLUMNS = "id, request_id, verdict, reason, note, author, created_at, active, case_id"
+_LABEL_COLUMNS = "id, request_id, verdict, reason, note, author, created_at, active, case_id, case_pending"
 _CURRENT = (
     "SELECT l.request_id, l.verdict FROM labels l JOIN "
     "(SELECT request_id, max(id) AS id FROM labels WHERE active GROUP BY request_id) c ON c.id = l.id"
@@ -43,6 +43,7 @@ class Label:
     created_at: float
     active: bool
     case_id: str | None
+    case_pending: bool = False  # its case is being appended (left set by a crash: see Labeller.recover)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ def current_verdicts(engine: Engine) -> dict[str, str]:
 
 def _label(row: Sequence) -> Label:
     return Label(
-        int(row[0]), row[1], row[2], row[3], row[4], row[5], float(row[6]), bool(row[7]), row[8]
+        int(row[0]), row[1], row[2], row[3], row[4], row[5], float(row[6]), bool(row[7]), row[8], bool(row[9])
     )
 
 
@@ -185,12 +186,15 @@ class EvaluationStore:
         reason: str | None = None,
         note: str | None = None,
         created_at: float | None = None,
+        case_pending: bool = False,
     ) -> Label:
+        """A new label row; case_pending says its regression case is about to be appended."""
         if verdict not in VERDICTS:
             raise ValueError(f"a verdict is 'bad' or 'good', not {verdict!r}")
         values = {
             "request_id": request_id, "verdict": verdict, "reason": reason, "note": note, "author": author,
             "created_at": time.time() if created_at is None else created_at, "active": True, "case_id": None,
+            "case_pending": case_pending,
         }  # fmt: skip
         with self.engine.begin() as conn:
             new_id = conn.execute(LabelRow.__table__.insert().values(**values)).inserted_primary_key[0]
@@ -244,8 +248,24 @@ class EvaluationStore:
             conn.execute(text("UPDATE labels SET note = :note WHERE id = :id"), {"note": note, "id": label_id})
 
     def set_case(self, label_id: int, case_id: str | None) -> None:
+        """Record the case the label added; it is no longer pending."""
         with self.engine.begin() as conn:
-            conn.execute(text("UPDATE labels SET case_id = :c WHERE id = :id"), {"c": case_id, "id": label_id})
+            conn.execute(
+                text("UPDATE labels SET case_id = :c, case_pending = :no WHERE id = :id"),
+                {"c": case_id, "no": False, "id": label_id},
+            )
+
+    def set_case_pending(self, label_id: int, pending: bool) -> None:
+        """Say a case is about to be appended for the label (True), or that none is (False);
+        a case id already recorded is kept."""
+        with self.engine.begin() as conn:
+            conn.execute(text("UPDATE labels SET case_pending = :p WHERE id = :id"), {"p": pending, "id": label_id})
+
+    def pending_labels(self) -> list[Label]:
+        """Labels whose case was being appended when their process stopped, oldest first."""
+        query = text(f"SELECT {_LABEL_COLUMNS} FROM labels WHERE case_pending ORDER BY id")
+        with self.engine.connect() as conn:
+            return [_label(row) for row in conn.execute(query)]
 
     def added_case(self, request_id: str) -> bool:
         """Whether a label of this request (undone or not) ever added a regression case."""

@@ -11,6 +11,8 @@ Versions:
    32-bit INTEGER.
 3. regression_runs.host and .pid: the process running a run, so a run left "running" by a
    process killed with it is marked "interrupted" rather than shown running forever.
+4. labels.case_pending: set while a bad label's regression case is being appended, so a
+   label and its case left half-done by a crash are finished on the next start.
 
 Upgrades run under a lock (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and
 in one transaction, so consoles opening one store at once upgrade it exactly once, and a
@@ -30,7 +32,7 @@ from sqlmodel import SQLModel
 from console.store.engine import StoreError
 from console.store.tables import RequestRow
 
-CURRENT_VERSION = 3
+CURRENT_VERSION = 4
 MIGRATION_LOCK_KEY = 0x6C6C6D6F70_01  # an arbitrary advisory lock id: "llmop" + 1
 
 schema_version = Table(
@@ -174,5 +176,17 @@ def _v3_run_process(conn: Connection, host: str) -> None:
         conn.exec_driver_sql("ALTER TABLE regression_runs ADD COLUMN pid INTEGER")
 
 
-STEPS: dict[int, Callable[[Connection, str], None]] = {2: _v2_offsets_per_host, 3: _v3_run_process}
+def _v4_label_case_pending(conn: Connection, host: str) -> None:
+    if not inspect(conn).has_table("labels"):
+        return  # created by create_all at the new shape
+    columns = {c["name"] for c in inspect(conn).get_columns("labels")}
+    if "case_pending" not in columns:
+        conn.exec_driver_sql("ALTER TABLE labels ADD COLUMN case_pending BOOLEAN NOT NULL DEFAULT FALSE")
+
+
+STEPS: dict[int, Callable[[Connection, str], None]] = {
+    2: _v2_offsets_per_host,
+    3: _v3_run_process,
+    4: _v4_label_case_pending,
+}
 assert sorted(STEPS) == list(range(2, CURRENT_VERSION + 1)), "one step per version"

@@ -104,6 +104,9 @@ class LabelRow(SQLModel, table=True):
     created_at: float = Field(index=True)
     active: bool = True
     case_id: str | None = None  # the regression case this label added, if any
+    # (schema v4) set before its case is appended and cleared with case_id after: a label
+    # left pending by a crash is finished when a Labeller next starts
+    case_pending: bool = False
 
 
 class ScoreRow(SQLModel, table=True):

@@ -123,7 +123,7 @@ class DashboardScreen(Screen):
         # redraw per batch would be most of the UI thread's work
 
     def show_report(self, message: ReportReady) -> None:
-        if not self.query(BudgetPane) or not all(pane.is_mounted for pane in self.query(Pane)):
+        if not self.ready or not self.query(BudgetPane) or not all(pane.is_mounted for pane in self.query(Pane)):
             self._pending_report = message  # not composed yet (or closing): drawn on mount
             return
         self.report = message.report
