@@ -106,7 +106,7 @@ def test_model_filters_use_an_index(varied_store):
 
 
 async def test_the_view_pages_a_history_bigger_than_it_keeps(tmp_path):
-    records = [make_record(request_id=f"row-{n:05d}", output=f"answer n{n}x") for n in range(3000)]
+    records = [make_record(request_id=f"row-{n:05d}", ts=1_795_000_000 + n, output=f"answer n{n}x") for n in range(3000)]
     log = tmp_path / "app.jsonl"
     log.write_text("".join(line_of(r) for r in records), encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'store.db'}"
@@ -148,3 +148,27 @@ async def test_new_rows_follow_the_filter_and_the_tail(tmp_path):
             handle.write(line_of(make_record(request_id="new-error", status="error", output=None)))
         await wait_until(pilot, lambda: [r.request_id for r in view.rows] == ["new-error"])
         assert view.cursor == 0
+
+
+async def test_the_history_is_in_time_order_across_files_and_new_rows_follow(tmp_path):
+    """Two files ingested one after the other are shown interleaved by ts; a row committed
+    later is appended, as a tail shows it."""
+    first = tmp_path / "a.jsonl"
+    second = tmp_path / "b.jsonl"
+    first.write_text("".join(line_of(make_record(request_id=f"a{n}", ts=1_795_000_000 + 2 * n)) for n in range(5)))
+    second.write_text("".join(line_of(make_record(request_id=f"b{n}", ts=1_795_000_001 + 2 * n)) for n in range(5)))
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with Store(url) as store:
+        ingest_files(store, [str(first)])
+        ingest_files(store, [str(second)])
+    app = ConsoleApp(sources=[], store_url=url)
+    async with app.run_test(size=(160, 40)) as pilot:
+        view = app.requests_view
+        await wait_until(pilot, lambda: len(view.rows) == 10 and view.history_left == 0)
+        assert [r.request_id for r in view.rows] == [x for n in range(5) for x in (f"a{n}", f"b{n}")]
+        with Store(url) as store:
+            late = tmp_path / "late.jsonl"
+            late.write_text(line_of(make_record(request_id="late", ts=1_795_000_000)))
+            ingest_files(store, [str(late)])
+        await wait_until(pilot, lambda: len(view.rows) == 11)
+        assert view.rows[-1].request_id == "late"

@@ -58,6 +58,43 @@ class RequestPages:
             result = conn.execute(query, params)
             return np.fromiter((row[0] for row in result), dtype=np.int64)
 
+    def time_span(self) -> tuple[float, float] | None:
+        """The oldest and newest ts stored (two lookups on the ts index), for progress."""
+        with self.engine.connect() as conn:
+            low = conn.execute(text("SELECT min(ts) FROM requests")).scalar()
+            high = conn.execute(text("SELECT max(ts) FROM requests")).scalar()
+        return None if low is None else (float(low), float(high))
+
+    def history(
+        self, where: FilterSQL, up_to_id: int, before: tuple[float, int] | None, limit: int
+    ) -> tuple[np.ndarray, tuple[float, int] | None]:
+        """Up to `limit` ids of the rows with id <= up_to_id that come just before `before`
+        (a (ts, id) position; None: the newest) in time order, ascending; and the position
+        to continue from (None when the oldest row was reached).
+
+        The history is shown in time order (several files ingested one after the other
+        are interleaved by ts); rows committed later are appended in arrival order (ids)."""
+        conditions = ["r.id <= :top"]
+        params: dict[str, object] = {"top": up_to_id, "limit": limit, **where.params}
+        if before is not None:
+            # a range on the ts index, then the ties at the boundary by id
+            conditions.append("r.ts <= :cut_ts AND NOT (r.ts = :cut_ts AND r.id >= :cut_id)")
+            params["cut_ts"], params["cut_id"] = before
+        if where.where:
+            conditions.append(f"({where.where})")
+        join = " JOIN request_bodies b ON b.id = r.id" if where.needs_body else ""
+        query = text(
+            f"SELECT r.id, r.ts FROM requests r{join} WHERE {' AND '.join(conditions)} "
+            "ORDER BY r.ts DESC, r.id DESC LIMIT :limit"
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query, params).all()
+        if not rows:
+            return np.empty(0, dtype=np.int64), None
+        ids = np.fromiter((row[0] for row in reversed(rows)), dtype=np.int64, count=len(rows))
+        last = rows[-1]
+        return ids, (None if len(rows) < limit else (float(last[1]), int(last[0])))
+
     def records(self, ids: list[int]) -> dict[int, RequestRecord]:
         """The rows with these ids (a screenful), with their text."""
         if not ids:

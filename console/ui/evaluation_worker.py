@@ -97,6 +97,8 @@ class EvaluationFeed:
                 loop = ScoringLoop(evaluation, self.settings, builtin_scorers(self.settings))
             self.cases = CaseFile(cases_path(self.settings))
             self.labeller = Labeller(evaluation, self.cases)
+            if self.labeller.recovered:  # labels a crash left half-done, finished at start
+                self._post(EvaluationNotice(self.labeller.recovered.describe(), "information"))
             self._loop(is_cancelled, evaluation, loop)
         finally:
             store.close()

@@ -65,11 +65,12 @@ class RequestsPager:
         generation = -1
         record_filter: RecordFilter | None = None
         indexed = scan = None
-        last_id = history_low = history_top = 0
+        last_id = top = 0
+        history: _History | None = None  # the part of the history not scanned yet
         poked = False
         try:
             while not is_cancelled():
-                if history_low <= 0 and self._inbox.empty():
+                if history is None and self._inbox.empty():
                     self._wake.wait(IDLE_WAIT)
                 self._wake.clear()
                 wanted: list[int] = []
@@ -93,9 +94,11 @@ class RequestsPager:
                     if restart:
                         indexed = pages.compile(record_filter, indexed=True)
                         scan = pages.compile(record_filter, indexed=False)
-                        last_id = history_top = history_low = pages.max_id()
+                        last_id = top = pages.max_id()
+                        span = pages.time_span() if top else None
+                        history = _History(span) if span else None
                         poked = True
-                        if history_top == 0:
+                        if history is None:
                             self._post(RequestIdsLoaded(generation, _empty(), False, {}, 0.0))
                     if poked:
                         poked = False
@@ -103,14 +106,16 @@ class RequestsPager:
                         if len(fresh):
                             last_id = int(fresh[-1])
                             tail = pages.records([int(i) for i in fresh[-TAIL_ROWS:]])
-                            self._post(RequestIdsLoaded(generation, fresh, True, tail, _left(history_low, history_top)))
-                    if history_low > 0 and self._inbox.empty():
-                        low = max(history_low - HISTORY_STRETCH, 0)
-                        older = pages.ids(indexed, low, history_low)
-                        newest_step = history_low == history_top
-                        history_low = low
-                        tail = pages.records([int(i) for i in older[-TAIL_ROWS:]]) if newest_step else {}
-                        self._post(RequestIdsLoaded(generation, older, False, tail, _left(history_low, history_top)))
+                            left = history.left if history else 0.0
+                            self._post(RequestIdsLoaded(generation, fresh, True, tail, left))
+                    if history is not None and self._inbox.empty():
+                        older, history.before = pages.history(indexed, top, history.before, HISTORY_STRETCH)
+                        tail = pages.records([int(i) for i in older[-TAIL_ROWS:]]) if history.first else {}
+                        history.first = False
+                        done = history.before is None
+                        self._post(RequestIdsLoaded(generation, older, False, tail, 0.0 if done else history.left))
+                        if done:
+                            history = None
                 except DBAPIError as exc:  # the server restarted, the network blinked: try again
                     self._post(RequestsPagerFailed(f"cannot read the store: {exc.orig}"))
                     self._wake.wait(1.0)
@@ -119,8 +124,21 @@ class RequestsPager:
             store.close()
 
 
-def _left(low: int, top: int) -> float:
-    return low / top if top else 0.0
+class _History:
+    """Where the scan of the history (newest first, in time order) has got to."""
+
+    def __init__(self, span: tuple[float, float]) -> None:
+        self.oldest, self.newest = span
+        self.before: tuple[float, int] | None = None  # (ts, id) of the oldest row sent
+        self.first = True
+
+    @property
+    def left(self) -> float:
+        """The share of the time span not scanned yet."""
+        if self.before is None:
+            return 1.0 if self.first else 0.0
+        whole = self.newest - self.oldest
+        return (self.before[0] - self.oldest) / whole if whole > 0 else 0.0
 
 
 def _empty():
