@@ -127,6 +127,16 @@ def _scope(budget: Budget) -> dict[str, str]:
     return {field: getattr(budget, field) for field, _ in _SCOPES if getattr(budget, field) is not None}
 
 
+budget_scope = _scope  # the budget's store columns and values (Store.spend_nano_between's scope)
+
+
+def longest_burn_window(budgets: Sequence[Budget], burn: BurnSettings) -> float | None:
+    """Seconds of the longest burn window any budget reports or alerts on (None: no budgets)."""
+    if not budgets:
+        return None
+    return max(duration_seconds(name) for name in budget_windows(budgets, burn))
+
+
 def _in_scope(cols: Columns, rows: _Rows, budget: Budget) -> np.ndarray | None:
     """The rows a scoped budget counts (None: all of them)."""
     keep: np.ndarray | None = None
@@ -153,7 +163,8 @@ def _hours_text(hours: float) -> str:
 
 
 def budget_status(
-    cols: Columns, rows: _Rows, now: float, budget: Budget, burn: BurnSettings, baseline: float
+    cols: Columns, rows: _Rows, now: float, budget: Budget, burn: BurnSettings, baseline: float,
+    baseline_nano: int = 0,
 ) -> tuple[BudgetStatus, Alert | None]:
     period_start, period_end = period_bounds(now, budget.period)
     rate = budget.amount_usd / (period_end - period_start)  # USD per second
@@ -162,7 +173,7 @@ def budget_status(
     *spent_windows, spent_period = rows.spent_since(_in_scope(cols, rows, budget), starts)
     spent_in = {name: spent / NANO for name, spent in zip(windows, spent_windows)}
     burn_rates = {name: spent_in[name] / duration_seconds(name) / rate for name in windows}
-    spent = baseline + spent_period / NANO
+    spent = baseline + (baseline_nano + spent_period) / NANO
     remaining = max(budget.amount_usd - spent, 0.0)
     current = spent_in[RATE_WINDOW] / duration_seconds(RATE_WINDOW)
     if remaining <= 0:
@@ -209,18 +220,25 @@ def budget_section(
     burn: BurnSettings,
     baseline_spend: Mapping[str, float] | None = None,
     time_sorted: bool | None = None,
+    baseline_nano: Mapping[str, int] | None = None,
 ) -> tuple[list[BudgetStatus], list[Alert]]:
-    """Every budget's status, and the burn alerts that fire (page before warn)."""
+    """Every budget's status, and the burn alerts that fire (page before warn).
+
+    baseline_nano: like baseline_spend, in integer nano-dollars (Store.spend_nano_between):
+    added to the loaded rows' integer sum, so spent is what loading those rows would give."""
     since = earliest_needed(now, budgets, burn)
     if since is None:
         return [], []
     if time_sorted is None:
         time_sorted = is_time_sorted(cols.ts)
     rows = _Rows.of(cols, since, now, time_sorted)
-    baseline_spend = baseline_spend or {}
+    baseline_spend, baseline_nano = baseline_spend or {}, baseline_nano or {}
     statuses, alerts = [], []
     for budget in budgets:
-        status, alert = budget_status(cols, rows, now, budget, burn, float(baseline_spend.get(budget.name, 0.0)))
+        status, alert = budget_status(
+            cols, rows, now, budget, burn, float(baseline_spend.get(budget.name, 0.0)),
+            int(baseline_nano.get(budget.name, 0)),
+        )
         statuses.append(status)
         if alert is not None:
             alerts.append(alert)
@@ -230,3 +248,36 @@ def budget_section(
 
 def is_time_sorted(ts: np.ndarray) -> bool:
     return bool(len(ts) < 2 or (ts[1:] >= ts[:-1]).all())
+
+
+def prefix_spend_nano(cols: Columns, rows: int, budgets: Sequence[Budget], now: float) -> dict[str, int]:
+    """Per budget, the nano-dollars the first `rows` rows of cols spent in its current
+    period within its scope (what leaves the budgets when those rows are evicted)."""
+    if not budgets or rows <= 0:
+        return {}
+    ts, cost = cols.ts[:rows], cols.cost_usd[:rows]
+    priced, nano = cost_nano(cost)
+    spent = {}
+    for budget in budgets:
+        keep = priced & (ts >= period_bounds(now, budget.period)[0]) & (ts <= now)
+        for field, category in _SCOPES:
+            wanted = getattr(budget, field)
+            if wanted is not None:
+                code = cols.categories[category].codes.get(wanted)
+                keep &= getattr(cols, category)[:rows] == code if code is not None else False
+        spent[budget.name] = int(nano[keep].sum())
+    return spent
+
+
+def budget_baselines(spend_nano, budgets: Sequence[Budget], now: float, since: float | None) -> dict[str, int]:
+    """Per budget whose period starts before `since`, the nano-dollars spent in its period
+    before `since`: spend_nano(start, end, scope) is Store.spend_nano_between. Exact: the
+    loaded rows' integer sum plus this is the period's sum as if every row were loaded."""
+    baselines: dict[str, int] = {}
+    if since is None:
+        return baselines
+    for budget in budgets:
+        start, _end = period_bounds(now, budget.period)
+        if start < since:
+            baselines[budget.name] = spend_nano(start, since, _scope(budget))
+    return baselines

@@ -152,22 +152,112 @@ class Columns:
 
     def append_rows(self, rows: Sequence[tuple]) -> None:
         """Append rows shaped like ROW_FIELDS (how the store reads them, no record objects)."""
-        if not rows:
+        if rows:
+            self.append_row_columns(tuple(zip(*rows)), len(rows))
+
+    def append_row_columns(self, columns: Sequence[Sequence], count: int) -> None:
+        """Append `count` rows given column by column in ROW_FIELDS order (each a sequence
+        of `count` values). The same values as append() would store for the same records,
+        built per column in C loops: no record objects, no per-row Python. A category's
+        code is one dict lookup per value (a new value, rare, gets the next code, so codes
+        follow first appearance as append's do). `status` may also be given as 0/1 (the
+        store reads status = 'error')."""
+        if not count:
             return
-        records = [
-            RequestRecord(
-                ts=ts, request_id=request_id, model=model, prompt_id=prompt_id,
-                prompt_version=prompt_version, input_tokens=input_tokens,
-                output_tokens=output_tokens, latency_ms=latency_ms,
-                status=status, cost_usd=cost_usd, ttft_ms=ttft_ms,
-                cached_input_tokens=cached, feedback=feedback, user_id=user_id,
-                environment=environment, prompt_hash=prompt_hash, provider=provider,
-            )
-            for (ts, model, prompt_id, prompt_version, input_tokens, output_tokens, cached,
-                 latency_ms, ttft_ms, status, cost_usd, feedback, user_id, environment,
-                 prompt_hash, provider, request_id) in rows
-        ]  # fmt: skip
-        self.append(records)
+        (ts, model, prompt_id, prompt_version, input_tokens, output_tokens, cached,
+         latency_ms, ttft_ms, status, cost_usd, feedback, user_id, environment,
+         prompt_hash, provider, request_id) = columns  # fmt: skip
+        self._reserve(count)
+        start, end = self._size, self._size + count
+        floats = self._floats
+        ts_values = floats["ts"][start:end]
+        ts_values[:] = _floats(ts)
+        floats["latency_ms"][start:end] = _floats(latency_ms)
+        floats["ttft_ms"][start:end] = _floats(ttft_ms)  # None -> NaN
+        floats["cost_usd"][start:end] = _floats(cost_usd)
+        feedback_values = floats["feedback"][start:end]
+        feedback_values[:] = _floats(feedback)
+        ints = self._ints
+        ints["input_tokens"][start:end] = _ints(input_tokens, count)
+        ints["output_tokens"][start:end] = _ints(output_tokens, count)
+        ints["cached_input_tokens"][start:end] = _ints(cached, count)  # None -> 0
+        ints["request_key"][start:end] = np.fromiter(map(hash, request_id), np.int64, count)
+        self._bools["is_error"][start:end] = np.fromiter(map(_IS_ERROR.__getitem__, status), np.bool_, count)
+        self._bools["is_bad"][start:end] = feedback_values < 0  # NaN (no feedback) is not < 0
+        coders = self._coders
+        cats = self._cats
+        for name, values in (
+            ("model", model), ("prompt_id", prompt_id), ("user", user_id), ("environment", environment),
+            ("prompt_hash", prompt_hash), ("provider", provider),
+        ):  # fmt: skip
+            cats[name][start:end] = np.fromiter(map(coders[name].__getitem__, values), np.int32, count)
+        prompt_codes = cats["prompt"][start:end]
+        pairs = zip(prompt_id, prompt_version)
+        prompt_codes[:] = np.fromiter(map(coders["prompt"].__getitem__, pairs), np.int32, count)
+        self._size = end
+        # first_seen: the earliest ts per model / version in this batch, folded in
+        for kind, codes in (("model", cats["model"][start:end]), ("prompt", prompt_codes)):
+            names = self.categories[kind].names
+            earliest = np.full(len(names), np.inf)
+            np.minimum.at(earliest, codes, ts_values)
+            seen = self.first_seen[kind]
+            for code in np.flatnonzero(earliest < np.inf).tolist():
+                name, first = names[code], float(earliest[code])
+                if first < seen.get(name, np.inf):
+                    seen[name] = first
+
+    @property
+    def _coders(self) -> dict[str, _Coder]:
+        """Per category, value -> code dicts that stay valid as long as the categories do."""
+        coders = self.__dict__.get("_coder_cache")
+        if coders is None or coders[0] is not self.categories:
+            coders = (self.categories, {name: _Coder(self.categories[name]) for name in _CATEGORY_FIELDS})
+            coders[1]["prompt"] = _Coder(self.categories["prompt"], lambda pair: prompt_key(*pair))
+            self.__dict__["_coder_cache"] = coders
+        return coders[1]
+
+    def extend(self, other: Columns) -> None:
+        """Append another Columns' rows (newer ones: loaded in parts), its category codes
+        translated to this one's; the same columns, codes and first_seen as appending those
+        rows here would give."""
+        count = len(other)
+        if not count:
+            return
+        self._reserve(count)
+        start, end = self._size, self._size + count
+        for table_name in ("_floats", "_ints", "_bools"):
+            target, source = getattr(self, table_name), getattr(other, table_name)
+            for name, column in source.items():
+                target[name][start:end] = column[:count]
+        for name in _CATEGORY_FIELDS:
+            table = self.categories[name]
+            mapping = np.fromiter((table.code(value) for value in other.categories[name].names), np.int32)
+            self._cats[name][start:end] = mapping[other._cats[name][:count]] if len(mapping) else 0
+        self._size = end
+        for kind in ("model", "prompt"):
+            seen = self.first_seen[kind]
+            for name, first in other.first_seen[kind].items():
+                if first < seen.get(name, np.inf):
+                    seen[name] = first
+
+    def fold_first_seen(self, models: Mapping[str, float], prompts: Mapping[tuple[str, str], float]) -> None:
+        """First appearances found elsewhere (older rows, by SQL) into first_seen."""
+        for kind, found in (("model", models.items()), ("prompt", ((prompt_key(*k), ts) for k, ts in prompts.items()))):
+            seen = self.first_seen[kind]
+            for name, ts in found:
+                seen[name] = min(float(ts), seen.get(name, np.inf))
+
+    def __getstate__(self) -> dict:
+        """Pickled without the per-category coders (rebuilt on use) or spare capacity."""
+        state = {key: value for key, value in self.__dict__.items() if key != "_coder_cache"}
+        keep = max(self._size, 16)
+        for table in ("_floats", "_ints", "_cats", "_bools"):
+            state[table] = {name: column[:keep] for name, column in state[table].items()}
+        state["_capacity"] = keep
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
     # -- labels ---------------------------------------------------------------------------------
 
@@ -240,3 +330,37 @@ class Columns:
         chosen.categories = self.categories
         chosen.first_seen = self.first_seen
         return chosen
+
+
+class _IsError(dict):
+    def __missing__(self, status) -> bool:
+        return False
+
+
+_IS_ERROR = _IsError({"error": True, 1: True})
+
+
+class _Coder(dict):
+    """A category's value -> code; a value not seen yet is coded on first lookup, so a
+    column is coded by one C-level map over dict lookups (None codes as NO_VALUE)."""
+
+    def __init__(self, table: Categories, key=None) -> None:
+        super().__init__()
+        self.table = table
+        self.key = key
+
+    def __missing__(self, value) -> int:
+        code = self[value] = self.table.code(value if self.key is None else self.key(value))
+        return code
+
+
+def _floats(values: Sequence) -> np.ndarray:
+    """Numbers (None -> NaN) as float64, converted in C."""
+    return np.array(values, dtype=np.float64)
+
+
+def _ints(values: Sequence, count: int) -> np.ndarray:
+    """Integers (None -> 0) as int64."""
+    if None in values:
+        values = [0 if value is None else value for value in values]
+    return np.fromiter(values, np.int64, count)

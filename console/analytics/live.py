@@ -36,8 +36,10 @@ class LiveWindow:
         self.settings = settings
         self.window = check_window(window)
         self.cols = cols if cols is not None else Columns()
-        # per budget name: USD spent this period before the first loaded row
+        # per budget name: USD spent this period before the first loaded row (or in exact
+        # integer nano-dollars: Store.spend_nano_between, rows evicted by count)
         self.baseline_spend: dict[str, float] = {}
+        self.baseline_nano: dict[str, int] = {}
         self._aggregates: WindowAggregates | None = None
         self._member = np.zeros(0, bool)
         self._synced = 0  # rows of cols the aggregates have looked at
@@ -89,7 +91,10 @@ class LiveWindow:
     def report(self, now: float, baseline_spend: Mapping[str, float] | None = None) -> Report:
         aggregates = self.update(now)
         baseline = self.baseline_spend if baseline_spend is None else baseline_spend
-        return build_report(self.cols, now, self.window, self.settings, baseline, aggregates=aggregates)
+        return build_report(
+            self.cols, now, self.window, self.settings, baseline,
+            aggregates=aggregates, baseline_nano=self.baseline_nano,
+        )
 
     def update(self, now: float) -> WindowAggregates:
         """Bring the aggregates to the window ending at `now`; returns them."""

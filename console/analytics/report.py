@@ -19,7 +19,7 @@ import numpy as np
 
 from console.analytics.aggregates import WindowAggregates
 from console.analytics.alerts import error_spike_alert, slo_alerts
-from console.analytics.budget import budget_section, is_time_sorted
+from console.analytics.budget import budget_section, is_time_sorted, longest_burn_window
 from console.analytics.columns import Columns
 from console.analytics.latency import latency_section
 from console.analytics.report_types import Report, Window
@@ -47,6 +47,16 @@ def window_bucket_seconds(window_name: str, first: float | None, now: float) -> 
     return bucket_seconds(span)
 
 
+def rows_needed_since(now: float, window_name: str, settings: Settings) -> float | None:
+    """The oldest row build_report needs in cols when the budgets' spend before it comes as a
+    baseline: the window's start, or the longest burn window's if older (None: every row)."""
+    start = window_start(now, window_name)
+    if start is None:
+        return None
+    longest = longest_burn_window(settings.budgets, settings.burn)
+    return start if longest is None else min(start, now - longest)
+
+
 def build_aggregates(cols: Columns, now: float, window_name: str) -> WindowAggregates:
     """The window's aggregates from scratch (one vectorised pass)."""
     first = window_first(cols, now, window_name)
@@ -62,11 +72,13 @@ def build_report(
     baseline_spend: Mapping[str, float] | None = None,
     *,
     aggregates: WindowAggregates | None = None,
+    baseline_nano: Mapping[str, int] | None = None,
 ) -> Report:
     """Every figure for the window ending at `now` (epoch seconds, UTC).
 
     baseline_spend: per budget name, the USD spent in the budget's current period before
     the first row of `cols` (when only recent rows are loaded); missing names count 0.
+    baseline_nano: the same in integer nano-dollars (exact: see budget_section).
     aggregates: the window's aggregates when the caller keeps them (LiveWindow); built here
     otherwise.
     """
@@ -76,7 +88,9 @@ def build_report(
     if aggregates is None:
         aggregates = build_aggregates(cols, now, window_name)
     time_sorted = is_time_sorted(cols.ts)
-    budgets, budget_alerts = budget_section(cols, now, settings.budgets, settings.burn, baseline_spend, time_sorted)
+    budgets, budget_alerts = budget_section(
+        cols, now, settings.budgets, settings.burn, baseline_spend, time_sorted, baseline_nano
+    )
     alerts = budget_alerts + slo_alerts(cols, aggregates, settings.slos)
     spike = error_spike_alert(cols, aggregates, now, time_sorted)
     if spike is not None:

@@ -15,6 +15,7 @@ with control sequences stripped, never parsed as markup.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Optional, Sequence
@@ -25,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from console.analytics.budget import earliest_needed
-from console.analytics.columns import Columns, prompt_key
+from console.analytics.columns import Columns
 from console.analytics.report import build_report
 from console.analytics.report_types import Alert, Percentiles, Report
 from console.analytics.windows import WINDOW_NAMES, parse_rfc3339, window_start
@@ -56,7 +57,11 @@ def check_since(since: str) -> str:
 
 
 def load_since(now: float, window: str, settings: Settings) -> float | None:
-    """The oldest row the report needs: the window's start or a budget period's, if older."""
+    """The oldest row the report needs: the window's start or a budget period's, if older.
+
+    The rows of a whole budget period are loaded (not its older spend summed in SQL, as the
+    console's seed does): category codes, and so the order of ties and of per-model tables,
+    follow first appearance in the loaded rows, and `report` prints what it always printed."""
     start = window_start(now, window)
     if start is None:
         return None
@@ -86,25 +91,7 @@ def _ingest(store, sources: Sequence[str], settings: Settings) -> None:
 def _first_seen_before(store, since: float, cols: Columns) -> None:
     """Fold the first appearances older than `since` into cols.first_seen (change points and
     "new version" flags must not call a version new just because older rows were not loaded)."""
-    from sqlalchemy import text
-
-    with store.engine.connect() as conn:
-        models = conn.execute(
-            text("SELECT model, MIN(ts) FROM requests WHERE ts < :since GROUP BY model"), {"since": since}
-        ).all()
-        prompts = conn.execute(
-            text(
-                "SELECT prompt_id, prompt_version, MIN(ts) FROM requests WHERE ts < :since "
-                "GROUP BY prompt_id, prompt_version"
-            ),
-            {"since": since},
-        ).all()
-    seen_models, seen_prompts = cols.first_seen["model"], cols.first_seen["prompt"]
-    for model, ts in models:
-        seen_models[model] = min(float(ts), seen_models.get(model, float("inf")))
-    for prompt_id, version, ts in prompts:
-        key = prompt_key(prompt_id, version)
-        seen_prompts[key] = min(float(ts), seen_prompts.get(key, float("inf")))
+    cols.fold_first_seen(*store.first_seen_between(None, since))
 
 
 def _open(store_url: Optional[str], has_sources: bool):
@@ -141,7 +128,8 @@ def make_report(
         if sources:
             _ingest(opened, sources, settings)
         since_ts = load_since(as_of, window, settings)
-        cols = opened.load_columns(since_ts)
+        # a large load is split over the cores (forked readers: this process has one thread)
+        cols = opened.load_columns(since_ts, processes=min(os.cpu_count() or 1, 4))
         if since_ts is not None:
             _first_seen_before(opened, since_ts, cols)
     finally:

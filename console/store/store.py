@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import sqlite3
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -16,6 +19,93 @@ from console.store.engine import StoreError, create_store_engine, default_host, 
 from console.store.migrations import migrate
 from console.store.rows import SELECT_COLUMNS, record_from_row
 from console.store.writers import BatchWriter, CoreBatchWriter, LockRetry, SqliteBatchWriter, WriteResult
+
+
+LOAD_CHUNK = 25_000  # rows converted to columns at a time (bounded memory for the row tuples)
+# Columns.append_row_columns' input (ROW_FIELDS), a missing cached token count read as 0
+# and status as 1/0 (SQLite's small ints, not a string per row; append_row_columns takes both)
+_LOAD_EXPRESSIONS = {"cached_input_tokens": "coalesce(cached_input_tokens, 0)", "status": "status = 'error'"}
+_LOAD_SELECT = ", ".join(_LOAD_EXPRESSIONS.get(name, name) for name in ROW_FIELDS)
+
+
+def _load_query(since_ts: float | None, until_id: int | None, before_ts: float | None) -> tuple[str, dict]:
+    """SELECT of the columns a Columns holds, in (ts, id) order: what the ts index gives
+    (a range scan on it when bounded by ts, no sort either way)."""
+    conditions, params = [], {}
+    if since_ts is not None:
+        conditions.append("ts >= :since")
+        params["since"] = since_ts
+    if before_ts is not None:
+        conditions.append("ts < :before")
+        params["before"] = before_ts
+    if until_id is not None:
+        conditions.append("id <= :until_id")
+        params["until_id"] = until_id
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"SELECT {_LOAD_SELECT} FROM requests{where} ORDER BY ts, id", params
+
+
+def _scope_conditions(start_ts: float, end_ts: float, scope: dict[str, str] | None) -> tuple[list[str], dict]:
+    """WHERE terms for priced rows with start_ts <= ts < end_ts within a budget's scope."""
+    allowed = {"model", "prompt_id", "user_id", "environment"}
+    conditions = ["ts >= :start", "ts < :end", "cost_usd IS NOT NULL"]
+    params: dict[str, object] = {"start": start_ts, "end": end_ts}
+    for column, value in (scope or {}).items():
+        if column not in allowed:
+            raise ValueError(f"cannot scope spend by {column!r}")
+        conditions.append(f"{column} = :{column}")
+        params[column] = value
+    return conditions, params
+
+
+PARALLEL_MIN_ROWS = 200_000  # below this a load in parts costs more than it saves
+
+
+@contextmanager
+def _gc_paused():
+    """No collection passes while row tuples are made by the hundred thousand (they were a
+    third of the load's time); collections resume after."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+    import threading
+
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _read_columns(
+    path: str, since_ts: float | None, until_id: int | None, before_ts: float | None, capacity: int,
+    progress: Callable[[int], object] | None = None,
+) -> Columns:
+    """Store.load_columns' rows from a SQLite file on a connection of its own (also in a
+    forked child, which must not touch the parent's), through the raw sqlite3 cursor."""
+    query, params = _load_query(since_ts, until_id, before_ts)
+    columns = Columns(capacity + 16)
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    try:
+        with _gc_paused():
+            cursor = conn.execute(query, params)
+            while rows := cursor.fetchmany(LOAD_CHUNK):
+                columns.append_row_columns(tuple(zip(*rows)), len(rows))
+                if progress is not None:
+                    progress(len(columns))
+    finally:
+        conn.close()
+    return columns
+
+
+def _send_columns(send, path: str, since_ts, until_id, before_ts, capacity: int) -> None:
+    """A forked child's part of a load in parts."""
+    send.send(_read_columns(path, since_ts, until_id, before_ts, capacity))
+    send.close()
 
 
 class Store:
@@ -118,46 +208,207 @@ class Store:
             rows = conn.execute(query, {"limit": limit, "until_id": until_id}).all()
         return [record_from_row(row) for row in reversed(rows)]
 
-    def load_columns(self, since_ts: float | None = None, *, until_id: int | None = None) -> Columns:
-        """The numeric columns of every request since `since_ts` (all when None), oldest first.
+    def load_columns(
+        self,
+        since_ts: float | None = None,
+        *,
+        until_id: int | None = None,
+        before_ts: float | None = None,
+        verdicts: bool = True,
+        processes: int = 1,
+        progress: Callable[[int], object] | None = None,
+        spare: int = 0,
+    ) -> Columns:
+        """The numeric columns of every request since `since_ts` (all when None), oldest first
+        (by ts, then id: the ts index's order).
 
         until_id: only rows up to that id (a follower then takes the rows after it).
+        before_ts: only rows with ts < before_ts (a history loaded in parts, newest first).
+        verdicts: apply the labels (the truth for is_bad); a caller that loads in parts applies
+        them once to the whole.
+        processes: with more than 1, a large load from a SQLite file is split by ts between
+        this process and forked children (turning rows into Python values is most of the
+        time, and one process does it on one core); only from a single-threaded process.
+        progress: called with the rows loaded so far after each chunk (it may raise to stop).
+        spare: room for that many more rows (rows to be joined after these: no regrowth).
+
+        SQLite is read through the raw DB-API cursor and converted a column at a time
+        (Columns.append_row_columns): per-row Python work was most of the time it took.
         """
-        columns = Columns()
-        query = f"SELECT {', '.join(ROW_FIELDS)} FROM requests"
-        params: dict[str, float] = {}
-        conditions = []
-        if since_ts is not None:
-            conditions.append("ts >= :since")
-            params["since"] = since_ts
-        if until_id is not None:
-            conditions.append("id <= :until_id")
-            params["until_id"] = until_id
-        if conditions:
-            query += " WHERE " + " AND ".join(conditions)
-        query += " ORDER BY ts"
+        total = self.count_between(since_ts, before_ts) + spare  # the ts index: sizes the arrays once
+        path = self.sqlite_path
+        if processes > 1 and path and total >= PARALLEL_MIN_ROWS and _can_fork() and progress is None:
+            columns = self._load_in_parts(path, since_ts, until_id, before_ts, total, processes)
+        elif path:
+            columns = _read_columns(path, since_ts, until_id, before_ts, total, progress)
+        else:
+            columns = Columns(total + 16)
+            query, params = _load_query(since_ts, until_id, before_ts)
+            with _gc_paused():
+                for rows in self._fetch_chunks(query, params):
+                    columns.append_row_columns(tuple(zip(*rows)), len(rows))
+                    if progress is not None:
+                        progress(len(columns))
+        if verdicts:
+            self.apply_verdicts(columns)
+        return columns
+
+    def _load_in_parts(
+        self, path: str, since_ts: float | None, until_id: int | None, before_ts: float | None, total: int,
+        processes: int,
+    ) -> Columns:
+        """load_columns split at ts boundaries into `processes` parts of about equal rows:
+        the older parts read by forked children (sent back pickled), the newest here, then
+        joined oldest first (Columns.extend: the same codes and first_seen as one load)."""
+        import multiprocessing
+
+        bounds: list[float | None] = [since_ts]
+        for part in range(1, processes):
+            bounds.append(self._ts_at(since_ts, total * part // processes))
+        bounds.append(before_ts)
+        context = multiprocessing.get_context("fork")
+        children = []
+        for low, high in zip(bounds[:-2], bounds[1:-1]):
+            receive, send = context.Pipe(duplex=False)
+            share = total // processes + 16
+            child = context.Process(
+                target=_send_columns, args=(send, path, low, until_id, high, share), daemon=True
+            )
+            child.start()
+            send.close()
+            children.append((child, receive, low, high))
+        newest = _read_columns(path, bounds[-2], until_id, bounds[-1], total // processes + 16)
+        joined = Columns(total + 16)
+        for child, receive, low, high in children:
+            try:
+                part = receive.recv()
+            except (EOFError, OSError):  # the child failed: read its part here
+                part = _read_columns(path, low, until_id, high, total // processes + 16)
+            finally:
+                receive.close()
+                child.join()
+            joined.extend(part)
+            del part
+        joined.extend(newest)
+        return joined
+
+    def _ts_at(self, since_ts: float | None, offset: int) -> float | None:
+        """The ts of the row `offset` rows after since_ts in ts order (an index-only walk)."""
+        where, params = ("WHERE ts >= :since ", {"since": since_ts}) if since_ts is not None else ("", {})
+        query = text(f"SELECT ts FROM requests{self._ts_index} {where}ORDER BY ts LIMIT 1 OFFSET :skip")
         with self.engine.connect() as conn:
-            result = conn.execute(text(query), params)
-            while rows := result.fetchmany(50_000):
-                columns.append_rows(rows)
-        from console.store.evaluation import current_verdicts  # labels: the truth for is_bad
+            found = conn.execute(query, {**params, "skip": offset}).scalar()
+        return None if found is None else float(found)
+
+    def apply_verdicts(self, columns: Columns) -> None:
+        """Make the stored labels the truth for is_bad in `columns`."""
+        from console.store.evaluation import current_verdicts
 
         columns.apply_verdicts(current_verdicts(self.engine))
-        return columns
+
+    def _fetch_chunks(self, query: str, params: dict, size: int = LOAD_CHUNK) -> Iterator[Sequence[tuple]]:
+        """The rows of a read-only query, `size` at a time: the raw DB-API cursor on SQLite
+        (no SQLAlchemy row objects), a streamed SQLAlchemy result elsewhere."""
+        if self.engine.dialect.name == "sqlite":
+            raw = self.engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                try:
+                    cursor.execute(query, params)  # sqlite3 takes :named parameters too
+                    while rows := cursor.fetchmany(size):
+                        yield rows
+                finally:
+                    cursor.close()
+            finally:
+                raw.close()
+            return
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True).execute(text(query), params)
+            while rows := result.fetchmany(size):
+                yield rows
 
     def spend_between(self, start_ts: float, end_ts: float, scope: dict[str, str] | None = None) -> float:
         """Total priced spend with start_ts <= ts < end_ts, optionally within a budget's scope."""
-        allowed = {"model", "prompt_id", "user_id", "environment"}
-        conditions = ["ts >= :start", "ts < :end", "cost_usd IS NOT NULL"]
-        params: dict[str, object] = {"start": start_ts, "end": end_ts}
-        for column, value in (scope or {}).items():
-            if column not in allowed:
-                raise ValueError(f"cannot scope spend by {column!r}")
-            conditions.append(f"{column} = :{column}")
-            params[column] = value
-        query = text(f"SELECT coalesce(sum(cost_usd), 0) FROM requests WHERE {' AND '.join(conditions)}")
+        conditions, params = _scope_conditions(start_ts, end_ts, scope)
+        query = text(
+            f"SELECT coalesce(sum(cost_usd), 0) FROM requests{self._ts_index} WHERE {' AND '.join(conditions)}"
+        )
         with self.engine.connect() as conn:
             return float(conn.execute(query, params).scalar_one())
+
+    def spend_nano_between(self, start_ts: float, end_ts: float, scope: dict[str, str] | None = None) -> int:
+        """spend_between in integer nano-dollars, each row rounded as the analytics round it
+        (numpy.rint of cost * 1e9: half to even), so a sum split between SQL and loaded
+        columns is the same integer as the columns' own sum, to the last nano-dollar."""
+        conditions, params = _scope_conditions(start_ts, end_ts, scope)
+        nano = "cost_usd * 1000000000.0"
+        # i: nano truncated toward zero (SQLite's CAST truncates; PostgreSQL's rounds, so trunc)
+        whole = f"CAST({nano} AS INTEGER)" if self.engine.dialect.name == "sqlite" else f"CAST(trunc({nano}) AS BIGINT)"
+        query = text(
+            "SELECT coalesce(sum(CASE WHEN f > 0.5 OR (f = 0.5 AND i % 2 != 0) THEN i + 1 "
+            "WHEN f < -0.5 OR (f = -0.5 AND i % 2 != 0) THEN i - 1 ELSE i END), 0) "
+            f"FROM (SELECT {whole} AS i, {nano} - {whole} AS f "
+            f"FROM requests{self._ts_index} WHERE {' AND '.join(conditions)}) AS priced"
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query, params).scalar_one())
+
+    def first_seen_between(
+        self, since_ts: float | None, before_ts: float, until_id: int | None = None
+    ) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
+        """The first ts of every model and every (prompt_id, prompt_version) among the rows
+        with since_ts <= ts < before_ts (and id <= until_id when given).
+
+        One cheap scan for the distinct names (an index when there is one), then per name
+        the first matching row along the ts index: names show up early, so that stops soon,
+        where a GROUP BY sorted every older row (about 2 s per million)."""
+        hint = self._ts_index
+        bounds = "ts < :before" + (" AND ts >= :since" if since_ts is not None else "")
+        bounds += " AND id <= :until_id" if until_id is not None else ""
+        params = {"since": since_ts, "before": before_ts, "until_id": until_id}
+        models_q = text(
+            f"SELECT m, (SELECT min(ts) FROM requests{hint} WHERE model = m AND {bounds}) "
+            "FROM (SELECT DISTINCT model AS m FROM requests) AS models"
+        )
+        prompts_q = text(
+            f"SELECT p, v, (SELECT min(ts) FROM requests{hint} "
+            f"WHERE prompt_id = p AND prompt_version = v AND {bounds}) "
+            "FROM (SELECT DISTINCT prompt_id AS p, prompt_version AS v FROM requests) AS prompts"
+        )
+        with self.engine.connect() as conn:
+            models = {m: float(ts) for m, ts in conn.execute(models_q, params) if ts is not None}
+            prompts = {(p, v): float(ts) for p, v, ts in conn.execute(prompts_q, params) if ts is not None}
+        return models, prompts
+
+    def count_between(self, since_ts: float | None = None, before_ts: float | None = None) -> int:
+        """How many requests have since_ts <= ts < before_ts (counted on the ts index)."""
+        conditions, params = [], {}
+        if since_ts is not None:
+            conditions.append("ts >= :since")
+            params["since"] = since_ts
+        if before_ts is not None:
+            conditions.append("ts < :before")
+            params["before"] = before_ts
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        with self.engine.connect() as conn:
+            return int(conn.execute(text(f"SELECT count(*) FROM requests{where}"), params).scalar_one())
+
+    def newest_ts(self, rows: int, since_ts: float | None = None) -> float | None:
+        """The ts of the `rows`-th newest request since since_ts (None when there are fewer):
+        where a window bounded to that many rows starts (an index-only walk from the end)."""
+        where, params = ("WHERE ts >= :since ", {"since": since_ts}) if since_ts is not None else ("", {})
+        query = text(
+            f"SELECT ts FROM requests{self._ts_index} {where}ORDER BY ts DESC LIMIT 1 OFFSET :skip"
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(query, {**params, "skip": max(rows - 1, 0)}).scalar()
+        return None if found is None else float(found)
+
+    @property
+    def _ts_index(self) -> str:
+        """SQLite's hint to range-scan the ts index: with indexes on model or prompt it can
+        pick one of those for a query that also filters by time (see PERFORMANCE.md)."""
+        return " INDEXED BY ix_requests_ts" if self.engine.dialect.name == "sqlite" else ""
 
     # -- following (team mode: rows written by other consoles and ingesters) -----------
 

@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Callable
 
+import numpy as np
 from textual.message import Message
 
 from console.analytics.columns import Columns
@@ -19,17 +20,26 @@ from console.config import Settings
 from console.records import RequestRecord
 from console.ui.messages import CompareReady, ReportReady
 
-REFRESH_INTERVAL = 0.25
+REFRESH_INTERVAL = 1.0  # the panes redraw at most once a second while rows pour in
 SLIDE_INTERVAL = 5.0
 CANCEL_CHECK_INTERVAL = 0.2
 HISTORY_SECONDS = 7 * 86400
+# At most this many rows in the analytics window (the newest; older spend still counts for
+# budgets through an SQL sum, evicted rows' spend through the baselines): bench/open.py
+# measured the console's peak at ~400 MB with 1M rows loaded (~250 MB of it the history,
+# with the transients of loading), so 1M keeps it under 500 MB.
+HISTORY_MAX_ROWS = 1_000_000
 
 
 class AnalyticsFeed:
-    def __init__(self, post: Callable[[Message], object], settings: Settings, window: str = "1h") -> None:
+    def __init__(
+        self, post: Callable[[Message], object], settings: Settings, window: str = "1h",
+        max_rows: int = HISTORY_MAX_ROWS,
+    ) -> None:
         self._post = post
         self.settings = settings
         self._window = window
+        self.max_rows = max_rows  # the window's count bound (HISTORY_MAX_ROWS)
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._wake = threading.Event()
         self._registry = None  # the prompt registry, reloaded at most every SLIDE_INTERVAL
@@ -39,9 +49,20 @@ class AnalyticsFeed:
     def window(self) -> str:
         return self._window
 
-    def seed(self, columns: Columns, baseline_spend: dict[str, float]) -> None:
-        """The window loaded from the store at start, and per-budget spend before it."""
-        self._inbox.put(("seed", columns, baseline_spend))
+    def seed(
+        self, columns: Columns, baseline_spend: dict[str, float], baseline_nano: dict[str, int] | None = None,
+        partial: bool = False,
+    ) -> None:
+        """The window loaded from the store at start, and per-budget spend before it (USD,
+        or exact integer nano-dollars). partial: only the newest part of the history is in;
+        complete_history brings the rest, and reports say partial until then."""
+        self._inbox.put(("seed", columns, (baseline_spend, baseline_nano or {}, partial)))
+        self._wake.set()
+
+    def complete_history(self, older: Columns, baseline_nano: dict[str, int]) -> None:
+        """The rest of a partial seed's history (older rows, oldest first) and the budgets'
+        spend before it: joined in front of the window, and reports are whole again."""
+        self._inbox.put(("history", older, baseline_nano))
         self._wake.set()
 
     def add(self, records: list[RequestRecord]) -> None:
@@ -106,6 +127,7 @@ class AnalyticsFeed:
         computed_window: str | None = None
         last_computed = 0.0
         changed = False
+        partial = False
         while not is_cancelled():
             self._wake.wait(CANCEL_CHECK_INTERVAL)
             self._wake.clear()
@@ -122,9 +144,14 @@ class AnalyticsFeed:
                     continue
                 if kind == "seed":
                     # The ingest thread seeds before it tails, so nothing arrived earlier.
+                    baseline_spend, baseline_nano, partial = extra
                     live = LiveWindow(self.settings, self._window, cols=payload)
-                    live.baseline_spend = extra or {}
+                    live.baseline_spend, live.baseline_nano = baseline_spend or {}, baseline_nano
                     live.apply_verdicts(labels)
+                elif kind == "history":
+                    live = join_history(live, payload, extra)
+                    live.apply_verdicts(labels)
+                    partial = False
                 elif kind == "labels":
                     labels.update(payload)
                     live.apply_verdicts(payload)
@@ -136,16 +163,48 @@ class AnalyticsFeed:
             if not changed and window == computed_window and since < SLIDE_INTERVAL:
                 continue
             if window == computed_window and since < REFRESH_INTERVAL:
-                time.sleep(REFRESH_INTERVAL - since)  # coalesce bursts into one recompute
-                self._wake.set()
+                # coalesce bursts into one recompute, but answer a compare meanwhile
+                if not self._wake.wait(REFRESH_INTERVAL - since):
+                    self._wake.set()  # time to recompute: no second wait at the top
                 continue
             now = time.time()
             live.set_window(window)
             live.evict_before(now - HISTORY_SECONDS)  # through the window, so it stays in step
+            if not partial:
+                evict_over(live, self.max_rows, now)
             report = live.report(now)
-            self._post(ReportReady(report, window, len(live.cols), self._registry_marks(report.versions)))
+            self._post(
+                ReportReady(report, window, len(live.cols), self._registry_marks(report.versions), partial=partial)
+            )
             computed_window, last_computed, changed = window, time.monotonic(), False
 
+
+
+def join_history(live, older: Columns, baseline_nano: dict[str, int]):
+    """A new LiveWindow: the older rows, then the seeded ones and what arrived since; the
+    budgets' spend before the older rows as the baseline. (Codes and first appearances come
+    out as one load of the whole would give them: Columns.extend.)"""
+    from console.analytics.live import LiveWindow
+
+    older.extend(live.cols)
+    joined = LiveWindow(live.settings, live.window, cols=older)
+    joined.baseline_spend, joined.baseline_nano = live.baseline_spend, dict(baseline_nano or {})
+    return joined
+
+
+def evict_over(live, max_rows: int, now: float) -> int:
+    """Keep the window to about max_rows rows: past 10% over, the oldest go, and their spend
+    in the budgets' current periods moves into the baselines (budgets keep counting it)."""
+    from console.analytics.budget import prefix_spend_nano
+
+    excess = len(live.cols) - max_rows
+    if excess <= max(max_rows // 10, 1000):
+        return 0
+    cut_ts = float(live.cols.ts[excess])
+    cut = int(np.argmax(live.cols.ts >= cut_ts))  # what evict_before drops (rows in time order)
+    for name, nano in prefix_spend_nano(live.cols, cut, live.settings.budgets, now).items():
+        live.baseline_nano[name] = live.baseline_nano.get(name, 0) + nano
+    return live.evict_before(cut_ts)
 
 
 def _comparison(columns: Columns, a: str, b: str, prompts_root=None) -> CompareReady:

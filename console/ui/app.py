@@ -157,7 +157,7 @@ class ConsoleApp(EvaluationMixin, App):
             self.dashboard.show_arrivals(message)
 
     def on_history_progress(self, message: HistoryProgress) -> None:
-        if self.dashboard.is_mounted:
+        if self.dashboard.ready:
             self.dashboard.status_header.show_history(message)
 
     def on_store_trouble(self, message: StoreTrouble) -> None:

@@ -1,0 +1,240 @@
+"""Opening the console on a large store: time to the first figures, and to the whole window.
+
+    python bench/open.py [--records 1000000] [--keep DIR] [--rounds 3]
+
+The store is bench/report.py's (bench/ingest.py's log ingested), copied once with its
+timestamps moved and compressed into the last 6.5 days, so every request is inside the
+console's 7-day history (the worst case: the whole store is the analytics window); with
+--keep DIR the copy is kept (DIR/store-N-recent.db) and re-stamped only when it has aged.
+
+The real app runs headless (App.run_test, store-only mode, window 1h, with a daily and a
+monthly budget) and the bench records, from the moment the app is created:
+
+- first figures: the first ReportReady drawn with requests in it (partial: newest rows);
+- whole window: the first ReportReady that is not partial (the history fully loaded);
+
+against baselines measured in the same run: (a) a bare Textual app's time to mount, and
+(b) the raw SQL aggregate over the window (sqlite3 GROUP BY model since 7 days ago). Then
+the one-stage seed this replaced, in-process: Store.load_columns over the 7 days +
+build_report. Peak RSS of the console's process (target < 500 MB).
+Each round opens the console in a fresh process. Best of --rounds for the times.
+Targets (issue 7): first figures < 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+SPAN_DAYS = 6.5
+CONFIG = """
+[[budgets]]
+name = "daily"
+period = "day"
+amount_usd = 50
+
+[[budgets]]
+name = "monthly"
+period = "month"
+amount_usd = 1000
+"""
+
+
+def recent_store(workdir: Path, records: int) -> Path:
+    """A copy of bench/report.py's store with every ts within the last SPAN_DAYS days."""
+    from report import build_store
+
+    source = build_store(workdir, records)
+    target = workdir / f"store-{records}-recent.db"
+    if not target.exists():
+        print(f"copying {source} to {target} ...", flush=True)
+        with sqlite3.connect(source) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copyfile(source, target)
+    conn = sqlite3.connect(target)
+    oldest, newest = conn.execute("SELECT min(ts), max(ts) FROM requests").fetchone()
+    now = time.time()
+    if now - newest > 600 or (newest - oldest) > SPAN_DAYS * 86400 + 1:
+        print("re-stamping the copy into the last days ...", flush=True)
+        factor = min(1.0, SPAN_DAYS * 86400 / max(newest - oldest, 1.0))
+        with conn:
+            conn.execute("UPDATE requests SET ts = :now - (:newest - ts) * :factor",
+                         {"now": now - 1, "newest": newest, "factor": factor})  # fmt: skip
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return target
+
+
+def raw_aggregate(db: Path) -> float:
+    conn = sqlite3.connect(db)
+    start = time.perf_counter()
+    conn.execute(
+        "SELECT model, count(*), sum(status = 'error'), sum(cost_usd), sum(input_tokens), sum(output_tokens) "
+        "FROM requests WHERE ts >= ? GROUP BY model",
+        (time.time() - 7 * 86400,),
+    ).fetchall()
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+async def bare_mount() -> float:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    class Bare(App):
+        def compose(self) -> ComposeResult:
+            yield Static("hello")
+
+    start = time.perf_counter()
+    app = Bare()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        return time.perf_counter() - start
+
+
+async def open_console(db: Path, settings, timeout: float = 120.0) -> dict:
+    from console.ui.app import ConsoleApp
+    from console.ui.widgets.status_header import StatusHeader
+
+    start = time.perf_counter()
+    app = ConsoleApp(sources=[], store_url=f"sqlite:///{db}", settings=settings)
+    marks: dict = {"progress": 0}
+    show_report = app.dashboard.show_report
+
+    def timed_report(message) -> None:
+        now = time.perf_counter() - start
+        if message.report.requests and "first" not in marks:
+            marks["first"] = now
+            marks["first_wall"] = time.time()
+            marks["first_rows"] = message.rows
+            marks["first_partial"] = message.partial
+        if not message.partial and "whole" not in marks and message.rows:
+            marks["whole"] = now
+            marks["whole_rows"] = message.rows
+        show_report(message)
+
+    app.dashboard.show_report = timed_report
+    show_history = StatusHeader.show_history
+
+    def counted(self, message) -> None:
+        marks["progress"] += 1
+        show_history(self, message)
+
+    StatusHeader.show_history = counted
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            deadline = time.perf_counter() + timeout
+            while "whole" not in marks and time.perf_counter() < deadline:
+                await pilot.pause(0.02)
+            marks["header"] = str(app.status_header.render())
+    finally:
+        StatusHeader.show_history = show_history
+    return marks
+
+
+def console_round(db: Path, config: Path) -> dict:
+    """One opening of the console in a fresh process (its own imports, its own peak RSS)."""
+    child = subprocess.run(
+        [sys.executable, __file__, "--child", str(db), str(config)], capture_output=True, text=True, cwd=REPO
+    )
+    if child.returncode != 0:
+        raise SystemExit(f"the console round failed: {child.stderr[-2000:]}")
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def child_main(db: Path, config: Path) -> None:
+    from console.config import load_settings
+
+    import psutil
+
+    marks = asyncio.run(open_console(db, load_settings(config)))
+    marks["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if "first_wall" in marks:  # from the process's start: interpreter, imports and all
+        marks["first_from_start"] = marks["first_wall"] - psutil.Process().create_time()
+    marks.pop("header", None)
+    print(json.dumps(marks))
+
+
+def one_stage_seed(db: Path, settings) -> tuple[float, float]:
+    """What the console did before: the whole 7 days in one load, then the report."""
+    from console.analytics.report import build_report
+    from console.store import Store
+
+    with Store(f"sqlite:///{db}") as store:
+        now = time.time()
+        start = time.perf_counter()
+        cols = store.load_columns(now - 7 * 86400)
+        loaded = time.perf_counter() - start
+        build_report(cols, now, "1h", settings)
+        return loaded, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--keep", type=Path, help="reuse/keep the generated log and stores in this directory")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_main(*args.child)
+        return
+
+    from console.config import load_settings
+
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="llmops-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    db = recent_store(workdir, args.records)
+    config = workdir / "open-bench.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    settings = load_settings(config)
+    with sqlite3.connect(db) as conn:
+        total = conn.execute("SELECT count(*) FROM requests").fetchone()[0]
+    print(f"store: {db} ({total:,} requests, all within the last {SPAN_DAYS} days)")
+
+    bare, raw, runs = [], [], []
+    for _ in range(args.rounds):
+        bare.append(asyncio.run(bare_mount()))
+        raw.append(raw_aggregate(db))
+        runs.append(console_round(db, config))
+    peak = max(run["peak_rss_mb"] for run in runs)
+    first = min(run.get("first", float("inf")) for run in runs)
+    whole = min(run.get("whole", float("inf")) for run in runs)
+    best = min(runs, key=lambda run: run.get("first", float("inf")))
+    print(f"(a) bare Textual app, created to mounted:          {min(bare):6.3f} s")
+    print(f"(b) raw SQL aggregate over the 7 days (GROUP BY):  {min(raw):6.3f} s")
+    print(f"console, created to first figures:                  {first:6.3f} s  "
+          f"({best.get('first_rows', 0):,} rows, partial={best.get('first_partial')})  "
+          f"{'OK' if first < 2.0 else 'OVER'} (target < 2 s)")  # fmt: skip
+    from_start = min(run.get("first_from_start", float("inf")) for run in runs)
+    print(f"console, process start to first figures:             {from_start:6.3f} s  (imports included)")
+    print(f"console, created to the whole window:               {whole:6.3f} s  "
+          f"({best.get('whole_rows', 0):,} rows; {best.get('progress', 0)} progress updates shown)")  # fmt: skip
+    print(f"ratios: first figures / bare mount {first / min(bare):.1f}x, / raw aggregate {first / min(raw):.2f}x; "
+          f"whole window / raw aggregate {whole / min(raw):.1f}x")  # fmt: skip
+    print(f"peak RSS of the console's process: {peak:,.0f} MB  (target < 500 MB)  "
+          f"{'OK' if peak < 500 else 'OVER TARGET'}")  # fmt: skip
+    loaded, seeded = one_stage_seed(db, settings)
+    print(f"before (one-stage seed, in-process): load_columns over 7 days {loaded:.3f} s, "
+          f"+ build_report {seeded:.3f} s before the first figures could be computed")  # fmt: skip
+    if not args.keep:
+        shutil.rmtree(workdir)
+
+
+if __name__ == "__main__":
+    main()
