@@ -15,7 +15,13 @@ from typing import Optional
 
 import msgspec
 import numpy as np
-from scipy import stats as scipy_stats
+
+
+def _scipy_stats():
+    """scipy.stats, imported on first use: it costs 0.6 s, off the path to the first screen."""
+    from scipy import stats
+
+    return stats
 
 Z_TEST = "two-proportion z-test"
 FISHER_EXACT = "Fisher's exact test"
@@ -36,7 +42,7 @@ class ProportionTest(msgspec.Struct, frozen=True):
 def _z_for(confidence: float) -> float:
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
-    return float(scipy_stats.norm.ppf(1.0 - (1.0 - confidence) / 2.0))
+    return float(_scipy_stats().norm.ppf(1.0 - (1.0 - confidence) / 2.0))
 
 
 def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -77,13 +83,13 @@ def compare_proportions(k1: int, n1: int, k2: int, n2: int) -> ProportionTest:
     if n1 == 0 or n2 == 0:
         return ProportionTest(None, None)
     if min(_expected_counts(k1, n1, k2, n2)) < MIN_EXPECTED_COUNT:
-        result = scipy_stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="two-sided")
+        result = _scipy_stats().fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="two-sided")
         return ProportionTest(float(result.pvalue), FISHER_EXACT)
     pooled = (k1 + k2) / (n1 + n2)
     # pooled in (0, 1) here: a 0 or 1 pooled rate makes an expected count 0 (Fisher above)
     standard_error = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2))
     z = (k1 / n1 - k2 / n2) / standard_error
-    return ProportionTest(float(2.0 * scipy_stats.norm.sf(abs(z))), Z_TEST)
+    return ProportionTest(float(2.0 * _scipy_stats().norm.sf(abs(z))), Z_TEST)
 
 
 def compare_distributions(a: np.ndarray, b: np.ndarray) -> Optional[float]:
@@ -96,7 +102,7 @@ def compare_distributions(a: np.ndarray, b: np.ndarray) -> Optional[float]:
     a, b = a[~np.isnan(a)], b[~np.isnan(b)]
     if a.size == 0 or b.size == 0:
         return None
-    p_value = float(scipy_stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    p_value = float(_scipy_stats().mannwhitneyu(a, b, alternative="two-sided").pvalue)
     # all values tied leaves the statistic's variance at 0; scipy may answer NaN there,
     # and identical samples are the opposite of evidence for a difference
     return 1.0 if math.isnan(p_value) else p_value

@@ -14,13 +14,15 @@ second, a chunk at a time, so its caller can report progress and stay responsive
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from console.config import Settings
 from console.evaluation.sampling import Sampler
 from console.evaluation.scorers import Scorer, ScorerFailure, build_scorers, score_record
 from console.records import RequestRecord
-from console.store.evaluation import EvaluationStore, Label
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) stays off the path to the first screen
+    from console.store.evaluation import EvaluationStore, Label
 
 QUEUE_LIMIT = 300
 LABELLED_LIMIT = 100

@@ -15,13 +15,16 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from console.regression.case_format import RegressionCase
 from console.regression.events import CaseDone, RunEvent, RunStarted
-from console.regression.execute import RunReport, execute
 from console.regression.plan import PlanError, RunPlan
 from console.regression.results import CaseResult, Counts
 from console.regression.runner import Runner
+
+if TYPE_CHECKING:  # execute pulls in the store (SQLAlchemy): imported when a run starts
+    from console.regression.execute import RunReport
 
 STARTING, RUNNING, FINISHED, CANCELLED, FAILED = "starting", "running", "finished", "cancelled", "failed"
 
@@ -93,6 +96,8 @@ class RunSession:
         except StoreError as exc:
             return self._fail(str(exc))
         try:
+            from console.regression.execute import execute
+
             report = execute(self.plan, store, on_event=self._on_event, on_runner=self._attach)
         except PlanError as exc:
             return self._fail(str(exc))

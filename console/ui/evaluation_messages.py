@@ -6,8 +6,11 @@ from pathlib import Path
 
 from textual.message import Message
 
-from console.evaluation.labels import LabelOutcome
-from console.evaluation.triage import Queue
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # types only: the labeller pulls in the store (SQLAlchemy)
+    from console.evaluation.labels import LabelOutcome
+    from console.evaluation.triage import Queue
 
 
 class ScoringProgress(Message):

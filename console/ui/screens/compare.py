@@ -12,11 +12,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from typing import TYPE_CHECKING
 
-from console.analytics.compare import Comparison
-from console.commands.compare import comparison_table
 from console.prompts.diff import VersionDiff
 from console.sanitize import strip_control
+
+if TYPE_CHECKING:  # scipy, behind console.analytics.compare, costs 0.6 s of start-up
+    from console.analytics.compare import Comparison
 
 
 class CompareScreen(Screen):
@@ -45,6 +47,8 @@ class CompareScreen(Screen):
         title = f"Compare  A: {strip_control(comparison.a.label)}  vs  B: {strip_control(comparison.b.label)}"
         with VerticalScroll(id="compare-body"):
             yield Static(Text(title), id="compare-title")
+            from console.commands.compare import comparison_table
+
             yield Static(comparison_table(comparison), id="compare-table")
             yield Static("Verdict", id="compare-verdict-title")
             for finding in comparison.findings:

@@ -4,6 +4,8 @@ workers: the UI thread never touches the store."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,10 +15,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from console.regression import history
 from console.regression.results import Counts
 from console.regression.session import CANCELLED, FINISHED, RunSession
 from console.sanitize import one_line
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is imported when the screen reads it
+    from console.regression import history
 
 LIMIT = 500
 
@@ -26,6 +30,8 @@ def _when(epoch: float) -> str:
 
 
 def load_runs(store_url: str) -> list[history.RunInfo]:
+    from console.regression import history
+
     from console.store import Store
 
     with Store(store_url) as store:
@@ -33,6 +39,8 @@ def load_runs(store_url: str) -> list[history.RunInfo]:
 
 
 def mark(store_url: str, run_id: int) -> history.RunInfo:
+    from console.regression import history
+
     from console.store import Store
 
     with Store(store_url) as store:
@@ -40,6 +48,8 @@ def mark(store_url: str, run_id: int) -> history.RunInfo:
 
 
 def load_session(store_url: str, info: history.RunInfo) -> RunSession:
+    from console.regression import history
+
     """A stored run as a finished session: its results, and its cases when the suite file is
     still readable (for the expected output and the input)."""
     from console.regression.suite import SuiteError, load_suite
@@ -113,6 +123,8 @@ class RegressHistoryScreen(Screen):
         if worker.error is not None:
             self.notify(f"{worker.name}: {worker.error}", title="Runs history", severity="error", markup=False)
             return
+        from console.regression import history
+
         result = worker.result
         if isinstance(result, list):
             self.show_runs(result)
