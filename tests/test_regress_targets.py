@@ -348,3 +348,19 @@ def test_replay_target(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"id": "c1", "output": "x"}\n{"output": "no id"}\n')
     with pytest.raises(TargetConfigError, match="bad.jsonl:2"):
         build_target("r", RegressionTarget(type="replay", path=str(tmp_path / "bad.jsonl")))
+
+
+def test_http_target_refuses_a_version_whose_text_is_unknown(chat_server, tmp_path):
+    """A version registered from logs (`init --from-logs`) has a placeholder body: it must
+    never be sent to a model as the system prompt."""
+    root = _registry(tmp_path)
+    (root / "support-answer" / "v3.txt").write_text(
+        '---\ntext_unknown: true\nprompt_hash: "abcdef123456"\n---\ntext unknown: registered from logs\n'
+    )
+    spec = RegressionTarget(type="http", base_url=chat_server, model="m", prompt_id="support-answer")
+    target = build_target("api", spec, base_dir=tmp_path, prompt_version="v3", prompts_root=root)
+    sent = len(StubChat.received)
+    with pytest.raises(TargetError, match="text is unknown") as raised:  # the case errors, not retried
+        call(target, make_case(input={"text": "x"}), prompt_version="v3")
+    assert not raised.value.retryable
+    assert len(StubChat.received) == sent, "nothing reached the model"

@@ -119,6 +119,11 @@ class HttpTarget:
 
         for name in (prompt_id, self.prompt_id):
             entry = self.registry.get(name, version) if name else None
+            if entry is not None and entry.text_unknown:
+                raise TargetConfigError(
+                    f"target {self.name!r}: {name}@{version} was registered from logs and its text is "
+                    f"unknown: write it in {entry.path} before running a candidate on it"
+                )
             if entry is not None:
                 return normalise(entry.text)  # the text its hash names
         return None
