@@ -284,7 +284,7 @@ def test_the_live_tail_prices_records_before_storing_them(tmp_path, write_log):
             arrived.extend(message.records)
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    run_ingest(post, lambda: len(arrived) >= 2, [str(log)], url, 100, Pricer())
+    run_ingest(post, lambda: len(arrived) >= 2, [str(log)], url, Pricer())
     assert [r.cost_usd is not None for r in arrived] == [True, False]
     store = Store(url)
     try:

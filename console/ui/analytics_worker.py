@@ -127,6 +127,7 @@ class AnalyticsFeed:
         computed_window: str | None = None
         last_computed = 0.0
         changed = False
+        urgent = False  # a seed, the history or a label: drawn at once, not coalesced
         partial = False
         while not is_cancelled():
             self._wake.wait(CANCEL_CHECK_INTERVAL)
@@ -142,6 +143,8 @@ class AnalyticsFeed:
                 if kind == "change":
                     self._post(_change_comparison(live.cols, *payload))
                     continue
+                if kind in ("seed", "history", "labels"):
+                    urgent = True
                 if kind == "seed":
                     # The ingest thread seeds before it tails, so nothing arrived earlier.
                     baseline_spend, baseline_nano, partial = extra
@@ -162,7 +165,7 @@ class AnalyticsFeed:
             since = time.monotonic() - last_computed
             if not changed and window == computed_window and since < SLIDE_INTERVAL:
                 continue
-            if window == computed_window and since < REFRESH_INTERVAL:
+            if window == computed_window and since < REFRESH_INTERVAL and not urgent:
                 # coalesce bursts into one recompute, but answer a compare meanwhile
                 if not self._wake.wait(REFRESH_INTERVAL - since):
                     self._wake.set()  # time to recompute: no second wait at the top
@@ -176,7 +179,7 @@ class AnalyticsFeed:
             self._post(
                 ReportReady(report, window, len(live.cols), self._registry_marks(report.versions), partial=partial)
             )
-            computed_window, last_computed, changed = window, time.monotonic(), False
+            computed_window, last_computed, changed, urgent = window, time.monotonic(), False, False
 
 
 

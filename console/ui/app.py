@@ -37,6 +37,8 @@ from console.ui.screens.labelling import LABEL_BINDINGS, NoteModal, ReasonModal
 from console.ui.screens.triage import TriageScreen
 from console.ui.screens.help_columns import ColumnsHelpScreen
 
+EVALUATION_AT_THE_LATEST = 15.0  # seconds after the store opened, even if the window is still loading
+
 
 def mask_password(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
@@ -72,6 +74,7 @@ class ConsoleApp(EvaluationMixin, App):
         self.pricer = pricer  # prices records without cost_usd as they are tailed (None: no pricing)
         self.settings = settings or Settings()
         self.regress_session = None  # the latest regression run started from `R`
+        self._history_loaded = False
         self.feed = AnalyticsFeed(self.post_message, self.settings, window)
         self.evaluation = EvaluationFeed(self.post_message, self.settings, store_url, self.feed)
         self.dashboard = DashboardScreen(mask_password(store_url), sources, capacity)
@@ -95,7 +98,6 @@ class ConsoleApp(EvaluationMixin, App):
             lambda: worker.is_cancelled,
             self.sources,
             self.store_url,
-            self.capacity,
             self.pricer,
             self.feed,
             source_format=self.source_format,
@@ -126,6 +128,8 @@ class ConsoleApp(EvaluationMixin, App):
 
     def on_report_ready(self, message: ReportReady) -> None:
         self.dashboard.show_report(message)
+        if message.rows and not getattr(message, "partial", False) and self._history_loaded:
+            self.start_evaluation()  # the window is whole: scoring no longer slows the first figures
 
     def on_compare_ready(self, message: CompareReady) -> None:
         if message.error:
@@ -150,7 +154,11 @@ class ConsoleApp(EvaluationMixin, App):
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         self.dashboard.show_history(message)
-        self.start_evaluation()  # the ingest thread has created the tables: no race to create them
+        # Scoring a big store's backlog competes with loading its history: it starts once the
+        # analytics window is whole (or after EVALUATION_AT_THE_LATEST); by then the ingest
+        # thread has created the tables, so there is no race to create them.
+        self._history_loaded = True
+        self.set_timer(EVALUATION_AT_THE_LATEST, self.start_evaluation)
 
     def on_records_arrived(self, message: RecordsArrived) -> None:
         if self.dashboard.ready:  # not while it closes (the app quitting)

@@ -35,7 +35,6 @@ def run_ingest(
     is_cancelled: Callable[[], bool],
     sources: list[str],
     store_url: str,
-    history_rows: int,
     pricer: Pricer | None = None,
     feed: AnalyticsFeed | None = None,
     source_format: str = "auto",
@@ -58,16 +57,15 @@ def run_ingest(
     filling = None  # the thread loading the older history (staged seed)
     try:
         last_id = None if sources else store.max_id()  # following: history up to here, then the rest
+        if feed is not None:  # first: the panes' first figures are what the user waits for
+            filling = _seed(feed, store, last_id, post, is_cancelled)
         post(
             HistoryLoaded(
-                store.recent(history_rows, until_id=last_id),
                 store.count(until_id=last_id),
                 store.rejected_lines(500),
                 store.rejected_count(),
             )
         )
-        if feed is not None:
-            filling = _seed(feed, store, last_id, post, is_cancelled)
         if sources:
             _follow(post, is_cancelled, store, sources, pricer, feed, source_format)
         else:
@@ -81,7 +79,7 @@ def run_ingest(
         store.close()
 
 
-FIRST_STAGE_ROWS = 50_000  # at most this many (the newest) before the first report: < 1 s to load
+FIRST_STAGE_ROWS = 30_000  # at most this many (the newest) before the first report: well under 1 s to load
 FILL_JOIN = 2.0  # seconds to wait at exit for the history thread to stop
 
 

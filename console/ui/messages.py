@@ -23,13 +23,11 @@ class SourceState:
 
 
 class HistoryLoaded(Message):
-    """The newest rows already in the store, read once at start-up."""
+    """The store is open (made if new): what it holds, read once at start-up. The requests
+    table reads its rows itself (console.ui.requests_pager)."""
 
-    def __init__(
-        self, records: list[RequestRecord], stored: int, rejected: list[RejectedLine], rejected_total: int
-    ) -> None:
+    def __init__(self, stored: int, rejected: list[RejectedLine], rejected_total: int) -> None:
         super().__init__()
-        self.records = records
         self.stored = stored
         self.rejected = rejected
         self.rejected_total = rejected_total

@@ -17,9 +17,11 @@ from textual.message import Message
 from console.analytics.filters import RecordFilter
 from console.ui.messages import RequestIdsLoaded, RequestPageLoaded, RequestsPagerFailed
 
+FIRST_STRETCH = 2_000  # the newest rows first, cheaply: the screen needs a few dozen
 HISTORY_STRETCH = 100_000  # ids scanned per step of the history (a step is short: pages wait on it)
 TAIL_ROWS = 120  # rows read along with new ids, so the tail is drawn at once
 IDLE_WAIT = 0.25
+HISTORY_PAUSE = 0.15  # seconds between stretches of the history scan
 
 
 class RequestsPager:
@@ -70,8 +72,10 @@ class RequestsPager:
         poked = False
         try:
             while not is_cancelled():
-                if history is None and self._inbox.empty():
-                    self._wake.wait(IDLE_WAIT)
+                if self._inbox.empty():
+                    # between two stretches of history, a pause: the scan holds the GIL for much
+                    # of its time, and the first figures are being loaded at the same moment
+                    self._wake.wait(IDLE_WAIT if history is None else HISTORY_PAUSE)
                 self._wake.clear()
                 wanted: list[int] = []
                 restart = False
@@ -109,7 +113,8 @@ class RequestsPager:
                             left = history.left if history else 0.0
                             self._post(RequestIdsLoaded(generation, fresh, True, tail, left))
                     if history is not None and self._inbox.empty():
-                        older, history.before = pages.history(indexed, top, history.before, HISTORY_STRETCH)
+                        stretch = FIRST_STRETCH if history.first else HISTORY_STRETCH
+                        older, history.before = pages.history(indexed, top, history.before, stretch)
                         tail = pages.records([int(i) for i in older[-TAIL_ROWS:]]) if history.first else {}
                         history.first = False
                         done = history.before is None
