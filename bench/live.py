@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from array import array
 from collections import deque
 from pathlib import Path
 
@@ -83,9 +84,10 @@ def raw_baseline(tmp: Path, count: int = 100_000) -> float:
 
 
 async def run_phase(app, pilot, log: Path, rate: int, seconds: float, start_id: int, seen: dict) -> dict:
-    stored_latency: list[float] = []
-    visible_latency: list[float] = []
-    lags: list[float] = []
+    # arrays of doubles, not lists of floats: millions of samples would weigh in the peak RSS
+    stored_latency: array = array("d")
+    visible_latency: array = array("d")
+    lags: array = array("d")
     seen["stored"], seen["visible"] = stored_latency, visible_latency
     expected = [time.monotonic() + 0.01]
 

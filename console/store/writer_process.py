@@ -58,22 +58,30 @@ def serve(path: str, incoming: Connection, outgoing: Connection) -> None:
             if payload is None:
                 return
             try:
-                outgoing.send(writer.write_prepared(decoder.decode(payload)))
+                result = writer.write_prepared(decoder.decode(payload))
             except Exception as exc:  # reported to the parent, which raises it
-                outgoing.send(StoreError(f"writing to {path} failed: {type(exc).__name__}: {exc}"))
+                result = StoreError(f"writing to {path} failed: {type(exc).__name__}: {exc}")
+            try:
+                outgoing.send(result)
+            except OSError:  # the parent is gone (it quit): what was committed stays committed
+                return
+            if isinstance(result, StoreError):
                 return
     finally:
         writer.close()
 
 
 class WriterProcess:
-    def __init__(self, path: str, depth: int = 2) -> None:
+    def __init__(self, path: str, depth: int = 2, quiet: bool = False) -> None:
+        """quiet: the child's stderr goes nowhere (under a full-screen UI it would scribble on
+        the screen; its errors come back through the pipe anyway)."""
         # A plain `python -m` child over pipes: multiprocessing's spawn would re-import the
         # caller's __main__, which breaks scripts that call ingest_files at top level.
         self._process = subprocess.Popen(
             [sys.executable, "-m", "console.store.writer_process", path],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL if quiet else None,
         )
         self._send_end = Connection(os.dup(self._process.stdin.fileno()), readable=False)
         self._receive_end = Connection(os.dup(self._process.stdout.fileno()), writable=False)

@@ -63,7 +63,7 @@ class LiveWriter:
         try:
             if self._process is None:
                 self._store.discard_writer()  # one writer connection at a time
-                self._process = WriterProcess(self._store.sqlite_path)
+                self._process = WriterProcess(self._store.sqlite_path, quiet=True)
             self._in_flight.append(batch)
             results = self._process.submit(PreparedBatch.of(batch, self._store.host))
         except (StoreError, OSError):
@@ -101,4 +101,11 @@ class LiveWriter:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        if self._process is not None and self._in_flight:
+            from console.store import StoreError
+
+            try:  # at most two batches: let them commit (and answer) before the pipes close
+                self._process.drain()
+            except (StoreError, OSError):
+                pass
         self._close_process()
