@@ -6,7 +6,7 @@ the key, with a "did you mean" when a known key is close; it is ignored and the 
 The README and schemas/llmops-config.schema.json document every key.
 
     [ui]
-    ring_size = 5000          # rows kept in the live requests table
+    ring_size = 5000          # rows of the requests table kept in memory (it pages the rest)
 
     [keys]                    # binding id = "key[,key...]", ids are listed by `?`
     "dashboard.pause" = "p"

@@ -138,7 +138,7 @@ def test_the_worker_reports_the_dropped_table_and_ends(tmp_path, monkeypatch):
     messages: list = []
     stop = threading.Event()
     worker = threading.Thread(target=ingest_worker.run_ingest, args=(messages.append, stop.is_set, [str(log)],
-                                                                       f"sqlite:///{db}", 100))  # fmt: skip
+                                                                       f"sqlite:///{db}"))  # fmt: skip
     worker.start()
     deadline = time.monotonic() + 20
     while not any(isinstance(m, RecordsArrived) and m.records for m in list(messages)) and time.monotonic() < deadline:

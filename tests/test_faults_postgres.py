@@ -217,7 +217,7 @@ def test_the_live_tail_retries_psycopg_faults_and_shows_each_row_once(pg_url, tm
     Store(url).close()
     messages: list = []
     stop = threading.Event()
-    worker = threading.Thread(target=ingest_worker.run_ingest, args=(messages.append, stop.is_set, [str(log)], url, 100))
+    worker = threading.Thread(target=ingest_worker.run_ingest, args=(messages.append, stop.is_set, [str(log)], url))
     worker.start()
     deadline = time.monotonic() + 30  # mid-session: once it loaded its history and tails
     while not any(isinstance(m, RecordsArrived) for m in list(messages)) and time.monotonic() < deadline:

@@ -17,7 +17,7 @@ STARTER_CONFIG = '''\
 # schemas/llmops-config.schema.json and the README. Every table is optional.
 
 [ui]
-ring_size = 5000            # rows kept in the live requests table (older ones stay in the store)
+ring_size = 5000            # rows of the requests table kept in memory (the table pages the rest from the store)
 
 # [keys]                    # remap any binding by its id (`?` lists them)
 # "dashboard.pause" = "space"

@@ -31,6 +31,16 @@ _LOAD_SELECT = ", ".join(_LOAD_EXPRESSIONS.get(name, name) for name in ROW_FIELD
 def _load_query(since_ts: float | None, until_id: int | None, before_ts: float | None) -> tuple[str, dict]:
     """SELECT of the columns a Columns holds, in (ts, id) order: what the ts index gives
     (a range scan on it when bounded by ts, no sort either way)."""
+    conditions, params = _ts_range(since_ts, before_ts)
+    if until_id is not None:
+        conditions.append("id <= :until_id")
+        params["until_id"] = until_id
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"SELECT {_LOAD_SELECT} FROM requests{where} ORDER BY ts, id", params
+
+
+def _ts_range(since_ts: float | None, before_ts: float | None) -> tuple[list[str], dict]:
+    """WHERE terms for since_ts <= ts < before_ts (either bound may be None)."""
     conditions, params = [], {}
     if since_ts is not None:
         conditions.append("ts >= :since")
@@ -38,11 +48,7 @@ def _load_query(since_ts: float | None, until_id: int | None, before_ts: float |
     if before_ts is not None:
         conditions.append("ts < :before")
         params["before"] = before_ts
-    if until_id is not None:
-        conditions.append("id <= :until_id")
-        params["until_id"] = until_id
-    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT {_LOAD_SELECT} FROM requests{where} ORDER BY ts, id", params
+    return conditions, params
 
 
 def _scope_conditions(start_ts: float, end_ts: float, scope: dict[str, str] | None) -> tuple[list[str], dict]:
@@ -382,13 +388,7 @@ class Store:
 
     def count_between(self, since_ts: float | None = None, before_ts: float | None = None) -> int:
         """How many requests have since_ts <= ts < before_ts (counted on the ts index)."""
-        conditions, params = [], {}
-        if since_ts is not None:
-            conditions.append("ts >= :since")
-            params["since"] = since_ts
-        if before_ts is not None:
-            conditions.append("ts < :before")
-            params["before"] = before_ts
+        conditions, params = _ts_range(since_ts, before_ts)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         with self.engine.connect() as conn:
             return int(conn.execute(text(f"SELECT count(*) FROM requests{where}"), params).scalar_one())
