@@ -7,8 +7,8 @@ timestamps moved and compressed into the last 6.5 days, so every request is insi
 console's 7-day history (the worst case: the whole store is the analytics window); with
 --keep DIR the copy is kept (DIR/store-N-recent.db) and re-stamped only when it has aged.
 
-The real app runs headless (App.run_test, store-only mode, window 1h, with a daily and a
-monthly budget) and the bench records, from the moment the app is created:
+The real app runs headless (App.run_test, store-only mode, window 1h, with bench/report.py's
+daily and monthly budget and SLO) and the bench records, from the moment the app is created:
 
 - first figures: the first ReportReady drawn with requests in it (partial: newest rows);
 - whole window: the first ReportReady that is not partial (the history fully loaded);
@@ -41,17 +41,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 SPAN_DAYS = 6.5
-CONFIG = """
-[[budgets]]
-name = "daily"
-period = "day"
-amount_usd = 50
 
-[[budgets]]
-name = "monthly"
-period = "month"
-amount_usd = 1000
-"""
+from report import CONFIG  # noqa: E402 (the same budgets and SLO as bench/report.py)
 
 
 def recent_store(workdir: Path, records: int) -> Path:

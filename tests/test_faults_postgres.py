@@ -326,11 +326,11 @@ def test_a_team_follow_poll_cut_off_by_a_restart_is_retried_from_the_same_row(pg
         writer.write(SourceBatch(records=[parse_line(json.dumps(make_record(request_id=f"t{i}"))) for i in range(3)]))
     real_rows_after, calls = follower.rows_after, []
 
-    def rows_after(last_id, limit):
+    def rows_after(last_id, limit, **options):
         calls.append(last_id)
         if len(calls) <= 2:
             raise cut.value
-        return real_rows_after(last_id, limit)
+        return real_rows_after(last_id, limit, **options)
 
     follower.rows_after = rows_after
     messages: list = []

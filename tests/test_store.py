@@ -249,3 +249,6 @@ def test_a_new_store_starts_at_the_current_version(empty_url):
         assert store.rows_after(rows[0][0]) == rows[1:] and store.max_id() == rows[-1][0]
         assert store.count(until_id=rows[0][0]) == 1
         assert len(store.recent(10, until_id=rows[1][0])) == 2
+        light = store.rows_after(0, with_text=False)  # a follower that only counts: no text read
+        assert [(i, r.request_id, r.latency_ms) for i, r in light] == [(i, r.request_id, r.latency_ms) for i, r in rows]
+        assert all(r.input is None and r.output is None for _, r in light) and rows[0][1].output is not None

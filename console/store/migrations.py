@@ -166,22 +166,23 @@ def _v2_offsets_per_host(conn: Connection, host: str) -> None:
     conn.exec_driver_sql("ALTER TABLE source_offsets_new RENAME TO source_offsets")
 
 
+def _add_columns(conn: Connection, table: str, columns: dict[str, str]) -> None:
+    """ALTER TABLE ... ADD COLUMN for each column (name -> type and default) the table lacks;
+    a table not made yet is left to create_all, which makes it at the new shape."""
+    if not inspect(conn).has_table(table):
+        return
+    present = {c["name"] for c in inspect(conn).get_columns(table)}
+    for name, ddl in columns.items():
+        if name not in present:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
+
+
 def _v3_run_process(conn: Connection, host: str) -> None:
-    if not inspect(conn).has_table("regression_runs"):
-        return  # created by create_all at the new shape
-    columns = {c["name"] for c in inspect(conn).get_columns("regression_runs")}
-    if "host" not in columns:
-        conn.exec_driver_sql("ALTER TABLE regression_runs ADD COLUMN host VARCHAR")
-    if "pid" not in columns:
-        conn.exec_driver_sql("ALTER TABLE regression_runs ADD COLUMN pid INTEGER")
+    _add_columns(conn, "regression_runs", {"host": "VARCHAR", "pid": "INTEGER"})
 
 
 def _v4_label_case_pending(conn: Connection, host: str) -> None:
-    if not inspect(conn).has_table("labels"):
-        return  # created by create_all at the new shape
-    columns = {c["name"] for c in inspect(conn).get_columns("labels")}
-    if "case_pending" not in columns:
-        conn.exec_driver_sql("ALTER TABLE labels ADD COLUMN case_pending BOOLEAN NOT NULL DEFAULT FALSE")
+    _add_columns(conn, "labels", {"case_pending": "BOOLEAN NOT NULL DEFAULT FALSE"})
 
 
 STEPS: dict[int, Callable[[Connection, str], None]] = {

@@ -18,9 +18,14 @@ from console.sources.base import FilePosition, RejectedLine, SourceBatch
 from console.store.engine import StoreError, create_store_engine, default_host, normalise_url
 from console.store.migrations import migrate
 from console.store.rows import SELECT_COLUMNS, record_from_row
+from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS
 from console.store.writers import BatchWriter, CoreBatchWriter, LockRetry, SqliteBatchWriter, WriteResult
 
 
+# record_from_row's shape with NULL for every body column (input_is_json/output_is_json: 0)
+_NO_TEXT_COLUMNS = ", ".join(
+    [f"r.{c}" for c in REQUEST_COLUMNS] + ["0" if c.endswith("_is_json") else "NULL" for c in BODY_COLUMNS[1:]]
+)
 LOAD_CHUNK = 25_000  # rows converted to columns at a time (bounded memory for the row tuples)
 # Columns.append_row_columns' input (ROW_FIELDS), a missing cached token count read as 0
 # and status as 1/0 (SQLite's small ints, not a string per row; append_row_columns takes both)
@@ -417,13 +422,17 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(text("SELECT coalesce(max(id), 0) FROM requests")).scalar_one())
 
-    def rows_after(self, last_id: int, limit: int = 5000) -> list[tuple[int, RequestRecord]]:
-        """Up to `limit` rows with id > last_id, in id order, each with its id."""
-        query = text(
-            f"SELECT r.id, {SELECT_COLUMNS} FROM requests r "
-            "LEFT JOIN request_bodies b ON b.id = r.id "
-            "WHERE r.id > :last_id ORDER BY r.id LIMIT :limit"
-        )
+    def rows_after(
+        self, last_id: int, limit: int = 5000, *, with_text: bool = True
+    ) -> list[tuple[int, RequestRecord]]:
+        """Up to `limit` rows with id > last_id, in id order, each with its id.
+
+        with_text=False: without the request_bodies columns (input, output, error message,
+        tags, metadata), for a follower that only counts and aggregates: the requests table
+        reads the text of the rows it shows itself."""
+        body = "LEFT JOIN request_bodies b ON b.id = r.id " if with_text else ""
+        columns = SELECT_COLUMNS if with_text else _NO_TEXT_COLUMNS
+        query = text(f"SELECT r.id, {columns} FROM requests r {body}WHERE r.id > :last_id ORDER BY r.id LIMIT :limit")
         with self.engine.connect() as conn:
             rows = conn.execute(query, {"last_id": last_id, "limit": limit}).all()
         return [(row[0], record_from_row(row[1:])) for row in rows]

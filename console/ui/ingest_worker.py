@@ -321,7 +321,7 @@ def follow_store(post, is_cancelled, store, last_id: int, feed=None) -> None:
     failures = permanent = 0
     while not is_cancelled():
         try:
-            rows = store.rows_after(last_id, FOLLOW_BATCH)
+            rows = store.rows_after(last_id, FOLLOW_BATCH, with_text=False)  # counts and figures only
         except faults as exc:  # the server restarted or the network blinked: try again
             kind = write_fault(exc)
             if kind is None:
