@@ -150,10 +150,11 @@ def main() -> None:
         timings: dict[str, float] = {}
         with Store(f"sqlite:///{db}") as store:
             for _ in range(args.rounds):
-                for processes in (1, 2):
+                for blocks, processes in ((False, 1), (False, 2), (True, 1)):
                     start = time.perf_counter()
-                    cols = store.load_columns(since, processes=processes)
-                    key = f"load_columns, {processes} process{'es' if processes > 1 else ''}"
+                    cols = store.load_columns(since, processes=processes, blocks=blocks)
+                    key = ("load_columns from the column blocks" if blocks else
+                           f"from the rows, {processes} process{'es' if processes > 1 else ''}")  # fmt: skip
                     timings[key] = min(timings.get(key, float("inf")), time.perf_counter() - start)
                 start = time.perf_counter()
                 build_report(cols, newest, window, settings)

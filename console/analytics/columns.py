@@ -11,9 +11,11 @@ cost_usd NaN (never 0: "unpriced" is counted, not hidden in a total).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
+from xxhash import xxh3_64_intdigest
 
 from console.records import RequestRecord
 
@@ -61,9 +63,20 @@ def is_bad(record: RequestRecord) -> bool:
 
 
 def request_key(request_id: str) -> int:
-    """A request_id as a 64-bit number, to find a row by id (hash(): fixed within a process,
-    which is as long as a Columns lives; a collision would need ~4e9 rows)."""
-    return hash(request_id)
+    """A request_id as a signed 64-bit number, to find a row by id: xxh3 of its UTF-8, the
+    same in every process (the store keeps it in its column blocks); a collision would need
+    ~4e9 rows."""
+    return _signed64(xxh3_64_intdigest(request_id.encode("utf-8", "surrogatepass")))
+
+
+def request_keys(request_ids: Iterable[str], count: int) -> np.ndarray:
+    """request_key of each, as an int64 array (one C-level map)."""
+    encoded = map(partial(str.encode, encoding="utf-8", errors="surrogatepass"), request_ids)
+    return np.fromiter(map(xxh3_64_intdigest, encoded), np.uint64, count).view(np.int64)
+
+
+def _signed64(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 class Columns:
@@ -133,7 +146,7 @@ class Columns:
         ints["input_tokens"][start:end] = [r.input_tokens for r in records]
         ints["output_tokens"][start:end] = [r.output_tokens for r in records]
         ints["cached_input_tokens"][start:end] = [r.cached_input_tokens or 0 for r in records]
-        ints["request_key"][start:end] = [hash(r.request_id) for r in records]
+        ints["request_key"][start:end] = request_keys([r.request_id for r in records], count)
         self._bools["is_error"][start:end] = [r.status == "error" for r in records]
         self._bools["is_bad"][start:end] = [is_bad(r) for r in records]
         cats = self.categories
@@ -181,7 +194,7 @@ class Columns:
         ints["input_tokens"][start:end] = _ints(input_tokens, count)
         ints["output_tokens"][start:end] = _ints(output_tokens, count)
         ints["cached_input_tokens"][start:end] = _ints(cached, count)  # None -> 0
-        ints["request_key"][start:end] = np.fromiter(map(hash, request_id), np.int64, count)
+        ints["request_key"][start:end] = request_keys(request_id, count)
         self._bools["is_error"][start:end] = np.fromiter(map(_IS_ERROR.__getitem__, status), np.bool_, count)
         self._bools["is_bad"][start:end] = feedback_values < 0  # NaN (no feedback) is not < 0
         coders = self._coders
@@ -240,6 +253,56 @@ class Columns:
                 if first < seen.get(name, np.inf):
                     seen[name] = first
 
+    @classmethod
+    def from_arrays(
+        cls, numbers: Mapping[str, np.ndarray], codes: Mapping[str, np.ndarray], names: Mapping[str, Sequence[str]],
+        spare: int = 0, order: np.ndarray | None = None,
+    ) -> Columns:
+        """Columns of whole arrays, rows already in order: `numbers` holds ts, latency_ms,
+        ttft_ms, cost_usd, feedback, input_tokens, output_tokens, cached_input_tokens (None
+        as 0), request_key and is_error; `codes`/`names` each text column's codes into its
+        names, for model, prompt_id, prompt_version, user, environment, prompt_hash and
+        provider, codes in any order. Codes are renumbered by first appearance and first_seen
+        is set: the same Columns as appending the same rows would give. spare: room for that
+        many more rows; order: the rows' order as indexes into the arrays (None: as they are),
+        gathered straight into the new columns (no sorted copy of the whole)."""
+        count = len(numbers["ts"])
+        columns = cls(count + spare)
+        columns._size = count
+
+        def ordered(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+            if order is None:
+                if out is None:
+                    return values
+                out[:] = values
+                return out
+            return np.take(values, order, out=out)
+
+        for table in (columns._floats, columns._ints):
+            for name, column in table.items():
+                ordered(numbers[name], column[:count])
+        ordered(numbers["is_error"], columns._bools["is_error"][:count])
+        columns._bools["is_bad"][:count] = columns.feedback < 0  # NaN (no feedback) is not < 0
+        for name in ("model", "prompt_id", "user", "environment", "prompt_hash", "provider"):
+            source = names[name]
+            renumbered, columns.categories[name] = _by_first_appearance(ordered(codes[name]), source.__getitem__)
+            columns._cats[name][:count] = renumbered
+        versions = names["prompt_version"]
+        width = max(len(versions), 1)
+        pairs = ordered(codes["prompt_id"]).astype(np.int64) * width + ordered(codes["prompt_version"])
+        prompt_ids = names["prompt_id"]
+        renumbered, columns.categories["prompt"] = _by_first_appearance(
+            pairs, lambda pair: prompt_key(prompt_ids[pair // width], versions[pair % width])
+        )
+        columns._cats["prompt"][:count] = renumbered
+        ts = columns.ts
+        for kind in ("model", "prompt"):
+            table = columns.categories[kind].names
+            earliest = np.full(len(table), np.inf)
+            np.minimum.at(earliest, columns._cats[kind][:count], ts)
+            columns.first_seen[kind] = dict(zip(table, earliest.tolist()))
+        return columns
+
     def fold_first_seen(self, models: Mapping[str, float], prompts: Mapping[tuple[str, str], float]) -> None:
         """First appearances found elsewhere (older rows, by SQL) into first_seen."""
         for kind, found in (("model", models.items()), ("prompt", ((prompt_key(*k), ts) for k, ts in prompts.items()))):
@@ -267,7 +330,7 @@ class Columns:
         are left out. Nothing is modified (see set_bad)."""
         if not verdicts or not self._size:
             return np.zeros(0, np.int64), np.zeros(0, np.bool_)
-        keys = np.fromiter((hash(rid) for rid in verdicts), np.int64, len(verdicts))
+        keys = request_keys(verdicts, len(verdicts))
         wanted = dict(zip(keys.tolist(), verdicts.values()))
         rows = np.flatnonzero(np.isin(self.request_key, keys))
         if not len(rows):
@@ -330,6 +393,30 @@ class Columns:
         chosen.categories = self.categories
         chosen.first_seen = self.first_seen
         return chosen
+
+
+def _by_first_appearance(codes: np.ndarray, name_of) -> tuple[np.ndarray, Categories]:
+    """codes renumbered so that they follow the first appearance of their names (codes
+    whose names are equal become one), with the Categories of the new codes."""
+    table = Categories()
+    count = len(codes)
+    if not count:
+        return np.zeros(0, np.int32), table
+    size = int(codes.max()) + 1
+    if size > 4 * count + 1024:  # sparse codes (pairs of many ids and versions): by sorting
+        present, first = np.unique(codes, return_index=True)
+        in_order = present[np.argsort(first, kind="stable")]
+        new_codes = np.fromiter((table.code(name_of(old)) for old in in_order.tolist()), np.int32, len(in_order))
+        renumber = np.empty(len(present), np.int32)
+        renumber[np.argsort(first, kind="stable")] = new_codes
+        return renumber[np.searchsorted(present, codes)], table
+    first = np.full(size, count, np.int64)
+    np.minimum.at(first, codes, np.arange(count))
+    present = np.flatnonzero(first < count)
+    in_order = present[np.argsort(first[present], kind="stable")]
+    lookup = np.zeros(size, np.int32)
+    lookup[in_order] = np.fromiter((table.code(name_of(old)) for old in in_order.tolist()), np.int32, len(in_order))
+    return lookup[codes], table
 
 
 class _IsError(dict):

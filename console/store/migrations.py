@@ -32,7 +32,7 @@ from sqlmodel import SQLModel
 from console.store.engine import StoreError
 from console.store.tables import RequestRow
 
-CURRENT_VERSION = 4
+CURRENT_VERSION = 5
 MIGRATION_LOCK_KEY = 0x6C6C6D6F70_01  # an arbitrary advisory lock id: "llmop" + 1
 
 schema_version = Table(
@@ -185,9 +185,21 @@ def _v4_label_case_pending(conn: Connection, host: str) -> None:
     _add_columns(conn, "labels", {"case_pending": "BOOLEAN NOT NULL DEFAULT FALSE"})
 
 
+def _v5_column_blocks(conn: Connection, host: str) -> None:
+    """The column blocks, and on SQLite the blocks of the rows already stored (once: about
+    as long as one `report` over them took before)."""
+    from console.store.column_blocks import fill_gaps
+    from console.store.tables import ColumnBlock
+
+    ColumnBlock.__table__.create(conn, checkfirst=True)
+    if conn.dialect.name == "sqlite":
+        fill_gaps(conn.connection.dbapi_connection)
+
+
 STEPS: dict[int, Callable[[Connection, str], None]] = {
     2: _v2_offsets_per_host,
     3: _v3_run_process,
     4: _v4_label_case_pending,
+    5: _v5_column_blocks,
 }
 assert sorted(STEPS) == list(range(2, CURRENT_VERSION + 1)), "one step per version"

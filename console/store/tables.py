@@ -7,7 +7,7 @@ the rows on screen.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -45,6 +45,21 @@ class RequestRow(SQLModel, table=True):
     variant: str | None = None
     feedback: float | None = None
     prompt_hash: str | None = None
+
+
+class ColumnBlock(SQLModel, table=True):
+    """The numbers of the requests with first_id <= id <= last_id as numpy arrays
+    (console.store.column_blocks): a large load reads these instead of the rows."""
+
+    __tablename__ = "column_blocks"
+
+    first_id: int = Field(primary_key=True)
+    last_id: int
+    rows: int
+    min_ts: float
+    max_ts: float
+    level: int  # how many merges made it (0: one write's rows)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class RequestBody(SQLModel, table=True):

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from console.records import RequestRecord
 from console.sources.base import SourceBatch
+from console.store.column_blocks import add_block, block_of_inserted, merge_small_blocks
 from console.store.engine import StoreError, default_host
 from console.store.rows import body_tuple, request_tuple
 from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS, RequestBody, RequestRow
@@ -252,6 +253,8 @@ class SqliteBatchWriter:
                 added = inserted.rowcount
                 if added < len(batch.requests):
                     duplicates = self._positions_not_inserted(start, len(batch.requests))
+                if added:
+                    self._add_column_block(start, batch.requests, duplicates)
                 if added == len(batch.requests):
                     conn.executemany(
                         self._insert_all_bodies,
@@ -272,6 +275,19 @@ class SqliteBatchWriter:
                 conn.execute("ROLLBACK")
             raise
         return WriteResult(added, len(batch.requests) - added, len(batch.rejected), duplicates)
+
+    def _add_column_block(self, start: int, requests: list[tuple], duplicates: tuple[int, ...]) -> None:
+        """The stored rows' column block, in the same transaction as the rows."""
+        if duplicates:
+            skipped = set(duplicates)
+            inserted = [i for i in range(len(requests)) if i not in skipped]
+        else:
+            inserted = None
+        block = block_of_inserted(start, requests, inserted)
+        first = start + (inserted[0] if inserted else 0)
+        last = start + (inserted[-1] if inserted else len(requests) - 1)
+        add_block(self.conn, block, first, last)
+        merge_small_blocks(self.conn)
 
     def _positions_not_inserted(self, start: int, count: int) -> tuple[int, ...]:
         rows = self.conn.execute(
