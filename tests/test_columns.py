@@ -37,6 +37,16 @@ def test_eviction_drops_the_old_prefix():
     assert cols.evict_before(1e12) == 5 and len(cols) == 0
 
 
+def test_a_window_held_at_a_count_bound_gives_back_its_doubled_capacity():
+    cols = Columns(16)
+    cols.append(records(3000, ts=100.0) + records(40, ts=200.0))
+    assert cols._capacity >= 3040
+    assert cols.evict_before(150.0) == 3000
+    assert len(cols) == 40 and cols._capacity < 3040 and (cols.ts == 200.0).all()
+    cols.append(records(100, ts=300.0))
+    assert len(cols) == 140 and (cols.ts[40:] == 300.0).all()
+
+
 def test_first_seen_tracks_models_and_versions():
     cols = Columns()
     cols.append(records(2, ts=300.0, model="a") + records(1, ts=100.0, model="a", prompt_version="v9"))

@@ -122,11 +122,14 @@ class Columns:
         capacity = self._capacity
         while capacity < needed:
             capacity *= 2
+        self._resize(capacity)
+
+    def _resize(self, capacity: int) -> None:
         for table in (self._floats, self._ints, self._cats, self._bools):
             for name, column in table.items():
-                grown = np.empty(capacity, column.dtype)
-                grown[: self._size] = column[: self._size]
-                table[name] = grown
+                resized = np.empty(capacity, column.dtype)
+                resized[: self._size] = column[: self._size]
+                table[name] = resized
         self._capacity = capacity
 
     def append(self, records: Sequence[RequestRecord]) -> None:
@@ -379,6 +382,10 @@ class Columns:
             for column in table.values():
                 column[: self._size - cut] = column[cut : self._size]
         self._size -= cut
+        if self._capacity > 2 * self._size + 1024:
+            # a window held at a count bound would otherwise keep the doubled capacity of its
+            # largest moment (twice the memory) for good
+            self._resize(self._size + self._size // 4 + 16)
         return cut
 
     def select(self, mask: np.ndarray) -> Columns:
