@@ -49,6 +49,8 @@ def recent_store(workdir: Path, records: int) -> Path:
     """A copy of bench/report.py's store with every ts within the last SPAN_DAYS days."""
     from report import build_store
 
+    from console.store.column_blocks import rebuild
+
     source = build_store(workdir, records)
     target = workdir / f"store-{records}-recent.db"
     if not target.exists():
@@ -65,6 +67,7 @@ def recent_store(workdir: Path, records: int) -> Path:
         with conn:
             conn.execute("UPDATE requests SET ts = :now - (:newest - ts) * :factor",
                          {"now": now - 1, "newest": newest, "factor": factor})  # fmt: skip
+            rebuild(conn)  # the column blocks hold the old ts
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return target

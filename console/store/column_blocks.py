@@ -3,8 +3,8 @@
 Loading a million rows through sqlite3 makes 17 million Python objects (most of the time
 `report` took); a block holds the same values for a run of row ids as arrays, so a load
 reads a few dozen blobs instead. A block is written in the transaction that inserts its
-rows, so blocks and rows never disagree (a crash loses both or neither), and rows are never
-updated or deleted. A block covers every row whose id is in [first_id, last_id]; rows no
+rows, so blocks and rows never disagree (a crash loses both or neither), and the console
+never updates or deletes rows (a tool that rewrites them must `rebuild` the blocks). A block covers every row whose id is in [first_id, last_id]; rows no
 block covers (a store from before blocks, rows inserted by hand) are read from the table.
 
 Small blocks (the live tail commits a few rows at a time) are merged as they pile up:
@@ -326,3 +326,10 @@ def fill_gaps(conn: sqlite3.Connection) -> int:
 
 
 BACKFILL_LEVEL = 99
+
+
+def rebuild(conn: sqlite3.Connection) -> int:
+    """Every block made again from the rows (after rows were changed behind the console's
+    back), inside the caller's write transaction."""
+    conn.execute("DELETE FROM column_blocks")
+    return fill_gaps(conn)

@@ -136,10 +136,14 @@ def _send_columns(send, path: str, since_ts, until_id, before_ts, capacity: int)
 class Store:
     """Requests, their text, rejected lines and source offsets in one database."""
 
-    def __init__(self, url: str, *, host: str | None = None, lock_retry: LockRetry | None = None) -> None:
+    def __init__(
+        self, url: str, *, host: str | None = None, lock_retry: LockRetry | None = None, writer_cache_mib: int = 128
+    ) -> None:
         """host: this machine's name for its file offsets (default: LLMOPS_HOST, else the hostname).
-        lock_retry: how a SQLite write waits for a store another process holds locked."""
+        lock_retry: how a SQLite write waits for a store another process holds locked.
+        writer_cache_mib: the SQLite writer's page cache (see open_sqlite_writer_connection)."""
         self.lock_retry = lock_retry
+        self.writer_cache_mib = writer_cache_mib
         self.url = normalise_url(url)
         self.host = host or default_host()
         self.engine = create_store_engine(self.url)
@@ -163,7 +167,9 @@ class Store:
 
     def _make_writer(self) -> BatchWriter:
         path = self.sqlite_path
-        return SqliteBatchWriter(path, self.host, self.lock_retry) if path else CoreBatchWriter(self.engine, self.host)
+        if path:
+            return SqliteBatchWriter(path, self.host, self.lock_retry, self.writer_cache_mib)
+        return CoreBatchWriter(self.engine, self.host)
 
     @property
     def display_url(self) -> str:
@@ -416,6 +422,18 @@ class Store:
             models = {m: float(ts) for m, ts in conn.execute(models_q, params) if ts is not None}
             prompts = {(p, v): float(ts) for p, v, ts in conn.execute(prompts_q, params) if ts is not None}
         return models, prompts
+
+    def has_column_blocks(self) -> bool:
+        """True when load_columns reads arrays (a SQLite file with column blocks): a million
+        rows then load in well under a second."""
+        path = self.sqlite_path
+        if not path:
+            return False
+        conn = sqlite3.connect(path, timeout=30)
+        try:
+            return conn.execute("SELECT 1 FROM column_blocks LIMIT 1").fetchone() is not None
+        finally:
+            conn.close()
 
     def count_between(self, since_ts: float | None = None, before_ts: float | None = None) -> int:
         """How many requests have since_ts <= ts < before_ts (counted on the ts index)."""

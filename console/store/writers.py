@@ -170,13 +170,15 @@ def _is_locked(exc: sqlite3.OperationalError) -> bool:
     return "locked" in message or "busy" in message
 
 
-def open_sqlite_writer_connection(path: str, busy_timeout_s: float = 30.0) -> sqlite3.Connection:
+def open_sqlite_writer_connection(path: str, busy_timeout_s: float = 30.0, cache_mib: int = 128) -> sqlite3.Connection:
+    """cache_mib: SQLite's page cache; a bulk load keeps the request_id index in memory with
+    128 MiB, a console that tails for hours takes less (it counts in the console's memory)."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s)
     for pragma in (
         "journal_mode=WAL",
         "synchronous=NORMAL",
         f"busy_timeout={int(busy_timeout_s * 1000)}",
-        "cache_size=-131072",  # 128 MiB: the request_id index stays in memory while it grows
+        f"cache_size=-{cache_mib * 1024}",
         "wal_autocheckpoint=16384",  # checkpoint every ~64 MiB: fewer rewrites of hot index pages
     ):
         conn.execute(f"PRAGMA {pragma}")
@@ -186,13 +188,15 @@ def open_sqlite_writer_connection(path: str, busy_timeout_s: float = 30.0) -> sq
 class SqliteBatchWriter:
     """One sqlite3 connection, BEGIN IMMEDIATE per batch, ids assigned in the transaction."""
 
-    def __init__(self, path: str, host: str | None = None, lock_retry: LockRetry | None = None) -> None:
+    def __init__(
+        self, path: str, host: str | None = None, lock_retry: LockRetry | None = None, cache_mib: int = 128
+    ) -> None:
         self.host = host or default_host()
         self.path = path
         self.lock_retry = lock_retry or LockRetry()
         # called before each pause for a locked store: (retry number, pause in s, the error)
         self.on_lock_wait: Callable[[int, float, Exception], None] | None = None
-        self.conn = open_sqlite_writer_connection(path, self.lock_retry.timeout_s)
+        self.conn = open_sqlite_writer_connection(path, self.lock_retry.timeout_s, cache_mib)
         # Ids are handed out above max(id) inside the write transaction; a duplicate
         # request_id is ignored by the unique index, and its body is skipped because no
         # row holds its id. No per-batch lookups, no text key on the bodies.
