@@ -11,6 +11,11 @@ the writer stopping) and the backlog it had. Then the highest sustained rate, co
 the raw baseline (orjson + sqlite3 executemany, as in bench/ingest.py) measured in the same
 run, and the peak RSS. Targets (issue 7): at 5,000 lines/s append-to-visible p99 < 500 ms
 and loop lag p99 < 50 ms; highest sustained rate >= 0.7 of the raw baseline.
+
+With --stages, each rate also prints where append-to-visible goes, as the p50 / p99 of the
+time from the append to each step: committed (the tail's write returned), RecordsArrived
+posted and handled on the UI thread, the pager's RequestIdsLoaded posted and handled.
+The steps are timed by wrapping the console's methods here; the console has no probes.
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ import sys
 import tempfile
 import time
 from array import array
-from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -83,16 +87,42 @@ def raw_baseline(tmp: Path, count: int = 100_000) -> float:
     return count / (time.perf_counter() - start)
 
 
-async def run_phase(app, pilot, log: Path, rate: int, seconds: float, start_id: int, seen: dict) -> dict:
-    # arrays of doubles, not lists of floats: millions of samples would weigh in the peak RSS
-    stored_latency: array = array("d")
-    visible_latency: array = array("d")
-    lags: array = array("d")
-    seen["stored"], seen["visible"] = stored_latency, visible_latency
-    expected = [time.monotonic() + 0.01]
+class Timeline:
+    """When the n-th row (in id order) reached a step: (rows so far, wall time) pairs,
+    appended as the count grows (from any thread: a reader takes the common length)."""
 
+    def __init__(self) -> None:
+        self.counts: array = array("q")
+        self.times: array = array("d")
+
+    def add(self, count: int, wall: float) -> None:
+        if not self.counts or count > self.counts[-1]:
+            self.counts.append(count)
+            self.times.append(wall)
+
+    def reached(self, first: int, last: int) -> np.ndarray:
+        """The time rows first..last-1 (0-based) reached the step; nan if they did not."""
+        n = min(len(self.counts), len(self.times))
+        counts, times = np.array(self.counts[:n]), np.array(self.times[:n])  # copies: the arrays may grow
+        where = np.searchsorted(counts, np.arange(first + 1, last + 1), side="left")
+        out = np.full(last - first, np.nan)
+        hit = where < n
+        out[hit] = times[where[hit]]
+        return out
+
+
+def percentiles(latency: np.ndarray) -> tuple[float | None, float | None]:
+    latency = latency[~np.isnan(latency)]
+    if not len(latency):
+        return None, None
+    return float(np.percentile(latency, 50)) * 1000, float(np.percentile(latency, 99)) * 1000
+
+
+async def run_phase(app, pilot, log: Path, rate: int, seconds: float, start_id: int, seen: dict) -> dict:
+    lags: array = array("d")
+    expected = [time.monotonic() + 0.01]
     view = app.dashboard.requests_view
-    arrivals = seen["arrivals"]
+    visible: Timeline = seen["visible"]
 
     def tick() -> None:
         now = time.monotonic()
@@ -100,10 +130,7 @@ async def run_phase(app, pilot, log: Path, rate: int, seconds: float, start_id: 
         expected[0] = now + 0.01
         # a row is visible once the view's row count covers it (the view reads ids and the
         # rows on screen from the store, through its pager thread)
-        shown = view.row_count
-        wall = time.time()
-        while arrivals and arrivals[0][0] <= shown:
-            visible_latency.extend(wall - ts for ts in arrivals.popleft()[1])
+        visible.add(view.row_count, time.time())
 
     timer = app.set_interval(0.01, tick)
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(log), str(rate), str(seconds), str(start_id)],
@@ -111,26 +138,69 @@ async def run_phase(app, pilot, log: Path, rate: int, seconds: float, start_id: 
     while writer.poll() is None:
         await pilot.pause(0.05)
     written = int(writer.stdout.read().strip() or 0)
-    behind_at_stop = written - len(visible_latency)
+    shown = lambda: min(max(view.row_count - start_id, 0), written)  # noqa: E731
+    behind_at_stop = written - shown()
     deadline = time.monotonic() + 5.0
-    while len(visible_latency) < written and time.monotonic() < deadline:
+    while (shown() < written or len(seen["ts"]) < start_id + written) and time.monotonic() < deadline:
         await pilot.pause(0.05)
     timer.stop()
+    end = min(start_id + written, len(seen["ts"]))
+    ts = np.array(seen["ts"][start_id:end])  # the rows' append times, in id order
+    steps = {name: seen[name].reached(start_id, end) - ts for name in STAGES if name in seen}
+    store_p50, store_p99 = percentiles(steps["posted"])
+    visible_p50, visible_p99 = percentiles(steps["visible"])
     return {
         "rate": rate,
         "written": written,
-        "visible": len(visible_latency),
+        "visible": shown(),
         "behind_at_stop": behind_at_stop,
-        "kept_up": len(visible_latency) >= written,
-        "store_p50": float(np.percentile(stored_latency, 50)) * 1000 if stored_latency else None,
-        "store_p99": float(np.percentile(stored_latency, 99)) * 1000 if stored_latency else None,
-        "visible_p50": float(np.percentile(visible_latency, 50)) * 1000 if visible_latency else None,
-        "visible_p99": float(np.percentile(visible_latency, 99)) * 1000 if visible_latency else None,
+        "kept_up": shown() >= written,
+        "store_p50": store_p50,
+        "store_p99": store_p99,
+        "visible_p50": visible_p50,
+        "visible_p99": visible_p99,
         "lag_p99": float(np.percentile(lags, 99)) * 1000 if lags else None,
+        "stages": {name: percentiles(latency) for name, latency in steps.items()},
     }
 
 
-async def main(rates: list[int], seconds: float) -> None:
+STAGES = ("committed", "posted", "handled", "ids posted", "ids handled", "visible")
+
+
+def time_stages(seen: dict) -> None:
+    """Wrap the tail's writes and the view's handler to time each step (--stages)."""
+    from console.ui import live_writer
+    from console.ui.widgets.requests_view import RequestsView
+
+    committed = seen["committed"] = Timeline()
+    total = [0]
+
+    def stamped(method):
+        def write(self, *args, **kwargs):
+            written = method(self, *args, **kwargs)
+            if written:
+                total[0] += sum(len(result.new_records(stored.records)) for stored, result in written)
+                committed.add(total[0], time.time())
+            return written
+
+        return write
+
+    live_writer.LiveWriter.write = stamped(live_writer.LiveWriter.write)
+    live_writer.LiveWriter.flush = stamped(live_writer.LiveWriter.flush)
+    ids_posted, ids_handled = seen["ids posted"], seen["ids handled"] = Timeline(), Timeline()
+    handle = RequestsView.on_request_ids_loaded
+
+    def on_request_ids_loaded(self, message) -> None:
+        handle(self, message)
+        if message.at_end:
+            wall, now = time.time(), time.monotonic()
+            ids_posted.add(self.row_count, wall - (now - message.time))  # message.time: monotonic, at creation
+            ids_handled.add(self.row_count, wall)
+
+    RequestsView.on_request_ids_loaded = on_request_ids_loaded
+
+
+async def main(rates: list[int], seconds: float, stages: bool = False) -> None:
     from console.ui.app import ConsoleApp
 
     tmp = Path(tempfile.mkdtemp(prefix="llmops-live-"))
@@ -138,19 +208,22 @@ async def main(rates: list[int], seconds: float) -> None:
     print(f"raw baseline (orjson + sqlite3 executemany): {baseline:,.0f} rows/s")
     log = tmp / "live.jsonl"
     log.touch()
+    # arrays of doubles, not lists of floats: millions of samples would weigh in the peak RSS
+    seen: dict = {"ts": array("d"), "posted": Timeline(), "handled": Timeline(), "visible": Timeline()}
+    if stages:
+        time_stages(seen)
     app = ConsoleApp(sources=[str(log)], store_url=str(tmp / "console.db"))
-    seen: dict = {"stored": [], "visible": [], "arrivals": deque()}
     async with app.run_test(size=(160, 48)) as pilot:
         dashboard = app.dashboard
         show = dashboard.show_arrivals
-
         arrived = [dashboard.requests_view.row_count]
 
         def timed_show(message) -> None:
-            seen["stored"].extend(message.posted_at - r.ts for r in message.records)
             show(message)
+            seen["ts"].extend(r.ts for r in message.records)
             arrived[0] += len(message.records)
-            seen["arrivals"].append((arrived[0], [r.ts for r in message.records]))
+            seen["posted"].add(arrived[0], message.posted_at)
+            seen["handled"].add(arrived[0], time.time())
 
         dashboard.show_arrivals = timed_show
         await pilot.pause(0.5)
@@ -168,6 +241,10 @@ async def main(rates: list[int], seconds: float) -> None:
                 + ("kept up" if result["kept_up"] else f"BEHIND by {result['written'] - result['visible']:,} lines")
                 + f" (behind by {result['behind_at_stop']:,} when the writer stopped)"
             )
+            if stages:
+                print("        append→ " + "; ".join(
+                    f"{name} {fmt(p50)} / {fmt(p99)}" for name, (p50, p99) in result["stages"].items()
+                ) + " ms (p50 / p99)")  # fmt: skip
     sustained = max((r["rate"] for r in results if r["kept_up"]), default=0)
     print(f"highest sustained rate: {sustained:,} lines/s = {sustained / baseline:.2f} of the raw baseline (target >= 0.70)")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
@@ -177,5 +254,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", default="1000,5000,20000,30000,40000,50000")
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--stages", action="store_true", help="also print where append-to-visible goes")
     args = parser.parse_args()
-    asyncio.run(main([int(r) for r in args.rates.split(",")], args.seconds))
+    asyncio.run(main([int(r) for r in args.rates.split(",")], args.seconds, args.stages))

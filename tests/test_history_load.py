@@ -60,9 +60,14 @@ def varied_records(n: int, now: float = NOW, span: float = 3 * 86400, seed: int 
     return records
 
 
-def stored(tmp_path, records) -> Store:
+def stored(tmp_path, records, blocks: bool = True) -> Store:
+    """A store holding the records; blocks=False: without column blocks, as a store the
+    console loads in stages (PostgreSQL) is."""
     store = Store(str(tmp_path / "history.db"))
     store.write(SourceBatch(records=records))
+    if not blocks:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM column_blocks")
     return store
 
 
@@ -211,7 +216,7 @@ def test_staged_seed_reports_the_newest_first_then_exactly_the_whole_window(tmp_
     settings = budget_settings()
     feed = FakeFeed(settings)
     posted: list = []
-    with stored(tmp_path, records) as store:
+    with stored(tmp_path, records, blocks=False) as store:
         filling = ingest_worker._seed(feed, store, None, posted.append, lambda: False)
         assert filling is not None
         first, first_baseline, partial = feed.seeded[0]
@@ -250,6 +255,33 @@ def ingest_worker_period_start(now: float, period: str) -> float:
     from console.analytics.budget import period_bounds
 
     return period_bounds(now, period)[0]
+
+
+def test_with_column_blocks_the_seed_is_the_whole_window_at_once(tmp_path, monkeypatch):
+    """Blocks load a million rows in about half a second: no partial stage, the first
+    report is already build_report over the whole window, budgets exact."""
+    from console.ui import ingest_worker
+    from console.ui.analytics_worker import HISTORY_SECONDS
+
+    monkeypatch.setattr(ingest_worker, "FIRST_STAGE_ROWS", 60)
+    now = time.time()
+    records = varied_records(900, now=now, span=9 * 86400)
+    settings = budget_settings()
+    feed = FakeFeed(settings)
+    posted: list = []
+    with stored(tmp_path, records) as store:
+        assert store.has_column_blocks()
+        assert ingest_worker._seed(feed, store, None, posted.append, lambda: False) is None
+        whole = store.load_columns(now - HISTORY_SECONDS, blocks=False)
+        everything = store.load_columns(blocks=False)
+    assert posted == [] and len(feed.seeded) == 1
+    cols, baseline, partial = feed.seeded[0]
+    assert not partial
+    assert_same_columns(cols, whole)
+    live = LiveWindow(settings, feed.window, cols=cols)
+    live.baseline_nano = baseline
+    full = build_report(everything, now, feed.window, settings)
+    assert [b.spent_usd for b in live.report(now).budgets] == [b.spent_usd for b in full.budgets]
 
 
 def test_the_window_is_bounded_by_count_and_budgets_still_count_the_rest(tmp_path):
@@ -297,7 +329,7 @@ async def test_the_console_shows_partial_figures_first_then_the_whole_window(tmp
 
     monkeypatch.setattr(ingest_worker, "FIRST_STAGE_ROWS", 40)
     records = varied_records(700, now=time.time(), span=6 * 86400)
-    with stored(tmp_path, records):
+    with stored(tmp_path, records, blocks=False):
         pass
     seen: list[tuple[str, object]] = []
 

@@ -172,3 +172,68 @@ async def test_the_history_is_in_time_order_across_files_and_new_rows_follow(tmp
             ingest_files(store, [str(late)])
         await wait_until(pilot, lambda: len(view.rows) == 11)
         assert view.rows[-1].request_id == "late"
+
+
+async def test_new_rows_reach_the_view_from_the_tail_without_the_ui_thread(tmp_path):
+    """The tail pokes the pager right after each commit: new rows reach the table even if
+    the UI thread never handles the coalesced RecordsArrived (here it drops them)."""
+    log = tmp_path / "app.jsonl"
+    log.write_text("".join(line_of(make_record(request_id=f"old-{n}")) for n in range(3)), encoding="utf-8")
+    app = ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 'store.db'}")
+    async with app.run_test(size=(160, 40)) as pilot:
+        view = app.requests_view
+        await wait_until(pilot, lambda: view.row_count == 3 and len(view.rows) == 3)
+        arrivals = []
+        app.dashboard.show_arrivals = arrivals.append  # the header's path, not the table's
+        stored_before = app.status_header.stored
+        with log.open("a", encoding="utf-8") as handle:
+            for n in range(4):
+                handle.write(line_of(make_record(request_id=f"new-{n}")))
+                handle.flush()
+        expected = [f"old-{n}" for n in range(3)] + [f"new-{n}" for n in range(4)]
+        await wait_until(pilot, lambda: [r.request_id for r in view.rows] == expected)
+        assert app.status_header.stored == stored_before, "RecordsArrived played no part"
+
+
+def test_the_pager_loses_no_poke(tmp_path):
+    """A poke after every commit, most of them while one is pending (and so dropped): every
+    new id still reaches the view once, in id order, in no more messages than pokes."""
+    import threading
+    import time
+
+    from console.ui.messages import RequestIdsLoaded, RequestsPagerFailed
+    from console.ui.requests_pager import RequestsPager
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    posted: list = []
+    pager = RequestsPager(posted.append, url)
+    stop = threading.Event()
+    thread = threading.Thread(target=pager.run, args=(stop.is_set,), daemon=True)
+
+    def tail() -> list[int]:
+        """The history's ids (rows committed before the pager started) then the new ones."""
+        loaded = [m for m in list(posted) if isinstance(m, RequestIdsLoaded)]
+        history = [int(i) for m in reversed(loaded) if not m.at_end for i in m.ids]
+        return history + [int(i) for m in loaded if m.at_end for i in m.ids]
+
+    with Store(url) as store:
+        pager.set_filter(None, 0)
+        thread.start()
+        try:
+            for n in range(60):
+                log = tmp_path / f"app-{n}.jsonl"
+                log.write_text(line_of(make_record(request_id=f"r{n}")), encoding="utf-8")
+                ingest_files(store, [str(log)])
+                pager.rows_committed()
+            with store.engine.connect() as conn:
+                ids = [row[0] for row in conn.execute(sql("SELECT id FROM requests ORDER BY id"))]
+            deadline = time.monotonic() + 15
+            while tail() != ids and time.monotonic() < deadline:
+                time.sleep(0.02)
+        finally:
+            stop.set()
+            pager.stop()
+            thread.join(5)
+    assert len(ids) == 60 and tail() == ids
+    assert sum(isinstance(m, RequestIdsLoaded) and m.at_end for m in posted) <= 60
+    assert not any(isinstance(m, RequestsPagerFailed) for m in posted)

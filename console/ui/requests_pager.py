@@ -4,12 +4,18 @@ The view holds only row ids; this thread finds them (the whole history, newest s
 first, then whatever is committed later) and reads the rows the view is about to draw.
 A page the user waits for is read before the next stretch of history, so a jump to the
 oldest row does not wait for a filter scanning a million bodies.
+
+The tail thread pokes it right after each commit (not through the UI thread, where new
+rows would wait for the header's coalesced RecordsArrived and a hop on the event loop);
+it coalesces the pokes itself, so the view gets at most one batch of new ids, and so one
+frame, per TAIL_INTERVAL.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from typing import Callable
 
 from textual.message import Message
@@ -21,6 +27,7 @@ FIRST_STRETCH = 2_000  # the newest rows first, cheaply: the screen needs a few 
 HISTORY_STRETCH = 100_000  # ids scanned per step of the history (a step is short: pages wait on it)
 TAIL_ROWS = 120  # rows read along with new ids, so the tail is drawn at once
 IDLE_WAIT = 0.25
+TAIL_INTERVAL = 0.1  # new ids reach the view at most this often: each batch costs the UI thread a frame
 HISTORY_PAUSE = 0.15  # seconds between stretches of the history scan
 
 
@@ -30,6 +37,7 @@ class RequestsPager:
         self.store_url = store_url
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._wake = threading.Event()
+        self._poked = False
 
     # -- called from the UI thread ----------------------------------------------------
 
@@ -39,9 +47,12 @@ class RequestsPager:
         self._wake.set()
 
     def rows_committed(self) -> None:
-        """New rows are in the store: look for ids past the last one seen."""
-        self._inbox.put(("poke", None, None))
-        self._wake.set()
+        """New rows are in the store: look for ids past the last one seen. Thread-safe: the
+        tail thread calls it after each commit, so while a poke is pending the next ones
+        are dropped: a wake-up per commit would take the GIL from the UI thread each time."""
+        if not self._poked:
+            self._poked = True  # cleared by the thread just before it looks: no poke is lost
+            self._wake.set()
 
     def want(self, ids: list[int]) -> None:
         self._inbox.put(("page", ids, None))
@@ -69,13 +80,20 @@ class RequestsPager:
         indexed = scan = None
         last_id = top = 0
         history: _History | None = None  # the part of the history not scanned yet
-        poked = False
+        tail_due = 0.0  # monotonic time before which new ids are held back (coalesced)
+        # between two stretches of history, a pause: the scan holds the GIL for much of its
+        # time, and the first figures are being loaded at the same moment
+        history_due = 0.0
         try:
             while not is_cancelled():
-                if self._inbox.empty():
-                    # between two stretches of history, a pause: the scan holds the GIL for much
-                    # of its time, and the first figures are being loaded at the same moment
-                    self._wake.wait(IDLE_WAIT if history is None else HISTORY_PAUSE)
+                now = time.monotonic()
+                pause = IDLE_WAIT
+                if history is not None:
+                    pause = min(pause, history_due - now)
+                if self._poked:  # new rows held back (coalesced) until they are due
+                    pause = min(pause, tail_due - now)
+                if pause > 0 and self._inbox.empty():
+                    self._wake.wait(pause)
                 self._wake.clear()
                 wanted: list[int] = []
                 restart = False
@@ -86,8 +104,6 @@ class RequestsPager:
                         break
                     if kind == "filter":
                         record_filter, generation, restart = payload, extra, True
-                    elif kind == "poke":
-                        poked = True
                     else:
                         wanted.extend(payload)
                 if generation < 0:
@@ -101,30 +117,33 @@ class RequestsPager:
                         last_id = top = pages.max_id()
                         span = pages.time_span() if top else None
                         history = _History(span) if span else None
-                        poked = True
+                        history_due = 0.0
+                        self._poked = True
                         if history is None:
                             self._post(RequestIdsLoaded(generation, _empty(), False, {}, 0.0))
-                    if poked:
-                        poked = False
+                    if self._poked and (restart or time.monotonic() >= tail_due):
+                        self._poked = False
                         fresh = pages.ids(scan, last_id)
                         if len(fresh):
                             last_id = int(fresh[-1])
                             tail = pages.records([int(i) for i in fresh[-TAIL_ROWS:]])
                             left = history.left if history else 0.0
                             self._post(RequestIdsLoaded(generation, fresh, True, tail, left))
-                    if history is not None and self._inbox.empty():
+                            tail_due = time.monotonic() + TAIL_INTERVAL
+                    if history is not None and self._inbox.empty() and time.monotonic() >= history_due:
                         stretch = FIRST_STRETCH if history.first else HISTORY_STRETCH
                         older, history.before = pages.history(indexed, top, history.before, stretch)
                         tail = pages.records([int(i) for i in older[-TAIL_ROWS:]]) if history.first else {}
                         history.first = False
                         done = history.before is None
                         self._post(RequestIdsLoaded(generation, older, False, tail, 0.0 if done else history.left))
+                        history_due = time.monotonic() + HISTORY_PAUSE
                         if done:
                             history = None
                 except DBAPIError as exc:  # the server restarted, the network blinked: try again
                     self._post(RequestsPagerFailed(f"cannot read the store: {exc.orig}"))
                     self._wake.wait(1.0)
-                    poked = True
+                    self._poked = True
         finally:
             store.close()
 

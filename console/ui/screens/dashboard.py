@@ -62,6 +62,7 @@ class DashboardScreen(Screen):
         self.report: Report | None = None
         self._pending_report: ReportReady | None = None
         self._pending_history: HistoryLoaded | None = None
+        self._requests: RequestsView | None = None  # for rows_committed, off the UI thread
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.store_url, self.sources, id="status")
@@ -75,6 +76,7 @@ class DashboardScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._requests = self.requests_view
         self.set_interval(HEADER_TICK, self.status_header.redraw)
         self.requests_view.border_title = "Requests"
         self.requests_view.focus()
@@ -99,6 +101,13 @@ class DashboardScreen(Screen):
 
     # -- what the ingest worker sends (forwarded by the app) ------------------------
 
+    def rows_committed(self) -> None:
+        """Called on the ingest thread after each commit that added rows: the requests
+        view's pager looks for them (no DOM query here: that is the UI thread's)."""
+        view = self._requests
+        if view is not None:
+            view.rows_committed()
+
     def show_history(self, message: HistoryLoaded) -> None:
         if not self.ready:
             self._pending_history = message  # not composed yet: shown on mount
@@ -118,8 +127,8 @@ class DashboardScreen(Screen):
         if self.paused:
             self._held_count += len(message.records)
             header.held = self._held_count
-        self.requests_view.rows_committed()  # the subtitle follows when the view has them
-        # the header's figures are redrawn by HEADER_TICK, not per batch: at 5,000 rows/s a
+        # the requests view hears of new rows from the ingest thread (rows_committed); the
+        # header's figures are redrawn by HEADER_TICK, not per batch: at 5,000 rows/s a
         # redraw per batch would be most of the UI thread's work
 
     def show_report(self, message: ReportReady) -> None:

@@ -65,6 +65,10 @@ OK_STATUS = Style(color="green")
 ERROR_STATUS = Style(color="red", bold=True)
 ERROR_PREVIEW = Style(color="red")
 SEPARATOR = " "
+# Drawn rows kept (a few screens: cursor moves redraw two rows, not the screen). No more:
+# each Strip holds ~20 objects the cyclic GC walks, and a full collection over 2,000 of
+# them stalled every thread for tens of ms; following the tail, old strips are never reused.
+LINE_CACHE = 300
 
 
 def _fixed_width(columns: tuple[Column, ...]) -> int:
@@ -183,7 +187,8 @@ class RequestsView(ScrollView, can_focus=True):
         return not len(self._ids) or self.cursor >= len(self._ids) - 1
 
     def rows_committed(self) -> None:
-        """New rows are in the store (shown at once unless paused)."""
+        """New rows are in the store (shown at once unless paused). Thread-safe: it only
+        reads two attributes and pokes the pager (a queue and an Event)."""
         if self._pager is not None and not self.paused:
             self._pager.rows_committed()
 
@@ -337,7 +342,7 @@ class RequestsView(ScrollView, can_focus=True):
         key = (row_id, width, selected and self.has_focus)
         strip = self._line_cache.get(key)
         if strip is None:
-            if len(self._line_cache) > 2000:
+            if len(self._line_cache) > LINE_CACHE:
                 self._line_cache.clear()
             strip = self._row_strip(record, width, selected)
             self._line_cache[key] = strip
