@@ -190,15 +190,15 @@ def merge_small_blocks(conn: sqlite3.Connection) -> None:
     """While the newest FAN_IN blocks share a level and their rows fit in MERGE_MAX_ROWS, merge
     them into one block of the next level (inside the caller's write transaction)."""
     while True:
-        newest = conn.execute(
-            "SELECT first_id, last_id, rows, level FROM column_blocks ORDER BY first_id DESC LIMIT ?", (FAN_IN,)
-        ).fetchall()
-        if len(newest) < FAN_IN or len({row[3] for row in newest}) != 1:
+        # one row back, not FAN_IN: each row fetched releases and retakes the GIL (see
+        # console.store.writers.insert_values)
+        count, levels, level, rows, first_id, last_id = conn.execute(
+            "SELECT count(*), count(DISTINCT level), max(level), sum(rows), min(first_id), max(last_id) "
+            "FROM (SELECT first_id, last_id, rows, level FROM column_blocks ORDER BY first_id DESC LIMIT ?)",
+            (FAN_IN,),
+        ).fetchone()
+        if count < FAN_IN or levels != 1 or rows > MERGE_MAX_ROWS:
             return
-        rows = sum(row[2] for row in newest)
-        if rows > MERGE_MAX_ROWS:
-            return
-        first_id, last_id = newest[-1][0], newest[0][1]
         # rows between the blocks that none of them covers (inserted without a block) would
         # be claimed by the merged block: then these stay as they are
         between = conn.execute(
@@ -211,7 +211,7 @@ def merge_small_blocks(conn: sqlite3.Connection) -> None:
         ).fetchall()
         merged = concat([RawBlock.decode(row[0]) for row in data])
         conn.execute("DELETE FROM column_blocks WHERE first_id >= ?", (first_id,))
-        add_block(conn, merged, first_id, last_id, newest[0][3] + 1)
+        add_block(conn, merged, first_id, last_id, level + 1)
 
 
 # -- reading --------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from functools import lru_cache
+from itertools import chain
 
 import msgspec
 from dataclasses import dataclass
@@ -170,6 +172,29 @@ def _is_locked(exc: sqlite3.OperationalError) -> bool:
     return "locked" in message or "busy" in message
 
 
+ROWS_PER_STATEMENT = 256
+
+
+def insert_values(conn: sqlite3.Connection, head: str, rows: list[tuple]) -> int:
+    """`head VALUES (...), (...), ...`, ROWS_PER_STATEMENT rows a statement; returns the rows
+    inserted. One statement is one sqlite3_step, so one release of the GIL: executemany
+    releases and retakes it for every row, and while another thread runs Python each retake
+    waits up to the switch interval (5 ms): a 30-row write took 0.5 s beside one busy
+    thread (the console's UI drawing), most of the live tail's append-to-visible time."""
+    added = 0
+    for first in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[first : first + ROWS_PER_STATEMENT]
+        cursor = conn.execute(_values_statement(head, len(chunk[0]), len(chunk)), list(chain.from_iterable(chunk)))
+        added += cursor.rowcount
+    return added
+
+
+@lru_cache(maxsize=64)
+def _values_statement(head: str, width: int, count: int) -> str:
+    one = f"({_marks(width, '?')})"
+    return f"{head} VALUES {', '.join([one] * count)}"
+
+
 def open_sqlite_writer_connection(path: str, busy_timeout_s: float = 30.0, cache_mib: int = 128) -> sqlite3.Connection:
     """cache_mib: SQLite's page cache; a bulk load keeps the request_id index in memory with
     128 MiB, a console that tails for hours takes less (it counts in the console's memory)."""
@@ -200,14 +225,8 @@ class SqliteBatchWriter:
         # Ids are handed out above max(id) inside the write transaction; a duplicate
         # request_id is ignored by the unique index, and its body is skipped because no
         # row holds its id. No per-batch lookups, no text key on the bodies.
-        self._insert_requests = (
-            f"INSERT OR IGNORE INTO requests (id, {', '.join(REQUEST_COLUMNS)}) "
-            f"VALUES ({_marks(len(REQUEST_COLUMNS) + 1, '?')})"
-        )
-        self._insert_all_bodies = (
-            f"INSERT INTO request_bodies ({', '.join(BODY_COLUMNS)}) "
-            f"VALUES ({_marks(len(BODY_COLUMNS), '?')})"
-        )
+        self._insert_requests = f"INSERT OR IGNORE INTO requests (id, {', '.join(REQUEST_COLUMNS)})"
+        self._insert_all_bodies = f"INSERT INTO request_bodies ({', '.join(BODY_COLUMNS)})"
         self._insert_bodies_of_new_rows = (
             f"INSERT INTO request_bodies ({', '.join(BODY_COLUMNS)}) "
             f"SELECT {_marks(len(BODY_COLUMNS), '?')} WHERE EXISTS (SELECT 1 FROM requests WHERE id = ?)"
@@ -250,20 +269,15 @@ class SqliteBatchWriter:
         try:
             if batch.requests:
                 start = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM requests").fetchone()[0]
-                inserted = conn.executemany(
-                    self._insert_requests,
-                    ((start + i, *row) for i, row in enumerate(batch.requests)),
+                added = insert_values(
+                    conn, self._insert_requests, [(start + i, *row) for i, row in enumerate(batch.requests)]
                 )
-                added = inserted.rowcount
                 if added < len(batch.requests):
                     duplicates = self._positions_not_inserted(start, len(batch.requests))
                 if added:
                     self._add_column_block(start, batch.requests, duplicates)
                 if added == len(batch.requests):
-                    conn.executemany(
-                        self._insert_all_bodies,
-                        ((start + i, *body) for i, body in enumerate(batch.bodies)),
-                    )
+                    insert_values(conn, self._insert_all_bodies, [(start + i, *body) for i, body in enumerate(batch.bodies)])
                 elif added:
                     conn.executemany(
                         self._insert_bodies_of_new_rows,

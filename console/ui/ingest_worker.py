@@ -22,6 +22,9 @@ from console.ui.messages import (
     HistoryLoaded, HistoryProgress, IngestFailed, RecordsArrived, SourceState, StoreTrouble,
 )
 
+# The tail's SQLite page cache: the bulk-load 128 MiB would be a quarter of a console's
+# memory after a few hundred thousand rows; the tail writes small batches at the end.
+LIVE_WRITER_CACHE_MIB = 32
 POST_INTERVAL = 0.25  # a batch message (and so a frame) at most 4 times a second: frames are the UI thread's main cost
 WAIT_SLICE = 0.1
 FOLLOW_INTERVAL = 0.25  # store follow: how often new rows are polled
@@ -54,7 +57,7 @@ def run_ingest(
     from console.store import Store, StoreError
 
     try:
-        store = Store(store_url)
+        store = Store(store_url, writer_cache_mib=LIVE_WRITER_CACHE_MIB)
     except StoreError as exc:
         post(IngestFailed(str(exc)))
         return
