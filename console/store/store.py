@@ -19,7 +19,7 @@ from console.store.engine import StoreError, create_store_engine, default_host, 
 from console.store.migrations import migrate
 from console.store.rows import SELECT_COLUMNS, record_from_row
 from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS
-from console.store.writers import BatchWriter, CoreBatchWriter, LockRetry, SqliteBatchWriter, WriteResult
+from console.store.writers import BULK_CACHE_MIB, BatchWriter, CoreBatchWriter, LockRetry, SqliteBatchWriter, WriteResult
 
 
 # record_from_row's shape with NULL for every body column (input_is_json/output_is_json: 0)
@@ -137,7 +137,7 @@ class Store:
     """Requests, their text, rejected lines and source offsets in one database."""
 
     def __init__(
-        self, url: str, *, host: str | None = None, lock_retry: LockRetry | None = None, writer_cache_mib: int = 128
+        self, url: str, *, host: str | None = None, lock_retry: LockRetry | None = None, writer_cache_mib: int = BULK_CACHE_MIB
     ) -> None:
         """host: this machine's name for its file offsets (default: LLMOPS_HOST, else the hostname).
         lock_retry: how a SQLite write waits for a store another process holds locked.
