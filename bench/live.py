@@ -252,7 +252,7 @@ async def main(rates: list[int], seconds: float, stages: bool = False) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rates", default="1000,5000,20000,30000,40000,50000")
+    parser.add_argument("--rates", default="1000,5000,20000,25000,30000,40000,50000")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--stages", action="store_true", help="also print where append-to-visible goes")
     args = parser.parse_args()

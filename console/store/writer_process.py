@@ -19,6 +19,7 @@ from multiprocessing.connection import Connection
 
 import msgspec
 
+from console.malloc import fix_mmap_threshold
 from console.store.engine import StoreError
 from console.store.writers import PreparedBatch, SqliteBatchWriter, WriteResult
 
@@ -35,21 +36,6 @@ def _die_with_parent() -> None:
         pass  # not Linux: the child still stops at EOF, after finishing its batch
 
 
-_M_MMAP_THRESHOLD = -3
-
-
-def _fixed_mmap_threshold() -> None:
-    """Blocks of 128 KiB and more come from mmap and go back when freed. glibc raises the
-    threshold after each large free, so the writer's transient buffers (a batch's
-    MessagePack, column blocks merged) would stay in a fragmented heap: ~50 MB more at peak."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
-    except (OSError, AttributeError):
-        pass  # not glibc: its allocator, its policy
-
-
 def _receive_ahead(incoming: Connection, inbox: queue.Queue) -> None:
     """Drain the pipe while the main thread writes, so the parent never blocks on send."""
     while True:
@@ -63,7 +49,7 @@ def _receive_ahead(incoming: Connection, inbox: queue.Queue) -> None:
 def serve(path: str, incoming: Connection, outgoing: Connection) -> None:
     """The child's loop: write each batch received, answer with its WriteResult."""
     _die_with_parent()
-    _fixed_mmap_threshold()
+    fix_mmap_threshold()
     writer = SqliteBatchWriter(path)
     decoder = msgspec.msgpack.Decoder(PreparedBatch)
     inbox: queue.Queue = queue.Queue(maxsize=2)

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from console.malloc import fix_mmap_threshold
 from console.analytics.prices import Pricer
 from console.ui.ingest_worker import run_ingest
 from console.config import Settings
@@ -101,6 +102,7 @@ class ConsoleApp(EvaluationMixin, App):
         return self.dashboard
 
     def on_mount(self) -> None:
+        fix_mmap_threshold()  # before the workers' big arrays: a console runs for hours
         for warning in self.settings.warnings:  # unknown keys in llmops.toml (ignored)
             self.notify(warning, title="Config", severity="warning", timeout=15, markup=False)
         self.set_interval(1.0, self._regress_status)
