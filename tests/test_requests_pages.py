@@ -195,6 +195,25 @@ async def test_new_rows_reach_the_view_from_the_tail_without_the_ui_thread(tmp_p
         assert app.status_header.stored == stored_before, "RecordsArrived played no part"
 
 
+async def test_the_scrollbar_follows_rows_that_arrive_after_it_is_shown(tmp_path):
+    """Rows past the first screenful grow the view without a layout pass (only its length
+    changes): the scrollbar's range, the end of the scroll and the cursor still follow."""
+    log = tmp_path / "app.jsonl"
+    log.write_text("".join(line_of(make_record(request_id=f"old-{n}")) for n in range(60)), encoding="utf-8")
+    app = ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 'store.db'}")
+    async with app.run_test(size=(160, 40)) as pilot:
+        view = app.requests_view
+        await wait_until(pilot, lambda: view.row_count == 60)
+        assert view.show_vertical_scrollbar
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write("".join(line_of(make_record(request_id=f"new-{n}")) for n in range(40)))
+        await wait_until(pilot, lambda: view.row_count == 100)
+        await pilot.pause(0.1)
+        assert view.virtual_size.height == 101 == view.vertical_scrollbar.window_virtual_size
+        assert view.cursor == 99 and view.scroll_y == view.max_scroll_y > 0, "still following the newest"
+        assert view.rows[-1].request_id == "new-39"
+
+
 def test_the_pager_loses_no_poke(tmp_path):
     """A poke after every commit, most of them while one is pending (and so dropped): every
     new id still reaches the view once, in id order, in no more messages than pokes."""
