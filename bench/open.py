@@ -138,6 +138,10 @@ async def open_console(db: Path, settings, timeout: float = 120.0) -> dict:
                 if "rows" not in marks and view.current is not None:
                     marks["rows"] = time.perf_counter() - start  # the newest requests drawn
                 await pilot.pause(0.02)
+            while "rows" not in marks and time.perf_counter() < deadline:  # the window may be whole first
+                if view.current is not None:
+                    marks["rows"] = time.perf_counter() - start
+                await pilot.pause(0.02)
             marks["header"] = str(app.status_header.render())
             while view.history_left > 0 and time.perf_counter() < deadline:
                 await pilot.pause(0.02)
