@@ -29,6 +29,10 @@ TAIL_ROWS = 120  # rows read along with new ids, so the tail is drawn at once
 IDLE_WAIT = 0.25
 TAIL_INTERVAL = 0.1  # new ids reach the view at most this often: each batch costs the UI thread a frame
 HISTORY_PAUSE = 0.15  # seconds between stretches of the history scan
+# after the console's first screenful, before the rest of the history: the first figures are
+# being loaded at that moment, and the scan (a Python object per id) would take turns on the GIL
+# with them (py-spy at start on 1M rows: the scan held it twice as long as the seed's load)
+STARTUP_PAUSE = 1.0
 
 
 class RequestsPager:
@@ -134,10 +138,11 @@ class RequestsPager:
                         stretch = FIRST_STRETCH if history.first else HISTORY_STRETCH
                         older, history.before = pages.history(indexed, top, history.before, stretch)
                         tail = pages.records([int(i) for i in older[-TAIL_ROWS:]]) if history.first else {}
+                        starting = history.first and generation == 0
                         history.first = False
                         done = history.before is None
                         self._post(RequestIdsLoaded(generation, older, False, tail, 0.0 if done else history.left))
-                        history_due = time.monotonic() + HISTORY_PAUSE
+                        history_due = time.monotonic() + (STARTUP_PAUSE if starting else HISTORY_PAUSE)
                         if done:
                             history = None
                 except DBAPIError as exc:  # the server restarted, the network blinked: try again
