@@ -7,6 +7,7 @@ The README and schemas/llmops-config.schema.json document every key.
 
     [ui]
     ring_size = 5000          # rows of the requests table kept in memory (it pages the rest)
+    window_max_rows = 1000000 # requests the figures' window keeps in memory at most
 
     [keys]                    # binding id = "key[,key...]", ids are listed by `?`
     "dashboard.pause" = "p"
@@ -57,10 +58,17 @@ class ConfigError(Exception):
 
 class UiSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ring_size: int = msgspec.field(default=5000)
+    # requests the figures' window holds in memory at most (~250 bytes each); past it the oldest
+    # are evicted and the budgets keep counting their spend
+    window_max_rows: int = msgspec.field(default=1_000_000)
 
     def __post_init__(self) -> None:
         if not 100 <= self.ring_size <= 1_000_000:  # "field: ..." names the key (see _describe)
             raise ValueError(f"ring_size: Expected an int between 100 and 1000000, got {self.ring_size}")
+        if not 10_000 <= self.window_max_rows <= 10_000_000:
+            raise ValueError(
+                f"window_max_rows: Expected an int between 10000 and 10000000, got {self.window_max_rows}"
+            )
 
 
 _DURATION_PATTERN = r"^[0-9]+(\.[0-9]+)?(s|m|h|d)$"

@@ -21,7 +21,7 @@ def test_defaults_without_a_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     settings = load_settings()
-    assert settings.ui.ring_size == 5000 and settings.keys == {}
+    assert settings.ui.ring_size == 5000 and settings.ui.window_max_rows == 1_000_000 and settings.keys == {}
 
 
 def test_the_working_directory_file_is_found(tmp_path, monkeypatch):
@@ -36,6 +36,7 @@ def test_the_working_directory_file_is_found(tmp_path, monkeypatch):
         ('[ui]\nring_size = "many"\n', "key 'ui.ring_size': Expected int, got str (\"many\")"),
         ('[keys]\n"dashboard.pause" = 5\n', "key 'keys.dashboard.pause': Expected str, got int (5)"),
         ("[ui]\nring_size = 5\n", "key 'ui.ring_size': Expected an int between 100 and 1000000, got 5"),
+        ("[ui]\nwindow_max_rows = 50\n", "key 'ui.window_max_rows': Expected an int between 10000 and 10000000, got 50"),
         ("[ui\n", "not valid TOML"),
     ],
 )
@@ -89,3 +90,12 @@ def test_the_readme_example_is_a_valid_config(tmp_path):
     example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
     settings = load_settings(write(tmp_path, example))
     assert set(settings.keys) <= ConsoleApp.binding_ids()
+
+
+def test_the_window_bound_reaches_the_console(tmp_path):
+    from console.config import Settings, UiSettings
+    from console.ui.app import ConsoleApp
+
+    settings = Settings(ui=UiSettings(window_max_rows=20_000))
+    app = ConsoleApp(sources=[], store_url=f"sqlite:///{tmp_path / 'store.db'}", settings=settings)
+    assert app.feed.max_rows == 20_000

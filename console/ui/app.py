@@ -92,7 +92,7 @@ class ConsoleApp(EvaluationMixin, App):
         self.settings = settings or Settings()
         self.regress_session = None  # the latest regression run started from `R`
         self._history_loaded = False
-        self.feed = AnalyticsFeed(self.post_message, self.settings, window)
+        self.feed = AnalyticsFeed(self.post_message, self.settings, window, max_rows=self.settings.ui.window_max_rows)
         self.evaluation = EvaluationFeed(self.post_message, self.settings, store_url, self.feed)
         self.dashboard = DashboardScreen(mask_password(store_url), sources, capacity)
         if keymap:
