@@ -89,22 +89,24 @@ def report_bytes(cols, now, window, settings, **kwargs) -> bytes:
 # -- load_columns -----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("blocks", [True, False])
 @pytest.mark.parametrize("chunk", [7, 50_000])
-def test_load_columns_equals_appending_the_records(tmp_path, monkeypatch, chunk):
-    """The column-wise load (raw cursor, a column at a time, any chunking) stores exactly
-    what appending the records one by one stores, in (ts, id) order."""
-    import console.store.store as store_module
+def test_load_columns_equals_appending_the_records(tmp_path, monkeypatch, chunk, blocks):
+    """The column-wise load (from the column blocks, or from the rows: raw cursor, a column
+    at a time, any chunking) stores exactly what appending the records one by one stores,
+    in (ts, id) order."""
+    import console.store.column_loads as column_loads
 
-    monkeypatch.setattr(store_module, "LOAD_CHUNK", chunk)
+    monkeypatch.setattr(column_loads, "LOAD_CHUNK", chunk)
     records = varied_records(400)
     expected = Columns()
     expected.append(sorted(records, key=lambda r: r.ts))  # a stable sort: ties keep write (id) order
     with stored(tmp_path, records) as store:
-        assert_same_columns(store.load_columns(), expected)
+        assert_same_columns(store.load_columns(blocks=blocks), expected)
         since = float(np.median([r.ts for r in records]))
         recent = Columns()
         recent.append([r for r in sorted(records, key=lambda r: r.ts) if r.ts >= since])
-        assert_same_columns(store.load_columns(since), recent)
+        assert_same_columns(store.load_columns(since, blocks=blocks), recent)
 
 
 def test_append_rows_equals_append():
@@ -123,7 +125,7 @@ def test_append_rows_equals_append():
 
 
 def test_load_in_parts_and_extend_equal_one_load(tmp_path, monkeypatch):
-    import console.store.store as store_module
+    import console.store.column_loads as column_loads
 
     records = varied_records(600)
     with stored(tmp_path, records) as store:
@@ -134,8 +136,9 @@ def test_load_in_parts_and_extend_equal_one_load(tmp_path, monkeypatch):
         assert_same_columns(older, whole)
         if threading.active_count() != 1:
             pytest.skip("forking needs a single-threaded process")
-        monkeypatch.setattr(store_module, "PARALLEL_MIN_ROWS", 0)
+        monkeypatch.setattr(column_loads, "PARALLEL_MIN_ROWS", 0)
         assert_same_columns(store.load_columns(processes=3), whole)
+        assert_same_columns(store.load_columns(processes=3, blocks=False), whole)  # forked readers
 
 
 # -- report: exact budget baselines ---------------------------------------------------------------

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import gc
 import sqlite3
-import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
 
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from console.analytics.columns import ROW_FIELDS, Columns
+from console.analytics.columns import Columns
 from console.records import RequestRecord
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
+from console.store import column_loads
+from console.store.column_loads import (
+    can_fork, gc_paused, load_in_parts, load_query, read_from_blocks, read_rows, ts_range,
+)
 from console.store.engine import StoreError, create_store_engine, default_host, normalise_url
 from console.store.migrations import migrate
 from console.store.rows import SELECT_COLUMNS, record_from_row
@@ -26,36 +26,6 @@ from console.store.writers import BULK_CACHE_MIB, BatchWriter, CoreBatchWriter, 
 _NO_TEXT_COLUMNS = ", ".join(
     [f"r.{c}" for c in REQUEST_COLUMNS] + ["0" if c.endswith("_is_json") else "NULL" for c in BODY_COLUMNS[1:]]
 )
-LOAD_CHUNK = 25_000  # rows converted to columns at a time (bounded memory for the row tuples)
-# Columns.append_row_columns' input (ROW_FIELDS), a missing cached token count read as 0
-# and status as 1/0 (SQLite's small ints, not a string per row; append_row_columns takes both)
-_LOAD_EXPRESSIONS = {"cached_input_tokens": "coalesce(cached_input_tokens, 0)", "status": "status = 'error'"}
-_LOAD_SELECT = ", ".join(_LOAD_EXPRESSIONS.get(name, name) for name in ROW_FIELDS)
-
-
-def _load_query(since_ts: float | None, until_id: int | None, before_ts: float | None) -> tuple[str, dict]:
-    """SELECT of the columns a Columns holds, in (ts, id) order: what the ts index gives
-    (a range scan on it when bounded by ts, no sort either way)."""
-    conditions, params = _ts_range(since_ts, before_ts)
-    if until_id is not None:
-        conditions.append("id <= :until_id")
-        params["until_id"] = until_id
-    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT {_LOAD_SELECT} FROM requests{where} ORDER BY ts, id", params
-
-
-def _ts_range(since_ts: float | None, before_ts: float | None) -> tuple[list[str], dict]:
-    """WHERE terms for since_ts <= ts < before_ts (either bound may be None)."""
-    conditions, params = [], {}
-    if since_ts is not None:
-        conditions.append("ts >= :since")
-        params["since"] = since_ts
-    if before_ts is not None:
-        conditions.append("ts < :before")
-        params["before"] = before_ts
-    return conditions, params
-
-
 def _scope_conditions(start_ts: float, end_ts: float, scope: dict[str, str] | None) -> tuple[list[str], dict]:
     """WHERE terms for priced rows with start_ts <= ts < end_ts within a budget's scope."""
     allowed = {"model", "prompt_id", "user_id", "environment"}
@@ -67,70 +37,6 @@ def _scope_conditions(start_ts: float, end_ts: float, scope: dict[str, str] | No
         conditions.append(f"{column} = :{column}")
         params[column] = value
     return conditions, params
-
-
-PARALLEL_MIN_ROWS = 200_000  # below this a load in parts costs more than it saves
-
-
-@contextmanager
-def _gc_paused():
-    """No collection passes while row tuples are made by the hundred thousand (they were a
-    third of the load's time); collections resume after."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _can_fork() -> bool:
-    import multiprocessing
-    import threading
-
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-
-
-def _read_columns(
-    path: str, since_ts: float | None, until_id: int | None, before_ts: float | None, capacity: int,
-    progress: Callable[[int], object] | None = None,
-) -> Columns:
-    """Store.load_columns' rows from a SQLite file on a connection of its own (also in a
-    forked child, which must not touch the parent's), through the raw sqlite3 cursor."""
-    query, params = _load_query(since_ts, until_id, before_ts)
-    columns = Columns(capacity + 16)
-    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-    try:
-        with _gc_paused():
-            cursor = conn.execute(query, params)
-            while rows := cursor.fetchmany(LOAD_CHUNK):
-                columns.append_row_columns(tuple(zip(*rows)), len(rows))
-                if progress is not None:
-                    progress(len(columns))
-    finally:
-        conn.close()
-    return columns
-
-
-def _read_with_blocks(
-    path: str, since_ts: float | None, until_id: int | None, before_ts: float | None, spare: int
-) -> Columns | None:
-    """load_columns from the column blocks; None when the store has none."""
-    from console.store import column_blocks
-
-    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-    try:
-        with _gc_paused():
-            return column_blocks.load(conn, since_ts, before_ts, until_id, spare)
-    finally:
-        conn.close()
-
-
-def _send_columns(send, path: str, since_ts, until_id, before_ts, capacity: int) -> None:
-    """A forked child's part of a load in parts."""
-    send.send(_read_columns(path, since_ts, until_id, before_ts, capacity))
-    send.close()
 
 
 class Store:
@@ -272,7 +178,7 @@ class Store:
         """
         path = self.sqlite_path
         if blocks and path:
-            columns = _read_with_blocks(path, since_ts, until_id, before_ts, spare)
+            columns = read_from_blocks(path, since_ts, until_id, before_ts, spare)
             if columns is not None:
                 if progress is not None:
                     progress(len(columns))
@@ -280,14 +186,14 @@ class Store:
                     self.apply_verdicts(columns)
                 return columns
         total = self.count_between(since_ts, before_ts) + spare  # the ts index: sizes the arrays once
-        if processes > 1 and path and total >= PARALLEL_MIN_ROWS and _can_fork() and progress is None:
-            columns = self._load_in_parts(path, since_ts, until_id, before_ts, total, processes)
+        if processes > 1 and path and total >= column_loads.PARALLEL_MIN_ROWS and can_fork() and progress is None:
+            columns = load_in_parts(path, since_ts, until_id, before_ts, total, processes, self._ts_at)
         elif path:
-            columns = _read_columns(path, since_ts, until_id, before_ts, total, progress)
+            columns = read_rows(path, since_ts, until_id, before_ts, total, progress)
         else:
             columns = Columns(total + 16)
-            query, params = _load_query(since_ts, until_id, before_ts)
-            with _gc_paused():
+            query, params = load_query(since_ts, until_id, before_ts)
+            with gc_paused():
                 for rows in self._fetch_chunks(query, params):
                     columns.append_row_columns(tuple(zip(*rows)), len(rows))
                     if progress is not None:
@@ -295,45 +201,6 @@ class Store:
         if verdicts:
             self.apply_verdicts(columns)
         return columns
-
-    def _load_in_parts(
-        self, path: str, since_ts: float | None, until_id: int | None, before_ts: float | None, total: int,
-        processes: int,
-    ) -> Columns:
-        """load_columns split at ts boundaries into `processes` parts of about equal rows:
-        the older parts read by forked children (sent back pickled), the newest here, then
-        joined oldest first (Columns.extend: the same codes and first_seen as one load)."""
-        import multiprocessing
-
-        bounds: list[float | None] = [since_ts]
-        for part in range(1, processes):
-            bounds.append(self._ts_at(since_ts, total * part // processes))
-        bounds.append(before_ts)
-        context = multiprocessing.get_context("fork")
-        children = []
-        for low, high in zip(bounds[:-2], bounds[1:-1]):
-            receive, send = context.Pipe(duplex=False)
-            share = total // processes + 16
-            child = context.Process(
-                target=_send_columns, args=(send, path, low, until_id, high, share), daemon=True
-            )
-            child.start()
-            send.close()
-            children.append((child, receive, low, high))
-        newest = _read_columns(path, bounds[-2], until_id, bounds[-1], total // processes + 16)
-        joined = Columns(total + 16)
-        for child, receive, low, high in children:
-            try:
-                part = receive.recv()
-            except (EOFError, OSError):  # the child failed: read its part here
-                part = _read_columns(path, low, until_id, high, total // processes + 16)
-            finally:
-                receive.close()
-                child.join()
-            joined.extend(part)
-            del part
-        joined.extend(newest)
-        return joined
 
     def _ts_at(self, since_ts: float | None, offset: int) -> float | None:
         """The ts of the row `offset` rows after since_ts in ts order (an index-only walk)."""
@@ -349,7 +216,7 @@ class Store:
 
         columns.apply_verdicts(current_verdicts(self.engine))
 
-    def _fetch_chunks(self, query: str, params: dict, size: int = LOAD_CHUNK) -> Iterator[Sequence[tuple]]:
+    def _fetch_chunks(self, query: str, params: dict, size: int | None = None) -> Iterator[Sequence[tuple]]:
         """The rows of a read-only query, `size` at a time: the raw DB-API cursor on SQLite
         (no SQLAlchemy row objects), a streamed SQLAlchemy result elsewhere."""
         if self.engine.dialect.name == "sqlite":
@@ -358,7 +225,7 @@ class Store:
                 cursor = raw.cursor()
                 try:
                     cursor.execute(query, params)  # sqlite3 takes :named parameters too
-                    while rows := cursor.fetchmany(size):
+                    while rows := cursor.fetchmany(size or column_loads.LOAD_CHUNK):
                         yield rows
                 finally:
                     cursor.close()
@@ -367,7 +234,7 @@ class Store:
             return
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True).execute(text(query), params)
-            while rows := result.fetchmany(size):
+            while rows := result.fetchmany(size or column_loads.LOAD_CHUNK):
                 yield rows
 
     def spend_between(self, start_ts: float, end_ts: float, scope: dict[str, str] | None = None) -> float:
@@ -437,7 +304,7 @@ class Store:
 
     def count_between(self, since_ts: float | None = None, before_ts: float | None = None) -> int:
         """How many requests have since_ts <= ts < before_ts (counted on the ts index)."""
-        conditions, params = _ts_range(since_ts, before_ts)
+        conditions, params = ts_range(since_ts, before_ts)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         with self.engine.connect() as conn:
             return int(conn.execute(text(f"SELECT count(*) FROM requests{where}"), params).scalar_one())
