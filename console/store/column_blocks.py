@@ -4,8 +4,9 @@ Loading a million rows through sqlite3 makes 17 million Python objects (most of 
 `report` took); a block holds the same values for a run of row ids as arrays, so a load
 reads a few dozen blobs instead. A block is written in the transaction that inserts its
 rows, so blocks and rows never disagree (a crash loses both or neither), and the console
-never updates or deletes rows (a tool that rewrites them must `rebuild` the blocks). A block covers every row whose id is in [first_id, last_id]; rows no
-block covers (a store from before blocks, rows inserted by hand) are read from the table.
+never updates or deletes rows (a tool that rewrites them must `rebuild` the blocks). A block
+covers every row whose id is in [first_id, last_id]; rows no block covers (a store from
+before blocks, rows inserted by hand) are read from the table.
 
 Small blocks (the live tail commits a few rows at a time) are merged as they pile up:
 FAN_IN blocks of one level become one of the next, up to MERGE_MAX_ROWS rows, so a store
@@ -33,6 +34,7 @@ from console.store.tables import REQUEST_COLUMNS
 FAN_IN = 8
 MERGE_MAX_ROWS = 131_072
 BACKFILL_ROWS = 65_536  # rows a block made from existing rows holds
+BACKFILL_LEVEL = 99  # a level no merge reaches: such blocks are full already
 
 FLOAT_COLUMNS = ("ts", "latency_ms", "ttft_ms", "cost_usd", "feedback")
 INT_COLUMNS = ("input_tokens", "output_tokens", "cached_input_tokens")
@@ -324,8 +326,6 @@ def fill_gaps(conn: sqlite3.Connection) -> int:
             filled += len(rows)
     return filled
 
-
-BACKFILL_LEVEL = 99
 
 
 def rebuild(conn: sqlite3.Connection) -> int:
