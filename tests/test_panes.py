@@ -99,6 +99,33 @@ async def test_budget_pane_shows_spend_against_the_budget(app):
         assert budget.spent_usd == pytest.approx(4.0)
 
 
+async def test_budget_pane_grows_and_shrinks_with_its_content(app):
+    """The budget body is redrawn in place while its height stays the same, and laid out
+    again when it changes: a second budget pushes the caption down, and back up after."""
+    import msgspec
+
+    from console.ui.widgets.budget_pane import BudgetPane
+
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot, app)
+        app.feed.stop()  # the pane shows only the reports sent here
+        report = app.dashboard.report
+        pane = app.dashboard.query_one(BudgetPane)
+        body, caption = pane.query_one("#budget-body"), pane.query_one(".caption")
+        one_height, one_caption_y = body.size.height, caption.region.y
+        daily = msgspec.structs.replace(report.budgets[0], name="daily-extra", spent_usd=7.5)
+        pane.show(msgspec.structs.replace(report, budgets=[*report.budgets, daily]))
+        await pilot.pause(0.1)
+        assert body.size.height > one_height
+        assert caption.region.y == one_caption_y + body.size.height - one_height
+        assert "daily-extra" in screen_text(app)
+        spent = msgspec.structs.replace(report.budgets[0], spent_usd=9.25)
+        pane.show(msgspec.structs.replace(report, budgets=[spent]))  # as tall as at first
+        await pilot.pause(0.1)
+        assert body.size.height == one_height and caption.region.y == one_caption_y
+        assert "daily-extra" not in screen_text(app) and "$9.25 of $100" in screen_text(app)
+
+
 async def test_w_cycles_the_window(app):
     async with app.run_test(size=(200, 60)) as pilot:
         await ready(pilot, app)

@@ -11,7 +11,7 @@ from textual.widgets import Sparkline, Static
 from console.analytics.report_types import BudgetStatus, Report
 from console.sanitize import one_line
 from console.ui.formatting import in_words, rate, short_time, usd
-from console.ui.widgets.pane import Pane
+from console.ui.widgets.pane import Pane, update_in_place
 
 STATE_STYLE = {"ok": "bold green", "warn": "bold yellow", "page": "bold white on red"}
 BAR_WIDTH = 20
@@ -83,7 +83,7 @@ class BudgetPane(Pane, can_focus=True):
         blocks = [budget_block(b) for b in report.budgets]
         if not blocks:
             blocks = [Text("no budget set: add [[budgets]] to llmops.toml", style="dim")]
-        self.query_one("#budget-body", Static).update(Group(*blocks, spend_summary(report)))
+        update_in_place(self.query_one("#budget-body", Static), Group(*blocks, spend_summary(report)))
         self.query_one(Sparkline).data = [p.value or 0.0 for p in report.spend.per_hour]
         worst = max((b.state for b in report.budgets), key=["ok", "warn", "page"].index, default="ok")
         self.border_subtitle = worst.upper() if worst != "ok" else ""
