@@ -378,8 +378,12 @@ def test_live_window_survives_window_changes_and_eviction():
     live.report(NOW)
     assert live.evict_before(NOW - 2 * HOUR) > 0  # outside the window: kept incrementally
     assert encoded(live.report(NOW + 60)) == encoded(build_report(live.cols, NOW + 60, "1h", settings))
-    assert live.evict_before(NOW - 30 * 60) > 0  # inside the window: rebuilt
+    assert live.evict_before(NOW - 30 * 60) > 0  # inside the window: taken out of the aggregates
     assert encoded(live.report(NOW + 120)) == encoded(build_report(live.cols, NOW + 120, "1h", settings))
+    kept = live._aggregates
+    assert live.evict_before(NOW - 20 * 60) > 0 and live.report(NOW + 180) is not None
+    assert live._aggregates is kept  # no rebuild
+    assert encoded(live.report(NOW + 180)) == encoded(build_report(live.cols, NOW + 180, "1h", settings))
     assert live.report(NOW - 600).window.end == rfc3339(NOW - 600)  # the clock went back: rebuilt
 
 

@@ -19,6 +19,7 @@ from xxhash import xxh3_64_intdigest
 
 from console.records import RequestRecord
 
+GROW_BY_A_QUARTER_FROM = 1 << 18  # rows of capacity (~27 MB)
 _FLOAT_FIELDS = ("ts", "latency_ms", "ttft_ms", "cost_usd", "feedback")
 _INT_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens", "request_key")
 _CATEGORY_FIELDS = ("model", "prompt", "prompt_id", "user", "environment", "prompt_hash", "provider")
@@ -121,7 +122,9 @@ class Columns:
             return
         capacity = self._capacity
         while capacity < needed:
-            capacity *= 2
+            # doubling a live window held at its million-row bound would take ~100 MB more
+            # for the moment until the next eviction: past GROW_BY_A_QUARTER_FROM, a quarter
+            capacity += capacity // 4 if capacity >= GROW_BY_A_QUARTER_FROM else capacity
         self._resize(capacity)
 
     def _resize(self, capacity: int) -> None:
@@ -372,12 +375,20 @@ class Columns:
         Rows arrive roughly in time order; a late row older than the cut stays until the
         prefix before it goes, which bounds memory without re-sorting.
         """
+        cut = self.prefix_before(ts)
+        if cut:
+            self.drop_prefix(cut)
+        return cut
+
+    def prefix_before(self, ts: float) -> int:
+        """How many rows evict_before(ts) drops: the rows before the first at or after ts."""
         if not self._size:
             return 0
         recent = self.ts >= ts
-        cut = int(np.argmax(recent)) if recent.any() else self._size
-        if cut == 0:
-            return 0
+        return int(np.argmax(recent)) if recent.any() else self._size
+
+    def drop_prefix(self, cut: int) -> None:
+        """Drop the first `cut` rows."""
         for table in (self._floats, self._ints, self._cats, self._bools):
             for column in table.values():
                 column[: self._size - cut] = column[cut : self._size]
@@ -386,7 +397,6 @@ class Columns:
             # a window held at a count bound would otherwise keep the doubled capacity of its
             # largest moment (twice the memory) for good
             self._resize(self._size + self._size // 4 + 16)
-        return cut
 
     def select(self, mask: np.ndarray) -> Columns:
         """A new Columns with the rows where mask is true (categories shared by copy)."""
