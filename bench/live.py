@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -210,9 +211,17 @@ def time_stages(seen: dict) -> None:
     committed = seen["committed"] = Timeline()
     total = [0]
 
+    inside = [False]  # write() calls flush(): its batches are counted once, by the outer call
+
     def stamped(method):
         def write(self, *args, **kwargs):
-            written = method(self, *args, **kwargs)
+            if inside[0]:
+                return method(self, *args, **kwargs)
+            inside[0] = True
+            try:
+                written = method(self, *args, **kwargs)
+            finally:
+                inside[0] = False
             if written:
                 total[0] += sum(len(result.new_records(stored.records)) for stored, result in written)
                 committed.add(total[0], time.time())
@@ -236,9 +245,16 @@ def time_stages(seen: dict) -> None:
 
 
 async def main(rates: list[int], seconds: float, stages: bool = False) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="llmops-live-"))
+    try:  # a full run leaves a 5 GB log and a 5 GB store
+        await run(tmp, rates, seconds, stages)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def run(tmp: Path, rates: list[int], seconds: float, stages: bool) -> None:
     from console.ui.app import ConsoleApp
 
-    tmp = Path(tempfile.mkdtemp(prefix="llmops-live-"))
     baseline = raw_baseline(tmp)
     print(f"raw baseline (orjson + sqlite3 executemany): {baseline:,.0f} rows/s")
     log = tmp / "live.jsonl"
