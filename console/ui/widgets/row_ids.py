@@ -1,14 +1,22 @@
 """The requests view's row ids: a numpy buffer that grows at the end without copying
-everything each time (live appends) and takes older stretches at the front (history)."""
+everything each time (live appends) and takes older stretches at the front (history).
+
+The view holds the id of every row it shows (millions, for hours), so ids are kept as
+int32 while they fit, which they do in any store under two billion rows, and the buffer
+turns int64 the first time one does not.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+NARROW = np.int32
+NARROW_MAX = np.iinfo(NARROW).max
+
 
 class RowIds:
     def __init__(self) -> None:
-        self._buffer = np.empty(1024, dtype=np.int64)
+        self._buffer = np.empty(1024, dtype=NARROW)
         self._start = 0
         self._end = 0
 
@@ -29,27 +37,33 @@ class RowIds:
         return int(self._buffer[self._end - 1]) if len(self) else None
 
     def append(self, ids: np.ndarray) -> None:
+        self._widen_for(ids)
         if self._end + len(ids) > len(self._buffer):
             size = len(self._buffer)
             while size < len(self) + len(ids):
                 size += size // 4 + 1024  # a quarter, not double: a live console's ids grow for hours
-            grown = np.empty(size, dtype=np.int64)
+            grown = np.empty(size, dtype=self._buffer.dtype)
             grown[: len(self)] = self._buffer[self._start : self._end]
             self._buffer, self._start, self._end = grown, 0, len(self)
         self._buffer[self._end : self._end + len(ids)] = ids
         self._end += len(ids)
 
     def prepend(self, ids: np.ndarray) -> None:
+        self._widen_for(ids)
         if len(ids) <= self._start:
             self._start -= len(ids)
             self._buffer[self._start : self._start + len(ids)] = ids
             return
         kept = self._buffer[self._start : self._end]
-        grown = np.empty(max(2 * (len(kept) + len(ids)), 1024), dtype=np.int64)
+        grown = np.empty(max(2 * (len(kept) + len(ids)), 1024), dtype=self._buffer.dtype)
         grown[: len(ids)] = ids
         grown[len(ids) : len(ids) + len(kept)] = kept
         self._buffer, self._start, self._end = grown, 0, len(ids) + len(kept)
 
     def clear(self) -> None:
-        self._buffer = np.empty(1024, dtype=np.int64)
+        self._buffer = np.empty(1024, dtype=NARROW)
         self._start = self._end = 0
+
+    def _widen_for(self, ids: np.ndarray) -> None:
+        if self._buffer.dtype == NARROW and len(ids) and int(np.max(ids)) > NARROW_MAX:
+            self._buffer = self._buffer.astype(np.int64)
