@@ -127,3 +127,48 @@ def test_a_step_yields_between_requests_when_asked(store, write_log):
     assert (step.seen, step.scored, loop.done) == (1, 1, 1)
     assert loop.run_backlog() == 9
     assert evaluation.count_scored() == 10
+
+
+def test_the_scoring_thread_steps_aside_while_the_user_works(store, write_log, tmp_path, monkeypatch):
+    """After a key or a click, a backlog waits QUIET_AFTER_INPUT; a label is still saved at once."""
+    import threading
+    import time
+
+    from console.ui import evaluation_worker
+    from console.ui.evaluation_messages import LabelDone
+    from console.ui.evaluation_worker import EvaluationFeed
+
+    monkeypatch.setattr(evaluation_worker, "QUIET_AFTER_INPUT", 0.6)
+    ingest(store, write_log, "a.jsonl", [make_record(request_id=f"r{i}") for i in range(3000)])
+    settings = with_suite_in(SETTINGS, tmp_path)
+    posted: list = []
+    feed = EvaluationFeed(posted.append, settings, store.url)
+    stop = threading.Event()
+    feed.user_active()  # the user is at the keys when scoring would start
+    thread = threading.Thread(target=feed.run, args=(stop.is_set,), daemon=True)
+    thread.start()
+    try:
+        feed.mark("r7", "bad")
+        deadline = time.monotonic() + 10
+        while not any(isinstance(m, LabelDone) for m in posted) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert any(isinstance(m, LabelDone) for m in posted), "the label waited for nothing"
+        time.sleep(0.3)
+        assert EvaluationStore(store).count_scored() == 0  # still quiet
+        deadline = time.monotonic() + 20
+        while EvaluationStore(store).count_scored() < 3000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert EvaluationStore(store).count_scored() == 3000  # then the backlog goes on
+    finally:
+        stop.set()
+        feed.stop()
+        thread.join(10)
+
+
+def with_suite_in(settings, tmp_path):
+    """SETTINGS with the regression set in tmp_path (marking bad writes a case there)."""
+    import msgspec
+
+    return msgspec.structs.replace(
+        settings, regression=msgspec.structs.replace(settings.regression, suite=str(tmp_path / "cases.jsonl"))
+    )

@@ -203,3 +203,16 @@ async def test_the_table_fits_an_80_column_terminal(app):
         assert view.virtual_size.width <= view.scrollable_content_region.width
         text = screen_text(app)
         assert "status" in text and "gpt-4o" in text
+
+
+async def test_keys_and_clicks_make_the_scoring_thread_step_aside(app):
+    import time
+
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) >= 2)
+        before = time.monotonic()
+        await pilot.press("down")
+        assert app.evaluation._input_at >= before and app.evaluation._quiet_left() > 0
+        pressed = app.evaluation._input_at
+        await pilot.click("#requests")
+        assert app.evaluation._input_at > pressed

@@ -6,6 +6,7 @@ import gc
 import re
 from typing import Iterable
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -119,6 +120,11 @@ class ConsoleApp(EvaluationMixin, App):
         self.set_interval(1.0, self._regress_status)
         self.run_worker(self._ingest, thread=True, exclusive=True, name="ingest", group="ingest")
         self.run_worker(self._analytics, thread=True, exclusive=True, name="analytics", group="analytics")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.evaluation.user_active()  # a backlog's scoring steps aside while the user works
+        await super().on_event(event)
 
     def _ingest(self) -> None:
         worker = get_current_worker()

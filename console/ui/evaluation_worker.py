@@ -31,6 +31,10 @@ FAILURES_SHOWN = 3  # scorer failures notified one by one; then only counted
 # from the UI thread for as long as a firehose lasts (a chunk of 500 takes
 # ~12 ms; with the pause a backlog is still scored at ~15,000 requests a second)
 STEP_PAUSE = 0.02
+# After a key or a click, a backlog's scoring waits this long: at 1M rows, `g` and `G` took
+# 170-710 ms instead of 65-90 ms while a backlog was scored beside them (bench/open.py), the
+# scorer taking about a fifth of the GIL (py-spy --gil). Scoring is never urgent; keys are.
+QUIET_AFTER_INPUT = 1.0
 
 
 class EvaluationFeed:
@@ -48,6 +52,7 @@ class EvaluationFeed:
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._wake = threading.Event()
         self.watching = False
+        self._input_at = float("-inf")  # monotonic time of the user's last key or click
 
     # -- called from the UI thread: never blocks ---------------------------------------------
 
@@ -74,8 +79,15 @@ class EvaluationFeed:
     def finish_edit(self, case_id: str, path: Path) -> None:
         self._send("edited", case_id, path)
 
+    def user_active(self) -> None:
+        """The user pressed a key or clicked: scoring steps aside for QUIET_AFTER_INPUT."""
+        self._input_at = time.monotonic()
+
     def stop(self) -> None:
         self._wake.set()
+
+    def _quiet_left(self) -> float:
+        return self._input_at + QUIET_AFTER_INPUT - time.monotonic()
 
     # -- the thread ------------------------------------------------------------------------------
 
@@ -115,7 +127,12 @@ class EvaluationFeed:
         last_progress = last_queue = last_count = 0.0
         reported = (-1, -1, -1)
         while not is_cancelled():
-            dirty |= self._serve_inbox()
+            dirty |= self._serve_inbox()  # a label the user made is saved at once, quiet or not
+            quiet = self._quiet_left()
+            if quiet > 0:
+                self._wake.wait(quiet)
+                self._wake.clear()
+                continue
             step = loop.step(interrupt=self._has_mail)
             if step.scored:
                 dirty = True
