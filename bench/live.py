@@ -6,8 +6,10 @@ A writer process appends schema v1 lines to a log at each rate for `--seconds` w
 console runs headless (App.run_test) on it. Reported per rate: append-to-store latency
 (the line's ts to the moment its batch was committed and posted), append-to-visible
 latency (to the moment the UI thread added it to the requests view), the event loop's lag
-(a 10 ms timer's lateness), whether the console kept up (everything visible within 5 s of
-the writer stopping) and the backlog it had. Then the highest sustained rate, compared with
+(a 10 ms timer's lateness), the keys' answer (every 3 s, `g` until the oldest row is
+drawn, then `G` until the table follows again), whether the console kept up (everything
+visible within 5 s of the writer stopping), the backlog it had and what the header said;
+after the last phase, how long the backlog took to show. Then the highest sustained rate, compared with
 the raw baseline (orjson + sqlite3 executemany, as in bench/ingest.py) measured in the same
 run, and the peak RSS. Targets (issue 7): at 5,000 lines/s append-to-visible p99 < 500 ms
 and loop lag p99 < 50 ms; highest sustained rate >= 0.7 of the raw baseline.
@@ -136,8 +138,13 @@ async def run_phase(app, pilot, log: Path, rate: int, seconds: float, start_id: 
     timer = app.set_interval(0.01, tick)
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(log), str(rate), str(seconds), str(start_id)],
                               stdout=subprocess.PIPE, text=True)  # fmt: skip
+    keys: dict[str, list[float]] = {"g": [], "G": []}
+    next_keys = time.monotonic() + KEYS_EVERY
     while writer.poll() is None:
         await pilot.pause(0.05)
+        if time.monotonic() >= next_keys:  # the UI must stay usable: keys answered meanwhile
+            await press_keys(pilot, view, keys)
+            next_keys = time.monotonic() + KEYS_EVERY
     written = int(writer.stdout.read().strip() or 0)
     shown = lambda: min(max(view.row_count - start_id, 0), written)  # noqa: E731
     behind_at_stop = written - shown()
@@ -167,7 +174,32 @@ async def run_phase(app, pilot, log: Path, rate: int, seconds: float, start_id: 
         "visible_p99": visible_p99,
         "lag_p99": float(np.percentile(lags, 99)) * 1000 if lags else None,
         "stages": {name: percentiles(latency) for name, latency in steps.items()},
+        "keys": keys,
     }
+
+
+KEYS_EVERY = 3.0  # seconds between two probes of the keys during a phase
+
+
+async def press_keys(pilot, view, keys: dict[str, list[float]], timeout: float = 10.0) -> None:
+    """`g` until the oldest row is drawn at the top, then `G` until the view follows the newest
+    again; the seconds each took are appended to keys["g"] and keys["G"]."""
+
+    from textual import events
+
+    async def timed(key: str, done) -> None:
+        # as the terminal driver sends a key (Pilot.press waits for the process to go idle,
+        # up to a second twice, which a console under a firehose never does)
+        event = events.Key(key, key)
+        event.set_sender(pilot.app)
+        start = time.perf_counter()
+        pilot.app._driver.send_message(event)
+        while not done() and time.perf_counter() - start < timeout:
+            await pilot.pause(0.005)
+        keys[key].append(time.perf_counter() - start if done() else float("inf"))
+
+    await timed("g", lambda: view.cursor == 0 and view.scroll_y == 0 and view.current is not None)
+    await timed("G", lambda: view.following and view.current is not None)
 
 
 async def catch_up(app, pilot, written: int, most: float = 300.0) -> None:
@@ -277,6 +309,7 @@ async def run(tmp: Path, rates: list[int], seconds: float, stages: bool) -> None
             seen["handled"].add(arrived[0], time.time())
 
         dashboard.show_arrivals = timed_show
+        dashboard.requests_view.focus()  # g and G are the table's keys
         await pilot.pause(0.5)
         results, start_id = [], 0
         for rate in rates:
@@ -293,6 +326,11 @@ async def run(tmp: Path, rates: list[int], seconds: float, stages: bool) -> None
                 + f" (behind by {result['behind_at_stop']:,} when the writer stopped; "
                 + f"the header said behind ~{result['header_behind']:,} lines)"
             )
+            if result["keys"]["g"]:
+                print("        keys meanwhile: " + "; ".join(
+                    f"{key} p50 {np.median(times) * 1000:,.0f} / max {max(times) * 1000:,.0f} ms"
+                    for key, times in result["keys"].items()
+                ) + f" ({len(result['keys']['g'])} of each)")  # fmt: skip
             if stages:
                 print("        append→ " + "; ".join(
                     f"{name} {fmt(p50)} / {fmt(p99)}" for name, (p50, p99) in result["stages"].items()
