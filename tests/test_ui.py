@@ -216,3 +216,13 @@ async def test_keys_and_clicks_make_the_scoring_thread_step_aside(app):
         pressed = app.evaluation._input_at
         await pilot.click("#requests")
         assert app.evaluation._input_at > pressed
+
+
+async def test_help_at_80_columns_says_what_each_key_does(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        text = help_text(app.screen)
+        for _scope, bindings in app.binding_scopes():
+            for binding in bindings:
+                assert (binding.description or binding.action) in text
+        assert "100+ columns" in text

@@ -26,16 +26,22 @@ def display_keys(keys: str) -> str:
     return " ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
-def bindings_table(scopes: Iterable[BindingScope], keymap: Mapping[str, str]) -> Table:
+IDS_FROM = 100  # terminal columns from which the help shows the bindings' ids
+
+
+def bindings_table(scopes: Iterable[BindingScope], keymap: Mapping[str, str], ids: bool = True) -> Table:
+    """ids=False below IDS_FROM columns: at 80 the ids, kept whole, squeezed "does" to nothing."""
     table = Table(expand=True, show_edge=False, header_style="bold")
     table.add_column("where", style="cyan", no_wrap=True)
     table.add_column("keys", style="bold yellow", no_wrap=True)
-    table.add_column("does")
-    table.add_column("id (remap in \\[keys])", style="dim", no_wrap=True)
+    table.add_column("does", min_width=20)
+    if ids:
+        table.add_column("id (remap in \\[keys])", style="dim", no_wrap=True)
     for scope, bindings in scopes:
         for binding in bindings:
             keys = keymap.get(binding.id or "", binding.key)
-            table.add_row(scope, display_keys(keys), Text(binding.description or binding.action), binding.id or "")
+            row = [scope, display_keys(keys), Text(binding.description or binding.action)]
+            table.add_row(*row, *([binding.id or ""] if ids else []))
     return table
 
 
@@ -58,6 +64,9 @@ class HelpScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(Text("llmops-console — keys", style="bold"))
-            yield Static(bindings_table(self.scopes, self.keymap), id="help-bindings")
+            ids = self.app.size.width >= IDS_FROM
+            yield Static(bindings_table(self.scopes, self.keymap, ids), id="help-bindings")
+            if not ids:
+                yield Static(Text(f"a wider terminal ({IDS_FROM}+ columns) lists each key's id, to remap it", style="dim"))
             yield Static(Text(FILTER_HELP), id="help-filter")
             yield Static(Text("esc or ? closes this help.", style="dim"))
