@@ -34,7 +34,7 @@ def bindings_table(scopes: Iterable[BindingScope], keymap: Mapping[str, str], id
     table = Table(expand=True, show_edge=False, header_style="bold")
     table.add_column("where", style="cyan", no_wrap=True)
     table.add_column("keys", style="bold yellow", no_wrap=True)
-    table.add_column("does", min_width=20)
+    table.add_column("does", min_width=None if ids else 20)
     if ids:
         table.add_column("id (remap in \\[keys])", style="dim", no_wrap=True)
     for scope, bindings in scopes:
