@@ -226,3 +226,19 @@ async def test_help_at_80_columns_says_what_each_key_does(app):
             for binding in bindings:
                 assert (binding.description or binding.action) in text
         assert "100+ columns" in text
+
+
+async def test_the_header_grows_and_shrinks_with_its_text(app):
+    """Redrawn in place while its height holds; laid out again when a long message needs more."""
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) >= 2)
+        header, requests = app.status_header, app.dashboard.query_one("#requests")
+        height, top = header.size.height, requests.region.y
+        header.error = "the store refused a batch " * 6
+        header.redraw()
+        await pilot.pause(0.1)
+        assert header.size.height > height and requests.region.y == top + header.size.height - height
+        header.error = None
+        header.redraw()
+        await pilot.pause(0.1)
+        assert header.size.height == height and requests.region.y == top

@@ -11,7 +11,8 @@ from textual.widgets import Sparkline, Static
 from console.analytics.report_types import BudgetStatus, Report
 from console.sanitize import one_line
 from console.ui.formatting import in_words, rate, short_time, usd
-from console.ui.widgets.pane import Pane, update_in_place
+from console.ui.widgets.in_place import update_in_place
+from console.ui.widgets.pane import Pane
 
 STATE_STYLE = {"ok": "bold green", "warn": "bold yellow", "page": "bold white on red"}
 BAR_WIDTH = 20

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from textual.containers import Vertical
 from textual.message import Message
-from textual.visual import VisualType, visualize
-from textual.widgets import Static
 
 
 class Pane(Vertical, can_focus=False):
@@ -16,15 +14,6 @@ class Pane(Vertical, can_focus=False):
     Pane { border: round $primary 60%; border-title-color: $accent; height: 1fr; }
     Pane:focus-within { border: round $accent; }
     """
-
-
-def update_in_place(static: Static, content: VisualType) -> None:
-    """static.update(content), with a layout only when the content's height changes: a
-    layout reflows the whole screen (~25 ms at 160x48), and the panes' figures change
-    every second while their sizes rarely do."""
-    width, height = static.content_region.width, static.content_region.height
-    same = bool(width) and visualize(static, content).get_height(static.styles, width) == height
-    static.update(content, layout=not same)
 
 
 class FilterRequests(Message):

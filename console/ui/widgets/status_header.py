@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from console.sanitize import one_line
 from console.ui.messages import SourceState
+from console.ui.widgets.in_place import update_in_place
 
 RATE_WINDOW_S = 5.0
 BEHIND_SHOWN = 5000  # lines not read yet before the header says the console is behind
@@ -52,7 +53,6 @@ class StatusHeader(Static):
         self.history: str | None = None  # "loading history 40%" while the figures are partial
         self._arrivals: deque[tuple[float, int]] = deque()
         self._shown_markup: str | None = None
-        self._shown_lines = 0
 
     def record_arrivals(self, count: int, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
@@ -85,29 +85,18 @@ class StatusHeader(Static):
         self.redraw()
 
     def redraw(self) -> None:
-        """Only when the text changed; a layout (a whole-screen reflow) only when the number
-        of lines it takes may have changed, which at 5,000 rows/s is the difference between
-        a cheap repaint and a reflow several times a second."""
+        """Only when the text changed; a layout (a whole-screen reflow) only when its height
+        changed, which at 5,000 rows/s is the difference between a cheap repaint and a
+        reflow several times a second."""
         markup = self._markup()
         if markup == self._shown_markup:
             return
-        lines = self._lines_needed(markup)
-        self.update(markup, layout=lines < 0 or lines != self._shown_lines)
-        self._shown_markup, self._shown_lines = markup, lines
+        update_in_place(self, markup)
+        self._shown_markup = markup
 
     def on_resize(self) -> None:
         self._shown_markup = None
         self.redraw()
-
-    def _lines_needed(self, markup: str) -> int:
-        from rich.text import Text
-
-        width = max(self.size.width - 2, 1)  # the padding
-        try:
-            lines = Text.from_markup(markup).plain.split("\n")
-        except Exception:  # not valid Rich markup (Textual's own syntax): a safe guess
-            return -1
-        return sum(max(1, -(-len(line) // width)) for line in lines)
 
     def _markup(self) -> str:
         parts = [self._sources_markup()]
