@@ -37,3 +37,5 @@ def test_ids_are_narrow_until_one_does_not_fit():
     assert wide.slice(0, 2).tolist() == big.tolist()
     ids.clear()
     assert len(ids) == 0 and ids.last is None
+    ids.append(np.array([5, -(2**40)], dtype=np.int64))  # below int32 too
+    assert ids.slice(0, 2).tolist() == [5, -(2**40)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 NARROW = np.int32
-NARROW_MAX = np.iinfo(NARROW).max
+NARROW_MIN, NARROW_MAX = np.iinfo(NARROW).min, np.iinfo(NARROW).max
 
 
 class RowIds:
@@ -65,5 +65,7 @@ class RowIds:
         self._start = self._end = 0
 
     def _widen_for(self, ids: np.ndarray) -> None:
-        if self._buffer.dtype == NARROW and len(ids) and int(np.max(ids)) > NARROW_MAX:
+        if self._buffer.dtype != NARROW or not len(ids):
+            return
+        if not NARROW_MIN <= int(np.min(ids)) <= int(np.max(ids)) <= NARROW_MAX:
             self._buffer = self._buffer.astype(np.int64)
