@@ -9,8 +9,8 @@ latency (to the moment the UI thread added it to the requests view), the event l
 (a 10 ms timer's lateness), the keys' answer (every 3 s, `g` until the oldest row is
 drawn, then `G` until the table follows again), whether the console kept up (everything
 visible within 5 s of the writer stopping), the backlog it had and what the header said;
-after the last phase, how long the backlog took to show. Then the highest sustained rate, compared with
-the raw baseline (orjson + sqlite3 executemany, as in bench/ingest.py) measured in the same
+after the last phase, how long the backlog took to show. Then the highest sustained rate,
+compared with the raw baseline (orjson + sqlite3 executemany, as in bench/ingest.py) measured in the same
 run, and the peak RSS. Targets (issue 7): at 5,000 lines/s append-to-visible p99 < 500 ms
 and loop lag p99 < 50 ms; highest sustained rate >= 0.7 of the raw baseline.
 
@@ -121,21 +121,28 @@ def percentiles(latency: np.ndarray) -> tuple[float | None, float | None]:
     return float(np.percentile(latency, 50)) * 1000, float(np.percentile(latency, 99)) * 1000
 
 
-async def run_phase(app, pilot, log: Path, rate: int, seconds: float, start_id: int, seen: dict) -> dict:
-    lags: array = array("d")
+def lag_timer(app, lags: array, also=None):
+    """A 10 ms timer on the event loop appending how late it fires to `lags` (seconds),
+    calling also() at each tick."""
     expected = [time.monotonic() + 0.01]
-    view = app.dashboard.requests_view
-    visible: Timeline = seen["visible"]
 
     def tick() -> None:
         now = time.monotonic()
         lags.append(max(now - expected[0], 0.0))
         expected[0] = now + 0.01
-        # a row is visible once the view's row count covers it (the view reads ids and the
-        # rows on screen from the store, through its pager thread)
-        visible.add(view.row_count, time.time())
+        if also is not None:
+            also()
 
-    timer = app.set_interval(0.01, tick)
+    return app.set_interval(0.01, tick)
+
+
+async def run_phase(app, pilot, log: Path, rate: int, seconds: float, start_id: int, seen: dict) -> dict:
+    lags: array = array("d")
+    view = app.dashboard.requests_view
+    visible: Timeline = seen["visible"]
+    # a row is visible once the view's row count covers it (the view reads ids and the rows
+    # on screen from the store, through its pager thread)
+    timer = lag_timer(app, lags, also=lambda: visible.add(view.row_count, time.time()))
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(log), str(rate), str(seconds), str(start_id)],
                               stdout=subprocess.PIPE, text=True)  # fmt: skip
     keys: dict[str, list[float]] = {"g": [], "G": []}
@@ -210,14 +217,7 @@ async def catch_up(app, pilot, written: int, most: float = 300.0) -> None:
         return
     behind, said = written - view.row_count, sum(s.behind_lines for s in header.sources)
     lags: array = array("d")
-    expected = [time.monotonic() + 0.01]
-
-    def tick() -> None:
-        now = time.monotonic()
-        lags.append(max(now - expected[0], 0.0))
-        expected[0] = now + 0.01
-
-    timer = app.set_interval(0.01, tick)
+    timer = lag_timer(app, lags)
     start = time.monotonic()
     while view.row_count < written and time.monotonic() - start < most:
         await pilot.pause(0.1)
