@@ -11,7 +11,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -21,7 +20,7 @@ EXIT_USAGE = 2
 class DefaultToOpenGroup(TyperGroup):
     """`llmops-console logs/*.jsonl` means `llmops-console open logs/*.jsonl`."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             if not args[0].startswith("-") or args[0] in ("--store", "--config", "--format"):
                 args = ["open", *args]
