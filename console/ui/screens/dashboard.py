@@ -15,7 +15,7 @@ from console.sanitize import one_line
 from console.sources.base import RejectedLine
 from console.analytics.report_types import Report
 from console.analytics.windows import next_window
-from console.ui.compare_arms import compare_arms
+from console.analytics.compare_arms import compare_arms
 from console.ui.messages import HistoryLoaded, IngestFailed, RecordsArrived, ReportReady
 from console.ui.widgets.budget_pane import BudgetPane
 from console.ui.widgets.diff_table import DiffTable
