@@ -36,8 +36,9 @@ sys.path.insert(0, str(REPO))
 from console.analytics.columns import Columns, prompt_key  # noqa: E402
 from console.analytics.live import LiveWindow  # noqa: E402
 from console.analytics.report import build_report  # noqa: E402
-from console.analytics.windows import WINDOWS, parse_rfc3339  # noqa: E402
+from console.analytics.windows import WINDOWS  # noqa: E402
 from console.config import Budget, Settings, Slo  # noqa: E402
+from console.formatting import parse_rfc3339  # noqa: E402
 from console.records import RequestRecord  # noqa: E402
 
 NOW = parse_rfc3339("2026-11-20T12:00:00Z")

@@ -106,7 +106,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from console.analytics.report import build_report
-    from console.analytics.windows import rfc3339
+    from console.formatting import rfc3339
     from console.commands.report import load_since
     from console.config import load_settings
     from console.store import Store

@@ -49,6 +49,7 @@ _loggers: weakref.WeakSet[RequestLogger] = weakref.WeakSet()
 
 
 def _rfc3339(ts: float) -> str:
+    # not console.formatting.rfc3339: this module imports nothing of the console, so it can be copied into an app
     return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from console.formatting import rfc3339
+
 SCHEMA_VERSION = 1
 MAX_LINE_BYTES = 1024 * 1024
 
@@ -204,7 +206,7 @@ def _describe_validation(exc: msgspec.ValidationError) -> str:
 def to_json(record: RequestRecord) -> bytes:
     """Encode a record back to a schema v1 line (ts as RFC 3339 UTC)."""
     data = msgspec.to_builtins(record)
-    data["ts"] = record.started_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    data["ts"] = rfc3339(record.started_at, timespec="milliseconds")
     return _encoder.encode(data)
 
 

@@ -15,8 +15,9 @@ from console.analytics.columns import Columns
 from console.analytics.live import LiveWindow
 from console.analytics.quantiles import SortedGroups, percentiles_of_sorted
 from console.analytics.report import build_report
-from console.analytics.windows import WINDOW_NAMES, next_window, parse_rfc3339, rfc3339, window_mask
+from console.analytics.windows import WINDOW_NAMES, next_window, window_mask
 from console.config import Budget, BurnSettings, Settings, Slo
+from console.formatting import parse_rfc3339, rfc3339
 from console.records import parse_line
 
 NOW = parse_rfc3339("2026-11-20T12:00:00Z")  # November has 30 days

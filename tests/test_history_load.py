@@ -158,7 +158,7 @@ def test_report_with_monthly_budgets_equals_a_full_build(tmp_path):
     first appearance there): the same bytes as build_report over every row."""
     from typer.testing import CliRunner
 
-    from console.analytics.windows import rfc3339
+    from console.formatting import rfc3339
     from console.cli import app
     from console.config import load_settings
 

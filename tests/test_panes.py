@@ -94,7 +94,7 @@ async def test_budget_pane_shows_spend_against_the_budget(app):
     async with app.run_test(size=(200, 60)) as pilot:
         await ready(pilot, app)
         text = screen_text(app)
-        assert "$4.00 of $100" in text  # 400 requests at $0.01
+        assert "$4.00 of $100.00" in text  # 400 requests at $0.01
         budget = app.dashboard.report.budgets[0]
         assert budget.spent_usd == pytest.approx(4.0)
 
@@ -123,7 +123,7 @@ async def test_budget_pane_grows_and_shrinks_with_its_content(app):
         pane.show(msgspec.structs.replace(report, budgets=[spent]))  # as tall as at first
         await pilot.pause(0.1)
         assert body.size.height == one_height and caption.region.y == one_caption_y
-        assert "daily-extra" not in screen_text(app) and "$9.25 of $100" in screen_text(app)
+        assert "daily-extra" not in screen_text(app) and "$9.25 of $100.00" in screen_text(app)
 
 
 async def test_w_cycles_the_window(app):

@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from conftest import make_record
 from console.analytics.report import build_report
-from console.analytics.windows import parse_rfc3339
 from console.cli import app
 from console.config import load_settings
+from console.formatting import parse_rfc3339
 from console.store import Store
 
 runner = CliRunner()

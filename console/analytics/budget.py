@@ -39,8 +39,8 @@ import numpy as np
 from console.analytics.aggregates import NANO, cost_nano
 from console.analytics.columns import Columns
 from console.analytics.report_types import Alert, BudgetStatus
-from console.analytics.windows import rfc3339
 from console.config import Budget, BurnAlert, BurnSettings, duration_seconds
+from console.formatting import rfc3339, usd
 
 DAILY_PAGE = BurnAlert(threshold=12.0, long="1h", short="5m")
 DAILY_WARN = BurnAlert(threshold=4.0, long="6h", short="30m")
@@ -208,7 +208,7 @@ def budget_status(
     message = (
         f"budget '{budget.name}' burning {burn_rates[fired.long]:.1f}x over {fired.long} and "
         f"{burn_rates[fired.short]:.1f}x over {fired.short} ({state} above {fired.threshold:g}x); "
-        f"${spent:,.2f} of ${budget.amount_usd:,.2f} this {budget.period} spent, {outlook}"
+        f"{usd(spent)} of {usd(budget.amount_usd)} this {budget.period} spent, {outlook}"
     )
     return status, Alert(kind="budget", severity=state, subject=budget.name, message=message)  # type: ignore[arg-type]
 

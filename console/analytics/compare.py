@@ -26,6 +26,7 @@ from console.analytics.stats import (
     compare_proportions,
     wilson_interval,
 )
+from console.formatting import rfc3339, usd
 
 ALPHA = 0.05  # "significant" means p < ALPHA (no multiple-test correction: 4 tests, read as a screen)
 MIN_REQUESTS = 30  # below this in an arm, rates and percentiles move too much to conclude
@@ -68,7 +69,7 @@ class ArmSpec(msgspec.Struct, frozen=True, omit_defaults=True):
         for name in ("after", "before"):
             value = getattr(self, name)
             if value is not None:
-                parts.append(f"{name}={_rfc3339(value)}")
+                parts.append(f"{name}={rfc3339(value)}")
         return ",".join(parts) or "all"
 
     @property
@@ -88,16 +89,10 @@ class ArmSpec(msgspec.Struct, frozen=True, omit_defaults=True):
         if self.user is not None:
             parts.append(f"user {self.user}")
         if self.after is not None:
-            parts.append(f"after {_rfc3339(self.after)}")
+            parts.append(f"after {rfc3339(self.after)}")
         if self.before is not None:
-            parts.append(f"before {_rfc3339(self.before)}")
+            parts.append(f"before {rfc3339(self.before)}")
         return " · ".join(parts) or "all requests"
-
-
-def _rfc3339(ts: float) -> str:
-    moment = datetime.fromtimestamp(ts, tz=timezone.utc)
-    spec = "seconds" if moment.microsecond == 0 else "milliseconds"
-    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def parse_time(value: str) -> float:
@@ -361,18 +356,6 @@ def format_ms(value: Optional[float]) -> str:
     return "—" if value is None else f"{value:,.0f} ms"
 
 
-def format_usd(value: Optional[float]) -> str:
-    """Three significant digits for cents and fractions of a cent ($0.00412), cents above $1."""
-    if value is None:
-        return "—"
-    if value == 0:
-        return "$0"
-    if value >= 1:
-        return f"${value:,.2f}"
-    decimals = max(2, 2 - math.floor(math.log10(value)))
-    return f"${value:.{decimals}f}"
-
-
 def _findings(a: ArmSummary, b: ArmSummary, differences: dict[str, Difference]) -> list[Finding]:
     small = [arm for arm in (b, a) if arm.requests < MIN_REQUESTS]
     if small:  # no conclusion at all: a rate over 14 requests moves 7 points per request
@@ -391,8 +374,8 @@ def _findings(a: ArmSummary, b: ArmSummary, differences: dict[str, Difference]) 
         "latency": ("latency", f"latency p50 {format_ms(b.latency_p50_ms)} in {b.label} vs "
                     f"{format_ms(a.latency_p50_ms)} in {a.label}, p95 {format_ms(b.latency_p95_ms)} "
                     f"vs {format_ms(a.latency_p95_ms)}"),
-        "cost": ("cost", f"cost per request median {format_usd(b.cost_median_usd)} in {b.label} "
-                 f"vs {format_usd(a.cost_median_usd)} in {a.label}"),
+        "cost": ("cost", f"cost per request median {usd(b.cost_median_usd)} in {b.label} "
+                 f"vs {usd(a.cost_median_usd)} in {a.label}"),
     }  # fmt: skip
     findings = []
     for metric, (name, statement) in statements.items():

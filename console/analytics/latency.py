@@ -16,8 +16,8 @@ from console.analytics.aggregates import WindowAggregates
 from console.analytics.columns import Columns
 from console.analytics.quantiles import SortedGroups, percentiles_of_sorted
 from console.analytics.report_types import Latency, Percentiles, TimePoint
-from console.analytics.windows import rfc3339
 from console.config import Slo
+from console.formatting import rfc3339
 
 QUANTILES = (50.0, 90.0, 95.0, 99.0)
 

@@ -25,8 +25,9 @@ from console.analytics.latency import latency_section
 from console.analytics.report_types import Report, Window
 from console.analytics.spend import spend_section
 from console.analytics.versions import change_points, version_rows
-from console.analytics.windows import WINDOWS, bucket_seconds, check_window, rfc3339, window_mask, window_start
+from console.analytics.windows import WINDOWS, bucket_seconds, check_window, window_mask, window_start
 from console.config import Settings
+from console.formatting import rfc3339
 
 
 def window_first(cols: Columns, now: float, window_name: str) -> float | None:

@@ -12,7 +12,7 @@ import numpy as np
 from console.analytics.aggregates import NANO, WindowAggregates
 from console.analytics.columns import NO_VALUE, Columns
 from console.analytics.report_types import Spend, TimePoint
-from console.analytics.windows import rfc3339
+from console.formatting import rfc3339
 
 TOP_USERS = 10
 

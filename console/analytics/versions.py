@@ -22,7 +22,7 @@ from console.analytics.columns import NO_VALUE, Columns
 from console.analytics.quantiles import percentiles_of_sorted
 from console.analytics.report_types import ChangePoint, VersionRow
 from console.analytics.spend import usd
-from console.analytics.windows import rfc3339
+from console.formatting import rfc3339
 
 
 def prompt_hashes(cols: Columns, aggregates: WindowAggregates) -> dict[int, list[str]]:

@@ -1,4 +1,4 @@
-"""The selectable time windows (15m ... all), their bounds, and the time helpers every pane shares.
+"""The selectable time windows (15m ... all) and their bounds (moments read and written: console.formatting).
 
 A window ends at `now` and holds the rows with ``start <= ts <= now``; "all" has no start.
 Rows stamped after `now` (a clock ahead of ours, or a report "as of" a past time) are left
@@ -8,7 +8,6 @@ out, so a report as of a time shows exactly what the console showed then.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
 
 import numpy as np
 
@@ -67,22 +66,3 @@ def bucket_seconds(span_seconds: float) -> int:
         if span_seconds <= size * MAX_POINTS:
             return size
     return int(math.ceil(span_seconds / MAX_POINTS / 86400.0)) * 86400
-
-
-def rfc3339(ts: float) -> str:
-    """Epoch seconds -> '2026-11-20T12:00:00Z' (milliseconds shown only when there are some)."""
-    moment = datetime.fromtimestamp(float(ts), tz=timezone.utc)
-    if moment.microsecond:
-        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def parse_rfc3339(text: str) -> float:
-    """'2026-11-20T12:00:00Z' (or with an offset) -> epoch seconds; ValueError if not RFC 3339."""
-    value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} has no UTC offset (add 'Z' or '+hh:mm')")
-    return moment.timestamp()

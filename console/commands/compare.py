@@ -24,9 +24,9 @@ from console.analytics.compare import (
     format_ms,
     format_p,
     format_percent,
-    format_usd,
     parse_arm_spec,
 )
+from console.formatting import usd
 from console.sanitize import json_for_terminal, strip_control
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d|w)$")
@@ -93,7 +93,7 @@ def _arm_cells(arm) -> list[str]:
         counted(arm.errors, arm.error_rate, arm.error_rate_ci),
         counted(arm.bad, arm.bad_rate, arm.bad_rate_ci),
         f"{format_ms(arm.latency_p50_ms)} / {format_ms(arm.latency_p95_ms)}",
-        f"{format_usd(arm.cost_median_usd)} / {format_usd(arm.cost_p95_usd)}",
+        f"{usd(arm.cost_median_usd)} / {usd(arm.cost_p95_usd)}",
         f"{arm.unpriced_requests:,}",
     ]
 

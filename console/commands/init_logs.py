@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Sequence
 
 from console.analytics.prices import Pricer, PricingTally
+from console.formatting import rfc3339
 from console.prompts.registry import EXTENSIONS, UNKNOWN_MARKER
 from console.records import RequestRecord
 from console.sources.base import RejectedLine
@@ -166,10 +167,6 @@ def survey_logs(paths: Sequence[str], pricer: Pricer | None = None, source_forma
     return survey
 
 
-def _stamp(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def unknown_text_file(seen: SeenVersion, prompt_hash: str | None, sources: Sequence[str]) -> str:
     """A registry file for a version whose text is unknown: front matter the loader reads, a marker body."""
     lines = ["---", "text_unknown: true"]
@@ -178,7 +175,8 @@ def unknown_text_file(seen: SeenVersion, prompt_hash: str | None, sources: Seque
     names = ", ".join(Path(s).name for s in sources)
     lines += [
         f"# registered by `llmops-console init --from-logs` from {_comment(names)}:",
-        f"# {seen.requests} request(s), {_stamp(seen.first_ts)} .. {_stamp(seen.last_ts)}",
+        f"# {seen.requests} request(s), {rfc3339(seen.first_ts, timespec='seconds')} .. "
+        f"{rfc3339(seen.last_ts, timespec='seconds')}",
         "---",
         f"{UNKNOWN_MARKER}.",
         "Replace this body with the template's real text and delete the text_unknown and",

@@ -29,8 +29,9 @@ from console.analytics.budget import earliest_needed
 from console.analytics.columns import Columns
 from console.analytics.report import build_report
 from console.analytics.report_types import Alert, Percentiles, Report
-from console.analytics.windows import WINDOW_NAMES, parse_rfc3339, window_start
+from console.analytics.windows import WINDOW_NAMES, window_start
 from console.config import Settings
+from console.formatting import parse_rfc3339, short_time, usd
 from console.sanitize import json_for_terminal, strip_control
 
 STATE_STYLES = {"ok": "green", "warn": "bold yellow", "page": "bold red"}
@@ -148,21 +149,8 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}"
 
 
-def _usd(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value == 0:
-        return "$0"
-    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
-
-
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
-
-
-def _short_time(stamp: str | None) -> str:
-    """'2026-11-17T10:10:27.651Z' -> '11-17 10:10' (tables only; the JSON keeps RFC 3339)."""
-    return "—" if stamp is None else f"{stamp[5:10]} {stamp[11:16]}"
 
 
 def _table(title: str) -> Table:
@@ -214,13 +202,13 @@ def spend_table(report: Report) -> Table:
     table = _table("Spend")
     _name_column(table)
     _number_columns(table, "USD")
-    table.add_row(Text("total (priced requests)", style="bold"), _usd(spend.total_usd))
-    for model, usd in spend.by_model.items():
-        table.add_row(_text(f"model {model}", "cyan"), _usd(usd))
-    for prompt, usd in spend.by_prompt.items():
-        table.add_row(_text(f"prompt {prompt}", "magenta"), _usd(usd))
-    for user, usd in spend.top_users.items():
-        table.add_row(_text(f"user {user}"), _usd(usd))
+    table.add_row(Text("total (priced requests)", style="bold"), usd(spend.total_usd))
+    for model, amount in spend.by_model.items():
+        table.add_row(_text(f"model {model}", "cyan"), usd(amount))
+    for prompt, amount in spend.by_prompt.items():
+        table.add_row(_text(f"prompt {prompt}", "magenta"), usd(amount))
+    for user, amount in spend.top_users.items():
+        table.add_row(_text(f"user {user}"), usd(amount))
     return table
 
 
@@ -239,8 +227,8 @@ def versions_table(report: Report) -> Table:
         table.add_row(
             _text(f"{row.prompt_id}@{row.prompt_version}", "magenta"), f"{row.requests:,}",
             _percent(row.error_rate), _percent(row.bad_rate), _ms(row.p50_ms), _ms(row.p95_ms),
-            _usd(row.cost_per_request_usd),
-            _short_time(row.first_seen), flags,
+            usd(row.cost_per_request_usd),
+            short_time(row.first_seen), flags,
         )  # fmt: skip
     return table
 
@@ -266,9 +254,9 @@ def budgets_table(report: Report) -> Table:
             outlook = Text("— (no spend in the last hour)", style="dim")
         else:
             resets = " (after it resets)" if budget.projected_exhaustion > budget.period_end else ""
-            outlook = Text(f"{_short_time(budget.projected_exhaustion)}, in {budget.hours_to_exhaustion:,.1f} h{resets}")
+            outlook = Text(f"{short_time(budget.projected_exhaustion)}, in {budget.hours_to_exhaustion:,.1f} h{resets}")
         table.add_row(
-            _budget_name(budget), _usd(budget.spent_usd), f"{_usd(budget.budget_usd)} a {budget.period}",
+            _budget_name(budget), usd(budget.spent_usd), f"{usd(budget.budget_usd)} a {budget.period}",
             Text(budget.state, style=STATE_STYLES[budget.state]), outlook,
         )  # fmt: skip
     return table

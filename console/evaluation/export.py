@@ -9,11 +9,11 @@ text. JSONL keeps every value, with C1 controls written as JSON escapes.
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timezone
 from typing import IO, Iterable
 
 import orjson
 
+from console.formatting import rfc3339
 from console.sanitize import json_for_terminal, strip_control
 
 FIELDS = (
@@ -23,11 +23,10 @@ FIELDS = (
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _rfc3339(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    when = datetime.fromtimestamp(float(epoch), tz=timezone.utc)
-    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _exported_time(epoch: float | None) -> str | None:
+    """Always with milliseconds, so every row of an export has the same shape (ts is None for
+    a label whose request is not in the store)."""
+    return None if epoch is None else rfc3339(epoch, timespec="milliseconds")
 
 
 def export_record(row: dict) -> dict:
@@ -38,10 +37,10 @@ def export_record(row: dict) -> dict:
         "reason": row["reason"],
         "note": row["note"],
         "author": row["author"],
-        "labelled_at": _rfc3339(row["created_at"]),
+        "labelled_at": _exported_time(row["created_at"]),
         "active": bool(row["active"]),
         "case_id": row["case_id"],
-        "ts": _rfc3339(row["ts"]),
+        "ts": _exported_time(row["ts"]),
         "model": row["model"],
         "prompt_id": row["prompt_id"],
         "prompt_version": row["prompt_version"],

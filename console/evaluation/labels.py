@@ -46,7 +46,8 @@ from typing import Callable
 
 import msgspec
 
-from console.evaluation.regression_set import CaseFile, CaseFileError, case_from_record, case_id_for, rfc3339
+from console.evaluation.regression_set import CaseFile, CaseFileError, case_from_record, case_id_for
+from console.formatting import rfc3339
 from console.regression.case_format import CaseError, RegressionCase
 from console.store.evaluation import VERDICTS, EvaluationStore, Label
 
@@ -270,6 +271,6 @@ def _written_by(case: RegressionCase, label: Label) -> bool:
         and source.kind == "triage"
         and source.request_id == label.request_id
         and source.who == label.author
-        and source.when == rfc3339(label.created_at)
+        and source.when == rfc3339(label.created_at, timespec="seconds")
         and source.reason == label.reason
     )

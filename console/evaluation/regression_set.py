@@ -25,13 +25,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
 import msgspec
 
 from console.config import Settings
+from console.formatting import rfc3339
 from console.records import RequestRecord, text_of
 from console.regression.case_format import (
     Assertion, CaseError, CaseInput, Message, RegressionCase, Source, case_to_json, parse_case,
@@ -62,10 +62,6 @@ def cases_path(settings: Settings) -> Path:
 
 def case_id_for(request_id: str) -> str:
     return f"req-{request_id}"
-
-
-def rfc3339(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def tag_of(reason: str) -> str:
@@ -114,8 +110,8 @@ def case_from_record(
         tags=["triage", tag_of(reason)] if reason else ["triage"],
         source=Source(
             kind="triage", request_id=record.request_id, prompt_id=record.prompt_id,
-            prompt_version=record.prompt_version, model=record.model, ts=rfc3339(float(record.ts)),
-            bad_output=bad_output, reason=reason, note=note, who=who, when=rfc3339(when),
+            prompt_version=record.prompt_version, model=record.model, ts=rfc3339(float(record.ts), timespec="seconds"),
+            bad_output=bad_output, reason=reason, note=note, who=who, when=rfc3339(when, timespec="seconds"),
         ),  # fmt: skip
     )
 

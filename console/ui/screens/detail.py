@@ -11,9 +11,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from console.formatting import rfc3339, usd
 from console.records import RequestRecord, text_of
 from console.sanitize import strip_control
-from console.ui.formatting import cost_cell, ms
+from console.ui.formatting import ms
 
 SUMMARY_FIELDS = (
     "request_id", "model", "response_model", "provider", "prompt_id", "prompt_version",
@@ -37,7 +38,7 @@ def summary_table(record: RequestRecord) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column(overflow="fold")
-    table.add_row("time (UTC)", Text(record.started_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")))
+    table.add_row("time (UTC)", Text(rfc3339(record.started_at, timespec="milliseconds")))
     for name in SUMMARY_FIELDS:
         value = getattr(record, name)
         if value is None:
@@ -45,7 +46,7 @@ def summary_table(record: RequestRecord) -> Table:
         if name == "latency_ms" or name == "ttft_ms":
             cell = Text(f"{ms(value)}  ({value:,.1f} ms)")
         elif name == "cost_usd":
-            cell = Text(cost_cell(value))
+            cell = Text(usd(value))
         elif name == "status":
             cell = Text(value, style="bold red" if value == "error" else "green")
         else:

@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from console.formatting import usd
 from console.regression.case_format import RegressionCase
 from console.regression.results import CaseResult
 from console.sanitize import strip_control
@@ -89,7 +90,7 @@ def summary_text(result: CaseResult, case: RegressionCase | None) -> Text:
     if result.latency_ms is not None:
         text.append(f"  {result.latency_ms:,.0f} ms")
     if result.cost_usd is not None:
-        text.append(f"  ${result.cost_usd:.5f}")
+        text.append(f"  {usd(result.cost_usd)}")
     if case is not None:
         if case.tags:
             text.append("  tags: ", style="dim")

@@ -9,8 +9,9 @@ from textual.app import ComposeResult
 from textual.widgets import Sparkline, Static
 
 from console.analytics.report_types import BudgetStatus, Report
+from console.formatting import short_time, usd
 from console.sanitize import one_line
-from console.ui.formatting import in_words, rate, short_time, usd
+from console.ui.formatting import in_words, rate
 from console.ui.widgets.in_place import update_in_place
 from console.ui.widgets.pane import Pane
 

@@ -21,9 +21,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.analytics.filters import RecordFilter
+from console.formatting import usd_column
 from console.records import RequestRecord, text_of
 from console.sanitize import one_line
-from console.ui.formatting import cost_cell, ms
+from console.ui.formatting import ms
 from console.ui.messages import RequestIdsLoaded, RequestPageLoaded, RequestsPagerFailed
 from console.ui.requests_pager import RequestsPager
 from console.ui.widgets.row_ids import RowIds
@@ -87,7 +88,7 @@ def row_cells(record: RequestRecord, narrow: bool = False) -> tuple[str, ...]:
         one_line(record.prompt_ref),
         f"{record.input_tokens:,}→{record.output_tokens:,}",
         ms(record.latency_ms),
-        cost_cell(record.cost_usd),
+        usd_column(record.cost_usd),
         record.status,
     )
 

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 
 from console.analytics.report_types import Report, VersionRow
+from console.formatting import short_time, usd
 from console.prompts.checks import DRIFT, UNREGISTERED
 from console.sanitize import one_line
-from console.ui.formatting import ms, percent, short_time, usd
+from console.ui.formatting import ms, percent
 from console.ui.widgets.diff_table import DiffTable
 from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane
 
