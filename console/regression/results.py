@@ -101,6 +101,19 @@ class CaseResult:
         return next((a for a in self.attempts if a.status != PASS), self.last)
 
     @property
+    def why(self) -> str:
+        """The first reason the case did not pass (the error, or the first failing assertion)."""
+        attempt = self.shown
+        if attempt is None:
+            return ""
+        if attempt.error:
+            return attempt.error
+        for verdict in attempt.verdicts:
+            if verdict.passed is not True and verdict.weight > 0:
+                return f"{verdict.type}: {verdict.reason}"
+        return ""
+
+    @property
     def latency_ms(self) -> float | None:
         values = [a.latency_ms for a in self.attempts if a.latency_ms is not None]
         return sum(values) / len(values) if values else None

@@ -162,7 +162,7 @@ class RegressRunScreen(Screen):
                 f"{result.passes}/{len(result.attempts)}",
                 "—" if attempt is None or attempt.score is None else f"{attempt.score:.2f}",
                 "—" if result.latency_ms is None else f"{result.latency_ms:,.0f}ms",
-                Text(one_line(_why(result))[:200]),
+                Text(one_line(result.why)[:200]),
                 key=result.case_id,
             )
         self._shown += len(results)
@@ -220,10 +220,3 @@ class RegressRunScreen(Screen):
         store_url = self.session.store_url
         if store_url is not None:
             self.app.push_screen(RegressHistoryScreen(store_url))
-
-
-def _why(result: CaseResult) -> str:
-    """The command line's reason for a result (imported on first use: it pulls in the store)."""
-    from console.regression.command_line import why
-
-    return why(result)
