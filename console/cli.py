@@ -1,4 +1,9 @@
-"""The command line: the TUI by default, plus ingest and demo.
+"""The command line: the TUI by default, plus the headless commands.
+
+This module holds the options: their declarations, their checks and one call per command
+into console/commands/ (the bodies), which raise UsageError for a mistake the user can fix;
+ConsoleGroup prints it as `error: <message>` and exits 2. Starting the TUI stays here, the
+top layer: nothing below it imports console.ui.
 
 Heavy modules (Textual, SQLAlchemy, numpy) are imported inside the commands so that
 `--help` and the first screen stay fast.
@@ -14,11 +19,14 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
+from console.commands.errors import UsageError
+
 EXIT_USAGE = 2
 
 
-class DefaultToOpenGroup(TyperGroup):
-    """`llmops-console logs/*.jsonl` means `llmops-console open logs/*.jsonl`."""
+class ConsoleGroup(TyperGroup):
+    """`llmops-console logs/*.jsonl` means `llmops-console open logs/*.jsonl`; a UsageError
+    from any command (sub-commands included) is `error: <message>` on stderr and exit 2."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
@@ -28,9 +36,15 @@ class DefaultToOpenGroup(TyperGroup):
             args = ["open"]
         return super().parse_args(ctx, args)
 
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            _fail(str(exc))
+
 
 app = typer.Typer(
-    cls=DefaultToOpenGroup,
+    cls=ConsoleGroup,
     add_completion=False,
     no_args_is_help=False,
     help="A terminal operations console for LLM applications in production.",
@@ -96,35 +110,12 @@ ConfigOption = Annotated[
 ]
 
 
-def _load_config(path: Path | None, *, warn: bool = True):
-    """Settings without the UI's checks (headless commands need not import Textual).
-
-    Unknown keys are warnings: printed on stderr here (the TUI shows them as notifications)."""
-    from console.config import ConfigError, load_settings
-
-    try:
-        settings = load_settings(path)
-    except ConfigError as exc:
-        _fail(str(exc))
-    if warn:
-        _warn(settings.warnings)
-    return settings
-
-
-def _warn(warnings: list[str]) -> None:
-    if warnings:
-        from rich.console import Console
-        from rich.markup import escape
-
-        err = Console(stderr=True, soft_wrap=True)
-        for warning in warnings:
-            err.print(f"[bold yellow]warning:[/] {escape(warning)}")
-
-
 def _settings(path: Path | None):
     """Settings for the TUI: unknown binding ids in [keys] are warned about and dropped."""
-    settings = _load_config(path, warn=False)
+    from console.commands.config_access import load_config
     from console.config import suggest
+
+    settings = load_config(path, warn=False)
     from console.ui.app import ConsoleApp
 
     known = ConsoleApp.binding_ids()
@@ -153,15 +144,6 @@ def _run_console(sources: list[str], store_url: str, config: Path | None, source
     ).run()
 
 
-def _open_store(url: str | None):
-    from console.store import Store, StoreError, default_store_url
-
-    try:
-        return Store(url or default_store_url())
-    except StoreError as exc:
-        _fail(str(exc))
-
-
 @app.command("open")
 def open_console(
     sources: Annotated[
@@ -176,15 +158,9 @@ def open_console(
     With no files, it follows the store: rows that other consoles or ingesters write to it
     (e.g. a shared PostgreSQL store) appear as they are committed.
     """
-    from console.store import default_store_url
-    from console.store.engine import create_store_engine, StoreError
+    from console.commands.store_access import check_store
 
-    url = store or default_store_url()
-    try:
-        create_store_engine(url).dispose()
-    except StoreError as exc:
-        _fail(str(exc))
-    _run_console(list(sources or []), url, config, source_format.value)
+    _run_console(list(sources or []), check_store(store), config, source_format.value)
 
 
 @app.command()
@@ -202,101 +178,10 @@ def ingest(
     Requests without cost_usd are priced from llmops.toml's [prices], else genai-prices.
     With --follow it keeps tailing (team mode: one ingester per host into a shared store).
     """
-    import os
+    from console.commands.config_access import load_config
+    from console.commands.ingest import run_ingest
 
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
-    from console.analytics.prices import Pricer
-    from console.ingest import SourceNotFound, expand_sources, ingest_files
-    from console.store import StoreError
-
-    settings = _load_config(config)
-    pricer = Pricer(settings.prices)
-    if follow:
-        _ingest_follow(files, _open_store(store), pricer, source_format.value)
-        return
-    try:
-        paths = expand_sources(files, must_exist=True)
-    except SourceNotFound as exc:
-        _fail(str(exc))
-    opened = _open_store(store)
-    total_bytes = sum(os.path.getsize(p) for p in paths)
-    console = Console(stderr=True)
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=not console.is_terminal,
-    ) as progress:
-        task = progress.add_task("ingesting", total=total_bytes)
-        try:
-            totals = ingest_files(
-                opened, paths, lambda n: progress.advance(task, n), pricer=pricer, source_format=source_format.value
-            )
-        except StoreError as exc:  # e.g. locked by another process through every retry
-            progress.stop()
-            _fail(str(exc))
-        progress.update(task, completed=total_bytes)
-    out = Console(soft_wrap=True)
-    out.print(
-        f"[green]{totals.added:,}[/] rows added, {totals.duplicates:,} duplicates skipped, "
-        f"[{'red' if totals.rejected else 'green'}]{totals.rejected:,}[/] lines rejected "
-        f"into {escape(opened.display_url)}"
-    )
-    for rejected in totals.first_rejections:
-        out.print(f"  {escape(rejected.path)}:{rejected.line_no}: {escape(rejected.reason)}")
-    if totals.rejected > len(totals.first_rejections):
-        out.print(f"  … and {totals.rejected - len(totals.first_rejections):,} more")
-    if totals.spans_skipped:
-        out.print(f"{totals.spans_skipped:,} OpenTelemetry spans skipped (not GenAI model calls)")
-    pricing = totals.pricing
-    if pricing.unpriced:
-        names = ", ".join(f"{escape(name)} ({count:,})" for name, count in pricing.unpriced_models.most_common(10))
-        parts = [f"no price known for {names}" + escape(' (add [prices."<model>"] to llmops.toml)')] if names else []
-        if pricing.bad_usage:
-            parts.append(f"{pricing.bad_usage:,} with more cached than input tokens")
-        out.print(f"[yellow]{pricing.unpriced:,}[/] requests unpriced (no cost_usd): " + "; ".join(parts))
-    from console.commands.prompts_report import print_ingest_registry_check
-
-    print_ingest_registry_check(totals.prompt_keys, settings, out)  # drifted / unregistered versions read
-    opened.close()
-
-
-def _ingest_follow(patterns: list[str], opened, pricer, source_format: str) -> None:
-    """Tail into the store until SIGINT or SIGTERM, printing a line per committed batch."""
-    import signal
-    import threading
-    import time
-
-    from rich.console import Console
-    from rich.markup import escape
-
-    from console.ingest import follow_files
-    from console.store import StoreError
-
-    out = Console(soft_wrap=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    out.print(f"following {', '.join(escape(p) for p in patterns)} into {escape(opened.display_url)} (Ctrl+C stops)")
-
-    def report(batch, result) -> None:
-        if result.added or result.duplicates or batch.rejected:
-            out.print(f"{time.strftime('%H:%M:%S')} {result.added:,} rows added, {result.duplicates:,} duplicates, "
-                      f"{len(batch.rejected):,} lines rejected")
-
-    try:
-        totals = follow_files(opened, patterns, stop.is_set, report, pricer=pricer, source_format=source_format)
-        out.print(f"stopped: {totals.added:,} rows added, {totals.rejected:,} lines rejected")
-    except KeyboardInterrupt:
-        out.print("stopped")
-    except StoreError as exc:  # a store error retrying cannot fix: the message, not a traceback
-        _fail(str(exc))
-    finally:
-        opened.close()
+    run_ingest(files, store=store, settings=load_config(config), source_format=source_format.value, follow=follow)
 
 
 @app.command()
@@ -308,17 +193,9 @@ def demo(
     config: ConfigOption = None,
 ) -> None:
     """Simulate a live support-chat app and open the console on it."""
-    from console.demo.run import plan_demo, start_simulator
+    from console.commands.demo import run_demo
 
-    plan = plan_demo(workdir, rate=rate)
-    plan.live_log.touch()
-    stop = start_simulator(plan, rate)
-    try:
-        sources = [str(p) for p in plan.history] + [str(plan.live_log)]
-        _run_console(sources, plan.store_url, config or plan.config)
-    finally:
-        stop.set()
-    print(f"demo files kept in {plan.workdir}")
+    run_demo(rate=rate, workdir=workdir, config=config, open_console=_run_console)
 
 
 @app.command()
@@ -363,7 +240,9 @@ def report(
     """Latency, spend, prompt versions, budgets and alerts over a window: the panes' figures."""
     from console.commands.report import ReportUsageError, run_report
 
-    settings = _load_config(config)
+    from console.commands.config_access import load_config
+
+    settings = load_config(config)
     try:
         run_report(sources or [], store=store, since=since, settings=settings, now=now, as_json=as_json)
     except ReportUsageError as exc:
@@ -382,7 +261,9 @@ def check(
     """Evaluate the alerts (budget burn, SLO breach, error-rate spike): exit 0 if none, 1 if any, 2 on a usage error."""
     from console.commands.report import ReportUsageError, run_check
 
-    settings = _load_config(config)
+    from console.commands.config_access import load_config
+
+    settings = load_config(config)
     try:
         code = run_check(sources or [], store=store, since=since, settings=settings, now=now, as_json=as_json)
     except ReportUsageError as exc:
@@ -419,20 +300,12 @@ def regress(
 
     Exit 0 when the gate passes, 1 when it fails (a critical regression, new errors, the pass rate under regression.min_pass_rate), 2 on a usage or config error.
     """  # noqa: E501
-    from console.regression.command_line import run_regress
-    from console.regression.plan import PlanError, make_plan
+    from console.commands.config_access import load_config
+    from console.commands.regress import run_regress
 
-    settings = _load_config(config)
-    try:
-        plan = make_plan(settings, suite=suite, target=target, baseline=baseline, mark_baseline=mark_baseline,
-                         prompt_version=prompt_version, model=model, concurrency=concurrency)
-        opened = _open_store(store)
-        try:
-            code = run_regress(plan, opened, as_json=as_json, show_all=show_all)
-        finally:
-            opened.close()
-    except PlanError as exc:
-        _fail(str(exc))
+    code = run_regress(load_config(config), store=store, suite=suite, target=target, baseline=baseline,
+                       mark_baseline=mark_baseline, prompt_version=prompt_version, model=model,
+                       concurrency=concurrency, as_json=as_json, show_all=show_all)
     raise typer.Exit(code)
 
 
@@ -488,7 +361,9 @@ def _survey_for_init(directory: Path, logs: list[Path]):
     except SourceNotFound as exc:
         _fail(f"--from-logs: {exc}")
     config = directory / "llmops.toml"
-    prices = _load_config(config).prices if config.is_file() else {}
+    from console.commands.config_access import load_config
+
+    prices = load_config(config).prices if config.is_file() else {}
     try:
         return survey_logs(paths, Pricer(prices))
     except OSError as exc:
@@ -589,28 +464,13 @@ def labels_export(
 
     CSV cells that start with = + - @ are prefixed with ' so a spreadsheet shows them as text.
     """
-    from console.evaluation.export import write_csv, write_jsonl
-    from console.store.evaluation import EvaluationStore
+    from console.commands.labels import export_labels
 
     if verdict not in (None, "bad", "good"):
         _fail(f"--verdict is bad or good, not {verdict!r}")
     if fmt not in ("jsonl", "csv"):
         _fail(f"--format is jsonl or csv, not {fmt!r}")
-    opened = _open_store(store)
-    try:
-        rows = EvaluationStore(opened).export_rows(verdict=verdict, history=history)
-        write = write_csv if fmt == "csv" else write_jsonl
-        if output is None:
-            write(rows, sys.stdout)
-        else:
-            try:
-                handle = output.open("w", encoding="utf-8", newline="")
-            except OSError as exc:
-                _fail(f"--output {output}: cannot write there ({exc.strerror or exc}); expected a file path in a directory that exists")
-            with handle:
-                write(rows, handle)
-    finally:
-        opened.close()
+    export_labels(verdict=verdict, fmt=fmt, history=history, output=output, store=store)
 
 
 def main() -> None:

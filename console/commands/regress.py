@@ -1,6 +1,6 @@
 """`llmops-console regress`: a Rich progress bar while it runs, then a results table, the
 comparison with the baseline and the gate's verdict. Exit 0 when the gate passes, 1 when it
-fails, 2 on a usage or config error (PlanError), 130 when stopped with Ctrl-C.
+fails, 2 on a usage or config error (a UsageError), 130 when stopped with Ctrl-C.
 
 `--json` prints one JSON document on stdout (the run's summary, as stored, plus every case);
 the progress bar goes to stderr either way.
@@ -9,6 +9,7 @@ the progress bar goes to stderr either way.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import orjson
 from rich.console import Console
@@ -16,10 +17,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from console.commands.errors import UsageError
+from console.commands.store_access import open_store
+from console.config import Settings
 from console.regression.baseline import FIX, MISSING, NEW, REGRESSION, STABLE, CaseChange, PassRate
 from console.regression.events import AttemptDone, CaseDone, RunEvent, RunStarted
 from console.regression.execute import RunReport, execute
-from console.regression.plan import RunPlan
+from console.regression.plan import PlanError, RunPlan, make_plan
 from console.regression.results import ERRORED, FAIL, PASS, SKIPPED, CaseResult
 from console.sanitize import json_for_terminal, one_line
 
@@ -27,19 +31,6 @@ EXIT_PASS, EXIT_FAIL, EXIT_INTERRUPTED = 0, 1, 130
 STATUS_STYLE = {PASS: "green", FAIL: "bold red", ERRORED: "bold magenta", SKIPPED: "yellow"}
 KIND_STYLE = {REGRESSION: "bold red", FIX: "green", "still-failing": "red", STABLE: "dim", NEW: "cyan",
               MISSING: "yellow", ERRORED: "bold magenta", SKIPPED: "yellow"}  # fmt: skip
-
-
-def why(result: CaseResult) -> str:
-    """The first reason a case did not pass (the error, or the first failing assertion)."""
-    attempt = result.shown
-    if attempt is None:
-        return ""
-    if attempt.error:
-        return attempt.error
-    for verdict in attempt.verdicts:
-        if verdict.passed is not True and verdict.weight > 0:
-            return f"{verdict.type}: {verdict.reason}"
-    return ""
 
 
 def case_json(result: CaseResult, change: CaseChange | None) -> dict:
@@ -98,7 +89,7 @@ def results_table(report: RunReport, *, show_all: bool = False) -> Table | None:
             f"{result.passes}/{len(result.attempts)}",
             "—" if attempt is None or attempt.score is None else f"{attempt.score:.2f}",
             "—" if result.latency_ms is None else f"{result.latency_ms:,.0f}ms",
-            Text(one_line(why(result))[:300]),
+            Text(one_line(result.why)[:300]),
         )
     for change in missing:
         table.add_row(Text(one_line(change.case_id)), "—", Text(MISSING, style=KIND_STYLE[MISSING]), "", "", "",
@@ -157,8 +148,26 @@ class ProgressBar:
             self.progress.update(self.task, counts=f"✓{c.passed} ✗{c.failed} !{c.errored}" + (f" ?{c.skipped}" if c.skipped else ""))
 
 
-def run_regress(plan: RunPlan, store, *, as_json: bool = False, show_all: bool = False) -> int:
-    """Run and print; the exit code. PlanError propagates (the caller exits 2)."""
+def run_regress(
+    settings: Settings, *, store: str | None, suite: Path | None, target: str | None, baseline: str | None,
+    mark_baseline: bool, prompt_version: str | None, model: str | None, concurrency: int | None,
+    as_json: bool = False, show_all: bool = False,
+) -> int:
+    """Plan the run from the options and llmops.toml, run it against the store; the exit code."""
+    try:
+        plan = make_plan(settings, suite=suite, target=target, baseline=baseline, mark_baseline=mark_baseline,
+                         prompt_version=prompt_version, model=model, concurrency=concurrency)
+        opened = open_store(store)
+        try:
+            return run_plan(plan, opened, as_json=as_json, show_all=show_all)
+        finally:
+            opened.close()
+    except PlanError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def run_plan(plan: RunPlan, store, *, as_json: bool = False, show_all: bool = False) -> int:
+    """Run and print; the exit code. PlanError propagates."""
     err = Console(stderr=True)
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),

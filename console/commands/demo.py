@@ -1,0 +1,27 @@
+"""`llmops-console demo`: a simulated support-chat app writing a live log, and the console on it.
+
+The console itself is started by the caller (console/cli.py: nothing below the CLI imports
+the UI), given the log files, the store URL and the llmops.toml to use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from console.demo.run import plan_demo, start_simulator
+
+OpenConsole = Callable[[list[str], str, Path], None]
+
+
+def run_demo(*, rate: float, workdir: Path | None, config: Path | None, open_console: OpenConsole) -> None:
+    """Seed the demo's history and start the simulator; open_console blocks until the console quits."""
+    plan = plan_demo(workdir, rate=rate)
+    plan.live_log.touch()
+    stop = start_simulator(plan, rate)
+    try:
+        sources = [str(p) for p in plan.history] + [str(plan.live_log)]
+        open_console(sources, plan.store_url, config or plan.config)
+    finally:
+        stop.set()
+    print(f"demo files kept in {plan.workdir}")

@@ -1,0 +1,58 @@
+"""How a command opens the store named by --store (default: .llmops/console.db here).
+
+Every command goes through open_store, so a bad URL, an unreachable server or a locked
+file reads the same everywhere: a UsageError with the store's own message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console.commands.errors import UsageError
+from console.store import Store, StoreError, default_store_url
+from console.store.engine import create_store_engine, normalise_url
+
+
+def store_url(url: str | None) -> str:
+    """--store as a SQLAlchemy URL (a bare path is a SQLite file; None is the default store)."""
+    return normalise_url(url or default_store_url())
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The database file of a file-backed SQLite URL, else None."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy's ArgumentError, a ValueError for a bad port...: not a URL
+        raise UsageError(f"not a store URL: {url!r} ({exc})") from None
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:"):
+        return database
+    return None
+
+
+def open_store(url: str | None, *, missing_hint: str | None = None) -> Store:
+    """The store, created (or upgraded) as needed.
+
+    missing_hint: a command that only reads (report, compare) passes what to do instead; a
+    SQLite file that does not exist is then a UsageError naming it, not a new empty store."""
+    url = store_url(url)
+    database = _sqlite_file(url)
+    if missing_hint is not None and database is not None and not Path(database).exists():
+        raise UsageError(f"no store at {database} ({missing_hint})")
+    try:
+        return Store(url)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def check_store(url: str | None) -> str:
+    """--store, or the default store, once an engine can be made for it (the console opens
+    the store itself, later, from the URL as given)."""
+    url = url or default_store_url()
+    try:
+        create_store_engine(url).dispose()
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    return url
