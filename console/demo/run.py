@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-SAMPLE_LOGS = Path(__file__).resolve().parents[2] / "sample_logs"
+# The wheel carries the sample logs inside the package (pyproject's force-include); a
+# checkout, or an editable install, reads the repository's sample_logs/ itself.
+SAMPLE_LOG_DIRS = (
+    Path(__file__).resolve().parent / "sample_logs",
+    Path(__file__).resolve().parents[2] / "sample_logs",
+)
 BACKFILL = timedelta(minutes=30)  # ten 3-minute story loops: the live simulator starts at phase 0
 
 # The demo replays a day's incidents every 3 minutes, so its burn windows are compressed
@@ -163,17 +168,27 @@ def write_cases(path: Path, history: list[Path]) -> None:
     path.write_bytes(b"".join(line + b"\n" for line in lines))
 
 
-def _shifted_history(directory: Path, end: datetime) -> list[Path]:
-    """The sample logs (or, without a checkout, the same seeded story) ending at `end`."""
-    directory.mkdir(parents=True, exist_ok=True)
-    sources = sorted(SAMPLE_LOGS.glob("*.jsonl")) if SAMPLE_LOGS.is_dir() else []
-    if not sources:
-        from console.demo.story import generate_history
+class DemoDataMissing(Exception):
+    """The installed package lacks the sample logs: a broken build, not something to paper over."""
 
-        target = directory / "support-chat.jsonl"
-        if not target.exists():
-            _write_lines(target, (json.dumps(r) for r in generate_history(end=end)))
-        return [target]
+
+def sample_logs() -> list[Path]:
+    """The bundled sample logs (the README's four days of history with its incident story)."""
+    for directory in SAMPLE_LOG_DIRS:
+        found = sorted(directory.glob("*.jsonl"))
+        if found:
+            return found
+    raise DemoDataMissing(
+        "the demo's sample logs are missing from this installation (looked in "
+        + ", ".join(str(d) for d in SAMPLE_LOG_DIRS)
+        + "); reinstall llmops-console"
+    )
+
+
+def _shifted_history(directory: Path, end: datetime) -> list[Path]:
+    """The sample logs, their timestamps moved so that they end at `end`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    sources = sample_logs()
     last = max(_last_ts(path) for path in sources if "malformed" not in path.name)
     shift = end - last
     written = []
