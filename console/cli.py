@@ -210,12 +210,9 @@ def compare(
 
     Spec keys, joined by ',' (AND): model, prompt=ID@VERSION, prompt_id, version (or prompt_version), env, user, before=TIME, after=TIME (RFC 3339 or epoch).
     """  # noqa: E501 (one line: the help text is reflowed only within a paragraph)
-    from console.commands.compare import CompareUsageError, run
+    from console.commands.compare import run
 
-    try:
-        run(a, b, since=since, store=store, as_json=as_json)
-    except CompareUsageError as exc:
-        _fail(str(exc))
+    run(a, b, since=since, store=store, as_json=as_json)
 
 
 ReportSources = Annotated[
@@ -238,15 +235,10 @@ def report(
     now: ReportNow = None,
 ) -> None:
     """Latency, spend, prompt versions, budgets and alerts over a window: the panes' figures."""
-    from console.commands.report import ReportUsageError, run_report
-
     from console.commands.config_access import load_config
+    from console.commands.report import run_report
 
-    settings = load_config(config)
-    try:
-        run_report(sources or [], store=store, since=since, settings=settings, now=now, as_json=as_json)
-    except ReportUsageError as exc:
-        _fail(str(exc))
+    run_report(sources or [], store=store, since=since, settings=load_config(config), now=now, as_json=as_json)
 
 
 @app.command()
@@ -259,15 +251,10 @@ def check(
     now: ReportNow = None,
 ) -> None:
     """Evaluate the alerts (budget burn, SLO breach, error-rate spike): exit 0 if none, 1 if any, 2 on a usage error."""
-    from console.commands.report import ReportUsageError, run_check
-
     from console.commands.config_access import load_config
+    from console.commands.report import run_check
 
-    settings = load_config(config)
-    try:
-        code = run_check(sources or [], store=store, since=since, settings=settings, now=now, as_json=as_json)
-    except ReportUsageError as exc:
-        _fail(str(exc))
+    code = run_check(sources or [], store=store, since=since, settings=load_config(config), now=now, as_json=as_json)
     raise typer.Exit(code)
 
 

@@ -31,7 +31,8 @@ from console.analytics.stats import (
     wilson_interval,
 )
 from console.cli import app as cli_app
-from console.commands.compare import CompareUsageError, parse_since
+from console.commands.compare import parse_since
+from console.commands.errors import UsageError
 from console.records import parse_line
 from console.sources.base import SourceBatch
 from console.store import Store
@@ -282,7 +283,7 @@ def test_since_windows_count_back_from_now():
     assert parse_since("24h", now=1_000_000.0) == 1_000_000.0 - 86_400
     assert parse_since("15m", now=1_000_000.0) == 1_000_000.0 - 900
     assert parse_since("all") is None
-    with pytest.raises(CompareUsageError):
+    with pytest.raises(UsageError):
         parse_since("0d")
 
 

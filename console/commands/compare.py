@@ -26,16 +26,15 @@ from console.analytics.compare import (
     format_percent,
     parse_arm_spec,
 )
+from console.commands.errors import UsageError
+from console.commands.store_access import open_store
 from console.formatting import usd
 from console.sanitize import json_for_terminal, strip_control
+from console.store import StoreError
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d|w)$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 FINDING_STYLES = {"significant": "bold", "no_difference": "", "not_enough_data": "yellow"}
-
-
-class CompareUsageError(ValueError):
-    """A bad spec, window or store: the CLI prints it and exits 2."""
 
 
 def parse_since(since: str, now: Optional[float] = None) -> Optional[float]:
@@ -45,7 +44,7 @@ def parse_since(since: str, now: Optional[float] = None) -> Optional[float]:
         return None
     match = _DURATION.match(text)
     if not match or float(match.group(1)) <= 0:
-        raise CompareUsageError(f"--since {since!r}: use a duration like 15m, 1h, 6h, 24h, 7d, or all")
+        raise UsageError(f"--since {since!r}: use a duration like 15m, 1h, 6h, 24h, 7d, or all")
     seconds = float(match.group(1)) * _SECONDS[match.group(2)]
     return (time.time() if now is None else now) - seconds
 
@@ -54,32 +53,16 @@ def _spec(option: str, text: str) -> ArmSpec:
     try:
         return parse_arm_spec(text)
     except ValueError as exc:
-        raise CompareUsageError(f"{option}: {exc}") from None
+        raise UsageError(f"{option}: {exc}") from None
 
 
 def _load(store_url: Optional[str], since_ts: Optional[float]) -> Columns:
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
-    from console.store import Store, StoreError, default_store_url
-    from console.store.engine import normalise_url
-
-    url = normalise_url(store_url or default_store_url())
-    try:
-        parsed = make_url(url)
-    except Exception as exc:  # sqlalchemy's ArgumentError and friends: not a URL at all
-        raise CompareUsageError(f"not a store URL: {url!r} ({exc})") from None
-    database = parsed.database
     # opening a missing SQLite file would create an empty store and "compare" nothing
-    is_sqlite_file = parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:")
-    if is_sqlite_file and not Path(database).exists():
-        raise CompareUsageError(f"no store at {database} (load logs first: llmops-console ingest FILES)")
     try:
-        with Store(url) as store:
+        with open_store(store_url, missing_hint="load logs first: llmops-console ingest FILES") as store:
             return store.load_columns(since_ts=since_ts)
     except StoreError as exc:
-        raise CompareUsageError(str(exc)) from None
+        raise UsageError(str(exc)) from None
 
 
 def _arm_cells(arm) -> list[str]:
@@ -144,7 +127,7 @@ def _hint_for_empty_arms(comparison: Comparison, cols: Columns, err: Console) ->
 
 
 def run(a: str, b: str, *, since: str = "all", store: Optional[str] = None, as_json: bool = False) -> Comparison:
-    """Load the window from the store, compare, print; raises CompareUsageError on bad input."""
+    """Load the window from the store, compare, print; raises UsageError on bad input."""
     spec_a, spec_b = _spec("--a", a), _spec("--b", b)
     since_ts = parse_since(since)
     cols = _load(store, since_ts)

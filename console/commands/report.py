@@ -30,6 +30,8 @@ from console.analytics.columns import Columns
 from console.analytics.report import build_report
 from console.analytics.report_types import Alert, Percentiles, Report
 from console.analytics.windows import WINDOW_NAMES, window_start
+from console.commands.errors import UsageError
+from console.commands.store_access import open_store
 from console.config import Settings
 from console.formatting import parse_rfc3339, short_time, usd
 from console.sanitize import json_for_terminal, strip_control
@@ -38,22 +40,18 @@ STATE_STYLES = {"ok": "green", "warn": "bold yellow", "page": "bold red"}
 SEVERITY_STYLES = {"warn": "bold yellow", "page": "bold red"}
 
 
-class ReportUsageError(ValueError):
-    """A bad option, source or store: the CLI prints it and exits 2."""
-
-
 def parse_now(text: Optional[str]) -> float:
     if text is None:
         return time.time()
     try:
         return parse_rfc3339(text)
     except ValueError:
-        raise ReportUsageError(f"--now {text!r}: use an RFC 3339 time like 2026-11-20T12:00:00Z") from None
+        raise UsageError(f"--now {text!r}: use an RFC 3339 time like 2026-11-20T12:00:00Z") from None
 
 
 def check_since(since: str) -> str:
     if since not in WINDOW_NAMES:
-        raise ReportUsageError(f"--since {since!r}: use one of {', '.join(WINDOW_NAMES)}")
+        raise UsageError(f"--since {since!r}: use one of {', '.join(WINDOW_NAMES)}")
     return since
 
 
@@ -77,7 +75,7 @@ def _ingest(store, sources: Sequence[str], settings: Settings) -> None:
     try:
         paths = expand_sources(sources, must_exist=True)
     except SourceNotFound as exc:
-        raise ReportUsageError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     totals = ingest_files(store, paths, pricer=Pricer(settings.prices))
     err = Console(stderr=True)
     err.print(
@@ -95,36 +93,14 @@ def _first_seen_before(store, since: float, cols: Columns) -> None:
     cols.fold_first_seen(*store.first_seen_between(None, since))
 
 
-def _open(store_url: Optional[str], has_sources: bool):
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
-    from console.store import Store, StoreError, default_store_url
-    from console.store.engine import normalise_url
-
-    url = normalise_url(store_url or default_store_url())
-    try:
-        parsed = make_url(url)
-    except Exception as exc:  # sqlalchemy's ArgumentError and friends: not a URL at all
-        raise ReportUsageError(f"not a store URL: {url!r} ({exc})") from None
-    database = parsed.database
-    missing = database and database != ":memory:" and not Path(database).exists()
-    if parsed.get_backend_name() == "sqlite" and missing and not has_sources:
-        raise ReportUsageError(f"no store at {database} (give log files, or load them first: llmops-console ingest FILES)")
-    try:
-        return Store(url)
-    except StoreError as exc:
-        raise ReportUsageError(str(exc)) from None
-
-
 def make_report(
     sources: Sequence[str], *, store: Optional[str], since: str, settings: Settings, now: Optional[str]
 ) -> Report:
     """Ingest the sources (if any), load what the window and the budgets need, build the Report."""
     window = check_since(since)
     as_of = parse_now(now)
-    opened = _open(store, bool(sources))
+    missing_hint = None if sources else "give log files, or load them first: llmops-console ingest FILES"
+    opened = open_store(store, missing_hint=missing_hint)
     try:
         if sources:
             _ingest(opened, sources, settings)
