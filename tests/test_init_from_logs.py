@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from conftest import REPO, line_of, make_record
 from console.cli import app
-from console.commands.init import SNIPPET_FILE
+from console.commands.init_files import SNIPPET_FILE
 from console.config import load_settings
 from console.emit import RequestLogger
 from console.prompts.checks import check_versions

@@ -1,146 +1,131 @@
-"""`llmops-console init`: a starter set-up in an existing app's repository.
+"""`llmops-console init [DIRECTORY] [--from-logs LOG ...]`: set up an app's repository.
 
-Writes llmops.toml (commented), prompts/ with one example prompt and its labels, an empty
-regression/cases.jsonl and LLMOPS.md (the three-line logger to paste into the app). It never
-overwrites: a file that already exists is kept as it is, the others are created, and the CLI
-says which it kept. With --from-logs (console.commands.init_logs) the prompts come from an
-existing request log instead of the example.
+Writes the starter files that do not exist yet (console.commands.init_files) and says which
+it created and which it kept. With --from-logs it first surveys the logs
+(console.commands.init_logs), then registers every logged prompt version instead of the
+example prompt and prints the budget and SLOs the log suggests. Log text (paths, reasons,
+model and prompt names) is untrusted: it is printed one line at a time, control characters
+stripped.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Sequence
 
-STARTER_CONFIG = '''\
-# llmops-console configuration; every key is documented in
-# schemas/llmops-config.schema.json and the README. Every table is optional.
-
-[ui]
-ring_size = 5000            # rows of the requests table kept in memory (the table pages the rest from the store)
-window_max_rows = 1000000   # requests the figures' window keeps in memory at most (~250 bytes each)
-
-# [keys]                    # remap any binding by its id (`?` lists them)
-# "dashboard.pause" = "space"
-
-# [[budgets]]               # USD per day or month, for all traffic or one model/prompt/user/environment
-# name = "all traffic"
-# period = "month"
-# amount_usd = 3000
-
-# [[slos]]                  # the percentile of latency_ms must stay at or under max_ms
-# percentile = 95
-# max_ms = 2500
-
-# [prices."my-finetune"]    # USD per million tokens, for models genai-prices does not know
-# input = 3.0
-# output = 12.0
-
-[regression]                # `llmops-console regress`, R in the console
-suite = "regression/cases.jsonl"   # relative to this file; `b` in triage appends cases here
-
-# [regression.targets.app]  # what the suite runs against: command | python | http | replay
-# type = "command"
-# argv = ["python3", "my_app/answer.py"]
-
-[evaluation]
-sample_rate = 0.1           # the share of requests scored in production (by request_id hash)
-
-[prompts]                   # the prompt registry: prompts/<prompt_id>/<version>.txt|.md, `p` in the console
-path = "prompts"            # relative to this file; labels in prompts/<prompt_id>/labels.toml
-'''
-
-EXAMPLE_PROMPT = '''\
----
-model: gpt-4o-mini
-temperature: 0.2
----
-You are the support assistant for {{ product }}.
-Answer the customer's question in at most three sentences.
-If you do not know the answer, say so and offer to open a ticket.
-
-Question: {{ question }}
-'''
-
-EXAMPLE_LABELS = '''\
-# Which version each environment runs; the console shows these labels beside the versions.
-production = "v1"
-'''
-
-SNIPPET_FILE = "LLMOPS.md"
+from console.analytics.prices import Pricer
+from console.commands.config_access import load_config
+from console.commands.errors import UsageError
+from console.commands.init_files import SNIPPET_FILE, init_project, logger_snippet
+from console.commands.init_logs import (
+    SAFE_NAME, SUGGESTION_RULES, LogSurvey, Registered, register_versions, suggestion_toml, survey_logs,
+)  # fmt: skip
+from console.ingest import SourceNotFound, expand_sources
+from console.prompts.registry import registry_root
+from console.sanitize import one_line, strip_control
 
 
-def logger_snippet(prompt_id: str = "support-answer", prompt_version: str = "v1",
-                   log_path: str = "logs/requests.jsonl") -> str:
-    """The README snippet: the three-line logger (console.emit) and how to watch its log."""
-    pid, version, log = json.dumps(prompt_id), json.dumps(prompt_version), json.dumps(log_path)
-    return f'''\
-# Logging this app's LLM requests for llmops-console
-
-Three lines in the app, beside its OpenAI client. The logger is standard library only:
-install llmops-console in the app's environment, or copy console/emit.py into the app
-(then import it as `from emit import RequestLogger`).
-
-```python
-from openai import OpenAI  # the app's client, as before
-from console.emit import RequestLogger
-log = RequestLogger({log}, prompts="prompts")
-client = log.instrument_openai(OpenAI(), prompt_id={pid}, prompt_version={version})
-```
-
-Every `client.chat.completions.create(...)` is now one line of {log_path}, with the
-prompt_hash of the registry's {prompt_id}@{prompt_version} (prompts/) so the console spots drift.
-A call made without the OpenAI client is logged by hand:
-
-```python
-with log.track(model="gpt-4o-mini", prompt_id={pid}, prompt_version={version}) as call:
-    call.set_usage(input_tokens=812, output_tokens=143)
-    call.set_output("the model's reply", finish_reason="stop")
-```
-
-Watch it live: `llmops-console {log_path}`. Load it into the store: `llmops-console ingest {log_path}`.
-Then `llmops-console report` summarises it (paths relative to the directory the app runs in).
-'''
-
-
-LOGGER_SNIPPET = logger_snippet()
-
-FILES = {
-    "llmops.toml": STARTER_CONFIG,
-    "prompts/support-answer/v1.md": EXAMPLE_PROMPT,
-    "prompts/support-answer/labels.toml": EXAMPLE_LABELS,
-    "regression/cases.jsonl": "",
-    SNIPPET_FILE: LOGGER_SNIPPET,
-}
-EXAMPLE_FILES = ("prompts/support-answer/v1.md", "prompts/support-answer/labels.toml")
-
-
-def write_new(path: Path, text: str) -> bool:
-    """Create path with text; False (and nothing written) when it exists, even in a race."""
-    if path.exists() or path.is_symlink():
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
+def run_init(directory: Path, from_logs: Sequence[Path]) -> None:
+    survey = _survey(directory, from_logs) if from_logs else None
+    snippet = None
+    if survey is not None and survey.versions:
+        busiest = max(survey.versions.values(), key=lambda seen: seen.requests)
+        if all(SAFE_NAME.match(name) for name in (busiest.prompt_id, busiest.prompt_version)):
+            snippet = logger_snippet(busiest.prompt_id, busiest.prompt_version)
     try:
-        with path.open("x", encoding="utf-8") as handle:  # "x": never clobber
-            handle.write(text)
-    except FileExistsError:
-        return False
-    return True
+        created, kept = init_project(directory, example=not from_logs, snippet=snippet)
+    except OSError as exc:
+        raise UsageError(f"{directory}: {exc.strerror or exc}") from None
+    for path in created:
+        print(f"created {path}")
+    for path in kept:
+        print(f"kept {path} (exists; not overwritten)")
+    if survey is not None:
+        _print_survey(directory, survey)
+    print()
+    print(f"Log the app's requests ({directory / SNIPPET_FILE} has this):")
+    print(snippet or logger_snippet(), end="")
 
 
-def init_project(directory: Path, *, example: bool = True, snippet: str | None = None) -> tuple[list[Path], list[Path]]:
-    """Write the starter files that do not exist yet under directory.
+def _survey(directory: Path, logs: Sequence[Path]) -> LogSurvey:
+    try:
+        paths = expand_sources([str(p) for p in logs], must_exist=True)
+    except SourceNotFound as exc:
+        raise UsageError(f"--from-logs: {exc}") from None
+    config = directory / "llmops.toml"
+    prices = load_config(config).prices if config.is_file() else {}
+    try:
+        return survey_logs(paths, Pricer(prices))
+    except OSError as exc:
+        raise UsageError(f"--from-logs: {exc.filename or ''}: {exc.strerror or exc}") from None
 
-    example=False leaves out the example prompt (init --from-logs registers the logged ones
-    instead); snippet replaces the default logger snippet of LLMOPS.md.
-    Returns (created, kept): an existing file (or symlink) is never touched."""
-    created: list[Path] = []
-    kept: list[Path] = []
-    for name, text in FILES.items():
-        if not example and name in EXAMPLE_FILES:
-            continue
-        if name == SNIPPET_FILE and snippet is not None:
-            text = snippet
-        path = directory / name
-        (created if write_new(path, text) else kept).append(path)
-    return created, kept
+
+def _print_survey(directory: Path, survey: LogSurvey) -> None:
+    """What init --from-logs read, registered and suggests."""
+    config = directory / "llmops.toml"
+    settings = load_config(config, warn=False) if config.is_file() else None
+    root = registry_root(settings.prompts.path, settings.source) if settings else directory / "prompts"
+    _print_read(survey)
+    try:
+        registered = register_versions(root, survey)
+    except OSError as exc:
+        raise UsageError(f"{root}: {exc.strerror or exc}") from None
+    _print_registered(registered, survey)
+    pricing = survey.pricing
+    if pricing.unpriced:
+        names = ", ".join(f"{one_line(m)} ({n:,})" for m, n in pricing.unpriced_models.most_common(5))
+        print(f"{pricing.unpriced:,} requests unpriced (no cost_usd, no known price{': ' + names if names else ''}); "
+              'add [prices."<model>"] to llmops.toml to count them')
+    _print_suggestions(survey)
+
+
+def _print_read(survey: LogSurvey) -> None:
+    print()
+    print(f"read {survey.records:,} requests from {', '.join(one_line(f) for f in survey.files)}; "
+          f"{survey.rejected:,} malformed line(s) skipped")
+    for rejected in survey.first_rejections:
+        print(f"  {one_line(rejected.path)}:{rejected.line_no}: {one_line(rejected.reason)}")
+    if survey.rejected > len(survey.first_rejections):
+        print(f"  ... and {survey.rejected - len(survey.first_rejections):,} more")
+    if survey.spans_skipped:
+        print(f"{survey.spans_skipped:,} OpenTelemetry spans skipped (not GenAI model calls)")
+
+
+def _print_registered(registered: list[Registered], survey: LogSurvey) -> None:
+    for entry in registered:
+        name = one_line(f"{entry.prompt_id}@{entry.prompt_version}")
+        seen = survey.versions[(entry.prompt_id, entry.prompt_version)]
+        digest = f"hash {entry.prompt_hash}" if entry.prompt_hash else "no prompt_hash logged"
+        if entry.problem:
+            print(f"skipped {name}: {entry.problem}")
+        elif entry.created:
+            print(f"registered {name} ({seen.requests:,} requests, {digest}) as {entry.path} (text unknown)")
+        else:
+            print(f"kept {entry.path} for {name} (exists; not overwritten)")
+        if entry.other_hashes:
+            print(f"  DRIFT {name}: also logged with {one_line(', '.join(entry.other_hashes[:5]))} "
+                  "(the version label was reused for a changed text)")
+
+
+def _print_suggestions(survey: LogSurvey) -> None:
+    print()
+    print(f"suggested from the log ({SUGGESTION_RULES}):")
+    days = len(survey.daily_spend)
+    budget = survey.suggested_daily_budget()
+    if budget is None:
+        print("  no budget: no priced request in the log")
+    else:
+        total = sum(survey.daily_spend.values())
+        print(f"  daily budget ${budget:,.2f} (spend over {days} day(s): ${total:,.2f}, "
+              f"mean ${total / days:,.2f}/day, highest ${max(survey.daily_spend.values()):,.2f})")
+    for slo in survey.suggested_slos():
+        model = one_line(slo.model)
+        if slo.max_ms is None:
+            print(f"  {model}: only {slo.requests} successful request(s), no SLO suggested")
+        else:
+            print(f"  {model}: p95 {slo.p95_ms:,.0f} ms over {slo.requests:,} requests -> SLO max_ms {slo.max_ms:,}")
+    toml = suggestion_toml(survey)
+    if toml:
+        print()
+        print("paste into llmops.toml to use them:")
+        print(strip_control(toml), end="")

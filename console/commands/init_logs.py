@@ -12,7 +12,7 @@ genai-prices), and:
   in the output (SUGGESTION_RULES).
 
 Malformed lines are skipped and reported with file and line number. Nothing here prints:
-the CLI renders the LogSurvey.
+console.commands.init renders the LogSurvey.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Sequence
 
 from console.analytics.prices import Pricer, PricingTally
+from console.commands.init_files import write_new
 from console.formatting import rfc3339
 from console.prompts.registry import EXTENSIONS, UNKNOWN_MARKER
 from console.records import RequestRecord
@@ -193,8 +194,6 @@ def _comment(text: str) -> str:
 
 def register_versions(root: Path, survey: LogSurvey) -> list[Registered]:
     """Write prompts/<id>/<version>.txt for every logged version without a file; never overwrite."""
-    from console.commands.init import write_new
-
     done: list[Registered] = []
     for key in sorted(survey.versions):
         seen = survey.versions[key]
