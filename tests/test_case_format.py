@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from conftest import REPO
-from console.regression.case_format import CaseError, case_to_json, parse_case
+from console.cases.format import CaseError, case_to_json, parse_case
 
 SCHEMA = json.loads((REPO / "schemas" / "regression-case.v1.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

@@ -12,12 +12,12 @@ import jsonschema
 import pytest
 
 from conftest import REPO
-from console.config import RegressionSettings, Settings
-from console.evaluation.regression_set import (
-    CaseFile, CaseFileError, case_from_record, case_id_for, cases_path,
-)  # fmt: skip
+from console.cases.file import CaseFile, CaseFileError, cases_path
+from console.cases.format import case_to_json, parse_case
+from console.config import RegressionSettings, Settings, load_settings
+from console.evaluation.regression_set import case_from_record, case_id_for
 from console.records import RequestRecord
-from console.regression.case_format import case_to_json, parse_case
+from console.regression.plan import make_plan
 
 SCHEMA = json.loads((REPO / "schemas" / "regression-case.v1.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
@@ -222,6 +222,23 @@ def test_cases_path_is_relative_to_the_config_file(tmp_path):
     assert cases_path(Settings()) == Path.cwd() / "regression" / "cases.jsonl"
     absolute = tmp_path / "abs.jsonl"
     assert cases_path(Settings(regression=RegressionSettings(suite=str(absolute)))) == absolute
+
+
+@pytest.mark.parametrize("suite", ["~/x.jsonl", "suites/x.jsonl"])
+def test_triage_writes_the_cases_file_that_regress_reads(tmp_path, monkeypatch, suite):
+    """'~' is the home directory and a relative path is beside llmops.toml, for both sides
+    (regress used to read <config dir>/~/x.jsonl while triage wrote ~/x.jsonl)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "llmops.toml").write_text(f'[regression]\nsuite = "{suite}"\n')
+    settings = load_settings(project / "llmops.toml")
+    expected = home / "x.jsonl" if suite.startswith("~") else project / "suites" / "x.jsonl"
+    triage_writes = cases_path(settings)
+    regress_reads = make_plan(settings, target="replay:replay.jsonl").suite_path
+    assert triage_writes.resolve() == regress_reads.resolve() == expected.resolve()
 
 
 def test_a_crash_never_leaves_half_a_line(tmp_path, monkeypatch):

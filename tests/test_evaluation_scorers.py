@@ -9,10 +9,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from console.config import EvaluationSettings, JudgeSettings, Settings, Slo
-from console.evaluation.judge import Judge, JudgeError
 from console.evaluation.scorers import (
     Scorer, ScorerError, build_scorers, builtin_scorers, load_user_scorer, score_record,
 )  # fmt: skip
+from console.judge import Judge, JudgeError
 from console.records import RequestRecord
 
 

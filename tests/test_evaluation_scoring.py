@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import make_record
+from console.cases.file import CaseFile
 from console.config import EvaluationSettings, Settings, Slo
 from console.evaluation.labels import Labeller
-from console.evaluation.regression_set import CaseFile
 from console.evaluation.sampling import in_sample
 from console.evaluation.scorers import Scorer, builtin_scorers
 from console.evaluation.triage import ScoringLoop, build_queue

@@ -174,8 +174,8 @@ def test_ingest_killed_at_random_points_resumes_with_every_line_once(tmp_path, l
 
 LABEL_SCRIPT = """
 import sys
+from console.cases.file import CaseFile
 from console.evaluation.labels import Labeller
-from console.evaluation.regression_set import CaseFile
 from console.store import Store
 from console.store.evaluation import EvaluationStore
 store = Store(sys.argv[1])
@@ -214,7 +214,8 @@ def half_done(labels: dict[str, list[tuple]], case_ids: list[str]) -> tuple[list
 
 def test_labelling_killed_at_random_points_keeps_every_label_and_whole_case_lines(tmp_path):
     from console.evaluation.labels import Labeller
-    from console.evaluation.regression_set import CaseFile, case_id_for
+    from console.cases.file import CaseFile
+    from console.evaluation.regression_set import case_id_for
     from console.sources.base import SourceBatch
     from console.records import parse_line
     from console.store.evaluation import EvaluationStore

@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 from conftest import REPO, make_record
 from console.analytics.live import LiveWindow
 from console.analytics.report import build_report
+from console.cases.file import CaseFile
 from console.cli import app as cli
 from console.config import Settings
 from console.evaluation.export import safe_cell
 from console.evaluation.labels import Labeller, LabelError
-from console.evaluation.regression_set import CaseFile
 from console.ingest import ingest_files
 from console.store import Store
 from console.store.evaluation import EvaluationStore

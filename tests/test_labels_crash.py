@@ -15,8 +15,9 @@ import time
 import pytest
 
 from conftest import REPO, make_record
+from console.cases.file import CaseFile
 from console.evaluation.labels import Labeller
-from console.evaluation.regression_set import CaseFile, case_id_for
+from console.evaluation.regression_set import case_id_for
 from console.ingest import ingest_files
 from console.store import Store
 from console.store.evaluation import EvaluationStore
@@ -195,8 +196,8 @@ def test_marking_leaves_nothing_pending(url, ids, cases):
 
 KILL_SCRIPT = """
 import os, signal, sys
+from console.cases.file import CaseFile
 from console.evaluation.labels import Labeller
-from console.evaluation.regression_set import CaseFile
 from console.store import Store
 from console.store.evaluation import EvaluationStore
 

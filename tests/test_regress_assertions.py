@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from console.cases.format import Assertion, parse_case
 from console.regression.assertions import decide, evaluate, levenshtein, verdict
-from console.regression.case_format import Assertion, parse_case
 from console.regression.results import FAIL, PASS, SKIPPED, TargetOutput, Verdict
 
 

@@ -79,7 +79,7 @@ def triage_lines(records, reasons) -> str:
     try:
         from console.evaluation.regression_set import case_from_record
         from console.records import parse_line
-        from console.regression.case_format import case_to_json
+        from console.cases.format import case_to_json
     except ImportError:
         return "".join(json.dumps(triage_case(r, reason)) + "\n" for r, reason in zip(records, reasons))
     return "".join(

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from console.regression.case_format import parse_case
+from console.cases.format import parse_case
 from console.regression.events import AttemptDone, CaseDone, RunFinished, RunStarted
 from console.regression.results import TargetOutput
 from console.regression.runner import Runner, RunOptions

@@ -13,8 +13,8 @@ import psutil
 import pytest
 
 from conftest import REPO
+from console.cases.format import parse_case
 from console.config import RegressionTarget
-from console.regression.case_format import parse_case
 from console.regression.runner import Runner, RunOptions
 from console.regression.targets import TargetConfigError, TargetError, build_target, case_payload
 

@@ -137,7 +137,7 @@ def write_cases(path: Path, history: list[Path]) -> None:
     from console.demo.target import is_defect
     from console.evaluation.regression_set import case_from_record
     from console.records import RecordError, parse_line
-    from console.regression.case_format import case_to_json
+    from console.cases.format import case_to_json
 
     wanted = {"refusal": DEMO_CASES_PER_DEFECT, "truncated": DEMO_CASES_PER_DEFECT}
     lines: list[bytes] = []

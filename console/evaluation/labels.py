@@ -46,9 +46,10 @@ from typing import Callable
 
 import msgspec
 
-from console.evaluation.regression_set import CaseFile, CaseFileError, case_from_record, case_id_for
+from console.cases.file import CaseFile, CaseFileError
+from console.cases.format import CaseError, RegressionCase
+from console.evaluation.regression_set import case_from_record, case_id_for
 from console.formatting import rfc3339
-from console.regression.case_format import CaseError, RegressionCase
 from console.store.evaluation import VERDICTS, EvaluationStore, Label
 
 

@@ -219,7 +219,7 @@ def build_scorers(settings: Settings) -> list[Scorer]:
     scorers = builtin_scorers(settings)
     scorers.extend(load_user_scorer(ref) for ref in settings.evaluation.scorers)
     if settings.evaluation.judge.enabled:
-        from console.evaluation.judge import Judge
+        from console.judge import Judge
 
         scorers.append(Scorer("judge", Judge(settings.evaluation.judge)))
     return scorers

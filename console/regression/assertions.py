@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Protocol
 
-from console.regression.case_format import Assertion, RegressionCase
+from console.cases.format import Assertion, RegressionCase
 from console.regression.loading import LoadError, load_callable
 from console.regression.results import FAIL, PASS, SKIPPED, TargetOutput, Verdict
 

@@ -1,4 +1,4 @@
-"""llm-rubric assertions graded by the evaluation judge (console.evaluation.judge), which
+"""llm-rubric assertions graded by the evaluation judge (console.judge), which
 grades a request record against a rubric from config: here each assertion brings its own
 rubric, and the case and the target's output stand in for the record."""
 
@@ -9,18 +9,19 @@ import time
 
 import msgspec
 
-from console.regression.case_format import RegressionCase
+from console.cases.format import RegressionCase
+from console.config import JudgeSettings
+from console.judge import Judge
+from console.records import RequestRecord
 
 
 class RubricJudge:
-    def __init__(self, settings) -> None:
-        self.settings = settings  # console.config.JudgeSettings
-        self._judges: dict = {}
+    def __init__(self, settings: JudgeSettings) -> None:
+        self.settings = settings
+        self._judges: dict[str, Judge] = {}
         self._lock = threading.Lock()
 
-    def _judge_for(self, rubric: str):
-        from console.evaluation.judge import Judge
-
+    def _judge_for(self, rubric: str) -> Judge:
         with self._lock:
             judge = self._judges.get(rubric)
             if judge is None:
@@ -28,8 +29,6 @@ class RubricJudge:
             return judge
 
     def __call__(self, rubric: str, output: str, case: RegressionCase) -> tuple[float, str]:
-        from console.records import RequestRecord
-
         given = case.input
         if given.messages:
             question = [msgspec.to_builtins(m) for m in given.messages]

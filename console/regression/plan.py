@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from console.cases.file import cases_path, config_dir
 from console.config import RegressionTarget, Settings
 from console.regression.assertions import Judge
+from console.regression.judging import RubricJudge
 from console.regression.runner import RunOptions
 from console.regression.targets import adhoc_spec
 
@@ -57,8 +59,6 @@ def judge_from_settings(settings: Settings) -> Judge | None:
     judge_settings = getattr(getattr(settings, "evaluation", None), "judge", None)
     if judge_settings is None or not getattr(judge_settings, "enabled", False):
         return None
-    from console.regression.judging import RubricJudge
-
     return RubricJudge(judge_settings)
 
 
@@ -95,8 +95,8 @@ def make_plan(
     concurrency: int | None = None,
 ) -> RunPlan:
     config = settings.regression
-    base_dir = Path(settings.source).resolve().parent if settings.source else Path.cwd()
-    suite_path = Path(suite).expanduser() if suite is not None else base_dir / config.suite
+    base_dir = config_dir(settings)
+    suite_path = cases_path(settings, suite)
     name = target or config.default_target
     if name is None and len(config.targets) == 1:
         name = next(iter(config.targets))

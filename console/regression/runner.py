@@ -24,8 +24,8 @@ from typing import Any, Callable
 
 import msgspec
 
+from console.cases.format import RegressionCase
 from console.regression.assertions import Judge, evaluate, needs_thread
-from console.regression.case_format import RegressionCase
 from console.regression.events import AttemptDone, CaseDone, EventCallback, RunFinished, RunStarted
 from console.regression.results import ERRORED, Attempt, CaseResult, Counts
 from console.regression.targets.base import Target, TargetError, in_thread

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from console.regression.case_format import RegressionCase
+from console.cases.format import RegressionCase
 from console.regression.events import CaseDone, RunEvent, RunStarted
 from console.regression.plan import PlanError, RunPlan
 from console.regression.results import CaseResult, Counts

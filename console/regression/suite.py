@@ -1,4 +1,4 @@
-"""Loading a suite file: one schema v1 case a line (console.regression.case_format).
+"""Loading a suite file: one schema v1 case a line (console.cases.format).
 
 A malformed line is reported with its file, line number and reason, and the rest of the suite
 still runs. Blank lines and lines starting with '#' (comments) are skipped; archived cases are counted but not run; a repeated id is
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from console.regression.case_format import CaseError, RegressionCase, parse_case
+from console.cases.format import CaseError, RegressionCase, parse_case
 
 
 class SuiteError(Exception):

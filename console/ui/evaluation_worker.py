@@ -93,7 +93,7 @@ class EvaluationFeed:
 
     def run(self, is_cancelled: Callable[[], bool]) -> None:
         from console.evaluation.labels import Labeller
-        from console.evaluation.regression_set import CaseFile, cases_path
+        from console.cases.file import CaseFile, cases_path
         from console.evaluation.scorers import ScorerError, builtin_scorers
         from console.evaluation.triage import ScoringLoop
         from console.store import Store, StoreError
@@ -224,6 +224,6 @@ class EvaluationFeed:
 
 def _is_user_error(exc: Exception) -> bool:
     from console.evaluation.labels import LabelError
-    from console.evaluation.regression_set import CaseFileError
+    from console.cases.file import CaseFileError
 
     return isinstance(exc, (LabelError, CaseFileError))

@@ -14,7 +14,7 @@ from typing import Any, Callable, Protocol, TypeVar
 
 import msgspec
 
-from console.regression.case_format import RegressionCase
+from console.cases.format import RegressionCase
 from console.regression.results import TargetOutput
 
 

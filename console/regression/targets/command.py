@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 
-from console.regression.case_format import RegressionCase
+from console.cases.format import RegressionCase
 from console.regression.results import TargetOutput
 from console.regression.targets.base import TargetConfigError, TargetError, parse_stdout
 

@@ -28,7 +28,7 @@ import time
 import traceback
 from typing import Any
 
-from console.regression.case_format import RegressionCase
+from console.cases.format import RegressionCase
 from console.regression.loading import LoadError, load_callable
 from console.regression.results import TargetOutput
 from console.regression.targets.base import TargetConfigError, TargetError, in_thread, output_from

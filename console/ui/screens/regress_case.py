@@ -15,8 +15,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from console.cases.format import RegressionCase
 from console.formatting import usd
-from console.regression.case_format import RegressionCase
 from console.regression.results import CaseResult
 from console.sanitize import strip_control
 

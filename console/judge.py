@@ -1,4 +1,5 @@
-"""An optional LLM judge over an OpenAI-compatible /chat/completions endpoint.
+"""An optional LLM judge over an OpenAI-compatible /chat/completions endpoint: the "judge"
+scorer of console.evaluation, and the grader of llm-rubric assertions (console.regression.judging).
 
 Off by default (`[evaluation.judge] enabled = true` turns it on); nothing else needs it,
 and no test needs a real model: the tests run it against a stub server on 127.0.0.1.

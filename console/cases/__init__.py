@@ -1,0 +1,9 @@
+"""Regression cases, below the engine: what a case is and where the cases file is written.
+
+    format.parse_case / case_to_json      one schema v1 case (schemas/regression-case.v1.schema.json)
+    file.cases_path(settings)             the cases file: regression.suite, '~' expanded, beside llmops.toml
+    file.CaseFile(path)                   append (triage), remove / replace / edit (the UI), safely
+
+Triage (console.evaluation) writes cases here and `regress` (console.regression) reads them
+from the same path; neither imports the other.
+"""
