@@ -316,13 +316,49 @@ def init(
     run_init(directory, from_logs or [])
 
 
-def _add_prompts_commands() -> None:
-    from console.commands.prompts_cli import prompts_app
+prompts_app = typer.Typer(help="The prompt registry ([prompts] path): list, show and diff versions.",
+                          no_args_is_help=True)
+app.add_typer(prompts_app, name="prompts")
+PromptsConfigOption = Annotated[Optional[Path], typer.Option("--config", help="llmops.toml to use.")]
 
-    app.add_typer(prompts_app, name="prompts")
+
+def _prompts(body, *args, **kwargs) -> None:
+    """A PromptsError is one plain `error: <message>` line on stderr (scripts read it), its exit code."""
+    from console.commands.prompts import PromptsError
+    from console.sanitize import strip_control
+
+    try:
+        body(*args, **kwargs)
+    except PromptsError as exc:
+        sys.stderr.write(f"error: {strip_control(str(exc))}\n")
+        raise typer.Exit(exc.exit_code) from None
 
 
-_add_prompts_commands()
+@prompts_app.command("list")
+def prompts_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array of versions.")] = False,
+    config: PromptsConfigOption = None,
+) -> None:
+    """Every prompt version: id, version, labels, short hash, model, file."""
+    from console.commands.prompts import list_versions
+
+    _prompts(list_versions, as_json=as_json, config=config)
+
+
+@prompts_app.command("show")
+def prompts_show(prompt_id: str, version: str, config: PromptsConfigOption = None) -> None:
+    """A version's text (front matter excluded)."""
+    from console.commands.prompts import show_version
+
+    _prompts(show_version, prompt_id, version, config=config)
+
+
+@prompts_app.command("diff")
+def prompts_diff(prompt_id: str, old: str, new: str, config: PromptsConfigOption = None) -> None:
+    """The unified diff from OLD to NEW (empty when their normalised texts are the same)."""
+    from console.commands.prompts import diff_versions
+
+    _prompts(diff_versions, prompt_id, old, new, config=config)
 
 
 labels_app = typer.Typer(help="Labels given in the triage queue (t): export them for tickets and notebooks.", no_args_is_help=True)

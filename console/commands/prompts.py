@@ -11,9 +11,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
-
-import typer
 
 from console.config import ConfigError, load_settings
 from console.prompts.diff import unified_diff
@@ -22,14 +19,18 @@ from console.prompts.registry import (
 )  # fmt: skip
 from console.sanitize import strip_control
 
-prompts_app = typer.Typer(help="The prompt registry ([prompts] path): list, show and diff versions.",
-                          no_args_is_help=True)
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="llmops.toml to use.")]
+EXIT_MISSING = 1
 
 
-def _error(message: str, code: int = 2) -> None:
-    sys.stderr.write(f"error: {strip_control(message)}\n")
-    raise typer.Exit(code)
+class PromptsError(Exception):
+    """A registry that cannot be read (exit 2) or a version that is not in it (exit 1).
+
+    Not a UsageError: scripts read these, so the CLI prints them as one plain line on
+    stderr, with their own exit code."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def _registry(config: Path | None) -> Registry:
@@ -37,26 +38,20 @@ def _registry(config: Path | None) -> Registry:
         settings = load_settings(config)
         root = registry_root(settings.prompts.path, settings.source)
         if not root.is_dir():
-            _error(f"{root}: no prompt registry here (llmops-console init creates one)")
+            raise PromptsError(f"{root}: no prompt registry here (llmops-console init creates one)")
         return load_registry(root)
     except (ConfigError, PromptError) as exc:
-        _error(str(exc))
-    raise AssertionError("unreachable")
+        raise PromptsError(str(exc)) from None
 
 
 def _version(registry: Registry, prompt_id: str, version: str) -> PromptVersion:
     found = registry.get(prompt_id, version)
     if found is None:
-        _error(f"{prompt_id}@{version} is not in the registry ({registry.root})", code=1)
-    return found  # type: ignore[return-value]
+        raise PromptsError(f"{prompt_id}@{version} is not in the registry ({registry.root})", EXIT_MISSING)
+    return found
 
 
-@prompts_app.command("list")
-def list_versions(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON array of versions.")] = False,
-    config: ConfigOption = None,
-) -> None:
-    """Every prompt version: id, version, labels, short hash, model, file."""
+def list_versions(*, as_json: bool, config: Path | None) -> None:
     registry = _registry(config)
     rows = [
         {"prompt_id": v.prompt_id, "version": v.version, "labels": list(v.labels), "hash": v.hash,
@@ -74,9 +69,7 @@ def list_versions(
         sys.stdout.write(strip_control(f"{row['prompt_id']}@{row['version']} {digest}{model}{labels}{unknown}") + "\n")
 
 
-@prompts_app.command("show")
-def show(prompt_id: str, version: str, config: ConfigOption = None) -> None:
-    """A version's text (front matter excluded)."""
+def show_version(prompt_id: str, version: str, *, config: Path | None) -> None:
     entry = _version(_registry(config), prompt_id, version)
     if entry.text_unknown:
         sys.stderr.write(strip_control(f"{entry.path}: {UNKNOWN_MARKER} (logged hash {entry.short_hash or 'none'}); "
@@ -85,12 +78,11 @@ def show(prompt_id: str, version: str, config: ConfigOption = None) -> None:
     sys.stdout.write(strip_control(text) + ("" if text.endswith("\n") else "\n"))
 
 
-@prompts_app.command("diff")
-def diff(prompt_id: str, old: str, new: str, config: ConfigOption = None) -> None:
-    """The unified diff from OLD to NEW (empty when their normalised texts are the same)."""
+def diff_versions(prompt_id: str, old: str, new: str, *, config: Path | None) -> None:
     registry = _registry(config)
     versions = _version(registry, prompt_id, old), _version(registry, prompt_id, new)
     for entry in versions:
         if entry.text_unknown:
-            _error(f"{entry.path}: {UNKNOWN_MARKER}; put the template's real text in the file to diff it", code=1)
+            raise PromptsError(f"{entry.path}: {UNKNOWN_MARKER}; put the template's real text in the file to diff it",
+                               EXIT_MISSING)
     sys.stdout.write(strip_control(unified_diff(*versions)))
