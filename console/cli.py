@@ -51,6 +51,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
 def _check_store(value: Optional[str]) -> Optional[str]:
     """--store: an empty value is a mistake (an unset variable), not 'the default store'."""
     if value is not None and not value.strip():
@@ -115,7 +116,7 @@ def _settings(path: Path | None):
     from console.commands.config_access import load_config
     from console.config import suggest
 
-    settings = load_config(path, warn=False)
+    settings = load_config(path, warn=False)  # a config error is told before Textual is imported
     from console.ui.app import ConsoleApp
 
     known = ConsoleApp.binding_ids()
