@@ -268,7 +268,7 @@ def time_stages(seen: dict) -> None:
 
     def on_request_ids_loaded(self, message) -> None:
         handle(self, message)
-        if message.at_end:
+        if message.event.at_end:
             wall, now = time.time(), time.monotonic()
             ids_posted.add(self.row_count, wall - (now - message.time))  # message.time: monotonic, at creation
             ids_handled.add(self.row_count, wall)

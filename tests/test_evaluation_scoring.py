@@ -135,7 +135,7 @@ def test_the_scoring_thread_steps_aside_while_the_user_works(store, write_log, t
     import time
 
     from console.ui import evaluation_worker
-    from console.ui.evaluation_messages import LabelDone
+    from console.live.events import LabelDone
     from console.ui.evaluation_worker import EvaluationFeed
 
     monkeypatch.setattr(evaluation_worker, "QUIET_AFTER_INPUT", 0.6)

@@ -15,7 +15,7 @@ from console.sources.base import SourceBatch
 from console.store import Store
 from console.ui import ingest_worker
 from console.ui.app import ConsoleApp
-from console.ui.messages import StoreTrouble
+from console.live.events import StoreTrouble
 from test_ui import append, screen_text, shown, wait_until
 
 pytestmark = pytest.mark.resilience
@@ -98,8 +98,9 @@ async def test_write_failing_n_times_then_succeeding_stores_every_line_exactly_o
     real_post = app.post_message
 
     def post(message):
-        if isinstance(message, StoreTrouble):
-            seen.append(message.reason)
+        event = getattr(message, "event", None)  # the live thread's event inside the message
+        if isinstance(event, StoreTrouble):
+            seen.append(event.reason)
         return real_post(message)
 
     app.post_message = post

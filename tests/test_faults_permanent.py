@@ -28,7 +28,7 @@ from console.sources.base import SourceBatch
 from console.store import Store, StoreError, StoreLocked
 from console.store.writers import PERMANENT, TRANSIENT, StoreBroken, fault_reason, write_fault
 from console.ui import ingest_worker
-from console.ui.messages import IngestFailed, RecordsArrived, StoreTrouble
+from console.live.events import IngestFailed, RecordsArrived, StoreTrouble
 
 pytestmark = pytest.mark.resilience
 

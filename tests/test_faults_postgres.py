@@ -31,7 +31,7 @@ from console.records import parse_line
 from console.sources.base import RejectedLine, SourceBatch
 from console.store import Store, StoreError
 from console.ui import ingest_worker
-from console.ui.messages import IngestFailed, RecordsArrived, StoreTrouble
+from console.live.events import IngestFailed, RecordsArrived, StoreTrouble
 from test_postgres import POSTGRES_URL, needs_postgres, postgres_schema_url
 
 pytestmark = [pytest.mark.resilience, needs_postgres]

@@ -211,7 +211,7 @@ def budget_settings() -> Settings:
 def test_staged_seed_reports_the_newest_first_then_exactly_the_whole_window(tmp_path, monkeypatch):
     from console.ui import ingest_worker
     from console.ui.analytics_worker import HISTORY_SECONDS, join_history
-    from console.ui.messages import HistoryProgress
+    from console.live.events import HistoryProgress
 
     monkeypatch.setattr(ingest_worker, "FIRST_STAGE_ROWS", 60)
     now = time.time()
@@ -341,11 +341,11 @@ async def test_the_console_shows_partial_figures_first_then_the_whole_window(tmp
         CSS_PATH = str(Path(ui_app.__file__).parent / ConsoleApp.CSS_PATH)
 
         def on_report_ready(self, message) -> None:
-            seen.append(("report", (message.partial, message.rows)))
+            seen.append(("report", (message.event.partial, message.event.rows)))
             super().on_report_ready(message)
 
         def on_history_progress(self, message) -> None:
-            seen.append(("progress", (message.done, self.dashboard.is_mounted)))
+            seen.append(("progress", (message.event.done, self.dashboard.is_mounted)))
             super().on_history_progress(message)
 
     gate = threading.Event()  # the older history waits until the partial figures are seen

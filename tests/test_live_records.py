@@ -6,7 +6,7 @@ from conftest import make_record
 from console.store import Store
 from console.store.evaluation import EvaluationStore
 from console.ui.ingest_worker import run_ingest
-from console.ui.messages import RecordsArrived
+from console.live.events import RecordsArrived
 
 
 def test_committed_records_go_on_without_their_bodies_which_the_store_keeps(tmp_path, write_log):

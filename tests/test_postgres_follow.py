@@ -17,7 +17,7 @@ from console.sources.base import SourceBatch
 from console.store import Store
 from console.ui.app import ConsoleApp
 from console.ui.ingest_worker import run_ingest
-from console.ui.messages import HistoryLoaded, RecordsArrived
+from console.live.events import HistoryLoaded, RecordsArrived
 from test_postgres import postgres_schema_url
 
 

@@ -220,7 +220,7 @@ def test_the_pager_loses_no_poke(tmp_path):
     import threading
     import time
 
-    from console.ui.messages import RequestIdsLoaded, RequestsPagerFailed
+    from console.live.events import RequestIdsLoaded, RequestsPagerFailed
     from console.ui.requests_pager import RequestsPager
 
     url = f"sqlite:///{tmp_path / 'store.db'}"

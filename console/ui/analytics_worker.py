@@ -13,12 +13,11 @@ import time
 from typing import Callable
 
 import numpy as np
-from textual.message import Message
 
 from console.analytics.columns import Columns
 from console.config import Settings
 from console.records import RequestRecord
-from console.ui.messages import CompareReady, ReportReady
+from console.live.events import CompareReady, Post, ReportReady
 
 REFRESH_INTERVAL = 1.0  # the panes redraw at most once a second while rows pour in
 SLIDE_INTERVAL = 5.0
@@ -33,7 +32,7 @@ HISTORY_MAX_ROWS = 1_000_000
 
 class AnalyticsFeed:
     def __init__(
-        self, post: Callable[[Message], object], settings: Settings, window: str = "1h",
+        self, post: Post, settings: Settings, window: str = "1h",
         max_rows: int = HISTORY_MAX_ROWS,
     ) -> None:
         self._post = post

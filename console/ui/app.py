@@ -18,7 +18,7 @@ from console.ui.ingest_worker import run_ingest
 from console.config import Settings
 from console.ui.analytics_worker import AnalyticsFeed
 from console.ui.messages import (
-    CompareReady, HistoryLoaded, HistoryProgress, IngestFailed, RecordsArrived, ReportReady, StoreTrouble,
+    CompareReady, HistoryLoaded, HistoryProgress, IngestFailed, RecordsArrived, ReportReady, StoreTrouble, poster,
 )
 from console.ui.screens.compare import CompareScreen
 from console.ui.screens.regress import RegressRunScreen
@@ -104,8 +104,8 @@ class ConsoleApp(EvaluationMixin, App):
         self.settings = settings or Settings()
         self.regress_session = None  # the latest regression run started from `R`
         self._history_loaded = False
-        self.feed = AnalyticsFeed(self.post_message, self.settings, window, max_rows=self.settings.ui.window_max_rows)
-        self.evaluation = EvaluationFeed(self.post_message, self.settings, store_url, self.feed)
+        self.feed = AnalyticsFeed(poster(self), self.settings, window, max_rows=self.settings.ui.window_max_rows)
+        self.evaluation = EvaluationFeed(poster(self), self.settings, store_url, self.feed)
         self.dashboard = DashboardScreen(mask_password(store_url), sources, capacity)
         if keymap:
             self.set_keymap(keymap)
@@ -129,7 +129,7 @@ class ConsoleApp(EvaluationMixin, App):
     def _ingest(self) -> None:
         worker = get_current_worker()
         run_ingest(
-            self.post_message,
+            poster(self),
             lambda: worker.is_cancelled,
             self.sources,
             self.store_url,
@@ -163,15 +163,17 @@ class ConsoleApp(EvaluationMixin, App):
         self.request_change_compare("model" if latest.kind == "model" else "prompt", latest.name)
 
     def on_report_ready(self, message: ReportReady) -> None:
-        self.dashboard.show_report(message)
-        if message.rows and not getattr(message, "partial", False) and self._history_loaded:
+        ready = message.event
+        self.dashboard.show_report(ready)
+        if ready.rows and not ready.partial and self._history_loaded:
             self.start_evaluation()  # the window is whole: scoring no longer slows the first figures
 
     def on_compare_ready(self, message: CompareReady) -> None:
-        if message.error:
-            self.notify(message.error, title="Compare", severity="error", markup=False)
+        ready = message.event
+        if ready.error:
+            self.notify(ready.error, title="Compare", severity="error", markup=False)
         else:
-            self.push_screen(CompareScreen(message.comparison, message.prompt_diff))
+            self.push_screen(CompareScreen(ready.comparison, ready.prompt_diff))
 
     # Shortcuts the tests and the palette use.
     @property
@@ -189,7 +191,7 @@ class ConsoleApp(EvaluationMixin, App):
     # -- messages from the ingest worker -----------------------------------------------
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
-        self.dashboard.show_history(message)
+        self.dashboard.show_history(message.event)
         # Scoring a big store's backlog competes with loading its history: it starts once the
         # analytics window is whole (or after EVALUATION_AT_THE_LATEST); by then the ingest
         # thread has created the tables, so there is no race to create them.
@@ -199,20 +201,20 @@ class ConsoleApp(EvaluationMixin, App):
 
     def on_records_arrived(self, message: RecordsArrived) -> None:
         if self.dashboard.ready:  # not while it closes (the app quitting)
-            self.dashboard.show_arrivals(message)
+            self.dashboard.show_arrivals(message.event)
 
     def on_history_progress(self, message: HistoryProgress) -> None:
         if self.dashboard.ready:
-            self.dashboard.status_header.show_history(message)
+            self.dashboard.status_header.show_history(message.event)
 
     def on_store_trouble(self, message: StoreTrouble) -> None:
         if self.dashboard.ready:
-            self.dashboard.show_store_trouble(message.reason)
+            self.dashboard.show_store_trouble(message.event.reason)
 
     def on_ingest_failed(self, message: IngestFailed) -> None:
         if self.dashboard.ready:
-            self.dashboard.show_failure(message)
-        self.notify(message.reason, title="Ingest stopped", severity="error", timeout=10, markup=False)
+            self.dashboard.show_failure(message.event)
+        self.notify(message.event.reason, title="Ingest stopped", severity="error", timeout=10, markup=False)
 
     # -- actions -----------------------------------------------------------------------
 

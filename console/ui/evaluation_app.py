@@ -16,7 +16,7 @@ from textual.app import SuspendNotSupported
 from textual.worker import get_current_worker
 
 from console.evaluation.triage import Queue
-from console.ui.evaluation_messages import CaseEditReady, EvaluationNotice, LabelDone, QueueReady, ScoringProgress
+from console.ui.messages import CaseEditReady, EvaluationNotice, LabelDone, QueueReady, ScoringProgress
 from console.ui.evaluation_worker import EvaluationFeed
 from console.ui.screens.triage import TriageScreen
 
@@ -50,22 +50,23 @@ class EvaluationMixin:
     # -- from the evaluation thread -------------------------------------------------------------
 
     def on_queue_ready(self, message: QueueReady) -> None:
-        self.triage_queue = message.queue
+        self.triage_queue = message.event.queue
         for screen in self._triage_screens():
-            screen.show_queue(message.queue)
+            screen.show_queue(message.event.queue)
 
     def on_scoring_progress(self, message: ScoringProgress) -> None:
-        if self.scoring_progress is None and message.backlog >= BACKLOG_NOTICE:
+        progress = message.event
+        if self.scoring_progress is None and progress.backlog >= BACKLOG_NOTICE:
             self.notify(  # type: ignore[attr-defined]
-                f"scoring a backlog of {message.backlog:,} requests in the background; t shows the progress",
+                f"scoring a backlog of {progress.backlog:,} requests in the background; t shows the progress",
                 title="Evaluation", markup=False,
             )  # fmt: skip
-        self.scoring_progress = (message.done, message.total, message.failures)
+        self.scoring_progress = (progress.done, progress.total, progress.failures)
         for screen in self._triage_screens():
             screen.show_progress(*self.scoring_progress)
 
     def on_label_done(self, message: LabelDone) -> None:
-        outcome = message.outcome
+        outcome = message.event.outcome
         reason = outcome.label.reason if outcome.label and not outcome.undone else None
         for screen in self._triage_screens():
             screen.label_done(outcome.request_id, outcome.verdict, reason, outcome.undone)
@@ -73,12 +74,14 @@ class EvaluationMixin:
         self.notify(outcome.describe(), title="Label", severity=severity, timeout=4, markup=False)  # type: ignore[attr-defined]
 
     def on_evaluation_notice(self, message: EvaluationNotice) -> None:
-        self.notify(message.text, title=message.title, severity=message.severity, timeout=8, markup=False)  # type: ignore[attr-defined]
+        notice = message.event
+        self.notify(notice.text, title=notice.title, severity=notice.severity, timeout=8, markup=False)  # type: ignore[attr-defined]
 
     def on_case_edit_ready(self, message: CaseEditReady) -> None:
         """Hand the terminal to $VISUAL / $EDITOR on the case, then give the result back."""
         editor = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
-        command = [*editor, str(message.path)]
+        ready = message.event
+        command = [*editor, str(ready.path)]
         try:
             try:
                 with self.suspend():  # type: ignore[attr-defined]
@@ -89,7 +92,7 @@ class EvaluationMixin:
             self.notify(f"cannot run {editor[0]}: {exc}", title="Edit case", severity="error", markup=False)  # type: ignore[attr-defined]
             return
         if code != 0:
-            shutil.rmtree(message.path.parent, ignore_errors=True)
+            shutil.rmtree(ready.path.parent, ignore_errors=True)
             self.notify(f"{editor[0]} exited with {code}; the case is unchanged", title="Edit case", severity="warning", markup=False)  # type: ignore[attr-defined]
             return
-        self.evaluation.finish_edit(message.case_id, message.path)
+        self.evaluation.finish_edit(ready.case_id, ready.path)

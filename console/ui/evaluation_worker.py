@@ -17,11 +17,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from textual.message import Message
-
 from console.config import Settings
 from console.ui.analytics_worker import AnalyticsFeed
-from console.ui.evaluation_messages import CaseEditReady, EvaluationNotice, LabelDone, QueueReady, ScoringProgress
+from console.live.events import CaseEditReady, EvaluationNotice, LabelDone, Post, QueueReady, ScoringProgress
 
 POLL_INTERVAL = 0.3  # looking for new requests when caught up
 PROGRESS_INTERVAL = 0.25
@@ -40,7 +38,7 @@ QUIET_AFTER_INPUT = 1.0
 class EvaluationFeed:
     def __init__(
         self,
-        post: Callable[[Message], object],
+        post: Post,
         settings: Settings,
         store_url: str,
         analytics: AnalyticsFeed | None = None,

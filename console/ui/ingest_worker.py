@@ -12,14 +12,12 @@ import threading
 import time
 from typing import Callable
 
-from textual.message import Message
-
 from console.analytics.prices import Pricer
 from console.records import RequestRecord
 from console.sources.base import RejectedLine
 from console.ui.analytics_worker import HISTORY_SECONDS, AnalyticsFeed
-from console.ui.messages import (
-    HistoryLoaded, HistoryProgress, IngestFailed, RecordsArrived, SourceState, StoreTrouble,
+from console.live.events import (
+    HistoryLoaded, HistoryProgress, IngestFailed, Post, RecordsArrived, SourceState, StoreTrouble,
 )
 
 # The tail's SQLite page cache: the bulk-load 128 MiB would be a quarter of a console's
@@ -42,7 +40,7 @@ PERMANENT_TRIES = 3  # an error retrying cannot fix (no such table) stops ingest
 
 
 def run_ingest(
-    post: Callable[[Message], object],
+    post: Post,
     is_cancelled: Callable[[], bool],
     sources: list[str],
     store_url: str,

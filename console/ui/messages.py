@@ -1,141 +1,103 @@
-"""Every message the background workers post to the UI, declared in one place."""
+"""The live threads' events (console.live.events) as Textual messages: the one adapter.
+
+Each event reaches the UI thread wrapped in the message of the same name, so Textual calls
+the handler of that name (`on_records_arrived` for RecordsArrived); the handler reads the
+event from `message.event`.
+"""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from textual.message import Message
+from textual.message_pump import MessagePump
 
-from console.records import RequestRecord
-from console.sources.base import RejectedLine
+from console.live import events
+from console.live.events import LiveEvent, Post
 
-
-@dataclass(frozen=True, slots=True)
-class SourceState:
-    """What the header says about one tailed file."""
-
-    path: str
-    state: str
-    lines_ok: int
-    lines_rejected: int
-    behind_lines: int = 0  # an estimate: bytes not read yet over the mean line length so far
+E = TypeVar("E")
 
 
-class HistoryLoaded(Message):
-    """The store is open (made if new): what it holds, read once at start-up. The requests
-    table reads its rows itself (console.ui.requests_pager)."""
+class LiveMessage(Message, Generic[E]):
+    """An event from a console.live thread, posted to the UI thread."""
 
-    def __init__(self, stored: int, rejected: list[RejectedLine], rejected_total: int) -> None:
+    def __init__(self, event: E) -> None:
         super().__init__()
-        self.stored = stored
-        self.rejected = rejected
-        self.rejected_total = rejected_total
+        self.event = event
 
 
-class RecordsArrived(Message):
-    """A batch the tail read and the store committed."""
-
-    def __init__(
-        self,
-        records: list[RequestRecord],
-        rejected: list[RejectedLine],
-        added: int,
-        sources: list[SourceState],
-    ) -> None:
-        super().__init__()
-        self.records = records
-        self.rejected = rejected
-        self.added = added
-        self.sources = sources
-        self.posted_at = time.time()  # built by the ingest thread right after the commit
+class HistoryLoaded(LiveMessage[events.HistoryLoaded]):
+    pass
 
 
-class IngestFailed(Message):
-    """The ingest worker stopped; the text is meant for the user."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
+class RecordsArrived(LiveMessage[events.RecordsArrived]):
+    pass
 
 
-class StoreTrouble(Message):
-    """The store refused a batch (disk full, read-only, locked): ingest is paused and the batch
-    retried; reason None when a retry went through and ingest goes on."""
-
-    def __init__(self, reason: str | None) -> None:
-        super().__init__()
-        self.reason = reason
+class IngestFailed(LiveMessage[events.IngestFailed]):
+    pass
 
 
-class ReportReady(Message):
-    """Fresh figures for the monitoring panes, computed off the UI thread."""
-
-    def __init__(
-        self, report, window: str, rows: int, registry_marks: dict[str, str] | None = None, partial: bool = False
-    ) -> None:
-        super().__init__()
-        self.report = report
-        self.window = window
-        self.rows = rows
-        # True while the history is still loading: the figures cover the newest rows only
-        # (the window's, where they fit), and windows reaching further back are incomplete
-        self.partial = partial
-        # "id@version" -> "drift" | "unregistered" against the prompt registry; None: no registry
-        self.registry_marks = registry_marks
+class StoreTrouble(LiveMessage[events.StoreTrouble]):
+    pass
 
 
-class CompareReady(Message):
-    """A comparison computed off the UI thread, or why it could not be."""
-
-    def __init__(self, comparison=None, error: str | None = None, prompt_diff=None) -> None:
-        super().__init__()
-        self.comparison = comparison
-        self.error = error
-        self.prompt_diff = prompt_diff  # console.prompts.diff.VersionDiff when both arms are prompt=ID@VER
+class HistoryProgress(LiveMessage[events.HistoryProgress]):
+    pass
 
 
-class RequestIdsLoaded(Message):
-    """Row ids for the requests view (console.ui.requests_pager), in id order: newer rows
-    (at_end) or an older stretch of the history (prepended). `records` holds the rows of
-    the newest ids, so the tail is drawn without another round trip."""
-
-    def __init__(self, generation: int, ids, at_end: bool, records: dict, history_left: float) -> None:
-        super().__init__()
-        self.generation = generation
-        self.ids = ids  # numpy int64 array
-        self.at_end = at_end
-        self.records = records
-        self.history_left = history_left  # the share of the history not scanned yet (0: done)
+class ReportReady(LiveMessage[events.ReportReady]):
+    pass
 
 
-class RequestPageLoaded(Message):
-    """Rows the requests view asked for (id -> record)."""
-
-    def __init__(self, records: dict) -> None:
-        super().__init__()
-        self.records = records
+class CompareReady(LiveMessage[events.CompareReady]):
+    pass
 
 
-class RequestsPagerFailed(Message):
-    """The requests view cannot read the store; the text is meant for the user."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
+class RequestIdsLoaded(LiveMessage[events.RequestIdsLoaded]):
+    pass
 
 
-class HistoryProgress(Message):
-    """The analytics history is loading in the background: `loaded` of about `total` older
-    rows so far; done when the whole window is in (the figures were partial until then)."""
+class RequestPageLoaded(LiveMessage[events.RequestPageLoaded]):
+    pass
 
-    def __init__(self, loaded: int, total: int, done: bool = False, error: str | None = None) -> None:
-        super().__init__()
-        self.loaded = loaded
-        self.total = total
-        self.done = done
-        self.error = error  # the history could not be loaded: the figures stay partial
 
-    @property
-    def fraction(self) -> float:
-        return 1.0 if self.done or not self.total else min(self.loaded / self.total, 1.0)
+class RequestsPagerFailed(LiveMessage[events.RequestsPagerFailed]):
+    pass
+
+
+class ScoringProgress(LiveMessage[events.ScoringProgress]):
+    pass
+
+
+class QueueReady(LiveMessage[events.QueueReady]):
+    pass
+
+
+class LabelDone(LiveMessage[events.LabelDone]):
+    pass
+
+
+class EvaluationNotice(LiveMessage[events.EvaluationNotice]):
+    pass
+
+
+class CaseEditReady(LiveMessage[events.CaseEditReady]):
+    pass
+
+
+# each event type -> the message of its name (every event has one: checked at import)
+_MESSAGE_FOR: dict[type, type[LiveMessage]] = {
+    getattr(events, message.__name__): message for message in LiveMessage.__subclasses__()
+}
+assert set(_MESSAGE_FOR) == set(events.EVENT_TYPES), "an event without its message"
+
+
+def to_message(event: LiveEvent) -> LiveMessage:
+    return _MESSAGE_FOR[type(event)](event)
+
+
+def poster(target: MessagePump) -> Post:
+    """The `post` a live thread is given: its events reach `target` (the app, a widget) as
+    messages. post_message is looked up at each call (tests wrap it on the instance)."""
+    return lambda event: target.post_message(to_message(event))

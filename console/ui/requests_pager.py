@@ -18,10 +18,8 @@ import threading
 import time
 from typing import Callable
 
-from textual.message import Message
-
 from console.analytics.filters import RecordFilter
-from console.ui.messages import RequestIdsLoaded, RequestPageLoaded, RequestsPagerFailed
+from console.live.events import Post, RequestIdsLoaded, RequestPageLoaded, RequestsPagerFailed
 
 FIRST_STRETCH = 2_000  # the newest rows first, cheaply: the screen needs a few dozen
 HISTORY_STRETCH = 100_000  # ids scanned per step of the history (a step is short: pages wait on it)
@@ -36,7 +34,7 @@ STARTUP_PAUSE = 1.0
 
 
 class RequestsPager:
-    def __init__(self, post: Callable[[Message], object], store_url: str) -> None:
+    def __init__(self, post: Post, store_url: str) -> None:
         self._post = post
         self.store_url = store_url
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()

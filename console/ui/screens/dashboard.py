@@ -16,7 +16,7 @@ from console.sources.base import RejectedLine
 from console.analytics.report_types import Report
 from console.analytics.windows import next_window
 from console.analytics.compare_arms import compare_arms
-from console.ui.messages import HistoryLoaded, IngestFailed, RecordsArrived, ReportReady
+from console.live.events import HistoryLoaded, IngestFailed, RecordsArrived, ReportReady
 from console.ui.widgets.budget_pane import BudgetPane
 from console.ui.widgets.diff_table import DiffTable
 from console.ui.widgets.latency_pane import LatencyPane
@@ -108,47 +108,47 @@ class DashboardScreen(Screen):
         if view is not None:
             view.rows_committed()
 
-    def show_history(self, message: HistoryLoaded) -> None:
+    def show_history(self, loaded: HistoryLoaded) -> None:
         if not self.ready:
-            self._pending_history = message  # not composed yet: shown on mount
+            self._pending_history = loaded  # not composed yet: shown on mount
             return
         self.requests_view.start(self.app.store_url)  # the ingest thread has opened (or made) the store
-        self._add_rejected(message.rejected, message.rejected_total)
-        self.status_header.stored = message.stored
+        self._add_rejected(loaded.rejected, loaded.rejected_total)
+        self.status_header.stored = loaded.stored
         self._refresh_titles()
         self.status_header.redraw()
 
-    def show_arrivals(self, message: RecordsArrived) -> None:
+    def show_arrivals(self, arrived: RecordsArrived) -> None:
         header = self.status_header
-        header.sources = message.sources
-        header.stored += message.added
-        header.record_arrivals(message.added)
-        self._add_rejected(message.rejected, self.rejected_total + len(message.rejected))
+        header.sources = arrived.sources
+        header.stored += arrived.added
+        header.record_arrivals(arrived.added)
+        self._add_rejected(arrived.rejected, self.rejected_total + len(arrived.rejected))
         if self.paused:
-            self._held_count += len(message.records)
+            self._held_count += len(arrived.records)
             header.held = self._held_count
         # the requests view hears of new rows from the ingest thread (rows_committed); the
         # header's figures are redrawn by HEADER_TICK, not per batch: at 5,000 rows/s a
         # redraw per batch would be most of the UI thread's work
 
-    def show_report(self, message: ReportReady) -> None:
+    def show_report(self, ready: ReportReady) -> None:
         if not self.ready or not self.query(BudgetPane) or not all(pane.is_mounted for pane in self.query(Pane)):
-            self._pending_report = message  # not composed yet (or closing): drawn on mount
+            self._pending_report = ready  # not composed yet (or closing): drawn on mount
             return
-        self.report = message.report
+        self.report = ready.report
         for pane in (BudgetPane, LatencyPane):
-            self.query_one(pane).show(message.report)
-        self.query_one(VersionsPane).show(message.report, getattr(message, "registry_marks", None))
-        self.status_header.window = message.window
-        self.status_header.alerts = message.report.alerts
+            self.query_one(pane).show(ready.report)
+        self.query_one(VersionsPane).show(ready.report, ready.registry_marks)
+        self.status_header.window = ready.window
+        self.status_header.alerts = ready.report.alerts
         self.status_header.redraw()
 
     def show_store_trouble(self, reason: str | None) -> None:
         self.status_header.store_trouble = reason
         self.status_header.redraw()
 
-    def show_failure(self, message: IngestFailed) -> None:
-        self.status_header.error = message.reason
+    def show_failure(self, failed: IngestFailed) -> None:
+        self.status_header.error = failed.reason
         self.status_header.redraw()
 
     def _add_rejected(self, rejected: list[RejectedLine], total: int) -> None:

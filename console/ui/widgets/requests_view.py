@@ -25,7 +25,7 @@ from console.formatting import usd_column
 from console.records import RequestRecord, text_of
 from console.sanitize import one_line
 from console.ui.formatting import ms
-from console.ui.messages import RequestIdsLoaded, RequestPageLoaded, RequestsPagerFailed
+from console.ui.messages import RequestIdsLoaded, RequestPageLoaded, RequestsPagerFailed, poster
 from console.ui.requests_pager import RequestsPager
 from console.ui.widgets.row_ids import RowIds
 
@@ -155,7 +155,7 @@ class RequestsView(ScrollView, can_focus=True):
         """Begin reading the store (once its tables exist)."""
         if self._pager is not None:
             return
-        self._pager = RequestsPager(self.post_message, store_url)
+        self._pager = RequestsPager(poster(self), store_url)
         self._pager.set_filter(self._filter, self._generation)
         self.run_worker(self._run_pager, thread=True, exclusive=True, name="requests pager", group="pager")
 
@@ -200,41 +200,42 @@ class RequestsView(ScrollView, can_focus=True):
 
     def on_request_ids_loaded(self, message: RequestIdsLoaded) -> None:
         message.stop()
-        if message.generation != self._generation:
+        loaded = message.event
+        if loaded.generation != self._generation:
             return
-        self._cache.update(message.records)
-        self._asked.difference_update(message.records)
-        self.history_left = message.history_left
-        if message.at_end:
+        self._cache.update(loaded.records)
+        self._asked.difference_update(loaded.records)
+        self.history_left = loaded.history_left
+        if loaded.at_end:
             follow = self.following
-            self._ids.append(message.ids)
+            self._ids.append(loaded.ids)
             self._update_size()
             if follow:
                 self.cursor = max(len(self._ids) - 1, 0)
         else:
             follow = self.following
-            self._ids.prepend(message.ids)
+            self._ids.prepend(loaded.ids)
             self._update_size()
             if follow:
                 self.cursor = max(len(self._ids) - 1, 0)
-            elif len(message.ids):
-                self.cursor += len(message.ids)  # the same row stays under the cursor
-                self.scroll_to(y=self.scroll_y + len(message.ids), animate=False, immediate=True)
+            elif len(loaded.ids):
+                self.cursor += len(loaded.ids)  # the same row stays under the cursor
+                self.scroll_to(y=self.scroll_y + len(loaded.ids), animate=False, immediate=True)
         self._trim_cache()
         self.refresh()
         self.post_message(self.Counted())
 
     def on_request_page_loaded(self, message: RequestPageLoaded) -> None:
         message.stop()
-        self._cache.update(message.records)
-        self._asked.difference_update(message.records)
+        self._cache.update(message.event.records)
+        self._asked.difference_update(message.event.records)
         self._trim_cache()
         self.refresh()
 
     def on_requests_pager_failed(self, message: RequestsPagerFailed) -> None:
         message.stop()
         self._asked.clear()  # asked again on the next frame
-        self.notify(message.reason, title="Requests", severity="error", markup=False)
+        self.notify(message.event.reason, title="Requests", severity="error", markup=False)
 
     def _visible_range(self) -> tuple[int, int]:
         top = int(self.scroll_y)

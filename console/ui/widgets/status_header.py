@@ -10,7 +10,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from console.sanitize import one_line
-from console.ui.messages import SourceState
+from console.live.events import HistoryProgress, SourceState
 from console.ui.widgets.in_place import update_in_place
 
 RATE_WINDOW_S = 5.0
@@ -68,14 +68,14 @@ class StatusHeader(Static):
         recent = sum(n for t, n in self._arrivals if now - t <= RATE_WINDOW_S)
         return recent / RATE_WINDOW_S
 
-    def show_history(self, message) -> None:
-        """A HistoryProgress: the loading share, gone once the whole window is in."""
-        if message.error:
-            self.history = f"history not loaded ({message.error}): figures are partial"
-        elif message.done:
+    def show_history(self, progress: HistoryProgress) -> None:
+        """The loading share, gone once the whole window is in."""
+        if progress.error:
+            self.history = f"history not loaded ({progress.error}): figures are partial"
+        elif progress.done:
             self.history = None
         else:
-            self.history = f"loading history {message.fraction:.0%}: figures partial"
+            self.history = f"loading history {progress.fraction:.0%}: figures partial"
         self.redraw()
 
     def watch_paused(self) -> None:
