@@ -22,13 +22,10 @@ from console.records import RequestRecord
 from console.store.rows import SELECT_COLUMNS, record_from_row
 from console.store.store import Store
 from console.store.tables import LabelRow, ScoreRow
+from console.store.verdicts import current_verdicts
 
 VERDICTS = ("bad", "good")
 _LABEL_COLUMNS = "id, request_id, verdict, reason, note, author, created_at, active, case_id, case_pending"
-_CURRENT = (
-    "SELECT l.request_id, l.verdict FROM labels l JOIN "
-    "(SELECT request_id, max(id) AS id FROM labels WHERE active GROUP BY request_id) c ON c.id = l.id"
-)
 CHUNK = 500
 
 
@@ -58,12 +55,6 @@ class LightRow:
     model: str
     prompt_id: str
     prompt_version: str
-
-
-def current_verdicts(engine: Engine) -> dict[str, str]:
-    """request_id -> its current verdict ("bad" or "good"), for every labelled request."""
-    with engine.connect() as conn:
-        return {row[0]: row[1] for row in conn.execute(text(_CURRENT))}
 
 
 def _label(row: Sequence) -> Label:

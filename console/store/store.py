@@ -19,6 +19,7 @@ from console.store.engine import StoreError, create_store_engine, default_host, 
 from console.store.migrations import migrate
 from console.store.rows import SELECT_COLUMNS, record_from_row
 from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS
+from console.store.verdicts import current_verdicts
 from console.store.writers import BULK_CACHE_MIB, BatchWriter, CoreBatchWriter, LockRetry, SqliteBatchWriter, WriteResult
 
 
@@ -212,8 +213,6 @@ class Store:
 
     def apply_verdicts(self, columns: Columns) -> None:
         """Make the stored labels the truth for is_bad in `columns`."""
-        from console.store.evaluation import current_verdicts
-
         columns.apply_verdicts(current_verdicts(self.engine))
 
     def _fetch_chunks(self, query: str, params: dict, size: int | None = None) -> Iterator[Sequence[tuple]]:
