@@ -7,7 +7,7 @@
     session.cancel()                              # stop cleanly, from any thread
 
 No Textual here: the same object is driven by tests directly. A stored run can be shown the
-same way (RunSession.stored), finished from the start.
+same way (RunSession.stored, load_stored_run), finished from the start.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console.cases.format import RegressionCase
@@ -23,8 +24,9 @@ from console.regression.plan import PlanError, RunPlan
 from console.regression.results import CaseResult, Counts
 from console.regression.runner import Runner
 
-if TYPE_CHECKING:  # execute pulls in the store (SQLAlchemy): imported when a run starts
+if TYPE_CHECKING:  # execute and history pull in the store (SQLAlchemy): imported when a run starts or is read
     from console.regression.execute import RunReport
+    from console.regression.history import RunInfo
 
 STARTING, RUNNING, FINISHED, CANCELLED, FAILED = "starting", "running", "finished", "cancelled", "failed"
 
@@ -164,3 +166,32 @@ class RunSession:
         if self.report is not None:
             gate = " gate PASS" if self.report.gate.passed else " gate FAIL"
         return f"{head} {self.title}: {c.done}/{c.total} ✓{c.passed} ✗{c.failed} !{c.errored} {clock(snap.elapsed_s)}{tail}{gate}"
+
+
+def load_stored_run(store_url: str, info: RunInfo) -> RunSession:
+    """A stored run as a finished session: its results, and its cases when the suite file is
+    still readable (for the expected output and the input)."""
+    from console.regression import history
+    from console.regression.suite import SuiteError, load_suite
+    from console.store import Store
+
+    with Store(store_url) as store:
+        results = history.load_results(store, info.id)
+    cases = {}
+    suite = Path(info.suite)
+    try:
+        cases = load_suite(suite).by_id() if suite.is_file() else {}
+    except SuiteError:
+        pass
+    ordered = list(results.values())
+    for result in ordered:
+        if result.case_id in cases:
+            result.tags = tuple(cases[result.case_id].tags)
+    counts = Counts(total=info.total, done=len(ordered), passed=info.passed, failed=info.failed,
+                    errored=info.errored, skipped=info.skipped)  # fmt: skip
+    elapsed = (info.finished_at or info.started_at) - info.started_at
+    title = info.target + (f" @ {info.prompt_version}" if info.prompt_version else "")
+    session = RunSession.stored(info.id, title, ordered, counts, cases, elapsed,
+                                state=FINISHED if info.status == "finished" else CANCELLED)
+    session.stored_summary = info.summary
+    return session

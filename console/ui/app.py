@@ -21,9 +21,8 @@ from console.ui.messages import (
     CompareReady, HistoryLoaded, HistoryProgress, IngestFailed, RecordsArrived, ReportReady, StoreTrouble, poster,
 )
 from console.ui.screens.compare import CompareScreen
-from console.ui.screens.regress import RegressRunScreen
+from console.ui.screens.regress import RegressHistoryScreen, RegressRunScreen
 from console.ui.screens.regress_case import RegressCaseScreen
-from console.ui.screens.regress_history import RegressHistoryScreen
 from console.ui.screens.regress_launch import LaunchChoice, RegressLaunchModal
 from console.ui.widgets.budget_pane import BudgetPane
 from console.ui.widgets.latency_pane import LatencyPane
