@@ -237,7 +237,7 @@ STAGES = ("committed", "posted", "handled", "ids posted", "ids handled", "visibl
 
 def time_stages(seen: dict) -> None:
     """Wrap the tail's writes and the view's handler to time each step (--stages)."""
-    from console.ui import live_writer
+    from console.live import live_writer
     from console.ui.widgets.requests_view import RequestsView
 
     committed = seen["committed"] = Timeline()

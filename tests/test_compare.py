@@ -351,7 +351,7 @@ def _prompt_rollout(rollout):
 
 
 async def test_compare_of_two_prompt_versions_shows_their_diff(rollout, tmp_path):
-    from console.ui.analytics_worker import _comparison
+    from console.live.analytics_feed import _comparison
 
     root = _prompt_registry(tmp_path)
     cols = columns_of(_prompt_rollout(rollout))
@@ -378,7 +378,7 @@ async def test_compare_of_two_prompt_versions_shows_their_diff(rollout, tmp_path
 
 def test_the_feed_finds_the_registry_next_to_the_config(tmp_path):
     from console.config import Settings
-    from console.ui.analytics_worker import AnalyticsFeed
+    from console.live.analytics_feed import AnalyticsFeed
 
     _prompt_registry(tmp_path)
     (tmp_path / "llmops.toml").write_text("")

@@ -134,11 +134,11 @@ def test_the_scoring_thread_steps_aside_while_the_user_works(store, write_log, t
     import threading
     import time
 
-    from console.ui import evaluation_worker
+    from console.live import evaluation_feed
     from console.live.events import LabelDone
-    from console.ui.evaluation_worker import EvaluationFeed
+    from console.live.evaluation_feed import EvaluationFeed
 
-    monkeypatch.setattr(evaluation_worker, "QUIET_AFTER_INPUT", 0.6)
+    monkeypatch.setattr(evaluation_feed, "QUIET_AFTER_INPUT", 0.6)
     ingest(store, write_log, "a.jsonl", [make_record(request_id=f"r{i}") for i in range(3000)])
     settings = with_suite_in(SETTINGS, tmp_path)
     posted: list = []

@@ -13,7 +13,7 @@ import pytest
 from conftest import line_of, make_record
 from console.sources.base import SourceBatch
 from console.store import Store
-from console.ui import ingest_worker
+from console.live import tail
 from console.ui.app import ConsoleApp
 from console.live.events import StoreTrouble
 from test_ui import append, screen_text, shown, wait_until
@@ -23,8 +23,8 @@ pytestmark = pytest.mark.resilience
 
 @pytest.fixture
 def fast_retries(monkeypatch):
-    monkeypatch.setattr(ingest_worker, "WRITE_RETRY_FIRST", 0.02)
-    monkeypatch.setattr(ingest_worker, "WRITE_RETRY_MOST", 0.1)
+    monkeypatch.setattr(tail, "WRITE_RETRY_FIRST", 0.02)
+    monkeypatch.setattr(tail, "WRITE_RETRY_MOST", 0.1)
 
 
 class FailingWrites:
@@ -131,7 +131,7 @@ def test_write_until_stored_retries_the_same_batch_and_stops_when_cancelled(tmp_
     store, posted = Refusing(), []
     batch = SourceBatch()
     cancelled = lambda: len(store.calls) >= 3  # noqa: E731
-    assert ingest_worker.write_until_stored(posted.append, cancelled, store, batch, 0.001, 0.002) is None
+    assert tail.write_until_stored(posted.append, cancelled, store, batch, 0.001, 0.002) is None
     assert all(b is batch for b in store.calls) and store.discarded == 3
     assert [m.reason.split(";")[0] for m in posted] == ["cannot write to the store: [Errno 30] Read-only file system"] * 3
 

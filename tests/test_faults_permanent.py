@@ -27,7 +27,7 @@ from console.records import parse_line
 from console.sources.base import SourceBatch
 from console.store import Store, StoreError, StoreLocked
 from console.store.writers import PERMANENT, TRANSIENT, StoreBroken, fault_reason, write_fault
-from console.ui import ingest_worker
+from console.live import ingest_thread, tail
 from console.live.events import IngestFailed, RecordsArrived, StoreTrouble
 
 pytestmark = pytest.mark.resilience
@@ -80,7 +80,7 @@ def test_faults_are_told_apart():
 def test_write_faults_include_psycopg_and_sqlalchemy_errors():
     import psycopg
 
-    faults = ingest_worker._write_faults()
+    faults = tail._write_faults()
     for error in (psycopg.OperationalError("x"), sa_exc.OperationalError("s", {}, Exception("x")),
                   sa_exc.PendingRollbackError("x"), sqlite3.DatabaseError("x"), OSError("x")):  # fmt: skip
         assert isinstance(error, faults), error
@@ -98,11 +98,11 @@ def test_the_live_tail_stops_on_a_dropped_table_instead_of_retrying_forever(tmp_
     store = dropped_table_store(tmp_path)
     posted = []
     started = time.monotonic()
-    result = ingest_worker.write_until_stored(posted.append, lambda: False, store, batch_of("after"), 0.01, 0.02)
+    result = tail.write_until_stored(posted.append, lambda: False, store, batch_of("after"), 0.01, 0.02)
     assert result is None and time.monotonic() - started < 5
     troubles = [m.reason for m in posted if isinstance(m, StoreTrouble)]
     (failed,) = [m.reason for m in posted if isinstance(m, IngestFailed)]
-    assert len(troubles) == ingest_worker.PERMANENT_TRIES  # PERMANENT_TRIES - 1 retries, then cleared
+    assert len(troubles) == tail.PERMANENT_TRIES  # PERMANENT_TRIES - 1 retries, then cleared
     assert troubles[-1] is None and all("no such table: request_bodies" in t for t in troubles[:-1])
     assert "no such table: request_bodies" in failed and "retrying cannot fix" in failed
     assert "restart the console" in failed and "resumes" in failed
@@ -123,7 +123,7 @@ def test_a_transient_fault_is_still_retried_for_as_long_as_it_lasts(tmp_path, mo
 
     monkeypatch.setattr(Store, "write", write)
     posted = []
-    result = ingest_worker.write_until_stored(posted.append, lambda: False, store, batch_of("a", "b"), 0.001, 0.004)
+    result = tail.write_until_stored(posted.append, lambda: False, store, batch_of("a", "b"), 0.001, 0.004)
     assert result.added == 2 and failures["left"] == 0
     pauses = [float(m.reason.split(" in ")[-1].split()[0]) for m in posted if m.reason]
     assert len(pauses) == 12 and max(pauses) == 0.004, "capped backoff"
@@ -132,12 +132,12 @@ def test_a_transient_fault_is_still_retried_for_as_long_as_it_lasts(tmp_path, mo
 
 
 def test_the_worker_reports_the_dropped_table_and_ends(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest_worker, "WRITE_RETRY_FIRST", 0.01)
+    monkeypatch.setattr(tail, "WRITE_RETRY_FIRST", 0.01)
     log, db = tmp_path / "app.jsonl", tmp_path / "store.db"
     log.write_text(line_of(make_record(request_id="first")))
     messages: list = []
     stop = threading.Event()
-    worker = threading.Thread(target=ingest_worker.run_ingest, args=(messages.append, stop.is_set, [str(log)],
+    worker = threading.Thread(target=ingest_thread.run_ingest, args=(messages.append, stop.is_set, [str(log)],
                                                                        f"sqlite:///{db}"))  # fmt: skip
     worker.start()
     deadline = time.monotonic() + 20

@@ -30,7 +30,7 @@ from console import ingest
 from console.records import parse_line
 from console.sources.base import RejectedLine, SourceBatch
 from console.store import Store, StoreError
-from console.ui import ingest_worker
+from console.live import ingest_thread, store_follow, tail
 from console.live.events import IngestFailed, RecordsArrived, StoreTrouble
 from test_postgres import POSTGRES_URL, needs_postgres, postgres_schema_url
 
@@ -114,10 +114,10 @@ def assert_stored_once(url: str, expected: list[str], log=None) -> None:
 def fast(monkeypatch):
     monkeypatch.setattr(ingest, "RETRY_FIRST_S", 0.01)
     monkeypatch.setattr(ingest, "RETRY_MOST_S", 0.05)
-    monkeypatch.setattr(ingest_worker, "WRITE_RETRY_FIRST", 0.01)
-    monkeypatch.setattr(ingest_worker, "WRITE_RETRY_MOST", 0.05)
-    monkeypatch.setattr(ingest_worker, "FOLLOW_RETRY", 0.05)
-    monkeypatch.setattr(ingest_worker, "FOLLOW_INTERVAL", 0.02)
+    monkeypatch.setattr(tail, "WRITE_RETRY_FIRST", 0.01)
+    monkeypatch.setattr(tail, "WRITE_RETRY_MOST", 0.05)
+    monkeypatch.setattr(store_follow, "FOLLOW_RETRY", 0.05)
+    monkeypatch.setattr(store_follow, "FOLLOW_INTERVAL", 0.02)
 
 
 def test_one_shot_ingest_retries_when_every_connection_is_dropped(pg_url, tmp_path, monkeypatch, fast):
@@ -222,7 +222,7 @@ def test_the_live_tail_retries_psycopg_faults_and_shows_each_row_once(pg_url, tm
     Store(url).close()
     messages: list = []
     stop = threading.Event()
-    worker = threading.Thread(target=ingest_worker.run_ingest, args=(messages.append, stop.is_set, [str(log)], url))
+    worker = threading.Thread(target=ingest_thread.run_ingest, args=(messages.append, stop.is_set, [str(log)], url))
     worker.start()
     deadline = time.monotonic() + 30  # mid-session: once it loaded its history and tails
     while not any(isinstance(m, RecordsArrived) for m in list(messages)) and time.monotonic() < deadline:
@@ -270,7 +270,7 @@ def test_team_follow_reconnects_and_shows_every_row_once_in_order(pg_url, fast):
     follower = Store(named(pg_url, app))
     messages: list = []
     stop = threading.Event()
-    worker = threading.Thread(target=ingest_worker.follow_store, args=(messages.append, stop.is_set, follower, 0))
+    worker = threading.Thread(target=store_follow.follow_store, args=(messages.append, stop.is_set, follower, 0))
     worker.start()
     killer = Terminator(app, (0.02, 0.1), times=6, seed=5).start()
     expected: list[str] = []
@@ -312,8 +312,8 @@ def test_a_dropped_table_stops_ingest_with_a_clear_message(pg_url, fast):
         calls = []
         real_write = store.write
         store.write = lambda b: (calls.append(1), real_write(b))[1]
-        assert ingest_worker.write_until_stored(posted.append, lambda: False, store, batch) is None
-        assert len(calls) == ingest_worker.PERMANENT_TRIES, "not retried forever"
+        assert tail.write_until_stored(posted.append, lambda: False, store, batch) is None
+        assert len(calls) == tail.PERMANENT_TRIES, "not retried forever"
         (failed,) = [m for m in posted if isinstance(m, IngestFailed)]
         assert "rejected_lines" in failed.reason and "does not exist" in failed.reason
         assert "retrying cannot fix" in failed.reason and "resumes" in failed.reason
@@ -347,7 +347,7 @@ def test_a_team_follow_poll_cut_off_by_a_restart_is_retried_from_the_same_row(pg
     follower.rows_after = rows_after
     messages: list = []
     stop = threading.Event()
-    worker = threading.Thread(target=ingest_worker.follow_store, args=(messages.append, stop.is_set, follower, 0))
+    worker = threading.Thread(target=store_follow.follow_store, args=(messages.append, stop.is_set, follower, 0))
     worker.start()
     deadline = time.monotonic() + 10
     while not any(isinstance(m, RecordsArrived) and m.records for m in list(messages)) and time.monotonic() < deadline:

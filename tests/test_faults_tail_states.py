@@ -119,7 +119,7 @@ def test_a_renamed_log_not_yet_recreated_is_still_following(tmp_path, make_tail,
 
 def test_the_live_view_shows_the_states_on_the_header(tmp_path, monkeypatch):
     """The worker hands the tail's states to the UI as they are: what the header lists."""
-    from console.ui import ingest_worker
+    from console.live import tail as live_tail
 
     monkeypatch.setattr(jsonl, "DELETED_GRACE_S", 60.0)
     log = tmp_path / "app.jsonl"
@@ -129,7 +129,7 @@ def test_the_live_view_shows_the_states_on_the_header(tmp_path, monkeypatch):
         tail.read_available()
         log.unlink()
         tail.read_available()
-        (state,) = ingest_worker._states(tail)
+        (state,) = live_tail._states(tail)
         assert (state.path, state.state) == (str(log), "deleted, draining")
     finally:
         tail.close()

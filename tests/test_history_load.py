@@ -209,18 +209,18 @@ def budget_settings() -> Settings:
 
 
 def test_staged_seed_reports_the_newest_first_then_exactly_the_whole_window(tmp_path, monkeypatch):
-    from console.ui import ingest_worker
-    from console.ui.analytics_worker import HISTORY_SECONDS, join_history
+    from console.live import history
+    from console.live.analytics_feed import HISTORY_SECONDS, join_history
     from console.live.events import HistoryProgress
 
-    monkeypatch.setattr(ingest_worker, "FIRST_STAGE_ROWS", 60)
+    monkeypatch.setattr(history, "FIRST_STAGE_ROWS", 60)
     now = time.time()
     records = varied_records(900, now=now, span=9 * 86400)
     settings = budget_settings()
     feed = FakeFeed(settings)
     posted: list = []
     with stored(tmp_path, records, blocks=False) as store:
-        filling = ingest_worker._seed(feed, store, None, posted.append, lambda: False)
+        filling = history.seed_history(feed, store, None, posted.append, lambda: False)
         assert filling is not None
         first, first_baseline, partial = feed.seeded[0]
         assert partial and len(first) <= 60 + 5  # the newest rows only (ties at the cut may add a few)
@@ -230,7 +230,7 @@ def test_staged_seed_reports_the_newest_first_then_exactly_the_whole_window(tmp_
         older, baseline = feed.older
         since = now - HISTORY_SECONDS
         whole = store.load_columns(since)
-        month_start = ingest_worker_period_start(now, "month")
+        month_start = history_period_start(now, "month")
         expected_baseline = (  # none when the month began inside the 7 days (its first week)
             {"monthly": store.spend_nano_between(month_start, since, {"model": "gpt-4o"})} if month_start < since else {}
         )
@@ -255,7 +255,7 @@ def test_staged_seed_reports_the_newest_first_then_exactly_the_whole_window(tmp_
         ), window
 
 
-def ingest_worker_period_start(now: float, period: str) -> float:
+def history_period_start(now: float, period: str) -> float:
     from console.analytics.budget import period_bounds
 
     return period_bounds(now, period)[0]
@@ -264,10 +264,10 @@ def ingest_worker_period_start(now: float, period: str) -> float:
 def test_with_column_blocks_the_seed_is_the_whole_window_at_once(tmp_path, monkeypatch):
     """Blocks load a million rows in about half a second: no partial stage, the first
     report is already build_report over the whole window, budgets exact."""
-    from console.ui import ingest_worker
-    from console.ui.analytics_worker import HISTORY_SECONDS
+    from console.live import history
+    from console.live.analytics_feed import HISTORY_SECONDS
 
-    monkeypatch.setattr(ingest_worker, "FIRST_STAGE_ROWS", 60)
+    monkeypatch.setattr(history, "FIRST_STAGE_ROWS", 60)
     now = time.time()
     records = varied_records(900, now=now, span=9 * 86400)
     settings = budget_settings()
@@ -275,7 +275,7 @@ def test_with_column_blocks_the_seed_is_the_whole_window_at_once(tmp_path, monke
     posted: list = []
     with stored(tmp_path, records) as store:
         assert store.has_column_blocks()
-        assert ingest_worker._seed(feed, store, None, posted.append, lambda: False) is None
+        assert history.seed_history(feed, store, None, posted.append, lambda: False) is None
         whole = store.load_columns(now - HISTORY_SECONDS, blocks=False)
         everything = store.load_columns(blocks=False)
     assert posted == [] and len(feed.seeded) == 1
@@ -289,14 +289,14 @@ def test_with_column_blocks_the_seed_is_the_whole_window_at_once(tmp_path, monke
 
 
 def test_the_window_is_bounded_by_count_and_budgets_still_count_the_rest(tmp_path):
-    from console.ui import ingest_worker
+    from console.live import history
 
     now = time.time()
     records = varied_records(500, now=now, span=2 * 86400)
     settings = budget_settings()
     feed = FakeFeed(settings, window="7d", max_rows=150)
     with stored(tmp_path, records) as store:
-        assert ingest_worker._seed(feed, store, None, lambda message: None, lambda: False) is None
+        assert history.seed_history(feed, store, None, lambda message: None, lambda: False) is None
         everything = store.load_columns()
     cols, baseline, partial = feed.seeded[0]
     assert not partial and 150 <= len(cols) < 160
@@ -309,7 +309,7 @@ def test_the_window_is_bounded_by_count_and_budgets_still_count_the_rest(tmp_pat
 
 
 def test_evicting_by_count_keeps_the_budgets_spend(tmp_path):
-    from console.ui.analytics_worker import evict_over
+    from console.live.analytics_feed import evict_over
 
     now = time.time()
     records = sorted(varied_records(3000, now=now, span=86400 / 2), key=lambda r: r.ts)
@@ -327,11 +327,11 @@ def test_evicting_by_count_keeps_the_budgets_spend(tmp_path):
 
 async def test_the_console_shows_partial_figures_first_then_the_whole_window(tmp_path, monkeypatch):
     from conftest import wait_until
-    from console.ui import ingest_worker
+    from console.live import history
     from console.ui import app as ui_app
     from console.ui.app import ConsoleApp
 
-    monkeypatch.setattr(ingest_worker, "FIRST_STAGE_ROWS", 40)
+    monkeypatch.setattr(history, "FIRST_STAGE_ROWS", 40)
     records = varied_records(700, now=time.time(), span=6 * 86400)
     with stored(tmp_path, records, blocks=False):
         pass
@@ -349,8 +349,8 @@ async def test_the_console_shows_partial_figures_first_then_the_whole_window(tmp
             super().on_history_progress(message)
 
     gate = threading.Event()  # the older history waits until the partial figures are seen
-    fill = ingest_worker._fill_history
-    monkeypatch.setattr(ingest_worker, "_fill_history", lambda *args: (gate.wait(30), fill(*args)))
+    fill = history._fill_history
+    monkeypatch.setattr(history, "_fill_history", lambda *args: (gate.wait(30), fill(*args)))
     app = Recording(sources=[], store_url=f"sqlite:///{tmp_path / 'history.db'}")
     async with app.run_test(size=(200, 50)) as pilot:
         await wait_until(pilot, lambda: any(kind == "report" and value[1] for kind, value in seen))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import line_of, make_record
 from console.sources.jsonl import JsonlTail
-from console.ui.ingest_worker import _behind_lines, _states
+from console.live.tail import _behind_lines, _states
 from console.live.events import SourceState
 from console.ui.widgets.status_header import StatusHeader
 

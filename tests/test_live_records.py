@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import make_record
 from console.store import Store
 from console.store.evaluation import EvaluationStore
-from console.ui.ingest_worker import run_ingest
+from console.live.ingest_thread import run_ingest
 from console.live.events import RecordsArrived
 
 

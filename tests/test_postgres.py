@@ -99,7 +99,7 @@ def test_offsets_past_two_gibibytes_fit(pg_url):
 @needs_postgres
 def test_a_follower_sees_every_row_of_concurrent_writers_exactly_once(pg_url):
     """Rows are polled by id > last seen: ids must grow in commit order across writers."""
-    from console.ui.ingest_worker import follow_store
+    from console.live.store_follow import follow_store
 
     received: list[str] = []
     stop = threading.Event()
@@ -139,7 +139,7 @@ def test_a_row_committed_late_with_a_lower_id_is_not_missed(pg_url, monkeypatch)
     Writers take turns (an advisory lock), so B waits for A, and the follower sees both.
     """
     import console.store.writers as writers
-    from console.ui.ingest_worker import follow_store
+    from console.live.store_follow import follow_store
 
     inside, release = threading.Event(), threading.Event()
     calls = {"n": 0}

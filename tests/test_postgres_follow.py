@@ -16,7 +16,7 @@ from console.records import parse_line
 from console.sources.base import SourceBatch
 from console.store import Store
 from console.ui.app import ConsoleApp
-from console.ui.ingest_worker import run_ingest
+from console.live.ingest_thread import run_ingest
 from console.live.events import HistoryLoaded, RecordsArrived
 from test_postgres import postgres_schema_url
 
@@ -55,7 +55,7 @@ def test_the_worker_follows_rows_written_by_another_ingester(store_url):
             with arrived:
                 assert arrived.wait_for(lambda: any(isinstance(m, HistoryLoaded) for m in messages), 10)
             history = next(m for m in messages if isinstance(m, HistoryLoaded))
-            assert history.stored == 2  # the table reads the stored rows itself (console.ui.requests_pager)
+            assert history.stored == 2  # the table reads the stored rows itself (console.live.requests_pager)
             ingester.write(SourceBatch(records=records("new-1", "new-2", "old-1")))  # old-1: a duplicate
             ingester.write(SourceBatch(records=records("new-3")))
             with arrived:

@@ -273,7 +273,7 @@ def test_the_ingest_command_exits_2_on_a_bad_price_override(tmp_path, write_log)
 
 def test_the_live_tail_prices_records_before_storing_them(tmp_path, write_log):
     from console.store import Store
-    from console.ui.ingest_worker import run_ingest
+    from console.live.ingest_thread import run_ingest
     from console.live.events import RecordsArrived
 
     log = write_log("app.jsonl", [make_record(model="gpt-4o-mini"), make_record(model="acme-secret-model")])

@@ -104,8 +104,8 @@ def test_version_marks_for_the_versions_pane(tmp_path):
 
 def test_the_analytics_feed_computes_marks_off_the_ui_thread_and_rereads_the_registry(tmp_path, monkeypatch):
     from console.config import Settings
-    from console.ui import analytics_worker
-    from console.ui.analytics_worker import AnalyticsFeed
+    from console.live import analytics_feed
+    from console.live.analytics_feed import AnalyticsFeed
 
     root = registry_dir(tmp_path)
     (tmp_path / "llmops.toml").write_text("")
@@ -114,7 +114,7 @@ def test_the_analytics_feed_computes_marks_off_the_ui_thread_and_rereads_the_reg
     assert feed._registry_marks(rows) == {"support-answer@v9": "unregistered"}
     (root / "support-answer" / "v9.txt").write_text("new")
     assert feed._registry_marks(rows) == {"support-answer@v9": "unregistered"}  # cached for SLIDE_INTERVAL
-    monkeypatch.setattr(analytics_worker, "SLIDE_INTERVAL", 0.0)
+    monkeypatch.setattr(analytics_feed, "SLIDE_INTERVAL", 0.0)
     assert feed._registry_marks(rows) == {}
     (root / "support-answer" / "v9.md").write_text("dup")  # a broken registry marks nothing
     assert feed._registry_marks(rows) is None

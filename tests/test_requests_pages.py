@@ -221,7 +221,7 @@ def test_the_pager_loses_no_poke(tmp_path):
     import time
 
     from console.live.events import RequestIdsLoaded, RequestsPagerFailed
-    from console.ui.requests_pager import RequestsPager
+    from console.live.requests_pager import RequestsPager
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
     posted: list = []

@@ -14,9 +14,9 @@ from textual.worker import get_current_worker
 
 from console.malloc import fix_mmap_threshold
 from console.analytics.prices import Pricer
-from console.ui.ingest_worker import run_ingest
+from console.live.ingest_thread import run_ingest
 from console.config import Settings
-from console.ui.analytics_worker import AnalyticsFeed
+from console.live.analytics_feed import AnalyticsFeed
 from console.ui.messages import (
     CompareReady, HistoryLoaded, HistoryProgress, IngestFailed, RecordsArrived, ReportReady, StoreTrouble, poster,
 )
@@ -34,7 +34,7 @@ from console.ui.screens.prompts import PromptsScreen
 from console.ui.screens.rejected import RejectedLinesScreen
 from console.ui.widgets.requests_view import RequestsView
 from console.ui.evaluation_app import EvaluationMixin
-from console.ui.evaluation_worker import EvaluationFeed
+from console.live.evaluation_feed import EvaluationFeed
 from console.ui.screens.labelling import LABEL_BINDINGS, NoteModal, ReasonModal
 from console.ui.screens.triage import TriageScreen
 from console.ui.screens.help_columns import ColumnsHelpScreen

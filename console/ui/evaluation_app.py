@@ -17,7 +17,7 @@ from textual.worker import get_current_worker
 
 from console.evaluation.triage import Queue
 from console.ui.messages import CaseEditReady, EvaluationNotice, LabelDone, QueueReady, ScoringProgress
-from console.ui.evaluation_worker import EvaluationFeed
+from console.live.evaluation_feed import EvaluationFeed
 from console.ui.screens.triage import TriageScreen
 
 BACKLOG_NOTICE = 5000  # a backlog this large is announced once

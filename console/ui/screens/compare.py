@@ -39,7 +39,7 @@ class CompareScreen(Screen):
     def __init__(self, comparison: Comparison, prompt_diff: VersionDiff | None = None) -> None:
         super().__init__()
         self.comparison = comparison
-        self.prompt_diff = prompt_diff  # computed off the UI thread (analytics_worker._comparison)
+        self.prompt_diff = prompt_diff  # computed off the UI thread (console.live.analytics_feed)
 
     def compose(self) -> ComposeResult:
         comparison = self.comparison

@@ -26,7 +26,7 @@ from console.records import RequestRecord, text_of
 from console.sanitize import one_line
 from console.ui.formatting import ms
 from console.ui.messages import RequestIdsLoaded, RequestPageLoaded, RequestsPagerFailed, poster
-from console.ui.requests_pager import RequestsPager
+from console.live.requests_pager import RequestsPager
 from console.ui.widgets.row_ids import RowIds
 
 
@@ -104,7 +104,7 @@ class RequestsView(ScrollView, can_focus=True):
     on the last row.
 
     It keeps only row ids (console.ui.widgets.row_ids) and a cache of the rows near the
-    screen; a pager thread (console.ui.requests_pager) finds the ids, filter included, and
+    screen; a pager thread (console.live.requests_pager) finds the ids, filter included, and
     reads the rows about to be drawn. A row not read yet is drawn as a placeholder for the
     frame or two it takes.
     """

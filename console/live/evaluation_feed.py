@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from console.config import Settings
-from console.ui.analytics_worker import AnalyticsFeed
+from console.live.analytics_feed import AnalyticsFeed
 from console.live.events import CaseEditReady, EvaluationNotice, LabelDone, Post, QueueReady, ScoringProgress
 
 POLL_INTERVAL = 0.3  # looking for new requests when caught up

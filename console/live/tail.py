@@ -1,0 +1,168 @@
+"""The live console's tail: the sources' new lines into the store, and what was committed
+on to the analytics window, the requests view's pager and the UI (RecordsArrived, coalesced
+to at most one per POST_INTERVAL). A store refusing a batch pauses it (write_until_stored)."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from console.analytics.prices import Pricer
+from console.records import RequestRecord
+from console.sources.base import RejectedLine
+from console.live.events import IngestFailed, RecordsArrived, SourceState, StoreTrouble
+
+# Lines read at most per batch. Behind a firehose every batch is full, and up to three are in
+# the console at once as records (one decoding, two in the writer process's pipe: ~2 KB a
+# record): 20,000 a batch (LogTail's default) put the live console's RSS at 630-700 MB at
+# 40-50k lines/s; 5,000 keeps it near 500 MB, and the batches' shorter wait made
+# append-to-visible at 30k lines/s 0.8 s instead of 2.3 s at the same throughput.
+LIVE_BATCH_LINES = 5_000
+POST_INTERVAL = 0.25  # a batch message (and so a frame) at most 4 times a second: frames are the UI thread's main cost
+WAIT_SLICE = 0.1
+WRITE_RETRY_FIRST = 0.5  # a batch the store refused (disk full, read-only, locked) is retried
+WRITE_RETRY_MOST = 10.0  # ... after a pause doubling from the first to at most this
+PERMANENT_TRIES = 3  # an error retrying cannot fix (no such table) stops ingest after this many tries
+
+
+def follow_tail(post, is_cancelled, store, sources: list[str], pricer: Pricer | None = None, feed=None,
+            source_format: str = "auto", committed: Callable[[], object] | None = None) -> None:
+    from console.sources.detect import LogTail
+
+    pending_records: list[RequestRecord] = []
+    pending_rejected: list[RejectedLine] = []
+    pending_added = 0
+    last_post = 0.0
+    from console.live.live_writer import LiveWriter
+
+    with LogTail(sources, store.positions(), source_format=source_format, max_lines=LIVE_BATCH_LINES) as tail, \
+            LiveWriter(post, is_cancelled, store, write_until_stored) as writer:  # fmt: skip
+        while not is_cancelled():
+            batch = tail.read_available()
+            if batch:
+                if pricer is not None:
+                    pricer.fill(batch.records)
+                written = writer.write(batch, behind=tail.has_more)
+            else:
+                written = writer.flush()
+            if written is None:  # cancelled while the store refused a batch
+                return
+            if committed is not None and any(result.added for _, result in written):
+                committed()  # first: the table's wait is what the user sees
+            for stored, result in written:
+                fresh = result.new_records(stored.records)
+                drop_bodies(stored.records)
+                if feed is not None:
+                    feed.add(fresh)
+                pending_records.extend(fresh)
+                pending_rejected.extend(stored.rejected)
+                pending_added += result.added
+            now = time.monotonic()
+            if now - last_post >= POST_INTERVAL and (pending_records or pending_rejected or not last_post):
+                post(RecordsArrived(pending_records, pending_rejected, pending_added, _states(tail)))
+                pending_records, pending_rejected, pending_added = [], [], 0
+                last_post = now
+            if not batch.lines_read:
+                tail.wait_for_change(WAIT_SLICE)
+
+
+def drop_bodies(records: list[RequestRecord]) -> None:
+    """Committed records are only read for their figures from here on (the analytics window,
+    the header's counts); the table and the scorers read the store. Their bodies (input,
+    output, error text, metadata) go at once, not once the window and the UI have had them:
+    a firehose holds tens of thousands of records on their way, and a bench record weighs
+    623 bytes without its body against 1,455 with it (tracemalloc)."""
+    for record in records:
+        record.input = record.output = record.error_message = record.metadata = record.tags = None
+
+
+def _write_faults() -> tuple[type[BaseException], ...]:
+    """The exception classes a store write may fail with that are store faults: the OS's,
+    SQLite's, SQLAlchemy's (which wrap psycopg's) and psycopg's own, and StoreError.
+    console.store.writers.write_fault then tells the transient from the permanent."""
+    import sqlite3
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from console.store import StoreError
+
+    faults: tuple[type[BaseException], ...] = (OSError, sqlite3.Error, SQLAlchemyError, StoreError)
+    try:
+        import psycopg
+    except ImportError:  # PostgreSQL support not installed
+        return faults
+    return (*faults, psycopg.Error)
+
+
+def write_until_stored(post, is_cancelled, store, batch, first: float | None = None, most: float | None = None):
+    """store.write(batch), retried until it goes through: a full disk, a read-only or locked
+    store, a PostgreSQL server restarting or a dropped connection pauses the tail (nothing
+    more is read) instead of stopping it, for as long as it lasts, with a pause doubling to
+    WRITE_RETRY_MOST. The batch's file positions are saved in the same transaction as its
+    rows, so the saved offsets never run ahead of the rows, and a batch retried after a
+    commit whose answer was lost is not stored twice (rows are unique by request_id).
+    The header shows why while it lasts. Each retry gets a fresh connection.
+
+    An error that retrying cannot fix (no such table or column: the schema is not what this
+    console writes) stops ingest after PERMANENT_TRIES tries, with IngestFailed saying why:
+    None is returned then, as when cancelled meanwhile."""
+    from console.store.writers import PERMANENT, fault_reason, write_fault
+
+    faults = _write_faults()
+    pause = WRITE_RETRY_FIRST if first is None else first
+    most = WRITE_RETRY_MOST if most is None else most
+    failures = permanent = 0
+    while True:
+        try:
+            result = store.write(batch)
+        except faults as exc:
+            kind = write_fault(exc)
+            if kind is None:  # not a store fault: a bug, raised as it is
+                raise
+            failures += 1
+            reason = fault_reason(exc)
+            store.discard_writer()  # a fresh connection for the retry
+            if kind == PERMANENT:
+                permanent += 1
+                if permanent >= PERMANENT_TRIES:
+                    post(StoreTrouble(None))
+                    post(IngestFailed(permanent_failure_message(store, reason)))
+                    return None
+            post(StoreTrouble(f"cannot write to the store: {reason}; paused, retry {failures} in {pause:g} s"))
+            _sleep(is_cancelled, pause)
+            if is_cancelled():
+                return None
+            pause = min(pause * 2, most)
+            continue
+        if failures:
+            post(StoreTrouble(None))
+        return result
+
+
+def permanent_failure_message(store, reason: str) -> str:
+    where = getattr(store, "display_url", "the store")
+    return (
+        f"the store {where} refused a batch with an error retrying cannot fix: {reason}. "
+        "Nothing after the last saved offset was stored; restart the console "
+        "(opening the store recreates missing tables) and it resumes from there."
+    )
+
+
+def _states(tail) -> list[SourceState]:
+    return [
+        SourceState(f.path, f.state, f.lines_ok, f.lines_rejected, _behind_lines(f)) for f in tail.files
+    ]
+
+
+def _behind_lines(status) -> int:
+    """How many lines the tail is behind the writer, estimated from the bytes left."""
+    left = max(status.size - status.offset, 0)
+    if not left or not status.line_no or not status.offset:
+        return 0
+    return round(left / (status.offset / status.line_no))
+
+
+def _sleep(is_cancelled, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not is_cancelled() and (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, WAIT_SLICE))
