@@ -24,7 +24,7 @@ from console.regression.plan import PlanError, RunPlan
 from console.regression.results import CaseResult, Counts
 from console.regression.runner import Runner
 
-if TYPE_CHECKING:  # execute and history pull in the store (SQLAlchemy): imported when a run starts or is read
+if TYPE_CHECKING:  # execute and history pull in the store (SQLAlchemy): imported when it is used
     from console.regression.execute import RunReport
     from console.regression.history import RunInfo
 

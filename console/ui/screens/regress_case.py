@@ -6,28 +6,21 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import Iterator
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widget import Widget
+from textual.widgets import Static
 
 from console.cases.format import RegressionCase
 from console.formatting import usd
 from console.regression.results import CaseResult
 from console.sanitize import strip_control
+from console.ui.screens.sections import SectionsScreen, safe, scroll_bindings, section
 
 STATUS_STYLE = {"pass": "bold green", "fail": "bold red", "errored": "bold magenta", "skipped": "yellow"}
 _TOKENS = re.compile(r"\s+|[^\s]+")
-
-
-def safe(value: object) -> Text:
-    if value is None:
-        return Text("—", style="dim")
-    return Text(strip_control(value if isinstance(value, str) else str(value)))
 
 
 def reference_of(case: RegressionCase | None) -> tuple[str, str | None]:
@@ -117,49 +110,29 @@ def input_of(case: RegressionCase) -> str:
     return "\n".join(f"{k} = {v!r}" if not isinstance(v, str) else f"{k} = {v}" for k, v in (given.vars or {}).items())
 
 
-class RegressCaseScreen(Screen):
-    BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "Back", id="regress_case.back"),
-        Binding("j,down", "scroll_down", "Scroll down", show=False, id="regress_case.scroll_down"),
-        Binding("k,up", "scroll_up", "Scroll up", show=False, id="regress_case.scroll_up"),
-    ]
-
-    DEFAULT_CSS = """
-    RegressCaseScreen VerticalScroll { padding: 0 1; }
-    RegressCaseScreen .section-title { margin-top: 1; text-style: bold; color: $accent; }
-    RegressCaseScreen .body { border: round $primary 50%; padding: 0 1; }
-    """
+class RegressCaseScreen(SectionsScreen):
+    BINDINGS = scroll_bindings("regress_case")
+    BODY_ID = "regress-case-body"
 
     def __init__(self, result: CaseResult, case: RegressionCase | None) -> None:
         super().__init__()
         self.result = result
         self.case = case
 
-    def compose(self) -> ComposeResult:
+    def sections(self) -> Iterator[Widget]:
         result, case = self.result, self.case
         attempt = result.shown
         got = attempt.output if attempt is not None else None
         label, reference = reference_of(case)
-        with VerticalScroll(id="regress-case-body"):
-            yield Static(Text(f"Case {strip_control(result.case_id)}", style="bold"), id="regress-case-title")
-            yield Static(summary_text(result, case), id="regress-case-summary")
-            if case is not None:
-                yield Static("Input", classes="section-title")
-                yield Static(safe(input_of(case)), classes="body", id="regress-case-input")
-            yield Static(label, classes="section-title")
-            yield Static(safe(reference), classes="body", id="regress-case-expected")
-            yield Static(f"Got (attempt {attempt.number})" if attempt else "Got", classes="section-title")
-            yield Static(safe(got) if attempt is None or not attempt.error or got else safe(f"(no output: {attempt.error})"),
-                         classes="body", id="regress-case-got")  # fmt: skip
-            if reference is not None and got is not None:
-                yield Static("Diff (red: expected only, green: got only)", classes="section-title")
-                yield Static(diff_text(reference, got), classes="body", id="regress-case-diff")
-            yield Static("Assertions", classes="section-title")
-            yield Static(verdicts_table(result), id="regress-case-verdicts")
-        yield Footer()
-
-    def action_scroll_down(self) -> None:
-        self.query_one("#regress-case-body", VerticalScroll).scroll_down()
-
-    def action_scroll_up(self) -> None:
-        self.query_one("#regress-case-body", VerticalScroll).scroll_up()
+        yield Static(Text(f"Case {strip_control(result.case_id)}", style="bold"), id="regress-case-title")
+        yield Static(summary_text(result, case), id="regress-case-summary")
+        if case is not None:
+            yield from section("Input", safe(input_of(case)), id="regress-case-input")
+        yield from section(label, safe(reference), id="regress-case-expected")
+        shown = safe(got) if attempt is None or not attempt.error or got else safe(f"(no output: {attempt.error})")
+        yield from section(f"Got (attempt {attempt.number})" if attempt else "Got", shown, id="regress-case-got")
+        if reference is not None and got is not None:
+            diff = diff_text(reference, got)
+            yield from section("Diff (red: expected only, green: got only)", diff, id="regress-case-diff")
+        yield Static("Assertions", classes="section-title")
+        yield Static(verdicts_table(result), id="regress-case-verdicts")
