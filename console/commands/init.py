@@ -20,6 +20,7 @@ from console.commands.init_files import SNIPPET_FILE, init_project, logger_snipp
 from console.commands.init_logs import (
     SAFE_NAME, SUGGESTION_RULES, LogSurvey, Registered, register_versions, suggestion_toml, survey_logs,
 )  # fmt: skip
+from console.formatting import usd
 from console.ingest import SourceNotFound, expand_sources
 from console.prompts.registry import registry_root
 from console.sanitize import one_line, strip_control
@@ -116,8 +117,8 @@ def _print_suggestions(survey: LogSurvey) -> None:
         print("  no budget: no priced request in the log")
     else:
         total = sum(survey.daily_spend.values())
-        print(f"  daily budget ${budget:,.2f} (spend over {days} day(s): ${total:,.2f}, "
-              f"mean ${total / days:,.2f}/day, highest ${max(survey.daily_spend.values()):,.2f})")
+        print(f"  daily budget {usd(budget)} (spend over {days} day(s): {usd(total)}, "
+              f"mean {usd(total / days)}/day, highest {usd(max(survey.daily_spend.values()))})")
     for slo in survey.suggested_slos():
         model = one_line(slo.model)
         if slo.max_ms is None:

@@ -228,6 +228,8 @@ def _cost(a, out, case, judge) -> Check:
     limit = _number(a, "max USD")
     if out.cost_usd is None:
         raise Broken("the target reported no cost_usd")
+    # six decimals, not console.formatting.usd's two significant digits: a cost just over its
+    # limit must not read the same as the limit
     return _check(out.cost_usd <= limit, f"cost ${out.cost_usd:.6f} (max ${limit:.6f})")
 
 
