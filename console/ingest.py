@@ -6,7 +6,6 @@ import gc
 import glob
 import os
 import sys
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +13,8 @@ from typing import Callable, Iterator, Sequence
 
 from console.analytics.prices import Pricer, PricingTally
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
-from console.store import Store, StoreError, StoreLocked, WriteResult
+from console.store import Store, StoreError, WriteResult
+from console.store.retry import RetryPolicy, retry_store
 
 GLOB_CHARS = frozenset("*?[")
 # 10k rows a transaction: the measured sweet spot for SQLite, and bounded memory per batch.
@@ -22,14 +22,9 @@ INGEST_BATCH_LINES = 10_000
 # Below this a child writer process costs more to start (~0.3 s) than it saves.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 _NO_POSITION = FilePosition("", 0, 0, 0)
-# A batch the store refuses for a reason that may pass (the PostgreSQL server restarting,
-# the connection dropped, a full disk) is tried again after a pause doubling from the
-# first to the most; one-shot ingest gives up after INGEST_GIVE_UP_S of it, `--follow`
-# never does. An error retrying cannot fix (no such table) stops after PERMANENT_TRIES.
-RETRY_FIRST_S = 0.5
-RETRY_MOST_S = 10.0
+# A batch the store refuses for a reason that may pass is retried (console.store.retry):
+# one-shot ingest gives up after INGEST_GIVE_UP_S of it, `--follow` never does.
 INGEST_GIVE_UP_S = 120.0
-PERMANENT_TRIES = 3
 RESUME_HINT = (
     "Everything before it was stored with its file offsets: run the same command again "
     "to resume (nothing is read twice)"
@@ -74,65 +69,27 @@ def write_retrying(
     should_stop: Callable[[], bool] | None = None,
     on_trouble: Callable[[str | None], None] | None = None,
 ) -> WriteResult | None:
-    """store.write(batch), tried again on a fresh connection while the store refuses it
-    for a reason that may pass; the same batch each time, so its rows and its offsets go
-    in together or not at all, and a retry after a commit whose answer was lost stores no
-    row twice (rows are unique by request_id).
-
-    StoreError when it does not go through: after give_up_after_s of transient failures
-    (the default, -1: INGEST_GIVE_UP_S; None: never give up), at once when the SQLite
-    store stayed locked through its own lock retries, or after PERMANENT_TRIES of an error
-    retrying cannot fix (StoreBroken). The message says how to resume. None if should_stop() turned true meanwhile.
-    on_trouble(reason) before each pause, on_trouble(None) once the write goes through.
-    """
-    from console.store.writers import PERMANENT, StoreBroken, fault_reason, write_fault
-
+    """store.write(batch) under the store's retry policy (console.store.retry): a refusal that
+    may pass is retried on a fresh connection, with backoff, for up to give_up_after_s (the
+    default, -1: INGEST_GIVE_UP_S; None: never give up). StoreError when it does not go
+    through, saying how to resume; None if should_stop() turned true meanwhile.
+    on_trouble hears each retry (else stderr), and None once the write goes through."""
     if give_up_after_s is not None and give_up_after_s < 0:
         give_up_after_s = INGEST_GIVE_UP_S
-    pause = RETRY_FIRST_S
-    started: float | None = None
-    failures = permanent = 0
-    while True:
-        try:
-            result = store.write(batch)
-        except Exception as exc:
-            kind = write_fault(exc)
-            if kind is None:
-                raise
-            store.discard_writer()
-            reason = fault_reason(exc)
-            if isinstance(exc, StoreLocked) and give_up_after_s is not None:  # its lock policy already waited
-                raise StoreLocked(f"{reason}\n{RESUME_HINT}") from None
-            failures += 1
-            if kind == PERMANENT:
-                permanent += 1
-                if permanent >= PERMANENT_TRIES:
-                    raise StoreBroken(
-                        f"the store {store.display_url} refused a batch with an error retrying cannot fix: "
-                        f"{reason}\nOpening the store again recreates missing tables. {RESUME_HINT}"
-                    ) from None
-            now = time.monotonic()
-            started = now if started is None else started
-            if give_up_after_s is not None and now - started + pause > give_up_after_s:
-                raise StoreError(
-                    f"cannot write to the store {store.display_url}: gave up after {failures} tries "
-                    f"in {now - started:.0f} s: {reason}\n{RESUME_HINT}"
-                ) from None
-            message = f"cannot write to the store: {reason}; retry {failures} in {pause:g} s"
-            if on_trouble is not None:
-                on_trouble(message)
-            else:
-                print(message, file=sys.stderr, flush=True)
-            deadline = time.monotonic() + pause
-            while (left := deadline - time.monotonic()) > 0:
-                if should_stop is not None and should_stop():
-                    return None
-                time.sleep(min(left, 0.1))
-            pause = min(pause * 2, RETRY_MOST_S)
-            continue
-        if failures and on_trouble is not None:
-            on_trouble(None)
-        return result
+    return retry_store(
+        lambda: store.write(batch),
+        RetryPolicy(give_up_after_s=give_up_after_s),
+        where=store.display_url,
+        on_trouble=on_trouble or _print_trouble,
+        should_stop=should_stop,
+        reset=store.discard_writer,
+        hint=RESUME_HINT,
+    )
+
+
+def _print_trouble(message: str | None) -> None:
+    if message is not None:
+        print(message, file=sys.stderr, flush=True)
 
 
 def is_glob(pattern: str) -> bool:
@@ -197,9 +154,9 @@ def ingest_files(
 
     Faults: a batch the store refuses for a reason that may pass (the PostgreSQL server
     restarting, its connections dropped, a full disk) is retried with backoff for up to
-    INGEST_GIVE_UP_S (on_trouble hears each retry, else stderr); then, or at once for an
-    error retrying cannot fix, StoreError with a message saying to run it again, which
-    resumes after the last batch stored (rows and offsets commit together).
+    INGEST_GIVE_UP_S (write_retrying; on_trouble hears each retry, else stderr); then, or
+    at once for an error retrying cannot fix, StoreError with a message saying to run it
+    again, which resumes after the last batch stored (rows and offsets commit together).
     """
     from console.sources.detect import LogTail
 

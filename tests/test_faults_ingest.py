@@ -14,6 +14,8 @@ from conftest import line_of, make_record
 from console.sources.base import SourceBatch
 from console.store import Store
 from console.live import tail
+from console.store import retry
+from console.store.retry import RetryPolicy
 from console.ui.app import ConsoleApp
 from console.live.events import StoreTrouble
 from test_ui import append, screen_text, shown, wait_until
@@ -23,8 +25,8 @@ pytestmark = pytest.mark.resilience
 
 @pytest.fixture
 def fast_retries(monkeypatch):
-    monkeypatch.setattr(tail, "WRITE_RETRY_FIRST", 0.02)
-    monkeypatch.setattr(tail, "WRITE_RETRY_MOST", 0.1)
+    monkeypatch.setattr(retry, "RETRY_FIRST_S", 0.02)
+    monkeypatch.setattr(retry, "RETRY_MOST_S", 0.1)
 
 
 class FailingWrites:
@@ -131,7 +133,7 @@ def test_write_until_stored_retries_the_same_batch_and_stops_when_cancelled(tmp_
     store, posted = Refusing(), []
     batch = SourceBatch()
     cancelled = lambda: len(store.calls) >= 3  # noqa: E731
-    assert tail.write_until_stored(posted.append, cancelled, store, batch, 0.001, 0.002) is None
+    assert tail.write_until_stored(posted.append, cancelled, store, batch, RetryPolicy(first_s=0.001, most_s=0.002)) is None
     assert all(b is batch for b in store.calls) and store.discarded == 3
     assert [m.reason.split(";")[0] for m in posted] == ["cannot write to the store: [Errno 30] Read-only file system"] * 3
 

@@ -28,6 +28,8 @@ from console.sources.base import SourceBatch
 from console.store import Store, StoreError, StoreLocked
 from console.store.writers import PERMANENT, TRANSIENT, StoreBroken, fault_reason, write_fault
 from console.live import ingest_thread, tail
+from console.store import retry
+from console.store.retry import RetryPolicy
 from console.live.events import IngestFailed, RecordsArrived, StoreTrouble
 
 pytestmark = pytest.mark.resilience
@@ -80,7 +82,7 @@ def test_faults_are_told_apart():
 def test_write_faults_include_psycopg_and_sqlalchemy_errors():
     import psycopg
 
-    faults = tail._write_faults()
+    faults = retry.store_faults()
     for error in (psycopg.OperationalError("x"), sa_exc.OperationalError("s", {}, Exception("x")),
                   sa_exc.PendingRollbackError("x"), sqlite3.DatabaseError("x"), OSError("x")):  # fmt: skip
         assert isinstance(error, faults), error
@@ -98,11 +100,11 @@ def test_the_live_tail_stops_on_a_dropped_table_instead_of_retrying_forever(tmp_
     store = dropped_table_store(tmp_path)
     posted = []
     started = time.monotonic()
-    result = tail.write_until_stored(posted.append, lambda: False, store, batch_of("after"), 0.01, 0.02)
+    result = tail.write_until_stored(posted.append, lambda: False, store, batch_of("after"), RetryPolicy(first_s=0.01, most_s=0.02))
     assert result is None and time.monotonic() - started < 5
     troubles = [m.reason for m in posted if isinstance(m, StoreTrouble)]
     (failed,) = [m.reason for m in posted if isinstance(m, IngestFailed)]
-    assert len(troubles) == tail.PERMANENT_TRIES  # PERMANENT_TRIES - 1 retries, then cleared
+    assert len(troubles) == retry.PERMANENT_TRIES  # PERMANENT_TRIES - 1 retries, then cleared
     assert troubles[-1] is None and all("no such table: request_bodies" in t for t in troubles[:-1])
     assert "no such table: request_bodies" in failed and "retrying cannot fix" in failed
     assert "restart the console" in failed and "resumes" in failed
@@ -123,7 +125,7 @@ def test_a_transient_fault_is_still_retried_for_as_long_as_it_lasts(tmp_path, mo
 
     monkeypatch.setattr(Store, "write", write)
     posted = []
-    result = tail.write_until_stored(posted.append, lambda: False, store, batch_of("a", "b"), 0.001, 0.004)
+    result = tail.write_until_stored(posted.append, lambda: False, store, batch_of("a", "b"), RetryPolicy(first_s=0.001, most_s=0.004))
     assert result.added == 2 and failures["left"] == 0
     pauses = [float(m.reason.split(" in ")[-1].split()[0]) for m in posted if m.reason]
     assert len(pauses) == 12 and max(pauses) == 0.004, "capped backoff"
@@ -132,7 +134,7 @@ def test_a_transient_fault_is_still_retried_for_as_long_as_it_lasts(tmp_path, mo
 
 
 def test_the_worker_reports_the_dropped_table_and_ends(tmp_path, monkeypatch):
-    monkeypatch.setattr(tail, "WRITE_RETRY_FIRST", 0.01)
+    monkeypatch.setattr(retry, "RETRY_FIRST_S", 0.01)
     log, db = tmp_path / "app.jsonl", tmp_path / "store.db"
     log.write_text(line_of(make_record(request_id="first")))
     messages: list = []
@@ -155,7 +157,7 @@ def test_the_worker_reports_the_dropped_table_and_ends(tmp_path, monkeypatch):
 
 
 def test_one_shot_ingest_stops_with_a_message_and_a_rerun_resumes(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest, "RETRY_FIRST_S", 0.01)
+    monkeypatch.setattr(retry, "RETRY_FIRST_S", 0.01)
     log = tmp_path / "app.jsonl"
     log.write_text("".join(line_of(make_record(request_id=f"r{i}")) for i in range(5)))
     store = dropped_table_store(tmp_path)
@@ -170,8 +172,8 @@ def test_one_shot_ingest_stops_with_a_message_and_a_rerun_resumes(tmp_path, monk
 
 
 def test_one_shot_ingest_gives_up_on_a_fault_that_outlasts_its_patience(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest, "RETRY_FIRST_S", 0.01)
-    monkeypatch.setattr(ingest, "RETRY_MOST_S", 0.02)
+    monkeypatch.setattr(retry, "RETRY_FIRST_S", 0.01)
+    monkeypatch.setattr(retry, "RETRY_MOST_S", 0.02)
     monkeypatch.setattr(ingest, "INGEST_GIVE_UP_S", 0.2)
     monkeypatch.setattr(Store, "write", lambda self, batch: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")))
     log = tmp_path / "app.jsonl"
@@ -186,8 +188,8 @@ def test_one_shot_ingest_gives_up_on_a_fault_that_outlasts_its_patience(tmp_path
 
 
 def test_follow_files_never_gives_up_on_a_transient_fault_and_stops_when_asked(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest, "RETRY_FIRST_S", 0.01)
-    monkeypatch.setattr(ingest, "RETRY_MOST_S", 0.02)
+    monkeypatch.setattr(retry, "RETRY_FIRST_S", 0.01)
+    monkeypatch.setattr(retry, "RETRY_MOST_S", 0.02)
     monkeypatch.setattr(ingest, "INGEST_GIVE_UP_S", 0.05)  # not for --follow
     monkeypatch.setattr(Store, "write", lambda self, batch: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")))
     log = tmp_path / "app.jsonl"

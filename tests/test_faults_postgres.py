@@ -31,6 +31,7 @@ from console.records import parse_line
 from console.sources.base import RejectedLine, SourceBatch
 from console.store import Store, StoreError
 from console.live import ingest_thread, store_follow, tail
+from console.store import retry
 from console.live.events import IngestFailed, RecordsArrived, StoreTrouble
 from test_postgres import POSTGRES_URL, needs_postgres, postgres_schema_url
 
@@ -112,10 +113,8 @@ def assert_stored_once(url: str, expected: list[str], log=None) -> None:
 
 @pytest.fixture
 def fast(monkeypatch):
-    monkeypatch.setattr(ingest, "RETRY_FIRST_S", 0.01)
-    monkeypatch.setattr(ingest, "RETRY_MOST_S", 0.05)
-    monkeypatch.setattr(tail, "WRITE_RETRY_FIRST", 0.01)
-    monkeypatch.setattr(tail, "WRITE_RETRY_MOST", 0.05)
+    monkeypatch.setattr(retry, "RETRY_FIRST_S", 0.01)  # ingest, ingest --follow and the live tail alike
+    monkeypatch.setattr(retry, "RETRY_MOST_S", 0.05)
     monkeypatch.setattr(store_follow, "FOLLOW_RETRY", 0.05)
     monkeypatch.setattr(store_follow, "FOLLOW_INTERVAL", 0.02)
 
@@ -313,7 +312,7 @@ def test_a_dropped_table_stops_ingest_with_a_clear_message(pg_url, fast):
         real_write = store.write
         store.write = lambda b: (calls.append(1), real_write(b))[1]
         assert tail.write_until_stored(posted.append, lambda: False, store, batch) is None
-        assert len(calls) == tail.PERMANENT_TRIES, "not retried forever"
+        assert len(calls) == retry.PERMANENT_TRIES, "not retried forever"
         (failed,) = [m for m in posted if isinstance(m, IngestFailed)]
         assert "rejected_lines" in failed.reason and "does not exist" in failed.reason
         assert "retrying cannot fix" in failed.reason and "resumes" in failed.reason

@@ -7,51 +7,45 @@ import time
 from typing import Callable
 
 from console.records import RequestRecord
-from console.live.events import IngestFailed, RecordsArrived, StoreTrouble
-from console.live.tail import PERMANENT_TRIES, POST_INTERVAL, _sleep, _write_faults
+from console.live.events import IngestFailed, Post, RecordsArrived, StoreTrouble
+from console.live.tail import POST_INTERVAL
+from console.store import StoreError
+from console.store.retry import RetryPolicy, retry_store, sleep_unless_stopped
 
 FOLLOW_INTERVAL = 0.25  # store follow: how often new rows are polled
 FOLLOW_BATCH = 5000  # rows taken a poll at most (more are taken at once on the next)
 FOLLOW_RETRY = 2.0  # after the store could not be read (a restart, the network)
 
 
-def follow_store(post, is_cancelled, store, last_id: int, feed=None, committed: Callable[[], object] | None = None) -> None:
-    """Team mode: poll rows with id > the last seen, a few times a second, into the UI.
+def follow_store(post: Post, is_cancelled: Callable[[], bool], store, last_id: int, feed=None,
+                 committed: Callable[[], object] | None = None) -> None:
+    """Poll rows with id > the last seen, a few times a second, into the UI.
 
     Writers commit in id order (console.store.writers), so nothing committed is skipped.
     The rows go the same way as tailed ones: RecordsArrived, and the analytics feed.
     When the store cannot be read (the server restarting, the network, every connection
-    dropped) the poll is retried every FOLLOW_RETRY on a fresh connection, from the same
+    dropped) the poll is retried every FOLLOW_RETRY (console.store.retry), from the same
     last id, so nothing is skipped or shown twice; the header says so while it lasts. An
     error retrying cannot fix (the requests table dropped) stops with IngestFailed.
     """
-    from console.store.writers import PERMANENT, fault_reason, write_fault
-
-    faults = _write_faults()
+    policy = RetryPolicy(first_s=FOLLOW_RETRY, most_s=FOLLOW_RETRY)
     pending: list[RequestRecord] = []
     last_post = 0.0
-    failures = permanent = 0
     while not is_cancelled():
         try:
-            rows = store.rows_after(last_id, FOLLOW_BATCH, with_text=False)  # counts and figures only
-        except faults as exc:  # the server restarted or the network blinked: try again
-            kind = write_fault(exc)
-            if kind is None:
-                raise
-            failures += 1
-            reason = fault_reason(exc)
-            if kind == PERMANENT:
-                permanent += 1
-                if permanent >= PERMANENT_TRIES:
-                    post(StoreTrouble(None))
-                    post(IngestFailed(f"cannot read the store {store.display_url}: {reason}"))
-                    return
-            post(StoreTrouble(f"cannot read the store: {reason}; retry {failures} in {FOLLOW_RETRY:g} s"))
-            _sleep(is_cancelled, FOLLOW_RETRY)
-            continue
-        if failures:
-            failures = permanent = 0
-            post(StoreTrouble(None))
+            rows = retry_store(
+                lambda: store.rows_after(last_id, FOLLOW_BATCH, with_text=False),  # counts and figures only
+                policy,
+                where=store.display_url,
+                on_trouble=lambda reason: post(StoreTrouble(reason)),
+                should_stop=is_cancelled,
+                doing="read",
+            )
+        except StoreError as exc:
+            post(IngestFailed(str(exc)))
+            return
+        if rows is None:  # cancelled while the store could not be read
+            return
         if rows:
             last_id = rows[-1][0]
             if committed is not None:
@@ -65,4 +59,4 @@ def follow_store(post, is_cancelled, store, last_id: int, feed=None, committed: 
             post(RecordsArrived(pending, [], len(pending), []))
             pending, last_post = [], now
         if len(rows) < FOLLOW_BATCH:
-            _sleep(is_cancelled, FOLLOW_INTERVAL)
+            sleep_unless_stopped(FOLLOW_INTERVAL, is_cancelled)

@@ -9,8 +9,10 @@ from typing import Callable
 
 from console.analytics.prices import Pricer
 from console.records import RequestRecord
-from console.sources.base import RejectedLine
-from console.live.events import IngestFailed, RecordsArrived, SourceState, StoreTrouble
+from console.live.events import IngestFailed, Post, RecordsArrived, SourceState, StoreTrouble
+from console.sources.base import RejectedLine, SourceBatch
+from console.store import StoreError, WriteResult
+from console.store.retry import RetryPolicy, retry_store
 
 # Lines read at most per batch. Behind a firehose every batch is full, and up to three are in
 # the console at once as records (one decoding, two in the writer process's pipe: ~2 KB a
@@ -20,9 +22,6 @@ from console.live.events import IngestFailed, RecordsArrived, SourceState, Store
 LIVE_BATCH_LINES = 5_000
 POST_INTERVAL = 0.25  # a batch message (and so a frame) at most 4 times a second: frames are the UI thread's main cost
 WAIT_SLICE = 0.1
-WRITE_RETRY_FIRST = 0.5  # a batch the store refused (disk full, read-only, locked) is retried
-WRITE_RETRY_MOST = 10.0  # ... after a pause doubling from the first to at most this
-PERMANENT_TRIES = 3  # an error retrying cannot fix (no such table) stops ingest after this many tries
 
 
 def follow_tail(post, is_cancelled, store, sources: list[str], pricer: Pricer | None = None, feed=None,
@@ -76,76 +75,34 @@ def drop_bodies(records: list[RequestRecord]) -> None:
         record.input = record.output = record.error_message = record.metadata = record.tags = None
 
 
-def _write_faults() -> tuple[type[BaseException], ...]:
-    """The exception classes a store write may fail with that are store faults: the OS's,
-    SQLite's, SQLAlchemy's (which wrap psycopg's) and psycopg's own, and StoreError.
-    console.store.writers.write_fault then tells the transient from the permanent."""
-    import sqlite3
+# What the user can do once the store refused a batch for good (console.store.retry).
+RESTART_HINT = "Nothing after the last saved offset was stored: restart the console and it resumes from there."
 
-    from sqlalchemy.exc import SQLAlchemyError
 
-    from console.store import StoreError
+def write_until_stored(
+    post: Post, is_cancelled: Callable[[], bool], store, batch: SourceBatch, policy: RetryPolicy | None = None
+) -> WriteResult | None:
+    """store.write(batch) under the store's retry policy, never giving up (by default): a full
+    disk, a read-only or locked store, a PostgreSQL server restarting or a dropped connection
+    pauses the tail (nothing more is read) instead of stopping it, for as long as it lasts;
+    the header shows why meanwhile (StoreTrouble). The batch's file positions are saved in
+    the same transaction as its rows, so the saved offsets never run ahead of the rows.
 
-    faults: tuple[type[BaseException], ...] = (OSError, sqlite3.Error, SQLAlchemyError, StoreError)
+    An error that retrying cannot fix (no such table or column) stops ingest, with
+    IngestFailed saying why: None is returned then, as when cancelled meanwhile."""
     try:
-        import psycopg
-    except ImportError:  # PostgreSQL support not installed
-        return faults
-    return (*faults, psycopg.Error)
-
-
-def write_until_stored(post, is_cancelled, store, batch, first: float | None = None, most: float | None = None):
-    """store.write(batch), retried until it goes through: a full disk, a read-only or locked
-    store, a PostgreSQL server restarting or a dropped connection pauses the tail (nothing
-    more is read) instead of stopping it, for as long as it lasts, with a pause doubling to
-    WRITE_RETRY_MOST. The batch's file positions are saved in the same transaction as its
-    rows, so the saved offsets never run ahead of the rows, and a batch retried after a
-    commit whose answer was lost is not stored twice (rows are unique by request_id).
-    The header shows why while it lasts. Each retry gets a fresh connection.
-
-    An error that retrying cannot fix (no such table or column: the schema is not what this
-    console writes) stops ingest after PERMANENT_TRIES tries, with IngestFailed saying why:
-    None is returned then, as when cancelled meanwhile."""
-    from console.store.writers import PERMANENT, fault_reason, write_fault
-
-    faults = _write_faults()
-    pause = WRITE_RETRY_FIRST if first is None else first
-    most = WRITE_RETRY_MOST if most is None else most
-    failures = permanent = 0
-    while True:
-        try:
-            result = store.write(batch)
-        except faults as exc:
-            kind = write_fault(exc)
-            if kind is None:  # not a store fault: a bug, raised as it is
-                raise
-            failures += 1
-            reason = fault_reason(exc)
-            store.discard_writer()  # a fresh connection for the retry
-            if kind == PERMANENT:
-                permanent += 1
-                if permanent >= PERMANENT_TRIES:
-                    post(StoreTrouble(None))
-                    post(IngestFailed(permanent_failure_message(store, reason)))
-                    return None
-            post(StoreTrouble(f"cannot write to the store: {reason}; paused, retry {failures} in {pause:g} s"))
-            _sleep(is_cancelled, pause)
-            if is_cancelled():
-                return None
-            pause = min(pause * 2, most)
-            continue
-        if failures:
-            post(StoreTrouble(None))
-        return result
-
-
-def permanent_failure_message(store, reason: str) -> str:
-    where = getattr(store, "display_url", "the store")
-    return (
-        f"the store {where} refused a batch with an error retrying cannot fix: {reason}. "
-        "Nothing after the last saved offset was stored; restart the console "
-        "(opening the store recreates missing tables) and it resumes from there."
-    )
+        return retry_store(
+            lambda: store.write(batch),
+            policy or RetryPolicy(),
+            where=getattr(store, "display_url", ""),
+            on_trouble=lambda reason: post(StoreTrouble(reason)),
+            should_stop=is_cancelled,
+            reset=store.discard_writer,
+            hint=RESTART_HINT,
+        )
+    except StoreError as exc:
+        post(IngestFailed(str(exc)))
+        return None
 
 
 def _states(tail) -> list[SourceState]:
@@ -161,8 +118,3 @@ def _behind_lines(status) -> int:
         return 0
     return round(left / (status.offset / status.line_no))
 
-
-def _sleep(is_cancelled, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not is_cancelled() and (left := deadline - time.monotonic()) > 0:
-        time.sleep(min(left, WAIT_SLICE))
