@@ -9,12 +9,15 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Sequence
 
 from console.analytics.prices import Pricer, PricingTally
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
 from console.store import Store, StoreError, WriteResult
 from console.store.retry import RetryPolicy, retry_store
+
+if TYPE_CHECKING:
+    from console.sources.detect import LogTail
 
 GLOB_CHARS = frozenset("*?[")
 # 10k rows a transaction: the measured sweet spot for SQLite, and bounded memory per batch.
@@ -221,6 +224,80 @@ def _batches(tail) -> Iterator[SourceBatch]:
             return
 
 
+# What a tail writer hands back: each batch written, with what the store made of it.
+Written = list[tuple[SourceBatch, WriteResult]]
+
+
+class TailWriter(Protocol):
+    """How tail_and_write stores a batch: at once (RetryingWriter), or through a writer
+    process while the tail is behind (the live console's console.live.live_writer)."""
+
+    def write(self, batch: SourceBatch, behind: bool) -> Written | None:
+        """The batches whose writes are done, oldest first; None when stopped meanwhile."""
+        ...
+
+    def flush(self) -> Written | None:
+        """Wait for every batch in flight."""
+        ...
+
+
+class RetryingWriter:
+    """Each batch written at once under the store's retry policy, never giving up (`ingest
+    --follow`): a store that refuses it for a reason that may pass is waited for."""
+
+    def __init__(
+        self, store: Store, should_stop: Callable[[], bool], on_trouble: Callable[[str | None], None] | None = None
+    ) -> None:
+        self._store, self._should_stop, self._on_trouble = store, should_stop, on_trouble
+
+    def write(self, batch: SourceBatch, behind: bool) -> Written | None:
+        result = write_retrying(
+            self._store, batch, give_up_after_s=None, should_stop=self._should_stop, on_trouble=self._on_trouble
+        )
+        return None if result is None else [(batch, result)]
+
+    def flush(self) -> Written | None:
+        return []
+
+
+def tail_and_write(
+    tail: LogTail,
+    writer: TailWriter,
+    should_stop: Callable[[], bool],
+    totals: IngestTotals,
+    on_written: Callable[[Written], object] | None = None,
+    *,
+    pricer: Pricer | None = None,
+    idle_wait_s: float | None = None,
+) -> bool:
+    """The one tail-and-write loop (`ingest --follow` and the live console): read what the
+    tail has, price it, write it, count it in totals, then on_written(the batches done,
+    maybe none) until should_stop(); when nothing was read, wait for the files to change
+    (at most idle_wait_s; None: the tail's poll interval). False when it stopped while the
+    store refused a batch."""
+    try:
+        while not should_stop():
+            batch = tail.read_available()
+            if batch:
+                if pricer is not None:
+                    totals.pricing.add(pricer.fill(batch.records))
+                written = writer.write(batch, behind=tail.has_more)
+            else:
+                written = writer.flush()
+            if written is None:
+                return False
+            for stored, result in written:
+                totals.add_result(result)
+                totals.add_rejected(stored.rejected)
+            if on_written is not None:
+                on_written(written)
+            if not batch.lines_read:
+                tail.wait_for_change(idle_wait_s)
+        return True
+    finally:
+        totals.spans_skipped = tail.total_spans_skipped
+
+
 def follow_files(
     store: Store,
     patterns: Sequence[str],
@@ -240,23 +317,13 @@ def follow_files(
     """
     from console.sources.detect import LogTail
 
+    def each_batch(written: Written) -> None:
+        if on_batch is not None:
+            for batch, result in written:
+                on_batch(batch, result)
+
     totals = IngestTotals()
     with LogTail(patterns, store.positions(), source_format=source_format) as tail:
-        while not should_stop():
-            batch = tail.read_available()
-            if batch:
-                if pricer is not None:
-                    totals.pricing.add(pricer.fill(batch.records))
-                result = write_retrying(
-                    store, batch, give_up_after_s=None, should_stop=should_stop, on_trouble=on_trouble
-                )
-                if result is None:  # stopped while the store refused the batch
-                    break
-                totals.add_result(result)
-                totals.add_rejected(batch.rejected)
-                if on_batch is not None:
-                    on_batch(batch, result)
-            if not batch.lines_read and not tail.has_more:
-                tail.wait_for_change()
-        totals.spans_skipped = tail.total_spans_skipped
+        writer = RetryingWriter(store, should_stop, on_trouble)
+        tail_and_write(tail, writer, should_stop, totals, each_batch, pricer=pricer)
     return totals

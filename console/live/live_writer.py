@@ -15,17 +15,17 @@ from __future__ import annotations
 from collections import deque
 from typing import Callable
 
+from console.ingest import Written
 from console.sources.base import SourceBatch
 from console.store.writers import WriteResult
 
-Written = list[tuple[SourceBatch, WriteResult]]
-
 
 class LiveWriter:
-    def __init__(self, post, is_cancelled: Callable[[], bool], store, write_in_thread) -> None:
-        """write_in_thread(post, is_cancelled, store, batch) -> WriteResult | None (cancelled)."""
-        self._post = post
-        self._is_cancelled = is_cancelled
+    """console.ingest's TailWriter for the live console."""
+
+    def __init__(self, store, write_in_thread: Callable[[SourceBatch], WriteResult | None]) -> None:
+        """write_in_thread(batch): the batch written here, retried while the store refuses
+        it; None when cancelled meanwhile (or stopped for good)."""
         self._store = store
         self._write_in_thread = write_in_thread
         self._process = None
@@ -40,7 +40,7 @@ class LiveWriter:
         done = self.flush()
         if done is None:
             return None
-        result = self._write_in_thread(self._post, self._is_cancelled, self._store, batch)
+        result = self._write_in_thread(batch)
         return None if result is None else [*done, (batch, result)]
 
     def flush(self) -> Written | None:
@@ -79,7 +79,7 @@ class LiveWriter:
         done: Written = []
         while self._in_flight:
             batch = self._in_flight.popleft()
-            result = self._write_in_thread(self._post, self._is_cancelled, self._store, batch)
+            result = self._write_in_thread(batch)
             if result is None:
                 return None
             done.append((batch, result))

@@ -1,6 +1,7 @@
 """The live console's tail: the sources' new lines into the store, and what was committed
 on to the analytics window, the requests view's pager and the UI (RecordsArrived, coalesced
-to at most one per POST_INTERVAL). A store refusing a batch pauses it (write_until_stored)."""
+to at most one per POST_INTERVAL). The loop is console.ingest's, as `ingest --follow` runs
+it; a store refusing a batch pauses it (write_until_stored)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from typing import Callable
 
 from console.analytics.prices import Pricer
 from console.records import RequestRecord
+from console.ingest import IngestTotals, Written, tail_and_write
+from console.live.analytics_feed import AnalyticsFeed
 from console.live.events import IngestFailed, Post, RecordsArrived, SourceState, StoreTrouble
+from console.live.live_writer import LiveWriter
 from console.sources.base import RejectedLine, SourceBatch
 from console.store import StoreError, WriteResult
 from console.store.retry import RetryPolicy, retry_store
@@ -24,45 +28,48 @@ POST_INTERVAL = 0.25  # a batch message (and so a frame) at most 4 times a secon
 WAIT_SLICE = 0.1
 
 
-def follow_tail(post, is_cancelled, store, sources: list[str], pricer: Pricer | None = None, feed=None,
-            source_format: str = "auto", committed: Callable[[], object] | None = None) -> None:
+def follow_tail(post: Post, is_cancelled: Callable[[], bool], store, sources: list[str], pricer: Pricer | None = None,
+                feed: AnalyticsFeed | None = None, source_format: str = "auto",
+                committed: Callable[[], object] | None = None) -> None:
+    """console.ingest's tail-and-write loop with the live console's hooks: batches are
+    written through a writer process while the tail is behind (LiveWriter), and what was
+    committed goes on to the pager, the analytics window and the UI (Arrivals)."""
     from console.sources.detect import LogTail
 
-    pending_records: list[RequestRecord] = []
-    pending_rejected: list[RejectedLine] = []
-    pending_added = 0
-    last_post = 0.0
-    from console.live.live_writer import LiveWriter
-
     with LogTail(sources, store.positions(), source_format=source_format, max_lines=LIVE_BATCH_LINES) as tail, \
-            LiveWriter(post, is_cancelled, store, write_until_stored) as writer:  # fmt: skip
-        while not is_cancelled():
-            batch = tail.read_available()
-            if batch:
-                if pricer is not None:
-                    pricer.fill(batch.records)
-                written = writer.write(batch, behind=tail.has_more)
-            else:
-                written = writer.flush()
-            if written is None:  # cancelled while the store refused a batch
-                return
-            if committed is not None and any(result.added for _, result in written):
-                committed()  # first: the table's wait is what the user sees
-            for stored, result in written:
-                fresh = result.new_records(stored.records)
-                drop_bodies(stored.records)
-                if feed is not None:
-                    feed.add(fresh)
-                pending_records.extend(fresh)
-                pending_rejected.extend(stored.rejected)
-                pending_added += result.added
-            now = time.monotonic()
-            if now - last_post >= POST_INTERVAL and (pending_records or pending_rejected or not last_post):
-                post(RecordsArrived(pending_records, pending_rejected, pending_added, _states(tail)))
-                pending_records, pending_rejected, pending_added = [], [], 0
-                last_post = now
-            if not batch.lines_read:
-                tail.wait_for_change(WAIT_SLICE)
+            LiveWriter(store, lambda batch: write_until_stored(post, is_cancelled, store, batch)) as writer:  # fmt: skip
+        arrivals = Arrivals(post, tail, feed, committed)
+        tail_and_write(tail, writer, is_cancelled, IngestTotals(), arrivals.take, pricer=pricer, idle_wait_s=WAIT_SLICE)
+
+
+class Arrivals:
+    """What the tail committed, on to the requests view's pager at once (committed()), to
+    the analytics window, and to the UI coalesced: a RecordsArrived at most every
+    POST_INTERVAL (and a first one at once, with the sources' states)."""
+
+    def __init__(self, post: Post, tail, feed: AnalyticsFeed | None, committed: Callable[[], object] | None) -> None:
+        self._post, self._tail, self._feed, self._committed = post, tail, feed, committed
+        self._records: list[RequestRecord] = []
+        self._rejected: list[RejectedLine] = []
+        self._added = 0
+        self._last_post = 0.0
+
+    def take(self, written: Written) -> None:
+        if self._committed is not None and any(result.added for _, result in written):
+            self._committed()  # first: the table's wait is what the user sees
+        for stored, result in written:
+            fresh = result.new_records(stored.records)
+            drop_bodies(stored.records)
+            if self._feed is not None:
+                self._feed.add(fresh)
+            self._records.extend(fresh)
+            self._rejected.extend(stored.rejected)
+            self._added += result.added
+        now = time.monotonic()
+        if now - self._last_post >= POST_INTERVAL and (self._records or self._rejected or not self._last_post):
+            self._post(RecordsArrived(self._records, self._rejected, self._added, _states(self._tail)))
+            self._records, self._rejected, self._added = [], [], 0
+            self._last_post = now
 
 
 def drop_bodies(records: list[RequestRecord]) -> None:
