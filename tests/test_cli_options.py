@@ -55,6 +55,8 @@ def bad_cases(tmp_path):
         "ingest --store under a file": (
             ["ingest", "--store", str(a_file / "s.db"), str(a_file)], "store", "directory", str(a_file)
         ),
+        "open --store bad port": (["open", "--store", "postgresql://h:port/db"], "store URL", "int()", "'port'"),
+        "ingest --store bad port": (["ingest", "--store", "postgresql://h:port/db", str(a_file)], "store URL", "int()", "'port'"),
         "labels --store unsupported": (["labels", "export", "--store", "nosuchdb://x"], "nosuchdb", "sqlite:///", "nosuchdb://x"),
         "labels --format": (["labels", "export", "--format", "xml", "--store", store], "--format", "jsonl or csv", "'xml'"),
         "labels --verdict": (["labels", "export", "--verdict", "meh", "--store", store], "--verdict", "bad or good", "'meh'"),

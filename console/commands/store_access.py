@@ -13,19 +13,18 @@ from console.store import Store, StoreError, default_store_url
 from console.store.engine import create_store_engine, normalise_url
 
 
-def store_url(url: str | None) -> str:
-    """--store as a SQLAlchemy URL (a bare path is a SQLite file; None is the default store)."""
-    return normalise_url(url or default_store_url())
+def _parse(url: str):
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url)
+    except Exception as exc:  # sqlalchemy's ArgumentError, a ValueError for a bad port...: not a URL
+        raise UsageError(f"not a store URL: {url!r} ({exc})") from None
 
 
 def _sqlite_file(url: str) -> str | None:
     """The database file of a file-backed SQLite URL, else None."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        parsed = make_url(url)
-    except Exception as exc:  # sqlalchemy's ArgumentError, a ValueError for a bad port...: not a URL
-        raise UsageError(f"not a store URL: {url!r} ({exc})") from None
+    parsed = _parse(url)
     database = parsed.database
     if parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:"):
         return database
@@ -37,7 +36,7 @@ def open_store(url: str | None, *, missing_hint: str | None = None) -> Store:
 
     missing_hint: a command that only reads (report, compare) passes what to do instead; a
     SQLite file that does not exist is then a UsageError naming it, not a new empty store."""
-    url = store_url(url)
+    url = normalise_url(url or default_store_url())  # a bare path is a SQLite file
     database = _sqlite_file(url)
     if missing_hint is not None and database is not None and not Path(database).exists():
         raise UsageError(f"no store at {database} ({missing_hint})")
@@ -51,6 +50,7 @@ def check_store(url: str | None) -> str:
     """--store, or the default store, once an engine can be made for it (the console opens
     the store itself, later, from the URL as given)."""
     url = url or default_store_url()
+    _parse(normalise_url(url))
     try:
         create_store_engine(url).dispose()
     except StoreError as exc:
