@@ -7,9 +7,8 @@ SLIDE_INTERVAL anyway, because windows slide with the clock. The UI thread only 
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -18,6 +17,7 @@ from console.analytics.columns import Columns
 from console.config import Settings
 from console.records import RequestRecord
 from console.live.events import CompareReady, Post, ReportReady
+from console.live.inbox import Inbox
 
 REFRESH_INTERVAL = 1.0  # the panes redraw at most once a second while rows pour in
 SLIDE_INTERVAL = 5.0
@@ -30,6 +30,46 @@ HISTORY_SECONDS = 7 * 86400
 HISTORY_MAX_ROWS = 1_000_000
 
 
+@dataclass(frozen=True, slots=True)
+class SeedWindow:
+    columns: Columns
+    baseline_spend: dict[str, float]
+    baseline_nano: dict[str, int]
+    partial: bool
+
+
+@dataclass(frozen=True, slots=True)
+class JoinHistory:
+    older: Columns
+    baseline_nano: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class AddRows:
+    records: list[RequestRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyLabels:
+    verdicts: dict[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class CompareArms:
+    a: str
+    b: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompareChange:
+    kind: str
+    name: str
+
+
+AnalyticsCommand = SeedWindow | JoinHistory | AddRows | ApplyLabels | CompareArms | CompareChange
+
+
 class AnalyticsFeed:
     def __init__(
         self, post: Post, settings: Settings, window: str = "1h",
@@ -39,8 +79,7 @@ class AnalyticsFeed:
         self.settings = settings
         self._window = window
         self.max_rows = max_rows  # the window's count bound (HISTORY_MAX_ROWS)
-        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
-        self._wake = threading.Event()
+        self._inbox: Inbox[AnalyticsCommand] = Inbox()
         self._registry = None  # the prompt registry, reloaded at most every SLIDE_INTERVAL
         self._registry_loaded = float("-inf")
 
@@ -55,34 +94,28 @@ class AnalyticsFeed:
         """The window loaded from the store at start, and per-budget spend before it (USD,
         or exact integer nano-dollars). partial: only the newest part of the history is in;
         complete_history brings the rest, and reports say partial until then."""
-        self._inbox.put(("seed", columns, (baseline_spend, baseline_nano or {}, partial)))
-        self._wake.set()
+        self._inbox.send(SeedWindow(columns, baseline_spend, baseline_nano or {}, partial))
 
     def complete_history(self, older: Columns, baseline_nano: dict[str, int]) -> None:
         """The rest of a partial seed's history (older rows, oldest first) and the budgets'
         spend before it: joined in front of the window, and reports are whole again."""
-        self._inbox.put(("history", older, baseline_nano))
-        self._wake.set()
+        self._inbox.send(JoinHistory(older, baseline_nano))
 
     def add(self, records: list[RequestRecord]) -> None:
         if records:
-            self._inbox.put(("rows", records, None))
-            self._wake.set()
+            self._inbox.send(AddRows(records))
 
     def apply_labels(self, verdicts: dict[str, str | None]) -> None:
         """Labels changed (request_id -> "bad", "good", or None when undone): is_bad follows."""
         if verdicts:
-            self._inbox.put(("labels", dict(verdicts), None))
-            self._wake.set()
+            self._inbox.send(ApplyLabels(dict(verdicts)))
 
     def request_compare(self, a: str, b: str, title: str) -> None:
-        self._inbox.put(("compare", (a, b), title))
-        self._wake.set()
+        self._inbox.send(CompareArms(a, b, title))
 
     def request_change_compare(self, kind: str, name: str) -> None:
         """Before/after the first appearance of a model or prompt version ("id@version")."""
-        self._inbox.put(("change", (kind, name), None))
-        self._wake.set()
+        self._inbox.send(CompareChange(kind, name))
 
     def _prompts_root(self):
         """The registry's directory, or None when there is none (read here, off the UI thread)."""
@@ -112,11 +145,11 @@ class AnalyticsFeed:
         return version_marks(versions, self._registry)
 
     def stop(self) -> None:
-        self._wake.set()
+        self._inbox.wake()
 
     def set_window(self, name: str) -> None:
         self._window = name
-        self._wake.set()
+        self._inbox.wake()
 
     def run(self, is_cancelled: Callable[[], bool]) -> None:
         from console.analytics.live import LiveWindow
@@ -129,36 +162,32 @@ class AnalyticsFeed:
         urgent = False  # a seed, the history or a label: drawn at once, not coalesced
         partial = False
         while not is_cancelled():
-            self._wake.wait(CANCEL_CHECK_INTERVAL)
-            self._wake.clear()
-            while True:
-                try:
-                    kind, payload, extra = self._inbox.get_nowait()
-                except queue.Empty:
-                    break
-                if kind == "compare":
-                    self._post(_comparison(live.cols, *payload, prompts_root=self._prompts_root()))
-                    continue
-                if kind == "change":
-                    self._post(_change_comparison(live.cols, *payload))
-                    continue
-                if kind in ("seed", "history", "labels"):
-                    urgent = True
-                if kind == "seed":
-                    # The ingest thread seeds before it tails, so nothing arrived earlier.
-                    baseline_spend, baseline_nano, partial = extra
-                    live = LiveWindow(self.settings, self._window, cols=payload)
-                    live.baseline_spend, live.baseline_nano = baseline_spend or {}, baseline_nano
-                    live.apply_verdicts(labels)
-                elif kind == "history":
-                    live = join_history(live, payload, extra)
-                    live.apply_verdicts(labels)
-                    partial = False
-                elif kind == "labels":
-                    labels.update(payload)
-                    live.apply_verdicts(payload)
-                else:
-                    live.append(payload)
+            self._inbox.wait(CANCEL_CHECK_INTERVAL)
+            for command in self._inbox.take_all():
+                match command:
+                    case CompareArms(a, b):
+                        self._post(_comparison(live.cols, a, b, prompts_root=self._prompts_root()))
+                        continue
+                    case CompareChange(kind, name):
+                        self._post(_change_comparison(live.cols, kind, name))
+                        continue
+                    case SeedWindow(columns, baseline_spend, baseline_nano, partial):
+                        # The ingest thread seeds before it tails, so nothing arrived earlier.
+                        live = LiveWindow(self.settings, self._window, cols=columns)
+                        live.baseline_spend, live.baseline_nano = baseline_spend or {}, baseline_nano
+                        live.apply_verdicts(labels)
+                        urgent = True
+                    case JoinHistory(older, baseline_nano):
+                        live = join_history(live, older, baseline_nano)
+                        live.apply_verdicts(labels)
+                        partial = False
+                        urgent = True
+                    case ApplyLabels(verdicts):
+                        labels.update(verdicts)
+                        live.apply_verdicts(verdicts)
+                        urgent = True
+                    case AddRows(records):
+                        live.append(records)
                 changed = True
             window = self._window
             since = time.monotonic() - last_computed
@@ -166,8 +195,8 @@ class AnalyticsFeed:
                 continue
             if window == computed_window and since < REFRESH_INTERVAL and not urgent:
                 # coalesce bursts into one recompute, but answer a compare meanwhile
-                if not self._wake.wait(REFRESH_INTERVAL - since):
-                    self._wake.set()  # time to recompute: no second wait at the top
+                if not self._inbox.wait(REFRESH_INTERVAL - since):
+                    self._inbox.wake()  # time to recompute: no second wait at the top
                 continue
             now = time.time()
             live.set_window(window)

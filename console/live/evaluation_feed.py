@@ -9,17 +9,17 @@ The queue is only recomputed while a triage screen watches it.
 
 from __future__ import annotations
 
-import queue
 import shutil
 import tempfile
-import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from console.config import Settings
 from console.live.analytics_feed import AnalyticsFeed
 from console.live.events import CaseEditReady, EvaluationNotice, LabelDone, Post, QueueReady, ScoringProgress
+from console.live.inbox import Inbox
 
 POLL_INTERVAL = 0.3  # looking for new requests when caught up
 PROGRESS_INTERVAL = 0.25
@@ -35,6 +35,43 @@ STEP_PAUSE = 0.02
 QUIET_AFTER_INPUT = 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class WatchQueue:
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    request_id: str
+    verdict: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Undo:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    request_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrepareEdit:
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FinishEdit:
+    case_id: str
+    path: Path
+
+
+EvaluationCommand = WatchQueue | Mark | Undo | Note | PrepareEdit | FinishEdit
+
+
 class EvaluationFeed:
     def __init__(
         self,
@@ -47,42 +84,37 @@ class EvaluationFeed:
         self.settings = settings
         self.store_url = store_url
         self.analytics = analytics
-        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
-        self._wake = threading.Event()
+        self._inbox: Inbox[EvaluationCommand] = Inbox()
         self.watching = False
         self._input_at = float("-inf")  # monotonic time of the user's last key or click
 
     # -- called from the UI thread: never blocks ---------------------------------------------
 
-    def _send(self, *command) -> None:
-        self._inbox.put(command)
-        self._wake.set()
-
     def watch_queue(self, on: bool) -> None:
         self.watching = on
-        self._send("watch", on)
+        self._inbox.send(WatchQueue(on))
 
     def mark(self, request_id: str, verdict: str, reason: str | None = None) -> None:
-        self._send("mark", request_id, verdict, reason)
+        self._inbox.send(Mark(request_id, verdict, reason))
 
     def undo(self) -> None:
-        self._send("undo")
+        self._inbox.send(Undo())
 
     def note(self, request_id: str, text: str) -> None:
-        self._send("note", request_id, text)
+        self._inbox.send(Note(request_id, text))
 
     def prepare_edit(self, request_id: str) -> None:
-        self._send("edit", request_id)
+        self._inbox.send(PrepareEdit(request_id))
 
     def finish_edit(self, case_id: str, path: Path) -> None:
-        self._send("edited", case_id, path)
+        self._inbox.send(FinishEdit(case_id, path))
 
     def user_active(self) -> None:
         """The user pressed a key or clicked: scoring steps aside for QUIET_AFTER_INPUT."""
         self._input_at = time.monotonic()
 
     def stop(self) -> None:
-        self._wake.set()
+        self._inbox.wake()
 
     def _quiet_left(self) -> float:
         return self._input_at + QUIET_AFTER_INPUT - time.monotonic()
@@ -128,8 +160,7 @@ class EvaluationFeed:
             dirty |= self._serve_inbox()  # a label the user made is saved at once, quiet or not
             quiet = self._quiet_left()
             if quiet > 0:
-                self._wake.wait(quiet)
-                self._wake.clear()
+                self._inbox.wait(quiet)
                 continue
             step = loop.step(interrupt=self._has_mail)
             if step.scored:
@@ -150,69 +181,70 @@ class EvaluationFeed:
                 dirty, last_queue = False, now
             if not step.seen:
                 timeout = POLL_INTERVAL if not (self.watching and dirty) else QUEUE_INTERVAL / 2
-                self._wake.wait(timeout)
-                self._wake.clear()
+                self._inbox.wait(timeout)
             elif not self._has_mail():
                 time.sleep(STEP_PAUSE)
 
     def _has_mail(self) -> bool:
-        return not self._inbox.empty()
+        return self._inbox.has_mail()
 
     def _serve_inbox(self) -> bool:
         """Run what the UI asked for; True when the queue changed."""
         changed = False
-        while True:
+        for command in self._inbox.take_all():
             try:
-                command = self._inbox.get_nowait()
-            except queue.Empty:
-                return changed
-            try:
-                changed |= self._run_command(*command)
+                changed |= self._run(command)
             except Exception as exc:  # noqa: BLE001 (the user hears why; the thread goes on)
                 text = str(exc) if _is_user_error(exc) else f"{type(exc).__name__}: {exc}"
                 self._post(EvaluationNotice(text, "error"))
                 changed = True
+        return changed
 
-    def _run_command(self, kind: str, *args) -> bool:
-        if kind == "watch":
-            return bool(args[0])
-        if kind == "mark":
-            request_id, verdict, reason = args
-            self._applied(self.labeller.mark(request_id, verdict, reason))
-            return True
-        if kind == "undo":
-            outcome = self.labeller.undo()
-            if outcome is None:
-                self._post(EvaluationNotice("nothing to undo", title="Undo"))
+    def _run(self, command: EvaluationCommand) -> bool:
+        """One command; True when the queue changed."""
+        match command:
+            case WatchQueue(on):
+                return on
+            case Mark(request_id, verdict, reason):
+                self._applied(self.labeller.mark(request_id, verdict, reason))
+                return True
+            case Undo():
+                outcome = self.labeller.undo()
+                if outcome is None:
+                    self._post(EvaluationNotice("nothing to undo", title="Undo"))
+                    return False
+                self._applied(outcome)
+                return True
+            case Note(request_id, text):
+                self.labeller.note(request_id, text)
+                self._post(EvaluationNotice(f"note saved on {request_id}", title="Note"))
+                return True
+            case PrepareEdit(request_id):
+                self._export_for_edit(request_id)
                 return False
-            self._applied(outcome)
-            return True
-        if kind == "note":
-            request_id, text = args
-            self.labeller.note(request_id, text)
-            self._post(EvaluationNotice(f"note saved on {request_id}", title="Note"))
-            return True
-        if kind == "edit":
-            from console.evaluation.regression_set import case_id_for
+            case FinishEdit(case_id, path):
+                self._apply_edit(case_id, path)
+                return True
+        raise ValueError(f"unknown command {command!r}")
 
-            case_id = case_id_for(args[0])
-            directory = Path(tempfile.mkdtemp(prefix="llmops-case-"))
-            try:
-                path = self.cases.export_for_edit(case_id, directory)
-            except Exception:
-                shutil.rmtree(directory, ignore_errors=True)
-                raise
-            self._post(CaseEditReady(case_id, path))
-            return False
-        if kind == "edited":
-            case_id, path = args
-            try:
-                case = self.cases.apply_edit(case_id, Path(path).read_bytes())
-            finally:
-                shutil.rmtree(Path(path).parent, ignore_errors=True)
-            self._post(EvaluationNotice(f"case {case.id} saved in {self.cases.path}", title="Case"))
-            return True
-        raise ValueError(f"unknown command {kind!r}")
+    def _export_for_edit(self, request_id: str) -> None:
+        from console.evaluation.regression_set import case_id_for
+
+        case_id = case_id_for(request_id)
+        directory = Path(tempfile.mkdtemp(prefix="llmops-case-"))
+        try:
+            path = self.cases.export_for_edit(case_id, directory)
+        except Exception:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        self._post(CaseEditReady(case_id, path))
+
+    def _apply_edit(self, case_id: str, path: Path) -> None:
+        try:
+            case = self.cases.apply_edit(case_id, Path(path).read_bytes())
+        finally:
+            shutil.rmtree(Path(path).parent, ignore_errors=True)
+        self._post(EvaluationNotice(f"case {case.id} saved in {self.cases.path}", title="Case"))
 
     def _applied(self, outcome) -> None:
         if self.analytics is not None:

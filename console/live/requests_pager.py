@@ -13,13 +13,13 @@ frame, per TAIL_INTERVAL.
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 from console.analytics.filters import RecordFilter
 from console.live.events import Post, RequestIdsLoaded, RequestPageLoaded, RequestsPagerFailed
+from console.live.inbox import Inbox
 
 FIRST_STRETCH = 2_000  # the newest rows first, cheaply: the screen needs a few dozen
 HISTORY_STRETCH = 100_000  # ids scanned per step of the history (a step is short: pages wait on it)
@@ -33,20 +33,29 @@ HISTORY_PAUSE = 0.15  # seconds between stretches of the history scan
 STARTUP_PAUSE = 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class SetFilter:
+    record_filter: RecordFilter | None
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class WantRows:
+    ids: list[int]
+
+
 class RequestsPager:
     def __init__(self, post: Post, store_url: str) -> None:
         self._post = post
         self.store_url = store_url
-        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
-        self._wake = threading.Event()
+        self._inbox: Inbox[SetFilter | WantRows] = Inbox()
         self._poked = False
 
     # -- called from the UI thread ----------------------------------------------------
 
     def set_filter(self, record_filter: RecordFilter | None, generation: int) -> None:
         """Start over: every id matching the filter (all when None) is sent again."""
-        self._inbox.put(("filter", record_filter, generation))
-        self._wake.set()
+        self._inbox.send(SetFilter(record_filter, generation))
 
     def rows_committed(self) -> None:
         """New rows are in the store: look for ids past the last one seen. Thread-safe: the
@@ -54,14 +63,13 @@ class RequestsPager:
         are dropped: a wake-up per commit would take the GIL from the UI thread each time."""
         if not self._poked:
             self._poked = True  # cleared by the thread just before it looks: no poke is lost
-            self._wake.set()
+            self._inbox.wake()
 
     def want(self, ids: list[int]) -> None:
-        self._inbox.put(("page", ids, None))
-        self._wake.set()
+        self._inbox.send(WantRows(ids))
 
     def stop(self) -> None:
-        self._wake.set()
+        self._inbox.wake()
 
     # -- the thread -------------------------------------------------------------------
 
@@ -94,20 +102,16 @@ class RequestsPager:
                     pause = min(pause, history_due - now)
                 if self._poked:  # new rows held back (coalesced) until they are due
                     pause = min(pause, tail_due - now)
-                if pause > 0 and self._inbox.empty():
-                    self._wake.wait(pause)
-                self._wake.clear()
+                if pause > 0 and not self._inbox.has_mail():
+                    self._inbox.wait(pause)
                 wanted: list[int] = []
                 restart = False
-                while True:
-                    try:
-                        kind, payload, extra = self._inbox.get_nowait()
-                    except queue.Empty:
-                        break
-                    if kind == "filter":
-                        record_filter, generation, restart = payload, extra, True
-                    else:
-                        wanted.extend(payload)
+                for command in self._inbox.take_all():
+                    match command:
+                        case SetFilter(record_filter, generation):
+                            restart = True
+                        case WantRows(ids):
+                            wanted.extend(ids)
                 if generation < 0:
                     continue  # the view has not said what it shows yet
                 try:
@@ -132,7 +136,7 @@ class RequestsPager:
                             left = history.left if history else 0.0
                             self._post(RequestIdsLoaded(generation, fresh, True, tail, left))
                             tail_due = time.monotonic() + TAIL_INTERVAL
-                    if history is not None and self._inbox.empty() and time.monotonic() >= history_due:
+                    if history is not None and not self._inbox.has_mail() and time.monotonic() >= history_due:
                         stretch = FIRST_STRETCH if history.first else HISTORY_STRETCH
                         older, history.before = pages.history(indexed, top, history.before, stretch)
                         tail = pages.records([int(i) for i in older[-TAIL_ROWS:]]) if history.first else {}
@@ -145,7 +149,7 @@ class RequestsPager:
                             history = None
                 except DBAPIError as exc:  # the server restarted, the network blinked: try again
                     self._post(RequestsPagerFailed(f"cannot read the store: {exc.orig}"))
-                    self._wake.wait(1.0)
+                    self._inbox.wait(1.0)
                     self._poked = True
         finally:
             store.close()
