@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import re
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -18,7 +18,8 @@ from console.live.ingest_thread import run_ingest
 from console.config import Settings
 from console.live.analytics_feed import AnalyticsFeed
 from console.ui.messages import (
-    CompareReady, HistoryLoaded, HistoryProgress, IngestFailed, RecordsArrived, ReportReady, StoreTrouble, poster,
+    CaseEditReady, CompareReady, EvaluationNotice, HistoryLoaded, HistoryProgress, IngestFailed, LabelDone,
+    QueueReady, RecordsArrived, ReportReady, ScoringProgress, StoreTrouble, poster,
 )
 from console.ui.screens.compare import CompareScreen
 from console.ui.screens.regress import RegressHistoryScreen, RegressRunScreen
@@ -33,11 +34,14 @@ from console.ui.screens.help import BindingScope, HelpScreen
 from console.ui.screens.prompts import PromptsScreen
 from console.ui.screens.rejected import RejectedLinesScreen
 from console.ui.widgets.requests_view import RequestsView
-from console.ui.evaluation_app import EvaluationMixin
+from console.ui.evaluation_app import EvaluationUI
 from console.live.evaluation_feed import EvaluationFeed
 from console.ui.screens.labelling import LABEL_BINDINGS, NoteModal, ReasonModal
 from console.ui.screens.triage import TriageScreen
 from console.ui.screens.help_columns import ColumnsHelpScreen
+
+if TYPE_CHECKING:
+    from console.evaluation.triage import Queue
 
 EVALUATION_AT_THE_LATEST = 15.0  # seconds after the store opened, even if the window is still loading
 
@@ -72,7 +76,7 @@ def mask_password(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
 
 
-class ConsoleApp(EvaluationMixin, App):
+class ConsoleApp(App):
     TITLE = "llmops-console"
     CSS_PATH = "console.tcss"
 
@@ -105,6 +109,7 @@ class ConsoleApp(EvaluationMixin, App):
         self._history_loaded = False
         self.feed = AnalyticsFeed(poster(self), self.settings, window, max_rows=self.settings.ui.window_max_rows)
         self.evaluation = EvaluationFeed(poster(self), self.settings, store_url, self.feed)
+        self.evaluation_ui = EvaluationUI(self, self.evaluation)
         self.dashboard = DashboardScreen(mask_password(store_url), sources, capacity)
         if keymap:
             self.set_keymap(keymap)
@@ -173,6 +178,37 @@ class ConsoleApp(EvaluationMixin, App):
             self.notify(ready.error, title="Compare", severity="error", markup=False)
         else:
             self.push_screen(CompareScreen(ready.comparison, ready.prompt_diff))
+
+    # -- the evaluation side (console/ui/evaluation_app.py) ---------------------------------
+
+    def start_evaluation(self) -> None:
+        self.evaluation_ui.start()
+
+    def action_triage(self) -> None:
+        self.evaluation_ui.open_triage()
+
+    @property
+    def triage_queue(self) -> Queue | None:
+        return self.evaluation_ui.triage_queue
+
+    @property
+    def scoring_progress(self) -> tuple[int, int, int] | None:
+        return self.evaluation_ui.scoring_progress
+
+    def on_queue_ready(self, message: QueueReady) -> None:
+        self.evaluation_ui.show_queue(message.event)
+
+    def on_scoring_progress(self, message: ScoringProgress) -> None:
+        self.evaluation_ui.show_progress(message.event)
+
+    def on_label_done(self, message: LabelDone) -> None:
+        self.evaluation_ui.label_done(message.event)
+
+    def on_evaluation_notice(self, message: EvaluationNotice) -> None:
+        self.evaluation_ui.notice(message.event)
+
+    def on_case_edit_ready(self, message: CaseEditReady) -> None:
+        self.evaluation_ui.edit_case(message.event)
 
     # Shortcuts the tests and the palette use.
     @property

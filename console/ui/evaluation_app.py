@@ -1,8 +1,8 @@
 """The console app's evaluation side: the scoring thread, `t`, and what the thread sends.
 
-Mixed into ConsoleApp, which creates `self.evaluation` (an EvaluationFeed) and calls
-`start_evaluation()` on mount. Messages from the thread land here and are handed to the
-triage screen when one is open; labels and errors are also notified.
+ConsoleApp owns one EvaluationUI (beside its EvaluationFeed) and hands it the scoring
+thread's events from its message handlers; they go on to the triage screen when one is
+open, and labels and errors are also notified.
 """
 
 from __future__ import annotations
@@ -12,52 +12,53 @@ import shlex
 import shutil
 import subprocess
 
-from textual.app import SuspendNotSupported
+from textual.app import App, SuspendNotSupported
 from textual.worker import get_current_worker
 
 from console.evaluation.triage import Queue
-from console.ui.messages import CaseEditReady, EvaluationNotice, LabelDone, QueueReady, ScoringProgress
 from console.live.evaluation_feed import EvaluationFeed
+from console.live.events import CaseEditReady, EvaluationNotice, LabelDone, QueueReady, ScoringProgress
 from console.ui.screens.triage import TriageScreen
 
 BACKLOG_NOTICE = 5000  # a backlog this large is announced once
 
 
-class EvaluationMixin:
-    evaluation: EvaluationFeed
-    triage_queue: Queue | None = None
-    scoring_progress: tuple[int, int, int] | None = None
+class EvaluationUI:
+    def __init__(self, app: App, feed: EvaluationFeed) -> None:
+        self.app = app
+        self.feed = feed
+        self.triage_queue: Queue | None = None
+        self.scoring_progress: tuple[int, int, int] | None = None
+        self._started = False
 
-    def start_evaluation(self) -> None:
-        if getattr(self, "_evaluation_started", False):
+    def start(self) -> None:
+        """Start the scoring thread (once)."""
+        if self._started:
             return
-        self._evaluation_started = True
-        self.run_worker(  # type: ignore[attr-defined]
-            self._evaluation_thread, thread=True, exclusive=True, name="evaluation", group="evaluation"
-        )
+        self._started = True
+        self.app.run_worker(self._thread, thread=True, exclusive=True, name="evaluation", group="evaluation")
 
-    def _evaluation_thread(self) -> None:
+    def _thread(self) -> None:
         worker = get_current_worker()
-        self.evaluation.run(lambda: worker.is_cancelled)
+        self.feed.run(lambda: worker.is_cancelled)
 
     def _triage_screens(self) -> list[TriageScreen]:
-        return [screen for screen in self.screen_stack if isinstance(screen, TriageScreen)]  # type: ignore[attr-defined]
+        return [screen for screen in self.app.screen_stack if isinstance(screen, TriageScreen)]
 
-    def action_triage(self) -> None:
-        if not isinstance(self.screen, TriageScreen):  # type: ignore[attr-defined]
-            self.push_screen(TriageScreen())  # type: ignore[attr-defined]
+    def open_triage(self) -> None:
+        if not isinstance(self.app.screen, TriageScreen):
+            self.app.push_screen(TriageScreen())
 
     # -- from the evaluation thread -------------------------------------------------------------
 
-    def on_queue_ready(self, message: QueueReady) -> None:
-        self.triage_queue = message.event.queue
+    def show_queue(self, ready: QueueReady) -> None:
+        self.triage_queue = ready.queue
         for screen in self._triage_screens():
-            screen.show_queue(message.event.queue)
+            screen.show_queue(ready.queue)
 
-    def on_scoring_progress(self, message: ScoringProgress) -> None:
-        progress = message.event
+    def show_progress(self, progress: ScoringProgress) -> None:
         if self.scoring_progress is None and progress.backlog >= BACKLOG_NOTICE:
-            self.notify(  # type: ignore[attr-defined]
+            self.app.notify(
                 f"scoring a backlog of {progress.backlog:,} requests in the background; t shows the progress",
                 title="Evaluation", markup=False,
             )  # fmt: skip
@@ -65,34 +66,34 @@ class EvaluationMixin:
         for screen in self._triage_screens():
             screen.show_progress(*self.scoring_progress)
 
-    def on_label_done(self, message: LabelDone) -> None:
-        outcome = message.event.outcome
+    def label_done(self, done: LabelDone) -> None:
+        outcome = done.outcome
         reason = outcome.label.reason if outcome.label and not outcome.undone else None
         for screen in self._triage_screens():
             screen.label_done(outcome.request_id, outcome.verdict, reason, outcome.undone)
         severity = "error" if outcome.case_error else "information"
-        self.notify(outcome.describe(), title="Label", severity=severity, timeout=4, markup=False)  # type: ignore[attr-defined]
+        self.app.notify(outcome.describe(), title="Label", severity=severity, timeout=4, markup=False)
 
-    def on_evaluation_notice(self, message: EvaluationNotice) -> None:
-        notice = message.event
-        self.notify(notice.text, title=notice.title, severity=notice.severity, timeout=8, markup=False)  # type: ignore[attr-defined]
+    def notice(self, notice: EvaluationNotice) -> None:
+        self.app.notify(notice.text, title=notice.title, severity=notice.severity, timeout=8, markup=False)
 
-    def on_case_edit_ready(self, message: CaseEditReady) -> None:
+    def edit_case(self, ready: CaseEditReady) -> None:
         """Hand the terminal to $VISUAL / $EDITOR on the case, then give the result back."""
         editor = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
-        ready = message.event
         command = [*editor, str(ready.path)]
         try:
             try:
-                with self.suspend():  # type: ignore[attr-defined]
+                with self.app.suspend():
                     code = subprocess.call(command)
             except SuspendNotSupported:  # headless (tests) or a web driver: run it as is
                 code = subprocess.call(command, stdin=subprocess.DEVNULL)
         except OSError as exc:
-            self.notify(f"cannot run {editor[0]}: {exc}", title="Edit case", severity="error", markup=False)  # type: ignore[attr-defined]
+            self.app.notify(f"cannot run {editor[0]}: {exc}", title="Edit case", severity="error", markup=False)
             return
         if code != 0:
             shutil.rmtree(ready.path.parent, ignore_errors=True)
-            self.notify(f"{editor[0]} exited with {code}; the case is unchanged", title="Edit case", severity="warning", markup=False)  # type: ignore[attr-defined]
+            self.app.notify(
+                f"{editor[0]} exited with {code}; the case is unchanged", title="Edit case", severity="warning", markup=False
+            )
             return
-        self.evaluation.finish_edit(ready.case_id, ready.path)
+        self.feed.finish_edit(ready.case_id, ready.path)
