@@ -26,6 +26,10 @@ MAX_TEXT_CHARS = 12_000  # of the input and of the output sent to the judge
 SYSTEM_PROMPT = """You grade one response of an LLM application against a rubric.
 Rubric: {rubric}
 Reply with only a JSON object: {{"score": <number from 0 (fails the rubric) to 1 (fully meets it)>, "reason": "<one sentence>"}}"""
+# For llm-rubric assertions: a promptfoo grader's answer (pass, score, reason).
+RUBRIC_SYSTEM_PROMPT = """You grade one response of an LLM application against a rubric.
+Rubric: {rubric}
+Reply with only a JSON object: {{"reason": "<one sentence>", "pass": <true if the response meets the rubric, else false>, "score": <number from 0 to 1>}}"""
 _OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
 
@@ -40,11 +44,11 @@ class Judge:
         self.settings = settings
         self.endpoint = settings.url.rstrip("/") + "/chat/completions"
 
-    def messages(self, record: RequestRecord) -> list[dict[str, str]]:
+    def messages(self, record: RequestRecord, system: str = SYSTEM_PROMPT) -> list[dict[str, str]]:
         question = text_of(record.input)[:MAX_TEXT_CHARS]
         answer = text_of(record.output)[:MAX_TEXT_CHARS]
         return [
-            {"role": "system", "content": SYSTEM_PROMPT.format(rubric=self.settings.rubric)},
+            {"role": "system", "content": system.format(rubric=self.settings.rubric)},
             {
                 "role": "user",
                 "content": f"Prompt: {record.prompt_id}@{record.prompt_version}\n\n"
@@ -55,9 +59,14 @@ class Judge:
     def __call__(self, record: RequestRecord) -> tuple[float, str] | None:
         if record.status == "error":
             return None  # nothing to judge; the error scorer has it
-        body = orjson.dumps(
-            {"model": self.settings.model, "messages": self.messages(record), "temperature": 0}
-        )
+        return parse_verdict(self._complete(self.messages(record)))
+
+    def grade(self, record: RequestRecord) -> dict:
+        """The rubric grader's answer {pass, score, reason} (llm-rubric assertions)."""
+        return parse_grade(self._complete(self.messages(record, RUBRIC_SYSTEM_PROMPT)))
+
+    def _complete(self, messages: list[dict[str, str]]) -> bytes:
+        body = orjson.dumps({"model": self.settings.model, "messages": messages, "temperature": 0})
         headers = {"Content-Type": "application/json"}
         key = os.environ.get(self.settings.api_key_env) if self.settings.api_key_env else None
         if key:
@@ -70,15 +79,33 @@ class Judge:
             raise JudgeError(f"{self.endpoint} answered HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError) as exc:
             raise JudgeError(f"cannot reach {self.endpoint}: {getattr(exc, 'reason', exc)}") from None
-        return parse_verdict(payload)
+        return payload
+
+
+def _content(payload: bytes) -> str:
+    try:
+        return orjson.loads(payload)["choices"][0]["message"]["content"] or ""
+    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+        raise JudgeError("the reply is not a chat completion") from None
+
+
+def parse_grade(payload: bytes) -> dict:
+    """A rubric grader's JSON object from a chat completion; it must say pass or score (the
+    llm-rubric check reads them by promptfoo's rules)."""
+    content = _content(payload)
+    found = _OBJECT.search(content)
+    try:
+        grade = orjson.loads(found.group(0)) if found else None
+    except orjson.JSONDecodeError:
+        grade = None
+    if not isinstance(grade, dict) or not ("pass" in grade or "score" in grade):
+        raise JudgeError(f"the judge gave neither pass nor score: {content[:120]!r}")
+    return grade
 
 
 def parse_verdict(payload: bytes) -> tuple[float, str]:
     """The score and reason from a chat completion response."""
-    try:
-        content = orjson.loads(payload)["choices"][0]["message"]["content"]
-    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
-        raise JudgeError("the reply is not a chat completion") from None
+    content = _content(payload)
     found = _OBJECT.search(content or "")
     try:
         verdict = orjson.loads(found.group(0)) if found else None

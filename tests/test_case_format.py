@@ -24,6 +24,12 @@ GOOD = [
     {"id": "c3", "input": {"vars": {"question": "x"}}, "assert": [{"type": "levenshtein", "value": "abc", "threshold": 3}],
      "expected_output": "abc", "description": "d"},
     {"id": "c4", "input": {"text": "x"}, "assert": [{"type": "is-json", "value": {"type": "object"}}, {"type": "python", "value": "m:f"}]},
+    {"id": "c5", "input": {"vars": {"q": "x"}}, "assert": [
+        {"type": "assert-set", "threshold": 0.5, "metric": "tone", "assert": [
+            {"type": "icontains-any", "value": "refund,return", "normalizeUnicode": True},
+            {"type": "not-is-refusal"}, {"type": "javascript", "value": "output.length > 3"}]},
+        {"type": "python", "value": "file://checks.py", "config": {"k": 1}, "transform": "output.trim()"},
+        {"type": "finish-reason", "value": "stop"}, {"type": "similar", "value": "{{ q }}", "threshold": 0.8}]},
 ]  # fmt: skip
 
 BAD = [
@@ -40,6 +46,9 @@ BAD = [
     {"id": "c", "input": {"text": "hi"}, "assert": [], "surprise": 1},
     {"id": "c", "input": {"text": "hi", "extra": 1}, "assert": []},
     {"id": "c", "input": {"messages": [{"content": "no role"}]}, "assert": []},
+    {"id": "c", "input": {"text": "hi"}, "assert": [{"type": "equals", "normalizeUnicode": "NFX"}]},
+    {"id": "c", "input": {"text": "hi"}, "assert": [{"type": "assert-set", "assert": [{"type": "looks-good"}]}]},
+    {"id": "c", "input": {"text": "hi"}, "assert": [{"type": "contains", "provider": "openai:gpt-4o"}]},
 ]  # fmt: skip
 
 

@@ -100,7 +100,9 @@ def test_a_check_that_cannot_run_fails_even_negated():
     for kind in ("regex", "not-regex"):
         v = check(kind, "(unclosed")
         assert v.passed is False and "bad regex" in v.reason
-    assert check("not-contains", 5).passed is False  # a number is not a string to look for
+    # an empty value is a mistake in the suite, as in promptfoo (a number is looked for as text)
+    assert check("not-contains", "").passed is False
+    assert check("not-contains", 5).passed is True and check("contains", 0, output="0 errors").passed is True
     assert check("not-equals").passed is False  # nothing to compare with
 
 
@@ -118,8 +120,10 @@ def test_python_assertions(tmp_path, monkeypatch):
     run = lambda kind, value, **kw: verdict(Assertion(type=kind, value=value, **kw), out, c)  # noqa: E731
     assert run("python", "my_checks:polite").passed is True
     assert run("not-python", "my_checks:polite").passed is False
-    low = run("python", "my_checks:score")
+    # a bare score passes above 0 unless a threshold is set (promptfoo's rule)
+    low = run("python", "my_checks:score", threshold=0.5)
     assert low.passed is False and low.score == pytest.approx(0.11)
+    assert run("python", "my_checks:score").passed is True
     assert run("python", "my_checks:score", threshold=0.1).passed is True
     full = run("python", "my_checks:full")
     assert (full.passed, full.score, full.reason) == (False, 0.25, "too short")

@@ -12,9 +12,12 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 ASSERTION_KINDS = (
-    "equals", "contains", "icontains", "contains-any", "contains-all", "starts-with", "regex",
-    "is-json", "contains-json", "levenshtein", "latency", "cost", "python", "llm-rubric",
+    "equals", "contains", "icontains", "contains-any", "contains-all", "icontains-any", "icontains-all",
+    "starts-with", "regex", "is-json", "contains-json", "levenshtein", "latency", "cost", "python",
+    "llm-rubric", "similar", "is-refusal", "finish-reason", "assert-set", "javascript",
 )  # fmt: skip
+# Accepted so a promptfoo case loads, but never run here: a verdict says why (console.regression.checks).
+REFUSED_KINDS = ("javascript",)
 _ASSERTION_PATTERN = rf"^(not-)?({'|'.join(ASSERTION_KINDS)})$"
 
 
@@ -34,11 +37,19 @@ class CaseInput(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown
 
 
 class Assertion(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+    """One check; the keys are promptfoo's (metric, config, normalizeUnicode, transform, and
+    assert for an assert-set), so a promptfoo assertion reads the same here."""
+
     type: Annotated[str, msgspec.Meta(pattern=_ASSERTION_PATTERN)]
     value: Any = None
     threshold: float | None = None
     weight: Annotated[float, msgspec.Meta(ge=0)] = 1.0
     description: str | None = None
+    metric: str | None = None  # a name for the score (kept; reports may group by it)
+    config: dict[str, Any] | None = None  # handed to python assertions as context["config"]
+    normalize_unicode: bool | Literal["NFC", "NFD", "NFKC", "NFKD"] | None = msgspec.field(default=None, name="normalizeUnicode")
+    transform: str | None = None  # promptfoo's JavaScript transform: refused when checked (no JS here)
+    assert_: list[Assertion] | None = msgspec.field(default=None, name="assert")  # assert-set members
 
     @property
     def negated(self) -> bool:

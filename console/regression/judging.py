@@ -28,7 +28,7 @@ class RubricJudge:
                 judge = self._judges[rubric] = Judge(msgspec.structs.replace(self.settings, rubric=rubric))
             return judge
 
-    def __call__(self, rubric: str, output: str, case: RegressionCase) -> tuple[float, str]:
+    def __call__(self, rubric: str, output: str, case: RegressionCase) -> dict:
         given = case.input
         if given.messages:
             question = [msgspec.to_builtins(m) for m in given.messages]
@@ -43,7 +43,4 @@ class RubricJudge:
             prompt_version=(source and source.prompt_version) or "-", input_tokens=0, output_tokens=0,
             latency_ms=0.0, status="ok", input=question, output=output,
         )  # fmt: skip
-        verdict = self._judge_for(rubric)(record)
-        if verdict is None:
-            raise RuntimeError("the judge gave no verdict")
-        return verdict
+        return self._judge_for(rubric).grade(record)

@@ -1,0 +1,88 @@
+"""What every check shares: its result (Check), the "cannot check" error (Broken), the graders a
+check may call (an LLM judge, an embedding model) and JavaScript's String() of a value, which
+promptfoo applies before comparing (so `contains: 5` looks for "5" and `equals: true` for "true")."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from console.cases.format import Assertion, RegressionCase
+from console.regression.results import TargetOutput
+
+
+class Judge(Protocol):
+    """An LLM judge grading `output` against `rubric`. It answers (score, reason) or, as a
+    promptfoo grader does, a mapping {"pass", "score", "reason"} (console.judge.Judge.grade).
+
+    Called from a worker thread. console.regression.plan.judge_from_settings builds one from
+    llmops.toml when the evaluation settings configure a judge."""
+
+    def __call__(self, rubric: str, output: str, case: RegressionCase) -> tuple[float, str] | dict[str, Any]: ...
+
+
+Embedder = Callable[[str], list[float]]  # text -> embedding vector, for `similar`
+
+
+class Broken(Exception):
+    """The assertion cannot be evaluated as written; it fails, negated or not."""
+
+
+@dataclass(frozen=True)
+class Check:
+    passed: bool | None  # None: skipped
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Given:
+    """What a check looks at besides its (rendered) value."""
+
+    assertion: Assertion
+    out: TargetOutput
+    case: RegressionCase
+    judge: Judge | None = None
+    embedder: Embedder | None = None
+
+    @property
+    def vars(self) -> dict[str, Any]:
+        return dict(self.case.input.vars or {})
+
+
+def check(passed: bool, reason: str) -> Check:
+    return Check(passed, 1.0 if passed else 0.0, reason)
+
+
+def short(text: Any, limit: int = 60) -> str:
+    text = text if isinstance(text, str) else json.dumps(text, ensure_ascii=False, default=str)
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def js_string(value: Any) -> str:
+    """JavaScript's String(value) for the JSON-like values a suite can hold."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, list):
+        return ",".join("" if v is None else js_string(v) for v in value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    return str(value)
