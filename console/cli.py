@@ -43,8 +43,12 @@ class ConsoleGroup(TyperGroup):
             _fail(str(exc))
 
 
+# Help texts name llmops.toml tables ([prices], [prompts]); Rich markup would swallow them.
+HELP_MARKUP = None
+
 app = typer.Typer(
     cls=ConsoleGroup,
+    rich_markup_mode=HELP_MARKUP,
     add_completion=False,
     no_args_is_help=False,
     help="A terminal operations console for LLM applications in production.",
@@ -318,7 +322,7 @@ def init(
 
 
 prompts_app = typer.Typer(help="The prompt registry ([prompts] path): list, show and diff versions.",
-                          no_args_is_help=True)
+                          no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
 app.add_typer(prompts_app, name="prompts")
 PromptsConfigOption = Annotated[Optional[Path], typer.Option("--config", help="llmops.toml to use.")]
 
@@ -362,7 +366,8 @@ def prompts_diff(prompt_id: str, old: str, new: str, config: PromptsConfigOption
     _prompts(diff_versions, prompt_id, old, new, config=config)
 
 
-labels_app = typer.Typer(help="Labels given in the triage queue (t): export them for tickets and notebooks.", no_args_is_help=True)
+labels_app = typer.Typer(help="Labels given in the triage queue (t): export them for tickets and notebooks.",
+                         no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
 app.add_typer(labels_app, name="labels")
 
 

@@ -128,3 +128,12 @@ def test_config_warnings_go_to_stderr_and_the_command_runs(tmp_path, write_log):
     assert "1 rows added" in result.stdout
     warning = flat(result.stderr)
     assert f"warning: {config}: unknown key 'ui.ringsize' ignored (did you mean 'ui.ring_size'?)" in warning
+
+
+def test_help_texts_show_the_config_tables_they_name():
+    """Help names llmops.toml tables in brackets; Rich markup used to swallow them ("llmops.toml's , else")."""
+    ingest_help = runner.invoke(app, ["ingest", "--help"])
+    prompts_help = runner.invoke(app, ["prompts", "--help"])
+    assert ingest_help.exit_code == 0 and prompts_help.exit_code == 0
+    assert "llmops.toml's [prices]" in " ".join(ingest_help.output.split())
+    assert "([prompts] path)" in prompts_help.output

@@ -9,14 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from console.demo.run import plan_demo, start_simulator
+from console.commands.errors import UsageError
+from console.demo.run import DemoDataMissing, plan_demo, start_simulator
 
 OpenConsole = Callable[[list[str], str, Path], None]
 
 
 def run_demo(*, rate: float, workdir: Path | None, config: Path | None, open_console: OpenConsole) -> None:
     """Seed the demo's history and start the simulator; open_console blocks until the console quits."""
-    plan = plan_demo(workdir, rate=rate)
+    try:
+        plan = plan_demo(workdir, rate=rate)
+    except DemoDataMissing as exc:
+        raise UsageError(str(exc)) from None
     plan.live_log.touch()
     stop = start_simulator(plan, rate)
     try:
