@@ -235,3 +235,72 @@ def test_llm_rubric_uses_the_evaluation_judge_when_enabled():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_promptfoo_meanings_the_issue_found_missing(tmp_path, monkeypatch):
+    # JSON values: true is not 1; a top-level number is compared as JavaScript writes it
+    assert check("equals", [True], output="[1]").passed is False
+    assert check("equals", {"n": 5}, output='{"n": 5.0}').passed is True
+    assert check("equals", 5, output="5").passed is True and check("equals", 5, output="5.0").passed is False
+    assert check("is-json", output="NaN").passed is False and check("is-json", output='{"a": Infinity}').passed is False
+    email = {"type": "object", "properties": {"to": {"type": "string", "format": "email"}}}
+    assert check("is-json", email, output='{"to": "nobody"}').passed is False
+    # JavaScript's regex dialect: $ is the very end, \d is ASCII, (?<name>) groups
+    assert check("regex", "done$", output="done\n").passed is False and check("regex", "done$", output="done").passed is True
+    assert check("regex", r"^\d+$", output="٣").passed is False
+    assert check("regex", r"(?<word>ab)\k<word>", output="abab").passed is True
+    # comma-separated lists, empty lists, numbers in lists
+    assert check("contains-any", "refund,return", output="we return it").passed is True
+    assert check("contains-all", [], output="x").passed is True and check("contains-any", [], output="x").passed is False
+    assert check("contains-all", [1, 2], output="1 and 2").passed is True
+    for kind in ("contains", "starts-with", "regex", "not-contains-any"):
+        v = check(kind, "", output="x")
+        assert v.passed is False and v.reason.startswith("cannot check"), (kind, v.reason)
+
+
+def test_templates_and_file_values(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "expected.txt").write_text("Paris\n")
+    (tmp_path / "words.yaml").write_text("- Paris\n- France\n")
+    c = case([], input={"vars": {"city": "Paris", "country": "France"}})
+    out = TargetOutput("Paris is the capital of France")
+    run = lambda **kw: verdict(Assertion(**kw), out, c)  # noqa: E731
+    assert run(type="contains", value="{{ city }}").passed is True
+    assert run(type="contains-all", value=["{{ city }}", "{{ country | upper }}"]).passed is False  # a real engine: filters
+    assert run(type="starts-with", value="file://expected.txt").passed is True
+    assert run(type="contains-all", value="file://words.yaml").passed is True
+    missing = run(type="contains", value="file://nope.txt")
+    assert missing.passed is False and "cannot read" in missing.reason
+
+
+def test_assert_set_javascript_transform_and_similar(tmp_path):
+    c = case([])
+    out = TargetOutput("Hello, World")
+    run = lambda **kw: verdict(Assertion(**kw), out, c)  # noqa: E731
+    members = [Assertion(type="contains", value="Hello"), Assertion(type="contains", value="moon")]
+    assert run(type="assert-set", assert_=members).passed is False
+    half = run(type="assert-set", assert_=members, threshold=0.5)
+    assert half.passed is True and half.score == pytest.approx(0.5)
+    for kw in ({"type": "javascript", "value": "output.length > 0"}, {"type": "not-javascript", "value": "true"},
+               {"type": "contains", "value": "Hello", "transform": "output.toLowerCase()"}):  # fmt: skip
+        v = run(**kw)
+        assert v.passed is False and v.reason.startswith("cannot check") and "JavaScript" in v.reason, v.reason
+    skipped = run(type="similar", value="Hi, World")
+    assert skipped.passed is None and "embedding provider" in skipped.reason
+    unit = lambda text: [1.0, 0.0] if "World" in text else [0.0, 1.0]  # noqa: E731
+    assert verdict(Assertion(type="similar", value="Hi, World"), out, c, embedder=unit).passed is True
+    assert verdict(Assertion(type="similar", value="moon"), out, c, embedder=unit).passed is False
+    assert run(type="finish-reason", value="stop").passed is False
+    assert verdict(Assertion(type="finish-reason", value="STOP"), TargetOutput("x", raw={"choices": [{"finish_reason": "stop"}]}), c).passed
+
+
+def test_llm_rubric_reads_the_graders_pass():
+    c = case([])
+    rubric = lambda **kw: Assertion(type="llm-rubric", value="is polite", **kw)  # noqa: E731
+    says = lambda answer: (lambda r, o, case: answer)  # noqa: E731
+    assert verdict(rubric(), TargetOutput("x"), c, says({"pass": False, "score": 0.9})).passed is False
+    only_pass = verdict(rubric(), TargetOutput("x"), c, says({"pass": True, "reason": "fine"}))
+    assert only_pass.passed is True and only_pass.score == 1.0
+    assert verdict(rubric(), TargetOutput("x"), c, says({"pass": "yes", "score": 0.3})).passed is True
+    assert verdict(rubric(threshold=0.5), TargetOutput("x"), c, says({"pass": True, "score": 0.3})).passed is False
+    assert verdict(Assertion(type="not-llm-rubric", value="rude"), TargetOutput("x"), c, says({"pass": False, "score": 0})).passed
