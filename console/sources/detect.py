@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -19,9 +20,12 @@ import msgspec
 from console.records import MAX_LINE_BYTES, RecordError, parse_line
 from console.sources.base import FilePosition, SourceBatch
 from console.sources.jsonl import JsonlTail
+from console.sources.otel.logfire import StreamJoiner
 from console.sources.otlp import DEFAULT_OPTIONS, NotTracesData, OtlpOptions, parse_traces_line
 
 FORMATS = ("auto", "jsonl", "otlp")
+# How long a followed file's Logfire stream opening waits for its end before it is stored alone.
+STREAM_WAIT_S = 60.0
 _OTLP_KEYS = (b'"resourceSpans"', b'"resource_spans"')
 _OTLP_START = re.compile(rb'\s*\{\s*"resource(?:Spans|_spans)"\s*:')
 
@@ -65,6 +69,9 @@ class LogTail(JsonlTail):
     """JsonlTail that reads each file as schema v1 records or as OTLP TracesData lines.
 
     Spans that are not GenAI model calls are skipped and counted in ``spans_skipped``.
+    Each file has a StreamJoiner: a Logfire stream's halves are joined across lines. An
+    opening still waiting when its file is read to the end is stored alone: at once in a
+    one-shot read (watch=False), after STREAM_WAIT_S when following.
     """
 
     def __init__(
@@ -80,6 +87,7 @@ class LogTail(JsonlTail):
         self.otlp_options = otlp_options
         self._formats: dict[tuple[str, int], str] = {}
         self.spans_skipped: dict[str, int] = {}
+        self._joiners: dict[str, StreamJoiner] = {}
         super().__init__(patterns, positions, **kwargs)
 
     def format_of(self, path: str) -> str | None:
@@ -102,6 +110,12 @@ class LogTail(JsonlTail):
             return
         for line_no, line in enumerate(lines, first_no):
             self._parse_otlp(t, line_no, line, batch)
+
+    def _report(self, t, batch: SourceBatch) -> None:
+        joiner = self._joiners.get(t.path)
+        if joiner is not None and joiner.pending and _drained(t):
+            batch.records.extend(joiner.flush(time.time() - STREAM_WAIT_S if self._watch else None))
+        super()._report(t, batch)
 
     def _bad_line(self, t, line_no: int, line: bytes, exc: Exception, batch: SourceBatch) -> None:
         """A line that failed as a v1 record may be a TracesData line in a mixed file."""
@@ -131,7 +145,8 @@ class LogTail(JsonlTail):
         if not line.strip():
             return
         try:
-            parsed = parse_traces_line(line, self.otlp_options)
+            joiner = self._joiners.get(t.path) or self._joiners.setdefault(t.path, StreamJoiner())
+            parsed = parse_traces_line(line, self.otlp_options, joiner)
         except NotTracesData as exc:
             if self.source_format == "otlp":
                 JsonlTail._bad_line(self, t, line_no, line, exc, batch)
@@ -153,3 +168,9 @@ class LogTail(JsonlTail):
             self._reject(t, line_no, reason, line, batch)
         if not parsed.errors:
             t.lines_ok += count_ok
+
+
+def _drained(t) -> bool:
+    """Every complete line of the file has been handed out."""
+    r = t.reader
+    return r is None or (r.idx >= len(r.lines) and r.read_pos >= t.size)

@@ -32,14 +32,14 @@ trace ids and durations, never in shape.
 from __future__ import annotations
 
 import argparse
-import base64
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from harness import CollectorFileExporter, ContextToAttributes  # noqa: E402 - after the path is set
 DEFAULT_OUT = HERE / "support-chat.otlp.jsonl"
 
 APPS = {
@@ -69,7 +69,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.app:
         run_app(args.app, args.base_url, args.out)
         return 0
-    sys.path.insert(0, str(HERE))
     from stub_openai import StubServer
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -93,7 +92,7 @@ def run_app(app: str, base_url: str, out: Path) -> None:
     from opentelemetry.trace import SpanKind
 
     provider = TracerProvider(resource=Resource.create({"service.name": app, "deployment.environment.name": "production"}))
-    provider.add_span_processor(BaggageToAttributes())
+    provider.add_span_processor(ContextToAttributes())
     processor = BatchSpanProcessor(CollectorFileExporter(out), schedule_delay_millis=60_000)
     provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
@@ -136,65 +135,6 @@ def _stub_fail_next(base_url: str) -> None:
     import urllib.request
 
     urllib.request.urlopen(urllib.request.Request(base_url.removesuffix("/v1") + "/stub/fail-next", data=b"{}"))
-
-
-class BaggageToAttributes:
-    """Copy baggage entries onto every span as it starts (what opentelemetry-processor-baggage does)."""
-
-    def on_start(self, span, parent_context=None) -> None:
-        from opentelemetry import baggage
-
-        for key, value in baggage.get_all(parent_context).items():
-            span.set_attribute(key, str(value))
-
-    def on_end(self, span) -> None:
-        pass
-
-    def shutdown(self) -> None:
-        pass
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
-
-    def _on_ending(self, span) -> None:
-        pass
-
-
-class CollectorFileExporter:
-    """The Collector `file` exporter's JSON: OTLP/JSON TracesData, one object a line."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def export(self, spans):
-        from google.protobuf import json_format
-        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-        from opentelemetry.sdk.trace.export import SpanExportResult
-
-        message = json_format.MessageToDict(encode_spans(spans), use_integers_for_enums=True)
-        _hex_ids(message)
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(message, separators=(",", ":"), ensure_ascii=False) + "\n")
-        return SpanExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        pass
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
-
-
-def _hex_ids(node) -> None:
-    """protobuf's JSON mapping writes bytes as base64; OTLP/JSON writes trace and span ids in hex."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("traceId", "spanId", "parentSpanId") and isinstance(value, str):
-                node[key] = base64.b64decode(value).hex()
-            else:
-                _hex_ids(value)
-    elif isinstance(node, list):
-        for item in node:
-            _hex_ids(item)
 
 
 if __name__ == "__main__":

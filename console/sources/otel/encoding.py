@@ -1,0 +1,127 @@
+"""The OTLP/JSON encoding: attribute lists, AnyValue, ids in hex or base64, nanoseconds.
+
+Lenient by design: protobuf's JSON mapping (base64 ids, camelCase) and the snake_case of
+some hand-rolled exporters are read as well as what the OTLP/JSON specification says.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import msgspec
+
+from console.records import RecordError
+
+_decoder = msgspec.json.Decoder()
+
+
+def attributes_of(node: dict) -> dict[str, Any]:
+    """A node's `attributes` key/value list as a dict of plain values."""
+    out: dict[str, Any] = {}
+    for item in as_list(as_dict(node).get("attributes")):
+        if isinstance(item, dict) and "key" in item:
+            out[str(item["key"])] = any_value(item.get("value"))
+    return out
+
+
+def any_value(value: Any) -> Any:
+    """An OTLP AnyValue ({"stringValue": ...}, {"intValue": "12"}, arrays, kvlists) as Python."""
+    if not isinstance(value, dict):
+        return value
+    for key, inner in value.items():
+        kind = key.replace("_", "").lower()
+        if kind == "stringvalue":
+            return inner
+        if kind == "intvalue":
+            return int(inner)
+        if kind == "doublevalue":
+            return float(inner)
+        if kind == "boolvalue":
+            return bool(inner)
+        if kind == "arrayvalue":
+            return [any_value(v) for v in as_list(as_dict(inner).get("values"))]
+        if kind == "kvlistvalue":
+            return {kv.get("key"): any_value(kv.get("value")) for kv in as_list(as_dict(inner).get("values")) if isinstance(kv, dict)}
+        if kind == "bytesvalue":
+            return inner
+    return None
+
+
+def hex_id(value: Any) -> str:
+    """Trace and span ids: hex as OTLP/JSON says, or base64 as protobuf's JSON mapping writes."""
+    if not value:
+        return ""
+    text = str(value)
+    if len(text) in (16, 32) and all(c in "0123456789abcdefABCDEF" for c in text):
+        return text.lower()
+    try:
+        return base64.b64decode(text, validate=True).hex()
+    except (binascii.Error, ValueError):
+        return text
+
+
+def nanos(value: Any, name: str) -> int:
+    if value is None or value == "":
+        return 0
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise RecordError(f"{name} is not an integer: {value!r}") from None
+
+
+def json_value(value: Any) -> Any:
+    """A JSON document carried in a string attribute, decoded; anything else as it is."""
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return _decoder.decode(value)
+        except msgspec.DecodeError:
+            return value
+    return value
+
+
+def count(value: Any) -> int | None:
+    """A token count, or None when absent or not a non-negative number."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = int(float(value))
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 0 else None
+
+
+def get(node: Any, camel: str, snake: str | None = None) -> Any:
+    if not isinstance(node, dict):
+        return None
+    value = node.get(camel)
+    if value is None and snake is not None:
+        value = node.get(snake)
+    return value
+
+
+def first(keys: tuple[str, ...], *sources: dict) -> Any:
+    for source in sources:
+        for key in keys:
+            value = source.get(key)
+            if value not in (None, ""):
+                return value
+    return None
+
+
+def pop_first(attrs: dict, *keys: str) -> Any:
+    found = None
+    for key in keys:
+        value = attrs.pop(key, None)
+        if found is None and value not in (None, ""):
+            found = value
+    return found
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def as_dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}

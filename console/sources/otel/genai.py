@@ -1,0 +1,149 @@
+"""The GenAI semantic conventions (gen_ai.*): v1.37 and later, and the older names.
+
+Written this way by opentelemetry-instrumentation-openai-v2, OpenLLMetry, openlit and
+Logfire; the quirks of each are read here too:
+- openlit writes its own token estimates for a stream that did not ask for usage (and a
+  cost from them). They are not the provider's counts: the record keeps 0 tokens, marked
+  missing like any stream without usage, and the estimates go to metadata under
+  otel.tokens_estimated (the cost under otel.estimated_cost_usd), so spend from them is
+  never counted as real. Its gen_ai.server.time_to_first_token is not a time to first
+  token (it is the whole call, or a fraction of a millisecond for a stream) and is not read.
+- Logfire writes gen_ai.response.finish_reasons as a JSON string ('["stop"]').
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from console.sources.otel.encoding import as_list, attributes_of, count, json_value, pop_first
+
+# Operations that are not a model call: a tool run or an agent step (its model calls are
+# their own spans, which would otherwise be counted twice).
+NOT_MODEL_CALLS = frozenset({"execute_tool", "invoke_agent", "create_agent", "invoke_workflow"})
+INPUT_TOKENS = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")
+OUTPUT_TOKENS = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")
+CACHED_TOKENS = ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens")
+REASONING_TOKENS = ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens")
+
+
+def read(attrs: dict, span: dict, scope: str, fields: dict) -> bool:
+    """Fill fields from a gen_ai.* span; False when the span is not a model call."""
+    operation = attrs.get("gen_ai.operation.name")  # stays in metadata
+    request_model = attrs.pop("gen_ai.request.model", None)
+    response_model = attrs.pop("gen_ai.response.model", None)
+    if operation in NOT_MODEL_CALLS or not (request_model or response_model):
+        return False
+    fields["model"] = str(request_model or response_model)
+    if response_model:
+        fields["response_model"] = str(response_model)
+    response_id = attrs.pop("gen_ai.response.id", None)
+    if response_id:
+        fields["request_id"] = str(response_id)
+    provider = pop_first(attrs, "gen_ai.provider.name", "gen_ai.system")
+    if provider:
+        fields["provider"] = str(provider)
+    if scope.startswith("openlit") and _openlit_estimated(attrs):
+        estimated = {"input_tokens": count(pop_first(attrs, *INPUT_TOKENS)),
+                     "output_tokens": count(pop_first(attrs, *OUTPUT_TOKENS)), "by": "openlit"}
+        attrs["otel.tokens_estimated"] = estimated
+        cost = attrs.pop("gen_ai.usage.cost", None)
+        if cost is not None:
+            attrs["otel.estimated_cost_usd"] = cost
+    read_usage(attrs, fields, INPUT_TOKENS, OUTPUT_TOKENS, CACHED_TOKENS, REASONING_TOKENS)
+    reasons = json_value(attrs.pop("gen_ai.response.finish_reasons", None))
+    if isinstance(reasons, str):
+        reasons = [reasons]
+    if reasons:
+        fields["finish_reason"] = str(next((r for r in reasons if r), reasons[0]))
+    _content(span, attrs, fields)
+    return True
+
+
+def _openlit_estimated(attrs: dict) -> bool:
+    """openlit counts a stream's tokens itself unless the stream's last chunk carried usage;
+    only then does it set the cache counts (0 included), so their absence tells."""
+    return attrs.get("gen_ai.request.stream") is True and not any(key in attrs for key in CACHED_TOKENS)
+
+
+def read_usage(attrs: dict, fields: dict, inputs: tuple, outputs: tuple, cached: tuple, reasoning: tuple) -> None:
+    """Tokens; missing usage (a stream that did not ask for it, a failed call) reads as 0."""
+    missing = []
+    for target, keys in (("input_tokens", inputs), ("output_tokens", outputs)):
+        value = count(pop_first(attrs, *keys))
+        if value is None:
+            missing.append(target)
+        fields[target] = value or 0
+    for target, keys in (("cached_input_tokens", cached), ("reasoning_tokens", reasoning)):
+        value = count(pop_first(attrs, *keys))
+        if value is not None:
+            fields[target] = value
+    if missing:
+        attrs["otel.usage_missing"] = missing
+
+
+def _content(span: dict, attrs: dict, fields: dict) -> None:
+    """gen_ai.input/output.messages when captured (v1.37+), else the older prompt/completion events."""
+    instructions = attrs.pop("gen_ai.system_instructions", None)
+    messages = _messages(attrs.pop("gen_ai.input.messages", None))
+    if instructions is not None:
+        system = [{"role": "system", "content": _parts_text(json_value(instructions))}]
+        messages = system + (messages or [])
+    output = _messages(attrs.pop("gen_ai.output.messages", None))
+    if messages is None or output is None:
+        for event in as_list(span.get("events")):
+            if not isinstance(event, dict):
+                continue
+            event_attrs = attributes_of(event)
+            if messages is None and event.get("name") == "gen_ai.content.prompt":
+                messages = _messages(event_attrs.get("gen_ai.prompt"))
+            elif output is None and event.get("name") == "gen_ai.content.completion":
+                output = _messages(event_attrs.get("gen_ai.completion"))
+    if "finish_reason" not in fields:  # openai-v2 writes a stream's only in its output messages
+        reason = next((m["finish_reason"] for m in output or () if m.get("finish_reason")), None)
+        if reason:
+            fields["finish_reason"] = str(reason)
+    set_messages(fields, messages, output)
+
+
+def set_messages(fields: dict, messages: list[dict] | None, output: list[dict] | None) -> None:
+    """input as {role, content} messages; output as text when it is only assistant text."""
+    if messages:
+        fields["input"] = messages
+    if output:
+        texts = [m["content"] for m in output if m.get("role") == "assistant" and isinstance(m["content"], str)]
+        fields["output"] = "\n".join(texts) if len(texts) == len(output) else output
+
+
+def _messages(value: Any) -> list[dict] | None:
+    """Semantic-convention messages ({role, parts: [{type, content}]}) as {role, content}."""
+    value = json_value(value)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [{"role": "user", "content": value}]
+    if isinstance(value, dict):
+        value = [value]
+    out = []
+    for message in as_list(value):
+        if not isinstance(message, dict):
+            out.append({"content": str(message)})
+            continue
+        content = message.get("content")
+        if content is None and "parts" in message:
+            content = _parts_text(message["parts"])
+        converted = {"role": message.get("role") or "assistant", "content": content if content is not None else ""}
+        if message.get("finish_reason"):
+            converted["finish_reason"] = message["finish_reason"]
+        out.append(converted)
+    return out
+
+
+def _parts_text(parts: Any) -> Any:
+    """Text parts joined; other parts (tool calls, images) kept as they are."""
+    if isinstance(parts, str):
+        return parts
+    items = as_list(parts) if not isinstance(parts, dict) else [parts]
+    texts = [p.get("content", "") for p in items if isinstance(p, dict) and p.get("type", "text") == "text"]
+    if len(texts) == len(items):
+        return "".join(str(t) for t in texts)
+    return items

@@ -1,0 +1,89 @@
+"""OpenInference spans (Arize Phoenix's openinference-instrumentation-*): llm.* attributes.
+
+A model call is a span with openinference.span.kind = LLM. llm.model_name is the model the
+provider answered with; the model asked for is in llm.invocation_parameters (a JSON string),
+which is all a failed call has. Messages are flattened into
+llm.input_messages.<i>.message.role / .content (or .contents.<j>.message_content.text),
+token counts are llm.token_count.*, and the prompt template's version, the session and the
+user are llm.prompt_template.version, session.id and user.id (read through OtlpOptions).
+"""
+
+from __future__ import annotations
+
+import re
+
+from console.sources.otel.encoding import as_dict, json_value, pop_first
+from console.sources.otel.genai import read_usage, set_messages
+
+SPAN_KIND = "openinference.span.kind"
+_MESSAGE_KEY = re.compile(r"^llm\.(input|output)_messages\.(\d+)\.message\.(.+)$")
+_CONTENTS_TEXT = re.compile(r"^contents\.(\d+)\.message_content\.text$")
+
+
+def is_openinference(attrs: dict) -> bool:
+    return SPAN_KIND in attrs
+
+
+def read(attrs: dict, fields: dict) -> bool:
+    """Fill fields from an OpenInference LLM span; False for its other kinds (chain, tool...)."""
+    if str(attrs.get(SPAN_KIND, "")).upper() != "LLM":
+        return False
+    invocation = as_dict(json_value(attrs.get("llm.invocation_parameters")))
+    response_model = attrs.pop("llm.model_name", None)
+    model = invocation.get("model") or response_model
+    if not model:
+        return False
+    fields["model"] = str(model)
+    if response_model:
+        fields["response_model"] = str(response_model)
+    provider = pop_first(attrs, "llm.provider", "llm.system")
+    if provider:
+        fields["provider"] = str(provider)
+    read_usage(attrs, fields, ("llm.token_count.prompt",), ("llm.token_count.completion",),
+               ("llm.token_count.prompt_details.cache_read",), ("llm.token_count.completion_details.reasoning",))
+    reason = attrs.pop("llm.finish_reason", None)
+    if reason:
+        fields["finish_reason"] = str(reason)
+    inputs, outputs = _messages(attrs, "input"), _messages(attrs, "output")
+    set_messages(fields, inputs, outputs)
+    output_value = attrs.get("output.value")
+    response = as_dict(json_value(output_value)) if attrs.get("output.mime_type") == "application/json" else {}
+    if isinstance(response.get("id"), str) and response["id"]:
+        fields["request_id"] = response["id"]
+    if inputs:  # the request and response bodies repeat what the messages hold
+        attrs.pop("input.value", None)
+    if outputs:
+        attrs.pop("output.value", None)
+    return True
+
+
+def _messages(attrs: dict, side: str) -> list[dict] | None:
+    """llm.<side>_messages.<i>.message.* back into a list of {role, content} messages."""
+    by_index: dict[int, dict] = {}
+    for key in [k for k in attrs if k.startswith(f"llm.{side}_messages.")]:
+        match = _MESSAGE_KEY.match(key)
+        if match is None:
+            continue
+        value = attrs.pop(key)
+        message = by_index.setdefault(int(match[2]), {})
+        name = match[3]
+        text = _CONTENTS_TEXT.match(name)
+        if text:
+            message.setdefault("_parts", {})[int(text[1])] = str(value)
+        elif name in ("role", "content", "name", "tool_call_id"):
+            message[name] = value
+        else:
+            message.setdefault("_extra", {})[name] = value
+    if not by_index:
+        return None
+    out = []
+    for _, message in sorted(by_index.items()):
+        parts = message.pop("_parts", None)
+        extra = message.pop("_extra", None)
+        if "content" not in message:
+            message["content"] = "".join(parts[i] for i in sorted(parts)) if parts else ""
+        message.setdefault("role", "assistant" if side == "output" else "user")
+        if extra:  # tool calls and the like, kept as written
+            message["attributes"] = extra
+        out.append(message)
+    return out
