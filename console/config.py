@@ -34,6 +34,9 @@ The README and schemas/llmops-config.schema.json document every key.
 
     [prompts]                 # the prompt registry (console/prompts)
     path = "prompts"          # relative to llmops.toml
+
+    [otel]                    # OTLP spans: where prompt, version, user, session, environment are
+    prompt_id_keys = ["app.prompt", "gen_ai.prompt.name"]   # first present wins
 """
 
 from __future__ import annotations
@@ -214,6 +217,38 @@ class PromptSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     path: str = "prompts"  # relative to llmops.toml
 
 
+_ATTRIBUTE_PATTERN = r"^\S+$"
+AttributeName = Annotated[str, msgspec.Meta(pattern=_ATTRIBUTE_PATTERN)]
+AttributeNames = Annotated[list[AttributeName], msgspec.Meta(max_length=32)]
+# The defaults cover the GenAI conventions, OpenLLMetry (traceloop.*), OpenInference, openlit and
+# Logfire; console/sources/otlp.py reads these (config is below sources: it imports neither).
+OTEL_DEFAULT_KEYS: dict[str, tuple[str, ...]] = {
+    "prompt_id_keys": ("gen_ai.prompt.name", "gen_ai.prompt.id", "traceloop.prompt.key"),
+    "prompt_version_keys": ("gen_ai.prompt.version", "traceloop.prompt.version", "llm.prompt_template.version"),
+    "user_keys": ("user.id", "enduser.id", "traceloop.association.properties.user_id", "gen_ai.request.user"),
+    "session_keys": ("session.id", "gen_ai.conversation.id", "traceloop.association.properties.session_id"),
+    "environment_keys": (
+        "deployment.environment.name", "deployment.environment", "traceloop.association.properties.environment",
+    ),
+}  # fmt: skip
+
+
+def _otel_default(name: str):
+    return msgspec.field(default_factory=lambda: list(OTEL_DEFAULT_KEYS[name]))
+
+
+class OtelSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Which span attributes (then resource attributes) an OTLP span's prompt, prompt version,
+    user, session and environment are read from, in order: the first present wins. Setting a
+    key replaces its default list (an empty list reads none: the prompt is then service.name)."""
+
+    prompt_id_keys: AttributeNames = _otel_default("prompt_id_keys")
+    prompt_version_keys: AttributeNames = _otel_default("prompt_version_keys")
+    user_keys: AttributeNames = _otel_default("user_keys")
+    session_keys: AttributeNames = _otel_default("session_keys")
+    environment_keys: AttributeNames = _otel_default("environment_keys")
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ui: UiSettings = msgspec.field(default_factory=UiSettings)
     keys: dict[str, str] = msgspec.field(default_factory=dict)
@@ -224,6 +259,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     regression: RegressionSettings = msgspec.field(default_factory=RegressionSettings)
     evaluation: EvaluationSettings = msgspec.field(default_factory=EvaluationSettings)
     prompts: PromptSettings = msgspec.field(default_factory=PromptSettings)
+    otel: OtelSettings = msgspec.field(default_factory=OtelSettings)
     source: str | None = None  # not a key: the file these settings came from (set by load_settings)
     warnings: list[str] = msgspec.field(default_factory=list)  # not a key: unknown keys found, for the user
 
@@ -343,6 +379,7 @@ _PATTERN_NAMES = {
     _DURATION_PATTERN: "a duration such as 90s, 5m, 1h or 1.5d (s, m, h or d)",
     _FUNCTION_PATTERN: "a 'module:function' reference",
     _SCORER_PATTERN: "a 'module:function' reference",
+    _ATTRIBUTE_PATTERN: "an attribute name (not empty, no spaces)",
 }
 
 

@@ -17,8 +17,8 @@ import pytest
 
 from conftest import REPO
 from console.config import (
-    INTERNAL_FIELDS, Budget, BurnAlert, BurnSettings, ConfigError, PriceOverride, Settings, Slo, UiSettings,
-    load_settings,
+    INTERNAL_FIELDS, OTEL_DEFAULT_KEYS, Budget, BurnAlert, BurnSettings, ConfigError, OtelSettings, PriceOverride,
+    Settings, Slo, UiSettings, load_settings,
 )  # fmt: skip
 
 SCHEMA = json.loads((REPO / "schemas" / "llmops-config.schema.json").read_text())
@@ -70,6 +70,13 @@ output = 12
 [prices."llama-3.1-70b-selfhosted"]
 input = 0
 output = 0.0
+
+[otel]
+prompt_id_keys = ["app.prompt", "gen_ai.prompt.name"]
+prompt_version_keys = ["app.prompt_rev"]
+user_keys = []
+session_keys = ["app.conversation"]
+environment_keys = ["deployment.environment.name"]
 """
 
 
@@ -114,6 +121,8 @@ def test_the_full_example_loads_every_value(tmp_path):
     assert settings.burn.page == BurnAlert(threshold=10, long="2h", short="10m")
     assert settings.burn.warn.long == "1.5d"
     assert settings.prices["llama-3.1-70b-selfhosted"].cached_input is None
+    assert settings.otel.prompt_id_keys == ["app.prompt", "gen_ai.prompt.name"]
+    assert settings.otel.user_keys == [] and settings.otel.session_keys == ["app.conversation"]
 
 
 # Every Struct of console/config.py and the schema object describing it.
@@ -125,6 +134,7 @@ STRUCTS = [
     (BurnSettings, SCHEMA["properties"]["burn"]),
     (BurnAlert, SCHEMA["$defs"]["burnAlert"]),
     (PriceOverride, SCHEMA["properties"]["prices"]["additionalProperties"]),
+    (OtelSettings, SCHEMA["properties"]["otel"]),
 ]
 
 
@@ -143,6 +153,9 @@ def test_the_schema_defaults_are_the_code_defaults():
     assert msgspec.to_builtins(BurnSettings()) == {name: burn[name]["default"] for name in ("page", "warn")}
     assert SCHEMA["properties"]["ui"]["properties"]["ring_size"]["default"] == UiSettings().ring_size
     assert SCHEMA["properties"]["slos"]["items"]["properties"]["percentile"]["default"] == Slo(max_ms=1).percentile
+    otel = SCHEMA["properties"]["otel"]["properties"]
+    assert {name: otel[name]["default"] for name in otel} == msgspec.to_builtins(OtelSettings())
+    assert msgspec.to_builtins(OtelSettings()) == {name: list(keys) for name, keys in OTEL_DEFAULT_KEYS.items()}
 
 
 GOOD = {
@@ -153,6 +166,8 @@ GOOD = {
     "only page": '[burn]\npage = {threshold = 1, long = "60m", short = "1m"}\n',
     "free model": '[prices.m]\ninput = 0\noutput = 0\ncached_input = 0\n',
     "percentile near 100": "[[slos]]\nmax_ms = 1\npercentile = 99.99\n",
+    "otel: no user attribute": "[otel]\nuser_keys = []\n",
+    "otel: one prompt attribute": '[otel]\nprompt_id_keys = ["my.prompt"]\n',
 }
 
 BAD = {
@@ -186,6 +201,11 @@ BAD = {
     "price cached negative": "[prices.m]\ninput = 1\noutput = 1\ncached_input = -0.5\n",
     "price a string": '[prices.m]\ninput = "3"\noutput = 1\n',
     "price not a table": "[prices]\nm = 3\n",
+    "otel keys not a list": '[otel]\nuser_keys = "user.id"\n',
+    "otel key not a string": "[otel]\nsession_keys = [1]\n",
+    "otel key empty": '[otel]\nprompt_id_keys = [""]\n',
+    "otel key with a space": '[otel]\nprompt_version_keys = ["prompt version"]\n',
+    "otel not a table": 'otel = "gen_ai"\n',
 }
 
 
@@ -199,6 +219,7 @@ UNKNOWN = {
     "slo unknown key": ("[[slos]]\nmax_ms = 1\np = 95\n", "'slos[0].p'", None),
     "burn unknown alert": ('[burn]\nticket = {threshold = 1, long = "1h", short = "5m"}\n', "'burn.ticket'", None),
     "price unknown key": ("[prices.m]\ninput = 1\noutput = 1\ncache = 1\n", "'prices.m.cache'", "'prices.m.cached_input'"),
+    "otel misspelt key": ('[otel]\nuser_key = ["u"]\n', "'otel.user_key'", "'otel.user_keys'"),
     "source is not a key": ('source = "elsewhere.toml"\n', "'source'", None),
     "warnings is not a key": ('warnings = ["x"]\n', "'warnings'", None),
 }
@@ -243,6 +264,7 @@ def test_bad_configs_are_rejected_by_both(tmp_path, text):
         (BAD["slo percentile 100"], "'slos[0].percentile'"),
         (BAD["burn window in weeks"], "'burn.warn.long'"),
         (BAD["burn threshold zero"], "'burn.page.threshold'"),
+        (BAD["otel key with a space"], "'otel.prompt_version_keys[0]'"),
     ],
 )
 def test_errors_name_the_key(tmp_path, text, key):

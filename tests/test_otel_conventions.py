@@ -134,3 +134,19 @@ def test_finish_reasons_written_as_a_json_string_are_decoded():
         ("gen_ai.request.model", "gpt-4o"), ("gen_ai.response.finish_reasons", '["length"]'),
     )).records  # fmt: skip
     assert record.finish_reason == "length"
+
+
+def test_the_otel_table_of_llmops_toml_chooses_the_attributes(tmp_path):
+    from console.config import load_settings
+    from console.sources.otlp import OtlpOptions
+
+    config = tmp_path / "llmops.toml"
+    config.write_text('[otel]\nprompt_id_keys = ["app.prompt"]\nuser_keys = ["app.customer"]\nenvironment_keys = []\n')
+    options = OtlpOptions.from_settings(load_settings(config).otel)
+    line = line_with(("gen_ai.request.model", "gpt-4o"), ("app.prompt", "triage"), ("gen_ai.prompt.name", "ignored"),
+                     ("app.customer", "c-9"), ("user.id", "not-read"), ("deployment.environment.name", "prod"))  # fmt: skip
+    (record,) = parse_traces_line(line, options).records
+    assert (record.prompt_id, record.user_id, record.environment) == ("triage", "c-9", None)
+    assert record.metadata["user.id"] == "not-read", "an attribute not configured is kept in metadata"
+    (default,) = parse_traces_line(line).records
+    assert (default.prompt_id, default.user_id, default.environment) == ("ignored", "not-read", "prod")

@@ -29,6 +29,7 @@ from typing import Any
 
 import msgspec
 
+from console.config import OTEL_DEFAULT_KEYS, OtelSettings
 from console.records import MAX_LINE_BYTES, RecordError, RequestRecord
 from console.sources.otel import genai, logfire, openinference
 from console.sources.otel.encoding import (
@@ -51,20 +52,19 @@ FIRST_CHUNK_EVENTS = frozenset({"gen_ai.content.completion.chunk", "llm.content.
 @dataclass(frozen=True, slots=True)
 class OtlpOptions:
     """Which attributes name the prompt, the user, the session, the environment: span first,
-    then resource; the first present wins. The defaults cover the GenAI conventions,
-    OpenLLMetry (traceloop.*), OpenInference, openlit and Logfire."""
+    then resource; the first present wins. The defaults (console.config.OTEL_DEFAULT_KEYS)
+    cover the GenAI conventions, OpenLLMetry (traceloop.*), OpenInference, openlit, Logfire."""
 
-    prompt_id_keys: tuple[str, ...] = ("gen_ai.prompt.name", "gen_ai.prompt.id", "traceloop.prompt.key")
-    prompt_version_keys: tuple[str, ...] = (
-        "gen_ai.prompt.version", "traceloop.prompt.version", "llm.prompt_template.version",
-    )  # fmt: skip
-    user_keys: tuple[str, ...] = ("user.id", "enduser.id", "traceloop.association.properties.user_id", "gen_ai.request.user")
-    session_keys: tuple[str, ...] = (
-        "session.id", "gen_ai.conversation.id", "traceloop.association.properties.session_id",
-    )  # fmt: skip
-    environment_keys: tuple[str, ...] = (
-        "deployment.environment.name", "deployment.environment", "traceloop.association.properties.environment",
-    )  # fmt: skip
+    prompt_id_keys: tuple[str, ...] = OTEL_DEFAULT_KEYS["prompt_id_keys"]
+    prompt_version_keys: tuple[str, ...] = OTEL_DEFAULT_KEYS["prompt_version_keys"]
+    user_keys: tuple[str, ...] = OTEL_DEFAULT_KEYS["user_keys"]
+    session_keys: tuple[str, ...] = OTEL_DEFAULT_KEYS["session_keys"]
+    environment_keys: tuple[str, ...] = OTEL_DEFAULT_KEYS["environment_keys"]
+
+    @classmethod
+    def from_settings(cls, otel: OtelSettings) -> OtlpOptions:
+        """The options llmops.toml's [otel] table says."""
+        return cls(**{name: tuple(getattr(otel, name)) for name in OTEL_DEFAULT_KEYS})
 
 
 DEFAULT_OPTIONS = OtlpOptions()
