@@ -5,6 +5,11 @@ OpenTelemetry Collector file exporter's TracesData ("otlp"). With format "auto" 
 format is decided by its first line read (a TracesData object has resourceSpans); a line
 of the other format found later is still read as what it is, so mixed files work.
 ``--format jsonl|otlp`` forces one format for every file.
+
+Whatever the format asked for, two encodings are told by the first line (sources/pretty.py):
+a pretty-printed file ("pretty") is read document by document, and a binary one ("binary":
+the Collector's `format: proto`, a compressed file) is refused with one rejection that says
+which setting to change, the rest of it skipped, rather than rejected line by line.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from pathlib import Path
 import msgspec
 
 from console.records import MAX_LINE_BYTES, RecordError, parse_line
+from console.sources.pretty import MAX_DOCUMENT_BYTES, Document, binary_reason, is_binary, is_pretty_start
 from console.sources.base import FilePosition, SourceBatch
 from console.sources.jsonl import JsonlTail
 from console.sources.otel.logfire import StreamJoiner
-from console.sources.otlp import DEFAULT_OPTIONS, NotTracesData, OtlpOptions, parse_traces_line
+from console.sources.otlp import DEFAULT_OPTIONS, NotTracesData, OtlpLine, OtlpOptions, parse_traces, parse_traces_line
 
 FORMATS = ("auto", "jsonl", "otlp")
 # How long a followed file's Logfire stream opening waits for its end before it is stored alone.
@@ -50,12 +56,23 @@ def detect_format(line: bytes | str) -> str:
     return "otlp" if looks_like_otlp(line) else "jsonl"
 
 
+def classify(first_line: bytes, source_format: str = "auto") -> str:
+    """How a file whose first non-blank line this is is read: 'binary' (refused), 'pretty'
+    (documents over many lines), else the format asked for or, with 'auto', detected."""
+    if is_binary(first_line):
+        return "binary"
+    if is_pretty_start(first_line):
+        return "pretty"
+    return detect_format(first_line) if source_format == "auto" else source_format
+
+
 def detect_file_format(path: str | Path) -> str | None:
-    """The format of a file by its first non-blank line; None when it has none yet."""
+    """The format of a file by its first non-blank line ('jsonl', 'otlp', 'pretty' or
+    'binary'); None when it has none yet."""
     with open(path, "rb") as handle:
         for line in handle:
             if line.strip():
-                return detect_format(line[:MAX_LINE_BYTES])
+                return classify(line[:MAX_LINE_BYTES].removesuffix(b"\n"))
     return None
 
 
@@ -88,6 +105,7 @@ class LogTail(JsonlTail):
         self._formats: dict[tuple[str, int], str] = {}
         self.spans_skipped: dict[str, int] = {}
         self._joiners: dict[str, StreamJoiner] = {}
+        self._documents: dict[str, Document] = {}
         super().__init__(patterns, positions, **kwargs)
 
     def format_of(self, path: str) -> str | None:
@@ -105,11 +123,19 @@ class LogTail(JsonlTail):
     # -- the JsonlTail hooks -----------------------------------------------------------------
 
     def _parse_lines(self, t, lines: list[bytes], first_no: int, batch: SourceBatch) -> None:
-        if self._file_format(t, lines) == "jsonl":
+        fmt = self._file_format(t, lines)
+        if fmt == "jsonl":
             super()._parse_lines(t, lines, first_no, batch)
-            return
-        for line_no, line in enumerate(lines, first_no):
-            self._parse_otlp(t, line_no, line, batch)
+        elif fmt == "otlp":
+            for line_no, line in enumerate(lines, first_no):
+                self._parse_otlp(t, line_no, line, batch)
+        elif fmt == "pretty":
+            self._parse_pretty(t, lines, first_no, batch)
+        elif fmt == "binary":
+            first = next((line for line in lines if line.strip()), None)
+            if first is not None:  # refused once, at the first line; the rest is skipped
+                self._reject(t, first_no, binary_reason(first), b"", batch)
+                self._formats[self._key(t)] = "binary, refused"
 
     def _report(self, t, batch: SourceBatch) -> None:
         joiner = self._joiners.get(t.path)
@@ -127,17 +153,64 @@ class LogTail(JsonlTail):
 
     # -- OTLP lines ----------------------------------------------------------------------------
 
+    @staticmethod
+    def _key(t) -> tuple[str, int]:
+        return (t.path, t.reader.inode if t.reader is not None else 0)
+
     def _file_format(self, t, lines: list[bytes]) -> str:
-        if self.source_format != "auto":
-            return self.source_format
-        key = (t.path, t.reader.inode if t.reader is not None else 0)
+        key = self._key(t)
         fmt = self._formats.get(key)
         if fmt is None:
             first = next((line for line in lines if line.strip()), None)
             if first is None:
-                return "jsonl"
-            fmt = self._formats[key] = detect_format(first)
+                return "jsonl" if self.source_format == "auto" else self.source_format
+            fmt = self._formats[key] = classify(first, self.source_format)
         return fmt
+
+    # -- pretty-printed documents --------------------------------------------------------------
+
+    def _parse_pretty(self, t, lines: list[bytes], first_no: int, batch: SourceBatch) -> None:
+        document = self._documents.setdefault(t.path, Document())
+        for line_no, line in enumerate(lines, first_no):
+            text = document.add(line_no, line.removesuffix(b"\r"))
+            if text is None:
+                continue
+            if document.too_big:
+                document.too_big = False
+                reason = f"a pretty-printed JSON document over {MAX_DOCUMENT_BYTES // 2**20} MiB"
+                self._reject(t, document.first_line_no, reason, b"", batch)
+            else:
+                self._read_document(t, document.first_line_no, text, line_no - document.first_line_no + 1, batch)
+
+    def _read_document(self, t, line_no: int, text: bytes, line_count: int, batch: SourceBatch) -> None:
+        """A whole pretty-printed document: TracesData or v1 records, alone or in an array."""
+        try:
+            value = msgspec.json.decode(text)
+        except msgspec.DecodeError as exc:
+            self._reject(t, line_no, f"invalid JSON in the pretty-printed document starting here: {exc}", text, batch)
+            return
+        failures = 0
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and ("resourceSpans" in item or "resource_spans" in item):
+                joiner = self._joiners.setdefault(t.path, StreamJoiner())
+                failures += self._add_parsed(t, line_no, text, parse_traces(item, self.otlp_options, joiner), batch)
+                continue
+            try:
+                batch.records.append(parse_line(msgspec.json.encode(item)))
+            except Exception as exc:  # noqa: BLE001 - a bad document never stops the tail
+                JsonlTail._bad_line(self, t, line_no, msgspec.json.encode(item), exc, batch)
+                failures += 1
+        if not failures:
+            t.lines_ok += line_count
+
+    def _add_parsed(self, t, line_no: int, head: bytes, parsed: OtlpLine, batch: SourceBatch) -> int:
+        """Records, skipped spans and errors of parsed TracesData into the batch; the error count."""
+        batch.records.extend(parsed.records)
+        if parsed.skipped:
+            self.spans_skipped[t.path] = self.spans_skipped.get(t.path, 0) + parsed.skipped
+        for reason in parsed.errors:
+            self._reject(t, line_no, reason, head, batch)
+        return len(parsed.errors)
 
     def _parse_otlp(self, t, line_no: int, line: bytes, batch: SourceBatch, count_ok: bool = True) -> None:
         if line[-1:] == b"\r":
@@ -161,12 +234,7 @@ class LogTail(JsonlTail):
         except Exception as exc:  # noqa: BLE001 - a bad line never stops the tail
             JsonlTail._bad_line(self, t, line_no, line, exc, batch)
             return
-        batch.records.extend(parsed.records)
-        if parsed.skipped:
-            self.spans_skipped[t.path] = self.spans_skipped.get(t.path, 0) + parsed.skipped
-        for reason in parsed.errors:
-            self._reject(t, line_no, reason, line, batch)
-        if not parsed.errors:
+        if not self._add_parsed(t, line_no, line, parsed, batch):
             t.lines_ok += count_ok
 
 
