@@ -1,4 +1,5 @@
-"""Loading a suite file: one schema v1 case a line (console.cases.format).
+"""Loading a suite file: one schema v1 case a line (console.cases.format), or a promptfoo
+config (.yaml/.yml, console.regression.promptfoo) read as it is.
 
 A malformed line is reported with its file, line number and reason, and the rest of the suite
 still runs. Blank lines and lines starting with '#' (comments) are skipped; archived cases are counted but not run; a repeated id is
@@ -22,9 +23,10 @@ class CaseProblem:
     path: str
     line_no: int
     reason: str
+    where: str | None = None  # instead of the line: a promptfoo test, "tests[3] 'refunds'"
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line_no}: {self.reason}"
+        return f"{self.path}:{self.where or self.line_no}: {self.reason}"
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Suite:
     cases: list[RegressionCase] = field(default_factory=list)  # active cases, in file order
     problems: list[CaseProblem] = field(default_factory=list)
     archived: int = 0
+    notes: list[str] = field(default_factory=list)  # about the whole suite (a promptfoo config's providers)
 
     def by_id(self) -> dict[str, RegressionCase]:
         return {case.id: case for case in self.cases}
@@ -47,18 +50,26 @@ def display_path(path: str | Path) -> str:
         return str(path)
 
 
-def load_suite(path: str | Path, *, only: set[str] | None = None, tags: set[str] | None = None) -> Suite:
-    """Read every case of `path`. `only` keeps those ids, `tags` the cases with any of those tags."""
-    path = Path(path)
-    shown = display_path(path)
+def read_suite_file(path: Path, shown: str) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise SuiteError(f"{shown}: no such suite file") from None
     except IsADirectoryError:
         raise SuiteError(f"{shown}: is a directory, not a suite file") from None
     except OSError as exc:
         raise SuiteError(f"{shown}: cannot read the suite: {exc.strerror or exc}") from None
+
+
+def load_suite(path: str | Path, *, only: set[str] | None = None, tags: set[str] | None = None) -> Suite:
+    """Read every case of `path`. `only` keeps those ids, `tags` the cases with any of those tags."""
+    path = Path(path)
+    shown = display_path(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        from console.regression.promptfoo import load_promptfoo  # PyYAML and Jinja2 only when needed
+
+        return load_promptfoo(path, only=only, tags=tags)
+    data = read_suite_file(path, shown)
     suite = Suite(shown)
     seen: dict[str, int] = {}
     for line_no, line in enumerate(data.splitlines(), start=1):
