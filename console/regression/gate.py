@@ -49,7 +49,7 @@ def judge_gate(
     if other:
         notes.append(f"{len(other)} regression(s) in cases not tagged critical: {_ids(other)}")
     if problems:
-        notes.append(f"{problems} malformed case line(s) were not run")
+        notes.append(f"{problems} case(s) were not run: malformed lines, or promptfoo tests that cannot run here")
     if comparison.baseline_run_id is None:
         notes.append("no baseline: every case is new (mark one with --mark-baseline or B in the runs history)")
     return GateResult(not reasons, reasons, notes)
