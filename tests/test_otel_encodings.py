@@ -72,3 +72,10 @@ def test_gzip_is_refused_too(tmp_path):
     path.write_bytes(gzip.compress(JSONL.read_bytes()))
     batch, _ = read_all(path)
     assert batch.records == [] and len(batch.rejected) == 1 and "gzip" in batch.rejected[0].reason
+
+
+def test_a_broken_first_line_of_a_jsonl_file_is_not_taken_for_pretty_json(tmp_path, write_log):
+    path = write_log("app.jsonl", [make_record(request_id="a"), make_record(request_id="b")])
+    path.write_text('{"ts": [\n' + path.read_text())
+    batch, fmt = read_all(path)
+    assert fmt == "jsonl" and [r.request_id for r in batch.records] == ["a", "b"] and len(batch.rejected) == 1

@@ -54,11 +54,10 @@ def binary_reason(first_line: bytes) -> str:
 
 
 def is_pretty_start(first_line: bytes) -> bool:
-    """A first line that opens a document without closing it: '{', '[' or '{"resourceSpans": ['."""
-    text = first_line.strip()
-    if text in _OPENERS:
-        return True
-    return text.startswith(b"{") and text.endswith((b"[", b"{")) and text.count(b"{") > text.count(b"}")
+    """A first line that is only '{' or '[': how pretty printers (jq, json.dumps(indent=...),
+    Go's MarshalIndent) open a document. Nothing looser: a JSONL file whose first line is
+    broken must stay line by line, not be gathered into one endless document."""
+    return first_line.strip() in _OPENERS
 
 
 @dataclass(slots=True)
