@@ -9,6 +9,7 @@ import json
 import re
 import sys
 import threading
+import time
 import types
 from itertools import islice
 
@@ -152,6 +153,28 @@ async def test_stop_cancels_cleanly(tmp_path, monkeypatch, gated_module):
         await wait_until(pilot, lambda: screen._finished_drawn)
         assert screen.session.snapshot().state == "cancelled"
         assert "cancelled before every case ran" in screen_text(app)
+
+
+def test_a_cancelled_worker_cancels_its_run_without_the_ui(tmp_path, monkeypatch, gated_module):
+    """The app's shutdown cancels its workers; RunSession.run hears it through is_cancelled."""
+    from console.regression.session import RunSession
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cases.jsonl").write_text("".join(
+        json.dumps({"id": f"c{i}", "input": {"text": "q"}, "assert": []}) + "\n" for i in range(4)
+    ))  # fmt: skip
+    plan = make_plan(Settings(), suite="cases.jsonl", target="python:regress_ui_gate:answer", concurrency=1)
+    session = RunSession(plan, f"sqlite:///{tmp_path / 'store.db'}")
+    cancelled = threading.Event()
+    runner = threading.Thread(target=session.run, kwargs={"is_cancelled": cancelled.is_set})
+    runner.start()
+    deadline = time.monotonic() + 20
+    while session.snapshot().state != "running" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    cancelled.set()  # the gate stays shut: only the cancellation can end the run
+    runner.join(20)
+    assert session.snapshot().state == "cancelled"
+    assert session.snapshot().counts.done < 4
 
 
 async def test_history_lists_runs_and_b_marks_the_baseline(demo_suite):

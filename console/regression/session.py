@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from console.cases.format import RegressionCase
 from console.regression.events import CaseDone, RunEvent, RunStarted
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # execute and history pull in the store (SQLAlchemy): importe
     from console.regression.history import RunInfo
 
 STARTING, RUNNING, FINISHED, CANCELLED, FAILED = "starting", "running", "finished", "cancelled", "failed"
+CANCEL_POLL_S = 0.2  # how soon a cancelled worker stops its run
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,16 @@ class RunSession:
 
     # -- the worker side ---------------------------------------------------------------
 
-    def run(self) -> RunReport | None:
-        """Blocking: run the plan to the end (call it in a worker thread)."""
+    def run(self, is_cancelled: Callable[[], bool] | None = None) -> RunReport | None:
+        """Blocking: run the plan to the end (call it in a worker thread).
+
+        is_cancelled is polled beside the run (the runner is busy in its own event loop), and
+        the run is cancelled as soon as it says so: a UI worker's cancellation at shutdown.
+        """
         from console.store import Store, StoreError
+
+        if is_cancelled is not None:
+            threading.Thread(target=self._cancel_when, args=(is_cancelled,), name="regress-watch", daemon=True).start()
 
         assert self.plan is not None and self.store_url is not None
         try:
@@ -114,6 +122,12 @@ class RunSession:
             self._ended = time.monotonic()
         self.done.set()
         return report
+
+    def _cancel_when(self, is_cancelled: Callable[[], bool]) -> None:
+        while not self.done.wait(CANCEL_POLL_S):
+            if is_cancelled():
+                self.cancel()
+                return
 
     def _fail(self, message: str) -> None:
         with self._lock:

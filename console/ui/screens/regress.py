@@ -17,7 +17,6 @@ results. Its queries run in thread workers: the UI thread never touches the stor
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -76,15 +75,7 @@ def start_worker(app, session: RunSession) -> None:
 
     def work() -> None:
         worker = get_current_worker()
-
-        def watch() -> None:
-            while not session.done.wait(0.2):
-                if worker.is_cancelled:
-                    session.cancel()
-                    return
-
-        threading.Thread(target=watch, name="regress-watch", daemon=True).start()
-        session.run()
+        session.run(is_cancelled=lambda: worker.is_cancelled)
 
     app.run_worker(work, thread=True, group="regress", name=f"regress {session.title}", exit_on_error=False)
 
