@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from console.formatting import rfc3339
+
 # The wheel carries the sample logs inside the package (pyproject's force-include); a
 # checkout, or an editable install, reads the repository's sample_logs/ itself.
 SAMPLE_LOG_DIRS = (
@@ -213,18 +215,15 @@ def _last_ts(path: Path) -> datetime:
 
 
 def _parse_ts(value: str) -> datetime:
+    """A datetime, not epoch seconds: shifting floats would round the milliseconds."""
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _format_ts(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _shift_line(line: bytes, shift: timedelta) -> bytes:
     """Move a record's ts; a malformed line is copied byte for byte, to be rejected as it is."""
     try:
         record = json.loads(line)
-        record["ts"] = _format_ts(_parse_ts(record["ts"]) + shift)
+        record["ts"] = rfc3339(_parse_ts(record["ts"]) + shift, timespec="milliseconds")
     except (ValueError, KeyError, TypeError, AttributeError):
         return line
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
