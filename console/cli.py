@@ -182,11 +182,13 @@ def ingest(
 
     Requests without cost_usd are priced from llmops.toml's [prices], else genai-prices.
     With --follow it keeps tailing (team mode: one ingester per host into a shared store).
+    Exit 1 when a file is refused whole (binary: the Collector's format: proto, compressed).
     """
     from console.commands.config_access import load_config
     from console.commands.ingest import run_ingest
 
-    run_ingest(files, store=store, settings=load_config(config), source_format=source_format.value, follow=follow)
+    code = run_ingest(files, store=store, settings=load_config(config), source_format=source_format.value, follow=follow)
+    raise typer.Exit(code)
 
 
 @app.command()

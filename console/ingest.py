@@ -18,6 +18,7 @@ from console.store.retry import RetryPolicy, retry_store
 
 if TYPE_CHECKING:
     from console.sources.detect import LogTail
+    from console.sources.otlp import OtlpOptions
 
 GLOB_CHARS = frozenset("*?[")
 # 10k rows a transaction: the measured sweet spot for SQLite, and bounded memory per batch.
@@ -44,6 +45,8 @@ class IngestTotals:
     duplicates: int = 0
     rejected: int = 0
     spans_skipped: int = 0  # OTLP spans that are not GenAI model calls
+    # Files refused whole (binary: the Collector's `format: proto`, compressed): path -> why.
+    refused_files: dict[str, str] = field(default_factory=dict)
     first_rejections: list[RejectedLine] = field(default_factory=list)
     pricing: PricingTally = field(default_factory=PricingTally)
     # Distinct (prompt_id, prompt_version, prompt_hash) read: the registry check at the end of an
@@ -146,6 +149,7 @@ def ingest_files(
     pricer: Pricer | None = None,
     source_format: str = "auto",
     on_trouble: Callable[[str | None], None] | None = None,
+    otlp_options: OtlpOptions | None = None,
 ) -> IngestTotals:
     """Read the files to their current end into the store, resuming from saved offsets.
 
@@ -153,7 +157,9 @@ def ingest_files(
     loads into a SQLite file are written by a child process while this one decodes
     (parallel=None decides by size; True/False forces it). With a pricer, records without
     cost_usd are priced before they are written (totals.pricing counts how).
-    source_format: "auto" (each file by its content), "jsonl" or "otlp".
+    source_format: "auto" (each file by its content), "jsonl" or "otlp"; otlp_options: which
+    span attributes name the prompt, user, session, environment (llmops.toml's [otel];
+    None: the defaults).
 
     Faults: a batch the store refuses for a reason that may pass (the PostgreSQL server
     restarting, its connections dropped, a full disk) is retried with backoff for up to
@@ -161,7 +167,7 @@ def ingest_files(
     at once for an error retrying cannot fix, StoreError with a message saying to run it
     again, which resumes after the last batch stored (rows and offsets commit together).
     """
-    from console.sources.detect import LogTail
+    from console.sources.detect import LogTail, refused_file_reason
 
     positions = store.positions()
     sqlite_path = store.sqlite_path
@@ -170,7 +176,8 @@ def ingest_files(
         parallel = unread >= PARALLEL_MIN_BYTES
     totals = IngestTotals()
     with paused_gc(), LogTail(
-        paths, positions, watch=False, max_lines=INGEST_BATCH_LINES, source_format=source_format
+        paths, positions, watch=False, max_lines=INGEST_BATCH_LINES, source_format=source_format,
+        otlp_options=otlp_options,
     ) as tail:
         consumed = {status.path: status.offset for status in tail.files}
 
@@ -211,6 +218,12 @@ def ingest_files(
                 totals.add_prompt_keys(batch.records)
                 progressed(batch)
         totals.spans_skipped = tail.total_spans_skipped
+        totals.refused_files = dict(tail.refused)
+    for path in paths:  # refused by an earlier run: its offset is past the head that says so
+        if path not in totals.refused_files and positions.get(path, _NO_POSITION).offset:
+            reason = refused_file_reason(path)
+            if reason is not None:
+                totals.refused_files[path] = reason
     return totals
 
 
@@ -307,6 +320,7 @@ def follow_files(
     pricer: Pricer | None = None,
     source_format: str = "auto",
     on_trouble: Callable[[str | None], None] | None = None,
+    otlp_options: OtlpOptions | None = None,
 ) -> IngestTotals:
     """Tail files and globs into the store until should_stop(): a headless ingester.
 
@@ -323,7 +337,7 @@ def follow_files(
                 on_batch(batch, result)
 
     totals = IngestTotals()
-    with LogTail(patterns, store.positions(), source_format=source_format) as tail:
+    with LogTail(patterns, store.positions(), source_format=source_format, otlp_options=otlp_options) as tail:
         writer = RetryingWriter(store, should_stop, on_trouble)
         tail_and_write(tail, writer, should_stop, totals, each_batch, pricer=pricer)
     return totals

@@ -44,13 +44,27 @@ def test_the_collectors_proto_file_is_refused_once_naming_the_setting(source_for
     assert detect_file_format(PROTO) == "binary"
 
 
-def test_ingest_says_so_in_one_line(tmp_path):
+def test_ingest_says_so_in_one_line_and_fails(tmp_path):
     store = f"sqlite:///{tmp_path / 'db.sqlite'}"
     result = runner.invoke(app, ["ingest", str(PROTO), str(PRETTY), "--store", store])
-    assert result.exit_code == 0, result.output
-    assert "10 rows added" in result.output
+    assert result.exit_code == 1, result.output  # a file refused whole is not a success (issue 18)
+    assert "10 rows added" in result.output, "the other files are still stored"
     assert "1 lines rejected" in result.output and "format: json" in result.output
     assert "more" not in result.output, "one rejection, not one per line"
+    assert f"error: {PROTO}: a binary file" in " ".join(result.stderr.split())
+    assert "set `format: json`" in result.stderr
+    again = runner.invoke(app, ["ingest", str(PROTO), "--store", store])
+    assert again.exit_code == 1 and "`format: proto`" in again.stderr, "a rerun does not forget it"
+
+
+def test_a_compressed_file_alone_fails_ingest_too(tmp_path):
+    import gzip
+
+    path = tmp_path / "traces.json.gz"
+    path.write_bytes(gzip.compress(JSONL.read_bytes()))
+    result = runner.invoke(app, ["ingest", str(path), "--store", f"sqlite:///{tmp_path / 'db.sqlite'}"])
+    assert result.exit_code == 1 and "gzip-compressed" in result.stderr
+    assert "0 rows added" in result.output
 
 
 def test_pretty_printed_records_and_a_broken_document(tmp_path):

@@ -1,7 +1,8 @@
 """`llmops-console ingest FILES` and `ingest --follow`: logs into the store, headless.
 
 Once: a progress bar on stderr while console.ingest.ingest_files loads the files, then what
-was added, the first rejected lines, the unpriced models and the prompt registry check.
+was added, the first rejected lines, the unpriced models and the prompt registry check; a
+file refused whole (binary) is an `error:` line and exit 1.
 With --follow: a line per committed batch until Ctrl+C or SIGTERM (team mode: one ingester
 per host into a shared store). Log text (paths, reasons, model names) is escaped: it is
 printed, never read as Rich markup.
@@ -25,29 +26,42 @@ from console.commands.prompts_report import print_ingest_registry_check
 from console.commands.store_access import open_store
 from console.config import Settings
 from console.ingest import IngestTotals, SourceNotFound, expand_sources, follow_files, ingest_files
+from console.sources.otlp import OtlpOptions
 from console.store import Store, StoreError
 
+# A file refused whole (binary) is not a usage mistake but the data not being read: exit 1.
+EXIT_REFUSED = 1
 
-def run_ingest(files: Sequence[str], *, store: str | None, settings: Settings, source_format: str, follow: bool) -> None:
+
+def run_ingest(files: Sequence[str], *, store: str | None, settings: Settings, source_format: str, follow: bool) -> int:
+    """The exit code: 0, or EXIT_REFUSED when a file was refused whole (the Collector's
+    `format: proto`, a compressed file), after saying why on stderr."""
     pricer = Pricer(settings.prices)
+    otlp_options = OtlpOptions.from_settings(settings.otel)  # llmops.toml's [otel]
     if follow:
-        follow_into_store(files, open_store(store), pricer, source_format)
-        return
+        follow_into_store(files, open_store(store), pricer, source_format, otlp_options)
+        return 0
     try:
         paths = expand_sources(files, must_exist=True)
     except SourceNotFound as exc:
         raise UsageError(str(exc)) from None
     opened = open_store(store)
     try:
-        totals = _ingest_with_progress(opened, paths, pricer, source_format)
+        totals = _ingest_with_progress(opened, paths, pricer, source_format, otlp_options)
         out = Console(soft_wrap=True)
         print_totals(totals, opened.display_url, out)
         print_ingest_registry_check(totals.prompt_keys, settings, out)  # drifted / unregistered versions read
     finally:
         opened.close()
+    err = Console(stderr=True, soft_wrap=True)
+    for path, reason in totals.refused_files.items():
+        err.print(f"[bold red]error:[/] {escape(path)}: {escape(reason)}")
+    return EXIT_REFUSED if totals.refused_files else 0
 
 
-def _ingest_with_progress(opened: Store, paths: list[str], pricer: Pricer, source_format: str) -> IngestTotals:
+def _ingest_with_progress(
+    opened: Store, paths: list[str], pricer: Pricer, source_format: str, otlp_options: OtlpOptions
+) -> IngestTotals:
     total_bytes = sum(os.path.getsize(p) for p in paths)
     console = Console(stderr=True)
     with Progress(
@@ -61,7 +75,8 @@ def _ingest_with_progress(opened: Store, paths: list[str], pricer: Pricer, sourc
         task = progress.add_task("ingesting", total=total_bytes)
         try:
             totals = ingest_files(
-                opened, paths, lambda n: progress.advance(task, n), pricer=pricer, source_format=source_format
+                opened, paths, lambda n: progress.advance(task, n), pricer=pricer, source_format=source_format,
+                otlp_options=otlp_options,
             )
         except StoreError as exc:  # e.g. locked by another process through every retry
             progress.stop()
@@ -91,7 +106,9 @@ def print_totals(totals: IngestTotals, store_name: str, out: Console) -> None:
         out.print(f"[yellow]{pricing.unpriced:,}[/] requests unpriced (no cost_usd): " + "; ".join(parts))
 
 
-def follow_into_store(patterns: Sequence[str], opened: Store, pricer: Pricer, source_format: str) -> None:
+def follow_into_store(
+    patterns: Sequence[str], opened: Store, pricer: Pricer, source_format: str, otlp_options: OtlpOptions
+) -> None:
     """Tail into the store until SIGINT or SIGTERM, printing a line per committed batch."""
     out = Console(soft_wrap=True)
     stop = threading.Event()
@@ -104,7 +121,8 @@ def follow_into_store(patterns: Sequence[str], opened: Store, pricer: Pricer, so
                       f"{len(batch.rejected):,} lines rejected")
 
     try:
-        totals = follow_files(opened, patterns, stop.is_set, report, pricer=pricer, source_format=source_format)
+        totals = follow_files(opened, patterns, stop.is_set, report, pricer=pricer, source_format=source_format,
+                              otlp_options=otlp_options)
         out.print(f"stopped: {totals.added:,} rows added, {totals.rejected:,} lines rejected")
     except KeyboardInterrupt:
         out.print("stopped")

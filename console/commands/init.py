@@ -20,10 +20,12 @@ from console.commands.init_files import SNIPPET_FILE, init_project, logger_snipp
 from console.commands.init_logs import (
     SAFE_NAME, SUGGESTION_RULES, LogSurvey, Registered, register_versions, suggestion_toml, survey_logs,
 )  # fmt: skip
+from console.config import Settings
 from console.formatting import usd
 from console.ingest import SourceNotFound, expand_sources
 from console.prompts.registry import registry_root
 from console.sanitize import one_line, strip_control
+from console.sources.otlp import OtlpOptions
 
 
 def run_init(directory: Path, from_logs: Sequence[Path]) -> None:
@@ -54,9 +56,9 @@ def _survey(directory: Path, logs: Sequence[Path]) -> LogSurvey:
     except SourceNotFound as exc:
         raise UsageError(f"--from-logs: {exc}") from None
     config = directory / "llmops.toml"
-    prices = load_config(config).prices if config.is_file() else {}
+    settings = load_config(config) if config.is_file() else Settings()  # its [prices] and [otel]
     try:
-        return survey_logs(paths, Pricer(prices))
+        return survey_logs(paths, Pricer(settings.prices), otlp_options=OtlpOptions.from_settings(settings.otel))
     except OSError as exc:
         raise UsageError(f"--from-logs: {exc.filename or ''}: {exc.strerror or exc}") from None
 

@@ -31,6 +31,7 @@ from console.formatting import rfc3339
 from console.prompts.registry import EXTENSIONS, UNKNOWN_MARKER
 from console.records import RequestRecord
 from console.sources.base import RejectedLine
+from console.sources.otlp import OtlpOptions
 
 BUDGET_HEADROOM = 1.5
 SLO_HEADROOM = 1.2
@@ -145,12 +146,16 @@ def _round_up(value: float) -> float:
     return round(math.ceil(value / scale - 1e-9) * scale, 10)
 
 
-def survey_logs(paths: Sequence[str], pricer: Pricer | None = None, source_format: str = "auto") -> LogSurvey:
-    """Read the files to their end (without a store) and tally what init --from-logs needs."""
+def survey_logs(
+    paths: Sequence[str], pricer: Pricer | None = None, source_format: str = "auto", otlp_options: OtlpOptions | None = None
+) -> LogSurvey:
+    """Read the files to their end (without a store) and tally what init --from-logs needs;
+    OTLP spans are read with otlp_options (llmops.toml's [otel], None: the defaults)."""
     from console.sources.detect import LogTail
 
     survey = LogSurvey(files=list(paths))
-    with LogTail(list(paths), {}, watch=False, max_lines=10_000, source_format=source_format) as tail:
+    with LogTail(list(paths), {}, watch=False, max_lines=10_000, source_format=source_format,
+                 otlp_options=otlp_options) as tail:
         while True:
             batch = tail.read_available()
             if not batch:

@@ -71,12 +71,13 @@ def load_since(now: float, window: str, settings: Settings) -> float | None:
 def _ingest(store, sources: Sequence[str], settings: Settings) -> None:
     from console.analytics.prices import Pricer
     from console.ingest import SourceNotFound, expand_sources, ingest_files
+    from console.sources.otlp import OtlpOptions
 
     try:
         paths = expand_sources(sources, must_exist=True)
     except SourceNotFound as exc:
         raise UsageError(str(exc)) from None
-    totals = ingest_files(store, paths, pricer=Pricer(settings.prices))
+    totals = ingest_files(store, paths, pricer=Pricer(settings.prices), otlp_options=OtlpOptions.from_settings(settings.otel))
     err = Console(stderr=True)
     err.print(
         Text(

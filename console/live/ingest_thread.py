@@ -18,6 +18,7 @@ from console.live.events import HistoryLoaded, IngestFailed, Post
 from console.live.history import seed_history
 from console.live.store_follow import follow_store
 from console.live.tail import follow_tail
+from console.sources.otlp import OtlpOptions
 
 # The tail's SQLite page cache: the bulk-load 128 MiB would be a quarter of a console's
 # memory after a few hundred thousand rows; the tail writes small batches at the end.
@@ -34,12 +35,14 @@ def run_ingest(
     feed: AnalyticsFeed | None = None,
     source_format: str = "auto",
     committed: Callable[[], object] | None = None,
+    otlp_options: OtlpOptions | None = None,
 ) -> None:
     """With a pricer, records without cost_usd are priced before they are stored.
 
     With a feed, the analytics window is seeded from the store before tailing starts,
     then receives every record the store accepted as new (never a duplicate).
-    source_format: "auto" (each file by its content), "jsonl" or "otlp".
+    source_format: "auto" (each file by its content), "jsonl" or "otlp"; otlp_options: which
+    span attributes name the prompt, user, session, environment (llmops.toml's [otel]).
     With no sources, the store is followed instead: rows written by other consoles and
     ingesters (team mode) arrive as they are committed.
     committed() is called on this thread as soon as new rows are in the store.
@@ -64,7 +67,7 @@ def run_ingest(
             )
         )
         if sources:
-            follow_tail(post, is_cancelled, store, sources, pricer, feed, source_format, committed)
+            follow_tail(post, is_cancelled, store, sources, pricer, feed, source_format, committed, otlp_options)
         else:
             follow_store(post, is_cancelled, store, last_id or 0, feed, committed)
     except Exception as exc:  # the UI must hear why the feed stopped

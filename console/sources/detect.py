@@ -76,6 +76,18 @@ def detect_file_format(path: str | Path) -> str | None:
     return None
 
 
+def refused_file_reason(path: str | Path) -> str | None:
+    """Why a file is refused whole (a binary file), read from its head alone; None when it is
+    not. For a file read before: its saved offset skips the head, where the reason is."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096).lstrip()
+    except OSError:
+        return None
+    first = head.split(b"\n", 1)[0]
+    return binary_reason(first) if first and is_binary(first) else None
+
+
 def check_format(source_format: str) -> str:
     if source_format not in FORMATS:
         raise ValueError(f"unknown format {source_format!r}: use one of {', '.join(FORMATS)}")
@@ -97,13 +109,14 @@ class LogTail(JsonlTail):
         positions: Mapping[str, FilePosition] | None = None,
         *,
         source_format: str = "auto",
-        otlp_options: OtlpOptions = DEFAULT_OPTIONS,
+        otlp_options: OtlpOptions | None = None,
         **kwargs,
     ) -> None:
         self.source_format = check_format(source_format)
-        self.otlp_options = otlp_options
+        self.otlp_options = otlp_options or DEFAULT_OPTIONS  # llmops.toml's [otel], else the defaults
         self._formats: dict[tuple[str, int], str] = {}
         self.spans_skipped: dict[str, int] = {}
+        self.refused: dict[str, str] = {}  # path -> why the whole file was refused (binary)
         self._joiners: dict[str, StreamJoiner] = {}
         self._documents: dict[str, Document] = {}
         super().__init__(patterns, positions, **kwargs)
@@ -134,8 +147,10 @@ class LogTail(JsonlTail):
         elif fmt == "binary":
             first = next((line for line in lines if line.strip()), None)
             if first is not None:  # refused once, at the first line; the rest is skipped
-                self._reject(t, first_no, binary_reason(first), b"", batch)
+                reason = binary_reason(first)
+                self._reject(t, first_no, reason, b"", batch)
                 self._formats[self._key(t)] = "binary, refused"
+                self.refused[t.path] = reason
 
     def _report(self, t, batch: SourceBatch) -> None:
         joiner = self._joiners.get(t.path)

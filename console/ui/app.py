@@ -16,6 +16,7 @@ from console.malloc import fix_mmap_threshold
 from console.analytics.prices import Pricer
 from console.live.ingest_thread import run_ingest
 from console.config import Settings
+from console.sources.otlp import OtlpOptions
 from console.live.analytics_feed import AnalyticsFeed
 from console.ui.messages import (
     CaseEditReady, CompareReady, EvaluationNotice, HistoryLoaded, HistoryProgress, IngestFailed, LabelDone,
@@ -141,6 +142,7 @@ class ConsoleApp(App):
             self.feed,
             source_format=self.source_format,
             committed=self.dashboard.rows_committed,
+            otlp_options=OtlpOptions.from_settings(self.settings.otel),  # llmops.toml's [otel]
         )
 
     def _analytics(self) -> None:
