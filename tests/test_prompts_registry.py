@@ -119,7 +119,8 @@ def test_unified_and_side_by_side_diff(tmp_path):
     v7, v8 = registry.get("support-answer", "v7"), registry.get("support-answer", "v8")
     text = unified_diff(v7, v8)
     assert f"--- support-answer@v7 ({v7.short_hash})" in text
-    assert "+Always offer a refund." in text and text.count("\n+") == 2  # the header and the one line
+    # the header, the one line, and v8's front matter (model and temperature: v7 has none)
+    assert "+Always offer a refund." in text and "+model: gpt-4o" in text and text.count("\n+") == 4
     assert unified_diff(v7, v7) == ""
     rows = side_by_side(V7, V8.replace("\n", "\r\n"))
     assert changed_lines(rows) == 1

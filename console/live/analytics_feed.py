@@ -144,6 +144,16 @@ class AnalyticsFeed:
             return None
         return version_marks(versions, self._registry)
 
+    def _registry_order(self) -> dict[str, tuple[str, ...]] | None:
+        """Each prompt's registered versions, oldest first (loaded by _registry_marks)."""
+        if self._registry is None:
+            return None
+        return {prompt_id: tuple(v.version for v in prompt.versions) for prompt_id, prompt in self._registry.prompts.items()}
+
+    def _clock(self, live) -> float:
+        """The moment the windows end at (the wall clock, for now)."""
+        return time.time()
+
     def stop(self) -> None:
         self._inbox.wake()
 
@@ -166,7 +176,8 @@ class AnalyticsFeed:
             for command in self._inbox.take_all():
                 match command:
                     case CompareArms(a, b):
-                        self._post(_comparison(live.cols, a, b, prompts_root=self._prompts_root()))
+                        self._post(_comparison(live.cols, a, b, prompts_root=self._prompts_root(),
+                                               window=self._window, now=self._clock(live)))
                         continue
                     case CompareChange(kind, name):
                         self._post(_change_comparison(live.cols, kind, name))
@@ -205,7 +216,8 @@ class AnalyticsFeed:
                 evict_over(live, self.max_rows, now)
             report = live.report(now)
             self._post(
-                ReportReady(report, window, len(live.cols), self._registry_marks(report.versions), partial=partial)
+                ReportReady(report, window, len(live.cols), self._registry_marks(report.versions), partial=partial,
+                            registry_order=self._registry_order())
             )
             computed_window, last_computed, changed, urgent = window, time.monotonic(), False, False
 
@@ -238,15 +250,37 @@ def evict_over(live, max_rows: int, now: float) -> int:
     return live.evict_before(cut_ts)
 
 
-def _comparison(columns: Columns, a: str, b: str, prompts_root=None) -> CompareReady:
+def _comparison(
+    columns: Columns, a: str, b: str, prompts_root=None, window: str = "all", now: float | None = None,
+) -> CompareReady:
+    """Both arms drawn from the rows of the panes' window (what the Versions pane counts)."""
     from console.analytics.compare import compare, parse_arm_spec
+    from console.analytics.windows import window_mask
 
     try:
         spec_a, spec_b = parse_arm_spec(a), parse_arm_spec(b)
+        if now is not None:
+            columns = columns.select(window_mask(columns, now, window))
         comparison = compare(columns, spec_a, spec_b)
     except ValueError as exc:
         return CompareReady(error=str(exc))
-    return CompareReady(comparison, prompt_diff=prompt_diff(prompts_root, spec_a, spec_b))
+    scope = window_scope(columns, window, now)
+    return CompareReady(comparison, prompt_diff=prompt_diff(prompts_root, spec_a, spec_b), scope=scope)
+
+
+def window_scope(columns: Columns, window: str, now: float | None) -> str:
+    """"window 1h, 12:05:00 – 13:05:00 UTC: 9,462 requests" (the compare screen's first line)."""
+    from console.analytics.windows import window_start
+    from console.formatting import rfc3339
+
+    if now is None:
+        return f"all loaded history: {len(columns):,} requests"
+    start = window_start(now, window)
+    if start is None and len(columns):
+        start = float(columns.ts.min())
+    span = (f"{rfc3339(start, timespec='seconds')} – {rfc3339(now, timespec='seconds')}" if start is not None
+            else f"until {rfc3339(now, timespec='seconds')}")
+    return f"window {window} ({span}): {len(columns):,} requests"
 
 
 def prompt_diff(prompts_root, spec_a, spec_b):

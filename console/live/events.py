@@ -102,6 +102,8 @@ class ReportReady:
     rows: int
     # "id@version" -> "drift" | "unregistered" against the prompt registry; None: no registry
     registry_marks: dict[str, str] | None = None
+    # prompt id -> its registered versions in the registry's order (what `c` compares with)
+    registry_order: dict[str, tuple[str, ...]] | None = None
     # True while the history is still loading: the figures cover the newest rows only
     # (the window's, where they fit), and windows reaching further back are incomplete
     partial: bool = False
@@ -114,6 +116,7 @@ class CompareReady:
     comparison: Comparison | None = None
     error: str | None = None
     prompt_diff: VersionDiff | None = None  # when both arms are prompt=ID@VER
+    scope: str = ""  # which requests both arms were drawn from: the window and its bounds
 
 
 # -- from the requests pager (console.live.requests_pager) -----------------------------------

@@ -1,11 +1,15 @@
 """Diffs of two prompt versions: a unified diff for scripts and review, side-by-side rows for the UI.
 
 Both work on the normalised texts, so line endings and trailing blanks never show as changes.
+Both include the front matter (model and parameters, one `key: value` line each, keys in
+order): a version that only lowers max_tokens changes what the model answers as surely as
+a changed line of text does.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,16 +34,48 @@ class VersionDiff:
     old: PromptVersion
     new: PromptVersion
     rows: tuple[SideBySideRow, ...]
+    settings: tuple[SideBySideRow, ...] = ()  # the front matter, one row per key (settings_rows)
 
 
 def version_diff(old: PromptVersion, new: PromptVersion) -> VersionDiff:
-    return VersionDiff(old, new, tuple(side_by_side(old.text, new.text)))
+    return VersionDiff(old, new, tuple(side_by_side(old.text, new.text)), tuple(settings_rows(old, new)))
+
+
+def settings(version: PromptVersion) -> dict[str, str]:
+    """The front matter as key -> shown value: model first, then the parameters by name."""
+    shown = {"model": version.model} if version.model is not None else {}
+    for key in sorted(version.parameters):
+        value = version.parameters[key]
+        shown[key] = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return shown
+
+
+def settings_rows(old: PromptVersion, new: PromptVersion) -> list[SideBySideRow]:
+    """One row per front matter key of either version, aligned by key (no line numbers)."""
+    left, right = settings(old), settings(new)
+    rows = []
+    for key in dict.fromkeys([*left, *right]):
+        a, b = left.get(key), right.get(key)
+        tag: Tag = "equal" if a == b else "insert" if a is None else "delete" if b is None else "replace"
+        rows.append(SideBySideRow(
+            tag, None, "" if a is None else f"{key}: {a}", None, "" if b is None else f"{key}: {b}",
+        ))  # fmt: skip
+    return rows
+
+
+def _document(version: PromptVersion, with_front_matter: bool) -> list[str]:
+    body = normalise(version.text).split("\n")
+    if not with_front_matter:
+        return body
+    return ["---", *(f"{key}: {value}" for key, value in settings(version).items()), "---", *body]
 
 
 def unified_diff(old: PromptVersion, new: PromptVersion, context: int = 3) -> str:
-    """difflib's unified diff, headed with the two files; '' when the texts are the same."""
+    """difflib's unified diff of front matter and text, headed with the two files; '' when
+    both are the same."""
+    with_front_matter = bool(settings(old) or settings(new))
     lines = difflib.unified_diff(
-        normalise(old.text).split("\n"), normalise(new.text).split("\n"),
+        _document(old, with_front_matter), _document(new, with_front_matter),
         fromfile=f"{old.prompt_id}@{old.version} ({old.short_hash})",
         tofile=f"{new.prompt_id}@{new.version} ({new.short_hash})",
         n=context, lineterm="",

@@ -179,7 +179,7 @@ class ConsoleApp(App):
         if ready.error:
             self.notify(ready.error, title="Compare", severity="error", markup=False)
         else:
-            self.push_screen(CompareScreen(ready.comparison, ready.prompt_diff))
+            self.push_screen(CompareScreen(ready.comparison, ready.prompt_diff, scope=ready.scope))
 
     # -- the evaluation side (console/ui/evaluation_app.py) ---------------------------------
 

@@ -26,7 +26,8 @@ class CompareScreen(Screen):
 
     DEFAULT_CSS = """
     CompareScreen VerticalScroll { padding: 0 1; }
-    CompareScreen #compare-title { text-style: bold; margin-bottom: 1; }
+    CompareScreen #compare-title { text-style: bold; }
+    CompareScreen #compare-scope { color: $text-muted; margin-bottom: 1; }
     CompareScreen #compare-verdict-title { margin-top: 1; text-style: bold; color: $accent; }
     CompareScreen .finding { padding: 0 1; }
     CompareScreen .finding-significant { background: $warning 20%; text-style: bold; }
@@ -36,9 +37,10 @@ class CompareScreen(Screen):
     CompareScreen #compare-diff-title { margin-top: 1; text-style: bold; color: $accent; }
     """
 
-    def __init__(self, comparison: Comparison, prompt_diff: VersionDiff | None = None) -> None:
+    def __init__(self, comparison: Comparison, prompt_diff: VersionDiff | None = None, scope: str = "") -> None:
         super().__init__()
         self.comparison = comparison
+        self.scope = scope  # which requests the arms were drawn from (the window), said on screen
         self.prompt_diff = prompt_diff  # computed off the UI thread (console.live.analytics_feed)
 
     def compose(self) -> ComposeResult:
@@ -47,6 +49,8 @@ class CompareScreen(Screen):
         title = f"Compare  A: {strip_control(comparison.a.label)}  vs  B: {strip_control(comparison.b.label)}"
         with VerticalScroll(id="compare-body"):
             yield Static(Text(title), id="compare-title")
+            counts = f"A: {comparison.a.requests:,} requests · B: {comparison.b.requests:,} requests"
+            yield Static(Text(f"{counts}  ·  {self.scope}" if self.scope else counts), id="compare-scope")
             from console.commands.compare import comparison_table
 
             yield Static(comparison_table(comparison), id="compare-table")
@@ -69,5 +73,5 @@ class CompareScreen(Screen):
 
                 diff = self.prompt_diff
                 yield Static("Prompt diff (registry)", id="compare-diff-title")
-                yield Static(diff_table(diff.old, diff.new, diff.rows), id="compare-diff")
+                yield Static(diff_table(diff.old, diff.new, diff.rows, diff.settings), id="compare-diff")
         yield Footer()

@@ -60,6 +60,7 @@ class DashboardScreen(Screen):
         self.rejected: list[RejectedLine] = []
         self.rejected_total = 0
         self.report: Report | None = None
+        self.registry_order: dict[str, tuple[str, ...]] | None = None  # what `c` compares a version with
         self._pending_report: ReportReady | None = None
         self._pending_history: HistoryLoaded | None = None
         self._requests: RequestsView | None = None  # for rows_committed, off the UI thread
@@ -136,6 +137,7 @@ class DashboardScreen(Screen):
             self._pending_report = ready  # not composed yet (or closing): drawn on mount
             return
         self.report = ready.report
+        self.registry_order = ready.registry_order
         for pane in (BudgetPane, LatencyPane):
             self.query_one(pane).show(ready.report)
         self.query_one(VersionsPane).show(ready.report, ready.registry_marks)
@@ -250,7 +252,7 @@ class DashboardScreen(Screen):
         if event.before_after:
             self.app.request_change_compare("model" if event.kind == "model" else "prompt", event.name)
             return
-        arms = compare_arms(self.report, event.kind, event.name)
+        arms = compare_arms(self.report, event.kind, event.name, self.registry_order)
         if arms is None:
             self.notify(f"nothing to compare {event.name} with yet", title="Compare", markup=False)
             return

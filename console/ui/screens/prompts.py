@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from console.analytics.report_types import VersionRow
 from console.prompts.checks import check_versions
-from console.prompts.diff import SideBySideRow, changed_lines, side_by_side
+from console.prompts.diff import SideBySideRow, changed_lines, settings_rows, side_by_side
 from console.prompts.registry import UNKNOWN_MARKER, PromptError, PromptVersion, Registry, load_registry, natural_key
 from console.sanitize import one_line, strip_control
 
@@ -181,24 +181,44 @@ class PromptsScreen(Screen):
         self.shown = "diff"
 
 
-def diff_table(old: PromptVersion, new: PromptVersion, rows: Sequence[SideBySideRow] | None = None) -> Table:
-    """The side-by-side diff, coloured by change, every line as plain Text."""
+def diff_table(
+    old: PromptVersion, new: PromptVersion, rows: Sequence[SideBySideRow] | None = None,
+    settings: Sequence[SideBySideRow] | None = None,
+) -> Table:
+    """The side-by-side diff, coloured by change and marked -/+ (readable without colour):
+    the front matter's settings first (model, max_tokens...), then the text; every line as
+    plain Text."""
     rows = list(rows) if rows is not None else side_by_side(old.text, new.text)
+    settings = list(settings) if settings is not None else settings_rows(old, new)
+    changed_settings = [row for row in settings if row.tag != "equal"]
+    summary = f"{changed_lines(rows)} line(s) changed"
+    if changed_settings:
+        names = ", ".join((row.left or row.right).partition(":")[0] for row in changed_settings)
+        summary += f", {len(changed_settings)} setting(s) changed ({names})"
     table = Table(
         title=Text(f"{one_line(old.prompt_id)}@{one_line(old.version)} → {one_line(new.prompt_id)}@{one_line(new.version)}: "
-                   f"{changed_lines(rows)} line(s) changed"),
+                   + one_line(summary)),
         expand=True, show_lines=False, title_justify="left",
     )  # fmt: skip
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column(Text(f"{one_line(old.version)} ({old.short_hash})"), ratio=1)
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column(Text(f"{one_line(new.version)} ({new.short_hash})"), ratio=1)
+    for row in settings:
+        _add_diff_row(table, row, number="fm")
+    if settings:
+        table.add_section()
     for row in rows:
-        style = DIFF_STYLES[row.tag]
-        marker_left = "-" if row.tag in ("delete", "replace") and row.left_number else " "
-        marker_right = "+" if row.tag in ("insert", "replace") and row.right_number else " "
-        table.add_row(
-            str(row.left_number or ""), Text(f"{marker_left} {strip_control(row.left)}", style=style),
-            str(row.right_number or ""), Text(f"{marker_right} {strip_control(row.right)}", style=style),
-        )  # fmt: skip
+        _add_diff_row(table, row)
     return table
+
+
+def _add_diff_row(table: Table, row: SideBySideRow, number: str = "") -> None:
+    """number: what the # columns say for a row without line numbers ("fm": front matter)."""
+    style = DIFF_STYLES[row.tag]
+    marker_left = "-" if row.tag in ("delete", "replace") and row.left else " "
+    marker_right = "+" if row.tag in ("insert", "replace") and row.right else " "
+    table.add_row(
+        str(row.left_number or (number if row.left else "")), Text(f"{marker_left} {strip_control(row.left)}", style=style),
+        str(row.right_number or (number if row.right else "")), Text(f"{marker_right} {strip_control(row.right)}", style=style),
+    )  # fmt: skip
