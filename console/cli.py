@@ -265,9 +265,20 @@ def check(
     raise typer.Exit(code)
 
 
-@app.command()
+# `regress` runs the suite; `regress export` is its one sub-command. A group whose callback is
+# the run keeps `regress --target …` exactly as it was (options before any sub-command name).
+regress_app = typer.Typer(rich_markup_mode=HELP_MARKUP)
+app.add_typer(regress_app, name="regress")
+SuiteOption = Annotated[
+    Optional[Path],
+    typer.Option("--suite", help="Cases JSONL, or a promptfooconfig.yaml (default: regression.suite in llmops.toml)."),
+]
+
+
+@regress_app.callback(invoke_without_command=True)
 def regress(
-    suite: Annotated[Optional[Path], typer.Option("--suite", help="Cases JSONL (default: regression.suite in llmops.toml).")] = None,
+    ctx: typer.Context,
+    suite: SuiteOption = None,
     target: Annotated[
         Optional[str],
         typer.Option(
@@ -293,7 +304,15 @@ def regress(
     """Run the regression suite against a target and compare it with the baseline.
 
     Exit 0 when the gate passes, 1 when it fails (a critical regression, new errors, the pass rate under regression.min_pass_rate), 2 on a usage or config error.
+    `regress export` writes the suite as a promptfooconfig.yaml.
     """  # noqa: E501
+    if ctx.invoked_subcommand is not None:
+        given = [name for name, value in ctx.params.items() if value not in (None, False)]
+        if given:
+            option = "--" + given[0].replace("_", "-")
+            _fail(f"regress {ctx.invoked_subcommand}: its options go after it "
+                  f"(llmops-console regress {ctx.invoked_subcommand} --suite …), not before; got {option}")
+        return
     from console.commands.config_access import load_config
     from console.commands.regress import run_regress
 
@@ -301,6 +320,30 @@ def regress(
                        mark_baseline=mark_baseline, prompt_version=prompt_version, model=model,
                        concurrency=concurrency, as_json=as_json, show_all=show_all)
     raise typer.Exit(code)
+
+
+class ExportFormat(str, Enum):
+    promptfoo = "promptfoo"
+
+
+@regress_app.command("export")
+def regress_export(
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="What to write: promptfoo (a promptfooconfig.yaml).")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    suite: SuiteOption = None,
+    provider: Annotated[
+        Optional[list[str]],
+        typer.Option("--provider", metavar="ID",
+                     help="A promptfoo provider id for the file's providers (default: echo). Repeatable."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write the regression cases as a promptfooconfig.yaml (each case kept whole in metadata.llmops), so the
+    same suite runs in promptfoo's CI; `regress --suite` on that file runs the same cases here."""
+    from console.commands.config_access import load_config
+    from console.commands.regress_export import export_suite
+
+    raise typer.Exit(export_suite(load_config(config), fmt=fmt.value, suite=suite, output=output, providers=provider))
 
 
 @app.command()

@@ -100,7 +100,9 @@ def results_table(report: RunReport, *, show_all: bool = False) -> Table | None:
 def print_report(report: RunReport, out: Console, *, show_all: bool = False) -> None:
     counts, comparison = report.counts, report.comparison
     for problem in report.problems:
-        out.print(Text(f"skipped malformed case: {one_line(str(problem))}", style="yellow"), soft_wrap=True)
+        out.print(Text(f"{problem.label}: {one_line(str(problem))}", style="yellow"), soft_wrap=True)
+    for note in report.suite_notes:
+        out.print(Text(f"suite: {one_line(note)}", style="yellow"), soft_wrap=True)
     table = results_table(report, show_all=show_all)
     if table is not None:
         out.print(table)

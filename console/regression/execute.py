@@ -38,6 +38,7 @@ class RunReport:
     comparison: Comparison
     gate: GateResult
     problems: list[CaseProblem] = field(default_factory=list)
+    suite_notes: list[str] = field(default_factory=list)  # about the whole suite (a promptfoo config's redteam)
     git_commit: str | None = None
     marked_baseline: bool = False
 
@@ -56,6 +57,8 @@ class RunReport:
             "counts": {"total": self.counts.total, "passed": self.counts.passed, "failed": self.counts.failed,
                        "errored": self.counts.errored, "skipped": self.counts.skipped},
             "problems": [str(p) for p in self.problems],
+            "not_run": [{"file": p.path, "test": p.where, "reason": p.reason} for p in self.problems if p.not_run],
+            "suite_notes": list(self.suite_notes),
             "gate": self.gate.to_json(),
             "comparison": self.comparison.to_json(),
             "is_baseline": self.marked_baseline,
@@ -117,10 +120,11 @@ def execute(
     baseline_results = history.load_results(store, baseline.id) if baseline is not None else None
     comparison = compare(outcome.results, baseline_results, baseline_run_id=baseline.id if baseline else None,
                          critical_tag=plan.critical_tag)
+    not_run = sum(1 for p in suite.problems if p.not_run)
     gate = judge_gate(comparison, min_pass_rate=plan.min_pass_rate, cancelled=outcome.cancelled,
-                      problems=len(suite.problems))
+                      problems=len(suite.problems) - not_run, not_run=not_run)
     report = RunReport(run_id, plan, outcome.results, outcome.counts, outcome.elapsed_s, outcome.cancelled,
-                       comparison, gate, suite.problems, commit)
+                       comparison, gate, suite.problems, suite.notes, commit)
     if plan.mark_baseline:
         if outcome.cancelled:
             gate.notes.append("not marked as the baseline: the run was cancelled")

@@ -31,7 +31,9 @@ def judge_gate(
     min_pass_rate: float | None = None,
     cancelled: bool = False,
     problems: int = 0,
+    not_run: int = 0,
 ) -> GateResult:
+    """`problems`: malformed case lines skipped; `not_run`: promptfoo tests that cannot run here."""
     reasons: list[str] = []
     notes: list[str] = []
     if cancelled:
@@ -49,7 +51,9 @@ def judge_gate(
     if other:
         notes.append(f"{len(other)} regression(s) in cases not tagged critical: {_ids(other)}")
     if problems:
-        notes.append(f"{problems} case(s) were not run: malformed lines, or promptfoo tests that cannot run here")
+        notes.append(f"{problems} malformed case line(s) were skipped")
+    if not_run:
+        notes.append(f"{not_run} promptfoo test(s) were not run: they cannot run here (each is listed with its reason)")
     if comparison.baseline_run_id is None:
         notes.append("no baseline: every case is new (mark one with --mark-baseline or B in the runs history)")
     return GateResult(not reasons, reasons, notes)

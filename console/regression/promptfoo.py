@@ -50,6 +50,24 @@ PROMPTFOO_ONLY_KINDS = frozenset({
 })  # fmt: skip
 
 
+class PromptfooYamlLoader(yaml.SafeLoader):
+    """YAML as promptfoo (js-yaml, YAML 1.2) reads it: only true/false are booleans, so a var
+    `body: Yes` or `answer: no` stays the text it is (PyYAML's YAML 1.1 makes them True/False)."""
+
+
+PromptfooYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+PromptfooYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def read_yaml(text: str | bytes) -> Any:
+    return yaml.load(text, Loader=PromptfooYamlLoader)  # noqa: S506 (a SafeLoader)
+
+
 class Unmappable(Exception):
     """A part of a test that cannot run here; the test is listed with this reason and not run."""
 
@@ -62,7 +80,7 @@ def _read(path: Path) -> Any:
     if suffix == ".jsonl":
         return [json.loads(line) for line in text.splitlines() if line.strip()]
     if suffix in (".yaml", ".yml"):
-        return yaml.safe_load(text)
+        return read_yaml(text)
     if suffix == ".csv":
         return [_csv_test(row) for row in csv.DictReader(io.StringIO(text))]
     return text
@@ -115,6 +133,9 @@ def _csv_test(row: dict[str, str]) -> dict[str, Any]:
         if key.startswith("__expected"):
             if value:
                 test["assert"].append(_csv_assertion(value))
+        elif key.startswith("__metadata:"):
+            if value:
+                test.setdefault("metadata", {})[key.removeprefix("__metadata:")] = value
         elif key == "__description":
             test["description"] = value
         elif key == "__threshold" and value:
@@ -223,8 +244,23 @@ class _Loader:
         self.suite = Suite(shown)
         self.seen: set[str] = set()
 
+    def resolve(self, raw: Any) -> Any:
+        """An assertion written as {$ref: "#/assertionTemplates/name"}: the object it points at."""
+        if not isinstance(raw, dict) or "$ref" not in raw:
+            return raw
+        reference = str(raw["$ref"])
+        if not reference.startswith("#/"):
+            raise Unmappable(f"$ref {reference} points outside the config")
+        found: Any = self.config
+        for part in reference[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(found, dict) or part not in found:
+                raise Unmappable(f"$ref {reference} points at nothing in the config")
+            found = found[part]
+        return {**found, **{k: v for k, v in raw.items() if k != "$ref"}} if isinstance(found, dict) else found
+
     def skip(self, where: str, reason: str) -> None:
-        self.suite.problems.append(CaseProblem(self.shown, 0, f"not run: {reason}", where=where))
+        self.suite.problems.append(CaseProblem(self.shown, 0, reason, where=where, not_run=True))
 
     def load(self, only, tags) -> Suite:
         config = self.config
@@ -236,6 +272,8 @@ class _Loader:
         default = config.get("defaultTest") or {}
         if isinstance(default, str):
             default = load_reference(default, self.base) or {}
+        if (default.get("options") or {}).get("provider"):
+            self.suite.notes.append("defaultTest options.provider (a grader) ignored: our LLM judge grades")
         prompts = _prompts(config, self.base)
         for number, test in enumerate(_tests(config, self.base), start=1):
             name = test.get("description") if isinstance(test, dict) else None
@@ -253,21 +291,31 @@ class _Loader:
     def cases(self, number: int, where: str, test: dict, default: dict, prompts) -> list[RegressionCase]:
         own = (test.get("metadata") or {}).get("llmops") if isinstance(test.get("metadata"), dict) else None
         notes: list[str] = []
+        reasons: list[str] = []  # every part that cannot run, so the report names them all
+        if test.get("provider"):
+            reasons.append("the test names its own provider (promptfoo would call it)")
+        options = {**(default.get("options") or {}), **(test.get("options") or {})}
+        if (test.get("options") or {}).get("provider"):
+            notes.append("options.provider (a grader) ignored: our LLM judge grades")
+        if options.get("transform") or options.get("postprocess"):
+            reasons.append("options.transform (JavaScript)")
+        unknown = set(test) - TEST_KEYS - {"provider"}
+        if unknown:
+            reasons.append(f"keys we cannot honour: {', '.join(sorted(unknown))}")
+        asserts = []
+        for raw in [*(default.get("assert") or []), *(test.get("assert") or [])]:
+            try:
+                asserts.append(_assertion(self.resolve(raw), notes))
+            except Unmappable as exc:
+                reasons.append(str(exc))
         try:
-            if test.get("provider") or (test.get("options") or {}).get("provider"):
-                raise Unmappable("the test names its own provider (promptfoo would call it)")
-            options = {**(default.get("options") or {}), **(test.get("options") or {})}
-            if options.get("transform") or options.get("postprocess"):
-                raise Unmappable("options.transform (JavaScript)")
-            unknown = set(test) - TEST_KEYS
-            if unknown:
-                raise Unmappable(f"keys we cannot honour: {', '.join(sorted(unknown))}")
-            asserts = [_assertion(a, notes) for a in [*(default.get("assert") or []), *(test.get("assert") or [])]]
             var_sets = _vars({**(default.get("vars") or {}), **(test.get("vars") or {})}, self.base)
-            spread = len(var_sets) > 1
-        except (Unmappable, SuiteError) as exc:
-            self.skip(where, str(exc))
+        except SuiteError as exc:
+            reasons.append(str(exc))
+        if reasons:
+            self.skip(where, "; ".join(dict.fromkeys(reasons)))
             return []
+        spread = len(var_sets) > 1
         built = []
         for (label, template), variables in itertools.product(prompts, var_sets):
             if isinstance(template, Unmappable):
@@ -316,7 +364,7 @@ def load_promptfoo(path: str | Path, *, only: set[str] | None = None, tags: set[
     path = Path(path)
     shown = display_path(path)
     try:
-        config = yaml.safe_load(read_suite_file(path, shown))
+        config = read_yaml(read_suite_file(path, shown))
     except yaml.YAMLError as exc:
         raise SuiteError(f"{shown}: not YAML: {exc}") from None
     if not isinstance(config, dict):

@@ -24,9 +24,15 @@ class CaseProblem:
     line_no: int
     reason: str
     where: str | None = None  # instead of the line: a promptfoo test, "tests[3] 'refunds'"
+    not_run: bool = False  # a test read as written that cannot run here (a promptfoo test), not a malformed line
 
     def __str__(self) -> str:
         return f"{self.path}:{self.where or self.line_no}: {self.reason}"
+
+    @property
+    def label(self) -> str:
+        """How a report introduces it."""
+        return "promptfoo test not run" if self.not_run else "skipped malformed case"
 
 
 @dataclass
