@@ -155,6 +155,15 @@ class RegressionTarget(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
             raise ValueError(f"{needed}: Expected a value (a {self.type} target needs '{needed}'), got nothing")
 
 
+class EmbeddingSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """An embedding model over an OpenAI-compatible /embeddings endpoint, for `similar` assertions."""
+
+    url: Annotated[str, msgspec.Meta(min_length=1)]  # base URL; /embeddings is appended
+    model: Annotated[str, msgspec.Meta(min_length=1)]
+    api_key_env: str | None = "OPENAI_API_KEY"  # the variable holding the key, never the key
+    timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+
+
 class RegressionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The regression suite: where the cases are, what they run against, when the gate fails."""
 
@@ -167,6 +176,7 @@ class RegressionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
     backoff_s: Annotated[float, msgspec.Meta(ge=0)] = 0.5  # first retry delay; doubles, with jitter
     min_pass_rate: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None  # gate: fail below it
     critical_tag: str = "critical"  # gate: a regression in a case with this tag fails it
+    embeddings: EmbeddingSettings | None = None  # `similar` assertions; without it they are skipped
 
     def __post_init__(self) -> None:
         if self.default_target is not None and self.default_target not in self.targets:

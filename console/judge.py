@@ -66,20 +66,26 @@ class Judge:
         return parse_grade(self._complete(self.messages(record, RUBRIC_SYSTEM_PROMPT)))
 
     def _complete(self, messages: list[dict[str, str]]) -> bytes:
-        body = orjson.dumps({"model": self.settings.model, "messages": messages, "temperature": 0})
-        headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.settings.api_key_env) if self.settings.api_key_env else None
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        request = urllib.request.Request(self.endpoint, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=self.settings.timeout_s) as response:
-                payload = response.read()
-        except urllib.error.HTTPError as exc:
-            raise JudgeError(f"{self.endpoint} answered HTTP {exc.code}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise JudgeError(f"cannot reach {self.endpoint}: {getattr(exc, 'reason', exc)}") from None
-        return payload
+        body = {"model": self.settings.model, "messages": messages, "temperature": 0}
+        return post_json(self.endpoint, body, api_key_env=self.settings.api_key_env, timeout_s=self.settings.timeout_s)
+
+
+def post_json(endpoint: str, body: dict, *, api_key_env: str | None, timeout_s: float,
+              error: type[Exception] = JudgeError) -> bytes:  # fmt: skip
+    """POST `body` to an OpenAI-compatible endpoint, the API key read from the variable named
+    api_key_env; the reply's bytes, or `error` saying why there is none (HTTP status, unreachable)."""
+    headers = {"Content-Type": "application/json"}
+    key = os.environ.get(api_key_env) if api_key_env else None
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    request = urllib.request.Request(endpoint, data=orjson.dumps(body), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return response.read()
+    except urllib.error.HTTPError as exc:
+        raise error(f"{endpoint} answered HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise error(f"cannot reach {endpoint}: {getattr(exc, 'reason', exc)}") from None
 
 
 def _content(payload: bytes) -> str:

@@ -10,16 +10,18 @@ import msgspec
 import pytest
 
 from conftest import REPO
-from console.config import ConfigError, RegressionSettings, RegressionTarget, load_settings
+from console.config import ConfigError, EmbeddingSettings, RegressionSettings, RegressionTarget, load_settings
 
 SCHEMA = json.loads((REPO / "schemas" / "llmops-config.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 REGRESSION = SCHEMA["properties"]["regression"]
 TARGET = SCHEMA["$defs"]["regressionTarget"]
+EMBEDDINGS = REGRESSION["properties"]["embeddings"]
 
 
-@pytest.mark.parametrize(("struct", "schema"), [(RegressionSettings, REGRESSION), (RegressionTarget, TARGET)],
-                         ids=["RegressionSettings", "RegressionTarget"])  # fmt: skip
+@pytest.mark.parametrize(("struct", "schema"), [(RegressionSettings, REGRESSION), (RegressionTarget, TARGET),
+                                               (EmbeddingSettings, EMBEDDINGS)],
+                         ids=["RegressionSettings", "RegressionTarget", "EmbeddingSettings"])  # fmt: skip
 def test_the_schema_has_the_same_keys_and_defaults(struct, schema):
     info = msgspec.inspect.type_info(struct)
     assert {f.name for f in info.fields} == set(schema["properties"])
@@ -65,6 +67,12 @@ function = "my_app.answer:handle"
 [regression.targets.ci]
 type = "replay"
 path = "regression/recorded.jsonl"
+
+[regression.embeddings]
+url = "http://127.0.0.1:8000/v1"
+model = "text-embedding-3-small"
+api_key_env = "EMBEDDINGS_KEY"
+timeout_s = 10
 """
 
 BAD = {
@@ -80,6 +88,11 @@ BAD = {
     "http without base_url": '[regression.targets.a]\ntype = "http"\n',
     "replay without path": '[regression.targets.a]\ntype = "replay"\n',
     "timeout zero": '[regression.targets.a]\ntype = "replay"\npath = "x"\ntimeout_s = 0\n',
+    "embeddings without model": '[regression.embeddings]\nurl = "http://127.0.0.1:8000/v1"\n',
+    "embeddings without url": '[regression.embeddings]\nmodel = "m"\n',
+    "embeddings empty url": '[regression.embeddings]\nurl = ""\nmodel = "m"\n',
+    "embeddings timeout zero": '[regression.embeddings]\nurl = "u"\nmodel = "m"\ntimeout_s = 0\n',
+    "embeddings not a table": '[regression]\nembeddings = "openai"\n',
 }
 
 
@@ -94,6 +107,9 @@ def test_the_full_example_is_valid_for_both(tmp_path):
     settings = load_settings(write(tmp_path, FULL)).regression
     assert settings.targets["app"].argv == ["python3", "answer.py"] and settings.targets["app"].env == {"MODE": "test"}
     assert settings.targets["candidate"].temperature == 0 and settings.min_pass_rate == 0.9
+    assert settings.embeddings == EmbeddingSettings(url="http://127.0.0.1:8000/v1", model="text-embedding-3-small",
+                                                    api_key_env="EMBEDDINGS_KEY", timeout_s=10)  # fmt: skip
+    assert RegressionSettings().embeddings is None  # `similar` is skipped until one is configured
     assert RegressionSettings().concurrency == 4 and RegressionSettings().suite == "regression/cases.jsonl"
 
 

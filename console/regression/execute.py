@@ -107,7 +107,7 @@ def execute(
         user_callback(event)
 
     options = RunOptions(**{**plan.options.__dict__, "run_id": run_id})
-    runner = Runner(target, suite.cases, options, judge=plan.judge, on_event=tee)
+    runner = Runner(target, suite.cases, options, judge=plan.judge, embedder=plan.embedder, on_event=tee)
     if on_runner is not None:
         on_runner(runner)
     try:

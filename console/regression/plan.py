@@ -12,7 +12,8 @@ from typing import Any
 
 from console.cases.file import cases_path, config_dir
 from console.config import RegressionTarget, Settings
-from console.regression.assertions import Judge
+from console.regression.assertions import Embedder, Judge
+from console.regression.embeddings import EmbeddingClient
 from console.regression.judging import RubricJudge
 from console.regression.runner import RunOptions
 from console.regression.targets import adhoc_spec
@@ -37,6 +38,7 @@ class RunPlan:
     min_pass_rate: float | None = None
     critical_tag: str = "critical"
     judge: Judge | None = None
+    embedder: Embedder | None = None  # `similar` assertions ([regression.embeddings]); None: they are skipped
     prompts_root: Path | None = None  # the prompt registry ([prompts] path); the http target renders from it
 
     @property
@@ -136,6 +138,7 @@ def make_plan(
         min_pass_rate=config.min_pass_rate,
         critical_tag=config.critical_tag,
         judge=judge_from_settings(settings),
+        embedder=EmbeddingClient(config.embeddings) if config.embeddings is not None else None,
         prompts_root=_prompts_root(settings),
     )
 

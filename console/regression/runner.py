@@ -25,7 +25,7 @@ from typing import Any, Callable
 import msgspec
 
 from console.cases.format import RegressionCase
-from console.regression.assertions import Judge, evaluate, needs_thread
+from console.regression.assertions import Embedder, Judge, evaluate, needs_thread
 from console.regression.events import AttemptDone, CaseDone, EventCallback, RunFinished, RunStarted
 from console.regression.results import ERRORED, Attempt, CaseResult, Counts
 from console.regression.targets.base import Target, TargetError, in_thread
@@ -59,6 +59,7 @@ class Runner:
         options: RunOptions | None = None,
         *,
         judge: Judge | None = None,
+        embedder: Embedder | None = None,
         on_event: EventCallback | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
@@ -66,6 +67,7 @@ class Runner:
         self.cases = cases
         self.options = options or RunOptions()
         self.judge = judge
+        self.embedder = embedder
         self.on_event = on_event or (lambda event: None)
         self._sleep = sleep
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -180,11 +182,11 @@ class Runner:
             if needs_thread(case):
                 try:
                     async with asyncio.timeout(options.timeout_s):
-                        status, score, verdicts = await in_thread(evaluate, case, out, self.judge)
+                        status, score, verdicts = await in_thread(evaluate, case, out, self.judge, self.embedder)
                 except TimeoutError:
                     return Attempt(number, ERRORED, output=out.output, latency_ms=out.latency_ms,
                                    error=f"the assertions took over {options.timeout_s:g} s", tries=tries)
             else:
-                status, score, verdicts = evaluate(case, out, self.judge)
+                status, score, verdicts = evaluate(case, out, self.judge, self.embedder)
             return Attempt(number, status, score, out.output, verdicts, out.latency_ms, out.cost_usd, out.tokens,
                            tries=tries)
