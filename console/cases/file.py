@@ -17,6 +17,11 @@ The file is git-tracked and people edit it, so writes are careful:
 
 The flock is taken on the file itself and re-checked against the path after locking (a
 rename by another writer swaps the inode), so no lock file is left beside the cases.
+
+A promptfoo suite (regression.suite ending in .yaml or .yml) is never written: a JSON line
+would break the YAML. Cases made in the console go to `<stem>.cases.jsonl` beside it
+(`writable_cases_path`), which `regress` reads with the suite; a CaseFile on the YAML itself
+refuses every write with a message naming that file.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ except ImportError:  # pragma: no cover (not on Windows: the content check still
     fcntl = None  # type: ignore[assignment]
 
 DEFAULT_CASES = "regression/cases.jsonl"
+YAML_SUFFIXES = (".yaml", ".yml")  # a promptfoo suite: read as it is, never appended to
 REWRITE_ATTEMPTS = 5
 
 
@@ -56,6 +62,22 @@ def cases_path(settings: Settings, suite: str | os.PathLike | None = None) -> Pa
     if configured.is_absolute():
         return configured
     return config_dir(settings) / configured
+
+
+def is_promptfoo_suite(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in YAML_SUFFIXES
+
+
+def cases_beside(suite: str | os.PathLike) -> Path:
+    """Where cases made in the console go for this suite: the suite itself when it is a cases
+    file, else (a promptfoo YAML) `<stem>.cases.jsonl` beside it, which the suite loader reads too."""
+    suite = Path(suite)
+    return suite.with_name(f"{suite.stem}.cases.jsonl") if is_promptfoo_suite(suite) else suite
+
+
+def writable_cases_path(settings: Settings) -> Path:
+    """Where triage appends cases: regression.suite, or the file beside a promptfoo suite."""
+    return cases_beside(cases_path(settings))
 
 
 def config_dir(settings: Settings) -> Path:
@@ -113,6 +135,11 @@ class CaseFile:
     @contextlib.contextmanager
     def _locked(self, flags: int) -> Iterator[int]:
         """An fd on the current file, exclusively flocked (re-opened if it was renamed over)."""
+        if is_promptfoo_suite(self.path):
+            raise CaseFileError(
+                f"{self.path} is a promptfoo suite (YAML): a case line cannot be written into it; "
+                f"cases made here go to {cases_beside(self.path)} beside it, which regress runs with the suite"
+            )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         while True:
             fd = os.open(self.path, flags | os.O_CREAT, 0o644)

@@ -1,6 +1,6 @@
 """Labelling a response: the verdict in the store, and the regression case that goes with it.
 
-    labeller = Labeller(EvaluationStore(store), CaseFile(cases_path(settings)))
+    labeller = Labeller(EvaluationStore(store), CaseFile(writable_cases_path(settings)))
     outcome = labeller.mark("req_1", "bad", reason="hallucination")   # a case is appended
     labeller.undo()                                                  # the label and its case go
 

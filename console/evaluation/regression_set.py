@@ -1,7 +1,7 @@
 """A regression case made from a response marked bad in triage (appended to the cases file by
 console.cases.file):
 
-    cases = CaseFile(cases_path(settings))
+    cases = CaseFile(writable_cases_path(settings))
     cases.append(case_from_record(record, reason="hallucination", who="ana"))  # False if there
 
 A case made from a bad response has a stable id ("req-" + request_id), the input as logged

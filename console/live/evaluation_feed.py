@@ -87,6 +87,7 @@ class EvaluationFeed:
         self._inbox: Inbox[EvaluationCommand] = Inbox()
         self.watching = False
         self._input_at = float("-inf")  # monotonic time of the user's last key or click
+        self._told_where_cases_go = False
 
     # -- called from the UI thread: never blocks ---------------------------------------------
 
@@ -123,7 +124,7 @@ class EvaluationFeed:
 
     def run(self, is_cancelled: Callable[[], bool]) -> None:
         from console.evaluation.labels import Labeller
-        from console.cases.file import CaseFile, cases_path
+        from console.cases.file import CaseFile, writable_cases_path
         from console.evaluation.scorers import ScorerError, builtin_scorers
         from console.evaluation.triage import ScoringLoop
         from console.store import Store, StoreError
@@ -141,7 +142,7 @@ class EvaluationFeed:
             except ScorerError as exc:
                 self._post(EvaluationNotice(f"{exc}; scoring with the built-in scorers only", "error"))
                 loop = ScoringLoop(evaluation, self.settings, builtin_scorers(self.settings))
-            self.cases = CaseFile(cases_path(self.settings))
+            self.cases = CaseFile(writable_cases_path(self.settings))  # beside a promptfoo suite, never in it
             self.labeller = Labeller(evaluation, self.cases)
             if self.labeller.recovered:  # labels a crash left half-done, finished at start
                 self._post(EvaluationNotice(self.labeller.recovered.describe(), "information"))
@@ -250,6 +251,17 @@ class EvaluationFeed:
         if self.analytics is not None:
             self.analytics.apply_labels({outcome.request_id: outcome.verdict})
         self._post(LabelDone(outcome))
+        if outcome.case_added and not self._told_where_cases_go:
+            from console.cases.file import cases_path
+
+            suite = cases_path(self.settings)
+            if suite != self.cases.path:  # a promptfoo suite: say once where its cases went
+                self._told_where_cases_go = True
+                self._post(EvaluationNotice(
+                    f"regression.suite {suite.name} is a promptfoo suite (YAML), so cases are not written into it: "
+                    f"case {outcome.case_added} went to {self.cases.path}, which regress runs with the suite",
+                    title="Cases",
+                ))  # fmt: skip
 
 
 def _is_user_error(exc: Exception) -> bool:

@@ -13,6 +13,8 @@ passed): javascript assertions and transforms, a test's own provider, assertion 
 have (factuality, bleu, …), prompts that are functions. A top-level `redteam` or several
 providers become suite notes. Our own exported suites carry each case in metadata.llmops
 (console.regression.promptfoo_export), so an unedited round trip gives back the same cases.
+The cases triage made for the suite (`<stem>.cases.jsonl` beside it: console.cases.file) run
+after its tests.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from typing import Any
 import msgspec
 import yaml
 
+from console.cases.file import cases_beside
 from console.cases.format import ASSERTION_KINDS, REFUSED_KINDS, CaseError, RegressionCase, parse_case
 from console.regression.checks.values import FILE_PREFIX, render
 from console.regression.promptfoo_export import original_case
-from console.regression.suite import CaseProblem, Suite, SuiteError, display_path, read_suite_file
+from console.regression.suite import CaseProblem, Suite, SuiteError, display_path, load_suite, read_suite_file
 
 ASSERTION_KEYS = frozenset({"type", "value", "threshold", "weight", "metric", "config", "normalizeUnicode", "assert",
                             "description"})  # fmt: skip
@@ -369,4 +372,17 @@ def load_promptfoo(path: str | Path, *, only: set[str] | None = None, tags: set[
         raise SuiteError(f"{shown}: not YAML: {exc}") from None
     if not isinstance(config, dict):
         raise SuiteError(f"{shown}: not a promptfoo config (expected a mapping with tests)")
-    return _Loader(path, shown, config).load(only, tags)
+    suite = _Loader(path, shown, config).load(only, tags)
+    beside = cases_beside(path)
+    if beside.is_file():  # the cases triage made for this suite (console.cases.file)
+        extra = load_suite(beside, only=only, tags=tags)
+        seen = {case.id for case in suite.cases}
+        suite.problems.extend(extra.problems)
+        suite.archived += extra.archived
+        for case in extra.cases:
+            if case.id in seen:
+                reason = "duplicate id: a promptfoo test has it; skipped"
+                suite.problems.append(CaseProblem(extra.path, 0, reason, where=f"case {case.id!r}"))
+            else:
+                suite.cases.append(case)
+    return suite
