@@ -1,6 +1,9 @@
 """The alerts `check` exits 1 on and the panes colour: SLO breaches and error-rate spikes.
 
-(Budget burn alerts come from console/analytics/budget.py.)
+(Budget burn alerts come from console/analytics/budget.py.) Every alert carries its rule, the
+numbers that fire it against their thresholds, since when it fires
+(console.analytics.alert_onset) and where to look; `explain_alert` is the one text of it
+that `check` prints and the alerts screen shows.
 
 - SLO breach: the SLO's percentile over the window is above its ceiling: warn, or page when
   it is more than twice the ceiling. Judged overall (SLOs without a model) and per model.
@@ -17,29 +20,70 @@ import numpy as np
 from console.analytics.aggregates import WindowAggregates
 from console.analytics.columns import Columns
 from console.analytics.latency import slo_breaches
+from console.analytics.alert_onset import minute_ends, rolling_over, rolling_sums, sorted_rows, trailing_run
 from console.analytics.report_types import Alert
 from console.config import Slo
+from console.formatting import parse_rfc3339, rfc3339
 
 SPIKE_SECONDS = 300.0
 SPIKE_FACTOR = 3.0
 SPIKE_MIN_ERRORS = 10
 SLO_PAGE_FACTOR = 2.0
+SLO_ONSET_WIDTH = 900.0  # an SLO's onset: the minutes whose last 15 minutes were over it
+SLO_ONSET_LOOKBACK = 3 * 3600.0
+SPIKE_ONSET_LOOKBACK = 3600.0
+PANES = {"budget": "the Budget pane (2)", "latency": "the Latency pane (3)", "versions": "the Versions pane (4)"}
 
 
-def slo_alerts(cols: Columns, aggregates: WindowAggregates, slos: Sequence[Slo]) -> list[Alert]:
+def seconds_text(value: float) -> str:
+    """Latencies in alerts: seconds, one style (12.30 s beside 9.00 s, never 9,000 ms beside 12.3 s)."""
+    return f"{value / 1000:,.2f} s"
+
+
+def slo_alerts(
+    cols: Columns, aggregates: WindowAggregates, slos: Sequence[Slo], now: float | None = None,
+    window_seconds: float | None = None,
+) -> list[Alert]:
     alerts = []
     breaches = slo_breaches(aggregates.latency_by_model, cols.names("model"), slos, aggregates.latency.get(0))
     for subject, slo, value in breaches:
         severity = "page" if value > SLO_PAGE_FACTOR * slo.max_ms else "warn"
+        model = None if subject == "all traffic" else subject
+        onset = None if now is None else _slo_onset(cols, model, slo, now, window_seconds)
+        look = f"model:{model} latency>{slo.max_ms:g}" if model else f"latency>{slo.max_ms:g}"
         alerts.append(
             Alert(
                 kind="slo",
                 severity=severity,
                 subject=subject,
                 message=f"{subject}: p{slo.percentile:g} latency {value:,.0f} ms is over the SLO of {slo.max_ms:,.0f} ms",
+                rule=(f"warn when p{slo.percentile:g} over the window is above the SLO of {seconds_text(slo.max_ms)}; "
+                      f"page above {SLO_PAGE_FACTOR:g}x it ({seconds_text(SLO_PAGE_FACTOR * slo.max_ms)})"),
+                figures=[f"p{slo.percentile:g} {seconds_text(value)} vs SLO {seconds_text(slo.max_ms)} "
+                         f"({value / slo.max_ms:.1f}x)"],
+                since=rfc3339(onset.since, timespec="seconds") if onset else None,
+                since_capped=bool(onset and onset.capped),
+                target=f"filter:{look}",
             )
         )
     return alerts
+
+
+def _slo_onset(cols: Columns, model: str | None, slo: Slo, now: float, window_seconds: float | None):
+    """The first minute of the current run whose last 15 minutes' percentile is over the SLO."""
+    lookback = min(SLO_ONSET_LOOKBACK, window_seconds or SLO_ONSET_LOOKBACK)
+    keep = (cols.ts >= now - lookback - SLO_ONSET_WIDTH) & (cols.ts <= now)
+    if model is not None:
+        code = cols.categories["model"].codes.get(model)
+        keep &= cols.model == code if code is not None else False
+    rows = sorted_rows(cols.ts, keep)
+    latency = cols.latency_ms[rows]
+    fine = latency == latency
+    ts, latency = cols.ts[rows][fine], latency[fine]
+    ends = minute_ends(now, lookback)
+    over = rolling_over(ts, latency, ends, SLO_ONSET_WIDTH,
+                        lambda values: float(np.percentile(values, slo.percentile)) > slo.max_ms)
+    return trailing_run(ends, over)
 
 
 def recent_errors(cols: Columns, now: float, seconds: float, time_sorted: bool) -> tuple[int, int]:
@@ -67,6 +111,7 @@ def error_spike_alert(
     recent_rate = errors / requests
     if recent_rate <= SPIKE_FACTOR * window_rate:
         return None
+    onset = _spike_onset(cols, now, window_rate)
     return Alert(
         kind="error_rate",
         severity="warn",
@@ -75,4 +120,54 @@ def error_spike_alert(
             f"error rate {recent_rate:.1%} over the last 5m ({errors} of {requests} requests) "
             f"is {recent_rate / window_rate:.1f}x the window's {window_rate:.1%}"
         ),
+        rule=(f"warn when the error rate over the last 5m is above {SPIKE_FACTOR:g}x the window's, "
+              f"with at least {SPIKE_MIN_ERRORS} errors"),
+        figures=[f"error rate 5m {recent_rate:.1%} ({errors:,} of {requests:,}) vs baseline {window_rate:.1%} "
+                 f"over the window ({recent_rate / window_rate:.1f}x > {SPIKE_FACTOR:g}x)"],
+        since=rfc3339(onset.since, timespec="seconds") if onset else None,
+        since_capped=bool(onset and onset.capped),
+        target="filter:status:error",
     )
+
+
+def _spike_onset(cols: Columns, now: float, window_rate: float):
+    keep = (cols.ts >= now - SPIKE_ONSET_LOOKBACK - SPIKE_SECONDS) & (cols.ts <= now)
+    rows = sorted_rows(cols.ts, keep)
+    ts, errors = cols.ts[rows], cols.is_error[rows].astype(np.float64)
+    ends = minute_ends(now, SPIKE_ONSET_LOOKBACK)
+    counts = rolling_sums(ts, np.ones(len(ts)), ends, SPIKE_SECONDS)
+    failed = rolling_sums(ts, errors, ends, SPIKE_SECONDS)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        over = (failed >= SPIKE_MIN_ERRORS) & (failed / counts > SPIKE_FACTOR * window_rate)
+    return trailing_run(ends, over)
+
+
+def _ago(seconds: float) -> str:
+    minutes = max(seconds, 0) / 60
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    return f"{minutes / 60:.1f} h" if minutes < 48 * 60 else f"{minutes / 1440:.1f} days"
+
+
+def look_text(target: str) -> str:
+    if target.startswith("filter:"):
+        return f"the requests filtered by '{target[len('filter:'):]}'"
+    return PANES.get(target, target or "the dashboard")
+
+
+def explain_alert(alert: Alert, now: float | None = None) -> list[str]:
+    """The alert in words, one line each: what fires, the rule, the numbers against their
+    thresholds, since when, where to look. `check` prints it; the alerts screen shows it."""
+    lines = [f"{alert.severity.upper():<5} {alert.kind:<10} {alert.message}"]
+    if alert.rule:
+        lines.append(f"  rule:   {alert.rule}")
+    if alert.figures:
+        lines.append("  now:    " + " · ".join(alert.figures))
+    if alert.since:
+        since = alert.since.replace("T", " ").replace("Z", " UTC")
+        ago = f" ({_ago(now - parse_rfc3339(alert.since))} ago)" if now is not None else ""
+        lines.append(f"  since:  {'before ' if alert.since_capped else ''}{since}{ago}")
+    else:
+        lines.append("  since:  this report (no earlier minute fired)")
+    lines.append(f"  look:   {look_text(alert.target)}")
+    return lines

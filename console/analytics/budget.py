@@ -210,7 +210,33 @@ def budget_status(
         f"{burn_rates[fired.short]:.1f}x over {fired.short} ({state} above {fired.threshold:g}x); "
         f"{usd(spent)} of {usd(budget.amount_usd)} this {budget.period} spent, {outlook}"
     )
-    return status, Alert(kind="budget", severity=state, subject=budget.name, message=message)  # type: ignore[arg-type]
+    onset = _burn_onset(cols, rows, budget, now, rate, fired)
+    return status, Alert(
+        kind="budget", severity=state, subject=budget.name, message=message,  # type: ignore[arg-type]
+        rule=f"{state} when the burn rate is over {fired.threshold:g}x over both {fired.long} and {fired.short}",
+        figures=[
+            f"burn {fired.long} {burn_rates[fired.long]:.1f}x > {fired.threshold:g}x",
+            f"burn {fired.short} {burn_rates[fired.short]:.1f}x > {fired.threshold:g}x",
+            f"spent {usd(spent)} of {usd(budget.amount_usd)} this {budget.period}; {outlook}",
+        ],
+        since=rfc3339(onset.since, timespec="seconds") if onset else None,
+        since_capped=bool(onset and onset.capped),
+        target="budget",
+    )
+
+
+def _burn_onset(cols: Columns, rows: _Rows, budget: Budget, now: float, rate: float, rule: BurnAlert):
+    """The first minute of the current run in which the rule fired (both windows over its
+    threshold), looking back one long window (console.analytics.alert_onset)."""
+    from console.analytics.alert_onset import minute_ends, rolling_sums, trailing_run
+
+    keep = _in_scope(cols, rows, budget)
+    ts, cost = (rows.ts, rows.cost) if keep is None else (rows.ts[keep], rows.cost[keep])
+    long, short = duration_seconds(rule.long), duration_seconds(rule.short)
+    ends = minute_ends(now, long)
+    burn_long = rolling_sums(ts, cost, ends, long) / NANO / long / rate
+    burn_short = rolling_sums(ts, cost, ends, short) / NANO / short / rate
+    return trailing_run(ends, (burn_long > rule.threshold) & (burn_short > rule.threshold))
 
 
 def budget_section(

@@ -92,7 +92,7 @@ def build_report(
     budgets, budget_alerts = budget_section(
         cols, now, settings.budgets, settings.burn, baseline_spend, time_sorted, baseline_nano
     )
-    alerts = budget_alerts + slo_alerts(cols, aggregates, settings.slos)
+    alerts = budget_alerts + slo_alerts(cols, aggregates, settings.slos, now, WINDOWS[window_name])
     spike = error_spike_alert(cols, aggregates, now, time_sorted)
     if spike is not None:
         alerts.append(spike)

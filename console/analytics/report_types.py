@@ -104,6 +104,11 @@ class Alert(msgspec.Struct, kw_only=True):
     severity: Literal["warn", "page"]
     subject: str
     message: str
+    rule: str = ""  # the rule that fires, thresholds included ("page when burn > 14.4x over both 1h and 5m")
+    figures: list[str] = msgspec.field(default_factory=list)  # the numbers that fire it, each against its threshold
+    since: str | None = None  # the first minute of the current run over the rule (console.analytics.alert_onset)
+    since_capped: bool = False  # every minute looked back at fired: it began at `since` or earlier
+    target: str = ""  # where to look: a pane ("budget", "latency", "versions") or "filter:<requests filter>"
 
 
 class Report(msgspec.Struct, kw_only=True):

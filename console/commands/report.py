@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from console.analytics.alerts import explain_alert
 from console.analytics.budget import earliest_needed
 from console.analytics.columns import Columns
 from console.analytics.report import build_report
@@ -341,6 +342,20 @@ def run_check(
             )
         )
         return 0
+    moment = parse_rfc3339(report.window.end)
     for alert in report.alerts:
-        out.print(alert_line(alert))
+        out.print(alert_text(alert, moment), soft_wrap=True)  # one line each, for grep
     return 1
+
+
+def alert_text(alert: Alert, now: float) -> Text:
+    """The alert explained (console.analytics.alerts.explain_alert, the alerts screen's text),
+    its severity word coloured."""
+    text = Text()
+    for number, line in enumerate(explain_alert(alert, now)):
+        if number == 0:
+            text.append(line[:5], style=SEVERITY_STYLES[alert.severity])
+            text.append(strip_control(line[5:]) + "\n")
+        else:
+            text.append(strip_control(line) + "\n")
+    return text

@@ -23,6 +23,8 @@ from console.ui.messages import (
     QueueReady, RecordsArrived, ReportReady, ScoringProgress, StoreTrouble, poster,
 )
 from console.ui.screens.compare import CompareScreen
+from console.formatting import parse_rfc3339
+from console.ui.screens.alerts import AlertsScreen
 from console.ui.screens.regress import RegressHistoryScreen, RegressRunScreen
 from console.ui.screens.regress_case import RegressCaseScreen
 from console.ui.screens.regress_launch import LaunchChoice, RegressLaunchModal
@@ -179,6 +181,8 @@ class ConsoleApp(App):
         if ready.error:
             self.notify(ready.error, title="Compare", severity="error", markup=False)
         else:
+        if isinstance(self.screen, AlertsScreen):
+            self.screen.show(ready.report.alerts, parse_rfc3339(ready.report.window.end))
             self.push_screen(CompareScreen(ready.comparison, ready.prompt_diff, scope=ready.scope))
 
     # -- the evaluation side (console/ui/evaluation_app.py) ---------------------------------
@@ -314,6 +318,22 @@ class ConsoleApp(App):
     def binding_scopes(cls) -> list[BindingScope]:
         return [
             ("everywhere", cls.BINDINGS),
+    def action_show_alerts(self) -> None:
+        """`a` and a click on the header's alert count: every firing alert, explained."""
+        report = self.dashboard.report
+        if isinstance(self.screen, AlertsScreen):
+            return
+        now = parse_rfc3339(report.window.end) if report is not None else None
+        self.push_screen(AlertsScreen(report.alerts if report is not None else [], now))
+
+    def go_to_alert(self, target: str) -> None:
+        """Where an alert says to look: a pane ("budget", "latency", "versions") or the
+        requests filtered ("filter:<text>")."""
+        if target.startswith("filter:"):
+            self.dashboard.filter_requests(target[len("filter:"):])
+        elif target:
+            self.dashboard.action_focus_pane(target)
+
             ("everywhere", [Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
             ("dashboard", DashboardScreen.BINDINGS),
             ("requests", RequestsView.BINDINGS),
@@ -336,6 +356,7 @@ class ConsoleApp(App):
         ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+            ("alerts", AlertsScreen.BINDINGS),
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help: keys", "Every key binding and its id", self.action_help)
         yield SystemCommand("Rejected lines", "Lines that were skipped, with file, line and reason", self.action_show_rejected)

@@ -41,6 +41,7 @@ class DashboardScreen(Screen):
         Binding("x", "show_rejected", "Rejected lines", id="dashboard.rejected"),
         Binding("t", "app.triage", "Triage", id="dashboard.triage"),
         Binding("p", "show_prompts", "Prompts", id="dashboard.prompts"),
+        Binding("a", "app.show_alerts", "Alerts", id="dashboard.alerts"),
         Binding("1", "focus_pane('requests')", "Requests", show=False, id="dashboard.requests"),
         Binding("2", "focus_pane('budget')", "Budget", show=False, id="dashboard.budget"),
         Binding("3", "focus_pane('latency')", "Latency", show=False, id="dashboard.latency"),
@@ -240,9 +241,13 @@ class DashboardScreen(Screen):
 
     @on(FilterRequests)
     def _filter_requests(self, event: FilterRequests) -> None:
+        self.filter_requests(event.text)
+
+    def filter_requests(self, text: str) -> None:
+        """The requests view filtered to `text`, shown and focused (a pane's Enter, an alert's)."""
         box = self.query_one("#filter", Input)
-        box.value = event.text
-        if self.apply_filter(event.text):
+        box.value = text
+        if self.apply_filter(text):
             if self.maximized is not None:
                 self.minimize()
             self.requests_view.focus()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 from pathlib import Path
@@ -26,6 +27,15 @@ def escape(text: str) -> str:
     """
     text = text.replace("[", "\\[")
     return text + "\u200b" if text.endswith("\\") else text
+
+
+_TAG = re.compile(r"(\\?\[[^\]]*\])")
+
+
+def keep_together(markup: str) -> str:
+    """A part's spaces made non-breaking (tags left alone): a narrow header wraps between
+    parts, never mid-phrase ("3 alerts: 1 PAGE" / "window 1h (w)" stay whole)."""
+    return "".join(piece if _TAG.fullmatch(piece) else piece.replace(" ", "\u00a0") for piece in _TAG.split(markup))
 
 
 class StatusHeader(Static):
@@ -113,9 +123,12 @@ class StatusHeader(Static):
         if self.history:
             parts.append(f"[yellow]{escape(one_line(self.history))}[/]")
         if self.alerts:
+            # the severity in words beside the colour, and a click (or `a`) lists them
             pages = sum(1 for a in self.alerts if a.severity == "page")
-            style = "bold white on red" if pages else "bold yellow"
-            parts.append(f"[{style}] {len(self.alerts)} alert{'s' if len(self.alerts) != 1 else ''} [/]")
+            style = "bold white on red" if pages else "bold black on yellow"
+            words = ", ".join(f"{n} {word}" for n, word in ((pages, "PAGE"), (len(self.alerts) - pages, "WARN")) if n)
+            parts.append(f"[@click=app.show_alerts][{style}] {len(self.alerts)} alert{'s' if len(self.alerts) != 1 else ''}: "
+                         f"{words} [/][/] (a)")
         parts.append(f"store [i]{escape(one_line(self._short_store()))}[/]")
         if self.paused:
             parts.append(f"[reverse bold yellow] PAUSED [/] {self.held:,} new held")
@@ -123,7 +136,7 @@ class StatusHeader(Static):
             parts.append("[green]● following[/]" if self.patterns else "[dim]store only[/]")
         if self.regress_line:
             parts.append(f"[b cyan]{escape(one_line(self.regress_line))}[/] (R)")
-        line = "  ·  ".join(parts)
+        line = "  ·  ".join(keep_together(part) for part in parts)
         if self.error:
             line += f"\n[bold red]ingest stopped:[/] {escape(one_line(self.error))}"
         elif self.store_trouble:
