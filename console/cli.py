@@ -30,7 +30,7 @@ class ConsoleGroup(TyperGroup):
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
-            if not args[0].startswith("-") or args[0] in ("--store", "--config", "--format"):
+            if not args[0].startswith("-") or args[0] in ("--store", "--config", "--format", "--otlp"):
                 args = ["open", *args]
         elif not args:
             args = ["open"]
@@ -133,20 +133,67 @@ def _settings(path: Path | None):
     return settings
 
 
-def _run_console(sources: list[str], store_url: str, config: Path | None, source_format: str = "auto") -> None:
+def _run_console(
+    sources: list[str], store_url: str, config: Path | None, source_format: str = "auto", otlp: str | None = None
+) -> None:
     settings = _settings(config)
     from console.analytics.prices import Pricer
     from console.ui.app import ConsoleApp
 
-    ConsoleApp(
-        sources=sources,
-        store_url=store_url,
-        capacity=settings.ui.ring_size,
-        keymap=settings.keys,
-        pricer=Pricer(settings.prices),
-        settings=settings,
-        source_format=source_format,
-    ).run()
+    receiver = inbox = None
+    if otlp is not None:  # bound before the TUI: a taken port is an error line, not a screen
+        import os
+
+        from console.commands.receive import open_receiver, receiver_lines
+
+        host, port = _otlp_address(otlp)
+        receiver, inbox = open_receiver(host, port, os.environ.get(OTLP_TOKEN_ENV), settings)
+        sys.stderr.write("".join(line + "\n" for line in receiver_lines(receiver)))
+        receiver.start()
+    try:
+        ConsoleApp(
+            sources=sources,
+            store_url=store_url,
+            capacity=settings.ui.ring_size,
+            keymap=settings.keys,
+            pricer=Pricer(settings.prices),
+            settings=settings,
+            source_format=source_format,
+            otlp_inbox=inbox,
+            otlp_notice=None if receiver is None else "; ".join(receiver_lines(receiver)),
+        ).run()
+    finally:
+        if receiver is not None:
+            receiver.close()
+
+
+OTLP_TOKEN_ENV = "LLMOPS_OTLP_TOKEN"
+
+
+def _otlp_address(value: str) -> tuple[str, int]:
+    """--otlp HOST:PORT, :PORT or PORT (the host then 127.0.0.1); [::1]:PORT for IPv6."""
+    host, _, port = value.rpartition(":") if ":" in value else ("", "", value)
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise typer.BadParameter(f"expected HOST:PORT (e.g. 127.0.0.1:4318), got {value!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _check_otlp(value: Optional[str]) -> Optional[str]:
+    if value is not None:
+        _otlp_address(value)
+    return value
+
+
+OtlpOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--otlp",
+        help="Also receive OTLP/HTTP spans from apps on HOST:PORT (e.g. 127.0.0.1:4318; apps set "
+        "OTEL_EXPORTER_OTLP_ENDPOINT=http://HOST:PORT). Off unless given. Off loopback a token is "
+        f"required: ${OTLP_TOKEN_ENV}, else one is generated and printed.",
+        callback=_check_otlp,
+    ),
+]
 
 
 @app.command("open")
@@ -157,15 +204,16 @@ def open_console(
     store: StoreOption = None,
     config: ConfigOption = None,
     source_format: FormatOption = SourceFormat.auto,
+    otlp: OtlpOption = None,
 ) -> None:
     """Open the console on live logs (the default command).
 
-    With no files, it follows the store: rows that other consoles or ingesters write to it
-    (e.g. a shared PostgreSQL store) appear as they are committed.
+    With no files (and no --otlp), it follows the store: rows that other consoles or
+    ingesters write to it (e.g. a shared PostgreSQL store) appear as they are committed.
     """
     from console.commands.store_access import check_store
 
-    _run_console(list(sources or []), check_store(store), config, source_format.value)
+    _run_console(list(sources or []), check_store(store), config, source_format.value, otlp)
 
 
 @app.command()
@@ -189,6 +237,27 @@ def ingest(
 
     code = run_ingest(files, store=store, settings=load_config(config), source_format=source_format.value, follow=follow)
     raise typer.Exit(code)
+
+
+@app.command()
+def receive(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; off loopback a token is required.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (OTLP/HTTP's is 4318; 0: any free one).", min=0, max=65535)] = 4318,
+    token: Annotated[
+        Optional[str], typer.Option("--token", envvar=OTLP_TOKEN_ENV, help="Token apps must send (Authorization: Bearer ...).")
+    ] = None,
+    store: StoreOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Receive OTLP/HTTP spans from apps (POST /v1/traces, protobuf or JSON, gzip) into the store, headless.
+
+    An app sets OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318; no Collector is needed. Its GenAI
+    spans are read as the OTLP files are (llmops.toml's [otel]) until Ctrl+C or SIGTERM.
+    """
+    from console.commands.config_access import load_config
+    from console.commands.receive import run_receive
+
+    run_receive(host=host, port=port, token=token, store=store, settings=load_config(config))
 
 
 @app.command()

@@ -58,7 +58,7 @@ def test_the_console_takes_format_before_or_after_the_files(tmp_path, monkeypatc
     import console.cli as cli
 
     opened = []
-    monkeypatch.setattr(cli, "_run_console", lambda sources, url, config, fmt="auto": opened.append((sources, fmt)))
+    monkeypatch.setattr(cli, "_run_console", lambda sources, url, config, fmt="auto", otlp=None: opened.append((sources, fmt)))
     store = f"sqlite:///{tmp_path / 'db.sqlite'}"
     first, last = ["--format", "otlp", str(SAMPLE), "--store", store], [str(SAMPLE), "--store", store, "--format", "otlp"]
     for args in (first, last):

@@ -17,6 +17,7 @@ from console.live.analytics_feed import AnalyticsFeed
 from console.live.events import HistoryLoaded, IngestFailed, Post
 from console.live.history import seed_history
 from console.live.store_follow import follow_store
+from console.live.otlp_inbox import OtlpInbox
 from console.live.tail import follow_tail
 from console.sources.otlp import OtlpOptions
 
@@ -36,6 +37,7 @@ def run_ingest(
     source_format: str = "auto",
     committed: Callable[[], object] | None = None,
     otlp_options: OtlpOptions | None = None,
+    otlp_inbox: OtlpInbox | None = None,
 ) -> None:
     """With a pricer, records without cost_usd are priced before they are stored.
 
@@ -43,6 +45,8 @@ def run_ingest(
     then receives every record the store accepted as new (never a duplicate).
     source_format: "auto" (each file by its content), "jsonl" or "otlp"; otlp_options: which
     span attributes name the prompt, user, session, environment (llmops.toml's [otel]).
+    otlp_inbox: spans received over OTLP/HTTP (console.live.otlp_receiver), written with
+    the files' lines (with it and no files, the store is not followed).
     With no sources, the store is followed instead: rows written by other consoles and
     ingesters (team mode) arrive as they are committed.
     committed() is called on this thread as soon as new rows are in the store.
@@ -56,7 +60,8 @@ def run_ingest(
         return
     filling = None  # the thread loading the older history (staged seed)
     try:
-        last_id = None if sources else store.max_id()  # following: history up to here, then the rest
+        tailing = bool(sources) or otlp_inbox is not None
+        last_id = None if tailing else store.max_id()  # following: history up to here, then the rest
         if feed is not None:  # first: the panes' first figures are what the user waits for
             filling = seed_history(feed, store, last_id, post, is_cancelled)
         post(
@@ -66,8 +71,9 @@ def run_ingest(
                 store.rejected_count(),
             )
         )
-        if sources:
-            follow_tail(post, is_cancelled, store, sources, pricer, feed, source_format, committed, otlp_options)
+        if tailing:
+            follow_tail(post, is_cancelled, store, sources, pricer, feed, source_format, committed, otlp_options,
+                        otlp_inbox)
         else:
             follow_store(post, is_cancelled, store, last_id or 0, feed, committed)
     except Exception as exc:  # the UI must hear why the feed stopped

@@ -14,6 +14,7 @@ from console.ingest import IngestTotals, Written, tail_and_write
 from console.live.analytics_feed import AnalyticsFeed
 from console.live.events import IngestFailed, Post, RecordsArrived, SourceState, StoreTrouble
 from console.live.live_writer import LiveWriter
+from console.live.otlp_inbox import MergedSource, OtlpInbox
 from console.sources.base import RejectedLine, SourceBatch
 from console.sources.otlp import OtlpOptions
 from console.store import StoreError, WriteResult
@@ -31,18 +32,28 @@ WAIT_SLICE = 0.1
 
 def follow_tail(post: Post, is_cancelled: Callable[[], bool], store, sources: list[str], pricer: Pricer | None = None,
                 feed: AnalyticsFeed | None = None, source_format: str = "auto",
-                committed: Callable[[], object] | None = None, otlp_options: OtlpOptions | None = None) -> None:
+                committed: Callable[[], object] | None = None, otlp_options: OtlpOptions | None = None,
+                otlp_inbox: OtlpInbox | None = None) -> None:
     """console.ingest's tail-and-write loop with the live console's hooks: batches are
     written through a writer process while the tail is behind (LiveWriter), and what was
     committed goes on to the pager, the analytics window and the UI (Arrivals). otlp_options:
-    llmops.toml's [otel] (None: the defaults)."""
+    llmops.toml's [otel] (None: the defaults). With an otlp_inbox, the spans an app posts to
+    the receiver (console.live.otlp_receiver) are read with the files, and their exports
+    are acknowledged once committed."""
     from console.sources.detect import LogTail
 
     with LogTail(sources, store.positions(), source_format=source_format, max_lines=LIVE_BATCH_LINES,
                  otlp_options=otlp_options) as tail, \
             LiveWriter(store, lambda batch: write_until_stored(post, is_cancelled, store, batch)) as writer:  # fmt: skip
-        arrivals = Arrivals(post, tail, feed, committed)
-        tail_and_write(tail, writer, is_cancelled, IngestTotals(), arrivals.take, pricer=pricer, idle_wait_s=WAIT_SLICE)
+        source = tail if otlp_inbox is None else MergedSource(tail, otlp_inbox)
+        arrivals = Arrivals(post, source, feed, committed)
+
+        def written(done: Written) -> None:
+            arrivals.take(done)
+            if otlp_inbox is not None:
+                otlp_inbox.settle(done)
+
+        tail_and_write(source, writer, is_cancelled, IngestTotals(), written, pricer=pricer, idle_wait_s=WAIT_SLICE)
 
 
 class Arrivals:

@@ -17,6 +17,7 @@ from console.analytics.prices import Pricer
 from console.live.ingest_thread import run_ingest
 from console.config import Settings
 from console.sources.otlp import OtlpOptions
+from console.live.otlp_inbox import OtlpInbox
 from console.live.analytics_feed import AnalyticsFeed
 from console.ui.messages import (
     CaseEditReady, CompareReady, EvaluationNotice, HistoryLoaded, HistoryProgress, IngestFailed, LabelDone,
@@ -100,8 +101,12 @@ class ConsoleApp(App):
         settings: Settings | None = None,
         window: str = "1h",
         source_format: str = "auto",
+        otlp_inbox: OtlpInbox | None = None,
+        otlp_notice: str | None = None,
     ) -> None:
         super().__init__()
+        self.otlp_inbox = otlp_inbox  # spans apps post to the OTLP receiver (cli.py starts it)
+        self.otlp_notice = otlp_notice  # where apps send them, told once mounted
         self.sources = sources
         self.store_url = store_url
         self.capacity = capacity
@@ -124,6 +129,8 @@ class ConsoleApp(App):
         fix_mmap_threshold()  # before the workers' big arrays: a console runs for hours
         for warning in self.settings.warnings:  # unknown keys in llmops.toml (ignored)
             self.notify(warning, title="Config", severity="warning", timeout=15, markup=False)
+        if self.otlp_notice:
+            self.notify(self.otlp_notice, title="Receiving OTLP/HTTP", timeout=15, markup=False)
         self.set_interval(1.0, self._regress_status)
         self.run_worker(self._ingest, thread=True, exclusive=True, name="ingest", group="ingest")
         self.run_worker(self._analytics, thread=True, exclusive=True, name="analytics", group="analytics")
@@ -145,6 +152,7 @@ class ConsoleApp(App):
             source_format=self.source_format,
             committed=self.dashboard.rows_committed,
             otlp_options=OtlpOptions.from_settings(self.settings.otel),  # llmops.toml's [otel]
+            otlp_inbox=self.otlp_inbox,
         )
 
     def _analytics(self) -> None:
