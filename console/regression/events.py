@@ -10,6 +10,17 @@ from dataclasses import dataclass
 from typing import Callable, Union
 
 from console.regression.results import Attempt, CaseResult, Counts
+from console.regression.suite import CaseProblem
+
+
+@dataclass(frozen=True)
+class SuiteLoaded:
+    """The suite as read, before the first case runs: what will not run (malformed lines,
+    promptfoo tests that cannot run here, each with its reason) and notes on the whole suite."""
+
+    path: str
+    problems: tuple[CaseProblem, ...]
+    notes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -41,5 +52,5 @@ class RunFinished:
     cancelled: bool
 
 
-RunEvent = Union[RunStarted, AttemptDone, CaseDone, RunFinished]
+RunEvent = Union[SuiteLoaded, RunStarted, AttemptDone, CaseDone, RunFinished]
 EventCallback = Callable[[RunEvent], None]

@@ -18,7 +18,7 @@ from typing import Callable
 
 from console.regression import history
 from console.regression.baseline import Comparison, compare
-from console.regression.events import CaseDone, EventCallback, RunEvent
+from console.regression.events import CaseDone, EventCallback, RunEvent, SuiteLoaded
 from console.regression.gate import GateResult, judge_gate
 from console.regression.plan import DEFAULT_BASELINE, NO_BASELINE, PlanError, RunPlan, git_commit
 from console.regression.results import CaseResult, Counts
@@ -100,6 +100,7 @@ def execute(
                                model=plan.model, git_commit=commit, total=len(suite.cases))
     recorder = history.RunRecorder(store, run_id)
     user_callback = on_event or (lambda event: None)
+    user_callback(SuiteLoaded(suite.path, tuple(suite.problems), tuple(suite.notes)))
 
     def tee(event: RunEvent) -> None:
         if isinstance(event, CaseDone):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from console.cases.format import RegressionCase
-from console.regression.events import CaseDone, RunEvent, RunStarted
+from console.regression.events import CaseDone, RunEvent, RunStarted, SuiteLoaded
 from console.regression.plan import PlanError, RunPlan
 from console.regression.results import CaseResult, Counts
 from console.regression.runner import Runner
@@ -50,6 +50,30 @@ class Snapshot:
         return self.state in (STARTING, RUNNING)
 
 
+@dataclass(frozen=True)
+class SuiteReport:
+    """What of the suite will not run, and why, and its notes: for the run screen."""
+
+    problems: tuple[tuple[str, str], ...] = ()  # (label, "file:where: reason"), label as the CLI prints it
+    notes: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.problems or self.notes)
+
+    @classmethod
+    def of(cls, loaded: SuiteLoaded) -> SuiteReport:
+        return cls(tuple((p.label, str(p)) for p in loaded.problems), loaded.notes)
+
+    @classmethod
+    def from_summary(cls, summary: dict | None) -> SuiteReport:
+        """A stored run's (RunReport.summary()); runs stored before not_run existed show their problems."""
+        summary = summary or {}
+        not_run = [f"{e['file']}:{e['test']}: {e['reason']}" for e in summary.get("not_run") or []]
+        malformed = [p for p in summary.get("problems") or [] if p not in not_run]
+        problems = [("promptfoo test not run", p) for p in not_run] + [("skipped malformed case", p) for p in malformed]
+        return cls(tuple(problems), tuple(summary.get("suite_notes") or ()))
+
+
 def clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
@@ -65,6 +89,7 @@ class RunSession:
         self.cases: dict[str, RegressionCase] = {}
         self.report: RunReport | None = None
         self.stored_summary: dict | None = None  # a stored run's summary (RunReport.summary() as saved)
+        self._suite_report: SuiteReport | None = None  # set as the suite is read, before the first case
         self._lock = threading.Lock()
         self._state = STARTING
         self._run_id: int | None = None
@@ -144,7 +169,10 @@ class RunSession:
             runner.cancel()
 
     def _on_event(self, event: RunEvent) -> None:
-        if isinstance(event, RunStarted):
+        if isinstance(event, SuiteLoaded):
+            with self._lock:
+                self._suite_report = SuiteReport.of(event)
+        elif isinstance(event, RunStarted):
             with self._lock:
                 self._state, self._run_id = RUNNING, event.run_id
                 self._counts = Counts(total=event.total)
@@ -167,6 +195,13 @@ class RunSession:
         with self._lock:
             end = self._ended if self._ended is not None else time.monotonic()
             return Snapshot(self._state, self._run_id, replace(self._counts), end - self._started, self._error)
+
+    @property
+    def suite_report(self) -> SuiteReport:
+        """The tests that will not run with their reasons, and the suite's notes (any thread)."""
+        with self._lock:
+            found = self._suite_report
+        return found if found is not None else SuiteReport.from_summary(self.stored_summary)
 
     def status_line(self) -> str:
         """One line for the header: 'regress #12 app: 34/120 ✓30 ✗3 !1 0:12'."""

@@ -296,7 +296,7 @@ class ConsoleApp(App):
         try:
             plan = make_plan(
                 self.settings, target=choice.target, baseline=choice.baseline,
-                prompt_version=choice.prompt_version,
+                prompt_version=choice.prompt_version, suite=choice.suite,
             )  # fmt: skip
         except PlanError as exc:
             self.notify(str(exc), title="Regression suite", severity="error", markup=False, timeout=8)

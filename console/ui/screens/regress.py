@@ -30,7 +30,7 @@ from textual.worker import get_current_worker
 from console.regression.baseline import REGRESSION
 from console.regression.plan import RunPlan
 from console.regression.results import CaseResult
-from console.regression.session import FAILED, RunSession, clock, load_stored_run
+from console.regression.session import FAILED, RunSession, SuiteReport, clock, load_stored_run
 from console.sanitize import one_line
 from console.ui.screens.regress_case import STATUS_STYLE, RegressCaseScreen
 
@@ -70,6 +70,23 @@ def summary_text(data: dict) -> Text:
     return text
 
 
+NOT_RUN_SHOWN = 6  # lines of tests not run on the run screen; `regress --json` lists them all
+
+
+def suite_report_text(report: SuiteReport) -> Text:
+    """The suite's notes, then the tests that are not run, each with its reason (promptfoo suites)."""
+    text = Text()
+    for note in report.notes:
+        text.append(f"suite: {one_line(note)}\n", style="dim")
+    for label, problem in report.problems[:NOT_RUN_SHOWN]:
+        text.append(f"{label}: ", style="bold yellow")
+        text.append(one_line(problem) + "\n", style="yellow")
+    if len(report.problems) > NOT_RUN_SHOWN:
+        text.append(f"… and {len(report.problems) - NOT_RUN_SHOWN} more not run (regress --json lists them all)\n", style="yellow")
+    text.rstrip()
+    return text
+
+
 def start_worker(app, session: RunSession) -> None:
     """Run the session in an app-level thread worker; the app's shutdown stops it."""
 
@@ -93,6 +110,7 @@ class RegressRunScreen(Screen):
     RegressRunScreen ProgressBar { padding: 0 1; }
     RegressRunScreen DataTable { height: 1fr; }
     RegressRunScreen #regress-summary { padding: 0 1; height: auto; max-height: 12; }
+    RegressRunScreen #regress-not-run { padding: 0 1; height: auto; max-height: 30%; display: none; }
     """
 
     def __init__(self, session: RunSession, *, launch: bool = False) -> None:
@@ -102,6 +120,7 @@ class RegressRunScreen(Screen):
         self._shown = 0
         self._finished_drawn = False
         self._row_of: dict[str, int] = {}
+        self._suite_report_drawn: SuiteReport | None = None
 
     @classmethod
     def start(cls, plan: RunPlan, store_url: str) -> RegressRunScreen:
@@ -110,6 +129,7 @@ class RegressRunScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(Text(""), id="regress-progress-line")
         yield ProgressBar(total=None, show_eta=False, id="regress-progress")
+        yield Static(Text(""), id="regress-not-run")
         table: DataTable = DataTable(id="regress-table", cursor_type="row", zebra_stripes=True)
         for key, label in COLUMNS:
             table.add_column(label, key=key)
@@ -143,6 +163,7 @@ class RegressRunScreen(Screen):
         bar = self.query_one("#regress-progress", ProgressBar)
         if c.total:
             bar.update(total=c.total, progress=c.done)
+        self._draw_suite_report()
         new = self.session.results[self._shown:]
         if new:
             self._add_rows(new)
@@ -151,6 +172,15 @@ class RegressRunScreen(Screen):
             if not self._shown and self.session.results:
                 self._add_rows(self.session.results)
             self._draw_summary(snap)
+
+    def _draw_suite_report(self) -> None:
+        report = self.session.suite_report
+        if report == self._suite_report_drawn:
+            return
+        self._suite_report_drawn = report
+        shown = self.query_one("#regress-not-run", Static)
+        shown.update(suite_report_text(report))
+        shown.display = bool(report)
 
     def _add_rows(self, results: list[CaseResult]) -> None:
         table = self.table

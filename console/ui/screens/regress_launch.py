@@ -1,4 +1,8 @@
-"""`R`: which target, prompt version and baseline to run the suite with (defaults from config)."""
+"""`R`: which suite, target, prompt version and baseline to run (defaults from config).
+
+The suite box starts with regression.suite; left as it is, the configured suite runs (its path
+is relative to llmops.toml); a path typed there (a cases JSONL or a promptfooconfig.yaml) is
+relative to the working directory, as --suite is."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ class LaunchChoice:
     target: str | None
     prompt_version: str | None
     baseline: str | None
+    suite: str | None = None  # None: regression.suite
 
 
 class RegressLaunchModal(ModalScreen[LaunchChoice | None]):
@@ -39,7 +44,9 @@ class RegressLaunchModal(ModalScreen[LaunchChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(f"Run the regression suite {self.suite}", style="bold"))
+            yield Static(Text("Run the regression suite", style="bold"))
+            yield Label("suite (a cases JSONL or a promptfooconfig.yaml)")
+            yield Input(value=self.suite, id="launch-suite")
             yield Label("target (a name from [regression.targets], python:mod:fn or replay:PATH)")
             yield Input(value=self.default_target or "", id="launch-target")
             yield Label("prompt version to try (empty: the target's own)")
@@ -54,7 +61,9 @@ class RegressLaunchModal(ModalScreen[LaunchChoice | None]):
     @on(Input.Submitted)
     def _submitted(self) -> None:
         value = {box.id: box.value.strip() or None for box in self.query(Input)}
-        self.dismiss(LaunchChoice(value["launch-target"], value["launch-version"], value["launch-baseline"]))
+        suite = value["launch-suite"]
+        self.dismiss(LaunchChoice(value["launch-target"], value["launch-version"], value["launch-baseline"],
+                                  None if suite == self.suite.strip() else suite))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
