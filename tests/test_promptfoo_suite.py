@@ -92,3 +92,37 @@ def test_an_edited_exported_test_is_read_as_written(tmp_path):
     edited = next(c for c in load_suite(path).cases if c.input.text == "Capital of France?")
     assert [(a.type, a.value) for a in edited.assert_] == [("icontains", "paris")]
     assert evaluate(edited, TargetOutput("PARIS"))[0] == PASS
+
+
+def test_every_unmappable_part_of_a_test_is_named_and_yaml_reads_as_promptfoo_reads_it(tmp_path):
+    path = tmp_path / "promptfooconfig.yaml"
+    path.write_text("""
+prompts: ['Say {{ word }}']
+assertionTemplates:
+  polite: {type: icontains, value: please}
+tests:
+  - description: many problems
+    provider: openai:o1
+    vars: {word: x}
+    assert:
+      - type: javascript
+        value: output.length > 1
+      - type: factuality
+        value: x
+      - $ref: '#/assertionTemplates/missing'
+  - description: yaml 1.2
+    vars: {word: Yes, other: no, flag: true}
+    options: {provider: openai:gpt-4o}
+    assert:
+      - $ref: '#/assertionTemplates/polite'
+""")
+    suite = load_suite(path)
+    (problem,) = suite.problems
+    assert problem.not_run and problem.where == "tests[1] 'many problems'"
+    assert problem.reason == ("the test names its own provider (promptfoo would call it); javascript assertion (no JavaScript"
+                              " runs here); promptfoo's factuality assertion has no counterpart here; $ref"
+                              " #/assertionTemplates/missing points at nothing in the config")  # fmt: skip
+    (case,) = suite.cases
+    assert case.input.text == "Say Yes" and case.input.vars == {"word": "Yes", "other": "no", "flag": True}
+    assert [(a.type, a.value) for a in case.assert_] == [("icontains", "please")]
+    assert suite.notes == ["tests[2] 'yaml 1.2': options.provider (a grader) ignored: our LLM judge grades"]
