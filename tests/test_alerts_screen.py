@@ -127,3 +127,26 @@ async def test_a_click_on_the_header_alert_count_opens_the_alerts(console_app):
         row, column = divmod(offset, header.content_region.width)
         await pilot.click(header, offset=(column + 2 + header.styles.padding.left, row))
         await wait_until(pilot, lambda: isinstance(app.screen, AlertsScreen))
+
+
+async def test_partial_figures_give_no_budget_verdict_and_say_partial(tmp_path):
+    """While the history loads (or the tail catches up) the Budget pane says PARTIAL, not OK
+    or PAGE, and the header holds back budget alerts: the demo showed OK, then PAGE 20 s later."""
+    from console.live.events import ReportReady
+
+    log = tmp_path / "app.jsonl"
+    log.write_text("".join(line_of(r) for r in incident(time.time())))
+    settings = Settings(budgets=[Budget(name="tiny", period="day", amount_usd=1.0)])
+    app = ConsoleApp(sources=[str(log)], store_url=str(tmp_path / "s.db"), settings=settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: app.dashboard.report is not None and app.dashboard.report.alerts)
+        report = app.dashboard.report
+        app.feed._post = lambda event: None  # only the reports sent here are drawn
+        app.dashboard.show_report(ReportReady(report, "1h", 360, partial=True))
+        await pilot.pause(0.6)
+        text = screen_text(app).replace("\xa0", " ")
+        assert "PARTIAL: no verdict yet" in text and " PAGE " not in text and "1 alert: 1 WARN" in text  # the spike only
+        app.dashboard.show_report(ReportReady(report, "1h", 360, partial=False))
+        await pilot.pause(0.6)
+        text = screen_text(app).replace("\xa0", " ")
+        assert "PARTIAL" not in text and " PAGE " in text and "alerts: 1 PAGE, 1 WARN" in text

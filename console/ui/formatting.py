@@ -4,9 +4,11 @@ from __future__ import annotations
 
 
 def ms(value: float | None, *, none: str = "—") -> str:
+    """A latency in milliseconds shown in seconds, always the same style (0.51s, 9.00s,
+    12.30s): a column never mixes 9,000ms with 12.0s."""
     if value is None:
         return none
-    return f"{value:,.0f}ms" if value < 10_000 else f"{value / 1000:,.1f}s"
+    return f"{value / 1000:,.2f}s"
 
 
 def percent(value: float | None, *, none: str = "—") -> str:

@@ -25,7 +25,7 @@ from console.ui.widgets.versions_pane import VersionsPane
 from console.ui.screens.labelled_detail import LabelledDetailScreen
 from console.ui.screens.rejected import RejectedLinesScreen
 from console.ui.widgets.requests_view import RequestsView
-from console.ui.widgets.status_header import StatusHeader
+from console.ui.widgets.status_header import BEHIND_SHOWN, StatusHeader
 
 REJECTED_KEPT = 500
 HEADER_TICK = 0.5  # seconds between redraws of the header's live figures (rows/s, stored)
@@ -139,12 +139,20 @@ class DashboardScreen(Screen):
             return
         self.report = ready.report
         self.registry_order = ready.registry_order
+        partial = ready.partial or self.tail_behind()
         for pane in (BudgetPane, LatencyPane):
-            self.query_one(pane).show(ready.report)
+            self.query_one(pane).show(ready.report, partial=partial)
         self.query_one(VersionsPane).show(ready.report, ready.registry_marks)
         self.status_header.window = ready.window
-        self.status_header.alerts = ready.report.alerts
+        # budget verdicts on partial figures are withheld (the Budget pane says PARTIAL)
+        self.status_header.alerts = [a for a in ready.report.alerts if not (partial and a.kind == "budget")]
+        self.status_header.partial = partial
         self.status_header.redraw()
+
+    def tail_behind(self) -> bool:
+        """The tail is still catching up on lines already written (a backfill): the figures
+        lack them."""
+        return sum(source.behind_lines for source in self.status_header.sources) >= BEHIND_SHOWN
 
     def show_store_trouble(self, reason: str | None) -> None:
         self.status_header.store_trouble = reason

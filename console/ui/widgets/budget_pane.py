@@ -25,11 +25,15 @@ def _bar(fraction: float) -> Text:
     return Text("█" * filled, style=style) + Text("░" * (BAR_WIDTH - filled), style="dim")
 
 
-def budget_block(budget: BudgetStatus) -> Group:
+def budget_block(budget: BudgetStatus, partial: bool = False) -> Group:
+    """partial: the figures do not hold the whole history yet (loading, or the tail catching
+    up): no OK/WARN/PAGE verdict is given on them (an early OK turned PAGE 20 s later)."""
     scope = ", ".join(f"{k}={v}" for k, v in budget.scope.items()) or "all traffic"
+    verdict = (" PARTIAL: no verdict yet ", "bold black on grey70") if partial else (
+        f" {budget.state.upper()} ", STATE_STYLE[budget.state])
     title = Text.assemble(
         (one_line(budget.name), "bold"), "  daily · " if budget.period == "day" else "  monthly · ", (one_line(scope), "dim"),
-        "  ", (f" {budget.state.upper()} ", STATE_STYLE[budget.state]),
+        "  ", verdict,
     )  # fmt: skip
     fraction = budget.spent_usd / budget.budget_usd if budget.budget_usd else 0.0
     spent = Text.assemble(
@@ -81,11 +85,14 @@ class BudgetPane(Pane, can_focus=True):
     def on_mount(self) -> None:
         self.border_title = "Budget"
 
-    def show(self, report: Report) -> None:
-        blocks = [budget_block(b) for b in report.budgets]
+    def show(self, report: Report, partial: bool = False) -> None:
+        blocks = [budget_block(b, partial) for b in report.budgets]
         if not blocks:
             blocks = [Text("no budget set: add [[budgets]] to llmops.toml", style="dim")]
         update_in_place(self.query_one("#budget-body", Static), Group(*blocks, spend_summary(report)))
         self.query_one(Sparkline).data = [p.value or 0.0 for p in report.spend.per_hour]
         worst = max((b.state for b in report.budgets), key=["ok", "warn", "page"].index, default="ok")
-        self.border_subtitle = worst.upper() if worst != "ok" else ""
+        if partial:
+            self.border_subtitle = "partial: history loading" if report.budgets else ""
+        else:
+            self.border_subtitle = worst.upper() if report.budgets else ""

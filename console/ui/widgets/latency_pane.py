@@ -13,7 +13,9 @@ from console.ui.formatting import ms
 from console.ui.widgets.diff_table import DiffTable
 from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane
 
-COLUMNS = ("model / version", "reqs", "p50", "p90", "p95", "p99", "ttft p50", "SLO")
+# The SLO (threshold and ✗/✓) beside p95, before the other percentiles: at 120 columns the
+# side pane is ~60 wide, and a breach must be readable there, in words, not only in red.
+COLUMNS = ("model / version", "reqs", "p95", "SLO", "p50", "p90", "p99", "ttft p50")
 
 
 def _row(label: str, stats: Percentiles) -> list:
@@ -25,12 +27,12 @@ def _row(label: str, stats: Percentiles) -> list:
     return [
         Text(one_line(label), style=style),
         Text(f"{stats.requests:,}", justify="right"),
+        Text(ms(stats.p95), justify="right", style=style),
+        Text(slo, style="bold red" if breached else "green" if stats.slo_ms else "dim"),
         Text(ms(stats.p50), justify="right"),
         Text(ms(stats.p90), justify="right"),
-        Text(ms(stats.p95), justify="right", style=style),
         Text(ms(stats.p99), justify="right"),
         Text(ms(stats.ttft_p50), justify="right"),
-        Text(slo, style="bold red" if breached else "green" if stats.slo_ms else "dim"),
     ]
 
 
@@ -49,7 +51,7 @@ class LatencyPane(Pane):
     def on_mount(self) -> None:
         self.border_title = "Latency"
 
-    def show(self, report: Report) -> None:
+    def show(self, report: Report, partial: bool = False) -> None:
         latency = report.latency
         rows = [("overall", _row("all requests", latency.overall))]
         rows += [(f"model:{name}", _row(name, stats)) for name, stats in sorted(latency.by_model.items())]
@@ -58,7 +60,8 @@ class LatencyPane(Pane):
         points = [p.value for p in latency.p95_per_minute if p.value is not None]
         self.query_one(Sparkline).data = points
         breaches = sum(1 for s in [latency.overall, *latency.by_model.values()] if s.slo_breached)
-        self.border_subtitle = f"{breaches} SLO breach{'es' if breaches != 1 else ''}" if breaches else ""
+        subtitle = f"✗ {breaches} SLO breach{'es' if breaches != 1 else ''}" if breaches else ""
+        self.border_subtitle = " · ".join(part for part in (subtitle, "partial: history loading" if partial else "") if part)
 
     def _selected(self) -> tuple[str, str] | None:
         key = self.query_one(DiffTable).current_key

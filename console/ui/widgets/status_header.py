@@ -60,6 +60,7 @@ class StatusHeader(Static):
         self.window = "1h"
         self.regress_line: str | None = None
         self.alerts: list = []
+        self.partial = False  # the figures lack part of the history: budget alerts are withheld
         self.history: str | None = None  # "loading history 40%" while the figures are partial
         self._arrivals: deque[tuple[float, int]] = deque()
         self._shown_markup: str | None = None
@@ -122,6 +123,8 @@ class StatusHeader(Static):
         parts.append(f"window [b]{escape(self.window)}[/] (w)")
         if self.history:
             parts.append(f"[yellow]{escape(one_line(self.history))}[/]")
+        if self.partial and not self.history:
+            parts.append("[yellow]figures partial: catching up[/]")
         if self.alerts:
             # the severity in words beside the colour, and a click (or `a`) lists them
             pages = sum(1 for a in self.alerts if a.severity == "page")

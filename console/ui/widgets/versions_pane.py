@@ -42,8 +42,10 @@ def _cells(version: VersionRow, mark: str | None = None) -> list:
     return [
         Text(one_line(f"{version.prompt_id}@{version.prompt_version}")),
         Text(f"{version.requests:,}", justify="right"),
-        Text(percent(version.error_rate), justify="right", style="red" if version.error_rate >= 0.05 else ""),
-        Text(percent(version.bad_rate), justify="right", style=worse),
+        # "!" beside the red: a high rate reads without colour too
+        Text(percent(version.error_rate) + (" !" if version.error_rate >= 0.05 else ""), justify="right",
+             style="red" if version.error_rate >= 0.05 else ""),
+        Text(percent(version.bad_rate) + (" !" if worse else ""), justify="right", style=worse),
         Text(ms(version.p50_ms), justify="right"),
         Text(ms(version.p95_ms), justify="right"),
         Text(f"{version.mean_input_tokens:,.0f}/{version.mean_output_tokens:,.0f}", justify="right"),

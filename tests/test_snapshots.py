@@ -1,0 +1,64 @@
+"""Screenshots where people look rather than read: the alerts screen and compare at 80x24
+and 160x48 (pytest-textual-snapshot; the accepted SVGs are in
+tests/__snapshots__/test_snapshots/; `pytest tests/test_snapshots.py --snapshot-update`
+rewrites them after a change is looked at). Each screen is fed fixed data, so a changed
+picture is a changed layout: truncation, wrapping, a word lost beside a colour."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App
+
+from conftest import line_of
+from console.analytics.compare import ArmSpec, compare
+from console.analytics.columns import Columns
+from console.analytics.report import build_report
+from console.config import Budget, Settings, Slo
+from console.prompts.diff import version_diff
+from console.prompts.registry import load_registry
+from console.records import parse_line
+from console.ui.screens.alerts import AlertsScreen
+from console.ui.screens.compare import CompareScreen
+from test_alerts_screen import END, incident
+from test_compare import columns_of, records_for
+from test_compare_pair import write_demo_registry
+
+SIZES = [(80, 24), (160, 48)]
+SETTINGS = Settings(
+    budgets=[Budget(name="monthly", period="month", amount_usd=30.0)],
+    slos=[Slo(model="gpt-4o", percentile=95, max_ms=1000)],
+)
+
+
+def incident_report():
+    cols = Columns()
+    cols.append([parse_line(line_of(r).strip()) for r in incident(END)])
+    return build_report(cols, END, "1h", SETTINGS)
+
+
+class Host(App):
+    def __init__(self, screen_factory) -> None:
+        super().__init__()
+        self.screen_factory = screen_factory
+
+    def on_mount(self) -> None:
+        self.push_screen(self.screen_factory())
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_alerts_screen(snap_compare, size):
+    report = incident_report()
+    assert snap_compare(Host(lambda: AlertsScreen(report.alerts, END)), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_compare_screen(snap_compare, size, tmp_path):
+    latencies = [700.0 + 3 * i for i in range(200)]
+    v7 = records_for("v7", 200, bad=10, errors=4, latencies=latencies, prompt_id="support-answer")
+    v8 = records_for("v8", 200, bad=60, errors=5, latencies=latencies[::-1], prompt_id="support-answer")
+    comparison = compare(columns_of(v7, v8), ArmSpec(prompt_id="support-answer", prompt_version="v7"),
+                         ArmSpec(prompt_id="support-answer", prompt_version="v8"))
+    registry = load_registry(write_demo_registry(tmp_path / "prompts"))
+    diff = version_diff(registry.get("support-answer", "v7"), registry.get("support-answer", "v8"))
+    scope = "window 1h (2026-11-20T11:00:00Z – 2026-11-20T12:00:00Z): 400 requests"
+    assert snap_compare(Host(lambda: CompareScreen(comparison, diff, scope=scope)), terminal_size=size)
