@@ -115,6 +115,23 @@ class RequestRecord(
 
 KNOWN_FIELDS = frozenset(RequestRecord.__struct_fields__)
 
+# Usage an instrumentation estimated instead of the provider's (openlit, for a stream that did
+# not ask for usage): the record keeps 0 tokens and the estimate sits in metadata under these
+# keys, its spend counted apart (`report --json`'s spend.estimated_*), never as real spend.
+ESTIMATED_TOKENS = "otel.tokens_estimated"
+ESTIMATED_COST = "otel.estimated_cost_usd"
+
+
+def estimated_cost_usd(metadata: dict | None) -> float | None:
+    """The estimated spend of a request whose usage is only estimated (0.0 when no price
+    was known for the estimate); None for a request with real (or no) usage."""
+    if not metadata or ESTIMATED_TOKENS not in metadata:
+        return None
+    cost = metadata.get(ESTIMATED_COST)
+    if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not 0 <= cost < float("inf"):
+        return 0.0
+    return float(cost)
+
 
 def _to_epoch_seconds(ts: datetime | float) -> float:
     if isinstance(ts, datetime):

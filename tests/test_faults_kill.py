@@ -402,6 +402,6 @@ def test_a_version_2_store_gets_the_run_process_columns(tmp_path):
         columns = {c["name"] for c in inspect(store.engine).get_columns("regression_runs")}
         assert {"host", "pid"} <= columns
         with store.engine.connect() as conn:
-            assert [r[0] for r in conn.execute(text("SELECT version FROM schema_version ORDER BY version"))] == [2, 3, 4, 5]
+            assert [r[0] for r in conn.execute(text("SELECT version FROM schema_version ORDER BY version"))] == [2, 3, 4, 5, 6]
         (run,) = history.list_runs(store)
         assert (run.status, run.pid) == ("running", None), "a run from before is left alone"

@@ -19,7 +19,7 @@ from console.analytics.columns import Columns
 from console.analytics.live import LiveWindow
 from console.analytics.report import build_report
 from console.config import Budget, Settings
-from console.records import parse_line
+from console.records import estimated_cost_usd, parse_line
 from console.sources.base import SourceBatch
 from console.store import Store
 
@@ -114,7 +114,7 @@ def test_append_rows_equals_append():
     rows = [
         (r.ts, r.model, r.prompt_id, r.prompt_version, r.input_tokens, r.output_tokens, r.cached_input_tokens,
          r.latency_ms, r.ttft_ms, r.status, r.cost_usd, r.feedback, r.user_id, r.environment, r.prompt_hash,
-         r.provider, r.request_id)
+         r.provider, r.request_id, estimated_cost_usd(r.metadata))
         for r in records
     ]  # fmt: skip
     by_rows, by_records = Columns(), Columns()

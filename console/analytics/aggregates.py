@@ -24,7 +24,9 @@ from console.analytics.quantiles import SortedGroups
 
 NANO = 1e9  # nano-dollars per dollar
 
-_MODEL_COUNTERS = ("requests", "errors", "priced", "cost", "unpriced")
+# estimated / estimated_cost: requests whose usage is only estimated, and that estimate's spend
+# (Columns.estimated_cost_usd), never in cost
+_MODEL_COUNTERS = ("requests", "errors", "priced", "cost", "unpriced", "estimated", "estimated_cost")
 _PROMPT_COUNTERS = ("requests", "errors", "bad", "input_tokens", "output_tokens", "priced", "cost")
 
 
@@ -81,6 +83,7 @@ class Batch:
         self.input_tokens = cols.input_tokens[rows]
         self.output_tokens = cols.output_tokens[rows]
         self.priced, self.cost = cost_nano(cols.cost_usd[rows])
+        self.estimated, self.estimated_cost = cost_nano(cols.estimated_cost_usd[rows])
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -180,6 +183,7 @@ class WindowAggregates:
         self.models.add(
             batch.model, sign, models, requests=None, errors=batch.is_error, priced=batch.priced,
             cost=batch.cost.astype(np.float64), unpriced=~batch.priced,
+            estimated=batch.estimated, estimated_cost=batch.estimated_cost.astype(np.float64),
         )  # fmt: skip
         prompts = len(cols.names("prompt"))
         self.prompts.add(

@@ -17,10 +17,12 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 from xxhash import xxh3_64_intdigest
 
-from console.records import RequestRecord
+from console.records import RequestRecord, estimated_cost_usd
 
 GROW_BY_A_QUARTER_FROM = 1 << 18  # rows of capacity (~27 MB)
-_FLOAT_FIELDS = ("ts", "latency_ms", "ttft_ms", "cost_usd", "feedback")
+# estimated_cost_usd: a request whose usage is only estimated (console.records.ESTIMATED_TOKENS),
+# its estimated spend; NaN for every other request (real usage is cost_usd).
+_FLOAT_FIELDS = ("ts", "latency_ms", "ttft_ms", "cost_usd", "feedback", "estimated_cost_usd")
 _INT_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens", "request_key")
 _CATEGORY_FIELDS = ("model", "prompt", "prompt_id", "user", "environment", "prompt_hash", "provider")
 _BOOL_FIELDS = ("is_error", "is_bad")
@@ -29,7 +31,7 @@ _BOOL_FIELDS = ("is_error", "is_bad")
 ROW_FIELDS = (
     "ts", "model", "prompt_id", "prompt_version", "input_tokens", "output_tokens",
     "cached_input_tokens", "latency_ms", "ttft_ms", "status", "cost_usd", "feedback",
-    "user_id", "environment", "prompt_hash", "provider", "request_id",
+    "user_id", "environment", "prompt_hash", "provider", "request_id", "estimated_cost_usd",
 )  # fmt: skip
 
 NO_VALUE = ""  # the category of a record without that field (no user_id, no environment...)
@@ -148,6 +150,7 @@ class Columns:
         floats["ttft_ms"][start:end] = [nan if r.ttft_ms is None else r.ttft_ms for r in records]
         floats["cost_usd"][start:end] = [nan if r.cost_usd is None else r.cost_usd for r in records]
         floats["feedback"][start:end] = [nan if r.feedback is None else r.feedback for r in records]
+        floats["estimated_cost_usd"][start:end] = [_nan_if_none(estimated_cost_usd(r.metadata)) for r in records]
         ints = self._ints
         ints["input_tokens"][start:end] = [r.input_tokens for r in records]
         ints["output_tokens"][start:end] = [r.output_tokens for r in records]
@@ -185,7 +188,7 @@ class Columns:
             return
         (ts, model, prompt_id, prompt_version, input_tokens, output_tokens, cached,
          latency_ms, ttft_ms, status, cost_usd, feedback, user_id, environment,
-         prompt_hash, provider, request_id) = columns  # fmt: skip
+         prompt_hash, provider, request_id, estimated) = columns  # fmt: skip
         self._reserve(count)
         start, end = self._size, self._size + count
         floats = self._floats
@@ -196,6 +199,7 @@ class Columns:
         floats["cost_usd"][start:end] = _floats(cost_usd)
         feedback_values = floats["feedback"][start:end]
         feedback_values[:] = _floats(feedback)
+        floats["estimated_cost_usd"][start:end] = _floats(estimated)
         ints = self._ints
         ints["input_tokens"][start:end] = _ints(input_tokens, count)
         ints["output_tokens"][start:end] = _ints(output_tokens, count)
@@ -468,3 +472,7 @@ def _ints(values: Sequence, count: int) -> np.ndarray:
     if None in values:
         values = [0 if value is None else value for value in values]
     return np.fromiter(values, np.int64, count)
+
+
+def _nan_if_none(value: float | None) -> float:
+    return np.nan if value is None else value

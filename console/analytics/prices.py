@@ -46,6 +46,8 @@ from typing import TYPE_CHECKING, Mapping, Protocol, Sequence
 
 import msgspec
 
+from console.records import ESTIMATED_COST, ESTIMATED_TOKENS
+
 if TYPE_CHECKING:
     from console.records import RequestRecord
 
@@ -134,6 +136,16 @@ class _ExactRates:
             return float(self.model_price.calc_price(_usage(input_tokens, cached, output_tokens))["total_price"])
         except ValueError:
             return None
+
+
+def _price_estimate(metadata: dict, rates) -> None:
+    """ESTIMATED_COST from the estimated tokens at the model's rates, when both counts are known."""
+    estimate = metadata[ESTIMATED_TOKENS]
+    tokens = [estimate.get(key) if isinstance(estimate, dict) else None for key in ("input_tokens", "output_tokens")]
+    if all(isinstance(n, int) and n >= 0 for n in tokens):
+        cost = rates.cost(tokens[0], 0, tokens[1])
+        if cost is not None:
+            metadata[ESTIMATED_COST] = cost
 
 
 def _usage(input_tokens: int, cached: int, output_tokens: int):
@@ -284,6 +296,9 @@ class Pricer:
                 bad_usage += 1
                 continue
             record.cost_usd = cost
+            meta = record.metadata
+            if meta is not None and ESTIMATED_TOKENS in meta and ESTIMATED_COST not in meta:
+                _price_estimate(meta, rates)  # the source gave estimated tokens but no cost
             if source.override:
                 from_override += 1
             else:

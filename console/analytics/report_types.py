@@ -48,6 +48,12 @@ class Spend(msgspec.Struct, kw_only=True):
     by_prompt: dict[str, float]
     top_users: dict[str, float]  # the 10 biggest spenders
     per_hour: list[TimePoint]
+    # Requests whose usage an instrumentation only estimated (openlit, for a stream that did not
+    # ask for usage): stored with 0 real tokens, their estimated spend counted here, never in
+    # total_usd. Added after the first release: absent from older outputs (read as 0).
+    estimated_requests: int = 0
+    estimated_usd: float = 0.0
+    estimated_by_model: dict[str, float] = msgspec.field(default_factory=dict)
 
 
 class Latency(msgspec.Struct, kw_only=True):

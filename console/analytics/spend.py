@@ -3,6 +3,10 @@
 A request without a cost (no `cost_usd` in the log and no price for its model) is unpriced:
 it is counted, and its model named, but it is never added to a total as $0. Totals are
 over priced requests only; `by_model` lists only models with at least one priced request.
+
+A request whose usage an instrumentation only estimated (openlit, for a stream without usage)
+has 0 real tokens; the estimate's spend is counted apart (estimated_requests, estimated_usd,
+estimated_by_model) and never added to total_usd.
 """
 
 from __future__ import annotations
@@ -61,4 +65,7 @@ def spend_section(cols: Columns, aggregates: WindowAggregates, first: float | No
         by_prompt=_ranked(cols.names("prompt_id"), aggregates.prompt_ids["cost"], aggregates.prompt_ids["priced"] > 0),
         top_users=_ranked(user_names, users, (aggregates.users["priced"] > 0) & real_users, TOP_USERS),
         per_hour=hour_points(aggregates, first, now) if first is not None else [],
+        estimated_requests=int(models["estimated"].sum()),
+        estimated_usd=usd(models["estimated_cost"].sum()),
+        estimated_by_model=_ranked(model_names, models["estimated_cost"], models["estimated"] > 0),
     )

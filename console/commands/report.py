@@ -286,6 +286,15 @@ def print_report(report: Report, out: Console) -> None:
                 "yellow",
             )
         )
+    if spend.estimated_requests:
+        models = ", ".join(f"{model} ~{usd(amount)}" for model, amount in spend.estimated_by_model.items())
+        out.print(
+            _text(
+                f"{spend.estimated_requests:,} requests with only estimated usage (an instrumentation's guess, "
+                f"0 real tokens): ~{usd(spend.estimated_usd)}, not in the total" + (f" ({models})" if models else ""),
+                "yellow",
+            )
+        )
     out.print()
     out.print(versions_table(report))
     inside = [point for point in report.change_points if window.start is None or point.first_seen >= window.start]

@@ -9,7 +9,7 @@ import time
 from typing import Callable
 
 from console.analytics.prices import Pricer
-from console.records import RequestRecord
+from console.records import ESTIMATED_COST, ESTIMATED_TOKENS, RequestRecord, estimated_cost_usd
 from console.ingest import IngestTotals, Written, tail_and_write
 from console.live.analytics_feed import AnalyticsFeed
 from console.live.events import IngestFailed, Post, RecordsArrived, SourceState, StoreTrouble
@@ -91,9 +91,13 @@ def drop_bodies(records: list[RequestRecord]) -> None:
     the header's counts); the table and the scorers read the store. Their bodies (input,
     output, error text, metadata) go at once, not once the window and the UI have had them:
     a firehose holds tens of thousands of records on their way, and a bench record weighs
-    623 bytes without its body against 1,455 with it (tracemalloc)."""
+    623 bytes without its body against 1,455 with it (tracemalloc). An estimated usage's
+    spend stays (the window counts it apart: console.records.estimated_cost_usd)."""
     for record in records:
+        estimate = estimated_cost_usd(record.metadata)
         record.input = record.output = record.error_message = record.metadata = record.tags = None
+        if estimate is not None:
+            record.metadata = {ESTIMATED_TOKENS: {}, ESTIMATED_COST: estimate}
 
 
 # What the user can do once the store refused a batch for good (console.store.retry).

@@ -36,7 +36,7 @@ MERGE_MAX_ROWS = 131_072
 BACKFILL_ROWS = 65_536  # rows a block made from existing rows holds
 BACKFILL_LEVEL = 99  # a level no merge reaches: such blocks are full already
 
-FLOAT_COLUMNS = ("ts", "latency_ms", "ttft_ms", "cost_usd", "feedback")
+FLOAT_COLUMNS = ("ts", "latency_ms", "ttft_ms", "cost_usd", "feedback", "estimated_cost_usd")
 INT_COLUMNS = ("input_tokens", "output_tokens", "cached_input_tokens")
 TEXT_COLUMNS = ("model", "prompt_id", "prompt_version", "user_id", "environment", "prompt_hash", "provider")
 # Columns' name for each text column
@@ -71,6 +71,9 @@ class RawBlock:
     def decode(cls, data: bytes) -> RawBlock:
         encoded = msgspec.msgpack.decode(data, type=_Encoded)
         arrays = {name: np.frombuffer(raw, _DTYPES[name]) for name, raw in encoded.arrays.items()}
+        for name in FLOAT_COLUMNS:  # a block from before the column (schema 6): none estimated
+            if name not in arrays:
+                arrays[name] = np.full(encoded.count, np.nan)
         return cls(arrays, encoded.names)
 
     def take(self, rows: np.ndarray) -> RawBlock:

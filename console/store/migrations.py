@@ -13,6 +13,9 @@ Versions:
    process killed with it is marked "interrupted" rather than shown running forever.
 4. labels.case_pending: set while a bad label's regression case is being appended, so a
    label and its case left half-done by a crash are finished on the next start.
+5. column_blocks: the numbers of the requests as numpy arrays beside the rows.
+6. requests.estimated_cost_usd: the spend of a request whose usage an instrumentation only
+   estimated, counted apart from real spend.
 
 Upgrades run under a lock (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and
 in one transaction, so consoles opening one store at once upgrade it exactly once, and a
@@ -32,7 +35,7 @@ from sqlmodel import SQLModel
 from console.store.engine import StoreError
 from console.store.tables import RequestRow
 
-CURRENT_VERSION = 5
+CURRENT_VERSION = 6
 MIGRATION_LOCK_KEY = 0x6C6C6D6F70_01  # an arbitrary advisory lock id: "llmop" + 1
 
 schema_version = Table(
@@ -196,10 +199,18 @@ def _v5_column_blocks(conn: Connection, host: str) -> None:
         fill_gaps(conn.connection.dbapi_connection)
 
 
+def _v6_estimated_cost(conn: Connection, host: str) -> None:
+    """requests.estimated_cost_usd (NULL for the rows already stored; the estimates read
+    before it stay in their metadata). SQLite's column blocks written before it lack the
+    array: it reads as NaN (column_blocks.RawBlock.decode)."""
+    _add_columns(conn, "requests", {"estimated_cost_usd": "FLOAT"})
+
+
 STEPS: dict[int, Callable[[Connection, str], None]] = {
     2: _v2_offsets_per_host,
     3: _v3_run_process,
     4: _v4_label_case_pending,
     5: _v5_column_blocks,
+    6: _v6_estimated_cost,
 }
 assert sorted(STEPS) == list(range(2, CURRENT_VERSION + 1)), "one step per version"

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import orjson
 
-from console.records import RequestRecord
+from console.records import ESTIMATED_COST, ESTIMATED_TOKENS, RequestRecord, estimated_cost_usd
 from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS
 
 
@@ -26,7 +26,7 @@ def request_tuple(r: RequestRecord) -> tuple:
         r.prompt_version, r.input_tokens, r.output_tokens, r.cached_input_tokens,
         r.reasoning_tokens, r.latency_ms, r.ttft_ms, r.status, r.cost_usd,
         r.finish_reason, r.error_type, r.user_id, r.session_id, r.environment,
-        r.variant, r.feedback, r.prompt_hash,
+        r.variant, r.feedback, r.prompt_hash, estimated_cost_usd(r.metadata),
     )  # fmt: skip
 
 
@@ -45,7 +45,7 @@ _REQUEST_FIELDS_IN_ORDER = (
     "prompt_version", "input_tokens", "output_tokens", "cached_input_tokens",
     "reasoning_tokens", "latency_ms", "ttft_ms", "status", "cost_usd",
     "finish_reason", "error_type", "user_id", "session_id", "environment",
-    "variant", "feedback", "prompt_hash",
+    "variant", "feedback", "prompt_hash", "estimated_cost_usd",
 )  # fmt: skip
 assert _REQUEST_FIELDS_IN_ORDER == REQUEST_COLUMNS, "request_tuple is out of step with RequestRow"
 assert BODY_COLUMNS == (
@@ -62,6 +62,7 @@ def record_from_row(row: Sequence[Any]) -> RequestRecord:
     """Build a record from `SELECT {SELECT_COLUMNS}` (metrics then body columns)."""
     n = len(REQUEST_COLUMNS)
     fields = {name: value for name, value in zip(REQUEST_COLUMNS, row[:n]) if value is not None}
+    estimate = fields.pop("estimated_cost_usd", None)  # in metadata, where the record keeps it
     (input_text, output_text, error_message, trace_id, tags, extra,
      input_is_json, output_is_json) = row[n:]  # fmt: skip
     if input_text is not None:
@@ -76,4 +77,6 @@ def record_from_row(row: Sequence[Any]) -> RequestRecord:
         fields["tags"] = orjson.loads(tags)
     if extra is not None:
         fields["metadata"] = orjson.loads(extra)
+    elif estimate is not None:  # read without the bodies (a follower): the estimate still counts apart
+        fields["metadata"] = {ESTIMATED_TOKENS: {}, ESTIMATED_COST: estimate}
     return RequestRecord(**fields)

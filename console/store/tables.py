@@ -45,6 +45,9 @@ class RequestRow(SQLModel, table=True):
     variant: str | None = None
     feedback: float | None = None
     prompt_hash: str | None = None
+    # Usage only estimated (console.records.ESTIMATED_TOKENS): the estimate's spend, kept apart
+    # from cost_usd; NULL for every request with real usage. Schema version 6.
+    estimated_cost_usd: float | None = None
 
 
 class ColumnBlock(SQLModel, table=True):

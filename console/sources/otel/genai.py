@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.records import ESTIMATED_COST, ESTIMATED_TOKENS
 from console.sources.otel.encoding import as_list, attributes_of, count, json_value, pop_first
 
 # Operations that are not a model call: a tool run or an agent step (its model calls are
@@ -45,10 +46,10 @@ def read(attrs: dict, span: dict, scope: str, fields: dict) -> bool:
     if scope.startswith("openlit") and _openlit_estimated(attrs):
         estimated = {"input_tokens": count(pop_first(attrs, *INPUT_TOKENS)),
                      "output_tokens": count(pop_first(attrs, *OUTPUT_TOKENS)), "by": "openlit"}
-        attrs["otel.tokens_estimated"] = estimated
+        attrs[ESTIMATED_TOKENS] = estimated
         cost = attrs.pop("gen_ai.usage.cost", None)
         if cost is not None:
-            attrs["otel.estimated_cost_usd"] = cost
+            attrs[ESTIMATED_COST] = cost
     read_usage(attrs, fields, INPUT_TOKENS, OUTPUT_TOKENS, CACHED_TOKENS, REASONING_TOKENS)
     reasons = json_value(attrs.pop("gen_ai.response.finish_reasons", None))
     if isinstance(reasons, str):

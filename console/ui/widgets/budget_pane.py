@@ -65,6 +65,9 @@ def spend_summary(report: Report) -> Group:
     if spend.unpriced_requests:
         models = ", ".join(one_line(m) for m in spend.unpriced_models[:4])
         lines.append(Text(f"unpriced: {spend.unpriced_requests:,} requests ({models})", style="yellow"))
+    if spend.estimated_requests:  # usage an instrumentation guessed (openlit): apart, never in the spend above
+        lines.append(Text(f"estimated usage: {spend.estimated_requests:,} requests, ~{usd(spend.estimated_usd)} "
+                          "(not in spend)", style="yellow"))  # fmt: skip
     if spend.top_users:
         top = Table.grid(padding=(0, 1))
         top.add_column(style="dim")
