@@ -47,7 +47,7 @@ class FailingWrites:
 
 
 def header_text(app) -> str:
-    return str(app.status_header.render())
+    return str(app.status_header.render()).replace("\xa0", " ")  # a part's spaces do not break
 
 
 def stored_state(db):
