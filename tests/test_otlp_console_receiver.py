@@ -4,6 +4,8 @@ the requests view and the panes like tailed lines, beside the files it tails."""
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 
 from typer.testing import CliRunner
@@ -13,6 +15,7 @@ from console.analytics.prices import Pricer
 from console.cli import app
 from console.commands.config_access import load_config
 from console.commands.receive import open_receiver
+from console.config import Settings
 from console.formatting import rfc3339
 from console.live.otlp_inbox import OtlpInbox
 from console.live.otlp_receiver import OtlpReceiver
@@ -72,3 +75,14 @@ def test_open_takes_otlp_and_serves_while_the_console_runs(tmp_path, monkeypatch
     assert isinstance(inbox, OtlpInbox) and notice.startswith("apps set OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:")
     bad = runner.invoke(app, ["--otlp", "127.0.0.1:http", "--store", store])
     assert bad.exit_code == 2 and "expected HOST:PORT" in bad.output
+
+
+
+async def test_the_header_says_the_console_receives(tmp_path):
+    receiver, inbox = open_receiver("127.0.0.1", 0, None, Settings())
+    with receiver:
+        console = ConsoleApp(sources=[], store_url=f"sqlite:///{tmp_path / 'store.db'}", otlp_inbox=inbox)
+        async with console.run_test(size=(160, 40)) as pilot:
+            await pilot.pause(0.2)
+            screen = re.sub(r"<[^>]+>", "", html.unescape(console.export_screenshot())).replace("\xa0", " ")
+    assert "receiving OTLP/HTTP" in screen and "store only" not in screen

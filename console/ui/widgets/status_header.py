@@ -136,7 +136,7 @@ class StatusHeader(Static):
         if self.paused:
             parts.append(f"[reverse bold yellow] PAUSED [/] {self.held:,} new held")
         else:
-            parts.append("[green]● following[/]" if self.patterns else "[dim]store only[/]")
+            parts.append("[green]● following[/]" if self.patterns or self._receiving else "[dim]store only[/]")
         if self.regress_line:
             parts.append(f"[b cyan]{escape(one_line(self.regress_line))}[/] (R)")
         line = "  ·  ".join(keep_together(part) for part in parts)
@@ -146,7 +146,18 @@ class StatusHeader(Static):
             line += f"\n[bold red]ingest paused:[/] {escape(one_line(self.store_trouble))}"
         return line
 
+    @property
+    def _receiving(self) -> bool:
+        """The console receives OTLP/HTTP spans (started with --otlp)."""
+        return getattr(self.app, "otlp_inbox", None) is not None
+
     def _sources_markup(self) -> str:
+        if self._receiving:
+            files = self._files_markup() if self.patterns else ""
+            return "receiving [b]OTLP/HTTP[/]" + (f" · {files}" if files else "")
+        return self._files_markup()
+
+    def _files_markup(self) -> str:
         if not self.patterns:
             return "[dim]no log files (store only)[/]"
         if self.size.width and self.size.width < 140:
