@@ -30,21 +30,32 @@ class EmbeddingClient:
         self.settings = settings
         self.endpoint = settings.url.rstrip("/") + "/embeddings"
         self._cache: dict[str, list[float]] = {}
+        self._asking: dict[str, threading.Lock] = {}  # one request per text, however many threads want it
         self._lock = threading.Lock()
 
     def __call__(self, text: str) -> list[float]:
         with self._lock:
             found = self._cache.get(text)
-        if found is not None:
-            return found
-        payload = post_json(self.endpoint, {"model": self.settings.model, "input": text},
-                            api_key_env=self.settings.api_key_env, timeout_s=self.settings.timeout_s,
-                            error=EmbeddingError)  # fmt: skip
-        vector = parse_embedding(payload)
-        with self._lock:
-            if len(self._cache) >= CACHE_SIZE:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[text] = vector
+            if found is not None:
+                return found
+            asking = self._asking.setdefault(text, threading.Lock())
+        with asking:
+            with self._lock:
+                found = self._cache.get(text)
+            if found is not None:  # another thread asked while this one waited
+                return found
+            try:
+                payload = post_json(self.endpoint, {"model": self.settings.model, "input": text},
+                                    api_key_env=self.settings.api_key_env, timeout_s=self.settings.timeout_s,
+                                    error=EmbeddingError)  # fmt: skip
+                vector = parse_embedding(payload)
+                with self._lock:
+                    if len(self._cache) >= CACHE_SIZE:
+                        self._cache.pop(next(iter(self._cache)))
+                    self._cache[text] = vector
+            finally:
+                with self._lock:
+                    self._asking.pop(text, None)
         return vector
 
 
