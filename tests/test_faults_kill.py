@@ -130,7 +130,21 @@ def stored_after_kill(db: Path, ids: list[str], ends: list[int], log: Path) -> i
     assert sorted(stored) == ids[:line_no], "the rows and the saved offset agree: no row lost or ahead"
     assert offset == (ends[line_no - 1] if line_no else 0), "the offset is the end of a whole line"
     assert bodies == len(stored), "every row has its body, none half-written"
+    assert_rollups_hold_the_rows(db)
     return line_no
+
+
+def assert_rollups_hold_the_rows(db: Path) -> None:
+    """The rollup cells (written in the rows' transactions) count exactly the stored rows:
+    none lost, none counted twice, at every span."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT count(*), coalesce(sum(input_tokens), 0) FROM requests").fetchone()
+        for span in (60, 3600):
+            cells = conn.execute(
+                "SELECT coalesce(sum(requests), 0), coalesce(sum(input_tokens), 0) FROM rollups WHERE span = ?", (span,)
+            ).fetchone()
+            assert cells == rows, f"the {span} s cells count {cells}, the rows {rows}"
+        assert conn.execute("SELECT coalesce(sum(requests), 0) FROM rollup_users").fetchone()[0] == rows[0]
 
 
 @pytest.mark.parametrize("path_kind", ["cli", "parallel"])
@@ -164,6 +178,7 @@ def test_ingest_killed_at_random_points_resumes_with_every_line_once(tmp_path, l
             totals = ingest_files(store, [str(log)], parallel=False)
             assert (totals.added, totals.duplicates) == (len(ids) - before, 0), "nothing read twice"
             stored = list(store.request_ids())
+        assert_rollups_hold_the_rows(db)
         assert len(stored) == len(set(stored)) == len(ids), "count == distinct ids == lines"
         figure(f"ingest-{path_kind}", rows_lost=len(set(ids) - set(stored)), rows_twice=len(stored) - len(set(stored)))
     print(f"\n{path_kind} ingest kill trials: {FIGURES[f'ingest-{path_kind}']}")
@@ -402,6 +417,6 @@ def test_a_version_2_store_gets_the_run_process_columns(tmp_path):
         columns = {c["name"] for c in inspect(store.engine).get_columns("regression_runs")}
         assert {"host", "pid"} <= columns
         with store.engine.connect() as conn:
-            assert [r[0] for r in conn.execute(text("SELECT version FROM schema_version ORDER BY version"))] == [2, 3, 4, 5, 6]
+            assert [r[0] for r in conn.execute(text("SELECT version FROM schema_version ORDER BY version"))] == [2, 3, 4, 5, 6, 7]
         (run,) = history.list_runs(store)
         assert (run.status, run.pid) == ("running", None), "a run from before is left alone"

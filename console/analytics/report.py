@@ -22,7 +22,10 @@ from console.analytics.alerts import error_spike_alert, slo_alerts
 from console.analytics.budget import budget_section, is_time_sorted, longest_burn_window
 from console.analytics.columns import Columns
 from console.analytics.latency import latency_section
-from console.analytics.report_types import Report, Window
+from console.analytics.quantiles import SortedGroups
+from console.analytics.report_types import Figures, Report, Window
+from console.analytics.rollup_report import RollupPart, merged_aggregates
+from console.analytics.sketch import RELATIVE_ACCURACY
 from console.analytics.spend import spend_section
 from console.analytics.versions import change_points, version_rows
 from console.analytics.windows import WINDOWS, bucket_seconds, check_window, window_mask, window_start
@@ -58,11 +61,35 @@ def rows_needed_since(now: float, window_name: str, settings: Settings) -> float
     return start if longest is None else min(start, now - longest)
 
 
-def build_aggregates(cols: Columns, now: float, window_name: str) -> WindowAggregates:
-    """The window's aggregates from scratch (one vectorised pass)."""
-    first = window_first(cols, now, window_name)
+def build_aggregates(
+    cols: Columns, now: float, window_name: str, rollups: RollupPart | None = None, first: float | None = None
+) -> WindowAggregates:
+    """The window's aggregates from scratch (one vectorised pass), merged with the rollup
+    cells of the window's older part when given."""
+    if first is None:
+        first = window_first(cols, now, window_name)
     rows = np.flatnonzero(window_mask(cols, now, window_name))
-    return WindowAggregates.build(cols, rows, window_bucket_seconds(window_name, first, now))
+    bucket = window_bucket_seconds(window_name, first, now)
+    if rollups is None:
+        return WindowAggregates.build(cols, rows, bucket)
+    return merged_aggregates(cols, rows, bucket, rollups)
+
+
+def _first_with(first: float | None, rollups: RollupPart | None) -> float | None:
+    older = None if rollups is None else rollups.first_ts
+    if older is None:
+        return first
+    return older if first is None else min(first, older)
+
+
+def _figures(rollups: RollupPart | None, aggregates: WindowAggregates) -> Figures:
+    if rollups is None:
+        return Figures()
+    sketched = not isinstance(aggregates.latency, SortedGroups)
+    return Figures(
+        source="rollups", exact_since=rfc3339(rollups.exact_since), percentiles="sketch" if sketched else "exact",
+        relative_error=RELATIVE_ACCURACY if sketched else None,
+    )
 
 
 def build_report(
@@ -74,6 +101,7 @@ def build_report(
     *,
     aggregates: WindowAggregates | None = None,
     baseline_nano: Mapping[str, int] | None = None,
+    rollups: RollupPart | None = None,
 ) -> Report:
     """Every figure for the window ending at `now` (epoch seconds, UTC).
 
@@ -82,12 +110,16 @@ def build_report(
     baseline_nano: the same in integer nano-dollars (exact: see budget_section).
     aggregates: the window's aggregates when the caller keeps them (LiveWindow); built here
     otherwise.
+    rollups: the window's part before rollups.exact_since as rollup cells, cols holding the
+    rows from exact_since on (console/analytics/rollup_report.py); Report.figures says so.
     """
     check_window(window_name)
     start = window_start(now, window_name)
     first = window_first(cols, now, window_name)
+    if start is None:
+        first = _first_with(first, rollups)
     if aggregates is None:
-        aggregates = build_aggregates(cols, now, window_name)
+        aggregates = build_aggregates(cols, now, window_name, rollups, first)
     time_sorted = is_time_sorted(cols.ts)
     budgets, budget_alerts = budget_section(
         cols, now, settings.budgets, settings.burn, baseline_spend, time_sorted, baseline_nano
@@ -114,4 +146,5 @@ def build_report(
         budgets=budgets,
         change_points=change_points(cols, now),
         alerts=alerts,
+        figures=_figures(rollups, aggregates),
     )

@@ -117,6 +117,18 @@ class Alert(msgspec.Struct, kw_only=True):
     target: str = ""  # where to look: a pane ("budget", "latency", "versions") or "filter:<requests filter>"
 
 
+class Figures(msgspec.Struct, kw_only=True):
+    """How the figures were computed. "rows": from every row of the window, percentiles exact.
+    "rollups": the rows from exact_since on, the window before that from the store's rollup
+    cells (console/analytics/rollup_report.py): counts, errors, tokens and spend still exact;
+    percentiles "sketch" when any cell was read, each within relative_error of the exact one."""
+
+    source: Literal["rows", "rollups"] = "rows"
+    exact_since: str | None = None  # rollups: the rows from this moment on were read one by one
+    percentiles: Literal["exact", "sketch"] = "exact"
+    relative_error: float | None = None  # the bound on a sketch percentile's relative error (0.01: 1%)
+
+
 class Report(msgspec.Struct, kw_only=True):
     window: Window
     requests: int
@@ -128,3 +140,4 @@ class Report(msgspec.Struct, kw_only=True):
     budgets: list[BudgetStatus]
     change_points: list[ChangePoint]
     alerts: list[Alert]
+    figures: Figures = msgspec.field(default_factory=Figures)

@@ -16,6 +16,8 @@ Versions:
 5. column_blocks: the numbers of the requests as numpy arrays beside the rows.
 6. requests.estimated_cost_usd: the spend of a request whose usage an instrumentation only
    estimated, counted apart from real spend.
+7. rollups and rollup_users: per minute and per hour cells of counts, tokens, spend and
+   latency sketches (console.store.rollups), built from the rows already stored.
 
 Upgrades run under a lock (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and
 in one transaction, so consoles opening one store at once upgrade it exactly once, and a
@@ -33,9 +35,10 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from console.store.engine import StoreError
+from console.store import rollup_tables  # noqa: F401  (its tables join the metadata create_all makes)
 from console.store.tables import RequestRow
 
-CURRENT_VERSION = 6
+CURRENT_VERSION = 7
 MIGRATION_LOCK_KEY = 0x6C6C6D6F70_01  # an arbitrary advisory lock id: "llmop" + 1
 
 schema_version = Table(
@@ -206,11 +209,22 @@ def _v6_estimated_cost(conn: Connection, host: str) -> None:
     _add_columns(conn, "requests", {"estimated_cost_usd": "FLOAT"})
 
 
+def _v7_rollups(conn: Connection, host: str) -> None:
+    """The rollup tables, and the cells of the rows already stored (once: from the column
+    blocks on SQLite, from the rows elsewhere)."""
+    from console.store.rollups import build_all, stored_rows
+
+    for table in (rollup_tables.RollupCell, rollup_tables.RollupUserCell):
+        table.__table__.create(conn, checkfirst=True)
+    build_all(conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else conn, stored_rows(conn))
+
+
 STEPS: dict[int, Callable[[Connection, str], None]] = {
     2: _v2_offsets_per_host,
     3: _v3_run_process,
     4: _v4_label_case_pending,
     5: _v5_column_blocks,
     6: _v6_estimated_cost,
+    7: _v7_rollups,
 }
 assert sorted(STEPS) == list(range(2, CURRENT_VERSION + 1)), "one step per version"

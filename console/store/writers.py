@@ -28,6 +28,7 @@ from console.records import RequestRecord
 from console.sources.base import SourceBatch
 from console.store.column_blocks import add_block, block_of_inserted, merge_small_blocks
 from console.store.engine import StoreError, default_host
+from console.store.rollups import rows_of_block, write_rows
 from console.store.rows import body_tuple, request_tuple
 from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS, RequestBody, RequestRow
 
@@ -300,7 +301,7 @@ class SqliteBatchWriter:
         return WriteResult(added, len(batch.requests) - added, len(batch.rejected), duplicates)
 
     def _add_column_block(self, start: int, requests: list[tuple], duplicates: tuple[int, ...]) -> None:
-        """The stored rows' column block, in the same transaction as the rows."""
+        """The stored rows' column block and rollup cells, in the same transaction as the rows."""
         if duplicates:
             skipped = set(duplicates)
             inserted = [i for i in range(len(requests)) if i not in skipped]
@@ -310,6 +311,7 @@ class SqliteBatchWriter:
         first = start + (inserted[0] if inserted else 0)
         last = start + (inserted[-1] if inserted else len(requests) - 1)
         add_block(self.conn, block, first, last)
+        write_rows(self.conn, rows_of_block(block))
         merge_small_blocks(self.conn)
 
     def _positions_not_inserted(self, start: int, count: int) -> tuple[int, ...]:
@@ -371,6 +373,8 @@ class CoreBatchWriter:
                         for row_id, request_id in inserted
                     ]
                     conn.execute(insert(RequestBody.__table__), bodies)
+                    stored = [request_tuple(unique[request_id]) for _, request_id in inserted]
+                    write_rows(conn, rows_of_block(block_of_inserted(0, stored, None)))
             if prepared.rejected:
                 conn.exec_driver_sql(self._insert_rejected, prepared.rejected)
             if prepared.offsets:

@@ -1,0 +1,126 @@
+"""What a merged report reads (console/analytics/rollup_report.py): the rows from exact_since,
+the window's rollup cells before that, the budgets' spend before it, labels' corrections.
+
+The window [start, exact_since) is read as whole hours from the hour cells (when the p95
+sparkline's buckets are whole hours; minute cells otherwise), the minutes of a partial first
+hour from the minute cells, and the rows of a partial first minute turned into cells, so the
+sums are exactly the rows'.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import text
+
+from console.analytics.budget import budget_scope, period_bounds
+from console.analytics.columns import Columns
+from console.analytics.report import window_bucket_seconds
+from console.analytics.rollup import HOUR, MINUTE, REQUESTS, USERS, CellTable, RowArrays, cells_of_rows, concat
+from console.analytics.rollup_report import RollupPart, exact_since
+from console.analytics.windows import window_start
+from console.config import Settings
+from console.store import rollups
+from console.store.verdicts import _CURRENT
+
+def rows_needed(store, since: float | None) -> int:
+    """About how many rows a report loading everything since `since` reads (the hour cells'
+    count from the hour holding it)."""
+    with store.engine.connect() as conn:
+        return rollups.requests_from(conn, since)
+
+
+def _ceil(moment: float, span: int) -> float:
+    return math.ceil(moment / span) * span
+
+
+def load_merged(
+    store, now: float, window: str, settings: Settings, processes: int = 1
+) -> tuple[Columns, RollupPart, dict[str, int]]:
+    """(the rows from exact_since, the window's part before it, the budgets' baselines in nano-dollars)."""
+    since = exact_since(now, settings)
+    cols = store.load_columns(since, processes=processes)
+    start = window_start(now, window)
+    with store.engine.connect() as conn:
+        models, prompts = rollups.first_seen(conn, since)
+        cols.fold_first_seen(models, prompts)
+        part = RollupPart(exact_since=since)
+        if start is None or start < since:
+            part = _window_cells(store, conn, cols, now, window, start, since)
+        baselines = _baselines(store, conn, now, settings, since)
+    return cols, part, baselines
+
+
+def _window_cells(store, conn, cols: Columns, now: float, window: str, start: float | None, since: float) -> RollupPart:
+    """The window's part before `since`: request cells of the sparkline's level (hours when its
+    buckets are whole hours, else minutes) and user cells (hours), the rows of a partial first
+    hour (users; requests too at the hour level) or minute read and turned into cells."""
+    first = start
+    if first is None:
+        oldest = rollups.Db(conn).rows("SELECT min(min_ts) FROM rollups WHERE span = ?", (HOUR,))[0][0]
+        first = now if oldest is None else min(float(oldest), now)
+    level = HOUR if window_bucket_seconds(window, first, now) % HOUR == 0 else MINUTE
+    requests: list[CellTable] = []
+    users: list[CellTable] = []
+    requests_from = users_from = None
+    if start is not None:
+        requests_from, users_from = min(_ceil(start, level), since), min(_ceil(start, HOUR), since)
+        if start < users_from:
+            edge = store.load_columns(start, before_ts=users_from)
+            edge_requests, edge_users = cells_of_rows(RowArrays.of_columns(edge), MINUTE)
+            requests.append(edge_requests.take(edge_requests.bucket < requests_from))
+            users.append(edge_users)
+    requests.append(rollups.read_cells(conn, REQUESTS, level, requests_from, since))
+    users.append(rollups.read_cells(conn, USERS, HOUR, users_from, since))
+    return RollupPart(
+        exact_since=since, cells=_joined(requests, REQUESTS), users=_joined(users, USERS),
+        bad_delta=_bad_delta(conn, requests_from, since),
+    )  # fmt: skip
+
+
+def _joined(tables: list[CellTable], kind) -> CellTable:
+    tables = [table for table in tables if len(table)]
+    return concat(tables) if tables else CellTable.empty(kind, HOUR)
+
+
+def _bad_delta(conn, since: float | None, before: float) -> dict[str, int]:
+    """Per "id@version", how the labels on rows in [since, before) change the cells' bad
+    count (cells count negative feedback; a label is the truth)."""
+    bounds = "r.ts < :before" + ("" if since is None else " AND r.ts >= :since")
+    query = text(
+        f"SELECT r.prompt_id, r.prompt_version, r.feedback, v.verdict FROM ({_CURRENT}) v "
+        f"JOIN requests r ON r.request_id = v.request_id WHERE {bounds}"
+    )
+    delta: dict[str, int] = {}
+    for prompt_id, version, feedback, verdict in conn.execute(query, {"since": since, "before": before}):
+        counted = feedback is not None and feedback < 0
+        change = (verdict == "bad") - counted
+        if change:
+            key = f"{prompt_id}@{version}"
+            delta[key] = delta.get(key, 0) + change
+    return delta
+
+
+def _baselines(store, conn, now: float, settings: Settings, since: float) -> dict[str, int]:
+    """Per budget whose period starts before `since`, its spend from then to `since` in
+    nano-dollars: the hour cells within its scope, or for a budget scoped by user (user cells
+    are not crossed with the other dimensions) the rows' sum in SQL."""
+    starts = {budget.name: period_bounds(now, budget.period)[0] for budget in settings.budgets}
+    early = [start for start in starts.values() if start < since]
+    if not early:
+        return {}
+    cells = rollups.read_cells(conn, REQUESTS, HOUR, min(early), since)
+    baselines = {}
+    for budget in settings.budgets:
+        begin = starts[budget.name]
+        if begin >= since:
+            continue
+        scope = budget_scope(budget)
+        if "user_id" in scope:
+            baselines[budget.name] = store.spend_nano_between(begin, since, scope)
+            continue
+        keep = cells.bucket >= begin
+        for column, value in scope.items():
+            keep = keep & (cells.labels(column) == value)
+        baselines[budget.name] = int(cells.sums["cost_nano"][keep].sum())
+    return baselines

@@ -1,0 +1,264 @@
+"""Rollup cells in the store: written with the rows, read for windows too large to load.
+
+`write_rows` is called by both batch writers inside the transaction that inserts the rows
+(a crash loses the rows and their cells together, or neither): the batch's minute cells and
+their hour cells are merged into the stored cells of the same buckets (read, merged with
+console.analytics.rollup, the old rows replaced). Writers take turns on the store's write
+lock (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL), so a read-merge-write
+never races another. `build_all` makes the cells of rows stored before version 7.
+
+Works on a sqlite3 connection (the SQLite writer) or a SQLAlchemy connection (PostgreSQL,
+and every reader), through `Db`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from console.analytics.rollup import HOUR, MINUTE, REQUESTS, USERS, CellKind, CellTable, RowArrays, cells_of_rows, merged, prompt_keys
+from console.analytics.sketch import Entries
+
+_REQUEST_COLUMNS = (
+    "span", "bucket", "model", "prompt_id", "prompt_version", "prompt_hash", "environment", "is_error",
+    *REQUESTS.sums, "min_ts", "max_ts", "latency", "ttft",
+)  # fmt: skip
+_USER_COLUMNS = ("bucket", "user_id", *USERS.sums)
+TABLE = {REQUESTS: "rollups", USERS: "rollup_users"}
+COLUMNS = {REQUESTS: _REQUEST_COLUMNS, USERS: _USER_COLUMNS}
+_DELETE_CHUNK = 500
+
+
+class Db:
+    """The few statements rollups need, on a sqlite3 connection or a SQLAlchemy one."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+        self.raw = isinstance(conn, sqlite3.Connection)
+        self.qmark = self.raw or conn.dialect.paramstyle == "qmark"
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.qmark else sql.replace("?", "%s")
+
+    def rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        if self.raw:
+            return self.conn.execute(sql, params).fetchall()
+        return [tuple(row) for row in self.conn.exec_driver_sql(self._sql(sql), tuple(params)).fetchall()]
+
+    def insert(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+        if not rows:
+            return
+        head = f"INSERT INTO {table} ({', '.join(columns)})"
+        if self.raw:
+            from console.store.writers import insert_values  # multi-row statements (see there)
+
+            insert_values(self.conn, head, rows)
+        else:
+            self.conn.exec_driver_sql(self._sql(f"{head} VALUES ({', '.join('?' * len(columns))})"), rows)
+
+    def delete_ids(self, table: str, ids: list[int]) -> None:
+        for first in range(0, len(ids), _DELETE_CHUNK):
+            chunk = ids[first : first + _DELETE_CHUNK]
+            sql = f"DELETE FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})"
+            if self.raw:
+                self.conn.execute(sql, chunk)
+            else:
+                self.conn.exec_driver_sql(self._sql(sql), tuple(chunk))
+
+
+# -- cells <-> SQL rows ------------------------------------------------------------------------
+
+
+def _sql_rows(cells: CellTable) -> list[tuple]:
+    kind, span = cells.kind, cells.span
+    count = len(cells)
+    sums = [cells.sums[name].tolist() for name in kind.sums]
+    buckets = cells.bucket.tolist()
+    if kind is USERS:
+        users = cells.labels("user").tolist()
+        return [(buckets[i], users[i], *(s[i] for s in sums)) for i in range(count)]
+    prompt_ids = cells.labels("prompt_id").tolist()
+    versions = [key[len(pid) + 1 :] for key, pid in zip(cells.labels("prompt").tolist(), prompt_ids)]
+    models, hashes, environments = (cells.labels(dim).tolist() for dim in ("model", "prompt_hash", "environment"))
+    flags = cells.codes["is_error"].tolist()
+    latency = cells.sketches["latency_ms"].encode(count)
+    ttft = cells.sketches["ttft_ms"].encode(count)
+    low, high = cells.min_ts.tolist(), cells.max_ts.tolist()
+    return [
+        (span, buckets[i], models[i], prompt_ids[i], versions[i], hashes[i], environments[i], flags[i],
+         *(s[i] for s in sums), low[i], high[i], latency[i], ttft[i])
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def _codes(values: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    coder: dict[str, int] = {}
+    codes = np.fromiter((coder.setdefault(v, len(coder)) for v in values), np.int64, len(values))
+    return codes, list(coder)
+
+
+def _table(kind: CellKind, span: int, rows: list[tuple]) -> CellTable:
+    """A CellTable of SQL rows in COLUMNS[kind] order."""
+    if not rows:
+        return CellTable.empty(kind, span)
+    columns = dict(zip(COLUMNS[kind], zip(*rows)))
+    count = len(rows)
+    sums = {name: np.fromiter(columns[name], np.int64, count) for name in kind.sums}
+    bucket = np.fromiter(columns["bucket"], np.int64, count)
+    codes, names = {}, {}
+    if kind is USERS:
+        codes["user"], names["user"] = _codes(columns["user_id"])
+        return CellTable(kind, span, bucket, codes, names, sums, np.full(count, np.inf), np.full(count, -np.inf), {})
+    for dim in ("model", "prompt_id", "prompt_hash", "environment"):
+        codes[dim], names[dim] = _codes(columns[dim])
+    version_codes, version_names = _codes(columns["prompt_version"])
+    codes["prompt"], names["prompt"] = prompt_keys(codes["prompt_id"], names["prompt_id"], version_codes, version_names)
+    codes["is_error"] = np.fromiter(columns["is_error"], np.int64, count)
+    cells = range(count)
+    sketches = {"latency_ms": Entries.decode(columns["latency"], cells), "ttft_ms": Entries.decode(columns["ttft"], cells)}
+    low = np.fromiter(columns["min_ts"], np.float64, count)
+    high = np.fromiter(columns["max_ts"], np.float64, count)
+    return CellTable(kind, span, bucket, codes, names, sums, low, high, sketches)
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def write_rows(conn, rows: RowArrays) -> None:
+    """Merge the cells of these rows (just inserted, in the caller's transaction) into the store."""
+    if not len(rows):
+        return
+    db = Db(conn)
+    minute, users = cells_of_rows(rows, MINUTE)
+    _merge_into(db, minute)
+    _merge_into(db, minute.coarser(HOUR))
+    _merge_into(db, users)
+
+
+def _merge_into(db: Db, cells: CellTable) -> None:
+    kind, table = cells.kind, TABLE[cells.kind]
+    buckets = np.unique(cells.bucket)
+    where, params = _where(kind, cells.span, int(buckets[0]), int(buckets[-1]) + 1)
+    found = db.rows(f"SELECT id, {', '.join(COLUMNS[kind])} FROM {table}{where}", params)
+    if len(buckets) > 2:  # out-of-order rows: keep only the buckets this batch touches
+        wanted = set(buckets.tolist())
+        at = COLUMNS[kind].index("bucket") + 1
+        found = [row for row in found if row[at] in wanted]
+    if found:
+        db.delete_ids(table, [row[0] for row in found])
+        cells = merged([_table(kind, cells.span, [row[1:] for row in found]), cells], kind, cells.span)
+    db.insert(table, COLUMNS[kind], _sql_rows(cells))
+
+
+def build_all(conn, rows_of: Iterable[RowArrays]) -> int:
+    """Cells of the rows already stored, fed in chunks (a migration, in its transaction): the
+    tables are emptied first. Returns the rows counted."""
+    db = Db(conn)
+    for table in TABLE.values():
+        db.rows(f"DELETE FROM {table}") if db.raw else conn.exec_driver_sql(f"DELETE FROM {table}")
+    counted = 0
+    for rows in rows_of:
+        write_rows(conn, rows)
+        counted += len(rows)
+    return counted
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def read_cells(conn, kind: CellKind, span: int, since: float | None, before: float | None) -> CellTable:
+    """The stored cells of a span whose buckets lie in [since, before) (whole buckets: both
+    bounds should be multiples of the span)."""
+    where, params = _where(kind, span, None if since is None else int(np.ceil(since)),
+                           None if before is None else int(np.ceil(before)))  # fmt: skip
+    rows = Db(conn).rows(f"SELECT {', '.join(COLUMNS[kind])} FROM {TABLE[kind]}{where}", params)
+    return _table(kind, span, rows)
+
+
+def _where(kind: CellKind, span: int, since: int | None, before: int | None) -> tuple[str, list]:
+    """WHERE for cells of a span with since <= bucket < before (user cells: hours only)."""
+    terms, params = ([], []) if kind is USERS else (["span = ?"], [span])
+    if since is not None:
+        terms.append("bucket >= ?")
+        params.append(since)
+    if before is not None:
+        terms.append("bucket < ?")
+        params.append(before)
+    return (f" WHERE {' AND '.join(terms)}" if terms else ""), params
+
+
+def first_seen(conn, before: float) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
+    """The first ts of every model and (prompt_id, version) in the hour cells before `before`."""
+    db = Db(conn)
+    models = db.rows("SELECT model, min(min_ts) FROM rollups WHERE span = ? AND bucket < ? GROUP BY model", (HOUR, before))
+    prompts = db.rows(
+        "SELECT prompt_id, prompt_version, min(min_ts) FROM rollups WHERE span = ? AND bucket < ? "
+        "GROUP BY prompt_id, prompt_version",
+        (HOUR, before),
+    )
+    return {m: float(ts) for m, ts in models}, {(p, v): float(ts) for p, v, ts in prompts}
+
+
+def requests_from(conn, since: float | None) -> int:
+    """Requests in the hour cells from the hour holding `since` (an upper bound of the rows
+    since then: it counts the whole first hour)."""
+    terms, params = "span = ?", [HOUR]
+    if since is not None:
+        terms += " AND bucket >= ?"
+        params.append(int(since // HOUR * HOUR))
+    found = Db(conn).rows(f"SELECT coalesce(sum(requests), 0) FROM rollups WHERE {terms}", params)
+    return int(found[0][0])
+
+
+def has_cells(conn) -> bool:
+    return bool(Db(conn).rows("SELECT 1 FROM rollups LIMIT 1"))
+
+
+def rows_of_block(block) -> RowArrays:
+    """A column block's rows (console.store.column_blocks.RawBlock) as the cells take them:
+    bad by feedback, as before any label (labels are applied when a window is read)."""
+    arrays, names = block.arrays, block.names
+    codes = {
+        "model": arrays["model"], "prompt_id": arrays["prompt_id"], "prompt_hash": arrays["prompt_hash"],
+        "environment": arrays["environment"], "user": arrays["user_id"],
+    }  # fmt: skip
+    text = {"model": names["model"], "prompt_id": names["prompt_id"], "prompt_hash": names["prompt_hash"],
+            "environment": names["environment"], "user": names["user_id"]}  # fmt: skip
+    codes["prompt"], text["prompt"] = prompt_keys(
+        arrays["prompt_id"], names["prompt_id"], arrays["prompt_version"], names["prompt_version"]
+    )
+    feedback = arrays["feedback"]
+    return RowArrays(
+        ts=arrays["ts"], latency_ms=arrays["latency_ms"], ttft_ms=arrays["ttft_ms"], cost_usd=arrays["cost_usd"],
+        estimated_cost_usd=arrays["estimated_cost_usd"],
+        is_error=arrays["is_error"], is_bad=np.nan_to_num(feedback, nan=0.0) < 0,
+        tokens={name: arrays[name] for name in ("input_tokens", "output_tokens", "cached_input_tokens")},
+        codes=codes, names=text,
+    )  # fmt: skip
+
+
+_BUILD_CHUNK = 65_536
+
+
+def stored_rows(conn) -> Iterable[RowArrays]:
+    """Every stored row, a chunk at a time, for build_all: from the column blocks (and the
+    rows none covers) on SQLite, from the table elsewhere. conn: a SQLAlchemy connection."""
+    from console.store import column_blocks
+
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        ranges = column_blocks.covered_ranges(raw)
+        for first_id, _last_id in ranges:  # one blob in memory at a time
+            (data,) = raw.execute("SELECT data FROM column_blocks WHERE first_id = ?", (first_id,)).fetchone()
+            yield rows_of_block(column_blocks.RawBlock.decode(data))
+        for block in column_blocks.read_uncovered(raw, ranges, None, None, None):
+            yield rows_of_block(block)
+        return
+    result = conn.exec_driver_sql(
+        f"SELECT {', '.join(column_blocks.SOURCE_COLUMNS)} FROM requests ORDER BY id",
+        execution_options={"stream_results": True},  # this statement's cursor only (server-side)
+    )
+    while rows := result.fetchmany(_BUILD_CHUNK):
+        yield rows_of_block(column_blocks.raw_from_columns(list(zip(*rows)), len(rows)))
