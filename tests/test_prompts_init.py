@@ -80,7 +80,10 @@ def test_prompts_list_show_diff_headless(tmp_path, monkeypatch):
     assert shown.exit_code == 0 and "Never promise a refund." in shown.stdout and "---" not in shown.stdout
     diffed = runner.invoke(app, ["prompts", "diff", "support-answer", "v1", "v2"])
     assert diffed.exit_code == 0
-    assert [line for line in diffed.stdout.splitlines() if line.startswith(("+", "-"))][2:] == ["+Never promise a refund."]
+    changed = [line for line in diffed.stdout.splitlines() if line.startswith(("+", "-"))][2:]
+    # v1.md's front matter (model, parameters) is gone in v2.txt: the diff shows it too
+    assert changed[-1] == "+Never promise a refund." and "-model: gpt-4o-mini" in changed and all(
+        line.startswith("-") for line in changed[:-1])
     assert runner.invoke(app, ["prompts", "diff", "support-answer", "v1", "v9"]).exit_code == 1
     (tmp_path / "prompts" / "support-answer" / "v2.md").write_text("dup")
     broken = runner.invoke(app, ["prompts", "list"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections import deque
 from pathlib import Path
@@ -27,15 +26,6 @@ def escape(text: str) -> str:
     """
     text = text.replace("[", "\\[")
     return text + "\u200b" if text.endswith("\\") else text
-
-
-_TAG = re.compile(r"(\\?\[[^\]]*\])")
-
-
-def keep_together(markup: str) -> str:
-    """A part's spaces made non-breaking (tags left alone): a narrow header wraps between
-    parts, never mid-phrase ("3 alerts: 1 PAGE" / "window 1h (w)" stay whole)."""
-    return "".join(piece if _TAG.fullmatch(piece) else piece.replace(" ", "\u00a0") for piece in _TAG.split(markup))
 
 
 class StatusHeader(Static):
@@ -139,7 +129,7 @@ class StatusHeader(Static):
             parts.append("[green]● following[/]" if self.patterns or self._receiving else "[dim]store only[/]")
         if self.regress_line:
             parts.append(f"[b cyan]{escape(one_line(self.regress_line))}[/] (R)")
-        line = "  ·  ".join(keep_together(part) for part in parts)
+        line = "  ·  ".join(parts)
         if self.error:
             line += f"\n[bold red]ingest stopped:[/] {escape(one_line(self.error))}"
         elif self.store_trouble:
