@@ -23,9 +23,9 @@ from console.ui.messages import (
     CaseEditReady, CompareReady, EvaluationNotice, HistoryLoaded, HistoryProgress, IngestFailed, LabelDone,
     QueueReady, RecordsArrived, ReportReady, ScoringProgress, StoreTrouble, poster,
 )
-from console.ui.screens.compare import CompareScreen
 from console.formatting import parse_rfc3339
 from console.ui.screens.alerts import AlertsScreen
+from console.ui.screens.compare import CompareScreen
 from console.ui.screens.regress import RegressHistoryScreen, RegressRunScreen
 from console.ui.screens.regress_case import RegressCaseScreen
 from console.ui.screens.regress_launch import LaunchChoice, RegressLaunchModal
@@ -181,6 +181,8 @@ class ConsoleApp(App):
     def on_report_ready(self, message: ReportReady) -> None:
         ready = message.event
         self.dashboard.show_report(ready)
+        if isinstance(self.screen, AlertsScreen):
+            self.screen.show(ready.report.alerts, parse_rfc3339(ready.report.window.end))
         if ready.rows and not ready.partial and self._history_loaded:
             self.start_evaluation()  # the window is whole: scoring no longer slows the first figures
 
@@ -189,8 +191,6 @@ class ConsoleApp(App):
         if ready.error:
             self.notify(ready.error, title="Compare", severity="error", markup=False)
         else:
-        if isinstance(self.screen, AlertsScreen):
-            self.screen.show(ready.report.alerts, parse_rfc3339(ready.report.window.end))
             self.push_screen(CompareScreen(ready.comparison, ready.prompt_diff, scope=ready.scope))
 
     # -- the evaluation side (console/ui/evaluation_app.py) ---------------------------------
@@ -318,14 +318,6 @@ class ConsoleApp(App):
     def action_show_rejected(self) -> None:
         self.dashboard.action_show_rejected()
 
-    @classmethod
-    def binding_ids(cls) -> set[str]:
-        return {b.id for _, bindings in cls.binding_scopes() for b in bindings if b.id}
-
-    @classmethod
-    def binding_scopes(cls) -> list[BindingScope]:
-        return [
-            ("everywhere", cls.BINDINGS),
     def action_show_alerts(self) -> None:
         """`a` and a click on the header's alert count: every firing alert, explained."""
         report = self.dashboard.report
@@ -342,6 +334,14 @@ class ConsoleApp(App):
         elif target:
             self.dashboard.action_focus_pane(target)
 
+    @classmethod
+    def binding_ids(cls) -> set[str]:
+        return {b.id for _, bindings in cls.binding_scopes() for b in bindings if b.id}
+
+    @classmethod
+    def binding_scopes(cls) -> list[BindingScope]:
+        return [
+            ("everywhere", cls.BINDINGS),
             ("everywhere", [Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
             ("dashboard", DashboardScreen.BINDINGS),
             ("requests", RequestsView.BINDINGS),
@@ -356,6 +356,7 @@ class ConsoleApp(App):
             ("latency", LatencyPane.BINDINGS),
             ("versions", VersionsPane.BINDINGS),
             ("compare", CompareScreen.BINDINGS),
+            ("alerts", AlertsScreen.BINDINGS),
             ("regression run", RegressRunScreen.BINDINGS),
             ("regression case", RegressCaseScreen.BINDINGS),
             ("regression runs", RegressHistoryScreen.BINDINGS),
@@ -364,7 +365,6 @@ class ConsoleApp(App):
         ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-            ("alerts", AlertsScreen.BINDINGS),
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help: keys", "Every key binding and its id", self.action_help)
         yield SystemCommand("Rejected lines", "Lines that were skipped, with file, line and reason", self.action_show_rejected)
