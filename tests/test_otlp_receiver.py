@@ -222,3 +222,15 @@ def test_other_paths_and_methods(tmp_path, path, method, status):
         connection.request(method, path, b"{}" if method == "POST" else None, {"Content-Type": "application/json"})
         assert connection.getresponse().status == status
         connection.close()
+
+
+def test_ipv6_loopback_needs_no_token_and_any_address_does():
+    try:
+        with OtlpReceiver(OtlpInbox(), "[::1]", 0) as receiver:
+            assert not receiver.token_generated and receiver.endpoint.startswith("http://[::1]:")
+        with OtlpReceiver(OtlpInbox(), "::", 0) as receiver:
+            assert receiver.token_generated
+    except Exception as exc:  # noqa: BLE001 - a machine without IPv6
+        if "Address family" in str(exc) or "assign requested address" in str(exc):
+            pytest.skip(f"no IPv6 here: {exc}")
+        raise

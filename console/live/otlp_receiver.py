@@ -24,6 +24,7 @@ import hmac
 import ipaddress
 import json
 import secrets
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -67,8 +68,9 @@ class OtlpReceiver:
         self.token_generated = token is None and not is_loopback(host)
         self.token = secrets.token_urlsafe(24) if self.token_generated else token
         self._slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+        host = host.strip("[]")
         try:
-            self._server = _Server((host.strip("[]"), port), _Handler)
+            self._server = (_Server6 if ":" in host else _Server)((host, port), _Handler)
         except OSError as exc:
             raise ReceiverError(f"cannot receive OTLP on {host}:{port}: {exc.strerror or exc}") from None
         self._server.receiver = self
@@ -116,6 +118,10 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address) -> None:  # a client gone mid-request: not ours to print
         pass
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
 
 
 class _Handler(BaseHTTPRequestHandler):

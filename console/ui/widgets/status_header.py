@@ -7,6 +7,7 @@ from collections import deque
 from pathlib import Path
 
 from textual.reactive import reactive
+from textual.types import NoActiveAppError
 from textual.widgets import Static
 
 from console.sanitize import one_line
@@ -139,7 +140,10 @@ class StatusHeader(Static):
     @property
     def _receiving(self) -> bool:
         """The console receives OTLP/HTTP spans (started with --otlp)."""
-        return getattr(self.app, "otlp_inbox", None) is not None
+        try:
+            return getattr(self.app, "otlp_inbox", None) is not None
+        except NoActiveAppError:  # a header drawn on its own, outside a console
+            return False
 
     def _sources_markup(self) -> str:
         if self._receiving:
