@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import SQLModel
 
 from console.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from console.store.body_blocks import reader_for
 
 DEFAULT_STORE_PATH = Path(".llmops") / "console.db"
 
@@ -73,6 +74,11 @@ def _sqlite_engine(parsed) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        reader = reader_for(str(database) if database and database != ":memory:" else None)
+        # the `/` filter's text words over bodies kept in blocks (console.store.filter_sql)
+        dbapi_connection.create_function(
+            "body_has", 2, (lambda row_id, word: False) if reader is None else reader.has, deterministic=True
+        )
 
     return engine
 

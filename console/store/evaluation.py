@@ -19,7 +19,8 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
 from console.records import RequestRecord
-from console.store.rows import SELECT_COLUMNS, record_from_row
+from console.store.body_blocks import fill, reader_of_engine
+from console.store.rows import BODY_AT, SELECT_COLUMNS, record_from_row
 from console.store.store import Store
 from console.store.tables import LabelRow, ScoreRow
 from console.store.verdicts import current_verdicts
@@ -97,14 +98,15 @@ class EvaluationStore:
         """Full records (with input and output) by request_id; unknown ids are left out."""
         ids = list(dict.fromkeys(request_ids))
         query = text(
-            f"SELECT {SELECT_COLUMNS} FROM requests r LEFT JOIN request_bodies b ON b.id = r.id "
+            f"SELECT r.id, {SELECT_COLUMNS} FROM requests r LEFT JOIN request_bodies b ON b.id = r.id "
             "WHERE r.request_id IN :ids"
         ).bindparams(bindparam("ids", expanding=True))
         found: dict[str, RequestRecord] = {}
+        bodies = reader_of_engine(self.engine)
         with self.engine.connect() as conn:
             for chunk in _chunks(ids):
-                for row in conn.execute(query, {"ids": list(chunk)}):
-                    record = record_from_row(row)
+                for row in fill(bodies, conn.execute(query, {"ids": list(chunk)}).all(), 0, BODY_AT + 1):
+                    record = record_from_row(row[1:])
                     found[record.request_id] = record
         return found
 
@@ -269,7 +271,7 @@ class EvaluationStore:
         unless history (every row, with `active`)."""
         columns = (
             "l.request_id, l.verdict, l.reason, l.note, l.author, l.created_at, l.active, l.case_id, "
-            "r.ts, r.model, r.prompt_id, r.prompt_version, r.status, b.output"
+            "r.ts, r.model, r.prompt_id, r.prompt_version, r.status, b.output, r.id, b.input_is_json"
         )
         query = f"SELECT {columns} FROM labels l LEFT JOIN requests r ON r.request_id = l.request_id "
         query += "LEFT JOIN request_bodies b ON b.id = r.id"
@@ -281,7 +283,12 @@ class EvaluationStore:
             params["verdict"] = verdict
         if conditions:
             query += " WHERE " + " AND ".join(conditions)
-        names = [c.strip().split(".")[1] for c in columns.split(",")]
+        names = [c.strip().split(".")[1] for c in columns.split(",")][:-2]
+        bodies = reader_of_engine(self.engine)
         with self.engine.connect() as conn:
             for row in conn.execute(text(query + " ORDER BY l.id"), params):
-                yield dict(zip(names, row))
+                found = dict(zip(names, row))
+                if row[-1] is None and row[-2] is not None and bodies is not None:  # the body is in a block
+                    body = bodies.bodies([row[-2]]).get(row[-2])
+                    found["output"] = None if body is None else body[1]
+                yield found

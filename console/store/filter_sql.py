@@ -53,19 +53,25 @@ def like_pattern(word: str) -> str:
     return f"%{escaped}%"
 
 
-def compile_filter(record_filter: RecordFilter | None, vocabulary: Vocabulary | None = None) -> FilterSQL:
+def compile_filter(
+    record_filter: RecordFilter | None, vocabulary: Vocabulary | None = None, *, blocks: bool = False
+) -> FilterSQL:
     """The filter's terms ANDed; a negated term is NOT of its condition, with NULL as false
     (as in memory, where a missing value never matches).
 
     With a vocabulary, terms on indexed columns become IN lists of stored values (for
     scanning the history); without, they are LIKE conditions (for a short range of new rows,
-    where a value first seen after the vocabulary was read must still match)."""
+    where a value first seen after the vocabulary was read must still match).
+
+    blocks: the store keeps bodies in compressed blocks (console.store.body_blocks): a text
+    word also asks `body_has(r.id, word)` of the rows without a loose body (a SQLite function
+    the store's engine registers)."""
     compiled = FilterSQL()
     if not record_filter:
         return compiled
     parts = []
     for term in record_filter.terms:
-        condition = _condition(term, compiled, vocabulary)
+        condition = _condition(term, compiled, vocabulary, blocks)
         # WHERE already takes NULL as false; the guard is only needed under NOT (and would
         # keep the planner off the indexes if used everywhere)
         parts.append(f"NOT COALESCE(({condition}), FALSE)" if term.negated else f"({condition})")
@@ -73,7 +79,7 @@ def compile_filter(record_filter: RecordFilter | None, vocabulary: Vocabulary | 
     return compiled
 
 
-def _condition(term: Term, compiled: FilterSQL, vocabulary: Vocabulary) -> str:
+def _condition(term: Term, compiled: FilterSQL, vocabulary: Vocabulary, blocks: bool = False) -> str:
     if term.kind == "numeric":
         column = _NUMERIC_SQL[term.name]
         op = "=" if term.op == "=" else term.op
@@ -81,7 +87,10 @@ def _condition(term: Term, compiled: FilterSQL, vocabulary: Vocabulary) -> str:
     if term.kind == "text":
         compiled.needs_body = True
         pattern = compiled.add(like_pattern(str(term.value)))
-        return " OR ".join(f"lower({column}) LIKE {pattern} ESCAPE '\\'" for column in _TEXT_COLUMNS)
+        condition = " OR ".join(f"lower({column}) LIKE {pattern} ESCAPE '\\'" for column in _TEXT_COLUMNS)
+        if blocks:
+            condition += f" OR (b.id IS NULL AND body_has(r.id, {compiled.add(str(term.value))}))"
+        return condition
     wanted = str(term.value)
     if term.name == "model":
         if vocabulary is None:

@@ -18,6 +18,9 @@ Versions:
    estimated, counted apart from real spend.
 7. rollups and rollup_users: per minute and per hour cells of counts, tokens, spend and
    latency sketches (console.store.rollups), built from the rows already stored.
+8. body_blocks: request bodies zstd-compressed in blocks of row ids (console.store.body_blocks);
+   on SQLite the bodies already stored move into blocks (the file keeps its size until a
+   VACUUM; new rows reuse the freed pages).
 
 Upgrades run under a lock (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and
 in one transaction, so consoles opening one store at once upgrade it exactly once, and a
@@ -38,7 +41,7 @@ from console.store.engine import StoreError
 from console.store import rollup_tables  # noqa: F401  (its tables join the metadata create_all makes)
 from console.store.tables import RequestRow
 
-CURRENT_VERSION = 7
+CURRENT_VERSION = 8
 MIGRATION_LOCK_KEY = 0x6C6C6D6F70_01  # an arbitrary advisory lock id: "llmop" + 1
 
 schema_version = Table(
@@ -219,6 +222,15 @@ def _v7_rollups(conn: Connection, host: str) -> None:
     build_all(conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else conn, stored_rows(conn))
 
 
+def _v8_body_blocks(conn: Connection, host: str) -> None:
+    from console.store.body_blocks import compact
+    from console.store.tables import BodyBlock
+
+    BodyBlock.__table__.create(conn, checkfirst=True)
+    if conn.dialect.name == "sqlite":
+        compact(conn.connection.dbapi_connection)
+
+
 STEPS: dict[int, Callable[[Connection, str], None]] = {
     2: _v2_offsets_per_host,
     3: _v3_run_process,
@@ -226,5 +238,6 @@ STEPS: dict[int, Callable[[Connection, str], None]] = {
     5: _v5_column_blocks,
     6: _v6_estimated_cost,
     7: _v7_rollups,
+    8: _v8_body_blocks,
 }
 assert sorted(STEPS) == list(range(2, CURRENT_VERSION + 1)), "one step per version"

@@ -13,7 +13,8 @@ from sqlalchemy import Engine, text
 from console.analytics.filters import RecordFilter
 from console.records import RequestRecord
 from console.store.filter_sql import FilterSQL, compile_filter
-from console.store.rows import SELECT_COLUMNS, record_from_row
+from console.store.body_blocks import fill, reader_of_engine
+from console.store.rows import BODY_AT, SELECT_COLUMNS, record_from_row
 
 VOCABULARY_TTL = 5.0  # seconds a column's distinct values are reused for compiling filters
 
@@ -21,6 +22,7 @@ VOCABULARY_TTL = 5.0  # seconds a column's distinct values are reused for compil
 class RequestPages:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._bodies = reader_of_engine(engine)  # bodies in blocks (console.store.body_blocks)
         self._vocabulary: dict[tuple[str, ...], tuple[float, list[tuple]]] = {}
 
     def vocabulary(self, columns: tuple[str, ...]) -> list[tuple]:
@@ -37,7 +39,7 @@ class RequestPages:
     def compile(self, record_filter: RecordFilter | None, *, indexed: bool) -> FilterSQL:
         """indexed: for scanning the history (IN lists of stored values, answered from the
         indexes); else LIKE conditions, for the few rows newer than the last look."""
-        return compile_filter(record_filter, self.vocabulary if indexed else None)
+        return compile_filter(record_filter, self.vocabulary if indexed else None, blocks=self._bodies is not None)
 
     def max_id(self) -> int:
         with self.engine.connect() as conn:
@@ -52,7 +54,7 @@ class RequestPages:
             params["up_to_id"] = up_to_id
         if where.where:
             conditions.append(f"({where.where})")
-        join = " JOIN request_bodies b ON b.id = r.id" if where.needs_body else ""
+        join = " LEFT JOIN request_bodies b ON b.id = r.id" if where.needs_body else ""
         query = text(f"SELECT r.id FROM requests r{join} WHERE {' AND '.join(conditions)} ORDER BY r.id")
         with self.engine.connect() as conn:
             result = conn.execute(query, params)
@@ -82,7 +84,7 @@ class RequestPages:
             params["cut_ts"], params["cut_id"] = before
         if where.where:
             conditions.append(f"({where.where})")
-        join = " JOIN request_bodies b ON b.id = r.id" if where.needs_body else ""
+        join = " LEFT JOIN request_bodies b ON b.id = r.id" if where.needs_body else ""
         query = text(
             f"SELECT r.id, r.ts FROM requests r{join} WHERE {' AND '.join(conditions)} "
             "ORDER BY r.ts DESC, r.id DESC LIMIT :limit"
@@ -106,4 +108,5 @@ class RequestPages:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query, {f"i{n}": int(i) for n, i in enumerate(ids)}).all()
+        rows = fill(self._bodies, rows, 0, BODY_AT + 1)
         return {row[0]: record_from_row(row[1:]) for row in rows}

@@ -53,6 +53,7 @@ assert BODY_COLUMNS == (
     "input_is_json", "output_is_json",
 ), "body_tuple is out of step with RequestBody"  # fmt: skip
 
+BODY_AT = len(REQUEST_COLUMNS)  # where the body columns start in a row of SELECT_COLUMNS
 SELECT_COLUMNS = ", ".join(f"r.{c}" for c in REQUEST_COLUMNS) + ", " + ", ".join(
     f"b.{c}" for c in BODY_COLUMNS[1:]
 )

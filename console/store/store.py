@@ -17,7 +17,8 @@ from console.store.column_loads import (
 )
 from console.store.engine import StoreError, create_store_engine, default_host, normalise_url
 from console.store.migrations import migrate
-from console.store.rows import SELECT_COLUMNS, record_from_row
+from console.store.body_blocks import fill, reader_for
+from console.store.rows import BODY_AT, SELECT_COLUMNS, record_from_row
 from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS
 from console.store.verdicts import current_verdicts
 from console.store.writers import BULK_CACHE_MIB, BatchWriter, CoreBatchWriter, LockRetry, SqliteBatchWriter, WriteResult
@@ -63,6 +64,7 @@ class Store:
             self.engine.dispose()
             raise
         self._writer: BatchWriter | None = None
+        self._bodies = reader_for(self.sqlite_path)  # bodies kept in blocks (console.store.body_blocks)
 
     @property
     def sqlite_path(self) -> str | None:
@@ -138,13 +140,13 @@ class Store:
         """
         where = "" if until_id is None else "WHERE r.id <= :until_id "
         query = text(
-            f"SELECT {SELECT_COLUMNS} FROM requests r "
+            f"SELECT r.id, {SELECT_COLUMNS} FROM requests r "
             "LEFT JOIN request_bodies b ON b.id = r.id "
             f"{where}ORDER BY r.ts DESC, r.id DESC LIMIT :limit"
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query, {"limit": limit, "until_id": until_id}).all()
-        return [record_from_row(row) for row in reversed(rows)]
+        return [record_from_row(row[1:]) for row in reversed(fill(self._bodies, rows, 0, BODY_AT + 1))]
 
     def load_columns(
         self,
@@ -345,17 +347,19 @@ class Store:
         query = text(f"SELECT r.id, {columns} FROM requests r {body}WHERE r.id > :last_id ORDER BY r.id LIMIT :limit")
         with self.engine.connect() as conn:
             rows = conn.execute(query, {"last_id": last_id, "limit": limit}).all()
+        if with_text:
+            rows = fill(self._bodies, rows, 0, BODY_AT + 1)
         return [(row[0], record_from_row(row[1:])) for row in rows]
 
     def get(self, request_id: str) -> RequestRecord | None:
         query = text(
-            f"SELECT {SELECT_COLUMNS} FROM requests r "
+            f"SELECT r.id, {SELECT_COLUMNS} FROM requests r "
             "LEFT JOIN request_bodies b ON b.id = r.id "
             "WHERE r.request_id = :request_id"
         )
         with self.engine.connect() as conn:
             row = conn.execute(query, {"request_id": request_id}).first()
-        return None if row is None else record_from_row(row)
+        return None if row is None else record_from_row(fill(self._bodies, [row], 0, BODY_AT + 1)[0][1:])
 
     def request_ids(self) -> Iterable[str]:
         with self.engine.connect() as conn:

@@ -65,6 +65,19 @@ class ColumnBlock(SQLModel, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+class BodyBlock(SQLModel, table=True):
+    """The bodies of the requests with first_id <= id <= last_id, zstd-compressed
+    (console.store.body_blocks; schema version 8, SQLite only): a body is here or loose in
+    request_bodies, never both."""
+
+    __tablename__ = "body_blocks"
+
+    first_id: int = Field(primary_key=True)
+    last_id: int
+    rows: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class RequestBody(SQLModel, table=True):
     """Keyed by the integer id of its `requests` row: appends to the B-tree, no text index."""
 

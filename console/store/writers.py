@@ -26,6 +26,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from console.records import RequestRecord
 from console.sources.base import SourceBatch
+from console.store.body_blocks import COMPACT_AT, DIRECT_MIN_ROWS, compact, loose_count, write_blocks
 from console.store.column_blocks import add_block, block_of_inserted, merge_small_blocks
 from console.store.engine import StoreError, default_host
 from console.store.rollups import rows_of_block, write_rows
@@ -239,6 +240,7 @@ class SqliteBatchWriter:
         )
         self._upsert_offsets = f"INSERT INTO source_offsets ({_OFFSET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) {_OFFSET_UPDATE}"
         self._insert_rejected = f"INSERT INTO rejected_lines ({_REJECTED_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
+        self._loose = loose_count(self.conn)  # bodies not in blocks yet (console.store.body_blocks)
 
     def write(self, batch: SourceBatch) -> WriteResult:
         return self.write_prepared(PreparedBatch.of(batch, self.host))
@@ -282,13 +284,23 @@ class SqliteBatchWriter:
                     duplicates = self._positions_not_inserted(start, len(batch.requests))
                 if added:
                     self._add_column_block(start, batch.requests, duplicates)
+                loose = self._loose
                 if added == len(batch.requests):
-                    insert_values(conn, self._insert_all_bodies, [(start + i, *body) for i, body in enumerate(batch.bodies)])
+                    bodies = [(start + i, *body) for i, body in enumerate(batch.bodies)]
+                    if added >= DIRECT_MIN_ROWS:
+                        write_blocks(conn, bodies)
+                    else:
+                        insert_values(conn, self._insert_all_bodies, bodies)
+                        loose += added
                 elif added:
                     conn.executemany(
                         self._insert_bodies_of_new_rows,
                         ((start + i, *body, start + i) for i, body in enumerate(batch.bodies)),
                     )
+                    loose += added
+                if loose >= COMPACT_AT:
+                    compact(conn)
+                    loose = 0
             if batch.rejected:
                 conn.executemany(self._insert_rejected, batch.rejected)
             if batch.offsets:
@@ -298,6 +310,8 @@ class SqliteBatchWriter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        if batch.requests:
+            self._loose = loose
         return WriteResult(added, len(batch.requests) - added, len(batch.rejected), duplicates)
 
     def _add_column_block(self, start: int, requests: list[tuple], duplicates: tuple[int, ...]) -> None:

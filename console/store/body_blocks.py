@@ -1,0 +1,219 @@
+"""Request bodies compressed in blocks (a SQLite store, schema version 8).
+
+The text of a request (input, output, error message, trace id, tags, metadata) was ~70% of a
+store: one `request_bodies` row per request, as logged, about as big as the log itself. LLM
+text repeats (system prompts, chat scaffolding), so runs of BLOCK_ROWS consecutive row ids
+are kept as one zstd frame in `body_blocks` (MessagePack of the ids and the columns), about a
+tenth of the size. A batch of at least DIRECT_MIN_ROWS new rows is written as blocks straight
+away; smaller writes (the live tail) go to `request_bodies` as before and are gathered into
+blocks once COMPACT_AT of them are loose, in the writer's transaction (a crash keeps either
+the loose rows or the blocks, never both or neither).
+
+A body is wherever its row's id is: `request_bodies` when loose, else the block covering the
+id. Readers join `request_bodies` as before and fill the rows the join left empty from the
+blocks (`BlockReader`, the last few blocks kept decompressed); the `/` filter's text words
+call `body_has(id, word)` for those rows (a SQLite function registered on every connection of
+the store's engine, console.store.engine). A PostgreSQL store keeps every body loose
+(PostgreSQL compresses large values itself).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections import OrderedDict
+from typing import Iterable, Sequence
+
+import msgspec
+import numpy as np
+
+from console.store.tables import BODY_COLUMNS
+
+BLOCK_ROWS = 2048
+DIRECT_MIN_ROWS = 1024
+COMPACT_AT = 8192
+ZSTD_LEVEL = 3
+CACHED_BLOCKS = 8
+_FIELDS = BODY_COLUMNS[1:]  # input, output, error_message, trace_id, tags, extra, input_is_json, output_is_json
+_SEARCHED = (_FIELDS.index("output"), _FIELDS.index("input"), _FIELDS.index("error_message"))
+
+
+class _Block(msgspec.Struct, array_like=True):
+    ids: bytes  # int64
+    columns: list[list]
+
+
+def _compressor():
+    import zstandard
+
+    return zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+
+
+def encode(rows: Sequence[tuple]) -> bytes:
+    """A block of (id, *body) rows, ids ascending."""
+    ids = np.fromiter((row[0] for row in rows), np.int64, len(rows))
+    columns = [list(column) for column in zip(*(row[1:] for row in rows))]
+    return _compressor().compress(msgspec.msgpack.encode(_Block(ids.tobytes(), columns)))
+
+
+def decode(data: bytes) -> tuple[np.ndarray, list[list]]:
+    import zstandard
+
+    block = msgspec.msgpack.decode(zstandard.ZstdDecompressor().decompress(data), type=_Block)
+    return np.frombuffer(block.ids, np.int64), block.columns
+
+
+_INSERT = "INSERT INTO body_blocks (first_id, last_id, rows, data) VALUES (?, ?, ?, ?)"
+
+
+def write_blocks(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
+    """(id, *body) rows, ids ascending, as blocks of BLOCK_ROWS (the caller's transaction)."""
+    for first in range(0, len(rows), BLOCK_ROWS):
+        chunk = rows[first : first + BLOCK_ROWS]
+        conn.execute(_INSERT, (chunk[0][0], chunk[-1][0], len(chunk), encode(chunk)))
+
+
+def compact(conn: sqlite3.Connection) -> int:
+    """Every loose body into blocks (the caller's write transaction); returns how many."""
+    cursor = conn.execute(f"SELECT {', '.join(BODY_COLUMNS)} FROM request_bodies ORDER BY id")
+    moved = 0
+    while rows := cursor.fetchmany(BLOCK_ROWS):  # a block in memory at a time
+        write_blocks(conn, rows)
+        moved += len(rows)
+    if moved:
+        conn.execute("DELETE FROM request_bodies")
+    return moved
+
+
+def loose_count(conn: sqlite3.Connection) -> int:
+    try:
+        return conn.execute("SELECT count(*) FROM request_bodies").fetchone()[0]
+    except sqlite3.OperationalError:  # no tables yet (a writer on a file no Store made)
+        return 0
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+class BlockReader:
+    """Bodies by row id from one SQLite file's blocks, on a connection of its own (blocks are
+    never changed once written, so any snapshot that lacks a loose body has its block)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[int, list] = OrderedDict()  # first_id -> [last_id, ids, columns, lowered]
+        self._file: tuple[int, int] | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        return self._conn
+
+    def _check_file(self) -> None:
+        """A store file made anew at the same path (tests do) is another store: reopen, forget."""
+        try:
+            identity = os.stat(self.path)
+        except OSError:
+            return
+        key = (identity.st_dev, identity.st_ino)
+        if key != self._file:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            self._cache.clear()
+            self._file = key
+
+    def _block(self, row_id: int):
+        """(last_id, ids, columns, lowered) of the block covering row_id, or None."""
+        for first_id, cached in self._cache.items():
+            if first_id <= row_id <= cached[0]:
+                self._cache.move_to_end(first_id)
+                return cached
+        self._check_file()
+        found = self._connection().execute(
+            "SELECT first_id, last_id, data FROM body_blocks WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1",
+            (row_id,),
+        ).fetchone()
+        if found is None or found[1] < row_id:
+            return None
+        ids, columns = decode(found[2])
+        cached = [found[1], ids, columns, None]
+        self._cache[found[0]] = cached  # type: ignore[assignment]
+        while len(self._cache) > CACHED_BLOCKS:
+            self._cache.popitem(last=False)
+        return cached
+
+    def bodies(self, row_ids: Iterable[int]) -> dict[int, tuple]:
+        """row id -> its body columns (BODY_COLUMNS after id), for the ids some block holds."""
+        found: dict[int, tuple] = {}
+        with self._lock:
+            self._check_file()
+            for row_id in sorted(set(row_ids)):
+                block = self._block(row_id)
+                if block is None:
+                    continue
+                ids, columns = block[1], block[2]
+                at = int(np.searchsorted(ids, row_id))
+                if at < len(ids) and ids[at] == row_id:
+                    found[row_id] = tuple(column[at] for column in columns)
+        return found
+
+    def has(self, row_id: int, word: str) -> bool:
+        """Whether the word is in the row's output, input or error message (lower-cased), as
+        the filter's LIKE over a loose body asks."""
+        if row_id is None or word is None:
+            return False
+        with self._lock:
+            block = self._block(int(row_id))
+            if block is None:
+                return False
+            if block[3] is None:
+                block[3] = [[(value or "").lower() for value in block[2][i]] for i in _SEARCHED]
+            at = int(np.searchsorted(block[1], row_id))
+            if at >= len(block[1]) or block[1][at] != row_id:
+                return False
+            return any(word in texts[at] for texts in block[3])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            self._cache.clear()
+
+
+_READERS: dict[str, BlockReader] = {}
+_READERS_LOCK = threading.Lock()
+
+
+def reader_for(path: str | None) -> BlockReader | None:
+    """The process's reader of a SQLite file's blocks (None for no file: nothing in blocks)."""
+    if not path or path == ":memory:":
+        return None
+    with _READERS_LOCK:
+        reader = _READERS.get(path)
+        if reader is None:
+            reader = _READERS[path] = BlockReader(path)
+        return reader
+
+
+def reader_of_engine(engine) -> BlockReader | None:
+    return reader_for(engine.url.database) if engine.dialect.name == "sqlite" else None
+
+
+def fill(reader: BlockReader | None, rows: list, id_at: int, body_at: int) -> list:
+    """Rows of `SELECT ..., r.id, ..., b.<BODY_COLUMNS after id>` whose LEFT JOIN found no
+    loose body, with their body from the blocks (rows as lists or tuples; a new list)."""
+    flag = body_at + len(_FIELDS) - 2  # input_is_json: NOT NULL in a loose body
+    missing = [row[id_at] for row in rows if row[flag] is None]
+    if reader is None or not missing:
+        return rows
+    bodies = reader.bodies(missing)
+    filled = []
+    for row in rows:
+        body = bodies.get(row[id_at]) if row[flag] is None else None
+        filled.append(row if body is None else (*row[:body_at], *body, *row[body_at + len(_FIELDS) :]))
+    return filled

@@ -1,0 +1,133 @@
+"""Request bodies in compressed blocks (issue 20, point 3): every reader of a body finds it
+whether it is loose or in a block; the `/` filter's words search both; a store from before
+gets its bodies moved once."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from console.analytics.filters import parse_filter
+from console.ingest import ingest_files
+from console.records import parse_line
+from console.sources.base import SourceBatch
+from console.store import Store, body_blocks
+from console.store.evaluation import EvaluationStore
+from console.store.pages import RequestPages
+from tests.conftest import line_of, make_record
+
+
+def _records(count: int, prefix: str) -> list[dict]:
+    made = []
+    for i in range(count):
+        record = make_record(request_id=f"{prefix}-{i:05d}", output=f"answer {i} about the {prefix} plan",
+                             status="error" if i % 7 == 0 else "ok")  # fmt: skip
+        if i % 7 == 0:
+            record["error_message"] = f"Upstream timeout {i}"
+        if i % 3 == 0:  # chat messages: stored as JSON text
+            record["input"] = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": f"q{i} zebra"}]
+        made.append(record)
+    return made
+
+
+def _counts(db) -> tuple[int, int]:
+    with sqlite3.connect(db) as conn:
+        loose = conn.execute("SELECT count(*) FROM request_bodies").fetchone()[0]
+        blocked = conn.execute("SELECT coalesce(sum(rows), 0) FROM body_blocks").fetchone()[0]
+    return loose, blocked
+
+
+@pytest.fixture
+def mixed_store(tmp_path, write_log):
+    """3,000 rows ingested in one go (blocks) and 40 written one batch at a time (loose)."""
+    db = tmp_path / "store.db"
+    big = _records(3_000, "bulk")
+    small = _records(40, "tail")
+    store = Store(f"sqlite:///{db}")
+    ingest_files(store, [str(write_log("big.jsonl", big))])
+    for record in small:
+        store.write(SourceBatch(records=[parse_line(line_of(record))]))
+    assert _counts(db) == (40, 3_000)
+    yield store, db, {r["request_id"]: r for r in big + small}
+    store.close()
+
+
+def test_every_reader_finds_bodies_in_blocks_and_loose(mixed_store):
+    store, _db, originals = mixed_store
+    for request_id in ("bulk-00000", "bulk-01234", "bulk-02999", "tail-00003", "tail-00039"):
+        found = store.get(request_id)
+        expected = parse_line(line_of(originals[request_id]))
+        assert (found.input, found.output, found.error_message) == (expected.input, expected.output, expected.error_message)
+    recent = store.recent(60)
+    assert [r.output for r in recent[:20]] == [originals[r.request_id]["output"] for r in recent[:20]]
+    after = store.rows_after(2_990, limit=20)
+    assert [r.output for _, r in after] == [originals[r.request_id]["output"] for _, r in after]
+    evaluation = EvaluationStore(store)
+    records = evaluation.records(["bulk-00100", "tail-00001"])
+    assert records["bulk-00100"].output == "answer 100 about the bulk plan"
+    evaluation.add_label("bulk-00007", "bad", author="t")
+    (exported,) = list(evaluation.export_rows())
+    assert exported["output"] == "answer 7 about the bulk plan"
+    pages = RequestPages(store.engine)
+    shown = pages.records([5, 3_020])
+    assert shown[5].output == "answer 4 about the bulk plan" and shown[3_020].output.endswith("tail plan")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("zebra", {f"bulk-{i:05d}" for i in range(0, 3_000, 3)} | {f"tail-{i:05d}" for i in range(0, 40, 3)}),
+        ("upstream", {f"bulk-{i:05d}" for i in range(0, 3_000, 7)} | {f"tail-{i:05d}" for i in range(0, 40, 7)}),
+        ("tail plan -zebra", {f"tail-{i:05d}" for i in range(40) if i % 3}),
+        ("answer 1234 model:gpt", {"bulk-01234"}),
+    ],
+)
+def test_the_filters_text_words_search_blocks_and_loose_bodies(mixed_store, text, expected):
+    store, _db, originals = mixed_store
+    pages = RequestPages(store.engine)
+    record_filter = parse_filter(text)
+    in_memory = {rid for rid, r in originals.items() if record_filter(parse_line(line_of(r)))}
+    assert in_memory == expected, "the test's expectation is the in-memory filter's"
+    ids = pages.ids(pages.compile(record_filter, indexed=True), 0)
+    found = {r.request_id for r in pages.records(ids.tolist()).values()}
+    assert found == expected
+    history, _ = pages.history(pages.compile(record_filter, indexed=True), 10**9, None, 10_000)
+    assert sorted(history.tolist()) == sorted(ids.tolist())
+
+
+def test_loose_bodies_are_gathered_into_blocks_as_they_pile_up(tmp_path, monkeypatch):
+    monkeypatch.setattr("console.store.writers.COMPACT_AT", 100)
+    db = tmp_path / "store.db"
+    with Store(f"sqlite:///{db}") as store:
+        records = _records(250, "live")
+        for start in range(0, 250, 30):
+            store.write(SourceBatch(records=[parse_line(line_of(r)) for r in records[start : start + 30]]))
+        loose, blocked = _counts(db)
+        assert loose + blocked == 250 and blocked >= 200 and loose < 100
+        assert [store.get(f"live-{i:05d}").output for i in (0, 120, 249)] == [
+            "answer 0 about the live plan", "answer 120 about the live plan", "answer 249 about the live plan",
+        ]
+
+
+def test_a_store_from_before_blocks_gets_its_bodies_moved_once(tmp_path):
+    db = tmp_path / "store.db"
+    with Store(f"sqlite:///{db}") as store:
+        for record in _records(50, "old"):
+            store.write(SourceBatch(records=[parse_line(line_of(record))]))
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE body_blocks")
+        conn.execute("DELETE FROM schema_version WHERE version = 8")
+    with Store(f"sqlite:///{db}") as store:
+        assert store.get("old-00049").output == "answer 49 about the old plan"
+    assert _counts(db) == (0, 50)
+
+
+def test_a_block_compresses_repeated_llm_text_several_fold():
+    rows = [(i, "You are Acme Helpdesk's assistant. " * 8 + f"question {i}", f"answer {i}", None, f"{i:032x}",
+             None, '{"app_version": "2.15.0"}', False, False) for i in range(1, 2_049)]  # fmt: skip
+    raw = sum(len(r[1]) + len(r[2]) + len(r[4]) + len(r[6]) for r in rows)
+    data = body_blocks.encode(rows)
+    assert len(data) * 8 < raw
+    ids, columns = body_blocks.decode(data)
+    assert ids.tolist() == list(range(1, 2_049)) and columns[0][5] == rows[5][1]
