@@ -88,7 +88,7 @@ def test_the_queue_puts_the_lowest_unlabelled_first_with_reasons(store, write_lo
     records = [
         make_record(),  # fine: not in the queue
         make_record(finish_reason="length"),  # 0.3
-        make_record(status="error", error_type="Timeout", output=None),  # 0
+        make_record(status="error", error_type="BadRequestError", output=None),  # 0 (a provider error would not be: see below)
         make_record(output="I'm sorry, but I can't help with that."),  # 0.2
         make_record(latency_ms=9000.0),  # 0.4
     ]
@@ -98,7 +98,7 @@ def test_the_queue_puts_the_lowest_unlabelled_first_with_reasons(store, write_lo
     queue = build_queue(evaluation, 0.5)
     assert [item.request_id for item in queue.items] == [records[i]["request_id"] for i in (2, 3, 1, 4)]
     assert queue.left == 4
-    assert queue.items[0].reasons(0.5) == ["error: Timeout"]
+    assert queue.items[0].reasons(0.5) == ["error: BadRequestError"]
     assert queue.items[3].reasons(0.5) == ["latency: 9,000 ms, over the 5,000 ms SLO"]
 
     labeller = Labeller(evaluation, CaseFile(tmp_path / "cases.jsonl"), author="ana")

@@ -88,7 +88,7 @@ async def test_triage_with_a_promptfoo_suite_writes_beside_it_and_says_so(suite,
     monkeypatch.setenv("USER", "oncall-ana")
     now = time.time()
     log = tmp_path / "app.jsonl"
-    log.write_text("".join(line_of(make_record(ts=now - 60 + i, status="error", error_type="Timeout", output=None))
+    log.write_text("".join(line_of(make_record(ts=now - 60 + i, status="error", error_type="BadRequestError", output=None))
                            for i in range(3)))  # fmt: skip
     before = suite.read_bytes()
     settings = Settings(evaluation=EvaluationSettings(sample_rate=1.0), regression=RegressionSettings(suite=str(suite)))

@@ -33,7 +33,7 @@ def records_for_the_story() -> list[dict]:
     for i in range(20):
         extra = {}
         if i < 3:
-            extra = {"status": "error", "error_type": "Timeout", "error_message": "upstream timed out", "output": None}
+            extra = {"status": "error", "error_type": "BadRequestError", "error_message": "prompt is too long", "output": None}
         elif i < 6:
             extra = {"output": REFUSAL}
         lines.append(make_record(ts=now - 1190 + i * 60, prompt_version="v8", **extra))
@@ -127,7 +127,7 @@ async def test_the_queue_shows_reasons_and_j_k_enter_open_the_request(app):
     async with app.run_test(size=(200, 60)) as pilot:
         screen = await open_queue(pilot, app)
         text = screen_text(app)
-        assert "Timeout: upstream timed out" in text and "refusal" in text
+        assert "BadRequestError: prompt is too long" in text and "refusal" in text
         await pilot.press("j", "j", "j")
         assert screen.table.cursor_row == 3
         await pilot.press("k")
@@ -139,7 +139,7 @@ async def test_the_queue_shows_reasons_and_j_k_enter_open_the_request(app):
         await wait_until(pilot, lambda: app.screen.query("#detail-scores"))
         await pilot.pause()
         text = screen_text(app)
-        assert "Scores" in text and "0.00" in text and "Timeout: upstream timed out" in text
+        assert "Scores" in text and "0.00" in text and "BadRequestError: prompt is too long" in text
         await pilot.press("escape")
         assert app.screen is screen
 

@@ -4,6 +4,8 @@ The queue: requests whose lowest score is under `evaluation.queue_below` and tha
 has labelled yet, lowest score first (newest first on ties), each with the reasons of its
 low scores; then the labelled requests (newest label first), so a verdict can be seen,
 changed or undone. `left` counts the unlabelled ones, all of them, not only those shown.
+Provider errors (rate limits, 5xx, timeouts: console.evaluation.provider_errors) are not
+scored and not in it: the queue carries them as one line per (model, error type).
 
 The scoring loop reads the store in id order from where scoring last stopped (the newest
 request that has scores), keeps the sampled requests, runs every scorer on them and writes
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from console.config import Settings
+from console.evaluation.provider_errors import ErrorGroup, group_errors, is_provider_error
 from console.evaluation.sampling import Sampler
 from console.evaluation.scorers import Scorer, ScorerFailure, build_scorers, score_record
 from console.records import RequestRecord
@@ -58,28 +61,37 @@ class Queue:
     items: list[QueueItem]
     left: int  # unlabelled requests under the threshold, all of them
     below: float
+    provider_errors: tuple[ErrorGroup, ...] = ()  # one per (model, error type), most first
+
+    @property
+    def provider_error_count(self) -> int:
+        return sum(group.count for group in self.provider_errors)
 
 
 def build_queue(
     evaluation: EvaluationStore, below: float, limit: int = QUEUE_LIMIT, labelled_limit: int = LABELLED_LIMIT
 ) -> Queue:
+    from console.store.error_groups import error_counts
+
     low = evaluation.low_scored(below, limit)
     labels = evaluation.current_labels(limit=labelled_limit)
     ids = [rid for rid, _ in low] + [label.request_id for label in labels]
     records = evaluation.records(ids)
     scores = evaluation.scores_of(ids)
+    # (a store scored before provider errors were left out still holds their 0.0 scores)
     items = [
         QueueItem(records[rid], score, tuple(scores.get(rid, ())))
         for rid, score in low
-        if rid in records
+        if rid in records and not is_provider_error(records[rid])
     ]
+    unlabelled = len(items)
     for label in labels:
         record = records.get(label.request_id)
         if record is not None:
             found = tuple(scores.get(label.request_id, ()))
             items.append(QueueItem(record, found[0][1] if found else None, found, label))
-    left = evaluation.count_low_unlabelled(below) if len(low) >= limit else len(low)
-    return Queue(items, left, below)
+    left = evaluation.count_low_unlabelled(below) if len(low) >= limit else unlabelled
+    return Queue(items, left, below, tuple(group_errors(error_counts(evaluation.engine))))
 
 
 @dataclass(slots=True)
@@ -120,7 +132,7 @@ class ScoringLoop:
         for row in rows:
             result.seen += 1
             record = records.get(row.request_id)
-            if record is None:
+            if record is None or is_provider_error(record):  # counted per model and type, not judged
                 continue
             outcome = score_record(record, self.scorers)
             result.failures.extend(outcome.failures)

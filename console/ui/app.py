@@ -183,8 +183,11 @@ class ConsoleApp(App):
         self.dashboard.show_report(ready)
         if isinstance(self.screen, AlertsScreen):
             self.screen.show(ready.report.alerts, parse_rfc3339(ready.report.window.end))
-        if ready.rows and not ready.partial and self._history_loaded:
-            self.start_evaluation()  # the window is whole: scoring no longer slows the first figures
+        if not ready.partial and self._history_loaded:
+            # the window is whole (or empty: a log older than the window, which waited for the
+            # 15 s fallback and left the queue 'waiting for scores…' that long): scoring no
+            # longer slows the first figures
+            self.start_evaluation()
 
     def on_compare_ready(self, message: CompareReady) -> None:
         ready = message.event
@@ -199,6 +202,7 @@ class ConsoleApp(App):
         self.evaluation_ui.start()
 
     def action_triage(self) -> None:
+        self.start_evaluation()  # asked for scores: they start now, whatever the window is doing
         self.evaluation_ui.open_triage()
 
     @property

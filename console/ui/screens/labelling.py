@@ -110,10 +110,14 @@ class LabelActions:
     def labelled(self, request_id: str, verdict: str, reason: str | None) -> None:
         """Called once a label is sent (the screen may move on to the next request)."""
 
+    def no_target_reason(self) -> str:
+        """What the label keys say when label_target() is None."""
+        return "no request selected"
+
     def _target_or_say(self) -> RequestRecord | None:
         record = self.label_target()
         if record is None:
-            self.app.notify("no request selected", title="Label", markup=False)  # type: ignore[attr-defined]
+            self.app.notify(self.no_target_reason(), title="Label", markup=False)  # type: ignore[attr-defined]
         return record
 
     def action_mark_bad(self) -> None:

@@ -7,6 +7,10 @@ The queue comes from the evaluation thread (QueueReady) while this screen is ope
 updates live. A label shows at once and the cursor moves on to the next request, so
 walking the queue is `b 1`, `b 3`, `o`...; the next queue from the thread moves the
 labelled ones below the unlabelled, and the cursor stays on the same request.
+
+Provider errors (rate limits, 5xx, timeouts) are not in the queue: after the unlabelled
+requests, one line per (model, error type) counts them; Enter on one shows those requests
+in the requests view.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from console.evaluation.provider_errors import ErrorGroup
 from console.evaluation.triage import Queue, QueueItem
+from console.formatting import rfc3339, short_time
 from console.records import RequestRecord, text_of
 from console.sanitize import one_line
 from console.ui.screens.labelled_detail import LabelledDetailScreen
@@ -49,6 +55,7 @@ class TriageScreen(LabelActions, Screen):
         super().__init__()
         self.queue: Queue | None = None
         self.items: list[QueueItem] = []
+        self.rows: list[QueueItem | ErrorGroup] = []  # the table's rows: items, with the error lines
         self.pending: dict[str, tuple[str, str | None]] = {}  # labels sent, not yet in a queue
         self.progress: tuple[int, int, int] | None = None
 
@@ -94,6 +101,7 @@ class TriageScreen(LabelActions, Screen):
         unlabelled = [i for i in queue.items if i.label is None and i.request_id not in self.pending]
         rest = [i for i in queue.items if i.label is not None or i.request_id in self.pending]
         self.items = unlabelled + rest
+        self.rows = [*unlabelled, *queue.provider_errors, *rest]
         self._sync(keep)
 
     def label_done(self, request_id: str, verdict: str | None, reason: str | None, undone: bool) -> None:
@@ -113,16 +121,22 @@ class TriageScreen(LabelActions, Screen):
 
     def _sync(self, keep: str | None = None) -> None:
         table = self.table
-        table.sync([(item.request_id, self._cells(item)) for item in self.items])
+        table.sync([(self._key(row), self._cells(row)) for row in self.rows])
         if keep is not None:
-            for index, item in enumerate(self.items):
-                if item.request_id == keep:
+            for index, row in enumerate(self.rows):
+                if isinstance(row, QueueItem) and row.request_id == keep:
                     table.move_cursor(row=index, animate=False)
                     break
         self._title()
         self._preview()
 
-    def _cells(self, item: QueueItem) -> list:
+    @staticmethod
+    def _key(row: QueueItem | ErrorGroup) -> str:
+        return row.key if isinstance(row, ErrorGroup) else row.request_id
+
+    def _cells(self, item: QueueItem | ErrorGroup) -> list:
+        if isinstance(item, ErrorGroup):
+            return self._group_cells(item)
         pending = self.pending.get(item.request_id)
         verdict, reason = pending if pending else (item.verdict, item.label.reason if item.label else None)
         label = Text("")
@@ -141,6 +155,18 @@ class TriageScreen(LabelActions, Screen):
             Text(one_line("; ".join(item.reasons(self.queue.below if self.queue else 0.5)))[:120]),
         ]
 
+    @staticmethod
+    def _group_cells(group: ErrorGroup) -> list:
+        why = f"provider {group.kind}, not judged here · last {short_time(rfc3339(group.last_ts))} · Enter lists them"
+        return [
+            Text(f"{group.count:,} errors", style="bold"),
+            Text("—", justify="right", style="dim"),
+            Text(""),
+            Text(one_line(group.error_type)),
+            Text(one_line(group.model)),
+            Text(why, style="dim"),
+        ]
+
     def _title(self) -> None:
         parts = ["Triage queue"]
         if self.queue is None:
@@ -148,6 +174,9 @@ class TriageScreen(LabelActions, Screen):
         else:
             parts.append(f"{self.left:,} left")
             parts.append(f"lowest score first, under {self.queue.below:g}")
+            if self.queue.provider_errors:
+                errors, lines = self.queue.provider_error_count, len(self.queue.provider_errors)
+                parts.append(f"{errors:,} provider errors in {lines} line{'s' if lines > 1 else ''} below the queue")
         if self.progress is not None:
             done, total, failures = self.progress
             if total > done:
@@ -172,11 +201,16 @@ class TriageScreen(LabelActions, Screen):
     # -- cursor --------------------------------------------------------------------------------
 
     @property
-    def current_item(self) -> QueueItem | None:
-        if not self.items or not self.is_mounted:
+    def current_row(self) -> QueueItem | ErrorGroup | None:
+        if not self.rows or not self.is_mounted:
             return None
         row = self.table.cursor_row
-        return self.items[row] if 0 <= row < len(self.items) else None
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    @property
+    def current_item(self) -> QueueItem | None:
+        row = self.current_row
+        return row if isinstance(row, QueueItem) else None
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._preview()
@@ -195,12 +229,15 @@ class TriageScreen(LabelActions, Screen):
         self.table.move_cursor(row=0)
 
     def action_bottom(self) -> None:
-        self.table.move_cursor(row=max(len(self.items) - 1, 0))
+        self.table.move_cursor(row=max(len(self.rows) - 1, 0))
 
     def action_open(self) -> None:
-        item = self.current_item
-        if item is not None:
-            self.app.push_screen(LabelledDetailScreen(item.record, item))
+        row = self.current_row
+        if isinstance(row, ErrorGroup):  # the requests behind the line, in the requests view
+            self.app.pop_screen()
+            self.app.dashboard.filter_requests(f"model:{row.model} status:error {row.error_type}")
+        elif row is not None:
+            self.app.push_screen(LabelledDetailScreen(row.record, row))
 
     # -- labels ----------------------------------------------------------------------------------
 
@@ -208,16 +245,23 @@ class TriageScreen(LabelActions, Screen):
         item = self.current_item
         return item.record if item else None
 
+    def no_target_reason(self) -> str:
+        if isinstance(self.current_row, ErrorGroup):
+            return "a line of provider errors: nothing to judge (Enter lists the requests)"
+        return "no request selected"
+
     def labelled(self, request_id: str, verdict: str, reason: str | None) -> None:
         self.pending[request_id] = (verdict, reason)
-        index = next((i for i, item in enumerate(self.items) if item.request_id == request_id), None)
+        index = next(
+            (i for i, row in enumerate(self.rows) if isinstance(row, QueueItem) and row.request_id == request_id), None
+        )
         if index is None:
             return
-        self.table.update_cell(request_id, "label", self._cells(self.items[index])[2], update_width=True)
+        self.table.update_cell(request_id, "label", self._cells(self.rows[index])[2], update_width=True)
         # on to the next request nobody has labelled
-        for later in range(index + 1, len(self.items)):
-            item = self.items[later]
-            if item.label is None and item.request_id not in self.pending:
+        for later in range(index + 1, len(self.rows)):
+            item = self.rows[later]
+            if isinstance(item, QueueItem) and item.label is None and item.request_id not in self.pending:
                 self.table.move_cursor(row=later, animate=False)
                 break
         self._title()
