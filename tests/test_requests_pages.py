@@ -92,12 +92,13 @@ def test_history_is_read_in_stretches_that_add_up(varied_store):
         assert [int(i) for s in stretches for i in s] == whole.tolist()
 
 
-def test_model_filters_use_an_index(varied_store):
+def test_the_status_filter_uses_an_index(varied_store):
+    """(Issue 20: model and version terms read the names from the rollups and scan; their
+    indexes were a sixth of the store.)"""
     url, _ = varied_store
     with Store(url) as store:
         pages = RequestPages(store.engine)
-        for text, index in (("model:claude", "ix_requests_model"), ("version:v8", "ix_requests_prompt"),
-                            ("status:error", "ix_requests_status")):  # fmt: skip
+        for text, index in (("status:error", "ix_requests_status"),):
             where = pages.compile(parse_filter(text), indexed=True)
             query = sql(f"EXPLAIN QUERY PLAN SELECT r.id FROM requests r WHERE {where.where}")
             with store.engine.connect() as conn:

@@ -20,7 +20,8 @@ Versions:
    latency sketches (console.store.rollups), built from the rows already stored.
 8. body_blocks: request bodies zstd-compressed in blocks of row ids (console.store.body_blocks);
    on SQLite the bodies already stored move into blocks (the file keeps its size until a
-   VACUUM; new rows reuse the freed pages).
+   VACUUM; new rows reuse the freed pages). The model and prompt indexes are dropped (the
+   filter's names come from the rollups).
 
 Upgrades run under a lock (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and
 in one transaction, so consoles opening one store at once upgrade it exactly once, and a
@@ -227,6 +228,8 @@ def _v8_body_blocks(conn: Connection, host: str) -> None:
     from console.store.tables import BodyBlock
 
     BodyBlock.__table__.create(conn, checkfirst=True)
+    for index in ("ix_requests_model", "ix_requests_prompt"):  # see RequestRow's table args
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index}")
     if conn.dialect.name == "sqlite":
         compact(conn.connection.dbapi_connection)
 

@@ -16,6 +16,7 @@ from console.store.filter_sql import FilterSQL, compile_filter
 from console.store.body_blocks import fill, reader_of_engine
 from console.store.rows import BODY_AT, SELECT_COLUMNS, record_from_row
 
+_ROLLUP_NAMES = {"model", "prompt_id", "prompt_version"}
 VOCABULARY_TTL = 5.0  # seconds a column's distinct values are reused for compiling filters
 
 
@@ -26,13 +27,15 @@ class RequestPages:
         self._vocabulary: dict[tuple[str, ...], tuple[float, list[tuple]]] = {}
 
     def vocabulary(self, columns: tuple[str, ...]) -> list[tuple]:
-        """The distinct values stored in `columns` (read from their index, so cheap)."""
+        """The distinct values stored in `columns` (model, prompt_id, prompt_version: read from
+        the hour rollups, which hold every stored row's, so cheap; status from its index)."""
         cached = self._vocabulary.get(columns)
         if cached is not None and time.monotonic() - cached[0] < VOCABULARY_TTL:
             return cached[1]
         names = ", ".join(columns)
         with self.engine.connect() as conn:
-            values = [tuple(row) for row in conn.execute(text(f"SELECT DISTINCT {names} FROM requests"))]
+            source = "rollups WHERE span = 3600" if set(columns) <= _ROLLUP_NAMES else "requests"
+            values = [tuple(row) for row in conn.execute(text(f"SELECT DISTINCT {names} FROM {source}"))]
         self._vocabulary[columns] = (time.monotonic(), values)
         return values
 

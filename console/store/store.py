@@ -270,7 +270,7 @@ class Store:
         """The first ts of every model and every (prompt_id, prompt_version) among the rows
         with since_ts <= ts < before_ts (and id <= until_id when given).
 
-        One cheap scan for the distinct names (an index when there is one), then per name
+        One cheap scan for the distinct names (of the hour rollups), then per name
         the first matching row along the ts index: names show up early, so that stops soon,
         where a GROUP BY sorted every older row (about 2 s per million)."""
         hint = self._ts_index
@@ -279,12 +279,12 @@ class Store:
         params = {"since": since_ts, "before": before_ts, "until_id": until_id}
         models_q = text(
             f"SELECT m, (SELECT min(ts) FROM requests{hint} WHERE model = m AND {bounds}) "
-            "FROM (SELECT DISTINCT model AS m FROM requests) AS models"
+            "FROM (SELECT DISTINCT model AS m FROM rollups WHERE span = 3600) AS models"
         )
         prompts_q = text(
             f"SELECT p, v, (SELECT min(ts) FROM requests{hint} "
             f"WHERE prompt_id = p AND prompt_version = v AND {bounds}) "
-            "FROM (SELECT DISTINCT prompt_id AS p, prompt_version AS v FROM requests) AS prompts"
+            "FROM (SELECT DISTINCT prompt_id AS p, prompt_version AS v FROM rollups WHERE span = 3600) AS prompts"
         )
         with self.engine.connect() as conn:
             models = {m: float(ts) for m, ts in conn.execute(models_q, params) if ts is not None}
