@@ -34,6 +34,7 @@ ZERO_KEY = -32768  # int16's lowest: sorts before every real key
 _KEY = np.dtype("<i2")
 _COUNT = np.dtype("<u4")
 _PAIR = np.dtype([("key", _KEY), ("count", _COUNT)])
+_DENSE_MAX = 1 << 24  # (group, key) table sizes summed with a bincount instead of a sort
 
 
 def keys_of(values: np.ndarray) -> np.ndarray:
@@ -84,6 +85,20 @@ class Entries:
         """Entries with repeated (group, key) pairs added up."""
         if not len(groups):
             return cls.empty()
+        groups, keys = groups.astype(np.int64), keys.astype(np.int64)
+        low_group, low_key = int(groups.min()), int(keys[keys != ZERO_KEY].min(initial=0))
+        keys = np.where(keys == ZERO_KEY, low_key - 1, keys)  # zero right below the lowest real key
+        low_key -= 1
+        width = int(keys.max()) - low_key + 1
+        cells = (int(groups.max()) - low_group + 1) * width
+        if cells <= _DENSE_MAX:  # a dense (group, key) table: one bincount, no sort
+            index = (groups - low_group) * width + (keys - low_key)
+            totals = np.bincount(index, weights=counts.astype(np.float64), minlength=cells)
+            found = np.flatnonzero(totals)
+            found_keys = found % width + low_key
+            return cls(found // width + low_group, np.where(found_keys == low_key, ZERO_KEY, found_keys),
+                       np.rint(totals[found]).astype(np.int64))  # fmt: skip
+        keys = np.where(keys == low_key, ZERO_KEY, keys)
         pairs = (groups.astype(np.int64) << 17) | (keys.astype(np.int64) - ZERO_KEY)
         unique, inverse = np.unique(pairs, return_inverse=True)
         totals = np.bincount(inverse, weights=counts.astype(np.float64), minlength=len(unique))
@@ -114,17 +129,15 @@ class Entries:
 
     @classmethod
     def decode(cls, blobs: Iterable[bytes | None], groups: Iterable[int]) -> Entries:
-        """Entries of blobs made by encode, the i-th blob counted under groups[i]."""
-        parts, owners = [], []
-        for blob, group in zip(blobs, groups):
-            if blob:
-                pairs = np.frombuffer(blob, _PAIR)
-                parts.append(pairs)
-                owners.append(np.full(len(pairs), group, np.int64))
-        if not parts:
+        """Entries of blobs made by encode, the i-th blob counted under groups[i] (ascending:
+        each blob's keys are sorted and unique, so the entries are too, without a merge)."""
+        blobs = [blob or b"" for blob in blobs]
+        sizes = np.fromiter(map(len, blobs), np.int64, len(blobs)) // _PAIR.itemsize
+        if not sizes.sum():
             return cls.empty()
-        pairs = np.concatenate(parts)
-        return cls.summed(np.concatenate(owners), pairs["key"].astype(np.int64), pairs["count"].astype(np.int64))
+        pairs = np.frombuffer(b"".join(blobs), _PAIR)  # one buffer: no array per blob
+        owners = np.repeat(np.fromiter(groups, np.int64, len(blobs)), sizes)
+        return cls(owners, pairs["key"].astype(np.int64), pairs["count"].astype(np.int64))
 
 
 class SketchValues:

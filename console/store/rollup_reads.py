@@ -71,7 +71,7 @@ def _window_cells(store, conn, cols: Columns, now: float, window: str, start: fl
             requests.append(edge_requests.take(edge_requests.bucket < requests_from))
             users.append(edge_users)
     requests.append(rollups.read_cells(conn, REQUESTS, level, requests_from, since))
-    users.append(rollups.read_cells(conn, USERS, HOUR, users_from, since))
+    users.append(rollups.user_spend(conn, users_from, since))
     return RollupPart(
         exact_since=since, cells=_joined(requests, REQUESTS), users=_joined(users, USERS),
         bad_delta=_bad_delta(conn, requests_from, since),
@@ -109,8 +109,8 @@ def _baselines(store, conn, now: float, settings: Settings, since: float) -> dic
     early = [start for start in starts.values() if start < since]
     if not early:
         return {}
-    cells = rollups.read_cells(conn, REQUESTS, HOUR, min(early), since)
     baselines = {}
+    db = rollups.Db(conn)
     for budget in settings.budgets:
         begin = starts[budget.name]
         if begin >= since:
@@ -119,8 +119,10 @@ def _baselines(store, conn, now: float, settings: Settings, since: float) -> dic
         if "user_id" in scope:
             baselines[budget.name] = store.spend_nano_between(begin, since, scope)
             continue
-        keep = cells.bucket >= begin
-        for column, value in scope.items():
-            keep = keep & (cells.labels(column) == value)
-        baselines[budget.name] = int(cells.sums["cost_nano"][keep].sum())
+        terms = "".join(f" AND {column} = ?" for column in scope)  # model, prompt_id, environment
+        found = db.rows(
+            f"SELECT coalesce(sum(cost_nano), 0) FROM rollups WHERE span = ? AND bucket >= ? AND bucket < ?{terms}",
+            (HOUR, int(begin), int(since), *scope.values()),
+        )
+        baselines[budget.name] = int(found[0][0])
     return baselines

@@ -45,7 +45,13 @@ class Db:
     def rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
         if self.raw:
             return self.conn.execute(sql, params).fetchall()
-        return [tuple(row) for row in self.conn.exec_driver_sql(self._sql(sql), tuple(params)).fetchall()]
+        # the driver's own cursor, in the connection's transaction: plain tuples, no Row objects
+        cursor = self.conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(self._sql(sql), tuple(params))
+            return cursor.fetchall()
+        finally:
+            cursor.close()
 
     def insert(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
         if not rows:
@@ -187,6 +193,16 @@ def _where(kind: CellKind, span: int, since: int | None, before: int | None) -> 
         terms.append("bucket < ?")
         params.append(before)
     return (f" WHERE {' AND '.join(terms)}" if terms else ""), params
+
+
+def user_spend(conn, since: float | None, before: float | None) -> CellTable:
+    """Each user's requests, priced requests and spend over the hour cells in [since, before),
+    summed by the database (one row per user)."""
+    where, params = _where(USERS, HOUR, None if since is None else int(np.ceil(since)),
+                           None if before is None else int(np.ceil(before)))  # fmt: skip
+    sums = ", ".join(f"sum({name})" for name in USERS.sums)
+    rows = Db(conn).rows(f"SELECT 0, user_id, {sums} FROM rollup_users{where} GROUP BY user_id", params)
+    return _table(USERS, HOUR, rows)
 
 
 def first_seen(conn, before: float) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
