@@ -34,7 +34,9 @@ ZERO_KEY = -32768  # int16's lowest: sorts before every real key
 _KEY = np.dtype("<i2")
 _COUNT = np.dtype("<u4")
 _PAIR = np.dtype([("key", _KEY), ("count", _COUNT)])
-_DENSE_MAX = 1 << 24  # (group, key) table sizes summed with a bincount instead of a sort
+# (group, key) tables summed with a bincount instead of a sort: up to this size, and only when
+# not much sparser than the entries (a table is scanned whole for its non-zero cells)
+_DENSE_MAX = 1 << 24
 
 
 def keys_of(values: np.ndarray) -> np.ndarray:
@@ -91,7 +93,7 @@ class Entries:
         low_key -= 1
         width = int(keys.max()) - low_key + 1
         cells = (int(groups.max()) - low_group + 1) * width
-        if cells <= _DENSE_MAX:  # a dense (group, key) table: one bincount, no sort
+        if cells <= min(_DENSE_MAX, 8 * len(groups) + 65_536):  # a dense (group, key) table: one bincount, no sort
             index = (groups - low_group) * width + (keys - low_key)
             totals = np.bincount(index, weights=counts.astype(np.float64), minlength=cells)
             found = np.flatnonzero(totals)

@@ -1,0 +1,195 @@
+"""The scaling table: llmops-console and DuckDB on the same log, at several sizes, in one run.
+
+    pip install duckdb   # bench-only: not a dependency of the console or its tests
+    python bench/peers.py [--sizes 1000000,3000000] [--keep DIR] [--rounds 3]
+
+For each size, bench/ingest.py's generated log (the sample story over 30 days, ~1 KB a
+record; kept and reused with --keep DIR), each step a fresh process as a user runs it:
+
+- ingest: (a) the simple raw baseline of issue 20: orjson decode + sqlite3 executemany,
+  10,000 rows per transaction, a table with 12 columns (input and output as plain strings,
+  chat messages JSON-encoded) and a unique request_id index; (b) `llmops-console ingest`;
+  (c) DuckDB `CREATE TABLE requests AS SELECT * FROM read_json(...)`. Rows/s, store size
+  (with its -wal), peak RSS.
+- report: (b) `llmops-console report --since all --json` with a daily and a monthly budget
+  and an SLO (as bench/report.py), as of the newest record; (c) DuckDB's count, errors, spend
+  and p50/p95/p99 (quantile_cont) per model and per prompt version over its loaded table:
+  the query alone (connected) and a fresh process (import, connect, query). Best of --rounds.
+
+Prints one table; ratios are what to compare (the machine is shared and noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+RAW_COLUMNS = ("request_id", "ts", "model", "prompt_id", "prompt_version", "input_tokens", "output_tokens",
+               "latency_ms", "status", "cost_usd", "input", "output")  # fmt: skip
+RAW_SCRIPT = """
+import sqlite3, sys, time, orjson
+columns = {columns!r}
+conn = sqlite3.connect(sys.argv[2])
+conn.execute("PRAGMA journal_mode=WAL")
+conn.execute("PRAGMA synchronous=NORMAL")
+conn.execute(f"CREATE TABLE requests ({{', '.join(columns)}})")
+conn.execute("CREATE UNIQUE INDEX ix_request_id ON requests (request_id)")
+sql = f"INSERT INTO requests VALUES ({{', '.join('?' * len(columns))}})"
+def cell(value):
+    return value if value is None or isinstance(value, (str, int, float)) else orjson.dumps(value).decode()
+rows = []
+with open(sys.argv[1], "rb") as handle:
+    for line in handle:
+        record = orjson.loads(line)
+        rows.append(tuple(cell(record.get(c)) for c in columns))
+        if len(rows) == 10_000:
+            with conn:
+                conn.executemany(sql, rows)
+            rows = []
+if rows:
+    with conn:
+        conn.executemany(sql, rows)
+conn.close()
+"""
+DUCKDB_LOAD = """
+import duckdb, sys
+conn = duckdb.connect(sys.argv[2])
+conn.execute("CREATE TABLE requests AS SELECT * FROM read_json(?, format='newline_delimited')", [sys.argv[1]])
+conn.close()
+"""
+DUCKDB_QUERY = """
+SELECT model, prompt_id, prompt_version, count(*), sum(CASE WHEN status = 'error' THEN 1 ELSE 0 END),
+       sum(cost_usd), quantile_cont(latency_ms, 0.5), quantile_cont(latency_ms, 0.95),
+       quantile_cont(latency_ms, 0.99)
+FROM requests WHERE ts <= ? GROUP BY GROUPING SETS ((model), (prompt_id, prompt_version))
+"""
+DUCKDB_REPORT = """
+import duckdb, sys, time
+conn = duckdb.connect(sys.argv[1], read_only=True)
+start = time.perf_counter()
+rows = conn.execute({query!r}, [sys.argv[2]]).fetchall()
+print(time.perf_counter() - start, len(rows))
+"""
+
+
+def run(command: list[str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS MB, stdout) of a child process (its own rusage, os.wait4)."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    out, err = child.stdout.read(), child.stderr.read()  # type: ignore[union-attr]
+    _pid, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command[:4])} failed: {err.decode()[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024, out.decode()
+
+
+def size_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6
+
+
+def remove(path: Path) -> None:
+    for found in path.parent.glob(path.name + "*"):
+        found.unlink()
+
+
+def measure(workdir: Path, records: int, rounds: int) -> dict:
+    import ingest as ingest_bench
+    import report as report_bench
+
+    log = workdir / f"requests-{records}.jsonl"
+    if not log.exists():
+        print(f"generating {records:,} records into {log} ...", flush=True)
+        ingest_bench.generate(log, records)
+    found = {"records": records, "log_mb": log.stat().st_size / 1e6}
+    raw, store, duck = workdir / f"raw-{records}.db", workdir / f"store-{records}.db", workdir / f"duck-{records}.duckdb"
+    for path in (raw, store, duck):
+        remove(path)
+    python = sys.executable
+    print(f"{records:,}: ingest ...", flush=True)
+    found["raw_s"], found["raw_rss"], _ = run([python, "-c", RAW_SCRIPT.format(columns=RAW_COLUMNS), str(log), str(raw)])
+    found["raw_mb"] = size_mb(raw)
+    remove(raw)
+    found["ours_s"], found["ours_rss"], _ = run([python, "-m", "console.cli", "ingest", str(log), "--store", f"sqlite:///{store}"])
+    found["ours_mb"] = size_mb(store)
+    found["duck_s"], found["duck_rss"], _ = run([python, "-c", DUCKDB_LOAD, str(log), str(duck)])
+    found["duck_mb"] = size_mb(duck)
+
+    config = workdir / "peers.toml"
+    config.write_text(report_bench.CONFIG, encoding="utf-8")
+    with sqlite3.connect(store) as conn:
+        newest = conn.execute("SELECT max(ts) FROM requests").fetchone()[0]
+    from console.formatting import rfc3339
+
+    now = rfc3339(newest)
+    report = [python, "-m", "console.cli", "report", "--store", f"sqlite:///{store}", "--since", "all",
+              "--now", now, "--config", str(config), "--json"]  # fmt: skip
+    duck_report = [python, "-c", DUCKDB_REPORT.format(query=DUCKDB_QUERY), str(duck), now.replace("Z", "+00:00")]
+    best = {"report_s": float("inf"), "duck_query_s": float("inf"), "duck_process_s": float("inf")}
+    found["report_rss"] = found["duck_report_rss"] = 0.0
+    print(f"{records:,}: report ...", flush=True)
+    for _ in range(rounds):
+        seconds, rss, out = run(report)
+        best["report_s"] = min(best["report_s"], seconds)
+        found["report_rss"] = max(found["report_rss"], rss)
+        found["figures"] = out[out.rfind('"figures"') :].strip()[:160]
+        seconds, rss, out = run(duck_report)
+        best["duck_process_s"] = min(best["duck_process_s"], seconds)
+        best["duck_query_s"] = min(best["duck_query_s"], float(out.split()[0]))
+        found["duck_report_rss"] = max(found["duck_report_rss"], rss)
+    found.update(best)
+    return found
+
+
+def table(results: list[dict]) -> str:
+    lines = [
+        "| rows | log | ingest: raw baseline / console / DuckDB (rows/s) | console vs raw, vs DuckDB | store: console / DuckDB (MB, of the log) | peak RSS ingest: console / DuckDB | `report --since all`: console (fresh process) / DuckDB query / DuckDB fresh process | console vs DuckDB query, vs its process | peak RSS report: console / DuckDB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        n = r["records"]
+        rates = [n / r["raw_s"], n / r["ours_s"], n / r["duck_s"]]
+        lines.append(
+            f"| {n:,} | {r['log_mb']:,.0f} MB | {rates[0]:,.0f} / {rates[1]:,.0f} / {rates[2]:,.0f} "
+            f"| {rates[1] / rates[0]:.2f}, {rates[1] / rates[2]:.2f} "
+            f"| {r['ours_mb']:,.0f} ({r['ours_mb'] / r['log_mb']:.2f}) / {r['duck_mb']:,.0f} ({r['duck_mb'] / r['log_mb']:.2f}) "
+            f"| {r['ours_rss']:,.0f} / {r['duck_rss']:,.0f} MB "
+            f"| {r['report_s']:.2f} / {r['duck_query_s']:.2f} / {r['duck_process_s']:.2f} s "
+            f"| {r['report_s'] / r['duck_query_s']:.1f}x, {r['report_s'] / r['duck_process_s']:.1f}x "
+            f"| {r['report_rss']:,.0f} / {r['duck_report_rss']:,.0f} MB |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000000,3000000")
+    parser.add_argument("--keep", type=Path, help="reuse/keep the generated logs in this directory")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        raise SystemExit("bench/peers.py needs DuckDB: pip install duckdb (bench-only)") from None
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="llmops-peers-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        results.append(measure(workdir, size, args.rounds))
+        print(table(results[-1:]), flush=True)
+        print(f"    console report's figures: {results[-1]['figures']}", flush=True)
+    print("\n" + table(results))
+
+
+if __name__ == "__main__":
+    main()
