@@ -187,7 +187,8 @@ class RegressionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
             )
 
 
-DEFAULT_REASONS = ("wrong answer", "hallucination", "unsafe", "format", "tone", "too slow", "other")
+# refusal and truncated: the demo's own cases use them, and each writes the assertion that tests it
+DEFAULT_REASONS = ("wrong answer", "hallucination", "unsafe", "format", "tone", "too slow", "refusal", "truncated", "other")
 _SCORER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$"
 ScorerRef = Annotated[str, msgspec.Meta(pattern=_SCORER_PATTERN)]
 Fraction = Annotated[float, msgspec.Meta(ge=0, le=1)]

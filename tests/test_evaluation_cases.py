@@ -46,7 +46,7 @@ def test_a_case_from_a_bad_response_has_input_output_assertion_and_provenance():
     case = make_case()
     data = json.loads(case_to_json(case))
     assert VALIDATOR.is_valid(data), list(VALIDATOR.iter_errors(data))
-    assert data["id"] == "req-req_42"
+    assert data["id"] == "req_42"  # not req-req_42 (issue 17)
     assert data["input"] == {"messages": MESSAGES}
     assert data["assert"][0]["type"] == "not-equals" and data["assert"][0]["value"] == "Refunds are 200% of the price."
     assert "hallucination" in data["tags"]

@@ -120,4 +120,4 @@ def test_the_full_example_loads(tmp_path):
 def test_defaults():
     evaluation = EvaluationSettings()
     assert evaluation.sample_rate == 0.1 and not evaluation.judge.enabled
-    assert evaluation.reasons == ["wrong answer", "hallucination", "unsafe", "format", "tone", "too slow", "other"]
+    assert evaluation.reasons == ["wrong answer", "hallucination", "unsafe", "format", "tone", "too slow", "refusal", "truncated", "other"]

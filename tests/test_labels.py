@@ -20,6 +20,7 @@ from console.cli import app as cli
 from console.config import Settings
 from console.evaluation.export import safe_cell
 from console.evaluation.labels import Labeller, LabelError
+from console.evaluation.regression_set import case_id_for
 from console.ingest import ingest_files
 from console.store import Store
 from console.store.evaluation import EvaluationStore
@@ -60,9 +61,9 @@ def case_ids(labeller) -> list[str]:
 def test_marking_bad_labels_and_adds_one_valid_case(labeller, records):
     rid = records[0][2]["request_id"]
     outcome = labeller.mark(rid, "bad", "hallucination")
-    assert outcome.verdict == "bad" and outcome.case_added == f"req-{rid}"
+    assert outcome.verdict == "bad" and outcome.case_added == case_id_for(rid)
     label = labeller.evaluation.current_label(rid)
-    assert (label.verdict, label.reason, label.author, label.case_id) == ("bad", "hallucination", "ana", f"req-{rid}")
+    assert (label.verdict, label.reason, label.author, label.case_id) == ("bad", "hallucination", "ana", case_id_for(rid))
     lines = labeller.cases.path.read_text().splitlines()
     assert len(lines) == 1 and CASE_SCHEMA.is_valid(json.loads(lines[0]))
     assert json.loads(lines[0])["source"]["who"] == "ana"
@@ -73,7 +74,7 @@ def test_marking_the_same_request_twice_adds_no_second_case(labeller, records):
     labeller.mark(rid, "bad", "hallucination")
     again = labeller.mark(rid, "bad", "unsafe")
     assert again.case_added is None
-    assert case_ids(labeller) == [f"req-{rid}"]
+    assert case_ids(labeller) == [case_id_for(rid)]
     assert labeller.evaluation.current_label(rid).reason == "unsafe"
 
 
@@ -81,7 +82,7 @@ def test_relabel_keeps_history_and_good_removes_the_case(labeller, records):
     rid = records[0][2]["request_id"]
     labeller.mark(rid, "bad", "tone")
     outcome = labeller.mark(rid, "good")
-    assert outcome.case_removed == f"req-{rid}" and case_ids(labeller) == []
+    assert outcome.case_removed == case_id_for(rid) and case_ids(labeller) == []
     history = labeller.evaluation.history(rid)
     assert [(h.verdict, h.active) for h in history] == [("bad", True), ("good", True)]
     assert labeller.evaluation.current_verdicts() == {rid: "good"}
@@ -92,11 +93,11 @@ def test_undo_removes_the_case_it_added_and_restores_the_verdict_before(labeller
     labeller.mark(a, "bad", "format")
     labeller.mark(b, "good")
     labeller.mark(b, "bad", "unsafe")
-    assert set(case_ids(labeller)) == {f"req-{a}", f"req-{b}"}
+    assert set(case_ids(labeller)) == {case_id_for(a), case_id_for(b)}
     undone = labeller.undo()
     assert undone.undone and undone.request_id == b and undone.verdict == "good"
-    assert undone.case_removed == f"req-{b}"
-    assert case_ids(labeller) == [f"req-{a}"]
+    assert undone.case_removed == case_id_for(b)
+    assert case_ids(labeller) == [case_id_for(a)]
     labeller.undo()  # b's good label
     assert labeller.evaluation.current_label(b) is None
     labeller.undo()  # a's bad label
@@ -110,17 +111,17 @@ def test_undoing_a_good_relabel_brings_the_case_back(labeller, records):
     labeller.mark(rid, "good")
     assert case_ids(labeller) == []
     outcome = labeller.undo()
-    assert outcome.verdict == "bad" and outcome.case_added == f"req-{rid}"
-    assert case_ids(labeller) == [f"req-{rid}"]
+    assert outcome.verdict == "bad" and outcome.case_added == case_id_for(rid)
+    assert case_ids(labeller) == [case_id_for(rid)]
 
 
 def test_a_hand_written_case_is_never_removed_from_here(labeller, records):
     rid = records[0][6]["request_id"]
     labeller.cases.path.parent.mkdir(parents=True)
-    labeller.cases.path.write_text(json.dumps({"id": f"req-{rid}", "input": {"text": "mine"}, "assert": []}) + "\n")
+    labeller.cases.path.write_text(json.dumps({"id": case_id_for(rid), "input": {"text": "mine"}, "assert": []}) + "\n")
     assert labeller.mark(rid, "bad", "tone").case_added is None
     labeller.undo()
-    assert case_ids(labeller) == [f"req-{rid}"]
+    assert case_ids(labeller) == [case_id_for(rid)]
 
 
 def test_a_note_goes_on_the_label_and_its_case(labeller, records):
@@ -130,7 +131,7 @@ def test_a_note_goes_on_the_label_and_its_case(labeller, records):
     labeller.mark(rid, "bad", "hallucination")
     labeller.note(rid, "the refund policy is 30 days")
     assert labeller.evaluation.current_label(rid).note == "the refund policy is 30 days"
-    assert labeller.cases.get(f"req-{rid}").source.note == "the refund policy is 30 days"
+    assert labeller.cases.get(case_id_for(rid)).source.note == "the refund policy is 30 days"
 
 
 def test_unknown_requests_and_verdicts_are_refused(labeller):

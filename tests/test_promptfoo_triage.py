@@ -67,7 +67,7 @@ def test_a_label_made_against_the_yaml_keeps_its_case_owed(suite, tmp_path):
         assert [label.request_id for label in evaluation.pending_labels()] == [record["request_id"]]
         # pointed at the right file, the next start settles it: the case is written beside the suite
         recovered = Labeller(evaluation, CaseFile(cases_beside(suite)), author="ana").recovered
-        assert recovered.added == (f"req-{record['request_id']}",)
+        assert recovered.added == (record["request_id"],)  # req_…: the id as logged (issue 17)
     finally:
         store.close()
 

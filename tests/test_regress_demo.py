@@ -95,7 +95,9 @@ def demo_project(tmp_path, monkeypatch):
     bad = list(islice((r for r in records if r["prompt_version"] == "v8" and is_defect(r["output"])), 2))
     other = next(r for r in records if r["prompt_version"] == "v7" and find_exchange(r["input"]) and not is_defect(r["output"]))
     (tmp_path / "regression").mkdir()
-    (tmp_path / "regression" / "cases.jsonl").write_text(triage_lines([*bad, other], ["refusal", "truncated", "tone"]))
+    # each defect marked with its own reason: the reason picks the assertion that tests it
+    reasons = ["refusal" if r["output"] in texts.REFUSALS else "truncated" for r in bad]
+    (tmp_path / "regression" / "cases.jsonl").write_text(triage_lines([*bad, other], [*reasons, "tone"]))
     (tmp_path / "llmops.toml").write_text(DEMO_REGRESSION_TOML)
     return tmp_path
 

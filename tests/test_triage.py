@@ -99,7 +99,7 @@ async def test_mark_three_bad_with_reasons_grows_the_cases_and_moves_the_bad_rat
         assert "6 left" in screen_text(app)
         first = [item.request_id for item in screen.items[:3]]
 
-        keys = [("b", "1"), ("b", "2"), ("b", "7")]  # two keystrokes per bad label with a reason
+        keys = [("b", "1"), ("b", "2"), ("b", "9")]  # two keystrokes per bad label with a reason
         for n, (mark, digit) in enumerate(keys, 1):
             await pilot.press(mark)
             await wait_until(pilot, lambda: isinstance(app.screen, ReasonModal))
@@ -112,7 +112,7 @@ async def test_mark_three_bad_with_reasons_grows_the_cases_and_moves_the_bad_rat
         assert [c["source"]["reason"] for c in cases] == ["wrong answer", "hallucination", "other"]
         for case in cases:
             assert CASE_SCHEMA.is_valid(case), list(CASE_SCHEMA.iter_errors(case))
-            assert case["id"] == "req-" + case["source"]["request_id"]
+            assert case["id"] == case["source"]["request_id"]  # req_…, not req-req_…
             assert case["source"]["prompt_version"] == "v8" and case["source"]["who"] == "oncall-ana"
             assert case["assert"][0]["type"] == "not-equals"
         assert "wrong-answer" in cases[0]["tags"]
@@ -151,7 +151,7 @@ async def test_labels_from_the_detail_screen_and_undo(app, cases_file):
         await pilot.press("enter")
         assert isinstance(app.screen, LabelledDetailScreen)
         await pilot.press("b", "3")
-        await wait_until(pilot, lambda: [c["id"] for c in cases_in(cases_file)] == [f"req-{target}"])
+        await wait_until(pilot, lambda: [c["id"] for c in cases_in(cases_file)] == [target])
         assert cases_in(cases_file)[0]["source"]["reason"] == "unsafe"
         await pilot.press("u")
         await wait_until(pilot, lambda: cases_in(cases_file) == [])

@@ -164,7 +164,9 @@ def answer(case: dict[str, Any]) -> dict[str, Any]:
     model = MODELS.get(model_name)
     input_tokens = 1700 + len(question) // 4
     output_tokens = max(1, len(output) // 4)
-    reply: dict[str, Any] = {"output": output, "tokens": input_tokens + output_tokens}
+    cut_off = is_defect(output) and output not in texts.REFUSALS  # max_tokens ended it
+    reply: dict[str, Any] = {"output": output, "tokens": input_tokens + output_tokens,
+                             "finish_reason": "length" if cut_off else "stop"}  # fmt: skip
     if model is not None:
         reply["latency_ms"] = round(model.ttft_ms + output_tokens / model.tokens_per_s * 1000, 1)
         reply["cost_usd"] = price_usd(model_name, input_tokens, output_tokens)

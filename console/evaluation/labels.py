@@ -42,13 +42,15 @@ import getpass
 import os
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import msgspec
 
 from console.cases.file import CaseFile, CaseFileError
 from console.cases.format import CaseError, RegressionCase
-from console.evaluation.regression_set import case_from_record, case_id_for
+from console.config import Slo
+from console.evaluation.regression_set import case_from_record, case_id_for, legacy_case_id
+from console.evaluation.sampling import slo_limit_ms
 from console.formatting import rfc3339
 from console.store.evaluation import VERDICTS, EvaluationStore, Label
 
@@ -123,8 +125,13 @@ class Labeller:
         author: str | None = None,
         clock: Callable[[], float] = time.time,
         recover: bool = True,
+        slos: Sequence[Slo] = (),
+        refusal_phrases: Sequence[str] = (),
     ) -> None:
+        """slos and refusal_phrases (llmops.toml's) shape the assertions of the cases written."""
         self.evaluation = evaluation
+        self.slos = tuple(slos)
+        self.refusal_phrases = tuple(refusal_phrases)
         self.cases = cases
         self.author = author or default_author()
         self.clock = clock
@@ -142,7 +149,7 @@ class Labeller:
         except OSError as exc:
             return Recovery(errors=(f"{self.cases.path}: {exc.strerror or exc}",))
         for label in pending:
-            case_id = case_id_for(label.request_id)
+            case_id = next((c for c in _case_ids(label.request_id) if c in in_file), case_id_for(label.request_id))
             try:
                 if case_id in in_file:
                     if self._settle(label, case_id):
@@ -198,13 +205,21 @@ class Labeller:
             raise LabelError("mark the request bad or good first; the note goes with the label")
         text = note.strip() or None
         self.evaluation.set_note(current.id, text)
-        case_id = case_id_for(request_id)
+        case_id = self.case_id(request_id)
         if current.verdict == "bad" and self.evaluation.added_case(request_id):
             case = self.cases.get(case_id)
             if case is not None and case.source is not None:
                 source = msgspec.structs.replace(case.source, note=text)
                 self.cases.replace(case_id, msgspec.structs.replace(case, source=source))
         return dataclasses.replace(current, note=text)
+
+    def case_id(self, request_id: str) -> str:
+        """The request's case id: the one in the file (a case made before ids stopped reading
+        'req-req_…' keeps its id), else the one a new case gets."""
+        for case_id in _case_ids(request_id):
+            if case_id in self.cases:
+                return case_id
+        return case_id_for(request_id)
 
     def _reconcile_safely(self, request_id: str) -> tuple[str | None, str | None, str | None]:
         try:
@@ -216,7 +231,7 @@ class Labeller:
 
     def _has_case(self, request_id: str) -> bool:
         try:
-            return case_id_for(request_id) in self.cases
+            return any(case_id in self.cases for case_id in _case_ids(request_id))
         except OSError:  # unreadable: a case may be owed (the append will say why it cannot)
             return False
 
@@ -236,7 +251,7 @@ class Labeller:
     def _reconcile(self, request_id: str) -> tuple[str | None, str | None]:
         """Make the cases file agree with the current verdict; returns (added, removed)."""
         current = self.evaluation.current_label(request_id)
-        case_id = case_id_for(request_id)
+        case_id = self.case_id(request_id)
         if current is not None and current.verdict == "bad":
             if case_id in self.cases:
                 if current.case_pending:  # there already: recorded only if this label wrote it
@@ -248,8 +263,9 @@ class Labeller:
                     self.evaluation.set_case_pending(current.id, False)
                 return None, None
             case = case_from_record(
-                record, reason=current.reason, note=current.note, who=current.author, when=current.created_at
-            )
+                record, reason=current.reason, note=current.note, who=current.author, when=current.created_at,
+                slo_ms=slo_limit_ms(self.slos, record.model), refusal_phrases=self.refusal_phrases,
+            )  # fmt: skip
             if not current.case_pending:  # (undo made an older bad label the verdict again)
                 self.evaluation.set_case_pending(current.id, True)
             if self.cases.append(case):
@@ -260,6 +276,10 @@ class Labeller:
         if self.evaluation.added_case(request_id) and self.cases.remove(case_id):
             return None, case_id
         return None, None
+
+
+def _case_ids(request_id: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((case_id_for(request_id), legacy_case_id(request_id))))
 
 
 def _written_by(case: RegressionCase, label: Label) -> bool:

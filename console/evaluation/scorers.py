@@ -120,6 +120,13 @@ def make_refusal(extra_phrases: Sequence[str] = ()) -> ScorerFn:
     return refusal
 
 
+def refusal_phrase(text: str, extra_phrases: Sequence[str] = ()) -> str | None:
+    """The words of `text` that read as a refusal (what the refusal scorer quotes), or None."""
+    patterns = [*REFUSAL_PHRASES, *(re.escape(p) for p in extra_phrases)]
+    match = re.search("|".join(f"(?:{p})" for p in patterns), text, re.IGNORECASE)
+    return match.group(0) if match else None
+
+
 def truncated(record: RequestRecord):
     reason = record.finish_reason
     if reason is None:

@@ -143,7 +143,9 @@ class EvaluationFeed:
                 self._post(EvaluationNotice(f"{exc}; scoring with the built-in scorers only", "error"))
                 loop = ScoringLoop(evaluation, self.settings, builtin_scorers(self.settings))
             self.cases = CaseFile(writable_cases_path(self.settings))  # beside a promptfoo suite, never in it
-            self.labeller = Labeller(evaluation, self.cases)
+            self.labeller = Labeller(
+                evaluation, self.cases, slos=self.settings.slos, refusal_phrases=self.settings.evaluation.refusal_phrases
+            )  # the cases' assertions follow the SLOs and the refusal phrases
             if self.labeller.recovered:  # labels a crash left half-done, finished at start
                 self._post(EvaluationNotice(self.labeller.recovered.describe(), "information"))
             self._loop(is_cancelled, evaluation, loop)
@@ -229,9 +231,7 @@ class EvaluationFeed:
         raise ValueError(f"unknown command {command!r}")
 
     def _export_for_edit(self, request_id: str) -> None:
-        from console.evaluation.regression_set import case_id_for
-
-        case_id = case_id_for(request_id)
+        case_id = self.labeller.case_id(request_id)
         directory = Path(tempfile.mkdtemp(prefix="llmops-case-"))
         try:
             path = self.cases.export_for_edit(case_id, directory)
