@@ -218,5 +218,6 @@ def assert_cells_match_rows(store: Store) -> None:
             ), {"span": span}).all()  # fmt: skip
             assert [tuple(int(v) if not isinstance(v, str) else v for v in c) for c in cells] == [tuple(r) for r in rows]
             assert conn.execute(text("SELECT sum(cost_nano) FROM rollups WHERE span = :s"), {"s": span}).scalar() == spend
-        assert conn.execute(text("SELECT sum(cost_nano) FROM rollup_users")).scalar() == spend
-        assert conn.execute(text("SELECT sum(requests) FROM rollup_users")).scalar() == sum(r[1] for r in rows)
+        for span in (3600, 86400):
+            users = conn.execute(text("SELECT sum(cost_nano), sum(requests) FROM rollup_users WHERE span = :s"), {"s": span}).one()
+            assert tuple(users) == (spend, sum(r[1] for r in rows))

@@ -1,15 +1,15 @@
 """Rollup cells: the requests of a minute or an hour, counted per group, mergeable.
 
-Two kinds of cell, each keyed by its time bucket (the bucket's first second; SPANS: a minute
-or an hour) and text dimensions:
+Two kinds of cell, each keyed by its time bucket (the bucket's first second; a minute, an hour
+or a day) and text dimensions:
 
 - REQUESTS: model × prompt (id@version) × prompt id × prompt hash × environment × error or
   not. Exact sums (requests, bad by feedback, tokens, priced requests, spend in integer
   nano-dollars as every figure sums it), first and last ts, and DDSketch sketches of latency
   and TTFT (console.analytics.sketch).
-- USERS: per hour only, user: requests, priced requests and spend, for the top spenders
-  (users are many: per minute, and crossed with the other dimensions, these cells were
-  about one per row on a log of 900 users at 0.4 requests/s).
+- USERS: per hour and per day (UTC), user: requests, priced requests and spend, for the top
+  spenders (users are many: per minute, and crossed with the other dimensions, these cells
+  were about one per row on a log of 900 users at 0.4 requests/s).
 
 Cells of the same key add up (`CellTable.grouped`), so an hour's cells are its minutes' merged
 (`coarser`), and a window's figures are the merge of its cells. Everything is vectorised:
@@ -27,8 +27,7 @@ from console.analytics.aggregates import cost_nano
 from console.analytics.columns import Columns
 from console.analytics.sketch import Entries
 
-MINUTE, HOUR = 60, 3600
-SPANS = (MINUTE, HOUR)
+MINUTE, HOUR, DAY = 60, 3600, 86400
 
 
 @dataclass(frozen=True)

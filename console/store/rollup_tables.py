@@ -42,10 +42,11 @@ class RollupCell(SQLModel, table=True):
 
 class RollupUserCell(SQLModel, table=True):
     __tablename__ = "rollup_users"
-    __table_args__ = (Index("ix_rollup_users_bucket", "bucket"),)
+    __table_args__ = (Index("ix_rollup_users_span_bucket", "span", "bucket"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    bucket: int = Field(sa_type=BigInteger)  # hours only
+    span: int  # hours and days
+    bucket: int = Field(sa_type=BigInteger)
     user_id: str
     requests: int = Field(sa_type=BigInteger)
     priced: int = Field(sa_type=BigInteger)

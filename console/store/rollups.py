@@ -18,14 +18,14 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from console.analytics.rollup import HOUR, MINUTE, REQUESTS, USERS, CellKind, CellTable, RowArrays, cells_of_rows, merged, prompt_keys
+from console.analytics.rollup import DAY, HOUR, MINUTE, REQUESTS, USERS, CellKind, CellTable, RowArrays, cells_of_rows, merged, prompt_keys
 from console.analytics.sketch import Entries
 
 _REQUEST_COLUMNS = (
     "span", "bucket", "model", "prompt_id", "prompt_version", "prompt_hash", "environment", "is_error",
     *REQUESTS.sums, "min_ts", "max_ts", "latency", "ttft",
 )  # fmt: skip
-_USER_COLUMNS = ("bucket", "user_id", *USERS.sums)
+_USER_COLUMNS = ("span", "bucket", "user_id", *USERS.sums)
 TABLE = {REQUESTS: "rollups", USERS: "rollup_users"}
 COLUMNS = {REQUESTS: _REQUEST_COLUMNS, USERS: _USER_COLUMNS}
 _DELETE_CHUNK = 500
@@ -84,7 +84,7 @@ def _sql_rows(cells: CellTable) -> list[tuple]:
     buckets = cells.bucket.tolist()
     if kind is USERS:
         users = cells.labels("user").tolist()
-        return [(buckets[i], users[i], *(s[i] for s in sums)) for i in range(count)]
+        return [(span, buckets[i], users[i], *(s[i] for s in sums)) for i in range(count)]
     prompt_ids = cells.labels("prompt_id").tolist()
     versions = [key[len(pid) + 1 :] for key, pid in zip(cells.labels("prompt").tolist(), prompt_ids)]
     models, hashes, environments = (cells.labels(dim).tolist() for dim in ("model", "prompt_hash", "environment"))
@@ -141,6 +141,7 @@ def write_rows(conn, rows: RowArrays) -> None:
     _merge_into(db, minute)
     _merge_into(db, minute.coarser(HOUR))
     _merge_into(db, users)
+    _merge_into(db, users.coarser(DAY))
 
 
 def _merge_into(db: Db, cells: CellTable) -> None:
@@ -184,8 +185,8 @@ def read_cells(conn, kind: CellKind, span: int, since: float | None, before: flo
 
 
 def _where(kind: CellKind, span: int, since: int | None, before: int | None) -> tuple[str, list]:
-    """WHERE for cells of a span with since <= bucket < before (user cells: hours only)."""
-    terms, params = ([], []) if kind is USERS else (["span = ?"], [span])
+    """WHERE for cells of a span with since <= bucket < before."""
+    terms, params = ["span = ?"], [span]
     if since is not None:
         terms.append("bucket >= ?")
         params.append(since)
@@ -195,13 +196,26 @@ def _where(kind: CellKind, span: int, since: int | None, before: int | None) -> 
     return (f" WHERE {' AND '.join(terms)}" if terms else ""), params
 
 
-def user_spend(conn, since: float | None, before: float | None) -> CellTable:
-    """Each user's requests, priced requests and spend over the hour cells in [since, before),
-    summed by the database (one row per user)."""
-    where, params = _where(USERS, HOUR, None if since is None else int(np.ceil(since)),
-                           None if before is None else int(np.ceil(before)))  # fmt: skip
+def user_spend(conn, since: float | None, before: float) -> CellTable:
+    """Each user's requests, priced requests and spend in [since, before) (whole hours), summed
+    by the database (one row per user): the day cells of whole days, hour cells around them."""
+    days_from = None if since is None else -(-int(since) // DAY) * DAY
+    days_to = int(before) // DAY * DAY
+    if days_from is not None and days_from >= days_to:  # no whole day: hours only
+        parts = [(HOUR, since, before)]
+    else:
+        parts = [(DAY, days_from, days_to), (HOUR, days_to, before)]
+        if since is not None:
+            parts.append((HOUR, since, days_from))
+    selects, params = [], []
+    for span, low, high in parts:
+        where, found = _where(USERS, span, None if low is None else int(low), int(high))
+        selects.append(f"SELECT user_id, {', '.join(USERS.sums)} FROM rollup_users{where}")
+        params += found
     sums = ", ".join(f"sum({name})" for name in USERS.sums)
-    rows = Db(conn).rows(f"SELECT 0, user_id, {sums} FROM rollup_users{where} GROUP BY user_id", params)
+    rows = Db(conn).rows(
+        f"SELECT 0, 0, user_id, {sums} FROM ({' UNION ALL '.join(selects)}) AS cells GROUP BY user_id", params
+    )
     return _table(USERS, HOUR, rows)
 
 
