@@ -2,8 +2,8 @@
 
 This module holds the options: their declarations, their checks and one call per command
 into console/commands/ (the bodies), which raise UsageError for a mistake the user can fix;
-ConsoleGroup prints it as `error: <message>` and exits 2. Starting the TUI stays here, the
-top layer: nothing below it imports console.ui.
+ConsoleGroup prints it as `error: <message>` and exits 2. The TUI is started by
+console/ui/launch.py, which only this module imports: nothing below the UI imports it.
 
 Heavy modules (Textual, SQLAlchemy, numpy) are imported inside the commands so that
 `--help` and the first screen stay fast.
@@ -11,6 +11,7 @@ Heavy modules (Textual, SQLAlchemy, numpy) are imported inside the commands so t
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -115,56 +116,14 @@ ConfigOption = Annotated[
 ]
 
 
-def _settings(path: Path | None):
-    """Settings for the TUI: unknown binding ids in [keys] are warned about and dropped."""
-    from console.commands.config_access import load_config
-    from console.config import suggest
-
-    settings = load_config(path, warn=False)  # a config error is told before Textual is imported
-    from console.ui.app import ConsoleApp
-
-    known = ConsoleApp.binding_ids()
-    for binding_id in [name for name in settings.keys if name not in known]:
-        del settings.keys[binding_id]
-        settings.warnings.append(
-            f"{settings.source}: unknown binding id 'keys.{binding_id}' ignored{suggest(binding_id, known)}"
-            " (press ? in the console for the ids)"
-        )
-    return settings
-
-
 def _run_console(
     sources: list[str], store_url: str, config: Path | None, source_format: str = "auto", otlp: str | None = None
 ) -> None:
-    settings = _settings(config)
-    from console.analytics.prices import Pricer
-    from console.ui.app import ConsoleApp
+    """The TUI (console/ui/launch.py), imported only now: --help and headless commands stay light."""
+    from console.ui.launch import run_console
 
-    receiver = inbox = None
-    if otlp is not None:  # bound before the TUI: a taken port is an error line, not a screen
-        import os
-
-        from console.commands.receive import open_receiver, receiver_lines
-
-        host, port = _otlp_address(otlp)
-        receiver, inbox = open_receiver(host, port, os.environ.get(OTLP_TOKEN_ENV), settings)
-        sys.stderr.write("".join(line + "\n" for line in receiver_lines(receiver)))
-        receiver.start()
-    try:
-        ConsoleApp(
-            sources=sources,
-            store_url=store_url,
-            capacity=settings.ui.ring_size,
-            keymap=settings.keys,
-            pricer=Pricer(settings.prices),
-            settings=settings,
-            source_format=source_format,
-            otlp_inbox=inbox,
-            otlp_notice=None if receiver is None else "; ".join(receiver_lines(receiver)),
-        ).run()
-    finally:
-        if receiver is not None:
-            receiver.close()
+    run_console(sources, store_url, config, source_format, None if otlp is None else _otlp_address(otlp),
+                token=os.environ.get(OTLP_TOKEN_ENV))
 
 
 OTLP_TOKEN_ENV = "LLMOPS_OTLP_TOKEN"

@@ -56,7 +56,7 @@ def test_cli_exits_2_on_a_bad_config(tmp_path):
 
 
 def test_unknown_binding_ids_are_warnings_with_a_suggestion(tmp_path):
-    from console.cli import _settings
+    from console.ui.launch import tui_settings as _settings
 
     path = write(tmp_path, '[keys]\n"dashboard.paws" = "p"\n"dashboard.pause" = "x"\n')
     settings = _settings(path)

@@ -1,0 +1,62 @@
+"""Starting the console: its settings checked against the app's bindings, the OTLP receiver
+bound before the screen opens (a taken port is an error line, not a screen), then the app."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from console.commands.config_access import load_config
+from console.config import Settings, suggest
+
+
+def tui_settings(path: Path | None) -> Settings:
+    """Settings for the TUI: unknown binding ids in [keys] are warned about and dropped."""
+    settings = load_config(path, warn=False)  # a config error is told before Textual is imported
+    from console.ui.app import ConsoleApp
+
+    known = ConsoleApp.binding_ids()
+    for binding_id in [name for name in settings.keys if name not in known]:
+        del settings.keys[binding_id]
+        settings.warnings.append(
+            f"{settings.source}: unknown binding id 'keys.{binding_id}' ignored{suggest(binding_id, known)}"
+            " (press ? in the console for the ids)"
+        )
+    return settings
+
+
+def run_console(
+    sources: list[str],
+    store_url: str,
+    config: Path | None,
+    source_format: str = "auto",
+    otlp: tuple[str, int] | None = None,
+    *,
+    token: str | None = None,
+) -> None:
+    settings = tui_settings(config)
+    from console.analytics.prices import Pricer
+    from console.commands.receive import open_receiver, receiver_lines
+    from console.ui.app import ConsoleApp
+
+    receiver = inbox = None
+    if otlp is not None:
+        host, port = otlp
+        receiver, inbox = open_receiver(host, port, token, settings)
+        sys.stderr.write("".join(line + "\n" for line in receiver_lines(receiver)))
+        receiver.start()
+    try:
+        ConsoleApp(
+            sources=sources,
+            store_url=store_url,
+            capacity=settings.ui.ring_size,
+            keymap=settings.keys,
+            pricer=Pricer(settings.prices),
+            settings=settings,
+            source_format=source_format,
+            otlp_inbox=inbox,
+            otlp_notice=None if receiver is None else "; ".join(receiver_lines(receiver)),
+        ).run()
+    finally:
+        if receiver is not None:
+            receiver.close()
