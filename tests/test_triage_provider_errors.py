@@ -92,7 +92,7 @@ async def test_the_queue_shows_answers_then_one_line_per_provider_error_without_
         screen = app.screen
         await wait_until(pilot, lambda: screen.queue is not None and len(screen.items) == 2 and screen.queue.provider_errors)
         text = screen_text(app)
-        assert "2 left" in text and "30 provider errors in 1 line below the queue" in text
+        assert "2 left" in text and "30 provider errors in 1 line below" in text
         assert "30 errors" in text and "RateLimitError" in text and "provider rate limit, not judged here" in text
         await pilot.press("G")  # the error line is below the two answers
         await pilot.press("b")

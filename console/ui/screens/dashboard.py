@@ -35,10 +35,10 @@ FILTER_PLACEHOLDER = "filter: model:gpt-4o status:error version:v8 latency>2s re
 class DashboardScreen(Screen):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="dashboard.filter"),
-        Binding("space", "toggle_pause", "Pause/follow", id="dashboard.pause"),
+        Binding("space", "toggle_pause", "Pause", id="dashboard.pause"),
         Binding("w", "cycle_window", "Window", id="dashboard.window"),
         Binding("m", "maximize_pane", "Maximize", id="dashboard.maximize"),
-        Binding("x", "show_rejected", "Rejected lines", id="dashboard.rejected"),
+        Binding("x", "show_rejected", "Rejected", id="dashboard.rejected"),
         Binding("t", "app.triage", "Triage", id="dashboard.triage"),
         Binding("p", "show_prompts", "Prompts", id="dashboard.prompts"),
         Binding("a", "app.show_alerts", "Alerts", id="dashboard.alerts"),
@@ -75,7 +75,7 @@ class DashboardScreen(Screen):
                 yield LatencyPane(id="latency")
                 yield VersionsPane(id="versions")
         yield Input(placeholder=FILTER_PLACEHOLDER, id="filter")
-        yield Footer()
+        yield Footer(compact=True)  # at 80 columns the keys fit (x read 'x Rejec')
 
     def on_mount(self) -> None:
         self._requests = self.requests_view

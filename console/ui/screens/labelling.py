@@ -22,10 +22,10 @@ from console.records import RequestRecord
 from console.sanitize import one_line
 
 LABEL_BINDINGS = [
-    Binding("b", "mark_bad", "Mark bad", id="triage.bad"),
-    Binding("o", "mark_good", "Mark good", id="triage.good"),
+    Binding("b", "mark_bad", "Bad", id="triage.bad"),  # short: the footer fits 80 columns
+    Binding("o", "mark_good", "Good", id="triage.good"),
     Binding("n", "note", "Note", id="triage.note"),
-    Binding("u", "undo_label", "Undo label", id="triage.undo"),
+    Binding("u", "undo_label", "Undo", id="triage.undo"),
     Binding("e", "edit_case", "Edit case", id="triage.edit_case"),
 ]
 

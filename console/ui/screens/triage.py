@@ -30,7 +30,10 @@ from console.ui.screens.labelled_detail import LabelledDetailScreen
 from console.ui.screens.labelling import LABEL_BINDINGS, LabelActions
 from console.ui.widgets.diff_table import DiffTable
 
-COLUMNS = ("request", "score", "label", "prompt@version", "model", "why")
+# why comes third and is cut to what the screen leaves (WHY_MIN at 80 columns): behind the
+# other columns it read "erro" at 80x24
+COLUMNS = ("request", "score", "why", "label", "prompt@version", "model")
+WHY_MIN, WHY_MAX, BESIDE_WHY = 24, 120, 86
 PREVIEW_CHARS = 400
 
 
@@ -46,7 +49,7 @@ class TriageScreen(LabelActions, Screen):
     BINDINGS = [*NAVIGATION, *LABEL_BINDINGS]
 
     DEFAULT_CSS = """
-    TriageScreen #triage-title { padding: 0 1; background: $panel; height: 1; }
+    TriageScreen #triage-title { padding: 0 1; background: $panel; height: auto; max-height: 3; }
     TriageScreen #triage-table { height: 1fr; }
     TriageScreen #triage-preview { height: auto; max-height: 12; border: round $primary 50%; padding: 0 1; }
     """
@@ -63,7 +66,7 @@ class TriageScreen(LabelActions, Screen):
         yield Static(Text("Triage queue · waiting for scores…"), id="triage-title")
         yield DiffTable(COLUMNS, id="triage-table")
         yield Static(Text(""), id="triage-preview")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         app = self.app
@@ -134,6 +137,9 @@ class TriageScreen(LabelActions, Screen):
     def _key(row: QueueItem | ErrorGroup) -> str:
         return row.key if isinstance(row, ErrorGroup) else row.request_id
 
+    def _why_width(self) -> int:
+        return min(max(self.app.size.width - BESIDE_WHY, WHY_MIN), WHY_MAX)
+
     def _cells(self, item: QueueItem | ErrorGroup) -> list:
         if isinstance(item, ErrorGroup):
             return self._group_cells(item)
@@ -146,25 +152,27 @@ class TriageScreen(LabelActions, Screen):
         if item.score is not None and self.queue is not None and item.score < self.queue.below:
             score.stylize("bold red" if item.score < 0.25 else "yellow")
         record = item.record
+        why = one_line("; ".join(item.reasons(self.queue.below if self.queue else 0.5)))
         return [
             Text(one_line(record.request_id)),
             score,
+            Text(_cut(why, self._why_width())),
             label,
             Text(one_line(record.prompt_ref)),
             Text(one_line(record.model)),
-            Text(one_line("; ".join(item.reasons(self.queue.below if self.queue else 0.5)))[:120]),
         ]
 
-    @staticmethod
-    def _group_cells(group: ErrorGroup) -> list:
-        why = f"provider {group.kind}, not judged here · last {short_time(rfc3339(group.last_ts))} · Enter lists them"
+    def _group_cells(self, group: ErrorGroup) -> list:
+        groups = self.queue.provider_errors if self.queue else ()
+        position = groups.index(group) + 1 if group in groups else 0
+        why = f"provider {group.kind}, not judged here · last {short_time(rfc3339(group.last_ts))}"
         return [
-            Text(f"{group.count:,} errors", style="bold"),
+            Text(f"{group.count:,} errors ({position})", style="bold"),  # (a row's first cell is unique)
             Text("—", justify="right", style="dim"),
+            Text(_cut(why, self._why_width()), style="dim"),
             Text(""),
             Text(one_line(group.error_type)),
             Text(one_line(group.model)),
-            Text(why, style="dim"),
         ]
 
     def _title(self) -> None:
@@ -176,7 +184,7 @@ class TriageScreen(LabelActions, Screen):
             parts.append(f"lowest score first, under {self.queue.below:g}")
             if self.queue.provider_errors:
                 errors, lines = self.queue.provider_error_count, len(self.queue.provider_errors)
-                parts.append(f"{errors:,} provider errors in {lines} line{'s' if lines > 1 else ''} below the queue")
+                parts.append(f"{errors:,} provider errors in {lines} line{'s' if lines > 1 else ''} below")
         if self.progress is not None:
             done, total, failures = self.progress
             if total > done:
@@ -188,6 +196,12 @@ class TriageScreen(LabelActions, Screen):
     def _preview(self) -> None:
         item = self.current_item
         preview = Text()
+        row = self.current_row
+        if isinstance(row, ErrorGroup):
+            preview.append(f"{row.count:,} requests to {one_line(row.model)} failed at the provider ({row.kind}: "
+                           f"{one_line(row.error_type)}), the newest {short_time(rfc3339(row.last_ts))} UTC.\n")
+            preview.append("Not a verdict on an answer, so not in the queue; Enter lists them in the requests view.",
+                           style="dim")  # fmt: skip
         if item is not None:
             below = self.queue.below if self.queue else 0.5
             for reason in item.reasons(below):
@@ -257,7 +271,7 @@ class TriageScreen(LabelActions, Screen):
         )
         if index is None:
             return
-        self.table.update_cell(request_id, "label", self._cells(self.rows[index])[2], update_width=True)
+        self.table.update_cell(request_id, "label", self._cells(self.rows[index])[COLUMNS.index("label")], update_width=True)
         # on to the next request nobody has labelled
         for later in range(index + 1, len(self.rows)):
             item = self.rows[later]
@@ -266,3 +280,7 @@ class TriageScreen(LabelActions, Screen):
                 break
         self._title()
         self._preview()
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
