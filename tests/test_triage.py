@@ -286,3 +286,21 @@ async def test_b_on_a_request_opened_from_the_dashboard(app, story, cases_file):
         assert case["source"]["request_id"] == records[-1]["request_id"] and case["tags"] == ["triage", "tone"]
         await pilot.press("escape")
         await wait_until(pilot, lambda: v8_bad(app) == "5.0%")
+
+
+async def test_n_on_an_unlabelled_request_says_why_the_note_cannot_be_kept(app, story, cases_file):
+    _, records = story
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen = await open_queue(pilot, app)
+        await pilot.press("n")  # unlabelled in the queue: said at once, nothing to type in vain
+        assert app.screen is screen
+        assert any("has none: mark it bad (b) or good (o) first" in str(n.message) for n in app._notifications)
+        await pilot.press("escape")
+        # from a request the screen knows nothing of, the note is typed, and the refusal quotes it
+        app.push_screen(LabelledDetailScreen(screen.items[0].record))
+        await wait_until(pilot, lambda: isinstance(app.screen, LabelledDetailScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NoteModal))
+        await pilot.press(*"refunds wrong", "enter")
+        await wait_until(pilot, lambda: any("the note was not kept: “refunds wrong”" in str(n.message) for n in app._notifications))
+        assert cases_in(cases_file) == []

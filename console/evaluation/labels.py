@@ -202,7 +202,8 @@ class Labeller:
         """Set the note of the request's current label (and of the case it added)."""
         current = self.evaluation.current_label(request_id)
         if current is None:
-            raise LabelError("mark the request bad or good first; the note goes with the label")
+            kept = f": “{note.strip()[:200]}”" if note.strip() else ""
+            raise LabelError(f"{request_id} has no label, so the note was not kept{kept}; mark it bad (b) or good (o) first")
         text = note.strip() or None
         self.evaluation.set_note(current.id, text)
         case_id = self.case_id(request_id)

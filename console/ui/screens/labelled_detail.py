@@ -11,7 +11,7 @@ from console.evaluation.triage import QueueItem
 from console.records import RequestRecord
 from console.sanitize import strip_control
 from console.ui.screens.detail import RequestDetailScreen
-from console.ui.screens.labelling import LABEL_BINDINGS, LabelActions
+from console.ui.screens.labelling import LABEL_BINDINGS, UNKNOWN, LabelActions
 
 
 def scores_table(item: QueueItem) -> Table:
@@ -36,6 +36,7 @@ class LabelledDetailScreen(LabelActions, RequestDetailScreen):
     def __init__(self, record: RequestRecord, item: QueueItem | None = None) -> None:
         super().__init__(record)
         self.item = item
+        self.marked: str | None = None  # a verdict given on this screen
 
     def on_mount(self) -> None:
         if self.item is not None and (self.item.scores or self.item.label):
@@ -47,5 +48,11 @@ class LabelledDetailScreen(LabelActions, RequestDetailScreen):
     def label_target(self) -> RequestRecord | None:
         return self.record
 
+    def verdict_of(self, request_id: str) -> str | None:
+        if self.marked is not None:
+            return self.marked
+        return self.item.verdict if self.item is not None else UNKNOWN
+
     def labelled(self, request_id: str, verdict: str, reason: str | None) -> None:
+        self.marked = verdict
         self.sub_title = f"marked {verdict}" + (f" ({reason})" if reason else "")

@@ -101,8 +101,23 @@ class NoteModal(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+UNKNOWN = "unknown"  # verdict_of: the screen cannot tell (the evaluation thread knows)
+NOTE_NEEDS_LABEL = "a note goes with a label, and {rid} has none: mark it bad (b) or good (o) first, then n"
+
+
 class LabelActions:
     """Mixed into a Screen: label_target() names the request the keys act on."""
+
+    def verdict_of(self, request_id: str) -> str | None:
+        """The request's verdict as this screen knows it (None: unlabelled), or UNKNOWN."""
+        return UNKNOWN
+
+    def _feed(self):
+        app = self.app  # type: ignore[attr-defined]
+        start = getattr(app, "start_evaluation", None)
+        if start is not None:
+            start()  # a label or note sent before scoring started is served now, not in 15 s
+        return app.evaluation
 
     def label_target(self) -> RequestRecord | None:  # pragma: no cover (overridden)
         return None
@@ -130,7 +145,7 @@ class LabelActions:
         def chosen(reason: str | None) -> None:
             if reason is None:
                 return
-            app.evaluation.mark(record.request_id, "bad", reason or None)
+            self._feed().mark(record.request_id, "bad", reason or None)
             self.labelled(record.request_id, "bad", reason or None)
 
         app.push_screen(ReasonModal(reasons, record.request_id), chosen)
@@ -138,7 +153,7 @@ class LabelActions:
     def action_mark_good(self) -> None:
         record = self._target_or_say()
         if record is not None:
-            self.app.evaluation.mark(record.request_id, "good")  # type: ignore[attr-defined]
+            self._feed().mark(record.request_id, "good")
             self.labelled(record.request_id, "good", None)
 
     def action_note(self) -> None:
@@ -146,17 +161,20 @@ class LabelActions:
         if record is None:
             return
         app = self.app  # type: ignore[attr-defined]
+        if self.verdict_of(record.request_id) is None:  # say so before anything is typed
+            app.notify(NOTE_NEEDS_LABEL.format(rid=one_line(record.request_id)), title="Note", markup=False)
+            return
 
         def written(text: str | None) -> None:
             if text is not None:
-                app.evaluation.note(record.request_id, text)
+                self._feed().note(record.request_id, text)
 
         app.push_screen(NoteModal(record.request_id), written)
 
     def action_undo_label(self) -> None:
-        self.app.evaluation.undo()  # type: ignore[attr-defined]
+        self._feed().undo()
 
     def action_edit_case(self) -> None:
         record = self._target_or_say()
         if record is not None:
-            self.app.evaluation.prepare_edit(record.request_id)  # type: ignore[attr-defined]
+            self._feed().prepare_edit(record.request_id)

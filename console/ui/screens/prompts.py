@@ -24,6 +24,7 @@ from console.prompts.checks import check_versions
 from console.prompts.diff import SideBySideRow, changed_lines, settings_rows, side_by_side
 from console.prompts.registry import UNKNOWN_MARKER, PromptError, PromptVersion, Registry, load_registry, natural_key
 from console.sanitize import one_line, strip_control
+from console.ui.widgets.nav_table import NavTable
 
 DIFF_STYLES = {"equal": "", "replace": "yellow", "delete": "red", "insert": "green"}
 
@@ -61,7 +62,7 @@ class PromptsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"Prompt registry: {one_line(str(self.root))} (loading)"), id="prompts-title")
-        table: DataTable = DataTable(id="prompts-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable = NavTable(id="prompts-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("prompt", "version", "labels", "hash", "first seen", "last seen", "requests", "errors",
                           "bad", "p95 ms", "registry")
         yield table

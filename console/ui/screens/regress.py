@@ -33,6 +33,7 @@ from console.regression.results import CaseResult
 from console.regression.session import FAILED, RunSession, SuiteReport, clock, load_stored_run
 from console.sanitize import one_line
 from console.ui.screens.regress_case import STATUS_STYLE, RegressCaseScreen
+from console.ui.widgets.nav_table import NavTable
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported when the history reads it
     from console.regression import history
@@ -130,7 +131,7 @@ class RegressRunScreen(Screen):
         yield Static(Text(""), id="regress-progress-line")
         yield ProgressBar(total=None, show_eta=False, id="regress-progress")
         yield Static(Text(""), id="regress-not-run")
-        table: DataTable = DataTable(id="regress-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable = NavTable(id="regress-table", cursor_type="row", zebra_stripes=True)
         for key, label in COLUMNS:
             table.add_column(label, key=key)
         yield table
@@ -296,7 +297,7 @@ class RegressHistoryScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("regression runs: loading…"), id="regress-history-title")
-        table: DataTable = DataTable(id="regress-history-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable = NavTable(id="regress-history-table", cursor_type="row", zebra_stripes=True)
         for key, label in (("base", "★"), ("id", "run"), ("when", "started (UTC)"), ("target", "target"),
                            ("version", "prompt version"), ("model", "model"), ("rate", "pass rate"),
                            ("counts", "✓ ✗ !"), ("gate", "gate"), ("status", "status"), ("suite", "suite")):

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from console.sanitize import one_line
 from console.sources.base import RejectedLine
+from console.ui.widgets.nav_table import NavTable
 
 
 class RejectedLinesScreen(Screen):
@@ -32,7 +33,7 @@ class RejectedLinesScreen(Screen):
             Text(f"{self.total:,} rejected lines{note}: skipped, never ingested; the lines around them were kept"),
             id="rejected-title",
         )
-        table: DataTable = DataTable(id="rejected-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable = NavTable(id="rejected-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("file", "line", "reason", "excerpt")
         for line in self.rejected:
             table.add_row(

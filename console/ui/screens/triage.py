@@ -27,7 +27,7 @@ from console.formatting import rfc3339, short_time
 from console.records import RequestRecord, text_of
 from console.sanitize import one_line
 from console.ui.screens.labelled_detail import LabelledDetailScreen
-from console.ui.screens.labelling import LABEL_BINDINGS, LabelActions
+from console.ui.screens.labelling import LABEL_BINDINGS, UNKNOWN, LabelActions
 from console.ui.widgets.diff_table import DiffTable
 
 # why comes third and is cut to what the screen leaves (WHY_MIN at 80 columns): behind the
@@ -258,6 +258,12 @@ class TriageScreen(LabelActions, Screen):
     def label_target(self) -> RequestRecord | None:
         item = self.current_item
         return item.record if item else None
+
+    def verdict_of(self, request_id: str) -> str | None:
+        if request_id in self.pending:
+            return self.pending[request_id][0]
+        item = next((i for i in self.items if i.request_id == request_id), None)
+        return item.verdict if item is not None else UNKNOWN
 
     def no_target_reason(self) -> str:
         if isinstance(self.current_row, ErrorGroup):

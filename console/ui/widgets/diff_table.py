@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Sequence
 
 from rich.text import Text
-from textual.widgets import DataTable
+from console.ui.widgets.nav_table import NavTable
 
 Cell = str | Text
 
 
-class DiffTable(DataTable):
+class DiffTable(NavTable):
     """A DataTable with `sync(rows)`: rows are (key, cells) in the order to show.
 
     The first cell of every row must be unique (it is the row's label).
