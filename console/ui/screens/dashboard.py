@@ -26,6 +26,7 @@ from console.ui.screens.labelled_detail import LabelledDetailScreen
 from console.ui.screens.rejected import RejectedLinesScreen
 from console.ui.widgets.requests_view import RequestsView
 from console.ui.widgets.status_header import BEHIND_SHOWN, StatusHeader
+from console.ui.widgets.ordered_input import OrderedInput
 
 REJECTED_KEPT = 500
 HEADER_TICK = 0.5  # seconds between redraws of the header's live figures (rows/s, stored)
@@ -74,7 +75,7 @@ class DashboardScreen(Screen):
                 yield BudgetPane(id="budget", classes="-current")
                 yield LatencyPane(id="latency")
                 yield VersionsPane(id="versions")
-        yield Input(placeholder=FILTER_PLACEHOLDER, id="filter")
+        yield OrderedInput(placeholder=FILTER_PLACEHOLDER, id="filter")  # ctrl+u then fast typing keeps it all
         yield Footer(compact=True)  # at 80 columns the keys fit (x read 'x Rejec')
 
     def on_mount(self) -> None:
