@@ -28,19 +28,30 @@ _CONTROL_CHARS = dict.fromkeys(
     [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)], None
 )
 _ONE_LINE = str.maketrans({"\n": "⏎", "\t": " "})
+# Shown where an escape sequence or a control character was taken out of a field on screen,
+# so a reader knows something was there (files and exports drop them without a trace).
+REMOVED = "␛"
 
 
-def strip_control(text: str) -> str:
-    """Remove terminal escape sequences and control characters; keep newlines and tabs."""
+def strip_control(text: str, mark: str = "") -> str:
+    """Remove terminal escape sequences and control characters; keep newlines and tabs.
+    Each sequence or character removed becomes `mark` (nothing by default)."""
     if text.isprintable():
         return text
-    text = _ESCAPE_SEQUENCE.sub("", text.replace("\r\n", "\n"))
-    return text.translate(_CONTROL_CHARS)
+    text = _ESCAPE_SEQUENCE.sub(mark, text.replace("\r\n", "\n"))
+    if not mark:
+        return text.translate(_CONTROL_CHARS)
+    return text.translate(dict.fromkeys(_CONTROL_CHARS, mark))
+
+
+def shown(text: str) -> str:
+    """Safe text for the screen: what was removed is marked with REMOVED."""
+    return strip_control(text, REMOVED)
 
 
 def one_line(text: str) -> str:
-    """Safe text squeezed onto one table row."""
-    return strip_control(text).translate(_ONE_LINE)
+    """Safe text squeezed onto one table row (removed sequences marked)."""
+    return shown(text).translate(_ONE_LINE)
 
 
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f]")

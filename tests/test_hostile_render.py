@@ -15,11 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import line_of, make_record
-from console.sanitize import one_line, strip_control
+from console.sanitize import REMOVED, one_line, strip_control
 from console.ui.app import ConsoleApp
 from console.ui.screens.compare import CompareScreen
 from console.ui.screens.detail import RequestDetailScreen
-from console.ui.screens.rejected import RejectedLinesScreen
+from console.ui.screens.rejected import RejectedLineScreen, RejectedLinesScreen
 from console.ui.screens.triage import TriageScreen
 from test_triage import settings_for
 from test_ui import screen_text, wait_until
@@ -119,6 +119,7 @@ async def test_hostile_record_through_every_screen(app):
         await pilot.pause(0.05)
         text = check_screen(app)
         assert "[link=https://evil.example]L[/link]" in text and "[red]R[/red]" in text
+        assert REMOVED in text  # what was taken out leaves a mark
         await pilot.press("escape")
 
         await pilot.press("x")
@@ -126,6 +127,12 @@ async def test_hostile_record_through_every_screen(app):
         await pilot.pause(0.05)
         text = check_screen(app)
         assert "[red]" in text and "file" in text
+        await pilot.press("enter")  # the line in full
+        await wait_until(pilot, lambda: isinstance(app.screen, RejectedLineScreen))
+        await pilot.pause(0.05)
+        text = check_screen(app)
+        assert "Why it was skipped" in text
+        await pilot.press("escape")
         await pilot.press("escape")
 
         await pilot.press("t")
@@ -156,6 +163,8 @@ def test_sanitize_removes_every_kind_of_control():
     assert "aGFja2Vk" not in cleaned and "pwnedtitle" not in cleaned  # payloads go with their sequences
     assert cleaned.startswith("x" + MARKUP) and "safeoverwrite" in cleaned
     assert "\n" not in one_line("a\nb\r\nc") and one_line("a\tb") == "a b"
+    # on screen, each sequence or character taken out leaves one mark
+    assert one_line("a\x1b[31mb\x07c") == f"a{REMOVED}b{REMOVED}c" and one_line("plain") == "plain"
 
 
 def test_headless_commands_print_no_control_characters(tmp_path, log):

@@ -113,7 +113,7 @@ async def test_model_output_markup_and_escape_sequences_are_shown_safely(tmp_pat
         await wait_until(pilot, lambda: isinstance(app.screen, RequestDetailScreen))
         output = app.screen.query_one("#detail-output").content
         assert isinstance(output, Text)
-        assert output.plain == "[red]x[/red]  done"
+        assert output.plain == "[red]x[/red] ␛␛ done"  # each sequence taken out leaves a mark (issue 17)
         svg = screen_text(app)
         assert "[red]x[/red]" in svg
         assert "\x1b" not in svg and "pwned" not in svg

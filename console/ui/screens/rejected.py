@@ -1,20 +1,44 @@
-"""The rejected lines: file, line number and why, newest first."""
+"""The rejected lines: file, line number and why, newest first; Enter shows one in full."""
 
 from __future__ import annotations
+
+from typing import Iterator
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static
 
 from console.sanitize import one_line
 from console.sources.base import RejectedLine
+from console.ui.screens.sections import SectionsScreen, safe, scroll_bindings, section
 from console.ui.widgets.nav_table import NavTable
 
 
+class RejectedLineScreen(SectionsScreen):
+    """One rejected line in full (Enter on the list): where, why, and the line as kept."""
+
+    BODY_ID = "rejected-line-body"
+    BINDINGS = scroll_bindings("rejected_line")
+
+    def __init__(self, line: RejectedLine) -> None:
+        super().__init__()
+        self.line = line
+
+    def sections(self) -> Iterator[Widget]:
+        line = self.line
+        yield Static(Text(f"{one_line(line.path)}, line {line.line_no:,}", style="bold"))
+        yield from section("Why it was skipped", safe(line.reason))
+        yield from section("The line (as kept: long lines are cut at ingest)", safe(line.excerpt))
+
+
 class RejectedLinesScreen(Screen):
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back", id="rejected.back")]
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back", id="rejected.back"),
+        Binding("enter", "open", "Show in full", id="rejected.open"),
+    ]
 
     DEFAULT_CSS = """
     RejectedLinesScreen DataTable { height: 1fr; }
@@ -43,4 +67,13 @@ class RejectedLinesScreen(Screen):
                 Text(one_line(line.excerpt[:80])),
             )
         yield table
-        yield Footer()
+        yield Footer(compact=True)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        table = self.query_one("#rejected-table", DataTable)
+        if 0 <= table.cursor_row < len(self.rejected):
+            self.app.push_screen(RejectedLineScreen(self.rejected[table.cursor_row]))

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from console.sanitize import strip_control
+from console.sanitize import shown
 
 
 def safe(value: object) -> Text:
@@ -26,7 +26,7 @@ def safe(value: object) -> Text:
         return Text("—", style="dim")
     if not isinstance(value, str):
         value = orjson.dumps(value).decode()
-    return Text(strip_control(value))
+    return Text(shown(value))  # removed escapes marked ␛
 
 
 def section(title: str, body: RenderableType, *, id: str | None = None, classes: str = "body") -> tuple[Static, Static]:
