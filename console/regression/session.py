@@ -89,6 +89,7 @@ class RunSession:
         self.cases: dict[str, RegressionCase] = {}
         self.report: RunReport | None = None
         self.stored_summary: dict | None = None  # a stored run's summary (RunReport.summary() as saved)
+        self.stored_info: RunInfo | None = None  # a stored run's row: what running it again starts from
         self._suite_report: SuiteReport | None = None  # set as the suite is read, before the first case
         self._lock = threading.Lock()
         self._state = STARTING
@@ -243,4 +244,5 @@ def load_stored_run(store_url: str, info: RunInfo) -> RunSession:
     session = RunSession.stored(info.id, title, ordered, counts, cases, elapsed,
                                 state=FINISHED if info.status == "finished" else CANCELLED)
     session.stored_summary = info.summary
+    session.stored_info = info
     return session

@@ -29,6 +29,7 @@ from console.ui.screens.compare import CompareScreen
 from console.ui.screens.regress import RegressHistoryScreen, RegressRunScreen
 from console.ui.screens.regress_case import RegressCaseScreen
 from console.ui.screens.regress_launch import LaunchChoice, RegressLaunchModal
+from console.ui.screens.regress_next import ask_for_run, run_again
 from console.ui.widgets.budget_pane import BudgetPane
 from console.ui.widgets.latency_pane import LatencyPane
 from console.ui.widgets.versions_pane import VersionsPane
@@ -278,21 +279,28 @@ class ConsoleApp(App):
     def action_regress(self, prompt_version: str | None = None) -> None:
         """Open the running suite, or ask what to run (defaults from [regression]).
 
-        From a Versions row, the version is filled in: the candidate to try.
+        From a Versions row, the version is filled in: the candidate to try. On a finished
+        run's screen, the dialog starts from that run's suite, target and version.
         """
         session = self.regress_session
         if session is not None and not session.done.is_set():
             if not isinstance(self.screen, RegressRunScreen):
                 self.push_screen(RegressRunScreen(session))
             return
-        if isinstance(self.screen, (RegressRunScreen, RegressLaunchModal)):
+        if isinstance(self.screen, RegressLaunchModal):
+            return
+        if isinstance(self.screen, RegressRunScreen):
+            again = run_again(self.screen.session, self.settings)
+            if again is not None:
+                ask_for_run(self, again, self.launch_regress)
             return
         config = self.settings.regression
         self.push_screen(
-            RegressLaunchModal(config.default_target, str(config.suite), prompt_version), self._launch_regress
+            RegressLaunchModal(config.default_target, str(config.suite), prompt_version), self.launch_regress
         )
 
-    def _launch_regress(self, choice: LaunchChoice | None) -> None:
+    def launch_regress(self, choice: LaunchChoice | None) -> None:
+        """Start a run; it takes the place of a finished run's screen (Esc goes where that one went)."""
         if choice is None:
             return
         from console.regression.plan import PlanError, make_plan
@@ -307,7 +315,10 @@ class ConsoleApp(App):
             return
         screen = RegressRunScreen.start(plan, self.store_url)
         self.regress_session = screen.session
-        self.push_screen(screen)
+        if isinstance(self.screen, RegressRunScreen):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
 
     def _regress_status(self) -> None:
         session = self.regress_session

@@ -33,6 +33,7 @@ from console.regression.results import CaseResult
 from console.regression.session import FAILED, RunSession, SuiteReport, clock, load_stored_run
 from console.sanitize import one_line
 from console.ui.screens.regress_case import STATUS_STYLE, RegressCaseScreen
+from console.ui.screens.regress_next import FailingRunOffer, gate_failed
 from console.ui.widgets.nav_table import NavTable
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported when the history reads it
@@ -98,11 +99,12 @@ def start_worker(app, session: RunSession) -> None:
     app.run_worker(work, thread=True, group="regress", name=f"regress {session.title}", exit_on_error=False)
 
 
-class RegressRunScreen(Screen):
+class RegressRunScreen(FailingRunOffer, Screen):
     BINDINGS = [
         Binding("escape", "leave", "Back (the run goes on)", id="regress.back"),
         Binding("s", "stop", "Stop the run", id="regress.stop"),
         Binding("h", "history", "Runs history", id="regress.history"),
+        Binding("f", "run_candidate", "Run the candidate", id="regress.run_candidate"),
         Binding("enter", "open_case", "Open case", show=False, id="regress.open_case"),
     ]
 
@@ -111,6 +113,7 @@ class RegressRunScreen(Screen):
     RegressRunScreen ProgressBar { padding: 0 1; }
     RegressRunScreen DataTable { height: 1fr; }
     RegressRunScreen #regress-summary { padding: 0 1; height: auto; max-height: 12; }
+    RegressRunScreen #regress-offer { padding: 0 1; height: auto; display: none; }
     RegressRunScreen #regress-not-run { padding: 0 1; height: auto; max-height: 30%; display: none; }
     """
 
@@ -136,6 +139,7 @@ class RegressRunScreen(Screen):
             table.add_column(label, key=key)
         yield table
         yield Static(Text(""), id="regress-summary")
+        yield Static(Text(""), id="regress-offer")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -217,6 +221,8 @@ class RegressRunScreen(Screen):
                 label += f" ↓{change['baseline_pass_rate']:.0%}→{change['pass_rate']:.0%}"
             self.table.update_cell(result.case_id, "vs", Text(label, style=KIND_STYLE.get(change["kind"], "")))
         summary.update(summary_text(data))
+        if gate_failed(self.session):
+            self.find_offer()
 
     # -- actions -----------------------------------------------------------------------
 
