@@ -6,6 +6,7 @@ import time
 from collections import deque
 from pathlib import Path
 
+from textual.content import Content
 from textual.reactive import reactive
 from textual.types import NoActiveAppError
 from textual.widgets import Static
@@ -27,6 +28,30 @@ def escape(text: str) -> str:
     """
     text = text.replace("[", "\\[")
     return text + "\u200b" if text.endswith("\\") else text
+
+
+SEPARATOR = "  ·  "
+
+
+def arrange(parts: list[str], width: int) -> str:
+    """The parts (markup) joined by SEPARATOR, each line broken between two parts, so a part
+    never reads across lines ("window" / "1h (w)"). Only when that takes no more lines than
+    wrapping anywhere: the header has three lines at most, and a part pushed down whole can
+    add one (a whole part may still wrap when it is wider than the header)."""
+    joined = SEPARATOR.join(parts)
+    if width <= 0:
+        return joined
+    lines: list[list[str]] = [[]]
+    used = 0
+    for part in parts:
+        cells = Content.from_markup(part).cell_length
+        if lines[-1] and used + len(SEPARATOR) + cells > width:
+            lines.append([])
+        used = cells if not lines[-1] else used + len(SEPARATOR) + cells
+        lines[-1].append(part)
+    packed = "\n".join(SEPARATOR.join(line) for line in lines)
+    fits = len(Content.from_markup(packed).wrap(width)) <= len(Content.from_markup(joined).wrap(width))
+    return packed if fits else joined
 
 
 class StatusHeader(Static):
@@ -130,7 +155,7 @@ class StatusHeader(Static):
             parts.append("[green]● following[/]" if self.patterns or self._receiving else "[dim]store only[/]")
         if self.regress_line:
             parts.append(f"[b cyan]{escape(one_line(self.regress_line))}[/] (R)")
-        line = "  ·  ".join(parts)
+        line = arrange(parts, self.content_region.width)
         if self.error:
             line += f"\n[bold red]ingest stopped:[/] {escape(one_line(self.error))}"
         elif self.store_trouble:
