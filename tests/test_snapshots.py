@@ -1,4 +1,4 @@
-"""Screenshots where people look rather than read: the alerts screen and compare at 80x24
+"""Screenshots where people look rather than read: the dashboard, the alerts screen and compare at 80x24
 and 160x48 (pytest-textual-snapshot; the accepted SVGs are in
 tests/__snapshots__/test_snapshots/; `pytest tests/test_snapshots.py --snapshot-update`
 rewrites them after a change is looked at). Each screen is fed fixed data, so a changed
@@ -62,3 +62,62 @@ def test_compare_screen(snap_compare, size, tmp_path):
     diff = version_diff(registry.get("support-answer", "v7"), registry.get("support-answer", "v8"))
     scope = "window 1h (2026-11-20T11:00:00Z – 2026-11-20T12:00:00Z): 400 requests"
     assert snap_compare(Host(lambda: CompareScreen(comparison, diff, scope=scope)), terminal_size=size)
+
+
+def fixed_store(tmp_path) -> str:
+    """The incident hour (gpt-4o slow, then failing) beside a calm gpt-4o-mini on v8, with
+    request ids of their own (conftest's counter depends on the tests run before)."""
+    from conftest import make_record
+    from console.sources.base import SourceBatch
+    from console.store import Store
+
+    rows = incident(END)
+    rows += [make_record(ts=END - 3600 + 15 * i + 5, model="gpt-4o-mini", prompt_version="v8", cost_usd=0.002,
+                         latency_ms=300.0 + i % 7 * 40) for i in range(240)]  # fmt: skip
+    for i, row in enumerate(sorted(rows, key=lambda r: r["ts"])):
+        row["request_id"] = f"req_{i:05d}"
+    path = tmp_path / "dash.db"
+    with Store(f"sqlite:///{path}") as store:
+        store.write(SourceBatch(records=[parse_line(line_of(r).strip()) for r in rows]))
+    return "sqlite:///dash.db"
+
+
+class StoppedClock:
+    """The figures' and the history's clock stopped at END (their monotonic clock runs on)."""
+
+    monotonic = staticmethod(__import__("time").monotonic)
+
+    @staticmethod
+    def time() -> float:
+        return END
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_dashboard(snap_compare, size, tmp_path, monkeypatch):
+    """The first screen on a fixed store, no files tailed, the clock stopped at END: every
+    pane drawn from the same rows each run."""
+    import console.live.analytics_feed as analytics_feed
+    import console.live.history as history
+    from console.ui.app import ConsoleApp
+    from console.ui.widgets.requests_view import RequestsView
+    from test_ui import wait_until
+
+    monkeypatch.chdir(tmp_path)
+    store_url = fixed_store(tmp_path)
+    monkeypatch.setattr(analytics_feed, "time", StoppedClock)
+    monkeypatch.setattr(history, "time", StoppedClock)
+    app = ConsoleApp(sources=[], store_url=store_url, settings=SETTINGS)
+
+    async def loaded(pilot):
+        await wait_until(pilot, lambda: app.dashboard.report is not None and not app.dashboard.status_header.history
+                         and len(app.dashboard.report.alerts) > 0)  # fmt: skip
+        view = app.dashboard.query_one(RequestsView)
+        # every row paged in, the cursor on the newest; G scrolls there (the view opened on a
+        # store sometimes shows its oldest rows with the cursor on the newest: a race of its own)
+        await wait_until(pilot, lambda: view.history_left == 0 and view.cursor == 599)
+        view.focus()
+        await pilot.press("G")
+        await wait_until(pilot, lambda: view.scroll_y == view.max_scroll_y)
+        await pilot.pause(0.5)
+
+    assert snap_compare(app, terminal_size=size, run_before=loaded)
