@@ -82,6 +82,15 @@ print(time.perf_counter() - start, len(rows))
 """
 
 
+GENERATE = """
+import sys
+sys.path.insert(0, "bench")
+from pathlib import Path
+from ingest import generate
+generate(Path(sys.argv[1]), int(sys.argv[2]))
+"""
+
+
 def run(command: list[str]) -> tuple[float, float, str]:
     """(seconds, peak RSS MB, stdout) of a child process (its own rusage, os.wait4)."""
     start = time.perf_counter()
@@ -104,13 +113,12 @@ def remove(path: Path) -> None:
 
 
 def measure(workdir: Path, records: int, rounds: int) -> dict:
-    import ingest as ingest_bench
     import report as report_bench
 
     log = workdir / f"requests-{records}.jsonl"
-    if not log.exists():
+    if not log.exists():  # in a child: a child's peak RSS starts from its parent's size at fork
         print(f"generating {records:,} records into {log} ...", flush=True)
-        ingest_bench.generate(log, records)
+        subprocess.run([sys.executable, "-c", GENERATE, str(log), str(records)], check=True, cwd=REPO)
     found = {"records": records, "log_mb": log.stat().st_size / 1e6}
     raw, store, duck = workdir / f"raw-{records}.db", workdir / f"store-{records}.db", workdir / f"duck-{records}.duckdb"
     for path in (raw, store, duck):
