@@ -35,7 +35,7 @@ from console.commands.errors import UsageError
 from console.commands.store_access import open_store
 from console.config import Settings
 from console.formatting import parse_rfc3339, short_time, usd
-from console.store.rollup_reads import load_merged, rows_needed
+from console.store.rollup_reads import load_merged, more_rows_than
 from console.sanitize import json_for_terminal, strip_control
 
 STATE_STYLES = {"ok": "green", "warn": "bold yellow", "page": "bold red"}
@@ -117,7 +117,7 @@ def make_report(
         if sources:
             _ingest(opened, sources, settings)
         since_ts = load_since(as_of, window, settings)
-        if rows_needed(opened, since_ts) > exact_max_rows:
+        if more_rows_than(opened, since_ts, exact_max_rows):
             cols, part, baselines = load_merged(opened, as_of, window, settings, processes=min(os.cpu_count() or 1, 4))
             return build_report(cols, as_of, window, settings, baseline_nano=baselines, rollups=part)
         # a large load is split over the cores (forked readers: this process has one thread)

@@ -23,11 +23,10 @@ from console.config import Settings
 from console.store import rollups
 from console.store.verdicts import _CURRENT
 
-def rows_needed(store, since: float | None) -> int:
-    """About how many rows a report loading everything since `since` reads (the hour cells'
-    count from the hour holding it)."""
-    with store.engine.connect() as conn:
-        return rollups.requests_from(conn, since)
+def more_rows_than(store, since: float | None, limit: int) -> bool:
+    """Whether more than `limit` rows have ts >= since: a walk of at most limit + 1 entries of
+    the ts index from the newest (summing the hour cells' counts took 0.09 s at 10M rows)."""
+    return store.newest_ts(limit + 1, since) is not None
 
 
 def _ceil(moment: float, span: int) -> float:

@@ -231,21 +231,6 @@ def first_seen(conn, before: float) -> tuple[dict[str, float], dict[tuple[str, s
     return {m: float(ts) for m, ts in models}, {(p, v): float(ts) for p, v, ts in prompts}
 
 
-def requests_from(conn, since: float | None) -> int:
-    """Requests in the hour cells from the hour holding `since` (an upper bound of the rows
-    since then: it counts the whole first hour)."""
-    terms, params = "span = ?", [HOUR]
-    if since is not None:
-        terms += " AND bucket >= ?"
-        params.append(int(since // HOUR * HOUR))
-    found = Db(conn).rows(f"SELECT coalesce(sum(requests), 0) FROM rollups WHERE {terms}", params)
-    return int(found[0][0])
-
-
-def has_cells(conn) -> bool:
-    return bool(Db(conn).rows("SELECT 1 FROM rollups LIMIT 1"))
-
-
 def rows_of_block(block) -> RowArrays:
     """A column block's rows (console.store.column_blocks.RawBlock) as the cells take them:
     bad by feedback, as before any label (labels are applied when a window is read)."""
