@@ -221,3 +221,33 @@ def assert_cells_match_rows(store: Store) -> None:
         for span in (3600, 86400):
             users = conn.execute(text("SELECT sum(cost_nano), sum(requests) FROM rollup_users WHERE span = :s"), {"s": span}).one()
             assert tuple(users) == (spend, sum(r[1] for r in rows))
+
+
+def test_report_and_check_read_the_rollups_above_the_limit_and_say_so(tmp_path, write_log, monkeypatch):
+    from typer.testing import CliRunner
+
+    from console.cli import app
+    from tests.conftest import make_record
+
+    end = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc).timestamp()
+    rng = random.Random(3)
+    log = write_log("app.jsonl", [
+        make_record(ts=end - 3 * 86400 + 97 * i, latency_ms=rng.lognormvariate(7, 0.6), cost_usd=0.002,
+                    model=rng.choice(["gpt-4o", "claude-sonnet-4-5"]), status="error" if i % 31 == 0 else "ok")
+        for i in range(2_600)
+    ])  # fmt: skip
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    runner = CliRunner()
+    command = ["--store", store, "--since", "all", "--now", "2026-11-20T12:00:00Z"]
+    assert runner.invoke(app, ["ingest", str(log), "--store", store]).exit_code == 0
+    rows = json.loads(runner.invoke(app, ["report", *command, "--json"]).stdout)
+    monkeypatch.setattr("console.commands.report.EXACT_MAX_ROWS", 100)
+    merged = json.loads(runner.invoke(app, ["report", *command, "--json"]).stdout)
+    assert rows["figures"] == {"source": "rows", "exact_since": None, "percentiles": "exact", "relative_error": None}
+    assert merged["figures"]["source"] == "rollups" and merged["figures"]["percentiles"] == "sketch"
+    assert merged["figures"]["relative_error"] == RELATIVE_ACCURACY
+    assert compare(rows, merged) > 10
+    text = runner.invoke(app, ["report", *command]).stdout
+    assert "the window before from rollups" in " ".join(text.split())
+    checked = runner.invoke(app, ["check", *command, "--json"])
+    assert checked.exit_code in (0, 1) and "alerts" in json.loads(checked.stdout)

@@ -105,10 +105,10 @@ EXACT_MAX_ROWS = 200_000
 
 def make_report(
     sources: Sequence[str], *, store: Optional[str], since: str, settings: Settings, now: Optional[str],
-    exact_max_rows: int = EXACT_MAX_ROWS,
+    exact_max_rows: int | None = None,
 ) -> Report:
     """Ingest the sources (if any), load what the window and the budgets need, build the Report:
-    from every row up to exact_max_rows rows, else merged with the rollups."""
+    from every row up to exact_max_rows rows (default EXACT_MAX_ROWS), else merged with the rollups."""
     window = check_since(since)
     as_of = parse_now(now)
     missing_hint = None if sources else "give log files, or load them first: llmops-console ingest FILES"
@@ -117,7 +117,7 @@ def make_report(
         if sources:
             _ingest(opened, sources, settings)
         since_ts = load_since(as_of, window, settings)
-        if more_rows_than(opened, since_ts, exact_max_rows):
+        if more_rows_than(opened, since_ts, EXACT_MAX_ROWS if exact_max_rows is None else exact_max_rows):
             cols, part, baselines = load_merged(opened, as_of, window, settings, processes=min(os.cpu_count() or 1, 4))
             return build_report(cols, as_of, window, settings, baseline_nano=baselines, rollups=part)
         # a large load is split over the cores (forked readers: this process has one thread)
