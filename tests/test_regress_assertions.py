@@ -194,8 +194,9 @@ def test_case_threshold_from_the_file():
 def test_llm_rubric_uses_the_evaluation_judge_when_enabled():
     """The judge of [evaluation.judge], against a stub OpenAI-compatible server on 127.0.0.1."""
     import json as _json
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
+
+    from conftest import local_http
 
     from console.config import Settings
     from console.regression.plan import judge_from_settings
@@ -217,24 +218,18 @@ def test_llm_rubric_uses_the_evaluation_judge_when_enabled():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_http(Stub) as url:
         assert judge_from_settings(Settings()) is None  # off by default
         import msgspec
 
         settings = msgspec.convert({"evaluation": {"judge": {"enabled": True, "api_key_env": None,
-                                   "url": f"http://127.0.0.1:{server.server_address[1]}/v1"}}}, Settings)  # fmt: skip
+                                   "url": url}}}, Settings)  # fmt: skip
         judge = judge_from_settings(settings)
         c = case([{"type": "llm-rubric", "value": "answers politely"}])
         assert evaluate(c, TargetOutput("yes please"), judge)[0] == PASS
         status, _, verdicts = evaluate(c, TargetOutput("no"), judge)
         assert status == FAIL and "tone" in verdicts[0].reason
         assert "answers politely" in seen[0]["messages"][0]["content"]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_promptfoo_meanings_the_issue_found_missing(tmp_path, monkeypatch):

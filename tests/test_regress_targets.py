@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import psutil
 import pytest
 
-from conftest import REPO
+from conftest import REPO, local_http
 from console.cases.format import parse_case
 from console.config import RegressionTarget
 from console.regression.runner import Runner, RunOptions
@@ -181,13 +180,8 @@ class StubChat(BaseHTTPRequestHandler):
 @pytest.fixture
 def chat_server():
     StubChat.received, StubChat.fail_first = [], 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), StubChat)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with local_http(StubChat) as url:
+        yield url
 
 
 def test_http_target_against_a_local_openai_stub(chat_server, tmp_path, monkeypatch):
