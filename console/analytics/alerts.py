@@ -56,7 +56,7 @@ def slo_alerts(
                 kind="slo",
                 severity=severity,
                 subject=subject,
-                message=f"{subject}: p{slo.percentile:g} latency {value:,.0f} ms is over the SLO of {slo.max_ms:,.0f} ms",
+                message=f"{subject}: p{slo.percentile:g} latency {seconds_text(value)} is over the SLO of {seconds_text(slo.max_ms)}",
                 rule=(f"warn when p{slo.percentile:g} over the window is above the SLO of {seconds_text(slo.max_ms)}; "
                       f"page above {SLO_PAGE_FACTOR:g}x it ({seconds_text(SLO_PAGE_FACTOR * slo.max_ms)})"),
                 figures=[f"p{slo.percentile:g} {seconds_text(value)} vs SLO {seconds_text(slo.max_ms)} "
