@@ -26,16 +26,14 @@ from rich.table import Table
 from rich.text import Text
 
 from console.analytics.alerts import explain_alert
-from console.analytics.budget import earliest_needed
-from console.analytics.columns import Columns
-from console.analytics.report import build_report
 from console.analytics.report_types import Alert, Percentiles, Report
-from console.analytics.windows import WINDOW_NAMES, window_start
+from console.analytics.windows import WINDOW_NAMES
 from console.commands.errors import UsageError
 from console.commands.store_access import open_store
 from console.config import Settings
 from console.formatting import parse_rfc3339, short_time, usd
-from console.store.rollup_reads import load_merged, more_rows_than
+from console.store.window_report import EXACT_MAX_ROWS as WINDOW_EXACT_MAX_ROWS
+from console.store.window_report import load_since as load_since, report_from_store
 from console.sanitize import json_for_terminal, strip_control
 
 STATE_STYLES = {"ok": "green", "warn": "bold yellow", "page": "bold red"}
@@ -55,19 +53,6 @@ def check_since(since: str) -> str:
     if since not in WINDOW_NAMES:
         raise UsageError(f"--since {since!r}: use one of {', '.join(WINDOW_NAMES)}")
     return since
-
-
-def load_since(now: float, window: str, settings: Settings) -> float | None:
-    """The oldest row the report needs: the window's start or a budget period's, if older.
-
-    The rows of a whole budget period are loaded (not its older spend summed in SQL, as the
-    console's seed does): category codes, and so the order of ties and of per-model tables,
-    follow first appearance in the loaded rows, and `report` prints what it always printed."""
-    start = window_start(now, window)
-    if start is None:
-        return None
-    budgets = earliest_needed(now, settings.budgets, settings.burn)
-    return start if budgets is None else min(start, budgets)
 
 
 def _ingest(store, sources: Sequence[str], settings: Settings) -> None:
@@ -90,17 +75,10 @@ def _ingest(store, sources: Sequence[str], settings: Settings) -> None:
     )
 
 
-def _first_seen_before(store, since: float, cols: Columns) -> None:
-    """Fold the first appearances older than `since` into cols.first_seen (change points and
-    "new version" flags must not call a version new just because older rows were not loaded)."""
-    cols.fold_first_seen(*store.first_seen_between(None, since))
-
-
 # Above this many rows (the window's, or a budget period's if longer) `report` and `check` read
-# the store's rollups for the older part instead of every row (console/analytics/rollup_report.py):
-# loading 200,000 rows from column blocks takes ~0.2 s and ~60 MB here; counts and spend stay
-# exact either way, percentiles are then within 1% (Report.figures says which).
-EXACT_MAX_ROWS = 200_000
+# the store's rollups for the older part (console/store/window_report.py, which the live
+# console's panes use too).
+EXACT_MAX_ROWS = WINDOW_EXACT_MAX_ROWS
 
 
 def make_report(
@@ -116,17 +94,11 @@ def make_report(
     try:
         if sources:
             _ingest(opened, sources, settings)
-        since_ts = load_since(as_of, window, settings)
-        if more_rows_than(opened, since_ts, EXACT_MAX_ROWS if exact_max_rows is None else exact_max_rows):
-            cols, part, baselines = load_merged(opened, as_of, window, settings, processes=min(os.cpu_count() or 1, 4))
-            return build_report(cols, as_of, window, settings, baseline_nano=baselines, rollups=part)
+        limit = EXACT_MAX_ROWS if exact_max_rows is None else exact_max_rows
         # a large load is split over the cores (forked readers: this process has one thread)
-        cols = opened.load_columns(since_ts, processes=min(os.cpu_count() or 1, 4))
-        if since_ts is not None:
-            _first_seen_before(opened, since_ts, cols)
+        return report_from_store(opened, as_of, window, settings, limit, processes=min(os.cpu_count() or 1, 4))
     finally:
         opened.close()
-    return build_report(cols, as_of, window, settings)
 
 
 # -- printing ------------------------------------------------------------------------------
