@@ -148,6 +148,10 @@ class RequestsView(ScrollView, can_focus=True):
         self.history_left = 1.0  # share of the history not scanned yet
         self._line_cache: dict[tuple[int, int, bool], Strip] = {}
         self._header_cache: tuple[tuple[int, bool], Strip] | None = None
+        # The cursor moved while the view could not scroll to it (no height yet: the pager's
+        # first page can arrive before the first layout, which left the oldest rows on screen
+        # with the cursor on the newest): done when it has a size
+        self._reveal_pending = False
 
     # -- data ----------------------------------------------------------------------
 
@@ -313,6 +317,10 @@ class RequestsView(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._line_cache.clear()
         self._update_size()
+        if self._reveal_pending or self.following:
+            # a first size, or a shorter view (the header grew a line): the cursor stays on screen
+            self._reveal_pending = True
+            self.call_after_refresh(self._reveal_cursor)
 
     def watch_cursor(self, old: int, new: int) -> None:
         if len(self._ids):
@@ -325,8 +333,13 @@ class RequestsView(ScrollView, can_focus=True):
             # one frame instead of two (following the tail, the second was half the view's
             # frames at 5,000 rows/s)
             if self._layout_required or not self._scroll_cursor_visible():
-                self.call_after_refresh(self._scroll_cursor_visible)
+                self._reveal_pending = True
+                self.call_after_refresh(self._reveal_cursor)
         self.refresh()
+
+    def _reveal_cursor(self) -> None:
+        if self._scroll_cursor_visible():
+            self._reveal_pending = False  # else on_resize tries again once the view has a height
 
     def _scroll_cursor_visible(self) -> bool:
         """False when the view has no height yet (not laid out): nothing to scroll."""
