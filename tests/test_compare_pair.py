@@ -139,3 +139,63 @@ async def test_the_prompts_screen_d_shows_the_max_tokens_change(app):
         await wait_until(pilot, lambda: screen.shown == "diff")
         text = screen_text(app)
         assert "+ max_tokens: 400" in text and "+ Follow the Acme Support Policy" in text
+
+
+def test_the_candidate_is_compared_with_production_whatever_the_file_order():
+    from console.analytics.compare_arms import RegistryOrder
+
+    report = FakeReport([Row("v6", "2026-12-01T10:00:00Z"), Row("v7", "2026-12-01T11:00:00Z"),
+                         Row("v9", "2026-12-01T12:00:00Z")])
+    order = {"support-answer": RegistryOrder(("v6", "v7", "v8", "v9"), {"production": "v6", "candidate": "v9"})}
+    assert compare_arms(report, "version", "support-answer@v9", order)[0] == "prompt=support-answer@v6"
+    # every other version follows the files: v7 after v6, whatever the labels say
+    assert compare_arms(report, "version", "support-answer@v7", order)[0] == "prompt=support-answer@v6"
+    # production without traffic in the window: the file order again
+    quiet = {"support-answer": RegistryOrder(("v6", "v7", "v8", "v9"), {"production": "v8", "candidate": "v9"})}
+    assert compare_arms(report, "version", "support-answer@v9", quiet)[0] == "prompt=support-answer@v7"
+
+
+def test_the_demo_registry_order_carries_its_labels(tmp_path):
+    from console.analytics.compare_arms import registry_orders
+
+    orders = registry_orders(load_registry(write_demo_registry(tmp_path / "prompts")))
+    assert orders["support-answer"].versions == ("v6", "v7", "v8", "v9")
+    assert orders["support-answer"].labels["production"] == "v8"
+
+
+async def test_either_arm_can_be_changed_and_swapped_on_the_compare_screen(app):
+    from console.ui.screens.compare import ArmPicker
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.dashboard.report is not None and app.dashboard.report.requests == 300
+                         and app.dashboard.registry_order is not None)
+        await select_version(pilot, app, "support-answer@v8")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        first = app.screen
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ArmPicker))
+        picker = app.screen
+        labels = [choice.label for choice in picker.choices]
+        assert labels[:3] == ["support-answer@v6", "support-answer@v7", "support-answer@v8"]
+        assert labels[3:] == ["gpt-4o-mini"]  # models too
+        table = picker.query_one("#arm-choices")
+        assert table.cursor_row == 1, "the cursor starts on arm A's version"
+        assert "120" in screen_text(app)  # each choice says its requests in the window
+        await pilot.press("k", "enter")  # v6
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen is not first)
+        screen = app.screen
+        assert (screen.comparison.a.label, screen.comparison.b.label) == ("support-answer@v6", "support-answer@v8")
+        assert "A: 60 requests · B: 120 requests" in screen_text(app)
+        assert app.screen_stack.count(screen) == 1 and first not in app.screen_stack, "replaced, not stacked"
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, ArmPicker))
+        await pilot.press("G", "enter")  # the last choice: a model
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen is not screen)
+        assert app.screen.comparison.b.label == "gpt-4o-mini"
+        swapped_from = app.screen
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen is not swapped_from)
+        assert (app.screen.comparison.a.label, app.screen.comparison.b.label) == ("gpt-4o-mini", "support-answer@v6")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is app.dashboard)

@@ -2,23 +2,54 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from console.analytics.report_types import Report
 
+if TYPE_CHECKING:
+    from console.prompts.registry import Registry
+
+CANDIDATE, PRODUCTION = "candidate", "production"  # the labels.toml labels a rollout compares
+
+
+@dataclass(frozen=True)
+class RegistryOrder:
+    """One prompt's versions as the registry orders them: its files, oldest first (v1 < v2 <
+    v10: console.prompts.registry sorts them so), and its labels (label -> version)."""
+
+    versions: tuple[str, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+def registry_orders(registry: Registry) -> dict[str, RegistryOrder]:
+    """prompt id -> its RegistryOrder (what `c` compares a version with)."""
+    return {
+        prompt_id: RegistryOrder(tuple(v.version for v in prompt.versions), dict(prompt.labels))
+        for prompt_id, prompt in registry.prompts.items()
+    }
+
 
 def previous_version(
-    report: Report, prompt_id: str, version: str, registry_order: Sequence[str] | None = None,
+    report: Report, prompt_id: str, version: str, registry_order: RegistryOrder | Sequence[str] | None = None,
 ) -> str | None:
-    """The version v`version` is compared with: the one before it in the registry's order
-    (console.prompts.registry: file names sorted v1 < v2 < v10) among the versions with
-    traffic in the window. Only a version the registry does not hold falls back to the
-    order of first appearance in the logs (an old version still serving one client can
-    appear after the new one: first-seen alone compared v8 with v6 in the demo)."""
+    """The version `version` is compared with, among the versions with traffic in the window:
+    1. the registry's labels: the `candidate` is compared with `production` (the rollout
+       question, whatever the files' names);
+    2. the version before it in the registry's file order (v1 < v2 < v10);
+    3. only for a version the registry does not hold, the one first seen before it in the
+       logs (an old version still serving one client can appear after the new one: first
+       seen alone compared v8 with v6 in the demo)."""
     seen = {v.prompt_version: v for v in report.versions if v.prompt_id == prompt_id}
     if version not in seen:
         return None
-    order = list(registry_order or ())
+    if isinstance(registry_order, RegistryOrder):
+        labels, order = registry_order.labels, list(registry_order.versions)
+    else:
+        labels, order = {}, list(registry_order or ())
+    production = labels.get(PRODUCTION)
+    if labels.get(CANDIDATE) == version and production not in (None, version) and production in seen:
+        return production
     if version in order:
         earlier = [name for name in order[: order.index(version)] if name in seen]
         return earlier[-1] if earlier else None
@@ -29,12 +60,12 @@ def previous_version(
 
 def compare_arms(
     report: Report | None, kind: str, name: str,
-    registry_order: Mapping[str, Sequence[str]] | None = None,
+    registry_order: Mapping[str, RegistryOrder | Sequence[str]] | None = None,
 ) -> tuple[str, str, str] | None:
     """(spec a, spec b, title), or None when there is nothing to compare with.
 
     A prompt version is compared with its previous version (the rollout question: "is v8
-    worse than v7?"; registry_order: prompt id -> its registered versions, oldest first).
+    worse than v7?"; registry_order: prompt id -> its RegistryOrder, or its versions oldest first).
     A model is compared with the busiest other model serving the same traffic in the window.
     """
     if report is None:
@@ -53,3 +84,38 @@ def compare_arms(
         return None
     other = others[0][1]
     return (f"model={other}", f"model={name}", f"{other} vs {name}")
+
+
+@dataclass(frozen=True)
+class ArmChoice:
+    """Something an arm of the compare screen can be: a prompt version or a model in the window."""
+
+    spec: str  # for console.analytics.compare.parse_arm_spec
+    label: str
+    kind: str  # "prompt version" | "model"
+    requests: int
+
+
+def arm_choices(
+    report: Report | None, registry_order: Mapping[str, RegistryOrder | Sequence[str]] | None = None,
+) -> list[ArmChoice]:
+    """Every prompt version (by prompt, in the registry's order, else first seen) and every
+    model (busiest first) with traffic in the report's window."""
+    if report is None:
+        return []
+    orders = registry_order or {}
+
+    def version_key(row) -> tuple:
+        order = orders.get(row.prompt_id)
+        names = order.versions if isinstance(order, RegistryOrder) else tuple(order or ())
+        position = names.index(row.prompt_version) if row.prompt_version in names else len(names)
+        return (row.prompt_id, position, row.first_seen)
+
+    choices = [
+        ArmChoice(f"prompt={row.prompt_id}@{row.prompt_version}", f"{row.prompt_id}@{row.prompt_version}",
+                  "prompt version", row.requests)
+        for row in sorted(report.versions, key=version_key)
+    ]
+    models = sorted(report.latency.by_model.items(), key=lambda item: (-item[1].requests, item[0]))
+    choices += [ArmChoice(f"model={model}", model, "model", stats.requests) for model, stats in models]
+    return choices

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # types only: these pull in the store (SQLAlchemy) or numpy
     import numpy as np
 
     from console.analytics.compare import Comparison
+    from console.analytics.compare_arms import RegistryOrder
     from console.analytics.report_types import Report
     from console.evaluation.labels import LabelOutcome
     from console.evaluation.triage import Queue
@@ -102,8 +103,9 @@ class ReportReady:
     rows: int
     # "id@version" -> "drift" | "unregistered" against the prompt registry; None: no registry
     registry_marks: dict[str, str] | None = None
-    # prompt id -> its registered versions in the registry's order (what `c` compares with)
-    registry_order: dict[str, tuple[str, ...]] | None = None
+    # prompt id -> its registered versions in the registry's order and its labels (what `c`
+    # compares with)
+    registry_order: dict[str, RegistryOrder] | None = None
     # True while the history is still loading: the figures cover the newest rows only
     # (the window's, where they fit), and windows reaching further back are incomplete
     partial: bool = False

@@ -15,7 +15,7 @@ from console.sanitize import one_line
 from console.sources.base import RejectedLine
 from console.analytics.report_types import Report
 from console.analytics.windows import next_window
-from console.analytics.compare_arms import compare_arms
+from console.analytics.compare_arms import RegistryOrder, compare_arms
 from console.live.events import HistoryLoaded, IngestFailed, RecordsArrived, ReportReady
 from console.ui.widgets.budget_pane import BudgetPane
 from console.ui.widgets.diff_table import DiffTable
@@ -62,7 +62,7 @@ class DashboardScreen(Screen):
         self.rejected: list[RejectedLine] = []
         self.rejected_total = 0
         self.report: Report | None = None
-        self.registry_order: dict[str, tuple[str, ...]] | None = None  # what `c` compares a version with
+        self.registry_order: dict[str, RegistryOrder] | None = None  # what `c` compares a version with
         self._pending_report: ReportReady | None = None
         self._pending_history: HistoryLoaded | None = None
         self._requests: RequestsView | None = None  # for rows_committed, off the UI thread
