@@ -190,15 +190,22 @@ class FakeFeed:
     """What _seed hands to the analytics feed, kept for the test."""
 
     def __init__(self, settings: Settings, window: str = "1h", max_rows: int = 10**9) -> None:
+        from console.live.figures_clock import FiguresClock
+
         self.settings, self.window, self.max_rows = settings, window, max_rows
+        self.clock = FiguresClock()
+        self.store = None
         self.seeded: list = []
         self.completed = threading.Event()
         self.older = None
 
-    def seed(self, columns, baseline_spend, baseline_nano=None, partial=False) -> None:
+    def attach_store(self, store) -> None:
+        self.store = store
+
+    def seed(self, columns, baseline_spend, baseline_nano=None, partial=False, held_since=None) -> None:
         self.seeded.append((columns, baseline_nano or {}, partial))
 
-    def complete_history(self, older, baseline_nano) -> None:
+    def complete_history(self, older, baseline_nano, held_since=None) -> None:
         self.older = (older, baseline_nano)
         self.completed.set()
 
@@ -210,7 +217,7 @@ def budget_settings() -> Settings:
 
 def test_staged_seed_reports_the_newest_first_then_exactly_the_whole_window(tmp_path, monkeypatch):
     from console.live import history
-    from console.live.analytics_feed import HISTORY_SECONDS, join_history
+    from console.live.analytics_feed import join_history
     from console.live.events import HistoryProgress
 
     monkeypatch.setattr(history, "FIRST_STAGE_ROWS", 60)
@@ -228,12 +235,8 @@ def test_staged_seed_reports_the_newest_first_then_exactly_the_whole_window(tmp_
         assert feed.completed.wait(30)
         filling.join(10)
         older, baseline = feed.older
-        since = now - HISTORY_SECONDS
-        whole = store.load_columns(since)
-        month_start = history_period_start(now, "month")
-        expected_baseline = (  # none when the month began inside the 7 days (its first week)
-            {"monthly": store.spend_nano_between(month_start, since, {"model": "gpt-4o"})} if month_start < since else {}
-        )
+        whole = store.load_columns()  # all of it: memory's bound (max_rows) is not reached
+        expected_baseline: dict = {}  # every row is loaded: no spend before them
     assert posted[-1].done and posted[-1].loaded == posted[-1].total == len(whole) - len(first)
     # the partial report already has the budgets right and calls nothing new that is not
     live = LiveWindow(settings, "1h", cols=first)
@@ -255,17 +258,10 @@ def test_staged_seed_reports_the_newest_first_then_exactly_the_whole_window(tmp_
         ), window
 
 
-def history_period_start(now: float, period: str) -> float:
-    from console.analytics.budget import period_bounds
-
-    return period_bounds(now, period)[0]
-
-
 def test_with_column_blocks_the_seed_is_the_whole_window_at_once(tmp_path, monkeypatch):
     """Blocks load a million rows in about half a second: no partial stage, the first
     report is already build_report over the whole window, budgets exact."""
     from console.live import history
-    from console.live.analytics_feed import HISTORY_SECONDS
 
     monkeypatch.setattr(history, "FIRST_STAGE_ROWS", 60)
     now = time.time()
@@ -276,7 +272,7 @@ def test_with_column_blocks_the_seed_is_the_whole_window_at_once(tmp_path, monke
     with stored(tmp_path, records) as store:
         assert store.has_column_blocks()
         assert history.seed_history(feed, store, None, posted.append, lambda: False) is None
-        whole = store.load_columns(now - HISTORY_SECONDS, blocks=False)
+        whole = store.load_columns(blocks=False)  # "all" means all: 9 days, not 7
         everything = store.load_columns(blocks=False)
     assert posted == [] and len(feed.seeded) == 1
     cols, baseline, partial = feed.seeded[0]

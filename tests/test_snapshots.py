@@ -82,31 +82,19 @@ def fixed_store(tmp_path) -> str:
     return "sqlite:///dash.db"
 
 
-class StoppedClock:
-    """The figures' and the history's clock stopped at END (their monotonic clock runs on)."""
-
-    monotonic = staticmethod(__import__("time").monotonic)
-
-    @staticmethod
-    def time() -> float:
-        return END
-
-
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_dashboard(snap_compare, size, tmp_path, monkeypatch):
     """The first screen on a fixed store, no files tailed, the clock stopped at END: every
     pane drawn from the same rows each run."""
-    import console.live.analytics_feed as analytics_feed
-    import console.live.history as history
+    from console.live.figures_clock import FiguresClock
     from console.ui.app import ConsoleApp
     from console.ui.widgets.requests_view import RequestsView
     from test_ui import wait_until
 
     monkeypatch.chdir(tmp_path)
     store_url = fixed_store(tmp_path)
-    monkeypatch.setattr(analytics_feed, "time", StoppedClock)
-    monkeypatch.setattr(history, "time", StoppedClock)
     app = ConsoleApp(sources=[], store_url=store_url, settings=SETTINGS)
+    app.feed.clock = FiguresClock(wall=lambda: END)  # the figures' wall clock stopped at END
 
     async def loaded(pilot):
         await wait_until(pilot, lambda: app.dashboard.report is not None and not app.dashboard.status_header.history

@@ -2,7 +2,15 @@
 
 Records arrive from the ingest thread (only the ones the store accepted as new); the
 report is recomputed at most every REFRESH_INTERVAL while rows arrive, and every
-SLIDE_INTERVAL anyway, because windows slide with the clock. The UI thread only draws.
+SLIDE_INTERVAL anyway, because windows slide with the clock (console/live/figures_clock.py,
+the one "now" of the figures). The UI thread only draws.
+
+Where a figure comes from, decided at each recompute the way `report` decides it: when the
+rows the window needs (console/store/window_report.load_since) are all in memory and number at
+most exact_max_rows, from those rows, kept incrementally (console/analytics/live.py); else from
+the store by the function `report` calls (report_from_store: the rows, or above the limit the
+rows of the exact tail merged with the rollups), in this thread, so the panes and
+`report --since W --now T` agree and no window is silently cut to what memory holds.
 """
 
 from __future__ import annotations
@@ -17,17 +25,23 @@ from console.analytics.columns import Columns
 from console.config import Settings
 from console.records import RequestRecord
 from console.live.events import CompareReady, Post, ReportReady
+from console.live.figures_clock import FiguresClock
 from console.live.inbox import Inbox
+from console.store.window_report import EXACT_MAX_ROWS, load_since, report_from_store
 
 REFRESH_INTERVAL = 1.0  # the panes redraw at most once a second while rows pour in
 SLIDE_INTERVAL = 5.0
 CANCEL_CHECK_INTERVAL = 0.2
-HISTORY_SECONDS = 7 * 86400
-# At most this many rows in the analytics window (the newest; older spend still counts for
-# budgets through an SQL sum, evicted rows' spend through the baselines): bench/open.py
-# measured the console's peak at ~400 MB with 1M rows loaded (~250 MB of it the history,
-# with the transients of loading), so 1M keeps it under 500 MB.
+# At most this many rows held in memory (the newest; older spend still counts for budgets
+# through an SQL sum, evicted rows' spend through the baselines): bench/open.py measured the
+# console's peak at ~400 MB with 1M rows loaded (~250 MB of it the history, with the
+# transients of loading), so 1M keeps it under 500 MB. A window needing more rows than memory
+# holds is read from the store (report_from_store): this bounds memory, not the figures.
 HISTORY_MAX_ROWS = 1_000_000
+# A report read from the store is recomputed at most every this many times what the last one
+# took (and at least REFRESH_INTERVAL apart): the thread stays mostly idle at any store size.
+STORE_REPORT_SPACING = 4.0
+NOT_SEEDED = float("inf")  # held_since before the seed: memory covers no window
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +50,14 @@ class SeedWindow:
     baseline_spend: dict[str, float]
     baseline_nano: dict[str, int]
     partial: bool
+    held_since: float | None = None  # memory holds every stored row from here (None: all)
 
 
 @dataclass(frozen=True, slots=True)
 class JoinHistory:
     older: Columns
     baseline_nano: dict[str, int]
+    held_since: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +89,16 @@ AnalyticsCommand = SeedWindow | JoinHistory | AddRows | ApplyLabels | CompareArm
 class AnalyticsFeed:
     def __init__(
         self, post: Post, settings: Settings, window: str = "1h",
-        max_rows: int = HISTORY_MAX_ROWS,
+        max_rows: int = HISTORY_MAX_ROWS, clock: FiguresClock | None = None,
+        exact_max_rows: int = EXACT_MAX_ROWS,
     ) -> None:
         self._post = post
         self.settings = settings
         self._window = window
-        self.max_rows = max_rows  # the window's count bound (HISTORY_MAX_ROWS)
+        self.max_rows = max_rows  # rows held in memory at most (HISTORY_MAX_ROWS)
+        self.exact_max_rows = exact_max_rows  # above this many rows, figures as report's merge
+        self.clock = clock if clock is not None else FiguresClock()
+        self._store = None  # set by the ingest thread (attach_store): what report_from_store reads
         self._inbox: Inbox[AnalyticsCommand] = Inbox()
         self._registry = None  # the prompt registry, reloaded at most every SLIDE_INTERVAL
         self._registry_loaded = float("-inf")
@@ -87,19 +107,27 @@ class AnalyticsFeed:
     def window(self) -> str:
         return self._window
 
+    def attach_store(self, store) -> None:
+        """The store the rows come from (its reads are thread-safe): windows needing more rows
+        than memory holds are read from it, in this feed's thread."""
+        self._store = store
+        self._inbox.wake()
+
     def seed(
         self, columns: Columns, baseline_spend: dict[str, float], baseline_nano: dict[str, int] | None = None,
-        partial: bool = False,
+        partial: bool = False, held_since: float | None = None,
     ) -> None:
-        """The window loaded from the store at start, and per-budget spend before it (USD,
-        or exact integer nano-dollars). partial: only the newest part of the history is in;
-        complete_history brings the rest, and reports say partial until then."""
-        self._inbox.send(SeedWindow(columns, baseline_spend, baseline_nano or {}, partial))
+        """The rows loaded from the store at start (every stored row from held_since on; None:
+        all of them), and per-budget spend before them (USD, or exact integer nano-dollars).
+        partial: only the newest part of the history is in; complete_history brings the rest,
+        and reports drawn from memory say partial until then."""
+        self._inbox.send(SeedWindow(columns, baseline_spend, baseline_nano or {}, partial, held_since))
 
-    def complete_history(self, older: Columns, baseline_nano: dict[str, int]) -> None:
-        """The rest of a partial seed's history (older rows, oldest first) and the budgets'
-        spend before it: joined in front of the window, and reports are whole again."""
-        self._inbox.send(JoinHistory(older, baseline_nano))
+    def complete_history(self, older: Columns, baseline_nano: dict[str, int], held_since: float | None = None) -> None:
+        """The rest of a partial seed's history (older rows, oldest first, every stored row
+        from held_since on) and the budgets' spend before it: joined in front of the window,
+        and reports are whole again."""
+        self._inbox.send(JoinHistory(older, baseline_nano, held_since))
 
     def add(self, records: list[RequestRecord]) -> None:
         if records:
@@ -144,15 +172,13 @@ class AnalyticsFeed:
             return None
         return version_marks(versions, self._registry)
 
-    def _registry_order(self) -> dict[str, tuple[str, ...]] | None:
-        """Each prompt's registered versions, oldest first (loaded by _registry_marks)."""
+    def _registry_order(self):
+        """Each prompt's registered versions, oldest first, and labels (loaded by _registry_marks)."""
         if self._registry is None:
             return None
-        return {prompt_id: tuple(v.version for v in prompt.versions) for prompt_id, prompt in self._registry.prompts.items()}
+        from console.analytics.compare_arms import registry_orders
 
-    def _clock(self, live) -> float:
-        """The moment the windows end at (the wall clock, for now)."""
-        return time.time()
+        return registry_orders(self._registry)
 
     def stop(self) -> None:
         self._inbox.wake()
@@ -166,29 +192,32 @@ class AnalyticsFeed:
 
         live = LiveWindow(self.settings, self._window)
         labels: dict[str, str | None] = {}  # labels made while running, re-applied after a seed
-        computed_window: str | None = None
+        held_since: float | None = NOT_SEEDED  # memory holds every stored row from here
+        computed: tuple | None = None  # (window, now) of the last report
         last_computed = 0.0
+        spacing = REFRESH_INTERVAL  # how soon a report read from the store may be read again
         changed = False
-        urgent = False  # a seed, the history or a label: drawn at once, not coalesced
+        urgent = False  # a seed, the history, a label or the store: drawn at once, not coalesced
         partial = False
+        attached = None
         while not is_cancelled():
             self._inbox.wait(CANCEL_CHECK_INTERVAL)
             for command in self._inbox.take_all():
                 match command:
                     case CompareArms(a, b):
                         self._post(_comparison(live.cols, a, b, prompts_root=self._prompts_root(),
-                                               window=self._window, now=self._clock(live)))
+                                               window=self._window, now=self.clock.now()))
                         continue
                     case CompareChange(kind, name):
                         self._post(_change_comparison(live.cols, kind, name))
                         continue
-                    case SeedWindow(columns, baseline_spend, baseline_nano, partial):
+                    case SeedWindow(columns, baseline_spend, baseline_nano, partial, held_since):
                         # The ingest thread seeds before it tails, so nothing arrived earlier.
                         live = LiveWindow(self.settings, self._window, cols=columns)
                         live.baseline_spend, live.baseline_nano = baseline_spend or {}, baseline_nano
                         live.apply_verdicts(labels)
                         urgent = True
-                    case JoinHistory(older, baseline_nano):
+                    case JoinHistory(older, baseline_nano, held_since):
                         live = join_history(live, older, baseline_nano)
                         live.apply_verdicts(labels)
                         partial = False
@@ -199,28 +228,64 @@ class AnalyticsFeed:
                         urgent = True
                     case AddRows(records):
                         live.append(records)
+                        self.clock.records_arrived(max(record.ts for record in records))
                 changed = True
+            if self._store is not attached:
+                attached, changed, urgent = self._store, True, True
             window = self._window
             since = time.monotonic() - last_computed
-            if not changed and window == computed_window and since < SLIDE_INTERVAL:
+            if not changed and computed is not None and window == computed[0] and since < SLIDE_INTERVAL:
                 continue
-            if window == computed_window and since < REFRESH_INTERVAL and not urgent:
+            now = self.clock.now()
+            if not changed and computed == (window, now):
+                continue  # a stopped clock, nothing new: the figures stand
+            wait = spacing if computed is not None and window == computed[0] and not urgent else 0.0
+            if since < wait:
                 # coalesce bursts into one recompute, but answer a compare meanwhile
-                if not self._inbox.wait(REFRESH_INTERVAL - since):
+                if not self._inbox.wait(wait - since):
                     self._inbox.wake()  # time to recompute: no second wait at the top
                 continue
-            now = time.time()
             live.set_window(window)
-            live.evict_before(now - HISTORY_SECONDS)  # through the window, so it stays in step
-            if not partial:
-                evict_over(live, self.max_rows, now)
-            report = live.report(now)
-            self._post(
-                ReportReady(report, window, len(live.cols), self._registry_marks(report.versions), partial=partial,
-                            registry_order=self._registry_order())
-            )
-            computed_window, last_computed, changed, urgent = window, time.monotonic(), False, False
+            if not partial and held_since != NOT_SEEDED:
+                cut_ts = evict_to_bound(live, self.max_rows, now)
+                if cut_ts is not None:  # every stored row from cut_ts on is still held
+                    held_since = cut_ts if held_since is None else max(held_since, cut_ts)
+            started = time.monotonic()
+            ready, from_store = self._figures(live, now, window, held_since, partial)
+            self._post(ready)
+            took = time.monotonic() - started
+            spacing = max(REFRESH_INTERVAL, STORE_REPORT_SPACING * took) if from_store else REFRESH_INTERVAL
+            computed, last_computed, changed, urgent = (window, now), time.monotonic(), False, False
 
+    def _figures(
+        self, live, now: float, window: str, held_since: float | None, partial: bool
+    ) -> tuple[ReportReady, bool]:
+        """The report from memory when it holds the rows `report` would read (and no more than
+        exact_max_rows of them), else from the store as `report` reads it."""
+        needed = load_since(now, window, self.settings)
+        held = held_since != NOT_SEEDED and (held_since is None or (needed is not None and needed >= held_since))
+        if held:
+            ts = live.cols.ts
+            count = len(ts) if needed is None else int(np.count_nonzero(ts >= needed))
+            held = count <= self.exact_max_rows
+        store = self._store
+        loading = partial or held_since == NOT_SEEDED  # the seed is on its way: no need to read twice
+        if held or store is None or (loading and not self._beyond_memory(now, window)):
+            report = live.report(now)
+            return ReportReady(report, window, len(live.cols), self._registry_marks(report.versions),
+                               partial=partial, registry_order=self._registry_order()), False
+        report = report_from_store(store, now, window, self.settings, self.exact_max_rows)
+        return ReportReady(report, window, report.requests, self._registry_marks(report.versions),
+                           registry_order=self._registry_order()), True
+
+    def _beyond_memory(self, now: float, window: str) -> bool:
+        """While the seed loads: whether the window needs more rows than the exact path loads
+        (then the store answers now, whole), else the report from memory (partial, or empty
+        before the seed) waits for the rows already being loaded."""
+        from console.store.window_report import needs_rollups
+
+        assert self._store is not None
+        return needs_rollups(self._store, now, window, self.settings, self.exact_max_rows)
 
 
 def join_history(live, older: Columns, baseline_nano: dict[str, int]):
@@ -237,17 +302,27 @@ def join_history(live, older: Columns, baseline_nano: dict[str, int]):
 
 def evict_over(live, max_rows: int, now: float) -> int:
     """Keep the window to about max_rows rows: past 10% over, the oldest go, and their spend
-    in the budgets' current periods moves into the baselines (budgets keep counting it)."""
+    in the budgets' current periods moves into the baselines (budgets keep counting it).
+    Returns how many rows went."""
+    before = len(live.cols)
+    evict_to_bound(live, max_rows, now)
+    return before - len(live.cols)
+
+
+def evict_to_bound(live, max_rows: int, now: float) -> float | None:
+    """evict_over's work; returns the ts the rows kept start at (every row from it on is
+    kept), or None when nothing went."""
     from console.analytics.budget import prefix_spend_nano
 
     excess = len(live.cols) - max_rows
     if excess <= max(max_rows // 10, 1000):
-        return 0
+        return None
     cut_ts = float(live.cols.ts[excess])
     cut = int(np.argmax(live.cols.ts >= cut_ts))  # what evict_before drops (rows in time order)
     for name, nano in prefix_spend_nano(live.cols, cut, live.settings.budgets, now).items():
         live.baseline_nano[name] = live.baseline_nano.get(name, 0) + nano
-    return live.evict_before(cut_ts)
+    live.evict_before(cut_ts)
+    return cut_ts
 
 
 def _comparison(

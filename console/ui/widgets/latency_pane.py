@@ -64,7 +64,10 @@ class LatencyPane(Pane):
         self.query_one(Sparkline).data = points
         breaches = sum(1 for s in [latency.overall, *latency.by_model.values()] if s.slo_breached)
         subtitle = f"✗ {breaches} SLO breach{'es' if breaches != 1 else ''}" if breaches else ""
-        self.border_subtitle = " · ".join(part for part in (subtitle, "partial: history loading" if partial else "") if part)
+        figures = report.figures  # above the exact path's size: merged sketches, within their bound
+        sketched = f"percentiles ±{figures.relative_error:.0%} (sketches)" if figures.percentiles == "sketch" else ""
+        loading = "partial: history loading" if partial else ""
+        self.border_subtitle = " · ".join(part for part in (subtitle, sketched, loading) if part)
 
     def _selected(self) -> tuple[str, str] | None:
         key = self.query_one(DiffTable).current_key
