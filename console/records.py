@@ -3,9 +3,9 @@
 The schema file schemas/request-log.v1.schema.json describes the same contract for other
 languages; tests/test_records_schema.py keeps the two from drifting apart.
 
-Decoding is the ingest hot path, so a line is first decoded strictly into the Struct
-(msgspec, ~800k lines/s); only a line with keys outside the schema takes the slower path
-that keeps those keys in ``metadata``.
+Decoding is the ingest hot path, so a line is decoded strictly into the Struct in one pass
+(msgspec); keys outside the schema are kept in ``metadata``: a log's few extra keys are
+learned as fields of a subclass (one pass still), a line with many takes a two-pass path.
 """
 
 from __future__ import annotations
@@ -159,44 +159,91 @@ class _RecordWithExtraKeys(RequestRecord, forbid_unknown_fields=False):
 _strict_decoder = msgspec.json.Decoder(RequestRecord)
 _extra_keys_decoder = msgspec.json.Decoder(_RecordWithExtraKeys)
 _raw_object_decoder = msgspec.json.Decoder(dict[str, msgspec.Raw])
-_expect_extra_keys = False
 _encoder = msgspec.json.Encoder()
+_as_record = msgspec.structs.asdict
+
+# A log's extra keys are few and the same on every line (a deployment's `region`): each one
+# seen is learned as a field of a RequestRecord subclass, so a line that has them is still
+# decoded in one strict pass (an unknown key is still noticed, and learned). Past this many
+# keys (a log whose keys vary per line) lines take the two-pass path instead.
+MAX_LEARNED_KEYS = 32
+
+
+class _LearnedKeys:
+    """The extra keys learned so far and the decoder whose Struct has them as fields."""
+
+    def __init__(self, keys: tuple[str, ...] = ()) -> None:
+        self.keys = keys
+        self.fields = tuple(f"extra_{i}" for i in range(len(keys)))
+        record_type = msgspec.defstruct(
+            "_RecordWithLearnedKeys", [(name, Any, msgspec.UNSET) for name in self.fields],
+            bases=(RequestRecord,), kw_only=True, omit_defaults=True, forbid_unknown_fields=True, gc=False,
+            rename=dict(zip(self.fields, keys)),
+        )  # fmt: skip
+        self.decoder = msgspec.json.Decoder(record_type) if keys else _strict_decoder
+
+    def learn(self, line: bytes) -> _LearnedKeys | None:
+        """With the line's unknown keys added; None when that would pass MAX_LEARNED_KEYS
+        (or the line is not an object we can split: the caller's error path says why)."""
+        try:
+            found = _raw_object_decoder.decode(line).keys() - KNOWN_FIELDS - set(self.keys)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            return None
+        if not found or len(self.keys) + len(found) > MAX_LEARNED_KEYS:
+            return None
+        return _LearnedKeys(self.keys + tuple(sorted(found)))
+
+    def record(self, decoded: RequestRecord) -> RequestRecord:
+        """A plain RequestRecord of a decoded line, its extra keys moved into metadata."""
+        if not self.keys:
+            return decoded
+        fields = _as_record(decoded)
+        extra = {}
+        for name, key in zip(self.fields, self.keys):
+            value = fields.pop(name)
+            if value is not msgspec.UNSET:
+                extra[key] = value
+        record = RequestRecord(**fields)
+        if extra:
+            record.metadata = {**extra, **record.metadata} if record.metadata else extra
+        return record
+
+
+_learned = _LearnedKeys()
 
 
 def parse_line(line: bytes | str) -> RequestRecord:
     """Parse one JSONL line into a record, or raise RecordError with a readable reason."""
-    global _expect_extra_keys
+    global _learned
     if isinstance(line, str):
         line = line.encode("utf-8", "surrogatepass")
     if len(line) > MAX_LINE_BYTES:
         raise RecordError(f"line is {len(line):,} bytes, over the 1 MiB limit")
-    if _expect_extra_keys:
-        record, _expect_extra_keys = _parse_with_extra_keys(line)
-        return record
-    try:
-        return _strict_decoder.decode(line)
-    except msgspec.ValidationError as exc:
-        if "unknown field" not in str(exc):
-            raise RecordError(_describe_validation(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise RecordError(f"invalid JSON: {exc}") from None
-    except RecursionError:
-        raise RecordError("invalid JSON: nested too deeply") from None
-    record, _expect_extra_keys = _parse_with_extra_keys(line)
-    return record
+    learned = _learned
+    while True:
+        try:
+            return learned.record(learned.decoder.decode(line))
+        except msgspec.ValidationError as exc:
+            if "unknown field" not in str(exc):
+                raise RecordError(_describe_validation(exc)) from None
+        except msgspec.DecodeError as exc:
+            raise RecordError(f"invalid JSON: {exc}") from None
+        except RecursionError:
+            raise RecordError("invalid JSON: nested too deeply") from None
+        more = learned.learn(line)
+        if more is None:
+            return _parse_with_extra_keys(line)
+        _learned = learned = more
 
 
-def _parse_with_extra_keys(line: bytes) -> tuple[RequestRecord, bool]:
-    """Split the keys first (values stay undecoded), then decode; also says if extras were found.
-
-    A log usually either always or never carries extra keys, so parse_line takes this path
-    first after a line with extras, and the strict one first after a line without.
-    """
+def _parse_with_extra_keys(line: bytes) -> RequestRecord:
+    """Split the keys first (values stay undecoded), then decode: for a line with more
+    extra keys than are learned."""
     try:
         raw = _raw_object_decoder.decode(line)
         extra_keys = raw.keys() - KNOWN_FIELDS
         if not extra_keys:
-            return _strict_decoder.decode(line), False
+            return _strict_decoder.decode(line)
         record = _extra_keys_decoder.decode(line)
         extra = {key: msgspec.json.decode(raw[key]) for key in extra_keys}
     except msgspec.ValidationError as exc:
@@ -207,7 +254,7 @@ def _parse_with_extra_keys(line: bytes) -> tuple[RequestRecord, bool]:
         raise RecordError("invalid JSON: nested too deeply") from None
     record.__class__ = RequestRecord
     record.metadata = {**extra, **record.metadata} if record.metadata else extra
-    return record, True
+    return record
 
 
 def _describe_validation(exc: msgspec.ValidationError) -> str:

@@ -135,6 +135,21 @@ def test_unknown_keys_are_kept_in_metadata():
     assert record.metadata == {"tenant": "acme"}
 
 
+def test_unknown_keys_are_kept_however_many_and_whatever_their_names():
+    """Learned keys (one pass) and past MAX_LEARNED_KEYS (two passes) give the same records;
+    a key seen once is not carried into the next line, and errors still name the field."""
+    from console.records import MAX_LEARNED_KEYS, RequestRecord
+
+    for index in range(MAX_LEARNED_KEYS + 8):
+        extra = {f"key-{index}": index, "with space": [index], "class": None}
+        record = parse_line(json.dumps(make_record(**extra)))
+        assert type(record) is RequestRecord
+        assert record.metadata == extra
+        assert parse_line(json.dumps(make_record())).metadata is None
+    with pytest.raises(RecordError, match="latency_ms"):
+        parse_line(json.dumps(make_record(**{"key-1": 1, "latency_ms": -1})))
+
+
 def test_thumbs_feedback_becomes_a_number():
     assert parse_line(json.dumps(make_record(feedback="down"))).feedback == -1.0
     assert parse_line(json.dumps(make_record(feedback="up"))).feedback == 1.0
