@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping, Sequence
 
@@ -119,3 +120,52 @@ def arm_choices(
     models = sorted(report.latency.by_model.items(), key=lambda item: (-item[1].requests, item[0]))
     choices += [ArmChoice(f"model={model}", model, "model", stats.requests) for model, stats in models]
     return choices
+
+
+@dataclass(frozen=True)
+class WorseVersion:
+    """A prompt version whose bad rate is clearly above its previous version's in the window."""
+
+    name: str  # "support-answer@v8"
+    previous: str  # "v7"
+    bad_rate: float
+    previous_bad_rate: float
+    p_value: float
+
+
+MIN_REQUESTS = 30  # as compare: smaller arms get no conclusion
+WORSE_ALPHA = 0.01  # stricter than compare's 0.05: the dashboard tests every version at once
+WORSE_RATIO = 1.5  # and the rate must be at least half as much again, not just significant
+
+
+def worse_versions(
+    report: Report | None, registry_order: Mapping[str, RegistryOrder | Sequence[str]] | None = None,
+) -> list[WorseVersion]:
+    """The versions worse than the one `c` compares them with (bad rate, pooled two-proportion
+    z-test; rows too small for it are left out), most certain first: the dashboard's answer
+    to "which prompt version is bad"."""
+    if report is None:
+        return []
+    rows = {(row.prompt_id, row.prompt_version): row for row in report.versions}
+    found = []
+    for (prompt_id, version), row in rows.items():
+        previous = previous_version(report, prompt_id, version, (registry_order or {}).get(prompt_id))
+        before = rows.get((prompt_id, previous)) if previous else None
+        if before is None or min(row.requests, before.requests) < MIN_REQUESTS:
+            continue
+        if row.bad_rate < max(before.bad_rate * WORSE_RATIO, 0.01):
+            continue
+        p_value = _two_proportion_p(row.bad, row.requests, before.bad, before.requests)
+        if p_value is not None and p_value < WORSE_ALPHA:
+            found.append(WorseVersion(f"{prompt_id}@{version}", previous, row.bad_rate, before.bad_rate, p_value))
+    return sorted(found, key=lambda worse: (worse.p_value, -worse.bad_rate))
+
+
+def _two_proportion_p(k1: int, n1: int, k2: int, n2: int) -> float | None:
+    """Pooled two-sided z-test (no scipy: this runs with every report); None when an expected
+    count is under 5, where the normal approximation does not hold."""
+    pooled = (k1 + k2) / (n1 + n2)
+    if min(n * pooled for n in (n1, n2)) < 5 or min(n * (1 - pooled) for n in (n1, n2)) < 5:
+        return None
+    z = (k1 / n1 - k2 / n2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return math.erfc(abs(z) / math.sqrt(2))

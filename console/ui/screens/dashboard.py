@@ -19,6 +19,7 @@ from console.analytics.compare_arms import RegistryOrder, compare_arms
 from console.live.events import HistoryLoaded, IngestFailed, RecordsArrived, ReportReady
 from console.ui.widgets.budget_pane import BudgetPane
 from console.ui.widgets.diff_table import DiffTable
+from console.ui.widgets.incident_summary import IncidentSummary
 from console.ui.widgets.latency_pane import LatencyPane
 from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane
 from console.ui.widgets.versions_pane import VersionsPane
@@ -69,6 +70,7 @@ class DashboardScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.store_url, self.sources, id="status")
+        yield IncidentSummary(id="incident-summary")  # the four questions in words, every width
         with Horizontal(id="main"):
             yield RequestsView(capacity=self.capacity, id="requests")
             with Vertical(id="side"):
@@ -144,6 +146,7 @@ class DashboardScreen(Screen):
         for pane in (BudgetPane, LatencyPane):
             self.query_one(pane).show(ready.report, partial=partial)
         self.query_one(VersionsPane).show(ready.report, ready.registry_marks)
+        self.query_one(IncidentSummary).show(ready.report, ready.registry_order, partial=partial)
         self.status_header.window = ready.window
         # budget verdicts on partial figures are withheld (the Budget pane says PARTIAL)
         self.status_header.alerts = [a for a in ready.report.alerts if not (partial and a.kind == "budget")]

@@ -1,0 +1,83 @@
+"""Issue 17, Done means: the four on-call questions answered from the first screen in words
+(PAGE/WARN/OK, ✗ SLO, ! bad), at 80x24 as at 160x48: the incident summary above the panes."""
+
+from __future__ import annotations
+
+from conftest import line_of, make_record
+from console.analytics.columns import Columns
+from console.analytics.compare_arms import RegistryOrder, worse_versions
+from console.analytics.report import build_report
+from console.records import parse_line
+from console.ui.widgets.incident_summary import summary_lines
+from test_alerts_screen import END, incident
+from test_snapshots import SETTINGS
+
+ORDER = {"support-answer": RegistryOrder(("v7", "v8"), {"production": "v8"})}
+
+
+def rollout(now: float) -> list[dict]:
+    """v7 with 2% bad, then v8 with 8% bad, 400 requests each, in the last hour."""
+    rows = []
+    for version, bad_every in (("v7", 50), ("v8", 12)):
+        for i in range(400):
+            row = make_record(ts=now - 3500 + i * 8, prompt_version=version, latency_ms=500.0, cost_usd=0.01)
+            if i % bad_every == 0:
+                row["feedback"] = -1
+            rows.append(row)
+    return rows
+
+
+def report_of(rows):
+    cols = Columns()
+    cols.append([parse_line(line_of(r).strip()) for r in rows])
+    return build_report(cols, END, "1h", SETTINGS)
+
+
+def plain(report, order=None, partial=False) -> list[str]:
+    return [line.plain for line in summary_lines(report, order, partial)]
+
+
+def test_the_summary_says_the_budget_the_slo_breach_and_the_worse_version_in_words():
+    report = report_of(incident(END) + rollout(END))
+    spend, slo, version = plain(report, ORDER)
+    assert spend.startswith(("PAGE", "WARN")) and "monthly burn" in spend and "top " in spend
+    assert slo.startswith("✗ SLO") and "gpt-4o p95 5.00s > 1.00s" in slo
+    assert version.startswith("! bad") and "support-answer@v8" in version and "in v7" in version
+
+
+def test_a_calm_report_says_so_and_partial_figures_give_no_budget_verdict():
+    calm_rows = rollout(END)[:400]  # v7 alone, spending well within the $30 a month
+    for row in calm_rows:
+        row["cost_usd"], row["model"] = 0.00001, "gpt-4o"  # within its 1 s SLO
+    calm = report_of(calm_rows)
+    spend, slo, version = plain(calm, ORDER)
+    assert spend.startswith("OK") and slo.startswith("✓ SLO") and version.startswith("✓ bad")
+    assert plain(calm, ORDER, partial=True)[0].startswith("…") and "no budget verdict" in plain(calm, ORDER, True)[0]
+
+
+def test_a_version_is_worse_only_when_clearly_and_significantly_so():
+    rows = rollout(END)
+    assert [w.name for w in worse_versions(report_of(rows), ORDER)] == ["support-answer@v8"]
+    few = [r for r in rows if r["prompt_version"] == "v7"] + [r for r in rows if r["prompt_version"] == "v8"][:20]
+    assert worse_versions(report_of(few), ORDER) == []  # 20 requests: no conclusion
+
+
+async def test_the_first_screen_at_80x24_answers_the_four_questions(tmp_path):
+    from console.ui.app import ConsoleApp
+    from console.ui.widgets.incident_summary import IncidentSummary
+    from test_ui import screen_text, wait_until
+
+    import time
+
+    now = time.time()
+    log = tmp_path / "app.jsonl"
+    log.write_text("".join(line_of(r) for r in incident(now) + rollout(now)))
+    app = ConsoleApp(sources=[str(log)], store_url=str(tmp_path / "s.db"), settings=SETTINGS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        summary = app.dashboard.query_one(IncidentSummary)
+        await wait_until(pilot, lambda: app.dashboard.report is not None and app.dashboard.report.requests >= 1100
+                         and "! bad" in screen_text(app))  # fmt: skip
+        text = screen_text(app)
+        assert "alerts:" in text  # is anything on fire: the header, in words
+        assert summary.region.height == 3 and summary.region.y < 8
+        assert "✗ SLO  gpt-4o p95" in text and "! bad  support-answer@v8" in text
