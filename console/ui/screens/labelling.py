@@ -20,6 +20,7 @@ from textual.widgets import Input, Static
 
 from console.records import RequestRecord
 from console.sanitize import one_line
+from console.ui.read_only import HidesWritingActions
 
 LABEL_BINDINGS = [
     Binding("b", "mark_bad", "Bad", id="triage.bad"),  # short: the footer fits 80 columns
@@ -105,8 +106,9 @@ UNKNOWN = "unknown"  # verdict_of: the screen cannot tell (the evaluation thread
 NOTE_NEEDS_LABEL = "a note goes with a label, and {rid} has none: mark it bad (b) or good (o) first, then n"
 
 
-class LabelActions:
-    """Mixed into a Screen: label_target() names the request the keys act on."""
+class LabelActions(HidesWritingActions):
+    """Mixed into a Screen: label_target() names the request the keys act on (the keys are
+    hidden in a read-only console)."""
 
     def verdict_of(self, request_id: str) -> str | None:
         """The request's verdict as this screen knows it (None: unlabelled), or UNKNOWN."""

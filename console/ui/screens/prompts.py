@@ -24,6 +24,7 @@ from console.prompts.checks import check_versions
 from console.prompts.diff import SideBySideRow, changed_lines, settings_rows, side_by_side
 from console.prompts.registry import UNKNOWN_MARKER, PromptError, PromptVersion, Registry, load_registry, natural_key
 from console.sanitize import one_line, strip_control
+from console.ui.read_only import HidesWritingActions
 from console.ui.widgets.nav_table import NavTable
 
 DIFF_STYLES = {"equal": "", "replace": "yellow", "delete": "red", "insert": "green"}
@@ -37,7 +38,7 @@ def _percent(value: float) -> str:
     return f"{value:.1%}"
 
 
-class PromptsScreen(Screen):
+class PromptsScreen(HidesWritingActions, Screen):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back", id="prompts.back"),
         Binding("enter", "open", "Show text", id="prompts.open"),

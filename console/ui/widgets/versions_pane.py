@@ -14,6 +14,7 @@ from console.formatting import short_time, usd
 from console.prompts.checks import DRIFT, UNREGISTERED
 from console.sanitize import one_line
 from console.ui.formatting import ms, percent
+from console.ui.read_only import HidesWritingActions
 from console.ui.widgets.diff_table import DiffTable
 from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane
 
@@ -55,7 +56,7 @@ def _cells(version: VersionRow, mark: str | None = None) -> list:
     ]
 
 
-class VersionsPane(Pane):
+class VersionsPane(HidesWritingActions, Pane):
     BINDINGS = [
         Binding("enter", "show_requests", "Requests of version", id="versions.requests"),
         Binding("c", "compare", "Compare with previous", id="versions.compare"),
