@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import HorizontalScroll, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 from typing import TYPE_CHECKING, Sequence
@@ -89,6 +89,8 @@ class CompareScreen(Screen):
     CompareScreen VerticalScroll { padding: 0 1; }
     CompareScreen #compare-title { text-style: bold; }
     CompareScreen #compare-scope { color: $text-muted; margin-bottom: 1; }
+    CompareScreen #compare-table-scroll { height: auto; }
+    CompareScreen #compare-table { width: auto; }
     CompareScreen #compare-verdict-title { margin-top: 1; text-style: bold; color: $accent; }
     CompareScreen .finding { padding: 0 1; }
     CompareScreen .finding-significant { background: $warning 20%; text-style: bold; }
@@ -118,7 +120,10 @@ class CompareScreen(Screen):
             yield Static(Text(f"{counts}  ·  {self.scope}" if self.scope else counts), id="compare-scope")
             from console.commands.compare import comparison_table
 
-            yield Static(comparison_table(comparison), id="compare-table")
+            # its natural width, scrolled sideways when narrower (at 80 columns the cells wrapped
+            # mid-figure: '1,267 | ms')
+            with HorizontalScroll(id="compare-table-scroll"):
+                yield Static(comparison_table(comparison), id="compare-table")
             yield Static("Verdict", id="compare-verdict-title")
             for finding in comparison.findings:
                 yield Static(
