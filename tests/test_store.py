@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 
@@ -252,3 +253,24 @@ def test_a_new_store_starts_at_the_current_version(empty_url):
         light = store.rows_after(0, with_text=False)  # a follower that only counts: no text read
         assert [(i, r.request_id, r.latency_ms) for i, r in light] == [(i, r.request_id, r.latency_ms) for i, r in rows]
         assert all(r.input is None and r.output is None for _, r in light) and rows[0][1].output is not None
+
+
+def test_a_reading_command_opens_a_current_store_without_the_table_definitions(tmp_path):
+    """report and compare open a store at this schema version without sqlmodel (a third of
+    their imports); an older store still goes through the migration, which upgrades it."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "store.db"
+    Store(f"sqlite:///{db}").close()
+    probe = (
+        "import sys; from console.commands.store_access import open_store; "
+        f"store = open_store({str(db)!r}, missing_hint='load it first'); "
+        "print(len(store.positions()), 'sqlmodel' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["0", "False"]
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM schema_version WHERE version = (SELECT max(version) FROM schema_version)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["0", "True"]

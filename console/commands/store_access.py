@@ -35,13 +35,15 @@ def open_store(url: str | None, *, missing_hint: str | None = None) -> Store:
     """The store, created (or upgraded) as needed.
 
     missing_hint: a command that only reads (report, compare) passes what to do instead; a
-    SQLite file that does not exist is then a UsageError naming it, not a new empty store."""
+    SQLite file that does not exist is then a UsageError naming it, not a new empty store,
+    and one at this schema version is opened without importing the table definitions
+    (Store's for_reading)."""
     url = normalise_url(url or default_store_url())  # a bare path is a SQLite file
     database = _sqlite_file(url)
     if missing_hint is not None and database is not None and not Path(database).exists():
         raise UsageError(f"no store at {database} ({missing_hint})")
     try:
-        return Store(url)
+        return Store(url, for_reading=missing_hint is not None)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
 

@@ -28,7 +28,7 @@ from typing import Iterable, Sequence
 import msgspec
 import numpy as np
 
-from console.store.tables import BODY_COLUMNS
+from console.store.schema_facts import BODY_COLUMNS
 
 BLOCK_ROWS = 2048
 DIRECT_MIN_ROWS = 1024

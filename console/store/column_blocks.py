@@ -29,7 +29,7 @@ import msgspec
 import numpy as np
 
 from console.analytics.columns import NO_VALUE, Columns, request_keys
-from console.store.tables import REQUEST_COLUMNS
+from console.store.schema_facts import REQUEST_COLUMNS
 
 FAN_IN = 8
 MERGE_MAX_ROWS = 131_072

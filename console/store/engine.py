@@ -9,9 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlmodel import SQLModel
 
-from console.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from console.store.body_blocks import reader_for
 
 DEFAULT_STORE_PATH = Path(".llmops") / "console.db"
@@ -85,4 +83,8 @@ def _sqlite_engine(parsed) -> Engine:
 
 def create_tables(engine: Engine) -> None:
     """Create missing tables only; Store uses console.store.migrations, which also upgrades."""
+    from sqlmodel import SQLModel
+
+    from console.store import rollup_tables, tables  # noqa: F401  (register the tables on SQLModel.metadata)
+
     SQLModel.metadata.create_all(engine)

@@ -40,9 +40,9 @@ from sqlmodel import SQLModel
 
 from console.store.engine import StoreError
 from console.store import rollup_tables  # noqa: F401  (its tables join the metadata create_all makes)
+from console.store.schema_facts import CURRENT_VERSION
 from console.store.tables import RequestRow
 
-CURRENT_VERSION = 8
 MIGRATION_LOCK_KEY = 0x6C6C6D6F70_01  # an arbitrary advisory lock id: "llmop" + 1
 
 schema_version = Table(

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import orjson
 
 from console.records import ESTIMATED_COST, ESTIMATED_TOKENS, RequestRecord, estimated_cost_usd
-from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS
+from console.store.schema_facts import BODY_COLUMNS, REQUEST_COLUMNS
 
 
 def _text_column(value: Any) -> tuple[str | None, bool]:
@@ -39,19 +39,6 @@ def body_tuple(r: RequestRecord) -> tuple:
         _json_column(r.tags), _json_column(r.metadata), input_is_json, output_is_json,
     )  # fmt: skip
 
-
-_REQUEST_FIELDS_IN_ORDER = (
-    "request_id", "ts", "model", "provider", "response_model", "prompt_id",
-    "prompt_version", "input_tokens", "output_tokens", "cached_input_tokens",
-    "reasoning_tokens", "latency_ms", "ttft_ms", "status", "cost_usd",
-    "finish_reason", "error_type", "user_id", "session_id", "environment",
-    "variant", "feedback", "prompt_hash", "estimated_cost_usd",
-)  # fmt: skip
-assert _REQUEST_FIELDS_IN_ORDER == REQUEST_COLUMNS, "request_tuple is out of step with RequestRow"
-assert BODY_COLUMNS == (
-    "id", "input", "output", "error_message", "trace_id", "tags", "extra",
-    "input_is_json", "output_is_json",
-), "body_tuple is out of step with RequestBody"  # fmt: skip
 
 BODY_AT = len(REQUEST_COLUMNS)  # where the body columns start in a row of SELECT_COLUMNS
 SELECT_COLUMNS = ", ".join(f"r.{c}" for c in REQUEST_COLUMNS) + ", " + ", ".join(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -16,10 +17,9 @@ from console.store.column_loads import (
     can_fork, gc_paused, load_in_parts, load_query, read_from_blocks, read_rows, ts_range,
 )
 from console.store.engine import StoreError, create_store_engine, default_host, normalise_url
-from console.store.migrations import migrate
 from console.store.body_blocks import fill, reader_for
 from console.store.rows import BODY_AT, SELECT_COLUMNS, record_from_row
-from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS
+from console.store.schema_facts import BODY_COLUMNS, CURRENT_VERSION, REQUEST_COLUMNS, stored_version_of_sqlite
 from console.store.verdicts import current_verdicts
 from console.store.writers import BULK_CACHE_MIB, BatchWriter, CoreBatchWriter, LockRetry, SqliteBatchWriter, WriteResult
 
@@ -45,18 +45,27 @@ class Store:
     """Requests, their text, rejected lines and source offsets in one database."""
 
     def __init__(
-        self, url: str, *, host: str | None = None, lock_retry: LockRetry | None = None, writer_cache_mib: int = BULK_CACHE_MIB
+        self, url: str, *, host: str | None = None, lock_retry: LockRetry | None = None, writer_cache_mib: int = BULK_CACHE_MIB,
+        for_reading: bool = False,
     ) -> None:
         """host: this machine's name for its file offsets (default: LLMOPS_HOST, else the hostname).
         lock_retry: how a SQLite write waits for a store another process holds locked.
-        writer_cache_mib: the SQLite writer's page cache (see open_sqlite_writer_connection)."""
+        writer_cache_mib: the SQLite writer's page cache (see open_sqlite_writer_connection).
+        for_reading: a command that reads (report, compare): a SQLite store already at this
+        schema version is opened without the migration's checks, which import every table
+        definition (sqlmodel, pydantic: a third of such a process's imports); the tables a
+        version made are there, and a table or index added since without a version (made by
+        the next ordinary open) is not one the reading commands need."""
         self.lock_retry = lock_retry
         self.writer_cache_mib = writer_cache_mib
         self.url = normalise_url(url)
         self.host = host or default_host()
         self.engine = create_store_engine(self.url)
         try:
-            migrate(self.engine, self.host)  # creates a new store, upgrades an older one
+            if not (for_reading and self._at_current_version()):
+                from console.store.migrations import migrate
+
+                migrate(self.engine, self.host)  # creates a new store, upgrades an older one
         except (OperationalError, DBAPIError) as exc:
             self.engine.dispose()
             raise StoreError(f"cannot open the store {self.display_url}: {exc.orig}") from None
@@ -65,6 +74,18 @@ class Store:
             raise
         self._writer: BatchWriter | None = None
         self._bodies = reader_for(self.sqlite_path)  # bodies kept in blocks (console.store.body_blocks)
+
+    def _at_current_version(self) -> bool:
+        path = self.sqlite_path
+        if path is None or not os.path.exists(path):
+            return False
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            return stored_version_of_sqlite(conn) == CURRENT_VERSION
+        except sqlite3.DatabaseError:  # not a database: the migration's open says so
+            return False
+        finally:
+            conn.close()
 
     @property
     def sqlite_path(self) -> str | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from console.store.schema_facts import BODY_COLUMNS, REQUEST_COLUMNS
+
 
 class RequestRow(SQLModel, table=True):
     __tablename__ = "requests"
@@ -190,7 +192,5 @@ class RegressionResultRow(SQLModel, table=True):
     created_at: float
 
 
-REQUEST_COLUMNS: tuple[str, ...] = tuple(
-    name for name in RequestRow.model_fields if name != "id"
-)
-BODY_COLUMNS: tuple[str, ...] = tuple(RequestBody.model_fields)
+assert tuple(name for name in RequestRow.model_fields if name != "id") == REQUEST_COLUMNS, "schema_facts is out of step with RequestRow"
+assert tuple(RequestBody.model_fields) == BODY_COLUMNS, "schema_facts is out of step with RequestBody"

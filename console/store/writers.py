@@ -29,7 +29,7 @@ from console.store.column_blocks import add_block, block_of_inserted, merge_smal
 from console.store.engine import StoreError, default_host
 from console.store.rollups import rows_of_block, write_rows
 from console.store.rows import body_tuple, request_tuple
-from console.store.tables import BODY_COLUMNS, REQUEST_COLUMNS, RequestBody, RequestRow
+from console.store.schema_facts import BODY_COLUMNS, REQUEST_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,11 +356,15 @@ class CoreBatchWriter:
         self.engine = engine
         self.host = host or default_host()
         self._serialize = engine.dialect.name == "postgresql"
-        # imported here: the PostgreSQL dialect module pulls in asyncio (~70 ms for every command)
+        # imported here: the PostgreSQL dialect module pulls in asyncio (~70 ms for every command),
+        # the table definitions sqlmodel and pydantic (a third of a reading command's imports)
+        from console.store.tables import RequestBody, RequestRow
+
         if self._serialize:
             from sqlalchemy.dialects import postgresql as dialect
         else:
             from sqlalchemy.dialects import sqlite as dialect
+        self._request_body = RequestBody.__table__
         self._insert_requests = (
             dialect.insert(RequestRow.__table__)
             .on_conflict_do_nothing(index_elements=["request_id"])
@@ -388,7 +392,7 @@ class CoreBatchWriter:
                         dict(zip(BODY_COLUMNS, (row_id, *body_tuple(unique[request_id]))))
                         for row_id, request_id in inserted
                     ]
-                    conn.execute(insert(RequestBody.__table__), bodies)
+                    conn.execute(insert(self._request_body), bodies)
                     stored = [request_tuple(unique[request_id]) for _, request_id in inserted]
                     write_rows(conn, rows_of_block(block_of_inserted(0, stored, None)))
             if prepared.rejected:
