@@ -1,6 +1,6 @@
 """Opening the console on a large store: time to the first figures, and to the whole window.
 
-    python bench/open.py [--records 1000000] [--keep DIR] [--rounds 3]
+    python bench/open.py [--records 1000000] [--keep DIR] [--rounds 3] [--as-is] [--window all]
 
 The store is bench/report.py's (bench/ingest.py's log ingested), copied once with its
 timestamps moved and compressed into the last 6.5 days, so every request is inside the
@@ -19,6 +19,13 @@ the one-stage seed this replaced, in-process: Store.load_columns over the 7 days
 build_report. Peak RSS of the console's process (target < 500 MB).
 Each round opens the console in a fresh process. Best of --rounds for the times.
 Targets (issue 7): first figures < 2 s.
+
+--as-is opens bench/report.py's store unchanged (its records end weeks ago: the console's
+clock anchors at the newest record) at --window (e.g. all: the whole store, which above the
+exact path's 200,000 rows the panes read as report's merge of rows and rollups), and checks
+the panes' whole-window figures against `report --since WINDOW --now <newest>`'s, computed
+in-process (console.store.window_report.report_from_store). Target (issue 20): a 10M-row
+store opens with whole-window figures in < 2 s.
 """
 
 from __future__ import annotations
@@ -101,12 +108,12 @@ async def bare_mount() -> float:
         return time.perf_counter() - start
 
 
-async def open_console(db: Path, settings, timeout: float = 120.0) -> dict:
+async def open_console(db: Path, settings, timeout: float = 120.0, window: str = "1h") -> dict:
     from console.ui.app import ConsoleApp
     from console.ui.widgets.status_header import StatusHeader
 
     start = time.perf_counter()
-    app = ConsoleApp(sources=[], store_url=f"sqlite:///{db}", settings=settings)
+    app = ConsoleApp(sources=[], store_url=f"sqlite:///{db}", settings=settings, window=window)
     marks: dict = {"progress": 0}
     show_report = app.dashboard.show_report
 
@@ -120,6 +127,10 @@ async def open_console(db: Path, settings, timeout: float = 120.0) -> dict:
         if not message.partial and "whole" not in marks and message.rows:
             marks["whole"] = now
             marks["whole_rows"] = message.rows
+            report = message.report
+            marks["whole_figures"] = {"requests": report.requests, "errors": report.errors,
+                                      "spend": report.spend.total_usd, "p95": report.latency.overall.p95,
+                                      "source": report.figures.source, "end": report.window.end}  # fmt: skip
         show_report(message)
 
     app.dashboard.show_report = timed_report
@@ -215,22 +226,22 @@ def terminal_round(db: Path, config: Path, timeout: float = 30.0) -> float | Non
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
 
 
-def console_round(db: Path, config: Path) -> dict:
+def console_round(db: Path, config: Path, window: str = "1h") -> dict:
     """One opening of the console in a fresh process (its own imports, its own peak RSS)."""
     child = subprocess.run(
-        [sys.executable, __file__, "--child", str(db), str(config)], capture_output=True, text=True, cwd=REPO
+        [sys.executable, __file__, "--child", str(db), str(config), window], capture_output=True, text=True, cwd=REPO
     )
     if child.returncode != 0:
         raise SystemExit(f"the console round failed: {child.stderr[-2000:]}")
     return json.loads(child.stdout.strip().splitlines()[-1])
 
 
-def child_main(db: Path, config: Path) -> None:
+def child_main(db: Path, config: Path, window: str = "1h") -> None:
     from console.config import load_settings
 
     import psutil
 
-    marks = asyncio.run(open_console(db, load_settings(config)))
+    marks = asyncio.run(open_console(db, load_settings(config), window=window))
     marks["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if "first_wall" in marks:  # from the process's start: interpreter, imports and all
         marks["first_from_start"] = marks["first_wall"] - psutil.Process().create_time()
@@ -257,10 +268,15 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="reuse/keep the generated log and stores in this directory")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--as-is", action="store_true", help="open the store unchanged (anchored at its newest record)")
+    parser.add_argument("--window", default="1h", help="the console's window (15m ... all)")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child_main(*args.child)
+        child_main(Path(args.child[0]), Path(args.child[1]), args.child[2])
+        return
+    if args.as_is:
+        as_is(args)
         return
 
     from console.config import load_settings
@@ -279,7 +295,7 @@ def main() -> None:
     for _ in range(args.rounds):
         bare.append(asyncio.run(bare_mount()))
         raw.append(raw_aggregate(db))
-        runs.append(console_round(db, config))
+        runs.append(console_round(db, config, args.window))
         terminal.append(terminal_round(db, config))
     peak = max(run["peak_rss_mb"] for run in runs)
     first = min(run.get("first", float("inf")) for run in runs)
@@ -317,6 +333,50 @@ def main() -> None:
     loaded, seeded = one_stage_seed(db, settings)
     print(f"before (one-stage seed, in-process): load_columns over 7 days {loaded:.3f} s, "
           f"+ build_report {seeded:.3f} s before the first figures could be computed")  # fmt: skip
+    if not args.keep:
+        shutil.rmtree(workdir)
+
+
+def as_is(args) -> None:
+    """The store as generated (records ending weeks ago): created to whole-window figures at
+    --window, and the same figures from report's function, in-process."""
+    from report import build_store
+
+    from console.config import load_settings
+    from console.formatting import rfc3339
+    from console.store import Store
+    from console.store.window_report import report_from_store
+
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="llmops-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    db = build_store(workdir, args.records)
+    config = workdir / "open-bench.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    settings = load_settings(config)
+    with sqlite3.connect(db) as conn:
+        total, newest = conn.execute("SELECT count(*), max(ts) FROM requests").fetchone()
+    print(f"store: {db} ({total:,} requests, the newest {(time.time() - newest) / 86400:.1f} days old), window {args.window}")
+    runs = [console_round(db, config, args.window) for _ in range(args.rounds)]
+    raw = min(raw_aggregate(db) for _ in range(args.rounds))
+    with Store(f"sqlite:///{db}") as store:
+        start = time.perf_counter()
+        printed = report_from_store(store, newest, args.window, settings)
+        in_process = time.perf_counter() - start
+    whole = min(run.get("whole", float("inf")) for run in runs)
+    first = min(run.get("first", float("inf")) for run in runs)
+    shown = min(runs, key=lambda run: run.get("whole", float("inf"))).get("whole_figures", {})
+    peak = max(run["peak_rss_mb"] for run in runs)
+    print(f"console, created to first figures:            {first:6.3f} s")
+    print(f"console, created to whole-window figures:     {whole:6.3f} s  {'OK' if whole < 2.0 else 'OVER'} (target < 2 s)"
+          f"  ({shown.get('requests', 0):,} requests, from {shown.get('source')}, window ending {shown.get('end')})")
+    print(f"report's figures in-process (report_from_store): {in_process:6.3f} s; raw SQL aggregate over 7 days "
+          f"{raw:.3f} s; whole window / report's in-process {whole / in_process:.2f}x")  # fmt: skip
+    same = (shown.get("requests"), shown.get("errors"), shown.get("spend"), shown.get("p95"), shown.get("end")) == (
+        printed.requests, printed.errors, printed.spend.total_usd, printed.latency.overall.p95, rfc3339(newest))
+    print(f"panes vs report --since {args.window} --now <newest>: requests {shown.get('requests')} / {printed.requests}, "
+          f"spend {shown.get('spend')} / {printed.spend.total_usd}, p95 {shown.get('p95')} / "
+          f"{printed.latency.overall.p95}: {'same' if same else 'DIFFERENT'}")  # fmt: skip
+    print(f"peak RSS of the console's process: {peak:,.0f} MB")
     if not args.keep:
         shutil.rmtree(workdir)
 

@@ -194,6 +194,8 @@ class FakeFeed:
 
         self.settings, self.window, self.max_rows = settings, window, max_rows
         self.clock = FiguresClock()
+        self.exact_max_rows = 10**9
+        self.store_report_posted = threading.Event()
         self.store = None
         self.seeded: list = []
         self.completed = threading.Event()

@@ -15,6 +15,7 @@ rows of the exact tail merged with the rollups), in this thread, so the panes an
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -99,6 +100,9 @@ class AnalyticsFeed:
         self.exact_max_rows = exact_max_rows  # above this many rows, figures as report's merge
         self.clock = clock if clock is not None else FiguresClock()
         self._store = None  # set by the ingest thread (attach_store): what report_from_store reads
+        # set once a report read from the store is posted: the seed's load of the rows memory
+        # holds waits for it (both at once took twice as long on two busy cores)
+        self.store_report_posted = threading.Event()
         self._inbox: Inbox[AnalyticsCommand] = Inbox()
         self._registry = None  # the prompt registry, reloaded at most every SLIDE_INTERVAL
         self._registry_loaded = float("-inf")
@@ -200,6 +204,8 @@ class AnalyticsFeed:
         urgent = False  # a seed, the history, a label or the store: drawn at once, not coalesced
         partial = False
         attached = None
+        from_store = False  # the last report was read from the store
+        news = False  # rows, labels or the store changed since it: what the store path reads
         while not is_cancelled():
             self._inbox.wait(CANCEL_CHECK_INTERVAL)
             for command in self._inbox.take_all():
@@ -225,20 +231,24 @@ class AnalyticsFeed:
                     case ApplyLabels(verdicts):
                         labels.update(verdicts)
                         live.apply_verdicts(verdicts)
-                        urgent = True
+                        urgent = news = True
                     case AddRows(records):
                         live.append(records)
                         self.clock.records_arrived(max(record.ts for record in records))
+                        news = True
                 changed = True
             if self._store is not attached:
-                attached, changed, urgent = self._store, True, True
+                attached, changed, urgent, news = self._store, True, True, True
             window = self._window
             since = time.monotonic() - last_computed
             if not changed and computed is not None and window == computed[0] and since < SLIDE_INTERVAL:
                 continue
             now = self.clock.now()
-            if not changed and computed == (window, now):
-                continue  # a stopped clock, nothing new: the figures stand
+            if computed == (window, now) and (not changed or (from_store and not news)):
+                # a stopped clock and nothing the figures read changed (rows only loaded into
+                # memory, while the figures come from the store): they stand
+                changed = urgent = False
+                continue
             wait = spacing if computed is not None and window == computed[0] and not urgent else 0.0
             if since < wait:
                 # coalesce bursts into one recompute, but answer a compare meanwhile
@@ -253,9 +263,11 @@ class AnalyticsFeed:
             started = time.monotonic()
             ready, from_store = self._figures(live, now, window, held_since, partial)
             self._post(ready)
+            if from_store:
+                self.store_report_posted.set()
             took = time.monotonic() - started
             spacing = max(REFRESH_INTERVAL, STORE_REPORT_SPACING * took) if from_store else REFRESH_INTERVAL
-            computed, last_computed, changed, urgent = (window, now), time.monotonic(), False, False
+            computed, last_computed, changed, urgent, news = (window, now), time.monotonic(), False, False, False
 
     def _figures(
         self, live, now: float, window: str, held_since: float | None, partial: bool

@@ -9,6 +9,7 @@ from console.live.analytics_feed import AnalyticsFeed
 from console.live.events import HistoryProgress
 
 FIRST_STAGE_ROWS = 30_000  # at most this many (the newest) before the first report: well under 1 s to load
+STORE_REPORT_WAIT = 10.0  # seconds the load of memory's rows waits for the feed's first report from the store
 
 
 class _Stopped(Exception):
@@ -34,9 +35,14 @@ def seed_history(feed: AnalyticsFeed, store, until_id: int | None = None, post=N
     from console.analytics.report import rows_needed_since
     from console.analytics.windows import WINDOWS
 
+    from console.store.window_report import needs_rollups
+
     feed.clock.anchor_if_stale(store.newest_ts(1), WINDOWS[feed.window])
     feed.attach_store(store)
     now = feed.clock.now()
+    if needs_rollups(store, now, feed.window, feed.settings, feed.exact_max_rows):
+        # the window's figures come from the store's rollups: shown first, then the rows load
+        feed.store_report_posted.wait(STORE_REPORT_WAIT)
     if until_id is None:
         until_id = store.max_id()  # rows tailed from here on reach the feed as they come
     since = store.newest_ts(feed.max_rows)  # memory's bound (None: the whole store fits)
