@@ -78,7 +78,7 @@ async def test_latency_pane_shows_numpy_percentiles_and_the_slo_breach(app, fixt
         assert overall[2] == ms(float(np.percentile(latencies, 95)))  # p95 then the SLO, before p50
         gpt = [r["latency_ms"] for r in lines if r["model"] == "gpt-4o"]
         assert rows_of(app, "latency-table")["model:gpt-4o"][2] == ms(float(np.percentile(gpt, 95)))
-        assert rows_of(app, "latency-table")["model:gpt-4o"][3] == "✗ ≤0.5s"
+        assert rows_of(app, "latency-table")["model:gpt-4o"][3] == "✗≤0.5s"
         assert "SLO breach" in app.dashboard.query_one("#latency").border_subtitle
 
 
