@@ -18,7 +18,7 @@ STARTER_CONFIG = '''\
 
 [ui]
 ring_size = 5000            # rows of the requests table kept in memory (the table pages the rest from the store)
-window_max_rows = 1000000   # requests the figures' window keeps in memory at most (~250 bytes each)
+window_max_rows = 1000000   # requests kept in memory at most (~250 bytes each); bigger windows are read from the rollups
 
 # [keys]                    # remap any binding by its id (`?` lists them)
 # "dashboard.pause" = "space"
