@@ -77,6 +77,15 @@ class StoreTrouble:
 
 
 @dataclass(frozen=True, slots=True)
+class NotifyPending:
+    """Alert messages `check --notify` has not delivered yet (console/live/notify_watch.py):
+    how many, and the newest one's webhook host and error; 0 and None when none."""
+
+    count: int
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryProgress:
     """The analytics history is loading in the background: `loaded` of about `total` older
     rows so far; done when the whole window is in (the figures were partial until then)."""
@@ -201,7 +210,7 @@ class CaseEditReady:
 LiveEvent = (
     HistoryLoaded | RecordsArrived | IngestFailed | StoreTrouble | HistoryProgress | ReportReady | CompareReady
     | RequestIdsLoaded | RequestPageLoaded | RequestsPagerFailed | ScoringProgress | QueueReady | LabelDone
-    | EvaluationNotice | CaseEditReady
+    | EvaluationNotice | CaseEditReady | NotifyPending
 )
 EVENT_TYPES: tuple[type, ...] = get_args(LiveEvent)
 # How a thread hands an event on: the UI posts it as a message; tests append it to a list.

@@ -86,6 +86,10 @@ class CaseEditReady(LiveMessage[events.CaseEditReady]):
     pass
 
 
+class NotifyPending(LiveMessage[events.NotifyPending]):
+    pass
+
+
 # each event type -> the message of its name (every event has one: checked at import)
 _MESSAGE_FOR: dict[type, type[LiveMessage]] = {
     getattr(events, message.__name__): message for message in LiveMessage.__subclasses__()
