@@ -2,8 +2,8 @@
 
 The table is the one `llmops-console compare` prints (console.commands.compare), so the
 screen and the command show the same cells for the same data. `a` and `b` change an arm
-(any prompt version or model with traffic in the window, ArmPicker), `x` swaps them; the
-new comparison is computed by the analytics thread and takes this screen's place.
+(any prompt version or model with traffic in the window, ArmPicker), `x` swaps them; this
+screen closes and the new comparison, computed by the analytics thread, opens in its place.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 from typing import TYPE_CHECKING, Sequence
 
-from console.analytics.compare_arms import ArmChoice
+from console.analytics.compare_arms import ArmChoice, arm_choices
 from console.prompts.diff import VersionDiff
 from console.sanitize import one_line, strip_control
 from console.ui.widgets.nav_table import NavTable
@@ -146,6 +146,12 @@ class CompareScreen(Screen):
                 yield Static(diff_table(diff.old, diff.new, diff.rows, diff.settings), id="compare-diff")
         yield Footer()
 
+    def on_mount(self) -> None:
+        if not self.choices:  # opened by the app: the window's versions and models, as the panes have them
+            dashboard = getattr(self.app, "dashboard", None)
+            if dashboard is not None:
+                self.choices = arm_choices(dashboard.report, dashboard.registry_order)
+
     def action_pick_arm(self, arm: str) -> None:
         if not self.choices:
             self.notify("no other prompt version or model in the window", title="Compare", markup=False)
@@ -172,6 +178,8 @@ class CompareScreen(Screen):
             return
         self.notify("comparing…", title="Compare", timeout=2, markup=False)
         request(a, b, "")
+        if self.app.screen is self:  # the new comparison is pushed in this screen's place when ready
+            self.app.pop_screen()
 
 
 def _canonical(spec: str) -> str:
