@@ -251,3 +251,46 @@ def test_report_and_check_read_the_rollups_above_the_limit_and_say_so(tmp_path, 
     assert "the window before from rollups" in " ".join(text.split())
     checked = runner.invoke(app, ["check", *command, "--json"])
     assert checked.exit_code in (0, 1) and "alerts" in json.loads(checked.stdout)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_minutes_past_the_horizon_are_pruned_and_every_report_stays_the_same(tmp_path, backend, monkeypatch):
+    """A store keeping minute cells for 2 days (of 9) gives the same merged reports, byte for
+    byte, as one keeping them all: the older minutes are read from their rows."""
+    from console.store import rollups
+
+    full_url = f"sqlite:///{tmp_path / 'full.db'}"
+    _filled_store(full_url, tmp_path, labels=False).close()
+    monkeypatch.setattr(rollups, "MINUTE_CELLS_KEPT_S", 2 * 86400)
+
+    def check(url: str) -> None:
+        _filled_store(url, tmp_path, labels=False).close()
+        with Store(url) as store, store.engine.connect() as conn:
+            db = rollups.Db(conn)
+            newest = db.rows("SELECT max(bucket) FROM rollups WHERE span = 60")[0][0]
+            kept_from = rollups.minutes_complete_from(conn)
+            horizon = (newest - 2 * 86400) // 86400 * 86400  # whole days
+            assert horizon <= kept_from < horizon + 3600
+            hours = db.rows("SELECT count(*), sum(requests) FROM rollups WHERE span = 3600")[0]
+            minutes = db.rows("SELECT sum(requests) FROM rollups WHERE span = 60")[0][0]
+            assert 0 < minutes < hours[1]
+        with Store(full_url) as store, store.engine.connect() as conn:
+            assert rollups.Db(conn).rows("SELECT count(*), sum(requests) FROM rollups WHERE span = 3600")[0] == hours
+        rng = random.Random(3)
+        for trial in range(10):
+            since = ["24h", "6h", "1h", "all", "7d"][trial % 5]
+            moment = END.timestamp() - rng.uniform(0, 7 * 86400)
+            now = datetime.fromtimestamp(moment, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+            settings = SETTINGS if trial % 2 else Settings()
+            merged = [
+                msgspec.to_builtins(make_report([], store=u, since=since, settings=settings, now=now, exact_max_rows=0))
+                for u in (full_url, url)
+            ]
+            assert merged[0]["figures"]["source"] == "rollups"
+            assert merged[0] == merged[1], (since, now)
+
+    if backend == "sqlite":
+        check(f"sqlite:///{tmp_path / 'pruned.db'}")
+    else:
+        with postgres_schema_url() as url:
+            check(url)

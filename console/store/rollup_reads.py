@@ -4,7 +4,8 @@ the window's rollup cells before that, the budgets' spend before it, labels' cor
 The window [start, exact_since) is read as whole hours from the hour cells (when the p95
 sparkline's buckets are whole hours; minute cells otherwise), the minutes of a partial first
 hour from the minute cells, and the rows of a partial first minute turned into cells, so the
-sums are exactly the rows'.
+sums are exactly the rows'. Minutes older than the store keeps minute cells for
+(rollups.MINUTE_CELLS_KEPT_S) are read as rows turned into minute cells, the same cells.
 """
 
 from __future__ import annotations
@@ -64,11 +65,18 @@ def _window_cells(store, conn, cols: Columns, now: float, window: str, start: fl
     requests_from = users_from = None
     if start is not None:
         requests_from, users_from = min(_ceil(start, level), since), min(_ceil(start, HOUR), since)
-        if start < users_from:
-            edge = store.load_columns(start, before_ts=users_from)
-            edge_requests, edge_users = cells_of_rows(RowArrays.of_columns(edge), MINUTE)
+    if level == MINUTE:  # minutes older than the store keeps (rollups.MINUTE_CELLS_KEPT_S): their rows
+        complete_from = rollups.minutes_complete_from(conn)
+        if complete_from is not None and (requests_from is None or complete_from > requests_from):
+            requests_from = min(complete_from, since)
+    edge_to = max((moment for moment in (requests_from, users_from) if moment is not None), default=None)
+    if edge_to is not None and (start is None or start < edge_to):
+        edge = store.load_columns(start, before_ts=edge_to)
+        edge_requests, edge_users = cells_of_rows(RowArrays.of_columns(edge), MINUTE)
+        if requests_from is not None:
             requests.append(edge_requests.take(edge_requests.bucket < requests_from))
-            users.append(edge_users)
+        if users_from is not None:
+            users.append(edge_users.take(edge_users.bucket < users_from))
     requests.append(rollups.read_cells(conn, REQUESTS, level, requests_from, since))
     users.append(rollups.user_spend(conn, users_from, since))
     return RollupPart(

@@ -64,6 +64,12 @@ class Db:
         else:
             self.conn.exec_driver_sql(self._sql(f"{head} VALUES ({', '.join('?' * len(columns))})"), rows)
 
+    def execute(self, sql: str, params: Sequence = ()) -> None:
+        if self.raw:
+            self.conn.execute(sql, params)
+        else:
+            self.conn.exec_driver_sql(self._sql(sql), tuple(params))
+
     def delete_ids(self, table: str, ids: list[int]) -> None:
         for first in range(0, len(ids), _DELETE_CHUNK):
             chunk = ids[first : first + _DELETE_CHUNK]
@@ -132,16 +138,54 @@ def _table(kind: CellKind, span: int, rows: list[tuple]) -> CellTable:
 # -- writing -----------------------------------------------------------------------------------
 
 
+# Minute cells are kept for the newest MINUTE_CELLS_KEPT_S of the store's data (whole UTC days
+# further back); older minutes live on in their hour cells, which hold the same sums and
+# sketches, and in the rows. At the bench's ~6 requests per minute and cell key the minute
+# cells are a third as many as the rows: kept forever they would grow with the store. 40 days
+# covers a week's backtest (`check --backtest`) and the month before it a budget looks at.
+MINUTE_CELLS_KEPT_S = 40 * DAY
+
+
 def write_rows(conn, rows: RowArrays) -> None:
-    """Merge the cells of these rows (just inserted, in the caller's transaction) into the store."""
+    """Merge the cells of these rows (just inserted, in the caller's transaction) into the
+    store, and drop the minute cells that fell out of MINUTE_CELLS_KEPT_S in the same
+    transaction (a crash keeps the old cells or the new, never a part)."""
     if not len(rows):
         return
     db = Db(conn)
     minute, users = cells_of_rows(rows, MINUTE)
-    _merge_into(db, minute)
     _merge_into(db, minute.coarser(HOUR))
+    minute = minute.take(minute.bucket >= _prune_minutes(db, int(minute.bucket.max())))
+    if len(minute):
+        _merge_into(db, minute)
     _merge_into(db, users)
     _merge_into(db, users.coarser(DAY))
+
+
+def _prune_minutes(db: Db, newest_in_batch: int) -> int:
+    """Drop the minute cells older than the horizon (the newest minute stored or written
+    minus MINUTE_CELLS_KEPT_S, back to a whole UTC day) and return it: the batch writes
+    minute cells from there on (a late row further back is counted in its hour only).
+
+    The horizon only moves forward, so the minute cells hold every row from the oldest one
+    kept on (minutes_complete_from), which is what readers go by. Lowering
+    MINUTE_CELLS_KEPT_S in a later version keeps that true; raising it would not (minutes
+    pruned under the old value would be written again from the new horizon on, the ones
+    between left out) without a stored boundary."""
+    oldest, newest = db.rows("SELECT min(bucket), max(bucket) FROM rollups WHERE span = ?", (MINUTE,))[0]
+    newest = newest_in_batch if newest is None else max(int(newest), newest_in_batch)
+    horizon = (newest - MINUTE_CELLS_KEPT_S) // DAY * DAY
+    if oldest is not None and int(oldest) < horizon:
+        db.execute("DELETE FROM rollups WHERE span = ? AND bucket < ?", (MINUTE, horizon))
+    return horizon
+
+
+def minutes_complete_from(conn) -> int | None:
+    """The first minute from which the minute cells hold every stored row (the older
+    minutes' rows are counted in their hour cells only, see MINUTE_CELLS_KEPT_S); None when
+    there are no minute cells (no rows)."""
+    found = Db(conn).rows("SELECT min(bucket) FROM rollups WHERE span = ?", (MINUTE,))[0][0]
+    return None if found is None else int(found)
 
 
 def _merge_into(db: Db, cells: CellTable) -> None:
