@@ -84,7 +84,7 @@ class FiguresClock:
             return None
         at = rfc3339(moment, timespec="seconds")[:16].replace("T", " ")
         if self.mode == ANCHORED:
-            return f"logs end {at} UTC — windows anchored there (--at to change)"
+            return f"logs end {at} UTC: windows anchored there (--at)"
         if self.mode == FIXED:
             return f"as of {at} UTC (--at)"
         return f"replaying: {at} UTC"
