@@ -27,6 +27,11 @@ The README and schemas/llmops-config.schema.json document every key.
     page = {threshold = 14.4, long = "1h", short = "5m"}
     warn = {threshold = 6.0, long = "6h", short = "30m"}
 
+    [[notify]]                # `check` posts when an alert starts and when it clears
+    url = "https://hooks.slack.com/services/T000/B000/XXXX"
+    format = "slack"          # "slack" (an incoming webhook) or "json"
+    severities = ["page"]     # which alerts: "warn", "page" (both by default)
+
     [prices."my-finetune"]    # USD per million tokens
     input = 3.0
     cached_input = 1.5
@@ -115,6 +120,21 @@ class BurnSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     page: BurnAlert = msgspec.field(default_factory=lambda: BurnAlert(threshold=14.4, long="1h", short="5m"))
     warn: BurnAlert = msgspec.field(default_factory=lambda: BurnAlert(threshold=6.0, long="6h", short="30m"))
+
+
+_URL_PATTERN = r"^https?://[^\s/]+\S*$"
+
+
+class NotifyTarget(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A webhook `check` posts each alert's start and end to (console/notify)."""
+
+    url: Annotated[str, msgspec.Meta(pattern=_URL_PATTERN)]
+    format: Literal["slack", "json"] = "json"  # slack: an incoming webhook's text and blocks
+    severities: list[Literal["warn", "page"]] = msgspec.field(default_factory=lambda: ["warn", "page"])
+
+    def __post_init__(self) -> None:
+        if not self.severities:
+            raise ValueError("severities: Expected at least one of 'warn', 'page', got an empty array")
 
 
 class PriceOverride(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -266,6 +286,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     budgets: list[Budget] = msgspec.field(default_factory=list)
     slos: list[Slo] = msgspec.field(default_factory=list)
     burn: BurnSettings = msgspec.field(default_factory=BurnSettings)
+    notify: list[NotifyTarget] = msgspec.field(default_factory=list)
     prices: dict[str, PriceOverride] = msgspec.field(default_factory=dict)
     regression: RegressionSettings = msgspec.field(default_factory=RegressionSettings)
     evaluation: EvaluationSettings = msgspec.field(default_factory=EvaluationSettings)
@@ -391,6 +412,7 @@ _PATTERN_NAMES = {
     _FUNCTION_PATTERN: "a 'module:function' reference",
     _SCORER_PATTERN: "a 'module:function' reference",
     _ATTRIBUTE_PATTERN: "an attribute name (not empty, no spaces)",
+    _URL_PATTERN: "an http:// or https:// URL",
 }
 
 

@@ -130,13 +130,18 @@ def run_backtest(
     seconds = backtest_seconds(period)
     until = parse_now(now)
     start = until - seconds
-    from console.store.minute_series import first_minute, read_minute_series
+    from console.store.minute_series import first_minute, pruned_before, read_minute_series
 
     opened = open_store(store, missing_hint=None if sources else "give log files, or load them first: llmops-console ingest FILES")
     try:
         if sources:
             _ingest(opened, sources, settings)
         lookback = lookback_seconds(settings, window)
+        kept_from = pruned_before(opened)
+        note = None
+        if kept_from is not None and start - (lookback or 0) < kept_from:
+            start = kept_from + (lookback or 0)  # older minutes live on as hours only: not judged
+            note = f"the store keeps minute cells from {_moment(kept_from)} on: the backtest starts at {_moment(start)}"
         first = int(start // MINUTE * MINUTE - (lookback or 0))
         if lookback is None:
             first = min(first, first_minute(opened) or first)
@@ -148,7 +153,7 @@ def run_backtest(
     judged = max(0, (last_end - int(-(-start // MINUTE) * MINUTE)) // MINUTE + 1)
     if as_json:
         body = {
-            "since": rfc3339(start), "until": rfc3339(until), "window": window, "minutes_judged": judged,
+            "since": rfc3339(start), "until": rfc3339(until), "window": window, "minutes_judged": judged, "note": note,
             "episodes": [_episode_json(episode) for episode in found],
         }  # fmt: skip
         sys.stdout.write(json_for_terminal(msgspec.json.encode(body).decode()) + "\n")
@@ -159,6 +164,8 @@ def run_backtest(
         f"backtest {period} ({_moment(start)} → {_moment(until)}), window {window}: {judged:,} minute ends judged "
         f"from the rollup minute cells; {len(found)} episode(s)", style="bold",
     ))  # fmt: skip
+    if note:
+        out.print(Text(note, style="yellow"))
     for episode in found:
         out.print(episode_text(episode), soft_wrap=True)
     if not found:

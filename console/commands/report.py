@@ -1,4 +1,4 @@
-"""`llmops-console report` and `llmops-console check`: the panes' figures, headless.
+"""`llmops-console report`, and what `check` (console/commands/check.py) shares: the panes' figures, headless.
 
 Both load the store's rows since the older of the window's start and the budgets' period
 starts (so a budget's spend covers its whole day or month), build the Report with
@@ -6,8 +6,8 @@ console.analytics.report.build_report, the function the panes draw from, and the
 
 - report prints Rich tables, or with --json the Report itself (the documented contract in
   console/analytics/report_types.py);
-- check prints the alerts that fire and exits 1 when there is any, 0 when none, 2 on a
-  usage or config error (cron and CI).
+- check (console/commands/check.py) prints the alerts that fire and exits 1 when there is
+  any, 0 when none, 2 on a usage or config error (cron and CI).
 
 Every string that comes from a log (model, prompt, user names) is printed as rich Text
 with control sequences stripped, never parsed as markup.
@@ -25,7 +25,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from console.analytics.alerts import explain_alert
 from console.analytics.report_types import Alert, Percentiles, Report
 from console.analytics.windows import WINDOW_NAMES
 from console.commands.errors import UsageError
@@ -321,41 +320,3 @@ def run_report(
         print_report(report, out)
         print_registry_check(report.versions, settings, out)
     return report
-
-
-def run_check(
-    sources: Sequence[str], *, store: Optional[str], since: str, settings: Settings, now: Optional[str], as_json: bool
-) -> int:
-    """Print the alerts; 1 when any fires, 0 when none."""
-    report = make_report(sources, store=store, since=since, settings=settings, now=now)
-    if as_json:
-        sys.stdout.write(json_for_terminal(msgspec.json.encode({"ok": not report.alerts, "alerts": report.alerts}).decode()) + "\n")
-        sys.stdout.flush()
-        return 1 if report.alerts else 0
-    out = Console()
-    if not report.alerts:
-        out.print(
-            Text(
-                f"ok: no alert over {report.window.name} ({report.requests:,} requests, "
-                f"{len(report.budgets)} budget(s), {len(settings.slos)} SLO(s))",
-                style="green",
-            )
-        )
-        return 0
-    moment = parse_rfc3339(report.window.end)
-    for alert in report.alerts:
-        out.print(alert_text(alert, moment), soft_wrap=True)  # one line each, for grep
-    return 1
-
-
-def alert_text(alert: Alert, now: float) -> Text:
-    """The alert explained (console.analytics.alerts.explain_alert, the alerts screen's text),
-    its severity word coloured."""
-    text = Text()
-    for number, line in enumerate(explain_alert(alert, now)):
-        if number == 0:
-            text.append(line[:5], style=SEVERITY_STYLES[alert.severity])
-            text.append(strip_control(line[5:]) + "\n")
-        else:
-            text.append(strip_control(line) + "\n")
-    return text

@@ -26,6 +26,19 @@ def first_minute(store) -> int | None:
     return None if found is None else int(found)
 
 
+def pruned_before(store) -> int | None:
+    """The first minute cell when older data is kept in hour cells only (the store drops
+    minute cells past a horizon: console/store/rollups.py), else None."""
+    with store.engine.connect() as conn:
+        minutes, hours = rollups.Db(conn).rows(
+            "SELECT min(CASE WHEN span = ? THEN bucket END), min(CASE WHEN span = ? THEN bucket END) FROM rollups",
+            (MINUTE, 3600),
+        )[0]
+    if minutes is None or hours is None or int(hours) >= int(minutes) // 3600 * 3600:
+        return None
+    return int(minutes)
+
+
 def read_minute_series(store, budgets: list[Budget], first: int, minutes: int) -> MinuteSeries:
     """The series of the minutes [first, first + 60 * minutes) (first: a multiple of 60): one
     scan of the minute cells (the columns it needs), the sums made with numpy."""

@@ -21,7 +21,7 @@ from console.live.otlp_inbox import OtlpInbox
 from console.live.analytics_feed import AnalyticsFeed
 from console.ui.messages import (
     CaseEditReady, CompareReady, EvaluationNotice, HistoryLoaded, HistoryProgress, IngestFailed, LabelDone,
-    QueueReady, RecordsArrived, ReportReady, ScoringProgress, StoreTrouble, poster,
+    NotifyPending, QueueReady, RecordsArrived, ReportReady, ScoringProgress, StoreTrouble, poster,
 )
 from console.formatting import parse_rfc3339
 from console.ui.screens.alerts import AlertsScreen
@@ -142,6 +142,7 @@ class ConsoleApp(App):
         await super().on_event(event)
 
     def _ingest(self) -> None:
+        self.run_worker(self._notify_watch, thread=True, exclusive=True, name="notify", group="notify")
         worker = get_current_worker()
         run_ingest(
             poster(self),
@@ -167,6 +168,15 @@ class ConsoleApp(App):
 
     def request_compare(self, a: str, b: str, title: str) -> None:
         self.feed.request_compare(a, b, title)
+    def _notify_watch(self) -> None:
+        """Alert messages `check --notify` left undelivered, for the header (console/live/notify_watch.py):
+        those of the webhooks configured here, or any when none is."""
+        from console.live.notify_watch import watch_notify
+
+        worker = get_current_worker()
+        urls = [target.url for target in self.settings.notify] or None
+        watch_notify(poster(self), lambda: worker.is_cancelled, self.store_url, urls)
+
 
     def request_change_compare(self, kind: str, name: str) -> None:
         self.feed.request_change_compare(kind, name)
@@ -273,6 +283,12 @@ class ConsoleApp(App):
     # -- actions -----------------------------------------------------------------------
 
     def action_help(self) -> None:
+    def on_notify_pending(self, message: NotifyPending) -> None:
+        if self.dashboard.ready:
+            header = self.dashboard.status_header
+            header.undelivered = message.event if message.event.count else None
+            header.redraw()
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(ColumnsHelpScreen(self.binding_scopes(), self._keymap))
 

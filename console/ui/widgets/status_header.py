@@ -76,6 +76,7 @@ class StatusHeader(Static):
         self.window = "1h"
         self.regress_line: str | None = None
         self.alerts: list = []
+        self.undelivered = None  # NotifyPending: alert messages `check --notify` could not deliver yet
         self.partial = False  # the figures lack part of the history: budget alerts are withheld
         self.history: str | None = None  # "loading history 40%" while the figures are partial
         self._arrivals: deque[tuple[float, int]] = deque()
@@ -151,6 +152,10 @@ class StatusHeader(Static):
         parts.append(f"store [i]{escape(one_line(self._short_store()))}[/]")
         if self.paused:
             parts.append(f"[reverse bold yellow] PAUSED [/] {self.held:,} new held")
+        if self.undelivered is not None:
+            count = self.undelivered.count
+            parts.append(f"[bold red]{count} alert message{'s' if count != 1 else ''} not delivered[/] "
+                         f"({escape(one_line(self.undelivered.detail or ''))})")
         else:
             parts.append("[green]● following[/]" if self.patterns or self._receiving else "[dim]store only[/]")
         if self.regress_line:
