@@ -275,6 +275,12 @@ class ConsoleApp(App):
         if self.dashboard.ready:
             self.dashboard.show_store_trouble(message.event.reason)
 
+    def on_notify_pending(self, message: NotifyPending) -> None:
+        if self.dashboard.ready:
+            header = self.dashboard.status_header
+            header.undelivered = message.event if message.event.count else None
+            header.redraw()
+
     def on_ingest_failed(self, message: IngestFailed) -> None:
         if self.dashboard.ready:
             self.dashboard.show_failure(message.event)
@@ -283,12 +289,6 @@ class ConsoleApp(App):
     # -- actions -----------------------------------------------------------------------
 
     def action_help(self) -> None:
-    def on_notify_pending(self, message: NotifyPending) -> None:
-        if self.dashboard.ready:
-            header = self.dashboard.status_header
-            header.undelivered = message.event if message.event.count else None
-            header.redraw()
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(ColumnsHelpScreen(self.binding_scopes(), self._keymap))
 
