@@ -135,6 +135,7 @@ class ConsoleApp(App):
         self.set_interval(1.0, self._regress_status)
         self.run_worker(self._ingest, thread=True, exclusive=True, name="ingest", group="ingest")
         self.run_worker(self._analytics, thread=True, exclusive=True, name="analytics", group="analytics")
+        self.run_worker(self._notify_watch, thread=True, exclusive=True, name="notify", group="notify")
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
@@ -142,7 +143,6 @@ class ConsoleApp(App):
         await super().on_event(event)
 
     def _ingest(self) -> None:
-        self.run_worker(self._notify_watch, thread=True, exclusive=True, name="notify", group="notify")
         worker = get_current_worker()
         run_ingest(
             poster(self),
@@ -161,13 +161,6 @@ class ConsoleApp(App):
         worker = get_current_worker()
         self.feed.run(lambda: worker.is_cancelled)
 
-    def set_window(self, name: str) -> None:
-        self.feed.set_window(name)
-        self.dashboard.status_header.window = name
-        self.dashboard.status_header.redraw()
-
-    def request_compare(self, a: str, b: str, title: str) -> None:
-        self.feed.request_compare(a, b, title)
     def _notify_watch(self) -> None:
         """Alert messages `check --notify` left undelivered, for the header (console/live/notify_watch.py):
         those of the webhooks configured here, or any when none is."""
@@ -177,6 +170,13 @@ class ConsoleApp(App):
         urls = [target.url for target in self.settings.notify] or None
         watch_notify(poster(self), lambda: worker.is_cancelled, self.store_url, urls)
 
+    def set_window(self, name: str) -> None:
+        self.feed.set_window(name)
+        self.dashboard.status_header.window = name
+        self.dashboard.status_header.redraw()
+
+    def request_compare(self, a: str, b: str, title: str) -> None:
+        self.feed.request_compare(a, b, title)
 
     def request_change_compare(self, kind: str, name: str) -> None:
         self.feed.request_change_compare(kind, name)
