@@ -284,6 +284,14 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the alerts as JSON.")] = False,
     config: ConfigOption = None,
     now: ReportNow = None,
+    backtest: Annotated[
+        Optional[str],
+        typer.Option("--backtest", help="Instead: when each rule would have fired and cleared over this period before --now (7d, 24h, 90m)."),
+    ] = None,
+    notify: Annotated[
+        Optional[list[str]],
+        typer.Option("--notify", help="Webhook URL to post each alert's start and end to (JSON; Slack's format for hooks.slack.com). Repeatable."),
+    ] = None,
 ) -> None:
     """Evaluate the alerts (budget burn, SLO breach, error-rate spike): exit 0 if none, 1 if any, 2 on a usage error, 3 if a notification failed."""
     from console.commands.check import run_backtest, run_check
@@ -328,14 +336,6 @@ def regress(
         Optional[int], typer.Option("--concurrency", help="Target calls at a time (default 4).", callback=_concurrency)
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="List every case, not only those that did not pass.")] = False,
-    backtest: Annotated[
-        Optional[str],
-        typer.Option("--backtest", help="Instead: when each rule would have fired and cleared over this period before --now (7d, 24h, 90m)."),
-    ] = None,
-    notify: Annotated[
-        Optional[list[str]],
-        typer.Option("--notify", help="Webhook URL to post each alert's start and end to (JSON; Slack's format for hooks.slack.com). Repeatable."),
-    ] = None,
     store: StoreOption = None,
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,

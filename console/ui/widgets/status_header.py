@@ -149,13 +149,13 @@ class StatusHeader(Static):
             words = ", ".join(f"{n} {word}" for n, word in ((pages, "PAGE"), (len(self.alerts) - pages, "WARN")) if n)
             parts.append(f"[@click=app.show_alerts][{style}] {len(self.alerts)} alert{'s' if len(self.alerts) != 1 else ''}: "
                          f"{words} [/][/] (a)")
-        parts.append(f"store [i]{escape(one_line(self._short_store()))}[/]")
-        if self.paused:
-            parts.append(f"[reverse bold yellow] PAUSED [/] {self.held:,} new held")
         if self.undelivered is not None:
             count = self.undelivered.count
             parts.append(f"[bold red]{count} alert message{'s' if count != 1 else ''} not delivered[/] "
                          f"({escape(one_line(self.undelivered.detail or ''))})")
+        parts.append(f"store [i]{escape(one_line(self._short_store()))}[/]")
+        if self.paused:
+            parts.append(f"[reverse bold yellow] PAUSED [/] {self.held:,} new held")
         else:
             parts.append("[green]● following[/]" if self.patterns or self._receiving else "[dim]store only[/]")
         if self.regress_line:
