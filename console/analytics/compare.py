@@ -229,6 +229,7 @@ class ArmSummary(msgspec.Struct):
     cost_median_usd: Optional[float]
     cost_p95_usd: Optional[float]
     unpriced_requests: int
+    cost_mean_usd: Optional[float] = None  # spend / priced requests (exact over rollups too)
 
 
 class Difference(msgspec.Struct):
@@ -256,6 +257,10 @@ class Comparison(msgspec.Struct):
     verdict: list[str]  # the findings' sentences, in order
     alpha: float = ALPHA
     min_requests: int = MIN_REQUESTS
+    # "rows": every request loaded; "rollups": a window above the exact path's limit, read as
+    # hour cells and edge rows (console.analytics.compare_sketch): percentiles within 1%, no
+    # cost median/p95 or cost test
+    figures: str = "rows"
 
 
 def _percentile(values: np.ndarray, q: float) -> Optional[float]:
@@ -286,6 +291,7 @@ def summarize_arm(cols: Columns, spec: ArmSpec, label: Optional[str] = None,
         latency_p50_ms=_percentile(latency, 50), latency_p95_ms=_percentile(latency, 95),
         priced_requests=int(priced.size), cost_median_usd=_percentile(priced, 50),
         cost_p95_usd=_percentile(priced, 95), unpriced_requests=requests - int(priced.size),
+        cost_mean_usd=float(priced.mean()) if priced.size else None,
     )  # fmt: skip
 
 
@@ -304,11 +310,16 @@ def _distribution_difference(a: np.ndarray, b: np.ndarray) -> Difference:
     return _difference(compare_distributions(a, b), MANN_WHITNEY)
 
 
-def compare(cols: Columns, a: ArmSpec, b: ArmSpec) -> Comparison:
-    """Arm B (candidate) against arm A (baseline) over the rows of cols."""
+def arm_labels(a: ArmSpec, b: ArmSpec) -> tuple[str, str]:
     label_a, label_b = a.label, b.label
     if label_a.casefold() == label_b.casefold():  # the verdict must tell the arms apart
         label_a, label_b = f"A ({label_a})", f"B ({label_b})"
+    return label_a, label_b
+
+
+def compare(cols: Columns, a: ArmSpec, b: ArmSpec) -> Comparison:
+    """Arm B (candidate) against arm A (baseline) over the rows of cols."""
+    label_a, label_b = arm_labels(a, b)
     mask_a, mask_b = arm_mask(cols, a), arm_mask(cols, b)
     arm_a = summarize_arm(cols, a, label_a, mask_a)
     arm_b = summarize_arm(cols, b, label_b, mask_b)
@@ -380,7 +391,11 @@ def _findings(a: ArmSummary, b: ArmSummary, differences: dict[str, Difference]) 
     findings = []
     for metric, (name, statement) in statements.items():
         test = differences[metric]
-        if metric == "cost" and min(a.priced_requests, b.priced_requests) < MIN_REQUESTS:
+        if metric == "cost" and test.method is None and min(a.priced_requests, b.priced_requests) >= MIN_REQUESTS:
+            text = (f"cost: per-request costs are not kept in the rollups; mean {usd(b.cost_mean_usd)} in "
+                    f"{b.label} vs {usd(a.cost_mean_usd)} in {a.label}")  # fmt: skip
+            findings.append(Finding("not_enough_data", metric, text))
+        elif metric == "cost" and min(a.priced_requests, b.priced_requests) < MIN_REQUESTS:
             text = (f"cost: not enough priced requests ({b.priced_requests:,} in {b.label}, "
                     f"{a.priced_requests:,} in {a.label})")  # fmt: skip
             findings.append(Finding("not_enough_data", metric, text))

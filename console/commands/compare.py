@@ -31,6 +31,8 @@ from console.commands.store_access import open_store
 from console.formatting import usd
 from console.sanitize import json_for_terminal, strip_control
 from console.store import StoreError
+from console.store.rollup_reads import more_rows_than
+from console.store.window_report import EXACT_MAX_ROWS
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d|w)$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -56,13 +58,24 @@ def _spec(option: str, text: str) -> ArmSpec:
         raise UsageError(f"{option}: {exc}") from None
 
 
-def _load(store_url: Optional[str], since_ts: Optional[float]) -> Columns:
+def _compare(
+    store_url: Optional[str], since_ts: Optional[float], a: ArmSpec, b: ArmSpec, exact_max_rows: int
+) -> tuple[Comparison, Optional[Columns]]:
+    """The comparison, from every row of the window up to exact_max_rows rows, else from the
+    rollups (console/analytics/compare_sketch.py; arms by user always read rows: the cells
+    are not crossed with users); the window's columns when they were loaded."""
     # opening a missing SQLite file would create an empty store and "compare" nothing
     try:
         with open_store(store_url, missing_hint="load logs first: llmops-console ingest FILES") as store:
-            return store.load_columns(since_ts=since_ts)
+            if a.user is None and b.user is None and more_rows_than(store, since_ts, exact_max_rows):
+                from console.analytics.compare_sketch import compare_parts
+                from console.store.compare_reads import arm_parts
+
+                return compare_parts(*arm_parts(store, since_ts, [a, b]), a, b), None
+            cols = store.load_columns(since_ts=since_ts)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
+    return compare(cols, a, b), cols
 
 
 def _arm_cells(arm) -> list[str]:
@@ -76,7 +89,9 @@ def _arm_cells(arm) -> list[str]:
         counted(arm.errors, arm.error_rate, arm.error_rate_ci),
         counted(arm.bad, arm.bad_rate, arm.bad_rate_ci),
         f"{format_ms(arm.latency_p50_ms)} / {format_ms(arm.latency_p95_ms)}",
-        f"{usd(arm.cost_median_usd)} / {usd(arm.cost_p95_usd)}",
+        f"{usd(arm.cost_median_usd)} / {usd(arm.cost_p95_usd)}"
+        if arm.cost_median_usd is not None or arm.cost_mean_usd is None
+        else f"mean {usd(arm.cost_mean_usd)}",  # over rollups: no per-request costs
         f"{arm.unpriced_requests:,}",
     ]
 
@@ -126,13 +141,19 @@ def _hint_for_empty_arms(comparison: Comparison, cols: Columns, err: Console) ->
         err.print(Text(f"  prompt versions: {strip_control(prompts)}"))
 
 
-def run(a: str, b: str, *, since: str = "all", store: Optional[str] = None, as_json: bool = False) -> Comparison:
-    """Load the window from the store, compare, print; raises UsageError on bad input."""
+def run(
+    a: str, b: str, *, since: str = "all", store: Optional[str] = None, as_json: bool = False,
+    exact_max_rows: Optional[int] = None,
+) -> Comparison:
+    """Load the window from the store, compare, print; raises UsageError on bad input.
+    exact_max_rows: above this many rows in the window, read the rollups (default: the
+    report's EXACT_MAX_ROWS)."""
     spec_a, spec_b = _spec("--a", a), _spec("--b", b)
     since_ts = parse_since(since)
-    cols = _load(store, since_ts)
-    comparison = compare(cols, spec_a, spec_b)
-    _hint_for_empty_arms(comparison, cols, Console(stderr=True))
+    limit = EXACT_MAX_ROWS if exact_max_rows is None else exact_max_rows
+    comparison, cols = _compare(store, since_ts, spec_a, spec_b, limit)
+    if cols is not None:
+        _hint_for_empty_arms(comparison, cols, Console(stderr=True))
     if as_json:
         sys.stdout.write(json_for_terminal(msgspec.json.encode(comparison).decode()) + "\n")
         sys.stdout.flush()
@@ -140,6 +161,9 @@ def run(a: str, b: str, *, since: str = "all", store: Optional[str] = None, as_j
     out = Console()
     window = "all stored requests" if since_ts is None else f"the last {since}"
     out.print(Text(f"compare over {window}", style="dim"))
+    if comparison.figures == "rollups":
+        out.print(Text("read from the rollups (more rows than the exact path loads): counts exact, "
+                       "latency percentiles within 1%, cost per request as a mean", style="dim"))  # fmt: skip
     out.print(comparison_table(comparison))
     out.print()
     for line in verdict_lines(comparison):
