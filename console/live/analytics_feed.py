@@ -67,6 +67,20 @@ class AddRows:
 
 
 @dataclass(frozen=True, slots=True)
+class AddColumns:
+    """Rows read from the store as columns (a replay's next stretch, console/live/replay.py)."""
+
+    columns: Columns
+
+
+@dataclass(frozen=True, slots=True)
+class ClockMoved:
+    """The clock was moved (a replay): recompute soon, at once when urgent (a step)."""
+
+    urgent: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ApplyLabels:
     verdicts: dict[str, str | None]
 
@@ -84,7 +98,7 @@ class CompareChange:
     name: str
 
 
-AnalyticsCommand = SeedWindow | JoinHistory | AddRows | ApplyLabels | CompareArms | CompareChange
+AnalyticsCommand = SeedWindow | JoinHistory | AddRows | AddColumns | ClockMoved | ApplyLabels | CompareArms | CompareChange
 
 
 class AnalyticsFeed:
@@ -136,6 +150,17 @@ class AnalyticsFeed:
     def add(self, records: list[RequestRecord]) -> None:
         if records:
             self._inbox.send(AddRows(records))
+
+    def add_columns(self, columns: Columns) -> None:
+        """Stored rows as columns, newer than every row held (a replay hands them as its clock
+        reaches them; rows ahead of the clock wait in memory until their time comes)."""
+        if len(columns):
+            self._inbox.send(AddColumns(columns))
+
+    def clock_moved(self, urgent: bool = False) -> None:
+        """The clock was moved (FiguresClock.set): the figures follow within REFRESH_INTERVAL,
+        at once when urgent."""
+        self._inbox.send(ClockMoved(urgent))
 
     def apply_labels(self, verdicts: dict[str, str | None]) -> None:
         """Labels changed (request_id -> "bad", "good", or None when undone): is_bad follows."""
@@ -236,6 +261,11 @@ class AnalyticsFeed:
                         live.append(records)
                         self.clock.records_arrived(max(record.ts for record in records))
                         news = True
+                    case AddColumns(columns):
+                        live.cols.extend(columns)
+                        news = True
+                    case ClockMoved(moved_urgently):
+                        urgent = urgent or moved_urgently
                 changed = True
             if self._store is not attached:
                 attached, changed, urgent, news = self._store, True, True, True

@@ -9,6 +9,10 @@ The tail thread pokes it right after each commit (not through the UI thread, whe
 rows would wait for the header's coalesced RecordsArrived and a hop on the event loop);
 it coalesces the pokes itself, so the view gets at most one batch of new ids, and so one
 frame, per TAIL_INTERVAL.
+
+In a replay (console/live/replay.py) it is given the replay's moment (`until`): the history
+is the rows up to that moment, and new rows are those the moment has reached since, in time
+order; a step back restarts it (set_filter).
 """
 
 from __future__ import annotations
@@ -45,9 +49,10 @@ class WantRows:
 
 
 class RequestsPager:
-    def __init__(self, post: Post, store_url: str) -> None:
+    def __init__(self, post: Post, store_url: str, until: Callable[[], float] | None = None) -> None:
         self._post = post
         self.store_url = store_url
+        self._until = until  # a replay's moment: only rows with ts <= until() are shown
         self._inbox: Inbox[SetFilter | WantRows] = Inbox()
         self._poked = False
 
@@ -89,6 +94,8 @@ class RequestsPager:
         record_filter: RecordFilter | None = None
         indexed = scan = None
         last_id = top = 0
+        last_ts = 0.0  # a replay: the moment up to which new rows were sent
+        history_ts: float | None = None  # a replay: the history is the rows up to the moment at the restart
         history: _History | None = None  # the part of the history not scanned yet
         tail_due = 0.0  # monotonic time before which new ids are held back (coalesced)
         # between two stretches of history, a pause: the scan holds the GIL for much of its
@@ -121,6 +128,8 @@ class RequestsPager:
                         indexed = pages.compile(record_filter, indexed=True)
                         scan = pages.compile(record_filter, indexed=False)
                         last_id = top = pages.max_id()
+                        if self._until is not None:
+                            last_ts = history_ts = self._until()
                         span = pages.time_span() if top else None
                         history = _History(span) if span else None
                         history_due = 0.0
@@ -129,7 +138,12 @@ class RequestsPager:
                             self._post(RequestIdsLoaded(generation, _empty(), False, {}, 0.0))
                     if self._poked and (restart or time.monotonic() >= tail_due):
                         self._poked = False
-                        fresh = pages.ids(scan, last_id)
+                        if self._until is None:
+                            fresh = pages.ids(scan, last_id)
+                        else:
+                            moment = self._until()
+                            fresh = pages.ids_in_time(scan, last_ts, moment) if moment > last_ts else _empty()
+                            last_ts = max(last_ts, moment)
                         if len(fresh):
                             last_id = int(fresh[-1])
                             tail = pages.records([int(i) for i in fresh[-TAIL_ROWS:]])
@@ -138,7 +152,8 @@ class RequestsPager:
                             tail_due = time.monotonic() + TAIL_INTERVAL
                     if history is not None and not self._inbox.has_mail() and time.monotonic() >= history_due:
                         stretch = FIRST_STRETCH if history.first else HISTORY_STRETCH
-                        older, history.before = pages.history(indexed, top, history.before, stretch)
+                        older, history.before = pages.history(indexed, top, history.before, stretch,
+                                                              up_to_ts=history_ts)
                         tail = pages.records([int(i) for i in older[-TAIL_ROWS:]]) if history.first else {}
                         starting = history.first and generation == 0
                         history.first = False

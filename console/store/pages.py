@@ -70,17 +70,34 @@ class RequestPages:
             high = conn.execute(text("SELECT max(ts) FROM requests")).scalar()
         return None if low is None else (float(low), float(high))
 
+    def ids_in_time(self, where: FilterSQL, after_ts: float, up_to_ts: float) -> np.ndarray:
+        """The ids of the rows with after_ts < ts <= up_to_ts that match, in time order (a
+        replay's rows as its clock reaches them: console/live/replay.py)."""
+        conditions = ["r.ts > :after_ts", "r.ts <= :up_to_ts"]
+        if where.where:
+            conditions.append(f"({where.where})")
+        join = " LEFT JOIN request_bodies b ON b.id = r.id" if where.needs_body else ""
+        query = text(f"SELECT r.id FROM requests r{join} WHERE {' AND '.join(conditions)} ORDER BY r.ts, r.id")
+        with self.engine.connect() as conn:
+            result = conn.execute(query, {"after_ts": after_ts, "up_to_ts": up_to_ts, **where.params})
+            return np.fromiter((row[0] for row in result), dtype=np.int64)
+
     def history(
-        self, where: FilterSQL, up_to_id: int, before: tuple[float, int] | None, limit: int
+        self, where: FilterSQL, up_to_id: int, before: tuple[float, int] | None, limit: int,
+        up_to_ts: float | None = None,
     ) -> tuple[np.ndarray, tuple[float, int] | None]:
         """Up to `limit` ids of the rows with id <= up_to_id that come just before `before`
         (a (ts, id) position; None: the newest) in time order, ascending; and the position
         to continue from (None when the oldest row was reached).
 
         The history is shown in time order (several files ingested one after the other
-        are interleaved by ts); rows committed later are appended in arrival order (ids)."""
+        are interleaved by ts); rows committed later are appended in arrival order (ids).
+        up_to_ts: only rows with ts <= it (a replay's moment)."""
         conditions = ["r.id <= :top"]
         params: dict[str, object] = {"top": up_to_id, "limit": limit, **where.params}
+        if up_to_ts is not None:
+            conditions.append("r.ts <= :up_to_ts")
+            params["up_to_ts"] = up_to_ts
         if before is not None:
             # a range on the ts index, then the ties at the boundary by id
             conditions.append("r.ts <= :cut_ts AND NOT (r.ts = :cut_ts AND r.id >= :cut_id)")

@@ -144,6 +144,7 @@ class RequestsView(ScrollView, can_focus=True):
         self._filter: RecordFilter | None = None
         self._generation = 0
         self._pager: RequestsPager | None = None
+        self.until = None  # a replay's moment (console/live/replay.py): rows up to it only
         self.paused = False
         self.history_left = 1.0  # share of the history not scanned yet
         self._line_cache: dict[tuple[int, int, bool], Strip] = {}
@@ -159,7 +160,7 @@ class RequestsView(ScrollView, can_focus=True):
         """Begin reading the store (once its tables exist)."""
         if self._pager is not None:
             return
-        self._pager = RequestsPager(poster(self), store_url)
+        self._pager = RequestsPager(poster(self), store_url, until=self.until)
         self._pager.set_filter(self._filter, self._generation)
         self.run_worker(self._run_pager, thread=True, exclusive=True, name="requests pager", group="pager")
 

@@ -1,0 +1,128 @@
+"""`llmops-console replay`: the store's requests played in time order as if live
+(console/live/replay.py, console/ui/replay_app.py), on the demo's store and on a small store on
+SQLite and PostgreSQL: the budget PAGE appears when the demo's cost spike begins, the table
+shows only rows the replay has reached, a step back takes the figures and the table back, the
+timeline marks the backtest's alerts, and the store is never written."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from conftest import make_record
+from console.cli import app
+from console.config import load_settings
+from console.demo.incidents import LIVE_CYCLE_S, LIVE_PHASES, SPIKE_USER_ID
+from console.demo.run import BACKFILL, plan_demo
+from console.formatting import parse_rfc3339
+from console.records import parse_line
+from console.sources.base import SourceBatch
+from console.store import Store
+from console.ui.replay_app import REPLAY_BINDINGS, ReplayApp
+from test_postgres import postgres_schema_url
+
+runner = CliRunner()
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+SIZE = (160, 48)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo's store as `llmops-console demo` seeds it (history and the last half hour)."""
+    plan = plan_demo(tmp_path_factory.mktemp("demo"), now=NOW)
+    result = runner.invoke(app, ["ingest", "--store", plan.store_url, "--config", str(plan.config), *map(str, plan.history)])
+    assert result.exit_code == 0, result.output
+    return plan
+
+
+def stored_counts(url: str) -> tuple[int, int, int]:
+    store = Store(url)
+    try:
+        with store.engine.connect() as conn:
+            return tuple(int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # type: ignore[return-value]
+                         for table in ("requests", "rollups", "rejected_lines"))
+    finally:
+        store.close()
+
+
+async def until(pilot, condition, seconds: float = 20.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("timed out")
+
+
+def figures_at(replay: ReplayApp) -> float | None:
+    report = replay.dashboard.report
+    return None if report is None else parse_rfc3339(report.window.end)
+
+
+def showing(replay: ReplayApp, moment: float) -> bool:
+    """The panes' figures end at `moment` (the report's end is written to the millisecond)."""
+    at = figures_at(replay)
+    return at is not None and abs(at - moment) < 0.002
+
+
+async def pause_at_start(replay: ReplayApp, pilot) -> None:
+    await until(pilot, lambda: replay.driver.state().ready and showing(replay, replay.driver.start))
+    await pilot.press("space")
+    assert replay.driver.state().paused
+
+
+async def step_to(replay: ReplayApp, pilot, seconds: float) -> float:
+    """Move the replay by `seconds` and wait for the panes' figures at the new moment."""
+    target = min(max(replay.driver.state().moment + seconds, replay.driver.start), replay.driver.end)
+    replay.dashboard.action_replay_step(seconds)
+    await until(pilot, lambda: abs(replay.driver.state().moment - target) < 1e-6 and showing(replay, target))
+    return target
+
+
+def spike_starts() -> list[float]:
+    """When the live story's cost spikes begin in the demo's last half hour (its backfill
+    starts the 3-minute loop at NOW - BACKFILL: console/demo/run.py)."""
+    first = (NOW - BACKFILL).timestamp()
+    begins = LIVE_PHASES["cost_spike"][0]
+    return [first + cycle * LIVE_CYCLE_S + begins for cycle in range(int(BACKFILL.total_seconds() // LIVE_CYCLE_S))]
+
+
+def test_replaying_the_demo_pages_on_the_budget_when_the_cost_spike_begins(demo):
+    """Done means (issue 21): replaying the last 30 minutes of the demo's store shows the
+    budget PAGE appear at the moment the cost spike began, and not before."""
+    before = stored_counts(demo.store_url)
+    settings = load_settings(demo.config)
+    start, end = (NOW - BACKFILL).timestamp(), NOW.timestamp()
+
+    async def scenario():
+        replay = ReplayApp(demo.store_url, start, end, speed=10, settings=settings)
+        async with replay.run_test(size=SIZE) as pilot:
+            await pause_at_start(replay, pilot)
+            timeline = replay.dashboard.timeline
+            await until(pilot, lambda: replay.driver.state().marks is not None)
+            states: list[tuple[float, str, list]] = []
+            while replay.driver.state().moment < end:
+                moment = await step_to(replay, pilot, 10)
+                budget = next(b for b in replay.dashboard.report.budgets if b.name == "support-chat")
+                header = [(a.kind, a.severity) for a in replay.status_header.alerts]
+                states.append((moment, budget.state, header))
+                if budget.state == "page":
+                    break
+            return states, replay.driver.state(), timeline.shown
+
+    states, state, shown = asyncio.run(scenario())
+    paged = next(moment for moment, budget_state, _ in states if budget_state == "page")
+    began = max(s for s in spike_starts() if s <= paged)
+    assert 0 <= paged - began <= 60, (paged - began, states[-8:])
+    # the header says PAGE at the same moment, and nothing paged on the budget before
+    assert ("budget", "page") in states[-1][2]
+    assert all(budget_state != "page" and ("budget", "page") not in header for _, budget_state, header in states[:-1])
+    # the timeline marks the backtest's episodes: the first budget page is the one the replay showed
+    pages = [m for m in state.marks if m.kind == "budget" and m.severity == "page"]
+    assert pages and pages[0].start - 60 <= paged <= pages[0].start
+    assert shown is not None and shown.paused
+    assert stored_counts(demo.store_url) == before  # nothing written: no request, no rollup cell, no rejected line
