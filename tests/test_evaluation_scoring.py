@@ -10,7 +10,7 @@ from console.config import EvaluationSettings, Settings, Slo
 from console.evaluation.labels import Labeller
 from console.evaluation.sampling import in_sample
 from console.evaluation.scorers import Scorer, builtin_scorers
-from console.evaluation.triage import ScoringLoop, build_queue
+from console.evaluation.triage import FIRST_CHUNK, ScoringLoop, build_queue
 from console.ingest import ingest_files
 from console.store import Store
 from console.store.evaluation import EvaluationStore
@@ -37,8 +37,40 @@ def test_the_backlog_is_scored_in_chunks_with_progress(store, write_log):
     seen = []
     scored = loop.run_backlog(lambda done, total, step: seen.append((done, total)))
     assert scored == 1200
-    assert seen[:3] == [(500, 1200), (1000, 1200), (1200, 1200)]
+    assert seen[:4] == [(FIRST_CHUNK, 1200), (FIRST_CHUNK + 500, 1200), (FIRST_CHUNK + 1000, 1200), (1200, 1200)]
     assert evaluation.count_scored() == 1200
+
+
+def test_the_newest_are_scored_first_and_the_first_batch_is_small(store, write_log):
+    """The triage queue's first entries are what happens now, not the log's first lines."""
+    records = [make_record() for _ in range(1200)]
+    ingest(store, write_log, "a.jsonl", records)
+    evaluation = EvaluationStore(store)
+    loop = ScoringLoop(evaluation, SETTINGS)
+    assert loop.step().seen == FIRST_CHUNK < 500
+    newest = {r["request_id"] for r in records[-FIRST_CHUNK:]}
+    assert set(evaluation.scores_of(r["request_id"] for r in records)) == newest
+    ingest(store, write_log, "b.jsonl", later := [make_record() for _ in range(7)])
+    assert loop.step(limit=7).seen == 7  # arrivals go before the rest of the backlog
+    assert set(evaluation.scores_of(r["request_id"] for r in later)) == {r["request_id"] for r in later}
+    assert not evaluation.scores_of(r["request_id"] for r in records[: -FIRST_CHUNK])
+
+
+def test_a_console_closed_mid_backlog_leaves_the_rest_to_the_next(store, write_log):
+    records = [make_record() for _ in range(1200)]
+    ingest(store, write_log, "a.jsonl", records)
+    evaluation = EvaluationStore(store)
+    loop = ScoringLoop(evaluation, SETTINGS)
+    loop.step(), loop.step()  # the newest 600 scored, then the console closes
+    ingest(store, write_log, "b.jsonl", later := [make_record() for _ in range(30)])
+    again = ScoringLoop(evaluation, SETTINGS)
+    assert again.total == 600 + 30
+    first = again.step(limit=30)
+    assert first.seen == 30
+    assert set(evaluation.scores_of(r["request_id"] for r in later)) == {r["request_id"] for r in later}
+    again.run_backlog()
+    assert evaluation.count_scored() == 1230 and evaluation.scoring_backlog() == []
+    assert ScoringLoop(evaluation, SETTINGS).total == 0
 
 
 def test_only_the_sample_and_the_always_included_are_scored(store, write_log):
@@ -130,7 +162,8 @@ def test_a_step_yields_between_requests_when_asked(store, write_log):
 
 
 def test_the_scoring_thread_steps_aside_while_the_user_works(store, write_log, tmp_path, monkeypatch):
-    """After a key or a click, a backlog waits QUIET_AFTER_INPUT; a label is still saved at once."""
+    """After a key or a click, a backlog waits QUIET_AFTER_INPUT (all but its first, small batch:
+    the triage queue's first entries); a label is still saved at once."""
     import threading
     import time
 
@@ -154,7 +187,7 @@ def test_the_scoring_thread_steps_aside_while_the_user_works(store, write_log, t
             time.sleep(0.01)
         assert any(isinstance(m, LabelDone) for m in posted), "the label waited for nothing"
         time.sleep(0.3)
-        assert EvaluationStore(store).count_scored() == 0  # still quiet
+        assert EvaluationStore(store).count_scored() <= FIRST_CHUNK  # the first small batch only, then quiet
         deadline = time.monotonic() + 20
         while EvaluationStore(store).count_scored() < 3000 and time.monotonic() < deadline:
             time.sleep(0.05)

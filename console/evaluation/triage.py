@@ -7,16 +7,17 @@ changed or undone. `left` counts the unlabelled ones, all of them, not only thos
 Provider errors (rate limits, 5xx, timeouts: console.evaluation.provider_errors) are not
 scored and not in it: the queue carries them as one line per (model, error type).
 
-The scoring loop reads the store in id order from where scoring last stopped (the newest
-request that has scores), keeps the sampled requests, runs every scorer on them and writes
-the scores: the same code scores a backlog of a million rows and the few that arrive each
-second, a chunk at a time, so its caller can report progress and stay responsive.
+The scoring loop reads the store newest first (what arrived since it last looked, then the
+backlog downwards: the queue's first entries are what happens now), keeps the sampled
+requests, runs every scorer on them and writes the scores: the same code scores a backlog of
+a million rows and the few that arrive each second, a chunk at a time, so its caller can
+report progress and stay responsive.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from console.config import Settings
 from console.evaluation.provider_errors import ErrorGroup, group_errors, is_provider_error
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # the store (SQLAlchemy) stays off the path to the first scre
 QUEUE_LIMIT = 300
 LABELLED_LIMIT = 100
 CHUNK = 500
+FIRST_CHUNK = 100  # a scoring loop's first step: the queue's first entries come from it
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,31 +103,75 @@ class StepResult:
     failures: list[ScorerFailure] = field(default_factory=list)
 
 
+def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(low, high] id ranges made disjoint (overlapping or touching ones joined), highest first."""
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted((r for r in ranges if r[1] > r[0]), reverse=True, key=lambda r: r[1]):
+        if merged and high >= merged[-1][0]:
+            merged[-1] = (min(low, merged[-1][0]), merged[-1][1])
+        else:
+            merged.append((low, high))
+    return merged
+
+
 class ScoringLoop:
-    """Scores what arrives in the store, a chunk per `step()`."""
+    """Scores what the store holds and what arrives, newest first, a chunk per `step()`.
+
+    What is left is a list of row-id ranges (low, high], highest first: at start, the rows
+    after the newest scored request, and whatever an earlier console left unscored (the
+    store's scoring_backlog). Each step takes the rows that arrived since as a range on top,
+    then scores the highest range downwards and saves what is left with the scores. The
+    first step is FIRST_CHUNK rows, so the triage queue's first entries are the newest
+    requests' and come at once; a console closed mid-backlog leaves the rest to the next.
+    """
 
     def __init__(self, evaluation: EvaluationStore, settings: Settings, scorers: list[Scorer] | None = None) -> None:
         self.evaluation = evaluation
         self.sampler = Sampler(settings.evaluation, settings.slos)
         self.scorers = scorers if scorers is not None else build_scorers(settings)
-        self.after_id = evaluation.scored_through()
+        self.top = evaluation.newest_id()
+        scored_through = evaluation.scored_through()
+        self._saved = evaluation.scoring_backlog()  # as the store holds it
+        self.ranges = merge_ranges([*self._saved, (scored_through, self.top)])
+        self.left = sum(evaluation.count_between(low, high) for low, high in self.ranges)
         self.done = 0
-        self.total = evaluation.count_after(self.after_id)  # the backlog at start; grows with arrivals
+        self.total = self.left  # the backlog at start; grows with arrivals
         self.failure_count = 0
+        self.first = True
 
     @property
     def backlog(self) -> int:
         return max(self.total - self.done, 0)
 
+    def _take_arrivals(self) -> None:
+        newest = self.evaluation.newest_id()
+        if newest > self.top:
+            self.left += self.evaluation.count_between(self.top, newest)
+            self.ranges = merge_ranges([(self.top, newest), *self.ranges])
+            self.top = newest
+            self.total = self.done + self.left
+
     def step(self, limit: int = CHUNK, interrupt: Callable[[], bool] | None = None) -> StepResult:
-        """Score the next chunk. `interrupt()` is asked after each scored request: when it
-        says so the step ends there (what was scored is kept), so a slow scorer such as the
-        judge never holds up whoever is waiting for the thread."""
-        rows = self.evaluation.requests_after(self.after_id, limit)
+        """Score the next chunk, newest first. `interrupt()` is asked after each scored
+        request: when it says so the step ends there (what was scored is kept), so a slow
+        scorer such as the judge never holds up whoever is waiting for the thread."""
+        self._take_arrivals()
+        if self.first:
+            limit = min(limit, FIRST_CHUNK)
         result = StepResult()
-        if not rows:
-            self.total = self.done  # caught up
+        rows = []
+        while self.ranges and not rows:
+            low, high = self.ranges[0]
+            rows = self.evaluation.requests_down_from(high, low, limit)
+            if not rows:  # nothing left in it (ids are not always contiguous)
+                self.ranges.pop(0)
+        if not rows:  # caught up
+            if self._saved:
+                self.evaluation.save_scoring_backlog([])
+                self._saved = []
+            self.total, self.left = self.done, 0
             return result
+        self.first = False
         sampled = {row.request_id for row in rows if self.sampler(row)}
         records = self.evaluation.records([row.request_id for row in rows if row.request_id in sampled])
         written = []
@@ -140,9 +186,15 @@ class ScoringLoop:
             result.scored += 1
             if interrupt is not None and interrupt():
                 break
-        self.evaluation.write_scores(written)
-        self.after_id = rows[result.seen - 1].id
+        below = rows[result.seen - 1].id - 1  # the range goes on under the last row looked at
+        if below > low and not (result.seen == len(rows) < limit):
+            self.ranges[0] = (low, below)
+        else:
+            self.ranges.pop(0)
+        self.evaluation.write_scores(written, backlog=self.ranges)
+        self._saved = list(self.ranges)
         self.done += result.seen
+        self.left = max(self.left - result.seen, 0)
         self.total = max(self.total, self.done)
         self.failure_count += len(result.failures)
         return result
@@ -150,7 +202,6 @@ class ScoringLoop:
     def run_backlog(self, on_progress=None) -> int:
         """Score everything not scored yet (headless use); returns how many were scored."""
         scored = 0
-        self.total = self.done + self.evaluation.count_after(self.after_id)
         while True:
             step = self.step()
             scored += step.scored
@@ -158,7 +209,3 @@ class ScoringLoop:
                 on_progress(self.done, self.total, step)
             if not step.seen:
                 return scored
-
-    def note_arrivals(self) -> None:
-        """Recount what is left after after_id (call now and then: arrivals grow the total)."""
-        self.total = self.done + self.evaluation.count_after(self.after_id)

@@ -157,12 +157,24 @@ class EvaluationFeed:
 
         below = self.settings.evaluation.queue_below
         dirty = True
-        last_progress = last_queue = last_count = 0.0
+        last_progress = last_queue = 0.0
+        shown_empty = True  # the triage screen still says "waiting for scores…"
         reported = (-1, -1, -1)
+
+        def show_queue(now: float) -> None:
+            nonlocal dirty, last_queue, shown_empty
+            # the first entries go out at once; after that at most every QUEUE_INTERVAL
+            if self.watching and dirty and (shown_empty or now - last_queue >= QUEUE_INTERVAL):
+                queue = build_queue(evaluation, below)
+                self._post(QueueReady(queue))
+                dirty, last_queue = False, now
+                shown_empty = not (queue.items or queue.provider_errors)
+
         while not is_cancelled():
             dirty |= self._serve_inbox()  # a label the user made is saved at once, quiet or not
+            show_queue(time.monotonic())  # `t` pressed: the queue as it is, not after the quiet
             quiet = self._quiet_left()
-            if quiet > 0:
+            if quiet > 0 and not loop.first:  # the first (small) batch does not wait for the key that asked
                 self._inbox.wait(quiet)
                 continue
             step = loop.step(interrupt=self._has_mail)
@@ -172,16 +184,11 @@ class EvaluationFeed:
             for failure in step.failures[: max(FAILURES_SHOWN - first, 0)]:
                 self._post(EvaluationNotice(str(failure), "warning", "Scorer failed"))
             now = time.monotonic()
-            if step.seen and now - last_count > 2.0:
-                loop.note_arrivals()  # the total grows while the backlog is scored
-                last_count = now
             state = (loop.done, loop.total, loop.failure_count)
             if state != reported and (now - last_progress >= PROGRESS_INTERVAL or not step.seen):
                 self._post(ScoringProgress(*state))
                 reported, last_progress = state, now
-            if self.watching and dirty and now - last_queue >= QUEUE_INTERVAL:
-                self._post(QueueReady(build_queue(evaluation, below)))
-                dirty, last_queue = False, now
+            show_queue(now)
             if not step.seen:
                 timeout = POLL_INTERVAL if not (self.watching and dirty) else QUEUE_INTERVAL / 2
                 self._inbox.wait(timeout)

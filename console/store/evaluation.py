@@ -69,6 +69,13 @@ def _chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
         yield items[start : start + size]
 
 
+def _save_backlog(conn: Connection, ranges: Iterable[tuple[int, int]]) -> None:
+    conn.execute(text("DELETE FROM scoring_backlog"))
+    rows = [{"low": low, "high": high} for low, high in ranges]
+    if rows:
+        conn.execute(text("INSERT INTO scoring_backlog (low, high) VALUES (:low, :high)"), rows)
+
+
 class EvaluationStore:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -94,6 +101,37 @@ class EvaluationStore:
         with self.engine.connect() as conn:
             return [LightRow(*row) for row in conn.execute(query, {"after": after_id, "limit": limit})]
 
+    def newest_id(self) -> int:
+        """The highest requests.id (0 in an empty store)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(text("SELECT max(id) FROM requests")).scalar() or 0)
+
+    def count_between(self, low: int, high: int) -> int:
+        """Requests with low < id <= high."""
+        query = text("SELECT count(*) FROM requests WHERE id > :low AND id <= :high")
+        with self.engine.connect() as conn:
+            return int(conn.execute(query, {"low": low, "high": high}).scalar_one())
+
+    def requests_down_from(self, high: int, low: int, limit: int = CHUNK) -> list[LightRow]:
+        """Requests with low < id <= high, newest (highest id) first."""
+        query = text(
+            "SELECT id, request_id, status, feedback, latency_ms, model, prompt_id, prompt_version "
+            "FROM requests WHERE id > :low AND id <= :high ORDER BY id DESC LIMIT :limit"
+        )
+        with self.engine.connect() as conn:
+            return [LightRow(*row) for row in conn.execute(query, {"low": low, "high": high, "limit": limit})]
+
+    def scoring_backlog(self) -> list[tuple[int, int]]:
+        """The (low, high] ranges of row ids a scoring loop left unscored, highest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(text("SELECT low, high FROM scoring_backlog ORDER BY high DESC")).all()
+        return [(int(low), int(high)) for low, high in rows]
+
+    def save_scoring_backlog(self, ranges: Iterable[tuple[int, int]]) -> None:
+        """Replace the stored ranges (what a console closed now would leave to the next)."""
+        with self.engine.begin() as conn:
+            _save_backlog(conn, ranges)
+
     def records(self, request_ids: Iterable[str]) -> dict[str, RequestRecord]:
         """Full records (with input and output) by request_id; unknown ids are left out."""
         ids = list(dict.fromkeys(request_ids))
@@ -112,10 +150,17 @@ class EvaluationStore:
 
     # -- scores -------------------------------------------------------------------------------
 
-    def write_scores(self, rows: Iterable[tuple[str, str, float, str]], now: float | None = None) -> int:
-        """(request_id, scorer, score, reason) rows; a request's earlier scores are replaced."""
+    def write_scores(
+        self,
+        rows: Iterable[tuple[str, str, float, str]],
+        now: float | None = None,
+        backlog: Iterable[tuple[int, int]] | None = None,
+    ) -> int:
+        """(request_id, scorer, score, reason) rows; a request's earlier scores are replaced.
+        With `backlog`, the ranges still to score are saved in the same transaction, so a
+        crash leaves the scores and what they took off the backlog together."""
         rows = list(rows)
-        if not rows:
+        if not rows and backlog is None:
             return 0
         created = time.time() if now is None else now
         delete = text("DELETE FROM scores WHERE request_id IN :ids").bindparams(bindparam("ids", expanding=True))
@@ -123,10 +168,13 @@ class EvaluationStore:
         with self.engine.begin() as conn:
             for chunk in _chunks(sorted({row[0] for row in rows})):
                 conn.execute(delete, {"ids": list(chunk)})
-            conn.execute(
-                insert,
-                [{"request_id": r, "scorer": s, "score": v, "reason": why, "created_at": created} for r, s, v, why in rows],
-            )
+            if rows:
+                conn.execute(
+                    insert,
+                    [{"request_id": r, "scorer": s, "score": v, "reason": why, "created_at": created} for r, s, v, why in rows],
+                )
+            if backlog is not None:
+                _save_backlog(conn, backlog)
         return len(rows)
 
     def scores_of(self, request_ids: Iterable[str]) -> dict[str, list[tuple[str, float, str]]]:

@@ -153,6 +153,17 @@ class ScoreRow(SQLModel, table=True):
     created_at: float
 
 
+class ScoringBacklogRow(SQLModel, table=True):
+    """Request row ids still to be scored, low < id <= high. Scoring goes newest first (what
+    is on fire now is judged before last week), so what it has not reached is a range below
+    what it has; a console closed mid-backlog leaves the range here and the next one goes on."""
+
+    __tablename__ = "scoring_backlog"
+
+    low: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    high: int = Field(sa_type=BigInteger)
+
+
 class RegressionRunRow(SQLModel, table=True):
     __tablename__ = "regression_runs"
 
