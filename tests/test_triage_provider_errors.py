@@ -100,3 +100,21 @@ async def test_the_queue_shows_answers_then_one_line_per_provider_error_without_
         await pilot.press("enter")  # the requests behind the line
         await wait_until(pilot, lambda: app.screen is app.dashboard)
         assert "RateLimitError" in app.dashboard.query_one("#filter").value
+
+
+def test_enter_on_an_error_line_filters_that_model_only():
+    """model: matches a part of the name: gpt-4o's line must not bring gpt-4o-mini's errors."""
+    from console.analytics.filters import parse_filter
+    from console.evaluation.provider_errors import ErrorGroup
+    from console.records import parse_line
+    from console.ui.screens.triage import group_filter
+
+    groups = (ErrorGroup("gpt-4o-mini", "RateLimitError", "rate limit", 9, 0.0),
+              ErrorGroup("gpt-4o", "RateLimitError", "rate limit", 3, 0.0),
+              ErrorGroup("gpt-4o", "HTTP 503", "overloaded", 2, 0.0))  # fmt: skip
+    text = group_filter(groups[1], groups)
+    assert text == "model:gpt-4o -model:gpt-4o-mini status:error error:RateLimitError"
+    wanted = parse_filter(text)
+    rows = {name: parse_line(line_of(rate_limited(model=name)).strip()) for name in ("gpt-4o", "gpt-4o-mini")}
+    assert wanted(rows["gpt-4o"]) and not wanted(rows["gpt-4o-mini"])
+    assert group_filter(groups[2], groups).endswith("error:HTTP 503")

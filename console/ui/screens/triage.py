@@ -249,7 +249,7 @@ class TriageScreen(LabelActions, Screen):
         row = self.current_row
         if isinstance(row, ErrorGroup):  # the requests behind the line, in the requests view
             self.app.pop_screen()
-            self.app.dashboard.filter_requests(f"model:{row.model} status:error {row.error_type}")
+            self.app.dashboard.filter_requests(group_filter(row, self.queue.provider_errors if self.queue else ()))
         elif row is not None:
             self.app.push_screen(LabelledDetailScreen(row.record, row))
 
@@ -290,3 +290,13 @@ class TriageScreen(LabelActions, Screen):
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def group_filter(group: ErrorGroup, groups: tuple[ErrorGroup, ...]) -> str:
+    """The filter of the requests behind one error line. `model:` matches a part of the name,
+    so the models whose names hold this one (gpt-4o-mini for gpt-4o) are left out by name."""
+    model = group.model.lower()
+    others = sorted({g.model for g in groups if g.model.lower() != model and model in g.model.lower()})
+    kind, *words = group.error_type.split()  # the filter's terms are words
+    return " ".join([f"model:{group.model}", *(f"-model:{name}" for name in others),
+                     "status:error", f"error:{kind}", *words])  # fmt: skip
