@@ -69,9 +69,14 @@ def showing(replay: ReplayApp, moment: float) -> bool:
     return at is not None and abs(at - moment) < 0.002
 
 
-async def pause_at_start(replay: ReplayApp, pilot) -> None:
+def paused(replay: ReplayApp) -> ReplayApp:
+    """Paused before it starts: the clock stays at --from until a key moves it."""
+    replay.driver.toggle_pause()
+    return replay
+
+
+async def at_start(replay: ReplayApp, pilot) -> None:
     await until(pilot, lambda: replay.driver.state().ready and showing(replay, replay.driver.start))
-    await pilot.press("space")
     assert replay.driver.state().paused
 
 
@@ -99,9 +104,9 @@ def test_replaying_the_demo_pages_on_the_budget_when_the_cost_spike_begins(demo)
     start, end = (NOW - BACKFILL).timestamp(), NOW.timestamp()
 
     async def scenario():
-        replay = ReplayApp(demo.store_url, start, end, speed=10, settings=settings)
+        replay = paused(ReplayApp(demo.store_url, start, end, speed=10, settings=settings))
         async with replay.run_test(size=SIZE) as pilot:
-            await pause_at_start(replay, pilot)
+            await at_start(replay, pilot)
             timeline = replay.dashboard.timeline
             await until(pilot, lambda: replay.driver.state().marks is not None)
             states: list[tuple[float, str, list]] = []
@@ -126,3 +131,105 @@ def test_replaying_the_demo_pages_on_the_budget_when_the_cost_spike_begins(demo)
     assert pages and pages[0].start - 60 <= paged <= pages[0].start
     assert shown is not None and shown.paused
     assert stored_counts(demo.store_url) == before  # nothing written: no request, no rollup cell, no rejected line
+
+
+BASE = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc).timestamp()
+ROWS = 60  # one request every 10 s for 10 minutes
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def small_store(tmp_path, request):
+    """ROWS requests, one every 10 s from BASE, on SQLite and on PostgreSQL."""
+
+    def fill(url: str) -> str:
+        with Store(url) as store:
+            store.write(SourceBatch(records=[
+                parse_line(json.dumps(make_record(request_id=f"replay-{i:03d}", ts=BASE + 10 * i,
+                                                  cost_usd=0.01, status="error" if i % 7 == 0 else "ok")))
+                for i in range(ROWS)
+            ]))  # fmt: skip
+        return url
+
+    if request.param == "postgresql":
+        with postgres_schema_url() as url:
+            yield fill(url)
+        return
+    yield fill(f"sqlite:///{tmp_path / 'replay.db'}")
+
+
+def shown_ids(replay: ReplayApp) -> list[str]:
+    return [record.request_id for record in replay.requests_view.rows]
+
+
+def test_the_table_shows_the_rows_the_replay_reached_and_a_step_back_takes_them_away(small_store):
+    before = stored_counts(small_store)
+    start, end = BASE + 100, BASE + 500
+
+    async def scenario():
+        replay = paused(ReplayApp(small_store, start, end, speed=10))
+        async with replay.run_test(size=SIZE) as pilot:
+            await at_start(replay, pilot)
+            await until(pilot, lambda: replay.requests_view.row_count == 11)  # ts <= start
+            seen = {"start": shown_ids(replay), "stored": replay.status_header.stored}
+            await pilot.press("right_square_bracket")  # a minute forward
+            await until(pilot, lambda: showing(replay, start + 60) and replay.requests_view.row_count == 17)
+            seen["forward"] = shown_ids(replay)
+            seen["figures"] = replay.dashboard.report.requests
+            await pilot.press("left_square_bracket", "left_square_bracket")  # two back: clamped at the start
+            await until(pilot, lambda: showing(replay, start) and replay.requests_view.row_count == 11)
+            seen["back"] = shown_ids(replay)
+            seen["stored_back"] = replay.status_header.stored
+            await pilot.press("plus")
+            seen["faster"] = replay.driver.state().speed
+            await pilot.press("minus", "minus")
+            seen["slower"] = replay.driver.state().speed
+            await pilot.press("space")  # resume at 5x: rows arrive as the moment moves, as live ones do
+            await until(pilot, lambda: replay.requests_view.row_count >= 13)
+            moment = replay.driver.state().moment
+            reached = [BASE + 10 * int(rid.split("-")[1]) for rid in shown_ids(replay)]
+            seen["resumed"] = (moment, reached)
+            return seen
+
+    seen = asyncio.run(scenario())
+    assert seen["start"] == [f"replay-{i:03d}" for i in range(11)]
+    assert seen["stored"] == 10  # the header counts the rows before --from, then those the replay reaches
+    assert seen["forward"] == [f"replay-{i:03d}" for i in range(17)]  # ts <= start + 60, in time order
+    assert seen["figures"] == 17  # the 1h window at start + 60
+    assert seen["back"] == [f"replay-{i:03d}" for i in range(11)]
+    assert seen["stored_back"] == 11
+    assert (seen["faster"], seen["slower"]) == (30, 5)
+    moment, reached = seen["resumed"]
+    assert max(reached) <= moment + 1e-6
+    assert stored_counts(small_store) == before  # nothing written
+
+
+def test_every_replay_key_has_a_binding_id_and_the_help_lists_them():
+    assert [b.id for b in REPLAY_BINDINGS] == ["replay.pause", "replay.back", "replay.forward", "replay.faster",
+                                               "replay.slower"]
+    assert {b.id for b in REPLAY_BINDINGS} <= ReplayApp.binding_ids()
+    assert ReplayApp.binding_scopes()[0][0] == "replay"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--from", "yesterday"], "--from 'yesterday': use an RFC 3339 time"),
+    (["--from", "2026-11-20T12:05:00Z", "--to", "2026-11-20T12:00:00Z"], "is not before --to"),
+    (["--from", "2026-11-21T12:00:00Z", "--to", "2026-11-21T13:00:00Z"], "no requests between"),
+    (["--from", "5m", "--speed", "0"], "--speed 0"),
+])  # fmt: skip
+def test_replay_refuses_bad_periods_before_opening_the_screen(tmp_path, args, message):
+    url = f"sqlite:///{tmp_path / 'replay.db'}"
+    with Store(url) as store:
+        store.write(SourceBatch(records=[parse_line(json.dumps(make_record(ts=BASE + i))) for i in range(3)]))
+    result = runner.invoke(app, ["replay", "--store", url, *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+
+
+def test_from_as_a_duration_counts_back_from_the_newest_request(tmp_path):
+    from console.commands.replay import plan_replay
+
+    url = f"sqlite:///{tmp_path / 'replay.db'}"
+    with Store(url) as store:
+        store.write(SourceBatch(records=[parse_line(json.dumps(make_record(ts=BASE + 60 * i))) for i in range(10)]))
+    plan = plan_replay("5m", None, 10, url)
+    assert (plan.start, plan.end, plan.requests) == (BASE + 240, BASE + 540, 6)

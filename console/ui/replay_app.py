@@ -36,11 +36,13 @@ class ReplayDashboard(DashboardScreen):
         super().__init__(store_url, [], capacity)
         self.driver = driver
 
-    def on_mount(self) -> None:
-        # before the base's mount, which may start the requests table (a history already loaded)
-        self.requests_view.until = self.driver.feed.clock.now
-        super().on_mount()
+    def on_mount(self) -> None:  # after compose; Textual runs DashboardScreen.on_mount too
         self.mount(ReplayTimeline(self.driver, id="replay-timeline"), after=self.status_header)
+
+    def show_history(self, loaded) -> None:
+        if self.ready:  # the table starts now: it shows the rows up to the replay's moment only
+            self.requests_view.until = self.driver.feed.clock.now
+        super().show_history(loaded)
 
     @property
     def timeline(self) -> ReplayTimeline:
@@ -82,8 +84,7 @@ class ReplayApp(ConsoleApp):
         self.driver.committed = self.dashboard.rows_committed
         self.sub_title = f"replay {day_text(start)} {clock_text(start)} → {clock_text(end)} UTC"
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def on_mount(self) -> None:  # Textual runs ConsoleApp.on_mount (the workers) after this one
         self.notify(LABELS_ARE_REAL, title="Replay", timeout=8, markup=False)
 
     def _ingest(self) -> None:
