@@ -84,11 +84,15 @@ class NotTracesData(RecordError):
 
 
 def parse_traces_line(
-    line: bytes | str, options: OtlpOptions = DEFAULT_OPTIONS, joiner: logfire.StreamJoiner | None = None
+    line: bytes | str,
+    options: OtlpOptions = DEFAULT_OPTIONS,
+    joiner: logfire.StreamJoiner | None = None,
+    read_at: Any = None,
 ) -> OtlpLine:
     """Records from one line of the Collector file exporter; RecordError if it is not one.
 
-    Without a joiner, halves of a Logfire stream are joined within the line only."""
+    Without a joiner, halves of a Logfire stream are joined within the line only; with one,
+    an opening left waiting is kept with read_at (where the line was read)."""
     if isinstance(line, str):
         line = line.encode("utf-8", "surrogatepass")
     if len(line) > MAX_LINE_BYTES * 64:
@@ -101,11 +105,14 @@ def parse_traces_line(
         raise RecordError("not a JSON object")
     if get(data, "resourceSpans", "resource_spans") is None:
         raise NotTracesData("not an OTLP TracesData object (no resourceSpans)")
-    return parse_traces(data, options, joiner)
+    return parse_traces(data, options, joiner, read_at)
 
 
 def parse_traces(
-    data: dict, options: OtlpOptions = DEFAULT_OPTIONS, joiner: logfire.StreamJoiner | None = None
+    data: dict,
+    options: OtlpOptions = DEFAULT_OPTIONS,
+    joiner: logfire.StreamJoiner | None = None,
+    read_at: Any = None,
 ) -> OtlpLine:
     """Records from a decoded TracesData (or ExportTraceServiceRequest) object."""
     out = OtlpLine()
@@ -130,7 +137,7 @@ def parse_traces(
                 else:
                     out.records.append(record)
     if joiner is not None:
-        out.records = joiner.feed(out.records)
+        out.records = joiner.feed(out.records, read_at)
     elif any(logfire.MARK in (r.metadata or {}) for r in out.records):
         line_joiner = logfire.StreamJoiner()
         out.records = line_joiner.feed(out.records) + line_joiner.flush()
@@ -143,6 +150,10 @@ def span_to_record(
     """The record of a model-call span; None for any other span."""
     attrs = attributes_of(span)
     fields: dict[str, Any] = {}
+    logfire_call = None
+    if scope.startswith("logfire"):  # before the mapping takes the request's attributes out
+        parent = hex_id(get(span, "parentSpanId", "parent_span_id"))
+        logfire_call = logfire.call_key(attrs, hex_id(get(span, "traceId", "trace_id")), parent)
     if openinference.is_openinference(attrs):
         if not openinference.read(attrs, fields):
             return None
@@ -188,6 +199,7 @@ def span_to_record(
         metadata["service.name"] = resource["service.name"]
     if half:
         metadata[logfire.MARK] = half
+        metadata[logfire.CALL_KEY] = logfire_call
     metadata.update(attrs)  # whatever else the span says is kept, never dropped
     fields["metadata"] = metadata
     return RequestRecord(**fields)

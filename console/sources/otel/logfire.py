@@ -5,24 +5,43 @@ response id), and when the stream has been read it logs a zero-length span ("str
 response from 'gpt-4o' took 0.09s") carrying the usage, the response and `duration`, the
 time spent reading. Read apart they count the stream twice with neither latency right.
 
-The end's log is emitted in the context the stream was created in, so both halves share the
-trace of whatever span the call ran in, and the reading started right after the opening span
-ended. An end is joined to the opening that ended last before its reading began, in the same
-trace when one does, with the same model, service, prompt, user and session; the request
-then runs from the opening's start to the log. Openings wait (StreamJoiner.pending) until
-their end arrives, which may be lines later; one whose end never comes (a stream not read to
-its end) is stored as it is when the reader gives up waiting (LogTail, see detect.py).
+The end's log is emitted in the context the call was made in (Logfire's record_streaming
+attaches the context taken before the call's span opened), so the two halves are siblings:
+the same parent span, and the same trace when there is a parent; a call made outside any span
+gives two roots of two traces. The end also repeats every attribute the call's span was given
+(the request: request_data, gen_ai.input.messages, gen_ai.request.*, async). Both are folded
+into one key per half (call_key): an end is joined only to an opening with its key, its model,
+service, prompt, user and session, that ended before the reading began; of those, to the one
+that ended last, since the reading starts microseconds after its call returns. What stays
+ambiguous is only what nothing tells apart: two identical requests in the same parent (or
+both outside any span) whose calls both returned before either was read; both are joined,
+each end keeping its own response, tokens and id, and only their latencies may be swapped.
+
+The request then runs from the opening's start to the log. Openings wait
+(StreamJoiner.pending) until their end arrives, which may be lines later, with where they
+were read (a LogTail keeps its file's saved offset at the oldest waiting opening's line, so
+a restart reads it again: see detect.py); one whose end never comes (a stream not read to
+its end) is stored as it is when the reader gives up waiting.
 """
 
 from __future__ import annotations
+
+import hashlib
+from typing import Any
 
 import msgspec
 
 from console.records import RequestRecord
 
 MARK = "otel.logfire_stream"
+CALL_KEY = "otel.logfire_call"
 OPENING, END = "opening", "end"
-_TOLERANCE_S = 0.001  # the opening's end and the log's computed start are taken from two clocks
+# The opening's end and the log's start (its time less `duration`) come from the same clock,
+# through floats: they agree to well under a microsecond.
+_TOLERANCE_S = 10e-6
+# Attributes Logfire gives the call's span and repeats on the stream's end (its span_data).
+_REQUEST_KEYS = ("request_data", "gen_ai.input.messages", "gen_ai.system_instructions", "gen_ai.tool.definitions",
+                 "async", "gen_ai.operation.name")  # fmt: skip
 
 
 def stream_half(attrs: dict, scope: str, status: str, answered: bool) -> str | None:
@@ -38,58 +57,87 @@ def stream_half(attrs: dict, scope: str, status: str, answered: bool) -> str | N
     return None
 
 
+def call_key(attrs: dict[str, Any], trace_id: str, parent_span_id: str) -> str:
+    """What both halves of one stream say alike: their parent (and trace, under a parent) and
+    the request. Read before the mapping takes attributes out."""
+    request = [(key, attrs.get(key)) for key in _REQUEST_KEYS]
+    request += sorted((key, value) for key, value in attrs.items() if key.startswith("gen_ai.request."))
+    where = (trace_id, parent_span_id) if parent_span_id else ("", "")
+    return hashlib.blake2b(msgspec.json.encode([where, request]), digest_size=12).hexdigest()
+
+
+def _ended(record: RequestRecord) -> float:
+    return record.ts + record.latency_ms / 1000
+
+
 def _same_call(opening: RequestRecord, end: RequestRecord) -> bool:
     a, b = opening.metadata or {}, end.metadata or {}
     return (
-        opening.model == end.model
+        a.get(CALL_KEY) == b.get(CALL_KEY)
+        and opening.model == end.model
         and a.get("service.name") == b.get("service.name")
         and (opening.prompt_ref, opening.user_id, opening.session_id) == (end.prompt_ref, end.user_id, end.session_id)
-        and opening.ts + opening.latency_ms / 1000 <= end.ts + _TOLERANCE_S
+        and _ended(opening) <= end.ts + _TOLERANCE_S
     )
 
 
 class StreamJoiner:
-    """Joins the halves of Logfire streams across lines; other records pass through."""
+    """Joins the halves of Logfire streams across lines; other records pass through.
+
+    Each waiting opening keeps where it was read (any value the caller gives feed, ordered:
+    a LogTail gives (offset, line number) of its line), so the caller can hold its saved
+    position back to the oldest one (oldest_pending)."""
 
     def __init__(self) -> None:
         self.pending: list[RequestRecord] = []
+        self._read_at: list[Any] = []
 
-    def feed(self, records: list[RequestRecord]) -> list[RequestRecord]:
+    def feed(self, records: list[RequestRecord], read_at: Any = None) -> list[RequestRecord]:
         out = []
         for record in records:
             half = (record.metadata or {}).get(MARK)
             if half == OPENING:
                 self.pending.append(record)
+                self._read_at.append(read_at)
             elif half == END:
                 out.append(self._join(record))
             else:
                 out.append(record)
         return out
 
+    def oldest_pending(self) -> Any:
+        """Where the oldest waiting opening was read (as given to feed); None when none waits."""
+        places = [place for place in self._read_at if place is not None]
+        return min(places) if places else None
+
     def flush(self, ended_before: float | None = None) -> list[RequestRecord]:
         """Openings still waiting (all, or those that ended before epoch second ended_before),
         stored as they are: their stream was not read to its end, or its end was lost."""
-        keep, out = [], []
-        for record in self.pending:
-            if ended_before is None or record.ts + record.latency_ms / 1000 < ended_before:
+        keep, keep_at, out = [], [], []
+        for record, read_at in zip(self.pending, self._read_at):
+            if ended_before is None or _ended(record) < ended_before:
                 record.metadata[MARK] = "opening without its end: the stream was not read to its end"
+                record.metadata.pop(CALL_KEY, None)
                 out.append(record)
             else:
                 keep.append(record)
-        self.pending = keep
+                keep_at.append(read_at)
+        self.pending, self._read_at = keep, keep_at
         return out
 
     def _join(self, end: RequestRecord) -> RequestRecord:
         candidates = [i for i, opening in enumerate(self.pending) if _same_call(opening, end)]
-        same_trace = [i for i in candidates if end.trace_id and self.pending[i].trace_id == end.trace_id]
-        chosen = max(same_trace or candidates, key=lambda i: self.pending[i].ts, default=None)
+        chosen = max(candidates, key=lambda i: _ended(self.pending[i]), default=None)
         if chosen is None:
             end.metadata[MARK] = "end without its opening: latency is the reading time only"
+            end.metadata.pop(CALL_KEY, None)
             return end
         opening = self.pending.pop(chosen)
+        del self._read_at[chosen]
         stop = end.ts + end.latency_ms / 1000
         metadata = {**opening.metadata, **end.metadata}
         del metadata[MARK]
+        metadata.pop(CALL_KEY, None)
         metadata["otel.span_id"] = opening.metadata.get("otel.span_id")
         metadata["otel.stream_end_span_id"] = end.metadata.get("otel.span_id")
         changes = {"ts": opening.ts, "latency_ms": max(stop - opening.ts, 0.0) * 1000, "metadata": metadata}
