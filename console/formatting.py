@@ -26,6 +26,14 @@ def usd(value: float | None, *, none: str = NONE) -> str:
     return f"{sign}${amount:.{decimals}f}"
 
 
+def latency(value_ms: float | None, *, none: str = NONE) -> str:
+    """A latency (logged in milliseconds) in seconds, one style everywhere, panes, compare and
+    report alike (0.51s, 9.00s, 12.30s): a column never mixes 9,000 ms with 12.0s."""
+    if value_ms is None:
+        return none
+    return f"{value_ms / 1000:,.2f}s"
+
+
 def usd_column(value: float | None) -> str:
     """A per-request cost in a table column: four decimals below $1 (not two significant digits)
     so the decimal points of a right-justified column line up; cents from $1, as usd()."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import json
 
+import re
+
 import msgspec
 import numpy as np
 import pytest
@@ -265,6 +267,8 @@ def test_cli_table_shows_both_arms_and_the_verdict(store_url):
     assert result.exit_code == 0, result.output
     assert "A: v7" in result.stdout and "B: v8" in result.stdout
     assert "bad rate 30.0% in v8 vs 5.0% in v7" in " ".join(result.stdout.split())
+    # latency in the panes' style (seconds), never ms beside them (issue 17, point 5)
+    assert re.search(r"\d\.\d\ds / \d+\.\d\ds", result.stdout) and " ms" not in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from console.analytics.stats import (
     compare_proportions,
     wilson_interval,
 )
-from console.formatting import rfc3339, usd
+from console.formatting import latency, rfc3339, usd
 
 ALPHA = 0.05  # "significant" means p < ALPHA (no multiple-test correction: 4 tests, read as a screen)
 MIN_REQUESTS = 30  # below this in an arm, rates and percentiles move too much to conclude
@@ -364,7 +364,8 @@ def format_percent(rate: Optional[float]) -> str:
 
 
 def format_ms(value: Optional[float]) -> str:
-    return "—" if value is None else f"{value:,.0f} ms"
+    """A latency in the panes' style (seconds: '1.27s'), in the table and the verdict alike."""
+    return latency(value)
 
 
 def _findings(a: ArmSummary, b: ArmSummary, differences: dict[str, Difference]) -> list[Finding]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from console.formatting import latency
+
 
 def ms(value: float | None, *, none: str = "—") -> str:
-    """A latency in milliseconds shown in seconds, always the same style (0.51s, 9.00s,
-    12.30s): a column never mixes 9,000ms with 12.0s."""
-    if value is None:
-        return none
-    return f"{value / 1000:,.2f}s"
+    """A latency in milliseconds shown in seconds (console.formatting.latency: 0.51s, 9.00s)."""
+    return latency(value, none=none)
 
 
 def percent(value: float | None, *, none: str = "—") -> str:
