@@ -97,7 +97,7 @@ def test_the_filters_text_words_search_blocks_and_loose_bodies(mixed_store, text
 
 
 def test_loose_bodies_are_gathered_into_blocks_as_they_pile_up(tmp_path, monkeypatch):
-    monkeypatch.setattr("console.store.writers.COMPACT_AT", 100)
+    monkeypatch.setattr("console.store.sqlite_writer.COMPACT_AT", 100)
     db = tmp_path / "store.db"
     with Store(f"sqlite:///{db}") as store:
         records = _records(250, "live")

@@ -112,7 +112,7 @@ def test_merging_keeps_the_store_to_few_blocks(tmp_path, monkeypatch):
 
 def test_a_block_is_written_with_its_rows_or_not_at_all(tmp_path, monkeypatch):
     """A failure while the block is stored rolls the rows back too: rows and blocks agree."""
-    import console.store.writers as writers
+    import console.store.sqlite_writer as writers
 
     path = tmp_path / "store.db"
     with Store(str(path)) as store:

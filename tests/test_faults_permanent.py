@@ -26,7 +26,7 @@ from console import ingest
 from console.records import parse_line
 from console.sources.base import SourceBatch
 from console.store import Store, StoreError, StoreLocked
-from console.store.writers import PERMANENT, TRANSIENT, StoreBroken, fault_reason, write_fault
+from console.store.write_faults import PERMANENT, TRANSIENT, StoreBroken, fault_reason, write_fault
 from console.live import ingest_thread, tail
 from console.store import retry
 from console.store.retry import RetryPolicy

@@ -93,7 +93,7 @@ def test_ingest_into_a_locked_store_fails_with_the_message(tmp_path, monkeypatch
 
     from conftest import line_of, make_record
     from console.cli import app
-    from console.store import writers
+    from console.store import sqlite_writer as writers
 
     monkeypatch.setattr(writers, "LockRetry", lambda: FAST)  # the writer's default policy, made fast
     path = tmp_path / "store.db"

@@ -211,7 +211,7 @@ def merge_small_blocks(conn: sqlite3.Connection) -> None:
     them into one block of the next level (inside the caller's write transaction)."""
     while True:
         # one row back, not FAN_IN: each row fetched releases and retakes the GIL (see
-        # console.store.writers.insert_values)
+        # console.store.sqlite_writer.insert_values)
         count, levels, level, rows, first_id, last_id = conn.execute(
             "SELECT count(*), count(DISTINCT level), max(level), sum(rows), min(first_id), max(last_id) "
             "FROM (SELECT first_id, last_id, rows, level FROM column_blocks ORDER BY first_id DESC LIMIT ?)",

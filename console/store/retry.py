@@ -5,7 +5,7 @@ A fault that may pass (a full disk, a read-only or locked store, the PostgreSQL 
 restarting, a dropped connection) is retried after a pause doubling from `first_s` to
 `most_s`, for as long as the give-up rule allows; an error retrying cannot fix (no such
 table or column: the schema is not what this console writes) stops after `permanent_tries`;
-anything else is a bug, raised as it is (console.store.writers.write_fault tells them apart).
+anything else is a bug, raised as it is (console.store.write_faults.write_fault tells them apart).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
 from console.store.engine import StoreError
-from console.store.writers import PERMANENT, StoreBroken, StoreLocked, fault_reason, write_fault
+from console.store.write_faults import PERMANENT, StoreBroken, StoreLocked, fault_reason, write_fault
 
 # Module defaults, read when a policy is made (so a test can shorten them for every caller).
 RETRY_FIRST_S = 0.5

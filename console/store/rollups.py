@@ -58,7 +58,7 @@ class Db:
             return
         head = f"INSERT INTO {table} ({', '.join(columns)})"
         if self.raw:
-            from console.store.writers import insert_values  # multi-row statements (see there)
+            from console.store.sqlite_writer import insert_values  # multi-row statements (see there)
 
             insert_values(self.conn, head, rows)
         else:

@@ -21,7 +21,8 @@ from console.store.body_blocks import fill, reader_for
 from console.store.rows import BODY_AT, SELECT_COLUMNS, record_from_row
 from console.store.schema_facts import BODY_COLUMNS, CURRENT_VERSION, REQUEST_COLUMNS, stored_version_of_sqlite
 from console.store.verdicts import current_verdicts
-from console.store.writers import BULK_CACHE_MIB, BatchWriter, CoreBatchWriter, LockRetry, SqliteBatchWriter, WriteResult
+from console.store.sqlite_writer import BULK_CACHE_MIB, LockRetry, SqliteBatchWriter
+from console.store.writers import BatchWriter, CoreBatchWriter, WriteResult
 
 
 # record_from_row's shape with NULL for every body column (input_is_json/output_is_json: 0)

@@ -21,7 +21,8 @@ import msgspec
 
 from console.malloc import fix_mmap_threshold
 from console.store.engine import StoreError
-from console.store.writers import PreparedBatch, SqliteBatchWriter, WriteResult
+from console.store.sqlite_writer import SqliteBatchWriter
+from console.store.writers import PreparedBatch, WriteResult
 
 _PR_SET_PDEATHSIG = 1
 
