@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from console.live.replay import ReplayDriver, ReplayState
 
@@ -74,7 +74,10 @@ def _marks_word(state: ReplayState) -> str:
     return ", ".join(f"{n} {word}" for n, word in ((pages, "page"), (warns, "warn")) if n)
 
 
-class ReplayTimeline(Static):
+class ReplayTimeline(Widget):
+    """Drawn by render() and refreshed in place (one line, a fixed height: no layout pass;
+    a Static's update() asked for one five times a second, most of the UI thread's time)."""
+
     DEFAULT_CSS = """
     ReplayTimeline { height: 1; background: $boost; }
     """
@@ -92,8 +95,9 @@ class ReplayTimeline(Static):
         state = self.driver.state()
         if state != self.shown:
             self.shown = state
-            self.update(timeline_text(state, max(self.size.width, 40)))
+            self.refresh()
 
-    def on_resize(self) -> None:
-        if self.shown is not None:
-            self.update(timeline_text(self.shown, max(self.size.width, 40)))
+    def render(self) -> Text:
+        if self.shown is None:
+            return Text("replay: loading…")
+        return timeline_text(self.shown, max(self.size.width, 40))
