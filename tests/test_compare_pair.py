@@ -199,3 +199,13 @@ async def test_either_arm_can_be_changed_and_swapped_on_the_compare_screen(app):
         assert (app.screen.comparison.a.label, app.screen.comparison.b.label) == ("gpt-4o-mini", "support-answer@v6")
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is app.dashboard)
+
+
+def test_help_lists_the_compare_screens_keys_and_the_arm_pickers():
+    """? shows a/b (pick an arm), x (swap) and the picker's own keys, each remappable by id."""
+    from console.ui.app import ConsoleApp
+
+    scopes = dict((scope, {b.id for b in bindings}) for scope, bindings in ConsoleApp.binding_scopes())
+    assert {"compare.pick_a", "compare.pick_b", "compare.swap"} <= scopes["compare"]
+    assert {"compare.pick.choose", "compare.pick.cancel"} <= scopes["compare: pick an arm"]
+    assert {"compare.pick.choose", "compare.swap"} <= ConsoleApp.binding_ids()

@@ -25,7 +25,7 @@ from console.ui.messages import (
 )
 from console.formatting import parse_rfc3339
 from console.ui.screens.alerts import AlertsScreen
-from console.ui.screens.compare import CompareScreen
+from console.ui.screens.compare import ArmPicker, CompareScreen
 from console.ui.screens.regress import RegressHistoryScreen, RegressRunScreen
 from console.ui.screens.regress_case import RegressCaseScreen
 from console.ui.screens.regress_launch import LaunchChoice, RegressLaunchModal
@@ -404,6 +404,7 @@ class ConsoleApp(App):
             dashboard = self.dashboard
             yield SystemCommand("Filter requests", "Filter by model, version, status, latency, text", dashboard.action_filter)
             yield SystemCommand(
+            ("compare: pick an arm", ArmPicker.BINDINGS),
                 "Pause / resume following", "Freeze the table; rows keep being stored", dashboard.action_toggle_pause
             )
             yield SystemCommand("Open request", "Full input, output and fields of the selected row", dashboard.action_open_current)
