@@ -387,6 +387,7 @@ class ConsoleApp(App):
             ("latency", LatencyPane.BINDINGS),
             ("versions", VersionsPane.BINDINGS),
             ("compare", CompareScreen.BINDINGS),
+            ("compare: pick an arm", ArmPicker.BINDINGS),
             ("alerts", AlertsScreen.BINDINGS),
             ("regression run", RegressRunScreen.BINDINGS),
             ("regression case", RegressCaseScreen.BINDINGS),
@@ -404,7 +405,6 @@ class ConsoleApp(App):
             dashboard = self.dashboard
             yield SystemCommand("Filter requests", "Filter by model, version, status, latency, text", dashboard.action_filter)
             yield SystemCommand(
-            ("compare: pick an arm", ArmPicker.BINDINGS),
                 "Pause / resume following", "Freeze the table; rows keep being stored", dashboard.action_toggle_pause
             )
             yield SystemCommand("Open request", "Full input, output and fields of the selected row", dashboard.action_open_current)
