@@ -98,7 +98,7 @@ class OtlpInbox:
                 taken += len(export.records)
                 carried.append(export)
             if self._joiner.pending:  # openings whose end never came: stored alone
-                batch.records.extend(self._joiner.flush(time.time() - STREAM_WAIT_S))
+                batch.records.extend(self._joiner.flush(STREAM_WAIT_S))
             if carried:
                 self._in_flight[id(batch)] = carried
             batch.lines_read += len(carried)

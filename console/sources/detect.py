@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -140,8 +139,11 @@ class LogTail(JsonlTail):
         if fmt == "jsonl":
             super()._parse_lines(t, lines, first_no, batch)
         elif fmt == "otlp":
+            r = t.reader
+            offset = r.offset  # where the chunk's first line starts (_consume adds the chunk after)
             for line_no, line in enumerate(lines, first_no):
-                self._parse_otlp(t, line_no, line, batch)
+                self._parse_otlp(t, line_no, line, batch, read_at=(offset, line_no - 1, r.inode))
+                offset += len(line) + 1
         elif fmt == "pretty":
             self._parse_pretty(t, lines, first_no, batch)
         elif fmt == "binary":
@@ -153,10 +155,22 @@ class LogTail(JsonlTail):
                 self.refused[t.path] = reason
 
     def _report(self, t, batch: SourceBatch) -> None:
+        """The file's position, held back to the line of the oldest Logfire stream opening
+        still waiting for its end: it is in memory only, so a restart must read it again (the
+        lines after it, already stored, are stored once: rows are keyed by request id)."""
         joiner = self._joiners.get(t.path)
         if joiner is not None and joiner.pending and _drained(t):
-            batch.records.extend(joiner.flush(time.time() - STREAM_WAIT_S if self._watch else None))
-        super()._report(t, batch)
+            batch.records.extend(joiner.flush(STREAM_WAIT_S if self._watch else None))
+        r = t.reader
+        if r is None:
+            return
+        current = (r.inode, r.offset, r.line_no)
+        waiting = joiner.oldest_pending() if joiner is not None and joiner.pending else None
+        if waiting is not None and waiting[2] == r.inode and waiting[0] < r.offset:
+            current = (r.inode, waiting[0], waiting[1])
+        if current != t.reported:
+            batch.positions[t.path] = FilePosition(t.path, *current)
+            t.reported = current
 
     def _bad_line(self, t, line_no: int, line: bytes, exc: Exception, batch: SourceBatch) -> None:
         """A line that failed as a v1 record may be a TracesData line in a mixed file."""
@@ -227,14 +241,16 @@ class LogTail(JsonlTail):
             self._reject(t, line_no, reason, head, batch)
         return len(parsed.errors)
 
-    def _parse_otlp(self, t, line_no: int, line: bytes, batch: SourceBatch, count_ok: bool = True) -> None:
+    def _parse_otlp(
+        self, t, line_no: int, line: bytes, batch: SourceBatch, count_ok: bool = True, read_at: tuple | None = None
+    ) -> None:
         if line[-1:] == b"\r":
             line = line[:-1]
         if not line.strip():
             return
         try:
             joiner = self._joiners.get(t.path) or self._joiners.setdefault(t.path, StreamJoiner())
-            parsed = parse_traces_line(line, self.otlp_options, joiner)
+            parsed = parse_traces_line(line, self.otlp_options, joiner, read_at)
         except NotTracesData as exc:
             if self.source_format == "otlp":
                 JsonlTail._bad_line(self, t, line_no, line, exc, batch)

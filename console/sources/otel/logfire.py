@@ -27,6 +27,7 @@ its end) is stored as it is when the reader gives up waiting.
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 
 import msgspec
@@ -91,6 +92,7 @@ class StreamJoiner:
     def __init__(self) -> None:
         self.pending: list[RequestRecord] = []
         self._read_at: list[Any] = []
+        self._arrived: list[float] = []  # time.monotonic() when each waiting opening was fed
 
     def feed(self, records: list[RequestRecord], read_at: Any = None) -> list[RequestRecord]:
         out = []
@@ -99,6 +101,7 @@ class StreamJoiner:
             if half == OPENING:
                 self.pending.append(record)
                 self._read_at.append(read_at)
+                self._arrived.append(time.monotonic())
             elif half == END:
                 out.append(self._join(record))
             else:
@@ -110,19 +113,22 @@ class StreamJoiner:
         places = [place for place in self._read_at if place is not None]
         return min(places) if places else None
 
-    def flush(self, ended_before: float | None = None) -> list[RequestRecord]:
-        """Openings still waiting (all, or those that ended before epoch second ended_before),
-        stored as they are: their stream was not read to its end, or its end was lost."""
-        keep, keep_at, out = [], [], []
-        for record, read_at in zip(self.pending, self._read_at):
-            if ended_before is None or _ended(record) < ended_before:
+    def flush(self, waited_s: float | None = None) -> list[RequestRecord]:
+        """Openings still waiting (all, or those fed at least waited_s seconds ago), stored as
+        they are: their stream was not read to its end, or its end was lost. The wait counts
+        from their arrival, not from the span's clock: a trace read long after it was made
+        (or from a host whose clock differs) still waits for the end on its next lines."""
+        keep, out = [], []
+        now = time.monotonic()
+        for entry in zip(self.pending, self._read_at, self._arrived):
+            if waited_s is None or now - entry[2] >= waited_s:
+                record = entry[0]
                 record.metadata[MARK] = "opening without its end: the stream was not read to its end"
                 record.metadata.pop(CALL_KEY, None)
                 out.append(record)
             else:
-                keep.append(record)
-                keep_at.append(read_at)
-        self.pending, self._read_at = keep, keep_at
+                keep.append(entry)
+        self.pending, self._read_at, self._arrived = (list(column) for column in zip(*keep)) if keep else ([], [], [])
         return out
 
     def _join(self, end: RequestRecord) -> RequestRecord:
@@ -133,7 +139,7 @@ class StreamJoiner:
             end.metadata.pop(CALL_KEY, None)
             return end
         opening = self.pending.pop(chosen)
-        del self._read_at[chosen]
+        del self._read_at[chosen], self._arrived[chosen]
         stop = end.ts + end.latency_ms / 1000
         metadata = {**opening.metadata, **end.metadata}
         del metadata[MARK]
