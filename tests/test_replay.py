@@ -233,3 +233,22 @@ def test_from_as_a_duration_counts_back_from_the_newest_request(tmp_path):
         store.write(SourceBatch(records=[parse_line(json.dumps(make_record(ts=BASE + 60 * i))) for i in range(10)]))
     plan = plan_replay("5m", None, 10, url)
     assert (plan.start, plan.end, plan.requests) == (BASE + 240, BASE + 540, 6)
+
+
+def test_the_live_consoles_palette_offers_the_replay_of_the_last_hour(tmp_path):
+    from console.ui.app import REPLAY_LAST_HOUR, ConsoleApp
+
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+
+    async def scenario():
+        live = ConsoleApp(sources=[], store_url=url)
+        async with live.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            titles = [command.title for command in live.get_system_commands(live.screen)]
+            replay_titles = [command.title for command in ReplayApp(url, BASE, BASE + 60).get_system_commands(live.screen)]
+            live.action_replay_last_hour()
+        return titles, replay_titles, live.return_value
+
+    titles, replay_titles, result = asyncio.run(scenario())
+    assert "Replay the last hour" in titles and result == REPLAY_LAST_HOUR  # launch.py then runs `replay --from 1h`
+    assert "Replay the last hour" not in replay_titles and "Replay: a minute back" in replay_titles
