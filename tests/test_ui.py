@@ -203,6 +203,9 @@ async def test_the_table_fits_an_80_column_terminal(app):
         assert view.virtual_size.width <= view.scrollable_content_region.width
         text = screen_text(app)
         assert "status" in text and "gpt-4o" in text
+        # the output keeps a readable start, not only '…' (the tokens go; Enter shows them)
+        drawn = [view.render_line(y).text for y in range(1, 4)]
+        assert any("Open Sett" in line for line in drawn), drawn
 
 
 async def test_keys_and_clicks_make_the_scoring_thread_step_aside(app):

@@ -46,12 +46,12 @@ WIDE_COLUMNS = (
     Column("cost", 9, "right"),
     Column("status", 6),
 )
-# For 80-column terminals: time of day only, narrower names, no room kept for the preview.
+# For 80-column terminals: time of day only, narrower names, and no tokens (Enter shows them),
+# so the output keeps a dozen characters (with them, it was cut to '…' at 80x24).
 NARROW_COLUMNS = (
     Column("UTC", 8),
     Column("model", 12),
     Column("prompt@version", 17),
-    Column("tok in→out", 11, "right"),
     Column("latency", 7, "right"),
     Column("cost", 7, "right"),
     Column("status", 6),
@@ -82,8 +82,13 @@ MIN_WIDTH = _fixed_width(NARROW_COLUMNS)
 
 def row_cells(record: RequestRecord, narrow: bool = False) -> tuple[str, ...]:
     when = datetime.fromtimestamp(float(record.ts), tz=timezone.utc)
+    if narrow:
+        return (
+            when.strftime("%H:%M:%S"), one_line(record.model), one_line(record.prompt_ref),
+            ms(record.latency_ms), usd_column(record.cost_usd), record.status,
+        )
     return (
-        when.strftime("%H:%M:%S" if narrow else "%m-%d %H:%M:%S"),
+        when.strftime("%m-%d %H:%M:%S"),
         one_line(record.model),
         one_line(record.prompt_ref),
         f"{record.input_tokens:,}→{record.output_tokens:,}",
