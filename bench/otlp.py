@@ -7,6 +7,9 @@ The spans are the openai-v2 trace's 30 (sample_logs/otel/openai-v2: the real ope
 instrumentation, message content captured), copied with fresh ids to --spans, in export
 requests of --per-request spans. Measured in one run:
 - raw: ExportTraceServiceRequest.FromString over every payload (protobuf's upb decoder);
+- raw + store: the same decode, then the columns the console keeps of each span (ids, times,
+  model, tokens, status, the messages) inserted with sqlite3 executemany into a bare table,
+  a transaction an export: what storage itself allows, the second baseline;
 - file: the same spans as the Collector's file exporter writes them (one TracesData a line),
   through `ingest` (console.ingest.ingest_files) into a fresh SQLite store;
 - receiver: the payloads POSTed (protobuf, keep-alive, two connections) to `llmops-console
@@ -126,6 +129,52 @@ def raw_rate(payloads: list[bytes], spans: int, rounds: int = 3) -> float:
     return spans / best
 
 
+STORE_COLUMNS = ("request_id", "ts", "latency_ms", "model", "provider", "prompt_id", "prompt_version", "status",
+                 "error_type", "input_tokens", "output_tokens", "finish_reason", "trace_id", "request", "response")  # fmt: skip
+
+
+def raw_store_rate(tmp: Path, payloads: list[bytes], spans: int) -> float:
+    """Protobuf decode, then the columns the console keeps of these spans (ids, times, model,
+    tokens, status, the messages) inserted with sqlite3 executemany into a bare table, one
+    transaction an export (as the receiver commits): what storage itself allows."""
+    import sqlite3
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    conn = sqlite3.connect(tmp / "raw.db")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"CREATE TABLE requests ({', '.join(STORE_COLUMNS)})")
+    sql = f"INSERT INTO requests VALUES ({', '.join('?' * len(STORE_COLUMNS))})"
+    started = time.perf_counter()
+    for payload in payloads:
+        rows = []
+        for resource_spans in ExportTraceServiceRequest.FromString(payload).resource_spans:
+            service = next((kv.value.string_value for kv in resource_spans.resource.attributes
+                            if kv.key == "service.name"), "")  # fmt: skip
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    attrs = {kv.key: kv.value for kv in span.attributes}
+                    text = lambda key: attrs[key].string_value if key in attrs else None  # noqa: E731
+                    number = lambda key: attrs[key].int_value if key in attrs else None  # noqa: E731
+                    rows.append((
+                        text("gen_ai.response.id") or f"{span.trace_id.hex()}-{span.span_id.hex()}",
+                        span.start_time_unix_nano / 1e9, (span.end_time_unix_nano - span.start_time_unix_nano) / 1e6,
+                        text("gen_ai.request.model"), text("gen_ai.provider.name") or text("gen_ai.system"),
+                        text("gen_ai.prompt.name") or service, text("gen_ai.prompt.version"),
+                        "error" if span.status.code == 2 else "ok", text("error.type"),
+                        number("gen_ai.usage.input_tokens"), number("gen_ai.usage.output_tokens"),
+                        text("gen_ai.response.finish_reasons"), span.trace_id.hex(),
+                        text("gen_ai.input.messages"), text("gen_ai.output.messages"),
+                    ))  # fmt: skip
+        with conn:
+            conn.executemany(sql, rows)
+    elapsed = time.perf_counter() - started
+    assert conn.execute("SELECT count(*) FROM requests").fetchone()[0] == spans
+    conn.close()
+    return spans / elapsed
+
+
 def file_rate(tmp: Path, payloads: list[bytes], spans: int) -> float:
     """The spans as the Collector's file exporter's JSON lines, through ingest into a new store."""
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -224,10 +273,14 @@ async def main(spans: int, per_request: int, rate: float, seconds: float) -> Non
           f"{per_request}, {sum(map(len, measured)) / total:,.0f} protobuf bytes a span")  # fmt: skip
     raw = raw_rate(measured, total)
     print(f"raw: protobuf decode alone                       {raw:12,.0f} spans/s")
+    raw_store = raw_store_rate(tmp, measured, total)
+    print(f"raw + store: decode, sqlite3 executemany         {raw_store:12,.0f} spans/s  {raw_store / raw:.3f} of raw")
     by_file = file_rate(tmp, measured, total)
-    print(f"file: ingest of the same spans as OTLP JSON lines {by_file:12,.0f} spans/s  {by_file / raw:.3f} of raw")
+    print(f"file: ingest of the same spans as OTLP JSON lines {by_file:12,.0f} spans/s  {by_file / raw:.3f} of raw, "
+          f"{by_file / raw_store:.3f} of raw + store")
     by_receiver, _ = receiver_rate(tmp, measured, total, per_request)
-    print(f"receiver: POSTed to `receive`, acknowledged      {by_receiver:12,.0f} spans/s  {by_receiver / raw:.3f} of raw")
+    print(f"receiver: POSTed to `receive`, acknowledged      {by_receiver:12,.0f} spans/s  {by_receiver / raw:.3f} of raw, "
+          f"{by_receiver / raw_store:.3f} of raw + store")
     phase = await console_phase(tmp, payloads, rate, seconds, per_request)
     print(f"console at {rate:,.0f} spans/s for {seconds:g} s: sent {phase['spans_sent']:,} "
           f"({phase['spans_per_s']:,.0f}/s), answers {phase['statuses']}, round trip p50 {phase['trip_p50']:,.0f} ms "

