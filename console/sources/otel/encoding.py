@@ -7,7 +7,6 @@ some hand-rolled exporters are read as well as what the OTLP/JSON specification 
 from __future__ import annotations
 
 import base64
-
 import binascii
 import re
 from typing import Any
