@@ -233,8 +233,9 @@ async def test_help_at_80_columns_says_what_each_key_does(app):
 
 async def test_the_header_grows_and_shrinks_with_its_text(app):
     """Redrawn in place while its height holds; laid out again when a long message needs more."""
-    async with app.run_test(size=(120, 30)) as pilot:
-        # the figures too: the log is older than the window, so the header gains "logs end ..."
+    # 160 columns: the log is older than the window, so the header says "logs end ..." and
+    # with the test's long store path it is at its 3 lines at 120 columns already
+    async with app.run_test(size=(160, 30)) as pilot:
         await wait_until(pilot, lambda: len(shown(app)) >= 2 and app.status_header.clock_note is not None)
         await pilot.pause(0.1)
         header, requests = app.status_header, app.dashboard.query_one("#requests")
