@@ -130,7 +130,7 @@ class ConsoleServer(Server):
         if request.path == "/ws" and origin is not None and origin.partition("://")[2].lower() != request.host.lower():
             return 403, "refused: a websocket from another site"  # Origin and Host both omit a default port
         if self.token is None:
-            if not is_loopback(request.url.host or ""):
+            if not is_loopback(host_name(request.host)):
                 return 403, "refused: this console answers loopback addresses only (127.0.0.1, localhost)"
             return None
         offered = request.query.get("token") or request.cookies.get(self.cookie_name)
@@ -187,6 +187,14 @@ class ConsoleServer(Server):
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.spare.close()
+
+
+def host_name(host: str) -> str:
+    """The name in a Host header: "[::1]:8000" is ::1, "127.0.0.1:8000" is 127.0.0.1 (not
+    request.url.host: aiohttp 3.9 builds it with a yarl that refuses the port)."""
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
 def _size(value: str | None, default: int) -> int:
