@@ -219,6 +219,35 @@ def receive(
     run_receive(host=host, port=port, token=token, store=store, settings=load_config(config))
 
 
+SERVE_TOKEN_ENV = "LLMOPS_SERVE_TOKEN"  # console/commands/serve.py's TOKEN_ENV
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; off loopback a token is required.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free one, printed).", min=0, max=65535)] = 8000,
+    store: StoreOption = None,
+    config: ConfigOption = None,
+    read_only: Annotated[
+        Optional[bool],
+        typer.Option("--read-only/--writable", help="Hide labelling and regression runs (default: read-only off loopback)."),
+    ] = None,
+    token: Annotated[
+        Optional[str],
+        typer.Option("--token", envvar=SERVE_TOKEN_ENV, help="Token the page's link carries (default: none on loopback, else generated and printed)."),
+    ] = None,
+) -> None:
+    """The live console in a browser: everyone who opens the link gets their own console on the store.
+
+    Something else fills the store (ingest --follow, receive, a console tailing the logs);
+    each viewer's console follows it. Until Ctrl+C or SIGTERM.
+    """
+    from console.commands.serve import plan_serve, serve as run_serve
+    from console.commands.store_access import check_store
+
+    run_serve(plan_serve(host, port, check_store(store), config, read_only, token))
+
+
 @app.command()
 def demo(
     rate: Annotated[float, typer.Option(help="Simulated requests per second.", callback=_positive)] = 20.0,

@@ -44,6 +44,7 @@ from console.live.evaluation_feed import EvaluationFeed
 from console.ui.screens.labelling import LABEL_BINDINGS, NoteModal, ReasonModal
 from console.ui.screens.triage import TriageScreen
 from console.ui.screens.help_columns import ColumnsHelpScreen
+from console.ui.read_only import READ_ONLY_NOTE, WRITING_ACTIONS, without_writing
 
 if TYPE_CHECKING:
     from console.evaluation.triage import Queue
@@ -104,8 +105,10 @@ class ConsoleApp(App):
         source_format: str = "auto",
         otlp_inbox: OtlpInbox | None = None,
         otlp_notice: str | None = None,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
+        self.read_only = read_only  # `serve`: no labelling, no regression runs (ui/read_only.py)
         self.otlp_inbox = otlp_inbox  # spans apps post to the OTLP receiver (cli.py starts it)
         self.otlp_notice = otlp_notice  # where apps send them, told once mounted
         self.sources = sources
@@ -290,7 +293,13 @@ class ConsoleApp(App):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(ColumnsHelpScreen(self.binding_scopes(), self._keymap))
+            scopes = self.binding_scopes()
+            self.push_screen(ColumnsHelpScreen(without_writing(scopes) if self.read_only else scopes, self._keymap))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.read_only and action in WRITING_ACTIONS:
+            return False
+        return super().check_action(action, parameters)
 
     def action_regress(self, prompt_version: str | None = None) -> None:
         """Open the running suite, or ask what to run (defaults from [regression]).
@@ -298,6 +307,9 @@ class ConsoleApp(App):
         From a Versions row, the version is filled in: the candidate to try. On a finished
         run's screen, the dialog starts from that run's suite, target and version.
         """
+        if self.read_only:  # called from a pane or screen: their own check hides their key
+            self.notify(READ_ONLY_NOTE, title="Regression suite", markup=False)
+            return
         session = self.regress_session
         if session is not None and not session.done.is_set():
             if not isinstance(self.screen, RegressRunScreen):

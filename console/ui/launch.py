@@ -33,6 +33,7 @@ def run_console(
     otlp: tuple[str, int] | None = None,
     *,
     token: str | None = None,
+    read_only: bool = False,
 ) -> None:
     settings = tui_settings(config)
     from console.analytics.prices import Pricer
@@ -56,6 +57,7 @@ def run_console(
             source_format=source_format,
             otlp_inbox=inbox,
             otlp_notice=None if receiver is None else "; ".join(receiver_lines(receiver)),
+            read_only=read_only,
         ).run()
     finally:
         if receiver is not None:

@@ -154,6 +154,8 @@ class StatusHeader(Static):
             parts.append(f"[bold red]{count} alert message{'s' if count != 1 else ''} not delivered[/] "
                          f"({escape(one_line(self.undelivered.detail or ''))})")
         parts.append(f"store [i]{escape(one_line(self._short_store()))}[/]")
+        if self._app_says("read_only"):
+            parts.append("[reverse b] read-only [/] no labels or runs")
         if self.paused:
             parts.append(f"[reverse bold yellow] PAUSED [/] {self.held:,} new held")
         else:
@@ -170,10 +172,15 @@ class StatusHeader(Static):
     @property
     def _receiving(self) -> bool:
         """The console receives OTLP/HTTP spans (started with --otlp)."""
+        return self._app_says("otlp_inbox")
+
+    def _app_says(self, attribute: str) -> bool:
+        """The console's attribute is set (otlp_inbox: receiving OTLP; read_only: served read-only)."""
         try:
-            return getattr(self.app, "otlp_inbox", None) is not None
+            value = getattr(self.app, attribute, None)
         except NoActiveAppError:  # a header drawn on its own, outside a console
             return False
+        return value is not None and value is not False
 
     def _sources_markup(self) -> str:
         if self._receiving:
