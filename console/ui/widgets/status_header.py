@@ -74,6 +74,7 @@ class StatusHeader(Static):
         self.error: str | None = None
         self.store_trouble: str | None = None  # the store refuses writes: ingest paused, retrying
         self.window = "1h"
+        self.clock_note: str | None = None  # the figures' clock, when not the wall's (FiguresClock.note)
         self.regress_line: str | None = None
         self.alerts: list = []
         self.undelivered = None  # NotifyPending: alert messages `check --notify` could not deliver yet
@@ -138,6 +139,8 @@ class StatusHeader(Static):
             f"[@click=app.show_rejected][{style}]{self.rejected_total:,} rejected[/][/]"
         )
         parts.append(f"window [b]{escape(self.window)}[/] (w)")
+        if self.clock_note:
+            parts.append(f"[b yellow]{escape(one_line(self.clock_note))}[/]")
         if self.history:
             parts.append(f"[yellow]{escape(one_line(self.history))}[/]")
         if self.partial and not self.history:
