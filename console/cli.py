@@ -249,6 +249,28 @@ def serve(
 
 
 @app.command()
+def replay(
+    start: Annotated[str, typer.Option("--from", help="Start: an RFC 3339 time, or a duration before --to (30m, 2h).")],
+    end: Annotated[
+        Optional[str], typer.Option("--to", help="End: an RFC 3339 time (default: the store's newest request).")
+    ] = None,
+    speed: Annotated[float, typer.Option("--speed", help="Times the wall clock (space pauses, + and - change it).")] = 10.0,
+    store: StoreOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Play the store's requests of a past period in time order as if live: the table, the panes,
+    the header and the alerts as they were at each moment, with today's config.
+
+    Keys: space pause, [ and ] a minute back or forward, + and - speed. Nothing is written to
+    the store but labels you make (real labels).
+    """
+    from console.commands.replay import plan_replay
+    from console.ui.launch import run_replay
+
+    run_replay(plan_replay(start, end, speed, store), config)
+
+
+@app.command()
 def demo(
     rate: Annotated[float, typer.Option(help="Simulated requests per second.", callback=_positive)] = 20.0,
     workdir: Annotated[

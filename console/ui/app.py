@@ -49,6 +49,7 @@ from console.ui.read_only import READ_ONLY_NOTE, WRITING_ACTIONS, without_writin
 if TYPE_CHECKING:
     from console.evaluation.triage import Queue
 
+REPLAY_LAST_HOUR = "replay-last-hour"  # what the app returns when the palette asks for a replay
 EVALUATION_AT_THE_LATEST = 15.0  # seconds after the store opened, even if the window is still loading
 
 
@@ -408,8 +409,16 @@ class ConsoleApp(App):
             ("help", HelpScreen.BINDINGS),
         ]
 
+    def action_replay_last_hour(self) -> None:
+        """The palette's replay: this console closes and `replay --from 1h` opens on its store
+        (console/ui/launch.py acts on the result)."""
+        self.exit(result=REPLAY_LAST_HOUR)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        if type(self) is ConsoleApp:
+            yield SystemCommand("Replay the last hour", "Close the live view and play the store's last hour at 10x "
+                                "(space pause, [ ] a minute, + - speed)", self.action_replay_last_hour)
         yield SystemCommand("Help: keys", "Every key binding and its id", self.action_help)
         yield SystemCommand("Rejected lines", "Lines that were skipped, with file, line and reason", self.action_show_rejected)
         yield SystemCommand("Triage queue", "The lowest-scored responses first: mark bad (b) or good (o)", self.action_triage)

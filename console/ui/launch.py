@@ -10,12 +10,13 @@ from console.commands.config_access import load_config
 from console.config import Settings, suggest
 
 
-def tui_settings(path: Path | None) -> Settings:
-    """Settings for the TUI: unknown binding ids in [keys] are warned about and dropped."""
+def tui_settings(path: Path | None, app_class=None) -> Settings:
+    """Settings for the TUI: unknown binding ids in [keys] are warned about and dropped
+    (app_class: the app whose bindings count, ConsoleApp by default)."""
     settings = load_config(path, warn=False)  # a config error is told before Textual is imported
     from console.ui.app import ConsoleApp
 
-    known = ConsoleApp.binding_ids()
+    known = (app_class or ConsoleApp).binding_ids()
     for binding_id in [name for name in settings.keys if name not in known]:
         del settings.keys[binding_id]
         settings.warnings.append(
@@ -38,7 +39,7 @@ def run_console(
     settings = tui_settings(config)
     from console.analytics.prices import Pricer
     from console.commands.receive import open_receiver, receiver_lines
-    from console.ui.app import ConsoleApp
+    from console.ui.app import REPLAY_LAST_HOUR, ConsoleApp
 
     receiver = inbox = None
     if otlp is not None:
@@ -47,7 +48,7 @@ def run_console(
         sys.stderr.write("".join(line + "\n" for line in receiver_lines(receiver)))
         receiver.start()
     try:
-        ConsoleApp(
+        result = ConsoleApp(
             sources=sources,
             store_url=store_url,
             capacity=settings.ui.ring_size,
@@ -62,3 +63,16 @@ def run_console(
     finally:
         if receiver is not None:
             receiver.close()
+    if result == REPLAY_LAST_HOUR:  # the palette's "Replay the last hour"
+        from console.commands.replay import plan_replay
+
+        run_replay(plan_replay("1h", None, 10.0, store_url), config)
+
+
+def run_replay(plan, config: Path | None) -> None:
+    """The console replaying plan's period (console/commands/replay.py's ReplayPlan)."""
+    from console.ui.replay_app import ReplayApp
+
+    settings = tui_settings(config, ReplayApp)
+    ReplayApp(plan.store_url, plan.start, plan.end, plan.speed, capacity=settings.ui.ring_size, keymap=settings.keys,
+              settings=settings).run()
