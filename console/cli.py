@@ -31,7 +31,7 @@ class ConsoleGroup(TyperGroup):
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
-            if not args[0].startswith("-") or args[0] in ("--store", "--config", "--format", "--otlp"):
+            if not args[0].startswith("-") or args[0] in ("--store", "--config", "--format", "--otlp", "--at"):
                 args = ["open", *args]
         elif not args:
             args = ["open"]
@@ -117,13 +117,14 @@ ConfigOption = Annotated[
 
 
 def _run_console(
-    sources: list[str], store_url: str, config: Path | None, source_format: str = "auto", otlp: str | None = None
+    sources: list[str], store_url: str, config: Path | None, source_format: str = "auto", otlp: str | None = None,
+    at: float | None = None,
 ) -> None:
     """The TUI (console/ui/launch.py), imported only now: --help and headless commands stay light."""
     from console.ui.launch import run_console
 
     run_console(sources, store_url, config, source_format, None if otlp is None else _otlp_address(otlp),
-                token=os.environ.get(OTLP_TOKEN_ENV))
+                token=os.environ.get(OTLP_TOKEN_ENV), at=at)
 
 
 OTLP_TOKEN_ENV = "LLMOPS_OTLP_TOKEN"
@@ -164,15 +165,26 @@ def open_console(
     config: ConfigOption = None,
     source_format: FormatOption = SourceFormat.auto,
     otlp: OtlpOption = None,
+    at: Annotated[
+        Optional[str],
+        typer.Option("--at", help="Figures as of this RFC 3339 time (like report's --now) instead of the clock, "
+                     "or of the logs' end when they are older than the window."),
+    ] = None,
 ) -> None:
     """Open the console on live logs (the default command).
 
     With no files (and no --otlp), it follows the store: rows that other consoles or
     ingesters write to it (e.g. a shared PostgreSQL store) appear as they are committed.
     """
+    from console.commands.report import parse_now
     from console.commands.store_access import check_store
 
-    _run_console(list(sources or []), check_store(store), config, source_format.value, otlp)
+    try:
+        moment = None if at is None else parse_now(at)
+    except UsageError as exc:
+        raise UsageError(str(exc).replace("--now", "--at")) from None
+    fixed = {} if moment is None else {"at": moment}
+    _run_console(list(sources or []), check_store(store), config, source_format.value, otlp, **fixed)
 
 
 @app.command()

@@ -7,7 +7,7 @@ The README and schemas/llmops-config.schema.json document every key.
 
     [ui]
     ring_size = 5000          # rows of the requests table kept in memory (it pages the rest)
-    window_max_rows = 1000000 # requests the figures' window keeps in memory at most
+    window_max_rows = 1000000 # requests kept in memory at most (a window needing more is read from the rollups)
 
     [keys]                    # binding id = "key[,key...]", ids are listed by `?`
     "dashboard.pause" = "p"

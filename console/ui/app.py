@@ -19,6 +19,7 @@ from console.config import Settings
 from console.sources.otlp import OtlpOptions
 from console.live.otlp_inbox import OtlpInbox
 from console.live.analytics_feed import AnalyticsFeed
+from console.live.figures_clock import FiguresClock
 from console.ui.messages import (
     CaseEditReady, CompareReady, EvaluationNotice, HistoryLoaded, HistoryProgress, IngestFailed, LabelDone,
     NotifyPending, QueueReady, RecordsArrived, ReportReady, ScoringProgress, StoreTrouble, poster,
@@ -107,6 +108,7 @@ class ConsoleApp(App):
         otlp_inbox: OtlpInbox | None = None,
         otlp_notice: str | None = None,
         read_only: bool = False,
+        at: float | None = None,
     ) -> None:
         super().__init__()
         self.read_only = read_only  # `serve`: no labelling, no regression runs (ui/read_only.py)
@@ -120,7 +122,9 @@ class ConsoleApp(App):
         self.settings = settings or Settings()
         self.regress_session = None  # the latest regression run started from `R`
         self._history_loaded = False
-        self.feed = AnalyticsFeed(poster(self), self.settings, window, max_rows=self.settings.ui.window_max_rows)
+        # at: the figures as of that moment (--at), else the wall clock or the logs' end (FiguresClock)
+        self.feed = AnalyticsFeed(poster(self), self.settings, window, max_rows=self.settings.ui.window_max_rows,
+                                  clock=FiguresClock(at))
         self.evaluation = EvaluationFeed(poster(self), self.settings, store_url, self.feed)
         self.evaluation_ui = EvaluationUI(self, self.evaluation)
         self.dashboard = DashboardScreen(mask_password(store_url), sources, capacity)
@@ -195,6 +199,7 @@ class ConsoleApp(App):
 
     def on_report_ready(self, message: ReportReady) -> None:
         ready = message.event
+        self.dashboard.status_header.clock_note = self.feed.clock.note()  # anchored, --at
         self.dashboard.show_report(ready)
         if isinstance(self.screen, AlertsScreen):
             self.screen.show(ready.report.alerts, parse_rfc3339(ready.report.window.end))

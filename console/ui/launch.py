@@ -35,6 +35,7 @@ def run_console(
     *,
     token: str | None = None,
     read_only: bool = False,
+    at: float | None = None,
 ) -> None:
     settings = tui_settings(config)
     from console.analytics.prices import Pricer
@@ -59,6 +60,7 @@ def run_console(
             otlp_inbox=inbox,
             otlp_notice=None if receiver is None else "; ".join(receiver_lines(receiver)),
             read_only=read_only,
+            at=at,
         ).run()
     finally:
         if receiver is not None:
