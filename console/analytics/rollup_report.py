@@ -17,12 +17,12 @@ from typing import Mapping
 
 import numpy as np
 
-from console.analytics.aggregates import WindowAggregates
+from console.analytics.aggregates import Batch, WindowAggregates
 from console.analytics.alerts import SLO_ONSET_LOOKBACK, SLO_ONSET_WIDTH, SPIKE_ONSET_LOOKBACK, SPIKE_SECONDS
 from console.analytics.budget import longest_burn_window
 from console.analytics.columns import Columns
 from console.analytics.rollup import HOUR, REQUESTS, USERS, CellTable
-from console.analytics.sketch import Entries, SketchGroups
+from console.analytics.sketch import Entries, SketchGroups, keys_of
 from console.config import Settings
 
 
@@ -68,8 +68,12 @@ def merged_aggregates(
 ) -> WindowAggregates:
     """The aggregates of cols' rows `rows` plus the part's cells: exact sums; latency groups
     as sketches when there are cells (exact sorted arrays otherwise)."""
-    made = WindowAggregates.build(cols, rows, bucket_seconds)
     cells, users = part.cells, part.users
+    if len(cells):  # the latency groups will be sketches: the rows' counters only, no sorts
+        made = WindowAggregates(bucket_seconds)
+        made._count(Batch(cols, rows), +1, cols)
+    else:
+        made = WindowAggregates.build(cols, rows, bucket_seconds)
     if len(users):
         user = _codes_in(cols, "user", users, "user")
         made.users.add(user, +1, len(cols.names("user")), cost=users.sums["cost_nano"].astype(np.float64),
@@ -150,7 +154,13 @@ def _merge_sketches(
         "ttft_by_model": (row_model, model, "ttft_ms"),
         "ttft_by_prompt": (row_prompt, prompt, "ttft_ms"),
     }
+    # each row's sketch key once per measure (not once per grouping)
+    keys = {}
+    for measure, values in (("latency_ms", latency), ("ttft_ms", ttft)):
+        fine = np.flatnonzero(~np.isnan(values))
+        keys[measure] = (fine, keys_of(values[fine]))
     for attribute, (row_groups, cell_groups, measure) in groupings.items():
-        values = latency if measure == "latency_ms" else ttft
-        entries = Entries.concat([Entries.of_values(row_groups, values), cells.sketches[measure].regroup(cell_groups)])
+        fine, row_keys = keys[measure]
+        row_entries = Entries.summed(row_groups[fine], row_keys, np.ones(len(fine), np.int64))
+        entries = Entries.concat([row_entries, cells.sketches[measure].regroup(cell_groups)])
         setattr(made, attribute, SketchGroups(entries))
