@@ -112,18 +112,21 @@ def remove(path: Path) -> None:
         found.unlink()
 
 
-def measure(workdir: Path, records: int, rounds: int) -> dict:
-    import report as report_bench
-
+def measure(workdir: Path, records: int, rounds: int, reports_only: bool = False) -> dict:
     log = workdir / f"requests-{records}.jsonl"
     if not log.exists():  # in a child: a child's peak RSS starts from its parent's size at fork
         print(f"generating {records:,} records into {log} ...", flush=True)
         subprocess.run([sys.executable, "-c", GENERATE, str(log), str(records)], check=True, cwd=REPO)
     found = {"records": records, "log_mb": log.stat().st_size / 1e6}
     raw, store, duck = workdir / f"raw-{records}.db", workdir / f"store-{records}.db", workdir / f"duck-{records}.duckdb"
+    python = sys.executable
+    if reports_only:  # the stores a previous run kept in --keep DIR
+        if not (store.exists() and duck.exists()):
+            raise SystemExit(f"--reports-only needs {store} and {duck} from a run with --keep")
+        found.update(ours_mb=size_mb(store), duck_mb=size_mb(duck))
+        return _reports(found, workdir, store, duck, rounds)
     for path in (raw, store, duck):
         remove(path)
-    python = sys.executable
     print(f"{records:,}: ingest ...", flush=True)
     found["raw_s"], found["raw_rss"], _ = run([python, "-c", RAW_SCRIPT.format(columns=RAW_COLUMNS), str(log), str(raw)])
     found["raw_mb"] = size_mb(raw)
@@ -132,7 +135,13 @@ def measure(workdir: Path, records: int, rounds: int) -> dict:
     found["ours_mb"] = size_mb(store)
     found["duck_s"], found["duck_rss"], _ = run([python, "-c", DUCKDB_LOAD, str(log), str(duck)])
     found["duck_mb"] = size_mb(duck)
+    return _reports(found, workdir, store, duck, rounds)
 
+
+def _reports(found: dict, workdir: Path, store: Path, duck: Path, rounds: int) -> dict:
+    import report as report_bench
+
+    records, python = found["records"], sys.executable
     config = workdir / "peers.toml"
     config.write_text(report_bench.CONFIG, encoding="utf-8")
     with sqlite3.connect(store) as conn:
@@ -157,6 +166,20 @@ def measure(workdir: Path, records: int, rounds: int) -> dict:
         found["duck_report_rss"] = max(found["duck_report_rss"], rss)
     found.update(best)
     return found
+
+
+def report_table(results: list[dict]) -> str:
+    lines = [
+        "| rows | `report --since all`: console (fresh process) / DuckDB query / DuckDB fresh process | console vs DuckDB query, vs its process | peak RSS report: console / DuckDB |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['records']:,} | {r['report_s']:.2f} / {r['duck_query_s']:.2f} / {r['duck_process_s']:.2f} s "
+            f"| {r['report_s'] / r['duck_query_s']:.1f}x, {r['report_s'] / r['duck_process_s']:.1f}x "
+            f"| {r['report_rss']:,.0f} / {r['duck_report_rss']:,.0f} MB |"
+        )
+    return "\n".join(lines)
 
 
 def table(results: list[dict]) -> str:
@@ -184,6 +207,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000000,3000000")
     parser.add_argument("--keep", type=Path, help="reuse/keep the generated logs in this directory")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--reports-only", action="store_true", help="only the reports, on the stores --keep DIR holds")
     args = parser.parse_args()
     try:
         import duckdb  # noqa: F401
@@ -192,11 +216,12 @@ def main() -> None:
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="llmops-peers-"))
     workdir.mkdir(parents=True, exist_ok=True)
     results = []
+    show = report_table if args.reports_only else table
     for size in (int(s) for s in args.sizes.split(",")):
-        results.append(measure(workdir, size, args.rounds))
-        print(table(results[-1:]), flush=True)
+        results.append(measure(workdir, size, args.rounds, args.reports_only))
+        print(show(results[-1:]), flush=True)
         print(f"    console report's figures: {results[-1]['figures']}", flush=True)
-    print("\n" + table(results))
+    print("\n" + show(results))
 
 
 if __name__ == "__main__":
