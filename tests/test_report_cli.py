@@ -96,9 +96,14 @@ def test_report_tables_show_the_figures_and_print_log_strings_literally(tmp_path
     )
     assert result.exit_code == 0, result.output
     out = result.stdout
-    for heading in ("Latency (ms)", "Spend", "Prompt versions", "Budgets", "Burn rates", "Alerts: none"):
+    for heading in ("Latency (s)", "Spend", "Prompt versions", "Budgets", "Burn rates", "Alerts: none"):
         assert heading in out
     assert "support-answer@v8" in out and "gpt-4o" in out
+    latency = out.split("Latency (s)")[1].split("Spend")[0]
+    # each row names its model (a shadowed name once printed them blank), seconds like the panes
+    assert any(line.startswith("all traffic") for line in latency.splitlines())
+    assert any(line.startswith("gpt-4o") for line in latency.splitlines())
+    assert "✓ ≤5s" in latency  # the SLO as the Latency pane writes it: the mark, then the threshold
     assert "[bold red]self-hosted[/]" in out  # shown as written, never parsed as markup
     assert "unpriced" in out
 

@@ -108,7 +108,9 @@ def _text(value: str, style: str = "") -> Text:
 
 
 def _ms(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f}"
+    """In seconds, as the panes, compare and the alerts write latencies; the unit is in the
+    table's title (with an 's' on each cell the name column was squeezed out at 80 columns)."""
+    return "—" if value is None else f"{value / 1000:,.2f}"
 
 
 def _percent(value: float | None) -> str:
@@ -132,12 +134,14 @@ def _number_columns(table: Table, *headers: str) -> None:
 
 
 def _latency_row(table: Table, name: Text, figures: Percentiles) -> None:
+    # the mark first, then the threshold as set, as the Latency pane writes it (✗ ≤9s, ✓ p99≤2s)
+    which = "" if figures.slo_percentile in (None, 95) else f"p{figures.slo_percentile:g}"
     if figures.slo_ms is None:
         slo = Text("")
     elif figures.slo_breached:
-        slo = Text(f"p{figures.slo_percentile:g}>{figures.slo_ms:.0f}", style="bold red")
+        slo = Text(f"✗ {which}≤{figures.slo_ms / 1000:g}s", style="bold red")
     else:
-        slo = Text("ok", style="green")
+        slo = Text(f"✓ {which}≤{figures.slo_ms / 1000:g}s", style="green")
     p95 = Text(_ms(figures.p95), style="bold red" if figures.slo_breached else "")
     table.add_row(
         name, f"{figures.requests:,}", _ms(figures.p50), _ms(figures.p90), p95, _ms(figures.p99),
@@ -146,7 +150,7 @@ def _latency_row(table: Table, name: Text, figures: Percentiles) -> None:
 
 
 def latency_table(report: Report) -> Table:
-    table = _table("Latency (ms)")
+    table = _table("Latency (s)")
     _name_column(table)
     _number_columns(table, "reqs", "p50", "p90", "p95", "p99", "ttft50", "ttft95")
     table.add_column("SLO", no_wrap=True)
@@ -175,7 +179,7 @@ def spend_table(report: Report) -> Table:
 
 
 def versions_table(report: Report) -> Table:
-    table = _table("Prompt versions (latency in ms)")
+    table = _table("Prompt versions (latency in s)")
     _name_column(table, "version")
     _number_columns(table, "reqs", "errors", "bad", "p50", "p95", "$/req")
     table.add_column("first seen", no_wrap=True)
