@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from conftest import make_record
 from console.cli import app
-from console.config import load_settings
+from console.config import Settings, load_settings
 from console.demo.incidents import LIVE_CYCLE_S, LIVE_PHASES, SPIKE_USER_ID
 from console.demo.run import BACKFILL, plan_demo
 from console.formatting import parse_rfc3339
@@ -252,3 +252,62 @@ def test_the_live_consoles_palette_offers_the_replay_of_the_last_hour(tmp_path):
     titles, replay_titles, result = asyncio.run(scenario())
     assert "Replay the last hour" in titles and result == REPLAY_LAST_HOUR  # launch.py then runs `replay --from 1h`
     assert "Replay the last hour" not in replay_titles and "Replay: a minute back" in replay_titles
+
+
+def fill_store(url: str, records: list[dict]) -> str:
+    with Store(url) as store:
+        store.write(SourceBatch(records=[parse_line(json.dumps(record)) for record in records]))
+    return url
+
+
+def budget_spent(replay: ReplayApp, name: str) -> float:
+    return next(b for b in replay.dashboard.report.budgets if b.name == name).spent_usd
+
+
+@pytest.mark.parametrize(("period", "turn"), [
+    ("day", datetime(2026, 11, 21, tzinfo=timezone.utc)),
+    ("month", datetime(2026, 12, 1, tzinfo=timezone.utc)),
+])  # fmt: skip
+def test_a_replay_crossing_a_budgets_period_shows_the_new_periods_spend_from_zero(tmp_path, period, turn):
+    """The budget's baseline (its period's spend before the rows the feed holds) follows the
+    replay's clock across UTC midnight or the 1st: the new period starts at $0, and a step back
+    over the boundary brings the old period's whole spend back."""
+    from console.config import Budget
+
+    turn_ts = turn.timestamp()
+    # in the old period, long before the turn (for a month: before the day the feed holds)
+    before = 20 * 3600 if period == "day" else 5 * 86400
+    early = [make_record(ts=turn_ts - before + 60 * i, cost_usd=0.5) for i in range(4)]
+    late = [make_record(ts=turn_ts - 2 * 3600 + 15 + 30 * i, cost_usd=0.01) for i in range(250)]  # every 30 s across the turn
+    url = fill_store(f"sqlite:///{tmp_path / 'budget.db'}", early + late)
+    settings = Settings(budgets=[Budget(name="all", period=period, amount_usd=1000.0)])
+    start, end = turn_ts - 590, turn_ts + 300  # 23:50:10 to 00:05
+    old_period = [r for r in early + late if r["ts"] >= turn_ts - (86400 if period == "day" else 30 * 86400)]
+
+    def old_spend(moment: float) -> float:
+        return sum(r["cost_usd"] for r in old_period if r["ts"] < turn_ts and r["ts"] <= moment)
+
+    async def scenario():
+        replay = paused(ReplayApp(url, start, end, speed=10, settings=settings))
+        # memory holds fewer rows than the budget's period: the seed takes the newest day and
+        # carries the older spend of the period as a baseline (as on a store of millions)
+        replay.feed.max_rows = 100
+        spent = {}
+        async with replay.run_test(size=SIZE) as pilot:
+            await at_start(replay, pilot)
+            spent["start"] = budget_spent(replay, "all")
+            for _ in range(10):  # to 00:00:10: no request yet in the new period
+                await step_to(replay, pilot, 60)
+            spent["turned"] = budget_spent(replay, "all")
+            await step_to(replay, pilot, 60)  # 00:01:10: the new period's first two requests
+            spent["a_minute_in"] = budget_spent(replay, "all")
+            await step_to(replay, pilot, -60)
+            await step_to(replay, pilot, -60)  # 23:59:10, back in the old period
+            spent["back"] = budget_spent(replay, "all")
+        return spent
+
+    spent = asyncio.run(scenario())
+    assert spent["start"] == pytest.approx(old_spend(start))
+    assert spent["turned"] == pytest.approx(0.0)
+    assert spent["a_minute_in"] == pytest.approx(0.02)
+    assert spent["back"] == pytest.approx(old_spend(turn_ts - 50))

@@ -231,6 +231,7 @@ class AnalyticsFeed:
         attached = None
         from_store = False  # the last report was read from the store
         news = False  # rows, labels or the store changed since it: what the store path reads
+        baseline_periods: tuple[float, ...] | None = None  # the budget periods the baselines are of
         while not is_cancelled():
             self._inbox.wait(CANCEL_CHECK_INTERVAL)
             for command in self._inbox.take_all():
@@ -248,9 +249,11 @@ class AnalyticsFeed:
                         live.baseline_spend, live.baseline_nano = baseline_spend or {}, baseline_nano
                         live.apply_verdicts(labels)
                         urgent = True
+                        baseline_periods = budget_periods(self.settings, self.clock.now())
                     case JoinHistory(older, baseline_nano, held_since):
                         live = join_history(live, older, baseline_nano)
                         live.apply_verdicts(labels)
+                        baseline_periods = budget_periods(self.settings, self.clock.now())
                         partial = False
                         urgent = True
                     case ApplyLabels(verdicts):
@@ -290,6 +293,9 @@ class AnalyticsFeed:
                 cut_ts = evict_to_bound(live, self.max_rows, now)
                 if cut_ts is not None:  # every stored row from cut_ts on is still held
                     held_since = cut_ts if held_since is None else max(held_since, cut_ts)
+            if baseline_periods is not None and budget_periods(self.settings, now) != baseline_periods:
+                self._rebase_budgets(live, now, held_since)  # after eviction: it reads held_since
+                baseline_periods = budget_periods(self.settings, now)
             started = time.monotonic()
             ready, from_store = self._figures(live, now, window, held_since, partial)
             self._post(ready)
@@ -298,6 +304,26 @@ class AnalyticsFeed:
             took = time.monotonic() - started
             spacing = max(REFRESH_INTERVAL, STORE_REPORT_SPACING * took) if from_store else REFRESH_INTERVAL
             computed, last_computed, changed, urgent, news = (window, now), time.monotonic(), False, False, False
+
+    def _rebase_budgets(self, live, now: float, held_since: float | None) -> None:
+        """A budget's period turned (UTC midnight, the 1st; or a replay's clock crossed it,
+        either way): the baselines were the old period's spend before the rows held, and
+        become the new period's (none when its rows are all held), read from the store."""
+        from console.analytics.budget import budget_baselines, period_bounds
+
+        if held_since is None or held_since == NOT_SEEDED:
+            live.baseline_spend, live.baseline_nano = {}, {}
+            return
+        if self._store is not None:
+            live.baseline_spend = {}
+            live.baseline_nano = budget_baselines(self._store.spend_nano_between, self.settings.budgets, now, held_since)
+            return
+        # no store to ask: a period whose rows are all held has none before them; another
+        # keeps what it had (the spend it started with cannot be known here)
+        for budget in self.settings.budgets:
+            if period_bounds(now, budget.period)[0] >= held_since:
+                live.baseline_spend.pop(budget.name, None)
+                live.baseline_nano.pop(budget.name, None)
 
     def _figures(
         self, live, now: float, window: str, held_since: float | None, partial: bool
@@ -328,6 +354,13 @@ class AnalyticsFeed:
 
         assert self._store is not None
         return needs_rollups(self._store, now, window, self.settings, self.exact_max_rows)
+
+
+def budget_periods(settings: Settings, now: float) -> tuple[float, ...]:
+    """When each budget's current period began (its baseline is that period's spend)."""
+    from console.analytics.budget import period_bounds
+
+    return tuple(period_bounds(now, budget.period)[0] for budget in settings.budgets)
 
 
 def join_history(live, older: Columns, baseline_nano: dict[str, int]):
