@@ -311,3 +311,74 @@ def test_a_replay_crossing_a_budgets_period_shows_the_new_periods_spend_from_zer
     assert spent["turned"] == pytest.approx(0.0)
     assert spent["a_minute_in"] == pytest.approx(0.02)
     assert spent["back"] == pytest.approx(old_spend(turn_ts - 50))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def triage_store(tmp_path, request):
+    """ROWS requests one every 10 s from BASE, every fifth one truncated (a low score); and a
+    score an earlier console left on a truncated request far after the replay's moment."""
+    from console.store.evaluation import EvaluationStore
+
+    records = [make_record(request_id=f"triage-{i:03d}", ts=BASE + 10 * i, **({"finish_reason": "length"} if i % 5 == 0 else {}))
+               for i in range(ROWS)]  # fmt: skip
+
+    def fill(url: str) -> str:
+        fill_store(url, records)
+        with Store(url) as store:
+            EvaluationStore(store).write_scores([("triage-055", "truncated", 0.0, "scored live, long after")])
+        return url
+
+    if request.param == "postgresql":
+        with postgres_schema_url() as url:
+            yield fill(url)
+        return
+    yield fill(f"sqlite:///{tmp_path / 'triage.db'}")
+
+
+def test_triage_in_a_replay_scores_and_queues_only_requests_up_to_the_moment(tmp_path, triage_store):
+    from console.config import EvaluationSettings, RegressionSettings
+    from console.store.evaluation import EvaluationStore
+    from console.ui.screens.triage import TriageScreen
+
+    settings = Settings(evaluation=EvaluationSettings(sample_rate=1.0),
+                        regression=RegressionSettings(suite=str(tmp_path / "regression" / "cases.jsonl")))
+    start, end = BASE + 200, BASE + 500  # triage-000 .. triage-020 reached at the start
+
+    async def scenario():
+        replay = paused(ReplayApp(triage_store, start, end, speed=10, settings=settings))
+        async with replay.run_test(size=SIZE) as pilot:
+            await at_start(replay, pilot)
+            await pilot.press("t")
+            await until(pilot, lambda: isinstance(replay.screen, TriageScreen))
+            screen = replay.screen
+            await until(pilot, lambda: replay.scoring_progress is not None
+                        and replay.scoring_progress[0] == replay.scoring_progress[1] == 21 and len(screen.items) == 5)
+            await pilot.pause(0.5)  # a later queue would say otherwise
+            return [item.record.request_id for item in screen.items]
+
+    queued = asyncio.run(scenario())
+    assert sorted(queued) == [f"triage-{i:03d}" for i in (0, 5, 10, 15, 20)]  # not triage-055, scored before
+    with Store(triage_store) as store:
+        with store.engine.connect() as conn:
+            scored = {rid for (rid,) in conn.execute(text("SELECT DISTINCT request_id FROM scores"))}
+        assert EvaluationStore(store).scoring_backlog() == []  # nothing left behind for the next console
+    assert scored == {f"triage-{i:03d}" for i in range(21)} | {"triage-055"}  # none after the moment
+
+
+def test_the_header_labels_present_day_delivery_failures_as_todays_during_a_replay(small_store):
+    from console.live.events import NotifyPending as Pending
+    from console.ui.app import ConsoleApp
+    from console.ui.messages import NotifyPending
+
+    failure = NotifyPending(Pending(2, "hooks.example.com: HTTP 500"))
+
+    async def header_after(app) -> str:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.dashboard.ready and app.dashboard.report is not None)
+            app.on_notify_pending(failure)
+            return app.status_header._markup()
+
+    replayed = asyncio.run(header_after(paused(ReplayApp(small_store, BASE + 100, BASE + 500))))
+    live = asyncio.run(header_after(ConsoleApp(sources=[], store_url=small_store)))
+    assert "today" in replayed and "2 alert messages not delivered" in replayed
+    assert "today" not in live and "2 alert messages not delivered" in live

@@ -88,6 +88,8 @@ class EvaluationFeed:
         self.watching = False
         self._input_at = float("-inf")  # monotonic time of the user's last key or click
         self._told_where_cases_go = False
+        # a replay's moment (console/live/replay.py): only requests up to it are scored and queued
+        self.until: Callable[[], float] | None = None
 
     # -- called from the UI thread: never blocks ---------------------------------------------
 
@@ -137,18 +139,23 @@ class EvaluationFeed:
             return
         try:
             evaluation = EvaluationStore(store)
+            scored = evaluation
+            if self.until is not None:
+                from console.live.replay import MomentBoundEvaluation
+
+                scored = MomentBoundEvaluation(evaluation, self.until)
             try:
-                loop = ScoringLoop(evaluation, self.settings)
+                loop = ScoringLoop(scored, self.settings)
             except ScorerError as exc:
                 self._post(EvaluationNotice(f"{exc}; scoring with the built-in scorers only", "error"))
-                loop = ScoringLoop(evaluation, self.settings, builtin_scorers(self.settings))
+                loop = ScoringLoop(scored, self.settings, builtin_scorers(self.settings))
             self.cases = CaseFile(writable_cases_path(self.settings))  # beside a promptfoo suite, never in it
             self.labeller = Labeller(
                 evaluation, self.cases, slos=self.settings.slos, refusal_phrases=self.settings.evaluation.refusal_phrases
             )  # the cases' assertions follow the SLOs and the refusal phrases
             if self.labeller.recovered:  # labels a crash left half-done, finished at start
                 self._post(EvaluationNotice(self.labeller.recovered.describe(), "information"))
-            self._loop(is_cancelled, evaluation, loop)
+            self._loop(is_cancelled, scored, loop)
         finally:
             store.close()
 

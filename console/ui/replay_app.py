@@ -37,6 +37,7 @@ class ReplayDashboard(DashboardScreen):
         self.driver = driver
 
     def on_mount(self) -> None:  # after compose; Textual runs DashboardScreen.on_mount too
+        self.status_header.undelivered_today = True  # `check --notify`'s failures are today's, not the moment's
         self.mount(ReplayTimeline(self.driver, id="replay-timeline"), after=self.status_header)
 
     def show_history(self, loaded) -> None:
@@ -82,6 +83,7 @@ class ReplayApp(ConsoleApp):
         self.driver = ReplayDriver(poster(self), self.feed, store_url, start, end, speed)
         self.dashboard = ReplayDashboard(mask_password(store_url), self.capacity, self.driver)
         self.driver.committed = self.dashboard.rows_committed
+        self.evaluation.until = self.feed.clock.now  # `t` scores and queues requests up to the moment only
         self.sub_title = f"replay {day_text(start)} {clock_text(start)} → {clock_text(end)} UTC"
 
     def on_mount(self) -> None:  # Textual runs ConsoleApp.on_mount (the workers) after this one

@@ -78,6 +78,9 @@ class StatusHeader(Static):
         self.regress_line: str | None = None
         self.alerts: list = []
         self.undelivered = None  # NotifyPending: alert messages `check --notify` could not deliver yet
+        # a replay (console/ui/replay_app.py): the figures are of a past moment, delivery
+        # failures are of today, and the header says so rather than mix the two
+        self.undelivered_today = False
         self.partial = False  # the figures lack part of the history: budget alerts are withheld
         self.history: str | None = None  # "loading history 40%" while the figures are partial
         self._arrivals: deque[tuple[float, int]] = deque()
@@ -154,7 +157,8 @@ class StatusHeader(Static):
                          f"{words} [/][/] (a)")
         if self.undelivered is not None:
             count = self.undelivered.count
-            parts.append(f"[bold red]{count} alert message{'s' if count != 1 else ''} not delivered[/] "
+            today = "[b]today[/], not at the replay's moment: " if self.undelivered_today else ""
+            parts.append(f"[bold red]{today}{count} alert message{'s' if count != 1 else ''} not delivered[/] "
                          f"({escape(one_line(self.undelivered.detail or ''))})")
         parts.append(f"store [i]{escape(one_line(self._short_store()))}[/]")
         if self._app_says("read_only"):
