@@ -361,8 +361,73 @@ def test_triage_in_a_replay_scores_and_queues_only_requests_up_to_the_moment(tmp
     with Store(triage_store) as store:
         with store.engine.connect() as conn:
             scored = {rid for (rid,) in conn.execute(text("SELECT DISTINCT request_id FROM scores"))}
-        assert EvaluationStore(store).scoring_backlog() == []  # nothing left behind for the next console
-    assert scored == {f"triage-{i:03d}" for i in range(21)} | {"triage-055"}  # none after the moment
+        assert EvaluationStore(store).scoring_backlog() == []
+    assert scored == {"triage-055"}  # the replay's scores were kept in memory
+
+
+def evaluation_rows(url: str) -> dict[str, tuple[int, str]]:
+    """Each evaluation table's row count and a hash of its rows, in a fixed order."""
+    import hashlib
+
+    queries = {
+        "scores": "SELECT request_id, scorer, score, reason, created_at FROM scores ORDER BY request_id, scorer",
+        "scoring_backlog": "SELECT low, high FROM scoring_backlog ORDER BY high",
+        "labels": "SELECT request_id, verdict, active FROM labels ORDER BY id",
+    }
+    with Store(url) as store, store.engine.connect() as conn:
+        found = {}
+        for table, query in queries.items():
+            rows = [tuple(row) for row in conn.execute(text(query))]
+            found[table] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+        return found
+
+
+def test_triage_in_a_replay_writes_no_score_nor_backlog_but_its_labels_are_real(tmp_path):
+    """Issue 21, point 1: a replay never writes to the store, scoring included (its scores and
+    backlog stay in memory); a label made in its triage is a real label, saved to the store."""
+    from console.config import EvaluationSettings, RegressionSettings
+    from console.store.evaluation import EvaluationStore
+    from console.ui.screens.labelling import ReasonModal
+    from console.ui.screens.triage import TriageScreen
+
+    url = fill_store(f"sqlite:///{tmp_path / 'triage.db'}", [
+        make_record(request_id=f"triage-{i:03d}", ts=BASE + 10 * i, **({"finish_reason": "length"} if i % 5 == 0 else {}))
+        for i in range(ROWS)
+    ])  # fmt: skip
+    with Store(url) as store:  # what an earlier console left: a score, and a backlog over rows 40..50
+        evaluation = EvaluationStore(store)
+        evaluation.write_scores([("triage-030", "truncated", 0.0, "scored live")], now=BASE + 1000)
+        ids = dict(store.engine.connect().execute(text("SELECT request_id, id FROM requests")).all())
+        evaluation.save_scoring_backlog([(ids["triage-040"] - 1, ids["triage-050"])])
+    before = evaluation_rows(url)
+    settings = Settings(evaluation=EvaluationSettings(sample_rate=1.0),
+                        regression=RegressionSettings(suite=str(tmp_path / "regression" / "cases.jsonl")))
+
+    async def scenario():
+        replay = paused(ReplayApp(url, BASE + 200, BASE + 500, speed=10, settings=settings))
+        async with replay.run_test(size=SIZE) as pilot:
+            await at_start(replay, pilot)
+            await pilot.press("t")
+            await until(pilot, lambda: isinstance(replay.screen, TriageScreen))
+            screen = replay.screen
+            await until(pilot, lambda: replay.scoring_progress is not None
+                        and replay.scoring_progress[0] == replay.scoring_progress[1] == 21 and len(screen.items) == 5)
+            queued = [item.record.request_id for item in screen.items]
+            during = evaluation_rows(url)
+            await pilot.press("b")
+            await until(pilot, lambda: isinstance(replay.screen, ReasonModal))
+            await pilot.press("1")
+            await until(pilot, lambda: evaluation_rows(url)["labels"][0] == 1)
+            return queued, during, queued[0]
+
+    queued, during, labelled = asyncio.run(scenario())
+    assert sorted(queued) == [f"triage-{i:03d}" for i in (0, 5, 10, 15, 20)]  # scored, in memory
+    after = evaluation_rows(url)
+    assert during == before
+    assert (after["scores"], after["scoring_backlog"]) == (before["scores"], before["scoring_backlog"])
+    with Store(url) as store:
+        label = EvaluationStore(store).current_label(labelled)
+    assert label is not None and label.verdict == "bad" and label.reason == "wrong answer"
 
 
 def test_the_header_labels_present_day_delivery_failures_as_todays_during_a_replay(small_store):
@@ -382,3 +447,28 @@ def test_the_header_labels_present_day_delivery_failures_as_todays_during_a_repl
     live = asyncio.run(header_after(ConsoleApp(sources=[], store_url=small_store)))
     assert "today" in replayed and "2 alert messages not delivered" in replayed
     assert "today" not in live and "2 alert messages not delivered" in live
+
+
+def test_the_replays_scores_in_memory_replace_stored_ones_in_the_queue(tmp_path):
+    """A request the replay scores again is queued by its replay score, not its stored one."""
+    from console.live.replay_scoring import MomentBoundEvaluation
+    from console.store.evaluation import EvaluationStore
+
+    url = fill_store(f"sqlite:///{tmp_path / 'overlay.db'}",
+                     [make_record(request_id=f"overlay-{i}", ts=BASE + 10 * i) for i in range(4)])
+    with Store(url) as store:
+        stored = EvaluationStore(store)
+        stored.write_scores([("overlay-0", "s", 0.1, "stored"), ("overlay-1", "s", 0.2, "stored")])
+        bound = MomentBoundEvaluation(stored, lambda: BASE + 20)
+        bound.requests_down_from(bound.newest_id(), 0)
+        bound.write_scores([("overlay-0", "s", 0.9, "replayed"), ("overlay-2", "s", 0.05, "replayed")], backlog=[(0, 1)])
+        assert bound.low_scored(0.5, 10) == [("overlay-2", 0.05), ("overlay-1", 0.2)]
+        assert bound.count_low_unlabelled(0.5) == 2
+        assert bound.scores_of(["overlay-0", "overlay-1"]) == {"overlay-0": [("s", 0.9, "replayed")],
+                                                              "overlay-1": [("s", 0.2, "stored")]}
+        assert bound.scoring_backlog() == [(0, 1)] and stored.scoring_backlog() == []
+        assert MomentBoundEvaluation(stored, lambda: BASE + 10).low_scored(0.5, 10) == [("overlay-0", 0.1), ("overlay-1", 0.2)]
+        stored.add_label("overlay-2", "bad", author="ana")
+        assert bound.low_scored(0.5, 10) == [("overlay-1", 0.2)] and bound.count_low_unlabelled(0.5) == 1
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM scores")).scalar_one() == 2

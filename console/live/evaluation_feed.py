@@ -88,7 +88,8 @@ class EvaluationFeed:
         self.watching = False
         self._input_at = float("-inf")  # monotonic time of the user's last key or click
         self._told_where_cases_go = False
-        # a replay's moment (console/live/replay.py): only requests up to it are scored and queued
+        # a replay's moment (console/live/replay.py): only requests up to it are scored and queued,
+        # and their scores and backlog kept in memory (console/live/replay_scoring.py)
         self.until: Callable[[], float] | None = None
 
     # -- called from the UI thread: never blocks ---------------------------------------------
@@ -141,7 +142,7 @@ class EvaluationFeed:
             evaluation = EvaluationStore(store)
             scored = evaluation
             if self.until is not None:
-                from console.live.replay import MomentBoundEvaluation
+                from console.live.replay_scoring import MomentBoundEvaluation
 
                 scored = MomentBoundEvaluation(evaluation, self.until)
             try:

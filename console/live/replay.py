@@ -15,7 +15,8 @@ wall clock. This thread stands in for the ingest thread, and does what it does:
 A step back moves the clock back at once (the window is a pure function of the store and the
 moment: the feed rebuilds its aggregates from the rows it holds); the requests table starts
 over at the new moment. The store is opened for reading: nothing here writes requests or
-rollups (no tail, no OTLP receiver). Labels made meanwhile are real labels, saved as always.
+rollups (no tail, no OTLP receiver). Triage (`t`) scores in memory, up to the moment
+(console/live/replay_scoring.py). Labels made meanwhile are real labels, saved as always.
 
 The timeline's alert marks are the alert backtest's episodes over [T1, T2]
 (console/analytics/backtest.py over the rollup minute cells, console/store/minute_series.py):
@@ -283,110 +284,3 @@ def alert_marks(store, settings, window: str, start: float, end: float) -> tuple
         AlertMark(episode.start, episode.end, episode.severity, episode.rule.kind, episode.rule.subject)
         for episode in backtest(series, settings, window, start, end)
     )
-
-
-class MomentBoundEvaluation:
-    """The evaluation store as of a replay's moment, for the scoring loop and the triage queue
-    (console/live/evaluation_feed.py): only requests with ts <= until() are scored or queued.
-    Everything else (labels, notes, cases) passes through to the real EvaluationStore.
-
-    The scoring loop walks row ids; a row inside a walked id range whose ts is past the moment
-    (rows stored out of time order) is passed over, and kept in the backlog saved for the next
-    console, so nothing is left unscored for good."""
-
-    def __init__(self, evaluation, until: Callable[[], float]) -> None:
-        self._evaluation = evaluation
-        self._until = until
-        self._newest: tuple[float, int] | None = None  # (moment, the newest id with ts <= it)
-        self._passed_over: set[int] = set()
-
-    def __getattr__(self, name: str):
-        return getattr(self._evaluation, name)
-
-    def _scalar(self, sql: str, **params) -> int:
-        from sqlalchemy import text
-
-        with self._evaluation.engine.connect() as conn:
-            return int(conn.execute(text(sql), params).scalar() or 0)
-
-    def newest_id(self) -> int:
-        """The highest id among the rows the moment has reached (incremental as it moves on)."""
-        moment = self._until()
-        if self._newest is None or moment < self._newest[0]:
-            newest = self._scalar("SELECT max(id) FROM requests WHERE ts <= :m", m=moment)
-        elif moment > self._newest[0]:
-            newer = self._scalar("SELECT max(id) FROM requests WHERE ts > :a AND ts <= :m", a=self._newest[0], m=moment)
-            newest = max(self._newest[1], newer)
-        else:
-            newest = self._newest[1]
-        self._newest = (moment, newest)
-        return newest
-
-    def scored_through(self) -> int:
-        """The highest id with scores among the rows the moment has reached (scores an earlier
-        console gave later requests do not say the ones before the moment were scored)."""
-        return self._scalar("SELECT max(r.id) FROM scores s JOIN requests r ON r.request_id = s.request_id "
-                            "WHERE r.ts <= :m", m=self._until())
-
-    def count_between(self, low: int, high: int) -> int:
-        return self._scalar("SELECT count(*) FROM requests WHERE id > :low AND id <= :high AND ts <= :m",
-                            low=low, high=high, m=self._until())
-
-    def requests_down_from(self, high: int, low: int, limit: int = 500) -> list:
-        from sqlalchemy import text
-
-        from console.store.evaluation import LightRow
-
-        moment = self._until()
-        query = text(
-            "SELECT id, request_id, status, feedback, latency_ms, model, prompt_id, prompt_version "
-            "FROM requests WHERE id > :low AND id <= :high AND ts <= :m ORDER BY id DESC LIMIT :limit"
-        )
-        with self._evaluation.engine.connect() as conn:
-            rows = [LightRow(*row) for row in conn.execute(query, {"low": low, "high": high, "m": moment, "limit": limit})]
-            walked_down_to = rows[-1].id - 1 if len(rows) == limit else low
-            later = text("SELECT id FROM requests WHERE id > :low AND id <= :high AND ts > :m")
-            self._passed_over.update(int(i) for (i,) in conn.execute(later, {"low": walked_down_to, "high": high, "m": moment}))
-        return rows
-
-    def _with_passed_over(self, ranges):
-        from console.evaluation.triage import merge_ranges
-
-        return merge_ranges([*ranges, *((i - 1, i) for i in self._passed_over)])
-
-    def write_scores(self, rows, now: float | None = None, backlog=None) -> int:
-        return self._evaluation.write_scores(rows, now, None if backlog is None else self._with_passed_over(backlog))
-
-    def save_scoring_backlog(self, ranges) -> None:
-        self._evaluation.save_scoring_backlog(self._with_passed_over(ranges))
-
-    def records(self, request_ids) -> dict:
-        """Full records of the requests the moment has reached (the queue's labelled ones too)."""
-        moment = self._until()
-        return {rid: record for rid, record in self._evaluation.records(request_ids).items() if _epoch(record.ts) <= moment}
-
-    def low_scored(self, below: float, limit: int, *, unlabelled: bool = True) -> list[tuple[str, float]]:
-        from sqlalchemy import text
-
-        where = "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.request_id = w.request_id AND l.active)" if unlabelled else ""
-        query = text(
-            "SELECT w.request_id, w.score FROM "
-            "(SELECT request_id, min(score) AS score FROM scores WHERE score < :below GROUP BY request_id) w "
-            f"JOIN requests r ON r.request_id = w.request_id WHERE r.ts <= :m {where} "
-            "ORDER BY w.score, r.ts DESC LIMIT :limit"
-        )
-        with self._evaluation.engine.connect() as conn:
-            params = {"below": below, "limit": limit, "m": self._until()}
-            return [(rid, float(score)) for rid, score in conn.execute(query, params)]
-
-    def count_low_unlabelled(self, below: float) -> int:
-        return self._scalar(
-            "SELECT count(*) FROM (SELECT DISTINCT request_id FROM scores WHERE score < :below) w "
-            "JOIN requests r ON r.request_id = w.request_id WHERE r.ts <= :m "
-            "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.request_id = w.request_id AND l.active)",
-            below=below, m=self._until(),
-        )
-
-
-def _epoch(ts) -> float:
-    return ts.timestamp() if hasattr(ts, "timestamp") else float(ts)
