@@ -34,3 +34,31 @@ async def test_sync_adds_updates_removes_and_orders():
         table.sync([("b", ["b", "2"])])
         await pilot.pause()
         assert shown(table) == [["b", "2"]]
+
+
+class FixedSizeTableApp(TableApp):
+    # a pane's table keeps its size as rows come: no Resize event to drop what was drawn
+    CSS = "DiffTable { height: 6; width: 60; }"
+
+
+def drawn_lines(table: DiffTable) -> list[str]:
+    return [table.render_line(y).text for y in range(table.row_count + 1)]
+
+
+async def test_rows_drawn_before_the_columns_are_measured_are_redrawn_at_full_width():
+    """DataTable measures new cells when idle but caches what it drew before by a counter the
+    measuring does not move: a pane drawn between sync and idle kept every cell cut to its
+    header's width (the dashboard's Versions pane, 1 snapshot in 4)."""
+    app = FixedSizeTableApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(DiffTable)
+        table.sync([("support-answer@v7", ["support-answer@v7", "0.40s"])])
+        drawn_lines(table)  # a paint before the idle measurement: Textual draws 'supp' here
+        await pilot.pause()
+        assert "support-answer@v7" in drawn_lines(table)[1]
+        assert "0.40s" in drawn_lines(table)[1]
+        # a cell grown by an update is measured the same way
+        table.sync([("support-answer@v7", ["support-answer@v7", "10.40s"])])
+        drawn_lines(table)
+        await pilot.pause()
+        assert "10.40s" in drawn_lines(table)[1]
