@@ -66,7 +66,8 @@ def figures_at(replay: ReplayApp) -> float | None:
 def showing(replay: ReplayApp, moment: float) -> bool:
     """The panes' figures end at `moment` (the report's end is written to the millisecond)."""
     at = figures_at(replay)
-    return at is not None and abs(at - moment) < 0.002
+    # a report posted before the seed reached the feed is partial (empty), not the figures at `moment`
+    return at is not None and abs(at - moment) < 0.002 and not replay.dashboard.report_partial
 
 
 def paused(replay: ReplayApp) -> ReplayApp:

@@ -340,8 +340,9 @@ class AnalyticsFeed:
         loading = partial or held_since == NOT_SEEDED  # the seed is on its way: no need to read twice
         if held or store is None or (loading and not self._beyond_memory(now, window)):
             report = live.report(now)
+            # before the seed, memory holds none of the window: figures, but no verdict on them yet
             return ReportReady(report, window, len(live.cols), self._registry_marks(report.versions),
-                               partial=partial, registry_order=self._registry_order()), False
+                               partial=partial or held_since == NOT_SEEDED, registry_order=self._registry_order()), False
         report = report_from_store(store, now, window, self.settings, self.exact_max_rows)
         return ReportReady(report, window, report.requests, self._registry_marks(report.versions),
                            registry_order=self._registry_order()), True

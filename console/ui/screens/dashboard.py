@@ -63,6 +63,7 @@ class DashboardScreen(Screen):
         self.rejected: list[RejectedLine] = []
         self.rejected_total = 0
         self.report: Report | None = None
+        self.report_partial = False
         self.registry_order: dict[str, RegistryOrder] | None = None  # what `c` compares a version with
         self._pending_report: ReportReady | None = None
         self._pending_history: HistoryLoaded | None = None
@@ -142,6 +143,7 @@ class DashboardScreen(Screen):
             return
         self.report = ready.report
         self.registry_order = ready.registry_order
+        self.report_partial = ready.partial  # the figures lack rows still loading (no verdicts)
         partial = ready.partial or self.tail_behind()
         for pane in (BudgetPane, LatencyPane):
             self.query_one(pane).show(ready.report, partial=partial)
