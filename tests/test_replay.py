@@ -18,26 +18,17 @@ from conftest import make_record
 from console.cli import app
 from console.config import Settings, load_settings
 from console.demo.incidents import LIVE_CYCLE_S, LIVE_PHASES, SPIKE_USER_ID
-from console.demo.run import BACKFILL, plan_demo
+from console.demo.run import BACKFILL
 from console.formatting import parse_rfc3339
 from console.records import parse_line
 from console.sources.base import SourceBatch
 from console.store import Store
 from console.ui.replay_app import REPLAY_BINDINGS, ReplayApp
+from test_backtest import NOW, demo  # noqa: F401 (the demo's store, seeded once per module)
 from test_postgres import postgres_schema_url
 
 runner = CliRunner()
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 SIZE = (160, 48)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """The demo's store as `llmops-console demo` seeds it (history and the last half hour)."""
-    plan = plan_demo(tmp_path_factory.mktemp("demo"), now=NOW)
-    result = runner.invoke(app, ["ingest", "--store", plan.store_url, "--config", str(plan.config), *map(str, plan.history)])
-    assert result.exit_code == 0, result.output
-    return plan
 
 
 def stored_counts(url: str) -> tuple[int, int, int]:
