@@ -70,6 +70,7 @@ SEPARATOR = " "
 # each Strip holds ~20 objects the cyclic GC walks, and a full collection over 2,000 of
 # them stalled every thread for tens of ms; following the tail, old strips are never reused.
 LINE_CACHE = 300
+REVEAL_TRIES = 20  # refreshes the cursor's reveal waits for the scroll range to reach it
 
 
 def _fixed_width(columns: tuple[Column, ...]) -> int:
@@ -343,21 +344,32 @@ class RequestsView(ScrollView, can_focus=True):
                 self.call_after_refresh(self._reveal_cursor)
         self.refresh()
 
-    def _reveal_cursor(self) -> None:
+    def _reveal_cursor(self, tries: int = 0) -> None:
         if self._scroll_cursor_visible():
             self._reveal_pending = False  # else on_resize tries again once the view has a height
+        elif tries < REVEAL_TRIES and self.scrollable_content_region.height > 1:
+            # laid out, but the scroll range lags the new virtual size (the scroll was clamped
+            # short of the cursor): once more after the next refresh
+            self.call_after_refresh(self._reveal_cursor, tries + 1)
 
     def _scroll_cursor_visible(self) -> bool:
-        """False when the view has no height yet (not laid out): nothing to scroll."""
+        """False when the view has no height yet (not laid out), or when its scroll range does
+        not reach the cursor yet (a new virtual size not laid out): the cursor is not shown."""
         row = self.cursor + 1  # line 0 is the header
         height = self.scrollable_content_region.height
         if height <= 1:
             return False
         top = self.scroll_y
         if row < top + 1:
-            self.scroll_to(y=row - 1, animate=False, immediate=True)
+            target = row - 1
         elif row >= top + height:
-            self.scroll_to(y=row - height + 1, animate=False, immediate=True)
+            target = row - height + 1
+        else:
+            return True
+        if target > self.max_scroll_y:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            return False
+        self.scroll_to(y=target, animate=False, immediate=True)
         return True
 
     def render_line(self, y: int) -> Strip:
