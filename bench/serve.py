@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from console.commands.serve_server import SPARE_AFTER_S  # noqa: E402
+from console.ui.serve_server import SPARE_AFTER_S  # noqa: E402
 
 SETTLE_S = SPARE_AFTER_S + 8.0  # after a round: the next spare started and imported
 MARKER = "bench-row"  # every request's output: any row drawn shows it

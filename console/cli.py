@@ -254,7 +254,8 @@ def serve(
     Something else fills the store (ingest --follow, receive, a console tailing the logs);
     each viewer's console follows it. Until Ctrl+C or SIGTERM.
     """
-    from console.commands.serve import plan_serve, serve as run_serve
+    from console.commands.serve import plan_serve
+    from console.ui.serve_server import serve as run_serve
     from console.commands.store_access import check_store
 
     run_serve(plan_serve(host, port, check_store(store), config, read_only, token))

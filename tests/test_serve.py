@@ -47,7 +47,7 @@ def test_loopback_is_127_8_and_1_and_localhost(host, loopback):
     ("evil.example:80", "evil.example"),
 ])  # fmt: skip
 def test_the_host_header_s_name(header, name):
-    from console.commands.serve_server import host_name
+    from console.ui.serve_server import host_name
 
     assert host_name(header) == name
 

@@ -5,7 +5,8 @@ own (their own screen, filter and cursor) following the same store; something el
 (`ingest --follow`, `receive`, a console tailing the logs). The viewer's command is
 `python -m console.ui.served`, given the store, the config and read-only in its environment,
 so neither a store URL's password nor the token ever shows in `ps`: the token stays in this
-process, which checks it on the page and on the websocket (console/commands/serve_server.py).
+process, which checks it on the page and on the websocket (console/ui/serve_server.py, which
+runs the server: textual-serve is Textual's, so it lives in the UI layer).
 
 Loopback needs no token (the server then answers loopback Host names only, against DNS
 rebinding); any other address requires one, generated and printed when not given, and is
@@ -15,14 +16,12 @@ read-only unless --writable.
 from __future__ import annotations
 
 import ipaddress
-import os
 import secrets
 import shlex
 import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 from console.commands.errors import UsageError
 
@@ -112,28 +111,3 @@ def banner(plan: ServePlan, port: int, store_shown: str) -> list[str]:
         lines.append("  loopback: no token; this machine only")
     lines.append("Ctrl+C stops the server and every viewer's console")
     return lines
-
-
-def serve(plan: ServePlan, out: TextIO | None = None) -> None:
-    """Serve until interrupted (Ctrl+C, SIGTERM)."""
-    from console.commands.config_access import load_config
-    from sqlalchemy.engine import make_url
-
-    from console.commands.serve_server import run_server
-    from console.store.engine import normalise_url
-
-    out = out or sys.stdout
-    load_config(plan.config, warn=True)  # a bad llmops.toml is told once here, not in each viewer
-    os.environ.pop(TOKEN_ENV, None)  # the viewers inherit this environment
-    os.environ.update(viewer_environment(plan))
-
-    store_shown = make_url(normalise_url(plan.store_url)).render_as_string(hide_password=True)
-
-    def bound(port: int) -> None:
-        out.write("".join(line + "\n" for line in banner(plan, port, store_shown)))
-        out.flush()
-
-    try:
-        run_server(viewer_command(), plan.host, plan.port, plan.token, on_bound=bound)
-    except OSError as exc:
-        raise UsageError(f"cannot listen on {plan.host}:{plan.port}: {exc.strerror or exc}") from None

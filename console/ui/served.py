@@ -4,7 +4,7 @@ textual-serve runs `python -m console.ui.served` for each browser that connects;
 the config and read-only come in the environment, so a store URL's password is not on a
 command line `ps` shows. Nothing imports this module: it is an entry point, as cli.py is.
 
-A spare (WARM_ENV, started by console/commands/serve_server.py before anyone connects) does
+A spare (WARM_ENV, started by console/ui/serve_server.py before anyone connects) does
 its imports first, most of a console's start, then waits for one line on stdin, the
 browser's size ("120 40"), and runs; end of input before it means no viewer came."""
 

@@ -20,16 +20,21 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
 import signal
+import sys
 from asyncio.subprocess import PIPE, Process
 from types import SimpleNamespace
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, TextIO
 
 from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
-from console.commands.serve import WARM_ENV, is_loopback
+from console.commands.errors import UsageError
+from console.commands.serve import (
+    TOKEN_ENV, WARM_ENV, ServePlan, banner, is_loopback, viewer_command, viewer_environment,
+)  # fmt: skip
 
 TITLE = "llmops-console"
 SPARE_AFTER_S = 5.0  # the next spare starts once the viewer that took one has drawn its screen
@@ -226,3 +231,27 @@ async def _serve(server: ConsoleServer, on_bound: Callable[[int], None]) -> None
         await server.close_viewers()
     finally:
         await runner.cleanup()
+
+
+def serve(plan: ServePlan, out: TextIO | None = None) -> None:
+    """Serve until interrupted (Ctrl+C, SIGTERM)."""
+    from sqlalchemy.engine import make_url
+
+    from console.commands.config_access import load_config
+    from console.store.engine import normalise_url
+
+    out = out or sys.stdout
+    load_config(plan.config, warn=True)  # a bad llmops.toml is told once here, not in each viewer
+    os.environ.pop(TOKEN_ENV, None)  # the viewers inherit this environment
+    os.environ.update(viewer_environment(plan))
+
+    store_shown = make_url(normalise_url(plan.store_url)).render_as_string(hide_password=True)
+
+    def bound(port: int) -> None:
+        out.write("".join(line + "\n" for line in banner(plan, port, store_shown)))
+        out.flush()
+
+    try:
+        run_server(viewer_command(), plan.host, plan.port, plan.token, on_bound=bound)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {plan.host}:{plan.port}: {exc.strerror or exc}") from None
