@@ -129,6 +129,15 @@ BASE = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc).timestamp()
 ROWS = 60  # one request every 10 s for 10 minutes
 
 
+def filled_store(kind: str, sqlite_path, fill):
+    """A fixture's store, on PostgreSQL (a schema of its own, dropped after) or SQLite."""
+    if kind == "postgresql":
+        with postgres_schema_url() as url:
+            yield fill(url)
+        return
+    yield fill(f"sqlite:///{sqlite_path}")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def small_store(tmp_path, request):
     """ROWS requests, one every 10 s from BASE, on SQLite and on PostgreSQL."""
@@ -142,11 +151,7 @@ def small_store(tmp_path, request):
             ]))  # fmt: skip
         return url
 
-    if request.param == "postgresql":
-        with postgres_schema_url() as url:
-            yield fill(url)
-        return
-    yield fill(f"sqlite:///{tmp_path / 'replay.db'}")
+    yield from filled_store(request.param, tmp_path / "replay.db", fill)
 
 
 def shown_ids(replay: ReplayApp) -> list[str]:
@@ -320,11 +325,7 @@ def triage_store(tmp_path, request):
             EvaluationStore(store).write_scores([("triage-055", "truncated", 0.0, "scored live, long after")])
         return url
 
-    if request.param == "postgresql":
-        with postgres_schema_url() as url:
-            yield fill(url)
-        return
-    yield fill(f"sqlite:///{tmp_path / 'triage.db'}")
+    yield from filled_store(request.param, tmp_path / "triage.db", fill)
 
 
 def test_triage_in_a_replay_scores_and_queues_only_requests_up_to_the_moment(tmp_path, triage_store):
