@@ -16,13 +16,12 @@ from typer.testing import CliRunner
 
 from conftest import make_record
 from console.analytics.columns import Columns
+from console.analytics.arm_spec import ArmSpec, parse_arm_spec
 from console.analytics.compare import (
-    ArmSpec,
     before_after,
     change_point_arms,
     compare,
     format_p,
-    parse_arm_spec,
 )
 from console.analytics.stats import (
     FISHER_EXACT,

@@ -11,7 +11,8 @@ from textual.app import App
 from textual.widgets import DataTable
 
 from conftest import line_of
-from console.analytics.compare import ArmSpec, compare
+from console.analytics.arm_spec import ArmSpec
+from console.analytics.compare import compare
 from console.analytics.columns import Columns
 from console.analytics.report import build_report
 from console.config import Budget, Settings, Slo

@@ -19,9 +19,9 @@ from typing import Optional
 import numpy as np
 
 from console.analytics.columns import Columns
+from console.analytics.arm_spec import ArmSpec
 from console.analytics.compare import (
     MIN_REQUESTS,
-    ArmSpec,
     ArmSummary,
     Comparison,
     Difference,

@@ -17,14 +17,13 @@ from rich.table import Table
 from rich.text import Text
 
 from console.analytics.columns import Columns
+from console.analytics.arm_spec import ArmSpec, parse_arm_spec
 from console.analytics.compare import (
-    ArmSpec,
     Comparison,
     compare,
     format_ms,
     format_p,
     format_percent,
-    parse_arm_spec,
 )
 from console.commands.errors import UsageError
 from console.commands.store_access import open_store

@@ -405,7 +405,8 @@ def _comparison(
     columns: Columns, a: str, b: str, prompts_root=None, window: str = "all", now: float | None = None,
 ) -> CompareReady:
     """Both arms drawn from the rows of the panes' window (what the Versions pane counts)."""
-    from console.analytics.compare import compare, parse_arm_spec
+    from console.analytics.arm_spec import parse_arm_spec
+    from console.analytics.compare import compare
     from console.analytics.windows import window_mask
 
     try:

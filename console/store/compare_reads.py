@@ -14,7 +14,7 @@ import math
 from sqlalchemy import text
 
 from console.analytics.columns import Columns
-from console.analytics.compare import ArmSpec, arm_mask
+from console.analytics.arm_spec import ArmSpec, arm_mask
 from console.analytics.compare_sketch import ArmPart, cells_of_arm
 from console.analytics.rollup import HOUR, REQUESTS, CellTable
 from console.store import rollups

@@ -184,7 +184,7 @@ class CompareScreen(Screen):
 
 def _canonical(spec: str) -> str:
     """An arm's stored spec ("prompt_id=p,prompt_version=v7") as ArmChoice spells it (prompt=p@v7)."""
-    from console.analytics.compare import parse_arm_spec
+    from console.analytics.arm_spec import parse_arm_spec
 
     try:
         arm = parse_arm_spec(spec)
