@@ -355,17 +355,17 @@ def _prompt_rollout(rollout):
 
 
 async def test_compare_of_two_prompt_versions_shows_their_diff(rollout, tmp_path):
-    from console.live.analytics_feed import _comparison
+    from console.live.compare_feed import comparison_ready
 
     root = _prompt_registry(tmp_path)
     cols = columns_of(_prompt_rollout(rollout))
-    ready = _comparison(cols, "prompt=support-answer@v7", "prompt=support-answer@v8", prompts_root=root)
+    ready = comparison_ready(cols, "prompt=support-answer@v7", "prompt=support-answer@v8", prompts_root=root)
     assert ready.error is None and ready.prompt_diff is not None
     assert [row.tag for row in ready.prompt_diff.rows] == ["equal", "equal", "insert"]
     # no diff: an arm without a version, a version the registry lacks, no registry
-    assert _comparison(cols, "prompt_version=v7", "prompt=support-answer@v8", prompts_root=root).prompt_diff is None
-    assert _comparison(cols, "prompt=support-answer@v7", "prompt=support-answer@v9", prompts_root=root).prompt_diff is None
-    assert _comparison(cols, "prompt=support-answer@v7", "prompt=support-answer@v8").prompt_diff is None
+    assert comparison_ready(cols, "prompt_version=v7", "prompt=support-answer@v8", prompts_root=root).prompt_diff is None
+    assert comparison_ready(cols, "prompt=support-answer@v7", "prompt=support-answer@v9", prompts_root=root).prompt_diff is None
+    assert comparison_ready(cols, "prompt=support-answer@v7", "prompt=support-answer@v8").prompt_diff is None
     host = Host(ready.comparison, ready.prompt_diff)
     async with host.run_test(size=(170, 60)) as pilot:
         await pilot.pause()
