@@ -52,6 +52,9 @@ class IngestTotals:
     # Distinct (prompt_id, prompt_version, prompt_hash) read: the registry check at the end of an
     # ingest (console/commands/prompts_report.py) works on these few triples, never per record.
     prompt_keys: set[tuple[str, str, str | None]] = field(default_factory=set)
+    # Logfire stream openings left waiting for their end (kept in the store's stream_openings;
+    # joined when a later ingest reads the end).
+    streams_waiting: int = 0
 
     def add_prompt_keys(self, records: Sequence) -> None:
         self.prompt_keys.update({(r.prompt_id, r.prompt_version, r.prompt_hash) for r in records})
@@ -168,6 +171,7 @@ def ingest_files(
     again, which resumes after the last batch stored (rows and offsets commit together).
     """
     from console.sources.detect import LogTail, refused_file_reason
+    from console.store.stream_openings import held_openings
 
     positions = store.positions()
     sqlite_path = store.sqlite_path
@@ -177,7 +181,7 @@ def ingest_files(
     totals = IngestTotals()
     with paused_gc(), LogTail(
         paths, positions, watch=False, max_lines=INGEST_BATCH_LINES, source_format=source_format,
-        otlp_options=otlp_options,
+        otlp_options=otlp_options, held=held_openings(store),
     ) as tail:
         consumed = {status.path: status.offset for status in tail.files}
 
@@ -219,6 +223,7 @@ def ingest_files(
                 progressed(batch)
         totals.spans_skipped = tail.total_spans_skipped
         totals.refused_files = dict(tail.refused)
+        totals.streams_waiting = tail.streams_waiting
     for path in paths:  # refused by an earlier run: its offset is past the head that says so
         if path not in totals.refused_files and positions.get(path, _NO_POSITION).offset:
             reason = refused_file_reason(path)
@@ -330,6 +335,7 @@ def follow_files(
     retried for as long as it lasts; an error retrying cannot fix raises StoreError.
     """
     from console.sources.detect import LogTail
+    from console.store.stream_openings import held_openings
 
     def each_batch(written: Written) -> None:
         if on_batch is not None:
@@ -337,7 +343,8 @@ def follow_files(
                 on_batch(batch, result)
 
     totals = IngestTotals()
-    with LogTail(patterns, store.positions(), source_format=source_format, otlp_options=otlp_options) as tail:
+    with LogTail(patterns, store.positions(), source_format=source_format, otlp_options=otlp_options,
+                 held=held_openings(store)) as tail:
         writer = RetryingWriter(store, should_stop, on_trouble)
         tail_and_write(tail, writer, should_stop, totals, each_batch, pricer=pricer)
     return totals

@@ -49,7 +49,20 @@ def test_logfire_stream_halves_are_joined_across_lines(tmp_path):
     ]
 
 
-def test_a_stream_opening_without_its_end_is_stored_alone_and_said_so(tmp_path):
+def shifted(line: str, seconds: float, span_id: str) -> str:
+    """The line's span moved `seconds` later, with another span id."""
+    data = json.loads(line)
+    (span,) = data["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    for key in ("startTimeUnixNano", "endTimeUnixNano"):
+        span[key] = str(int(span[key]) + int(seconds * 1e9))
+    span["spanId"] = span_id
+    return json.dumps(data)
+
+
+def test_a_stream_opening_without_its_end_waits_until_the_files_later_spans_show_its_wait(tmp_path):
+    """A one-shot read leaves an opening without its end waiting (the end may not be written
+    yet: the store keeps it aside); a span written over STREAM_WAIT_S after it ended shows the
+    stream was not read to its end, and the opening is stored alone, said so."""
     lines = one_span_a_line(LOGFIRE)
     openings = [line for line in lines if '"streaming response' not in line and "chatcmpl-stub" not in line
                 and '"code":2' not in line]  # fmt: skip
@@ -57,9 +70,21 @@ def test_a_stream_opening_without_its_end_is_stored_alone_and_said_so(tmp_path):
     path = tmp_path / "cut.jsonl"
     path.write_text(openings[0] + "\n", encoding="utf-8")
     with LogTail([path], watch=False) as tail:
-        (record,) = tail.read_available().records
+        batch = tail.read_available()
+        assert not batch.records and tail.streams_waiting == 1
+        ((source, opening, _read_at),) = batch.held
+        assert source == str(path) and opening.metadata["otel.logfire_stream"] == "opening"
+    later = [line for line in lines if "chatcmpl-stub" in line and '"streaming response' not in line][0]
+    path.write_text(openings[0] + "\n" + shifted(later, 30, "00000000000000a1") + "\n", encoding="utf-8")
+    with LogTail([path], watch=False) as tail:
+        assert len(tail.read_available().records) == 1, "30 s later: it may still be read"
+        assert tail.streams_waiting == 1
+    path.write_text(openings[0] + "\n" + shifted(later, 61, "00000000000000a2") + "\n", encoding="utf-8")
+    with LogTail([path], watch=False) as tail:
+        batch = tail.read_available()
+    (record,) = [r for r in batch.records if "otel.logfire_stream" in r.metadata]
     assert "not read to its end" in record.metadata["otel.logfire_stream"]
-    assert record.status == "ok" and record.input_tokens == 0
+    assert record.status == "ok" and record.input_tokens == 0 and not batch.held and tail.streams_waiting == 0
 
 
 @pytest.mark.parametrize(("error_type", "exception_type", "provider", "expected"), [

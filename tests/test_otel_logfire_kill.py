@@ -1,10 +1,10 @@
 """kill -9 while a Logfire stream's opening waits for its end (issue 18, point 2).
 
-The opening is held in memory (StreamJoiner) until the log at the stream's end arrives, lines
-later. `ingest --follow` commits the rows it has with the file's offset; if that offset went
-past the waiting opening, a kill lost it and the restart stored the end alone (latency the
-reading time only). The offset is held at the oldest waiting opening's line, so the restart
-reads it again; the lines after it, stored already, are not stored twice.
+The opening waits (StreamJoiner) until the log at the stream's end arrives, lines later.
+`ingest --follow` commits the rows it has with the file's offset; held in memory only, a
+waiting opening was lost by a kill once that offset went past it, and the restart stored the
+end alone (latency the reading time only). It is kept in the store's stream_openings in the
+transaction that moves the offset past it, and the restart takes it back from there.
 
 Each trial runs the real `llmops-console ingest --follow` in a subprocess on the Logfire trace
 (one span a line), kills it with SIGKILL, appends the rest of the trace and runs `ingest`
@@ -45,11 +45,16 @@ def summary(records) -> list[tuple]:
                   for r in records)  # fmt: skip
 
 
-def complete_before(lines: list[str], k: int) -> tuple[int, int | None]:
-    """(records the first k lines give, the line of the oldest opening still waiting after them)."""
+def complete_before(lines: list[str], k: int) -> tuple[int, int]:
+    """(records the first k lines give, openings still waiting after them)."""
     joiner = StreamJoiner()
-    count = sum(len(parse_traces_line(line, joiner=joiner, read_at=i).records) for i, line in enumerate(lines[:k]))
-    return count, joiner.oldest_pending()
+    count = sum(len(parse_traces_line(line, joiner=joiner).records) for line in lines[:k])
+    return count, len(joiner.pending)
+
+
+def waiting_openings(db) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM stream_openings").fetchone()[0]
 
 
 def stored_rows(db) -> int:
@@ -70,7 +75,7 @@ def test_a_waiting_stream_opening_is_neither_lost_nor_doubled_by_a_kill(tmp_path
     with LogTail([whole], watch=False) as tail:
         expected = summary(tail.read_available().records)
     assert len(expected) == 30
-    waiting_cuts = [k for k in range(1, len(lines)) if complete_before(lines, k)[1] is not None]
+    waiting_cuts = [k for k in range(1, len(lines)) if complete_before(lines, k)[1]]
     rng = random.Random(SEED)
     kept_waiting = 0
     for trial in range(1 + RANDOM_TRIALS):
@@ -90,7 +95,8 @@ def test_a_waiting_stream_opening_is_neither_lost_nor_doubled_by_a_kill(tmp_path
             time.sleep(0.2)  # it would have written more by now, if it were going to
             assert kill_at(process, time.monotonic(), 0.0)
             assert stored_rows(db) == rows
-            assert saved_offset(db, log) == sum(len(line.encode()) for line in lines[:waiting]), "held at its line"
+            assert saved_offset(db, log) == sum(len(line.encode()) for line in lines[:cut]), "read to the end"
+            assert waiting_openings(db) == waiting, "kept aside in the store"
             kept_waiting += 1
         else:  # a moment drawn at random while the app writes its trace, a span every 15 ms
             log.write_text("", encoding="utf-8")
@@ -117,4 +123,5 @@ def test_a_waiting_stream_opening_is_neither_lost_nor_doubled_by_a_kill(tmp_path
         assert summary(records) == expected, f"trial {trial}: every request once, each stream joined"
         assert not [r for r in records if "otel.logfire_stream" in r.metadata], f"trial {trial}: a half stored alone"
         assert_rollups_hold_the_rows(db)
+        assert waiting_openings(db) == 0
     assert kept_waiting == 1

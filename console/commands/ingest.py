@@ -97,6 +97,12 @@ def print_totals(totals: IngestTotals, store_name: str, out: Console) -> None:
         out.print(f"  … and {totals.rejected - len(totals.first_rejections):,} more")
     if totals.spans_skipped:
         out.print(f"{totals.spans_skipped:,} OpenTelemetry spans skipped (not GenAI model calls)")
+    if totals.streams_waiting:
+        out.print(
+            f"{totals.streams_waiting:,} Logfire stream opening(s) wait for the log of their stream's end, not in "
+            "the file yet: kept aside in the store, joined when a later ingest reads it (run ingest again once "
+            "the file is complete); stored alone once the file's later spans show a wait over 60 s"
+        )
     pricing = totals.pricing
     if pricing.unpriced:
         names = ", ".join(f"{escape(name)} ({count:,})" for name, count in pricing.unpriced_models.most_common(10))

@@ -9,6 +9,14 @@ unbounded queue. A handler then waits for its export's records to be committed b
 answers 200: an acknowledged span is in the store (a rerun after a timeout is harmless, rows
 are idempotent by request_id).
 
+Logfire's streams come as two spans, often in two exports (console/sources/otel/logfire.py).
+The inbox joins them as the ingest thread reads the exports, in their order: an export that
+leaves an opening waiting for its end is acknowledged once that opening is committed to the
+store's stream_openings (console/store/stream_openings.py), in the batch that carries the
+export; restore() gives them back after a restart (the console's or `receive`'s), so the end
+still finds its opening; one whose end never comes is stored alone after STREAM_WAIT_S,
+counted from when it was first received.
+
 MergedSource reads a LogTail and the inbox as one source, for a console that tails files and
 receives spans at once.
 """
@@ -36,9 +44,10 @@ STREAM_WAIT_S = 60.0  # how long a Logfire stream's opening waits for its end (a
 class Export:
     """One accepted export request, until its records are committed."""
 
-    records: list[RequestRecord]
+    records: list[RequestRecord]  # as read: Logfire's halves are joined when the ingest thread takes them
     rejected: list[RejectedLine]
     stored: threading.Event = field(default_factory=threading.Event)  # set once committed
+    size: int = 0  # len(records) as offered
 
 
 class OtlpInbox:
@@ -69,10 +78,10 @@ class OtlpInbox:
             self._exports += 1
             rejected = [RejectedLine(RECEIVED_PATH, self._exports, f"{reason} (from {peer or 'a client'})", "")
                         for reason in parsed.errors]  # fmt: skip
-            export = Export(self._joiner.feed(parsed.records), rejected)
-            self._pending += len(export.records)
+            export = Export(parsed.records, rejected, size=size)
+            self._pending += size
             self.spans_skipped += parsed.skipped
-            if not export.records and not export.rejected:  # nothing to store (or a stream half held)
+            if not export.records and not export.rejected:  # nothing to store
                 export.stored.set()
             else:
                 self._queue.append(export)
@@ -83,6 +92,16 @@ class OtlpInbox:
     def pending(self) -> int:
         return self._pending
 
+    def restore(self, openings: list[tuple[RequestRecord, float]]) -> None:
+        """The stream openings the store kept waiting (stream_openings.load_held's, for
+        RECEIVED_PATH): called before the ingest thread's first read."""
+        with self._cond:
+            self._joiner.restore(openings)
+
+    @property
+    def streams_waiting(self) -> int:
+        return len(self._joiner.pending)
+
     # -- the LogTail face, read by console.ingest.tail_and_write ---------------------------------
 
     def read_available(self, batch: SourceBatch | None = None) -> SourceBatch:
@@ -91,14 +110,17 @@ class OtlpInbox:
         carried: list[Export] = []
         with self._cond:
             taken = 0
-            while self._queue and (not carried or taken + len(self._queue[0].records) <= self.batch_records):
+            while self._queue and (not carried or taken + self._queue[0].size <= self.batch_records):
                 export = self._queue.popleft()
-                batch.records.extend(export.records)
+                batch.records.extend(self._joiner.feed(export.records))
                 batch.rejected.extend(export.rejected)
-                taken += len(export.records)
+                taken += export.size
                 carried.append(export)
             if self._joiner.pending:  # openings whose end never came: stored alone
                 batch.records.extend(self._joiner.flush(STREAM_WAIT_S))
+            held, released = self._joiner.take_changes()  # kept in the store with this batch
+            batch.held.extend((RECEIVED_PATH, record, read_at) for record, read_at in held)
+            batch.released.extend((RECEIVED_PATH, request_id) for request_id in released)
             if carried:
                 self._in_flight[id(batch)] = carried
             batch.lines_read += len(carried)
@@ -125,7 +147,7 @@ class OtlpInbox:
         with self._cond:
             for batch, _result in written:
                 for export in self._in_flight.pop(id(batch), ()):  # an export is never split
-                    self._pending -= len(export.records)
+                    self._pending -= export.size
                     export.stored.set()
 
 

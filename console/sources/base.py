@@ -37,6 +37,11 @@ class SourceBatch:
     rejected: list[RejectedLine] = field(default_factory=list)
     positions: dict[str, FilePosition] = field(default_factory=dict)
     lines_read: int = 0
+    # Logfire stream openings now waiting for their end, (source, record, first read at: wall
+    # clock), and those no longer waiting, (source, request_id): written with the batch
+    # (console/store/stream_openings.py), so an opening is kept once, as a request or waiting.
+    held: list[tuple[str, RequestRecord, float]] = field(default_factory=list)
+    released: list[tuple[str, str]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.records or self.rejected or self.positions)
+        return bool(self.records or self.rejected or self.positions or self.held or self.released)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import msgspec
 
-from console.records import MAX_LINE_BYTES, RecordError, parse_line
+from console.records import MAX_LINE_BYTES, RecordError, RequestRecord, parse_line
 from console.sources.pretty import MAX_DOCUMENT_BYTES, Document, binary_reason, is_binary, is_pretty_start
 from console.sources.base import FilePosition, SourceBatch
 from console.sources.jsonl import JsonlTail
@@ -98,8 +98,16 @@ class LogTail(JsonlTail):
 
     Spans that are not GenAI model calls are skipped and counted in ``spans_skipped``.
     Each file has a StreamJoiner: a Logfire stream's halves are joined across lines. An
-    opening still waiting when its file is read to the end is stored alone: at once in a
-    one-shot read (watch=False), after STREAM_WAIT_S when following.
+    opening waiting for its end goes into each batch's `held` (the store keeps it in
+    stream_openings, with the batch's offsets), and is given back by `held=` when a tail
+    starts again, so the file's offset never waits for it and a line is read once. Once the
+    file is read to its end, an opening is stored alone when the file's later spans show it
+    waited over STREAM_WAIT_S (a file read in one go), or, when following, once it waited
+    that long since it was first read; a one-shot read (watch=False) otherwise leaves it
+    waiting (streams_waiting): a later read of the completed file joins it.
+
+    A pretty-printed document is read when its closing line arrives: the file's offset
+    stays at its first line until then, so a restart reads the whole document again.
     """
 
     def __init__(
@@ -109,8 +117,11 @@ class LogTail(JsonlTail):
         *,
         source_format: str = "auto",
         otlp_options: OtlpOptions | None = None,
+        held: Mapping[str, list[tuple[RequestRecord, float]]] | None = None,
         **kwargs,
     ) -> None:
+        """held: the stream openings the store kept waiting, per file
+        (console.store.stream_openings.load_held)."""
         self.source_format = check_format(source_format)
         self.otlp_options = otlp_options or DEFAULT_OPTIONS  # llmops.toml's [otel], else the defaults
         self._formats: dict[tuple[str, int], str] = {}
@@ -118,7 +129,22 @@ class LogTail(JsonlTail):
         self.refused: dict[str, str] = {}  # path -> why the whole file was refused (binary)
         self._joiners: dict[str, StreamJoiner] = {}
         self._documents: dict[str, Document] = {}
+        for path, openings in (held or {}).items():
+            self._joiners.setdefault(os.path.abspath(path), StreamJoiner()).restore(openings)
         super().__init__(patterns, positions, **kwargs)
+
+    def read_available(self) -> SourceBatch:
+        batch = super().read_available()
+        for path, joiner in self._joiners.items():  # what waits now is kept with the batch's offsets
+            held, released = joiner.take_changes()
+            batch.held.extend((path, record, read_at) for record, read_at in held)
+            batch.released.extend((path, request_id) for request_id in released)
+        return batch
+
+    @property
+    def streams_waiting(self) -> int:
+        """Logfire stream openings waiting for their end (kept in the store's stream_openings)."""
+        return sum(len(joiner.pending) for joiner in self._joiners.values())
 
     def format_of(self, path: str) -> str | None:
         """The format a followed file is read in ('jsonl' or 'otlp'), None before its first line."""
@@ -139,11 +165,8 @@ class LogTail(JsonlTail):
         if fmt == "jsonl":
             super()._parse_lines(t, lines, first_no, batch)
         elif fmt == "otlp":
-            r = t.reader
-            offset = r.offset  # where the chunk's first line starts (_consume adds the chunk after)
             for line_no, line in enumerate(lines, first_no):
-                self._parse_otlp(t, line_no, line, batch, read_at=(offset, line_no - 1, r.inode))
-                offset += len(line) + 1
+                self._parse_otlp(t, line_no, line, batch)
         elif fmt == "pretty":
             self._parse_pretty(t, lines, first_no, batch)
         elif fmt == "binary":
@@ -155,19 +178,21 @@ class LogTail(JsonlTail):
                 self.refused[t.path] = reason
 
     def _report(self, t, batch: SourceBatch) -> None:
-        """The file's position, held back to the line of the oldest Logfire stream opening
-        still waiting for its end: it is in memory only, so a restart must read it again (the
-        lines after it, already stored, are stored once: rows are keyed by request id)."""
+        """The file's position, held back to the first line of a pretty-printed document not
+        closed yet (its lines are read again on restart); and, once the file is read to its
+        end, the stream openings that waited long enough stored alone."""
         joiner = self._joiners.get(t.path)
         if joiner is not None and joiner.pending and _drained(t):
-            batch.records.extend(joiner.flush(STREAM_WAIT_S if self._watch else None))
+            batch.records.extend(joiner.flush_overdue(STREAM_WAIT_S))
+            if self._watch:
+                batch.records.extend(joiner.flush(STREAM_WAIT_S))
         r = t.reader
         if r is None:
             return
         current = (r.inode, r.offset, r.line_no)
-        waiting = joiner.oldest_pending() if joiner is not None and joiner.pending else None
-        if waiting is not None and waiting[2] == r.inode and waiting[0] < r.offset:
-            current = (r.inode, waiting[0], waiting[1])
+        document = self._documents.get(t.path)
+        if document is not None and document.open and document.inode == r.inode and document.first_offset < r.offset:
+            current = (r.inode, document.first_offset, document.first_line_no - 1)
         if current != t.reported:
             batch.positions[t.path] = FilePosition(t.path, *current)
             t.reported = current
@@ -199,9 +224,13 @@ class LogTail(JsonlTail):
     # -- pretty-printed documents --------------------------------------------------------------
 
     def _parse_pretty(self, t, lines: list[bytes], first_no: int, batch: SourceBatch) -> None:
-        document = self._documents.setdefault(t.path, Document())
+        document = self._documents.get(t.path)
+        if document is None or document.inode != t.reader.inode:
+            document = self._documents[t.path] = Document(inode=t.reader.inode)
+        offset = t.reader.offset  # where the chunk's first line starts (_consume adds the chunk after)
         for line_no, line in enumerate(lines, first_no):
-            text = document.add(line_no, line.removesuffix(b"\r"))
+            text = document.add(line_no, line.removesuffix(b"\r"), offset)
+            offset += len(line) + 1
             if text is None:
                 continue
             if document.too_big:
@@ -241,16 +270,14 @@ class LogTail(JsonlTail):
             self._reject(t, line_no, reason, head, batch)
         return len(parsed.errors)
 
-    def _parse_otlp(
-        self, t, line_no: int, line: bytes, batch: SourceBatch, count_ok: bool = True, read_at: tuple | None = None
-    ) -> None:
+    def _parse_otlp(self, t, line_no: int, line: bytes, batch: SourceBatch, count_ok: bool = True) -> None:
         if line[-1:] == b"\r":
             line = line[:-1]
         if not line.strip():
             return
         try:
             joiner = self._joiners.get(t.path) or self._joiners.setdefault(t.path, StreamJoiner())
-            parsed = parse_traces_line(line, self.otlp_options, joiner, read_at)
+            parsed = parse_traces_line(line, self.otlp_options, joiner)
         except NotTracesData as exc:
             if self.source_format == "otlp":
                 JsonlTail._bad_line(self, t, line_no, line, exc, batch)

@@ -87,12 +87,11 @@ def parse_traces_line(
     line: bytes | str,
     options: OtlpOptions = DEFAULT_OPTIONS,
     joiner: logfire.StreamJoiner | None = None,
-    read_at: Any = None,
 ) -> OtlpLine:
     """Records from one line of the Collector file exporter; RecordError if it is not one.
 
     Without a joiner, halves of a Logfire stream are joined within the line only; with one,
-    an opening left waiting is kept with read_at (where the line was read)."""
+    an opening left waiting is kept in it."""
     if isinstance(line, str):
         line = line.encode("utf-8", "surrogatepass")
     if len(line) > MAX_LINE_BYTES * 64:
@@ -105,16 +104,18 @@ def parse_traces_line(
         raise RecordError("not a JSON object")
     if get(data, "resourceSpans", "resource_spans") is None:
         raise NotTracesData("not an OTLP TracesData object (no resourceSpans)")
-    return parse_traces(data, options, joiner, read_at)
+    return parse_traces(data, options, joiner)
 
 
 def parse_traces(
     data: dict,
     options: OtlpOptions = DEFAULT_OPTIONS,
     joiner: logfire.StreamJoiner | None = None,
-    read_at: Any = None,
+    join_streams: bool = True,
 ) -> OtlpLine:
-    """Records from a decoded TracesData (or ExportTraceServiceRequest) object."""
+    """Records from a decoded TracesData (or ExportTraceServiceRequest) object. Without a
+    joiner, Logfire's stream halves are joined within it, or with join_streams=False left
+    as they are for the caller's joiner (the receiver's inbox joins them across exports)."""
     out = OtlpLine()
     for resource_spans in as_list(get(data, "resourceSpans", "resource_spans")):
         resource = attributes_of(get(as_dict(resource_spans), "resource") or {})
@@ -137,8 +138,8 @@ def parse_traces(
                 else:
                     out.records.append(record)
     if joiner is not None:
-        out.records = joiner.feed(out.records, read_at)
-    elif any(logfire.MARK in (r.metadata or {}) for r in out.records):
+        out.records = joiner.feed(out.records)
+    elif join_streams and any(logfire.MARK in (r.metadata or {}) for r in out.records):
         line_joiner = logfire.StreamJoiner()
         out.records = line_joiner.feed(out.records) + line_joiner.flush()
     return out

@@ -97,7 +97,7 @@ def read_export(
     """The records of one export request; PayloadRefused when the body is not one."""
     kind = media_type(content_type)
     request = decode_request(decompressed(body, content_encoding, limit), kind)
-    return parse_traces(request_to_dict(request), options)
+    return parse_traces(request_to_dict(request), options, join_streams=False)  # the inbox joins Logfire's halves
 
 
 def export_response(kind: str, rejected_spans: int = 0, message: str = "") -> bytes:

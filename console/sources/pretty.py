@@ -68,14 +68,22 @@ class Document:
     lines: list[bytes] = field(default_factory=list)
     size: int = 0
     too_big: bool = False
+    first_offset: int = 0  # where the document's first line starts in its file
+    inode: int = 0  # the file's
 
-    def add(self, line_no: int, line: bytes) -> bytes | None:
-        """Add a line; the whole document's text once its closing line arrives, else None.
-        A document over MAX_DOCUMENT_BYTES is dropped (too_big stays set until its end)."""
+    @property
+    def open(self) -> bool:
+        """Some of a document's lines are read, its closing line not yet."""
+        return bool(self.lines) or self.too_big
+
+    def add(self, line_no: int, line: bytes, offset: int = 0) -> bytes | None:
+        """Add a line (offset: where it starts in the file); the whole document's text once
+        its closing line arrives, else None. A document over MAX_DOCUMENT_BYTES is dropped
+        (too_big stays set until its end)."""
         if not self.lines and not self.too_big:
             if not line.strip():
                 return None
-            self.first_line_no = line_no
+            self.first_line_no, self.first_offset = line_no, offset
         self.size += len(line) + 1
         if self.size > MAX_DOCUMENT_BYTES:
             self.too_big, self.lines = True, []

@@ -17,6 +17,7 @@ from itertools import chain
 from typing import Callable
 
 from console.sources.base import SourceBatch
+from console.store import stream_openings
 from console.store.body_blocks import COMPACT_AT, DIRECT_MIN_ROWS, compact, loose_count, write_blocks
 from console.store.column_blocks import add_block, block_of_inserted, merge_small_blocks
 from console.store.engine import default_host
@@ -108,6 +109,7 @@ class SqliteBatchWriter:
         )
         self._upsert_offsets = f"INSERT INTO source_offsets ({_OFFSET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) {_OFFSET_UPDATE}"
         self._insert_rejected = f"INSERT INTO rejected_lines ({_REJECTED_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
+        self._hold, self._release = stream_openings.hold_statement("?"), stream_openings.release_statement("?")
         self._loose = loose_count(self.conn)  # bodies not in blocks yet (console.store.body_blocks)
 
     def write(self, batch: SourceBatch) -> WriteResult:
@@ -173,6 +175,10 @@ class SqliteBatchWriter:
                 conn.executemany(self._insert_rejected, batch.rejected)
             if batch.offsets:
                 conn.executemany(self._upsert_offsets, batch.offsets)
+            if batch.released:  # Logfire stream openings stored now, then those left waiting
+                conn.executemany(self._release, batch.released)
+            if batch.held:
+                conn.executemany(self._hold, batch.held)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

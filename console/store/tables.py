@@ -119,6 +119,19 @@ class RejectedLineRow(SQLModel, table=True):
     seen_at: float = Field(index=True)
 
 
+class StreamOpening(SQLModel, table=True):
+    """A Logfire stream's opening waiting for its end (console/store/stream_openings.py):
+    written with the batch that read it, deleted with the one that stores it."""
+
+    __tablename__ = "stream_openings"
+
+    host: str = Field(primary_key=True)
+    source: str = Field(primary_key=True)
+    request_id: str = Field(primary_key=True)
+    record: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    read_at: float
+
+
 class LabelRow(SQLModel, table=True):
     """A verdict on a response. Relabelling adds a row (history is kept); the newest active
     row per request is its verdict, and undo deactivates a row. Source logs are never touched."""

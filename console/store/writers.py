@@ -18,6 +18,7 @@ from sqlalchemy import Engine, insert, text
 
 from console.records import RequestRecord
 from console.sources.base import SourceBatch
+from console.store import stream_openings
 from console.store.column_blocks import block_of_inserted
 from console.store.engine import default_host
 from console.store.rollups import rows_of_block, write_rows
@@ -52,17 +53,22 @@ class PreparedBatch(msgspec.Struct, array_like=True, gc=False):
     bodies: list[tuple]
     rejected: list[tuple]
     offsets: list[tuple]
+    held: list[tuple] = []  # Logfire stream openings now waiting (console/store/stream_openings.py)
+    released: list[tuple] = []  # and those no longer waiting
 
     @classmethod
     def of(cls, batch: SourceBatch, host: str) -> PreparedBatch:
         """host: whose files the offsets are (offsets are kept per host in a shared store)."""
         now = time.time()
         records = batch.records
+        held, released = stream_openings.prepared(batch, host) if batch.held or batch.released else ([], [])
         return cls(
             requests=[request_tuple(r) for r in records],
             bodies=[body_tuple(r) for r in records],
             rejected=[(r.path, r.line_no, r.reason, r.excerpt, now) for r in batch.rejected],
             offsets=[(host, p.path, p.inode, p.offset, p.line_no, now) for p in batch.positions.values()],
+            held=held,
+            released=released,
         )
 
 
@@ -121,6 +127,7 @@ class CoreBatchWriter:
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
         self._upsert_offsets = f"INSERT INTO source_offsets ({_OFFSET_COLUMNS}) VALUES ({_marks(6, mark)}) {_OFFSET_UPDATE}"
         self._insert_rejected = f"INSERT INTO rejected_lines ({_REJECTED_COLUMNS}) VALUES ({_marks(5, mark)})"
+        self._hold, self._release = stream_openings.hold_statement(mark), stream_openings.release_statement(mark)
 
     def write(self, batch: SourceBatch) -> WriteResult:
         prepared = PreparedBatch.of(batch, self.host)
@@ -147,6 +154,10 @@ class CoreBatchWriter:
                 conn.exec_driver_sql(self._insert_rejected, prepared.rejected)
             if prepared.offsets:
                 conn.exec_driver_sql(self._upsert_offsets, prepared.offsets)
+            if prepared.released:
+                conn.exec_driver_sql(self._release, prepared.released)
+            if prepared.held:
+                conn.exec_driver_sql(self._hold, prepared.held)
         duplicates = []
         for position, record in enumerate(batch.records):
             if record.request_id in inserted_ids:

@@ -18,10 +18,13 @@ both outside any span) whose calls both returned before either was read; both ar
 each end keeping its own response, tokens and id, and only their latencies may be swapped.
 
 The request then runs from the opening's start to the log. Openings wait
-(StreamJoiner.pending) until their end arrives, which may be lines later, with where they
-were read (a LogTail keeps its file's saved offset at the oldest waiting opening's line, so
-a restart reads it again: see detect.py); one whose end never comes (a stream not read to
-its end) is stored as it is when the reader gives up waiting.
+(StreamJoiner.pending) until their end arrives, which may be lines (or exports) later. A
+waiting opening is kept in the store as well (console/store/stream_openings.py): the caller
+hands the joiner's changes (take_changes) to the writer with the batch that read it, so a
+kill -9 loses none, and restore() gives them back to a new joiner. One whose end never comes
+(a stream not read to its end) is stored as it is once it waited STREAM_WAIT_S: counted from
+when it was first read (flush), or shown by later spans of the same source (flush_overdue:
+a file read in one go, long after it was written).
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ OPENING, END = "opening", "end"
 # The opening's end and the log's start (its time less `duration`) come from the same clock,
 # through floats: they agree to well under a microsecond.
 _TOLERANCE_S = 10e-6
+# Openings remembered once joined or stored alone, so one read or sent again (an exporter
+# retrying an export it saw refused) is not stored a second time.
+DONE_KEPT = 10_000
 # Attributes Logfire gives the call's span and repeats on the stream's end (its span_data).
 _REQUEST_KEYS = ("request_data", "gen_ai.input.messages", "gen_ai.system_instructions", "gen_ai.tool.definitions",
                  "async", "gen_ai.operation.name")  # fmt: skip
@@ -85,44 +91,81 @@ def _same_call(opening: RequestRecord, end: RequestRecord) -> bool:
 class StreamJoiner:
     """Joins the halves of Logfire streams across lines; other records pass through.
 
-    Each waiting opening keeps where it was read (any value the caller gives feed, ordered:
-    a LogTail gives (offset, line number) of its line), so the caller can hold its saved
-    position back to the oldest one (oldest_pending)."""
+    Each waiting opening keeps when it was first read (wall clock, for the store, and
+    monotonic, for its wait); take_changes says which openings began or stopped waiting
+    since it was last called, for the store to keep what waits."""
 
     def __init__(self) -> None:
         self.pending: list[RequestRecord] = []
-        self._read_at: list[Any] = []
-        self._arrived: list[float] = []  # time.monotonic() when each waiting opening was fed
+        self._read_at: list[float] = []  # time.time() when each waiting opening was first read
+        self._arrived: list[float] = []  # time.monotonic() of the same moment
+        self._kept: set[str] = set()  # request ids of the openings the store holds (as of take_changes)
+        self._done: dict[str, None] = {}  # the latest DONE_KEPT openings joined or stored: a repeat is ignored
+        self.seen_until = 0.0  # the latest end (span clock) of any record fed
 
-    def feed(self, records: list[RequestRecord], read_at: Any = None) -> list[RequestRecord]:
+    def feed(self, records: list[RequestRecord]) -> list[RequestRecord]:
         out = []
         for record in records:
             half = (record.metadata or {}).get(MARK)
+            self.seen_until = max(self.seen_until, _ended(record))
             if half == OPENING:
-                self.pending.append(record)
-                self._read_at.append(read_at)
-                self._arrived.append(time.monotonic())
+                if record.request_id not in self._done and not self._waits(record.request_id):
+                    self._wait(record, time.time())  # (read or sent again: not doubled)
             elif half == END:
                 out.append(self._join(record))
             else:
                 out.append(record)
         return out
 
-    def oldest_pending(self) -> Any:
-        """Where the oldest waiting opening was read (as given to feed); None when none waits."""
-        places = [place for place in self._read_at if place is not None]
-        return min(places) if places else None
+    def restore(self, openings: list[tuple[RequestRecord, float]]) -> None:
+        """Openings the store kept waiting, with when each was first read: they wait on."""
+        for record, read_at in openings:
+            if not self._waits(record.request_id):
+                self._wait(record, read_at)
+                self._kept.add(record.request_id)
+
+    def take_changes(self) -> tuple[list[tuple[RequestRecord, float]], list[str]]:
+        """(openings waiting now that the store does not hold yet, with when each was first
+        read; request ids of those it holds that no longer wait), since the last call."""
+        waiting = {record.request_id for record in self.pending}
+        new = [(record, read_at) for record, read_at in zip(self.pending, self._read_at) if record.request_id not in self._kept]
+        gone = sorted(self._kept - waiting)
+        self._kept = waiting
+        return new, gone
 
     def flush(self, waited_s: float | None = None) -> list[RequestRecord]:
-        """Openings still waiting (all, or those fed at least waited_s seconds ago), stored as
-        they are: their stream was not read to its end, or its end was lost. The wait counts
-        from their arrival, not from the span's clock: a trace read long after it was made
-        (or from a host whose clock differs) still waits for the end on its next lines."""
-        keep, out = [], []
+        """Openings still waiting (all, or those first read at least waited_s seconds ago),
+        stored as they are: their stream was not read to its end, or its end was lost. The
+        wait counts from when they were read, not from the span's clock: a trace read long
+        after it was made (or from a host whose clock differs) still waits for the end on its
+        next lines."""
         now = time.monotonic()
-        for entry in zip(self.pending, self._read_at, self._arrived):
-            if waited_s is None or now - entry[2] >= waited_s:
+        return self._stop_waiting(lambda i: waited_s is None or now - self._arrived[i] >= waited_s)
+
+    def flush_overdue(self, waited_s: float) -> list[RequestRecord]:
+        """Openings that later records (span clock) show waited over waited_s for their end:
+        a file read in one go shows it in the spans written after the opening."""
+        return self._stop_waiting(lambda i: _ended(self.pending[i]) + waited_s < self.seen_until)
+
+    def _waits(self, request_id: str) -> bool:
+        return any(waiting.request_id == request_id for waiting in self.pending)
+
+    def _finished(self, request_id: str) -> None:
+        self._done[request_id] = None
+        if len(self._done) > DONE_KEPT:
+            del self._done[next(iter(self._done))]
+
+    def _wait(self, record: RequestRecord, read_at: float) -> None:
+        self.pending.append(record)
+        self._read_at.append(read_at)
+        self._arrived.append(time.monotonic() - max(time.time() - read_at, 0.0))
+
+    def _stop_waiting(self, done) -> list[RequestRecord]:
+        keep, out = [], []
+        for i, entry in enumerate(zip(self.pending, self._read_at, self._arrived)):
+            if done(i):
                 record = entry[0]
+                self._finished(record.request_id)
                 record.metadata[MARK] = "opening without its end: the stream was not read to its end"
                 record.metadata.pop(CALL_KEY, None)
                 out.append(record)
@@ -140,6 +183,7 @@ class StreamJoiner:
             return end
         opening = self.pending.pop(chosen)
         del self._read_at[chosen], self._arrived[chosen]
+        self._finished(opening.request_id)
         stop = end.ts + end.latency_ms / 1000
         metadata = {**opening.metadata, **end.metadata}
         del metadata[MARK]
