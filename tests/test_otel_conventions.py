@@ -74,7 +74,7 @@ def test_a_stream_opening_without_its_end_waits_until_the_files_later_spans_show
         assert not batch.records and tail.streams_waiting == 1
         ((source, opening, _read_at),) = batch.held
         assert source == str(path) and opening.metadata["otel.logfire_stream"] == "opening"
-    later = [line for line in lines if "chatcmpl-stub" in line and '"streaming response' not in line][0]
+    later = next(line for line in lines if "chatcmpl-stub" in line and '"streaming response' not in line)
     path.write_text(openings[0] + "\n" + shifted(later, 30, "00000000000000a1") + "\n", encoding="utf-8")
     with LogTail([path], watch=False) as tail:
         assert len(tail.read_available().records) == 1, "30 s later: it may still be read"

@@ -36,6 +36,7 @@ from test_otel_conventions import one_span_a_line
 LOGFIRE = REPO / "sample_logs" / "otel" / "logfire" / "logfire.otlp.jsonl"
 SEED = 20261206
 RANDOM_TRIALS = 3
+BAD_LINE = "{not json\n"
 
 pytestmark = [pytest.mark.resilience, pytest.mark.skipif(sys.platform == "win32", reason="kill -9 is POSIX")]
 
@@ -50,6 +51,11 @@ def complete_before(lines: list[str], k: int) -> tuple[int, int]:
     joiner = StreamJoiner()
     count = sum(len(parse_traces_line(line, joiner=joiner).records) for line in lines[:k])
     return count, len(joiner.pending)
+
+
+def rejected(db) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM rejected_lines").fetchone()[0]
 
 
 def waiting_openings(db) -> int:
@@ -85,17 +91,19 @@ def test_a_waiting_stream_opening_is_neither_lost_nor_doubled_by_a_kill(tmp_path
         command = [sys.executable, "-m", "console.cli", "ingest", "--follow", str(log), "--store", url]
         if trial == 0:  # the kill lands while an opening is known to wait for its end
             cut = rng.choice(waiting_cuts)
-            log.write_text("".join(lines[:cut]), encoding="utf-8")
+            log.write_text("".join(lines[:cut]) + BAD_LINE, encoding="utf-8")  # a rejection after the opening
             rows, waiting = complete_before(lines, cut)
             process = subprocess.Popen(command, env=env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             deadline = time.monotonic() + 30
             while stored_rows(db) < rows and time.monotonic() < deadline and process.poll() is None:
                 time.sleep(0.02)
+            while rejected(db) < 1 and time.monotonic() < deadline and process.poll() is None:
+                time.sleep(0.02)
             assert stored_rows(db) == rows, process.stderr.read1().decode() if process.poll() is not None else ""
             time.sleep(0.2)  # it would have written more by now, if it were going to
             assert kill_at(process, time.monotonic(), 0.0)
             assert stored_rows(db) == rows
-            assert saved_offset(db, log) == sum(len(line.encode()) for line in lines[:cut]), "read to the end"
+            assert saved_offset(db, log) == len("".join(lines[:cut]) + BAD_LINE), "read to the end"
             assert waiting_openings(db) == waiting, "kept aside in the store"
             kept_waiting += 1
         else:  # a moment drawn at random while the app writes its trace, a span every 15 ms
@@ -124,4 +132,5 @@ def test_a_waiting_stream_opening_is_neither_lost_nor_doubled_by_a_kill(tmp_path
         assert not [r for r in records if "otel.logfire_stream" in r.metadata], f"trial {trial}: a half stored alone"
         assert_rollups_hold_the_rows(db)
         assert waiting_openings(db) == 0
+        assert rejected(db) == (trial == 0), "the line rejected before the kill is reported once"
     assert kept_waiting == 1

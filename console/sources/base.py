@@ -44,4 +44,5 @@ class SourceBatch:
     released: list[tuple[str, str]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.records or self.rejected or self.positions or self.held or self.released)
+        # (lines_read: what was read may add nothing, e.g. an export sent again, yet be answered)
+        return bool(self.records or self.rejected or self.positions or self.held or self.released or self.lines_read)

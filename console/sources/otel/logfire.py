@@ -112,7 +112,8 @@ class StreamJoiner:
                 if record.request_id not in self._done and not self._waits(record.request_id):
                     self._wait(record, time.time())  # (read or sent again: not doubled)
             elif half == END:
-                out.append(self._join(record))
+                if record.request_id not in self._done:  # (an end sent again after its join: dropped)
+                    out.append(self._join(record))
             else:
                 out.append(record)
         return out
@@ -184,6 +185,7 @@ class StreamJoiner:
         opening = self.pending.pop(chosen)
         del self._read_at[chosen], self._arrived[chosen]
         self._finished(opening.request_id)
+        self._finished(end.request_id)
         stop = end.ts + end.latency_ms / 1000
         metadata = {**opening.metadata, **end.metadata}
         del metadata[MARK]
