@@ -1,16 +1,22 @@
 """How a command opens the store named by --store (default: .llmops/console.db here).
 
 Every command goes through open_store, so a bad URL, an unreachable server or a locked
-file reads the same everywhere: a UsageError with the store's own message.
+file reads the same everywhere: a UsageError with the store's own message. `report` and
+`check` go through open_reader, which reads a SQLite store at the current schema with plain
+sqlite3 (console/store/sqlite_reader.py: no SQLAlchemy imported) and opens any other as a Store.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.commands.errors import UsageError
-from console.store import Store, StoreError, default_store_url
-from console.store.engine import create_store_engine, normalise_url
+from console.store.locations import default_store_url, normalise_url, plain_sqlite_file
+
+if TYPE_CHECKING:
+    from console.store import Store
+    from console.store.sqlite_reader import SqliteReader
 
 
 def _parse(url: str):
@@ -38,6 +44,8 @@ def open_store(url: str | None, *, missing_hint: str | None = None) -> Store:
     SQLite file that does not exist is then a UsageError naming it, not a new empty store,
     and one at this schema version is opened without importing the table definitions
     (Store's for_reading)."""
+    from console.store import Store, StoreError
+
     url = normalise_url(url or default_store_url())  # a bare path is a SQLite file
     database = _sqlite_file(url)
     if missing_hint is not None and database is not None and not Path(database).exists():
@@ -48,9 +56,29 @@ def open_store(url: str | None, *, missing_hint: str | None = None) -> Store:
         raise UsageError(str(exc)) from None
 
 
+def open_reader(url: str | None, *, missing_hint: str) -> SqliteReader | Store:
+    """For a command that only reads rows and rollups (report, check): a plain file-backed
+    SQLite store at the current schema as a SqliteReader, without SQLAlchemy; any other
+    (PostgreSQL, an older schema, a URL only SQLAlchemy reads) as open_store opens it."""
+    url = normalise_url(url or default_store_url())
+    database = plain_sqlite_file(url)
+    if database is not None:
+        if not Path(database).exists():
+            raise UsageError(f"no store at {database} ({missing_hint})")
+        from console.store.sqlite_reader import SqliteReader
+
+        reader = SqliteReader.open(database)
+        if reader is not None:
+            return reader
+    return open_store(url, missing_hint=missing_hint)
+
+
 def check_store(url: str | None) -> str:
     """--store, or the default store, once an engine can be made for it (the console opens
     the store itself, later, from the URL as given)."""
+    from console.store import StoreError
+    from console.store.engine import create_store_engine
+
     url = url or default_store_url()
     _parse(normalise_url(url))
     try:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Callable
 
 from console.analytics.columns import ROW_FIELDS, Columns
+from console.store.read_queries import ts_range
 
 LOAD_CHUNK = 25_000  # rows converted to columns at a time (bounded memory for the row tuples)
 # Columns.append_row_columns' input (ROW_FIELDS), a missing cached token count read as 0
@@ -27,18 +28,6 @@ def load_query(since_ts: float | None, until_id: int | None, before_ts: float | 
         params["until_id"] = until_id
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     return f"SELECT {_LOAD_SELECT} FROM requests{where} ORDER BY ts, id", params
-
-
-def ts_range(since_ts: float | None, before_ts: float | None) -> tuple[list[str], dict]:
-    """WHERE terms for since_ts <= ts < before_ts (either bound may be None)."""
-    conditions, params = [], {}
-    if since_ts is not None:
-        conditions.append("ts >= :since")
-        params["since"] = since_ts
-    if before_ts is not None:
-        conditions.append("ts < :before")
-        params["before"] = before_ts
-    return conditions, params
 
 
 PARALLEL_MIN_ROWS = 200_000  # below this a load in parts costs more than it saves
@@ -142,3 +131,23 @@ def load_in_parts(
         del part
     joined.extend(newest)
     return joined
+
+
+def load_file(
+    path: str, since_ts: float | None, until_id: int | None, before_ts: float | None, *, processes: int,
+    progress: Callable[[int], object] | None, spare: int, blocks: bool,
+    count_between: Callable[[float | None, float | None], int], ts_at: Callable[[float | None, int], float | None],
+) -> Columns:
+    """Store.load_columns from a SQLite file, before the labels are applied (the Store's and the
+    sqlite3 reader's, console/store/sqlite_reader.py): the column blocks and the rows none
+    covers, else the rows (in parts over forked readers when large)."""
+    if blocks:
+        columns = read_from_blocks(path, since_ts, until_id, before_ts, spare)
+        if columns is not None:
+            if progress is not None:
+                progress(len(columns))
+            return columns
+    total = count_between(since_ts, before_ts) + spare  # the ts index: sizes the arrays once
+    if processes > 1 and total >= PARALLEL_MIN_ROWS and can_fork() and progress is None:
+        return load_in_parts(path, since_ts, until_id, before_ts, total, processes, ts_at)
+    return read_rows(path, since_ts, until_id, before_ts, total, progress)

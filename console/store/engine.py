@@ -11,8 +11,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from console.store.body_blocks import reader_for
+from console.store.locations import DEFAULT_STORE_PATH, default_store_url, normalise_url
 
-DEFAULT_STORE_PATH = Path(".llmops") / "console.db"
+__all__ = ["DEFAULT_STORE_PATH", "StoreError", "create_store_engine", "default_host", "default_store_url", "normalise_url"]
 
 
 class StoreError(Exception):
@@ -22,18 +23,6 @@ class StoreError(Exception):
 def default_host() -> str:
     """This machine's name in a shared store (offsets are kept per host); LLMOPS_HOST overrides."""
     return os.environ.get("LLMOPS_HOST") or socket.gethostname() or "localhost"
-
-
-def default_store_url(base_dir: Path | None = None) -> str:
-    path = (base_dir or Path.cwd()) / DEFAULT_STORE_PATH
-    return f"sqlite:///{path}"
-
-
-def normalise_url(url: str) -> str:
-    """Accept a bare file path as a SQLite store, as people type at 3 a.m."""
-    if "://" not in url:
-        return f"sqlite:///{Path(url).expanduser().resolve()}"
-    return url
 
 
 def create_store_engine(url: str) -> Engine:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy import text
-
 from console.analytics.budget import budget_scope, period_bounds
 from console.analytics.columns import Columns
 from console.analytics.report import window_bucket_seconds
@@ -41,7 +39,7 @@ def load_merged(
     since = exact_since(now, settings)
     cols = store.load_columns(since, processes=processes)
     start = window_start(now, window)
-    with store.engine.connect() as conn:
+    with store.read_connection() as conn:  # a SQLAlchemy connection, or the sqlite3 reader's
         models, prompts = rollups.first_seen(conn, since)
         cols.fold_first_seen(models, prompts)
         part = RollupPart(exact_since=since)
@@ -93,13 +91,13 @@ def _joined(tables: list[CellTable], kind) -> CellTable:
 def _bad_delta(conn, since: float | None, before: float) -> dict[str, int]:
     """Per "id@version", how the labels on rows in [since, before) change the cells' bad
     count (cells count negative feedback; a label is the truth)."""
-    bounds = "r.ts < :before" + ("" if since is None else " AND r.ts >= :since")
-    query = text(
+    bounds, params = ("r.ts < ?", [before]) if since is None else ("r.ts < ? AND r.ts >= ?", [before, since])
+    query = (
         f"SELECT r.prompt_id, r.prompt_version, r.feedback, v.verdict FROM ({_CURRENT}) v "
         f"JOIN requests r ON r.request_id = v.request_id WHERE {bounds}"
     )
     delta: dict[str, int] = {}
-    for prompt_id, version, feedback, verdict in conn.execute(query, {"since": since, "before": before}):
+    for prompt_id, version, feedback, verdict in rollups.Db(conn).rows(query, params):
         counted = feedback is not None and feedback < 0
         change = (verdict == "bad") - counted
         if change:

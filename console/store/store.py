@@ -12,10 +12,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from console.analytics.columns import Columns
 from console.records import RequestRecord
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
-from console.store import column_loads
-from console.store.column_loads import (
-    can_fork, gc_paused, load_in_parts, load_query, read_from_blocks, read_rows, ts_range,
-)
+from console.store import column_loads, read_queries
+from console.store.column_loads import gc_paused, load_file, load_query
 from console.store.engine import StoreError, create_store_engine, default_host, normalise_url
 from console.store.body_blocks import fill, reader_for
 from console.store.rows import BODY_AT, SELECT_COLUMNS, record_from_row
@@ -29,18 +27,6 @@ from console.store.writers import BatchWriter, CoreBatchWriter, WriteResult
 _NO_TEXT_COLUMNS = ", ".join(
     [f"r.{c}" for c in REQUEST_COLUMNS] + ["0" if c.endswith("_is_json") else "NULL" for c in BODY_COLUMNS[1:]]
 )
-def _scope_conditions(start_ts: float, end_ts: float, scope: dict[str, str] | None) -> tuple[list[str], dict]:
-    """WHERE terms for priced rows with start_ts <= ts < end_ts within a budget's scope."""
-    allowed = {"model", "prompt_id", "user_id", "environment"}
-    conditions = ["ts >= :start", "ts < :end", "cost_usd IS NOT NULL"]
-    params: dict[str, object] = {"start": start_ts, "end": end_ts}
-    for column, value in (scope or {}).items():
-        if column not in allowed:
-            raise ValueError(f"cannot scope spend by {column!r}")
-        conditions.append(f"{column} = :{column}")
-        params[column] = value
-    return conditions, params
-
 
 class Store:
     """Requests, their text, rejected lines and source offsets in one database."""
@@ -202,20 +188,13 @@ class Store:
         (Columns.append_row_columns): per-row Python work was most of the time it took.
         """
         path = self.sqlite_path
-        if blocks and path:
-            columns = read_from_blocks(path, since_ts, until_id, before_ts, spare)
-            if columns is not None:
-                if progress is not None:
-                    progress(len(columns))
-                if verdicts:
-                    self.apply_verdicts(columns)
-                return columns
-        total = self.count_between(since_ts, before_ts) + spare  # the ts index: sizes the arrays once
-        if processes > 1 and path and total >= column_loads.PARALLEL_MIN_ROWS and can_fork() and progress is None:
-            columns = load_in_parts(path, since_ts, until_id, before_ts, total, processes, self._ts_at)
-        elif path:
-            columns = read_rows(path, since_ts, until_id, before_ts, total, progress)
+        if path:
+            columns = load_file(
+                path, since_ts, until_id, before_ts, processes=processes, progress=progress, spare=spare,
+                blocks=blocks, count_between=self.count_between, ts_at=self._ts_at,
+            )  # fmt: skip
         else:
+            total = self.count_between(since_ts, before_ts) + spare  # the ts index: sizes the arrays once
             columns = Columns(total + 16)
             query, params = load_query(since_ts, until_id, before_ts)
             with gc_paused():
@@ -229,10 +208,9 @@ class Store:
 
     def _ts_at(self, since_ts: float | None, offset: int) -> float | None:
         """The ts of the row `offset` rows after since_ts in ts order (an index-only walk)."""
-        where, params = ("WHERE ts >= :since ", {"since": since_ts}) if since_ts is not None else ("", {})
-        query = text(f"SELECT ts FROM requests{self._ts_index} {where}ORDER BY ts LIMIT 1 OFFSET :skip")
+        query, params = read_queries.ts_at_rank(self._sqlite, since_ts, offset, newest_first=False)
         with self.engine.connect() as conn:
-            found = conn.execute(query, {**params, "skip": offset}).scalar()
+            found = conn.execute(text(query), params).scalar()
         return None if found is None else float(found)
 
     def apply_verdicts(self, columns: Columns) -> None:
@@ -262,7 +240,7 @@ class Store:
 
     def spend_between(self, start_ts: float, end_ts: float, scope: dict[str, str] | None = None) -> float:
         """Total priced spend with start_ts <= ts < end_ts, optionally within a budget's scope."""
-        conditions, params = _scope_conditions(start_ts, end_ts, scope)
+        conditions, params = read_queries.scope_conditions(start_ts, end_ts, scope)
         query = text(
             f"SELECT coalesce(sum(cost_usd), 0) FROM requests{self._ts_index} WHERE {' AND '.join(conditions)}"
         )
@@ -273,18 +251,9 @@ class Store:
         """spend_between in integer nano-dollars, each row rounded as the analytics round it
         (numpy.rint of cost * 1e9: half to even), so a sum split between SQL and loaded
         columns is the same integer as the columns' own sum, to the last nano-dollar."""
-        conditions, params = _scope_conditions(start_ts, end_ts, scope)
-        nano = "cost_usd * 1000000000.0"
-        # i: nano truncated toward zero (SQLite's CAST truncates; PostgreSQL's rounds, so trunc)
-        whole = f"CAST({nano} AS INTEGER)" if self.engine.dialect.name == "sqlite" else f"CAST(trunc({nano}) AS BIGINT)"
-        query = text(
-            "SELECT coalesce(sum(CASE WHEN f > 0.5 OR (f = 0.5 AND i % 2 != 0) THEN i + 1 "
-            "WHEN f < -0.5 OR (f = -0.5 AND i % 2 != 0) THEN i - 1 ELSE i END), 0) "
-            f"FROM (SELECT {whole} AS i, {nano} - {whole} AS f "
-            f"FROM requests{self._ts_index} WHERE {' AND '.join(conditions)}) AS priced"
-        )
+        query, params = read_queries.spend_nano_between(self._sqlite, start_ts, end_ts, scope)
         with self.engine.connect() as conn:
-            return int(conn.execute(query, params).scalar_one())
+            return int(conn.execute(text(query), params).scalar_one())
 
     def first_seen_between(
         self, since_ts: float | None, before_ts: float, until_id: int | None = None
@@ -295,22 +264,10 @@ class Store:
         One cheap scan for the distinct names (of the hour rollups), then per name
         the first matching row along the ts index: names show up early, so that stops soon,
         where a GROUP BY sorted every older row (about 2 s per million)."""
-        hint = self._ts_index
-        bounds = "ts < :before" + (" AND ts >= :since" if since_ts is not None else "")
-        bounds += " AND id <= :until_id" if until_id is not None else ""
-        params = {"since": since_ts, "before": before_ts, "until_id": until_id}
-        models_q = text(
-            f"SELECT m, (SELECT min(ts) FROM requests{hint} WHERE model = m AND {bounds}) "
-            "FROM (SELECT DISTINCT model AS m FROM rollups WHERE span = 3600) AS models"
-        )
-        prompts_q = text(
-            f"SELECT p, v, (SELECT min(ts) FROM requests{hint} "
-            f"WHERE prompt_id = p AND prompt_version = v AND {bounds}) "
-            "FROM (SELECT DISTINCT prompt_id AS p, prompt_version AS v FROM rollups WHERE span = 3600) AS prompts"
-        )
+        models_q, prompts_q, params = read_queries.first_seen_between(self._sqlite, since_ts, before_ts, until_id)
         with self.engine.connect() as conn:
-            models = {m: float(ts) for m, ts in conn.execute(models_q, params) if ts is not None}
-            prompts = {(p, v): float(ts) for p, v, ts in conn.execute(prompts_q, params) if ts is not None}
+            models = {m: float(ts) for m, ts in conn.execute(text(models_q), params) if ts is not None}
+            prompts = {(p, v): float(ts) for p, v, ts in conn.execute(text(prompts_q), params) if ts is not None}
         return models, prompts
 
     def has_column_blocks(self) -> bool:
@@ -327,27 +284,30 @@ class Store:
 
     def count_between(self, since_ts: float | None = None, before_ts: float | None = None) -> int:
         """How many requests have since_ts <= ts < before_ts (counted on the ts index)."""
-        conditions, params = ts_range(since_ts, before_ts)
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        query, params = read_queries.count_between(since_ts, before_ts)
         with self.engine.connect() as conn:
-            return int(conn.execute(text(f"SELECT count(*) FROM requests{where}"), params).scalar_one())
+            return int(conn.execute(text(query), params).scalar_one())
 
     def newest_ts(self, rows: int, since_ts: float | None = None) -> float | None:
         """The ts of the `rows`-th newest request since since_ts (None when there are fewer):
         where a window bounded to that many rows starts (an index-only walk from the end)."""
-        where, params = ("WHERE ts >= :since ", {"since": since_ts}) if since_ts is not None else ("", {})
-        query = text(
-            f"SELECT ts FROM requests{self._ts_index} {where}ORDER BY ts DESC LIMIT 1 OFFSET :skip"
-        )
+        query, params = read_queries.ts_at_rank(self._sqlite, since_ts, max(rows - 1, 0), newest_first=True)
         with self.engine.connect() as conn:
-            found = conn.execute(query, {**params, "skip": max(rows - 1, 0)}).scalar()
+            found = conn.execute(text(query), params).scalar()
         return None if found is None else float(found)
 
     @property
+    def _sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
     def _ts_index(self) -> str:
-        """SQLite's hint to range-scan the ts index: with indexes on model or prompt it can
-        pick one of those for a query that also filters by time (see PERFORMANCE.md)."""
-        return " INDEXED BY ix_requests_ts" if self.engine.dialect.name == "sqlite" else ""
+        return read_queries.ts_index(self._sqlite)
+
+    def read_connection(self):
+        """A connection for the rollup reads (console/store/rollup_reads.py, through rollups.Db):
+        SQLAlchemy's here; the sqlite3 reader's (console/store/sqlite_reader.py) is a sqlite3 one."""
+        return self.engine.connect()
 
     # -- following (team mode: rows written by other consoles and ingesters) -----------
 

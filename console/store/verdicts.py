@@ -1,11 +1,11 @@
 """The current verdict of each labelled request: the newest active row of its labels (undo
 deactivates a row, and the one before it is the verdict again). The store's column loads mark
-is_bad with it and EvaluationStore answers with it, so both read this one query."""
+is_bad with it and EvaluationStore answers with it, so both read this one query.
+
+SQLAlchemy is imported only by current_verdicts: the sqlite3 reader (console/store/
+sqlite_reader.py) runs _CURRENT itself."""
 
 from __future__ import annotations
-
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
 
 _CURRENT = (
     "SELECT l.request_id, l.verdict FROM labels l JOIN "
@@ -13,7 +13,9 @@ _CURRENT = (
 )
 
 
-def current_verdicts(engine: Engine) -> dict[str, str]:
+def current_verdicts(engine) -> dict[str, str]:
     """request_id -> its current verdict ("bad" or "good"), for every labelled request."""
+    from sqlalchemy import text
+
     with engine.connect() as conn:
         return {row[0]: row[1] for row in conn.execute(text(_CURRENT))}

@@ -1,0 +1,224 @@
+"""`report`'s Rich tables (without --json): the Report (console/analytics/report_types.py) as
+the panes show it. Imported only when printing: `report --json` and `check` need no Rich tables.
+
+Every string that comes from a log (model, prompt, user names) is printed as rich Text
+with control sequences stripped, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from console.analytics.report_types import Alert, Percentiles, Report
+from console.commands.report import SEVERITY_STYLES, STATE_STYLES
+from console.formatting import short_time, usd
+from console.sanitize import strip_control
+
+
+def _text(value: str, style: str = "") -> Text:
+    return Text(strip_control(value), style=style)
+
+
+def _ms(value: float | None) -> str:
+    """In seconds, as the panes, compare and the alerts write latencies; the unit is in the
+    table's title (with an 's' on each cell the name column was squeezed out at 80 columns)."""
+    return "—" if value is None else f"{value / 1000:,.2f}"
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _table(title: str) -> Table:
+    return Table(
+        title=title, title_justify="left", title_style="bold", header_style="bold",
+        box=None, pad_edge=False, padding=(0, 1),
+    )  # fmt: skip
+
+
+def _name_column(table: Table, header: str = "") -> None:
+    table.add_column(header, no_wrap=True, overflow="ellipsis", min_width=12, max_width=30)
+
+
+def _number_columns(table: Table, *headers: str) -> None:
+    for header in headers:
+        table.add_column(header, justify="right", no_wrap=True)
+
+
+def _latency_row(table: Table, name: Text, figures: Percentiles) -> None:
+    # the mark first, then the threshold as set, as the Latency pane writes it (✗ ≤9s, ✓ p99≤2s)
+    which = "" if figures.slo_percentile in (None, 95) else f"p{figures.slo_percentile:g}"
+    if figures.slo_ms is None:
+        slo = Text("")
+    elif figures.slo_breached:
+        slo = Text(f"✗ {which}≤{figures.slo_ms / 1000:g}s", style="bold red")
+    else:
+        slo = Text(f"✓ {which}≤{figures.slo_ms / 1000:g}s", style="green")
+    p95 = Text(_ms(figures.p95), style="bold red" if figures.slo_breached else "")
+    table.add_row(
+        name, f"{figures.requests:,}", _ms(figures.p50), _ms(figures.p90), p95, _ms(figures.p99),
+        _ms(figures.ttft_p50), _ms(figures.ttft_p95), slo,
+    )  # fmt: skip
+
+
+def latency_table(report: Report) -> Table:
+    table = _table("Latency (s)")
+    _name_column(table)
+    _number_columns(table, "reqs", "p50", "p90", "p95", "p99", "ttft50", "ttft95")
+    table.add_column("SLO", no_wrap=True)
+    latency = report.latency
+    _latency_row(table, Text("all traffic", style="bold"), latency.overall)
+    for model, figures in latency.by_model.items():
+        _latency_row(table, _text(model, "cyan"), figures)
+    for version, figures in latency.by_version.items():
+        _latency_row(table, _text(version, "magenta"), figures)
+    return table
+
+
+def spend_table(report: Report) -> Table:
+    spend = report.spend
+    table = _table("Spend")
+    _name_column(table)
+    _number_columns(table, "USD")
+    table.add_row(Text("total (priced requests)", style="bold"), usd(spend.total_usd))
+    for model, amount in spend.by_model.items():
+        table.add_row(_text(f"model {model}", "cyan"), usd(amount))
+    for prompt, amount in spend.by_prompt.items():
+        table.add_row(_text(f"prompt {prompt}", "magenta"), usd(amount))
+    for user, amount in spend.top_users.items():
+        table.add_row(_text(f"user {user}"), usd(amount))
+    return table
+
+
+def versions_table(report: Report) -> Table:
+    table = _table("Prompt versions (latency in s)")
+    _name_column(table, "version")
+    _number_columns(table, "reqs", "errors", "bad", "p50", "p95", "$/req")
+    table.add_column("first seen", no_wrap=True)
+    table.add_column("")
+    for row in report.versions:
+        flags = Text()
+        if row.is_new:
+            flags.append("NEW ", style="bold green")
+        if row.drifted:
+            flags.append("DRIFTED " + strip_control(" ≠ ".join(row.prompt_hashes)), style="bold red")
+        table.add_row(
+            _text(f"{row.prompt_id}@{row.prompt_version}", "magenta"), f"{row.requests:,}",
+            _percent(row.error_rate), _percent(row.bad_rate), _ms(row.p50_ms), _ms(row.p95_ms),
+            usd(row.cost_per_request_usd),
+            short_time(row.first_seen), flags,
+        )  # fmt: skip
+    return table
+
+
+def _budget_name(budget) -> Text:
+    name = _text(budget.name, "bold")
+    scope = ", ".join(f"{key}={value}" for key, value in budget.scope.items())
+    if scope:
+        name.append(strip_control(f" ({scope})"), style="dim")
+    return name
+
+
+def budgets_table(report: Report) -> Table:
+    table = _table("Budgets")
+    _name_column(table, "budget")
+    _number_columns(table, "spent", "budget")
+    table.add_column("state", no_wrap=True)
+    table.add_column("runs out (at this rate)")
+    for budget in report.budgets:
+        if budget.hours_to_exhaustion == 0:
+            outlook = Text("exhausted", style="bold red")
+        elif budget.projected_exhaustion is None:
+            outlook = Text("— (no spend in the last hour)", style="dim")
+        else:
+            resets = " (after it resets)" if budget.projected_exhaustion > budget.period_end else ""
+            outlook = Text(f"{short_time(budget.projected_exhaustion)}, in {budget.hours_to_exhaustion:,.1f} h{resets}")
+        table.add_row(
+            _budget_name(budget), usd(budget.spent_usd), f"{usd(budget.budget_usd)} a {budget.period}",
+            Text(budget.state, style=STATE_STYLES[budget.state]), outlook,
+        )  # fmt: skip
+    return table
+
+
+def burn_table(report: Report) -> Table:
+    """Burn rate per window (1 = spending exactly the budget over its period)."""
+    table = _table("Burn rates (1 = on budget)")
+    windows = list(report.budgets[0].burn_rates) if report.budgets else []
+    _name_column(table, "budget")
+    _number_columns(table, *windows)
+    for budget in report.budgets:
+        table.add_row(_budget_name(budget), *(f"{budget.burn_rates.get(w, 0.0):.2f}" for w in windows))
+    table.caption = "; ".join(
+        f"{strip_control(b.name)}: page {b.rules['page']}, warn {b.rules['warn']}" for b in report.budgets
+    )
+    table.caption_justify = "left"
+    return table
+
+
+def alert_line(alert: Alert) -> Text:
+    line = Text()
+    line.append(f"{alert.severity.upper():<5}", style=SEVERITY_STYLES[alert.severity])
+    line.append(f" {alert.kind:<10} ")
+    line.append(strip_control(alert.message))
+    return line
+
+
+def print_report(report: Report, out: Console) -> None:
+    window = report.window
+    span = f"{window.start} → {window.end}" if window.start else f"everything up to {window.end}"
+    out.print(
+        Text(
+            f"window {window.name} ({span}): {report.requests:,} requests, {report.errors:,} errors "
+            f"({_percent(report.error_rate)})",
+            style="bold",
+        )
+    )
+    figures = report.figures
+    if figures.source == "rollups":
+        how = (f"percentiles from merged sketches, each within {figures.relative_error:.0%}"
+               if figures.percentiles == "sketch" else "percentiles exact")  # fmt: skip
+        out.print(Text(f"rows from {figures.exact_since}, the window before from rollups: counts and spend exact, {how}",
+                       style="dim"))  # fmt: skip
+    out.print()
+    out.print(latency_table(report))
+    out.print()
+    out.print(spend_table(report))
+    spend = report.spend
+    if spend.unpriced_requests:
+        out.print(
+            _text(
+                f"{spend.unpriced_requests:,} of {spend.priced_requests + spend.unpriced_requests:,} requests unpriced "
+                f"(not in the total): {', '.join(spend.unpriced_models)}",
+                "yellow",
+            )
+        )
+    if spend.estimated_requests:
+        models = ", ".join(f"{model} ~{usd(amount)}" for model, amount in spend.estimated_by_model.items())
+        out.print(
+            _text(
+                f"{spend.estimated_requests:,} requests with only estimated usage (an instrumentation's guess, "
+                f"0 real tokens): ~{usd(spend.estimated_usd)}, not in the total" + (f" ({models})" if models else ""),
+                "yellow",
+            )
+        )
+    out.print()
+    out.print(versions_table(report))
+    inside = [point for point in report.change_points if window.start is None or point.first_seen >= window.start]
+    for point in inside:
+        out.print(_text(f"change point: {point.kind.replace('_', ' ')} {point.name} first seen {point.first_seen}", "green"))
+    out.print()
+    if report.budgets:
+        out.print(budgets_table(report))
+        out.print()
+        out.print(burn_table(report))
+    else:
+        out.print(Text("Budgets: none configured ([[budgets]] in llmops.toml)", style="dim"))
+    out.print()
+    if report.alerts:
+        out.print(Text("Alerts", style="bold"))
+        for alert in report.alerts:
+            out.print(alert_line(alert))
+    else:
+        out.print(Text("Alerts: none", style="green"))
