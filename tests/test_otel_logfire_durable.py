@@ -188,6 +188,10 @@ def test_an_opening_kept_past_its_wait_is_stored_alone_once(tmp_path, lines):
         store.write(batch)
         assert [(r.request_id, read_at) for r, read_at in held_openings(store)[RECEIVED_PATH]] == [
             (record.request_id, stale)]
+        log = tmp_path / "other.jsonl"
+        log.write_text("", encoding="utf-8")
+        with LogTail([log], watch=False, held=held_openings(store)) as tail:  # an ingest meanwhile
+            assert not tail.read_available().released and tail.streams_waiting == 0, "not a file's"
         inbox = OtlpInbox()  # the restart
         inbox.restore(held_openings(store).get(RECEIVED_PATH, []))
         batch = inbox.read_available()

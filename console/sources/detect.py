@@ -130,7 +130,8 @@ class LogTail(JsonlTail):
         self._joiners: dict[str, StreamJoiner] = {}
         self._documents: dict[str, Document] = {}
         for path, openings in (held or {}).items():
-            self._joiners.setdefault(os.path.abspath(path), StreamJoiner()).restore(openings)
+            if os.path.isabs(path):  # a file's (the receiver's are "otlp:/v1/traces")
+                self._joiners.setdefault(path, StreamJoiner()).restore(openings)
         super().__init__(patterns, positions, **kwargs)
 
     def read_available(self) -> SourceBatch:
@@ -143,8 +144,9 @@ class LogTail(JsonlTail):
 
     @property
     def streams_waiting(self) -> int:
-        """Logfire stream openings waiting for their end (kept in the store's stream_openings)."""
-        return sum(len(joiner.pending) for joiner in self._joiners.values())
+        """Logfire stream openings of the files read waiting for their end (kept in the store's
+        stream_openings)."""
+        return sum(len(joiner.pending) for path, joiner in self._joiners.items() if path in self._tracked)
 
     def format_of(self, path: str) -> str | None:
         """The format a followed file is read in ('jsonl' or 'otlp'), None before its first line."""
