@@ -202,7 +202,7 @@ def ingest_files(
                     for batch in _batches(tail):
                         if pricer is not None:
                             totals.pricing.add(pricer.fill(batch.records))
-                        for result in writer.submit(PreparedBatch.of(batch, store.host)):
+                        for result in writer.submit(PreparedBatch.of(batch, store.host, with_block=True)):
                             totals.add_result(result)
                         totals.add_rejected(batch.rejected)
                         totals.add_prompt_keys(batch.records)

@@ -89,7 +89,12 @@ class CellTable:
             return self
         kind = self.kind
         stacked = np.stack([self.bucket, *(self.codes[name] for name in (*kind.dims, *kind.flags))], axis=1)
-        unique, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+        key = _row_keys(stacked)
+        if key is None:
+            unique, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+        else:  # the same cells in the same order, sorted as one int64 (a 2-D unique sorts rows as bytes: ~3x slower)
+            _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+            unique = stacked[first]
         inverse = inverse.reshape(-1)
         count = len(unique)
         sums = {
@@ -128,6 +133,19 @@ class CellTable:
     def labels(self, dim: str) -> np.ndarray:
         """The dimension's name for every cell (object array)."""
         return np.array(self.names[dim], dtype=object)[self.codes[dim]] if len(self) else np.zeros(0, object)
+
+
+def _row_keys(stacked: np.ndarray) -> np.ndarray | None:
+    """One int64 per row of non-negative codes (the first column any int64: ranked), ordered
+    as the rows are lexicographically; None when the radices' product passes 2**62."""
+    first_values, first_rank = np.unique(stacked[:, 0], return_inverse=True)
+    radices = [len(first_values)] + [int(stacked[:, i].max()) + 1 for i in range(1, stacked.shape[1])]
+    if min(int(stacked[:, 1:].min(initial=0)), 0) < 0 or np.prod([float(r) for r in radices]) >= 2.0**62:
+        return None
+    key = first_rank.reshape(-1).astype(np.int64)
+    for i in range(1, stacked.shape[1]):
+        key = key * radices[i] + stacked[:, i]
+    return key
 
 
 def concat(tables: Sequence[CellTable]) -> CellTable:

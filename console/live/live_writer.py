@@ -65,7 +65,7 @@ class LiveWriter:
                 self._store.discard_writer()  # one writer connection at a time
                 self._process = WriterProcess(self._store.sqlite_path, quiet=True)
             self._in_flight.append(batch)
-            results = self._process.submit(PreparedBatch.of(batch, self._store.host))
+            results = self._process.submit(PreparedBatch.of(batch, self._store.host, with_block=True))
         except (StoreError, OSError):
             return self._rewrite_in_flight()
         return [(self._in_flight.popleft(), result) for result in results]

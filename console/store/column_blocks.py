@@ -52,6 +52,24 @@ class _Encoded(msgspec.Struct, array_like=True):
     names: dict[str, list[str]]
 
 
+class BlockArrays(msgspec.Struct, array_like=True, gc=False):
+    """A RawBlock as MessagePack takes it (the arrays' bytes, uncompressed): how a batch's
+    block crosses to the writer process (console.store.writers.PreparedBatch)."""
+
+    arrays: dict[str, bytes]
+    names: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, block: RawBlock) -> BlockArrays:
+        return cls({name: column.tobytes() for name, column in block.arrays.items()}, block.names)
+
+    def block(self, first_id: int) -> RawBlock:
+        """The RawBlock, its ids renumbered from first_id."""
+        arrays = {name: np.frombuffer(raw, _DTYPES[name]) for name, raw in self.arrays.items()}
+        arrays["id"] = np.arange(first_id, first_id + len(arrays["id"]), dtype=np.int64)
+        return RawBlock(arrays, self.names)
+
+
 @dataclass
 class RawBlock:
     """A run of rows in id order: numbers as arrays (ids, request keys, is_error, the

@@ -14,6 +14,7 @@ and every reader), through `Db`.
 from __future__ import annotations
 
 import sqlite3
+from itertools import repeat
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -86,11 +87,12 @@ class Db:
 def _sql_rows(cells: CellTable) -> list[tuple]:
     kind, span = cells.kind, cells.span
     count = len(cells)
+    # zip of whole columns: the tuples are made in C (indexing each column per cell took
+    # a third of the rollups' time in a bulk load)
     sums = [cells.sums[name].tolist() for name in kind.sums]
-    buckets = cells.bucket.tolist()
+    spans, buckets = repeat(span, count), cells.bucket.tolist()
     if kind is USERS:
-        users = cells.labels("user").tolist()
-        return [(span, buckets[i], users[i], *(s[i] for s in sums)) for i in range(count)]
+        return list(zip(spans, buckets, cells.labels("user").tolist(), *sums))
     prompt_ids = cells.labels("prompt_id").tolist()
     versions = [key[len(pid) + 1 :] for key, pid in zip(cells.labels("prompt").tolist(), prompt_ids)]
     models, hashes, environments = (cells.labels(dim).tolist() for dim in ("model", "prompt_hash", "environment"))
@@ -98,11 +100,7 @@ def _sql_rows(cells: CellTable) -> list[tuple]:
     latency = cells.sketches["latency_ms"].encode(count)
     ttft = cells.sketches["ttft_ms"].encode(count)
     low, high = cells.min_ts.tolist(), cells.max_ts.tolist()
-    return [
-        (span, buckets[i], models[i], prompt_ids[i], versions[i], hashes[i], environments[i], flags[i],
-         *(s[i] for s in sums), low[i], high[i], latency[i], ttft[i])
-        for i in range(count)
-    ]  # fmt: skip
+    return list(zip(spans, buckets, models, prompt_ids, versions, hashes, environments, flags, *sums, low, high, latency, ttft))
 
 
 def _codes(values: Sequence[str]) -> tuple[np.ndarray, list[str]]:

@@ -113,7 +113,7 @@ class SqliteBatchWriter:
         self._loose = loose_count(self.conn)  # bodies not in blocks yet (console.store.body_blocks)
 
     def write(self, batch: SourceBatch) -> WriteResult:
-        return self.write_prepared(PreparedBatch.of(batch, self.host))
+        return self.write_prepared(PreparedBatch.of(batch, self.host, with_block=True))
 
     def write_prepared(self, batch: PreparedBatch) -> WriteResult:
         """The batch in one transaction; while another process holds the store's write lock,
@@ -153,7 +153,7 @@ class SqliteBatchWriter:
                 if added < len(batch.requests):
                     duplicates = self._positions_not_inserted(start, len(batch.requests))
                 if added:
-                    self._add_column_block(start, batch.requests, duplicates)
+                    self._add_column_block(start, batch, duplicates)
                 loose = self._loose
                 if added == len(batch.requests):
                     bodies = [(start + i, *body) for i, body in enumerate(batch.bodies)]
@@ -188,14 +188,19 @@ class SqliteBatchWriter:
             self._loose = loose
         return WriteResult(added, len(batch.requests) - added, len(batch.rejected), duplicates)
 
-    def _add_column_block(self, start: int, requests: list[tuple], duplicates: tuple[int, ...]) -> None:
-        """The stored rows' column block and rollup cells, in the same transaction as the rows."""
+    def _add_column_block(self, start: int, batch: PreparedBatch, duplicates: tuple[int, ...]) -> None:
+        """The stored rows' column block and rollup cells, in the same transaction as the rows
+        (the batch's own block when every row is new)."""
+        requests = batch.requests
         if duplicates:
             skipped = set(duplicates)
             inserted = [i for i in range(len(requests)) if i not in skipped]
         else:
             inserted = None
-        block = block_of_inserted(start, requests, inserted)
+        if inserted is None and batch.block is not None:
+            block = batch.block.block(start)
+        else:
+            block = block_of_inserted(start, requests, inserted)
         first = start + (inserted[0] if inserted else 0)
         last = start + (inserted[-1] if inserted else len(requests) - 1)
         add_block(self.conn, block, first, last)

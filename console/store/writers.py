@@ -19,7 +19,7 @@ from sqlalchemy import Engine, insert, text
 from console.records import RequestRecord
 from console.sources.base import SourceBatch
 from console.store import stream_openings
-from console.store.column_blocks import block_of_inserted
+from console.store.column_blocks import BlockArrays, block_of_inserted
 from console.store.engine import default_host
 from console.store.rollups import rows_of_block, write_rows
 from console.store.rows import body_tuple, request_tuple
@@ -55,20 +55,27 @@ class PreparedBatch(msgspec.Struct, array_like=True, gc=False):
     offsets: list[tuple]
     held: list[tuple] = []  # Logfire stream openings now waiting (console/store/stream_openings.py)
     released: list[tuple] = []  # and those no longer waiting
+    # The requests' column block (ids 0..n-1), made by whoever prepares the batch: in a
+    # parallel load, the decoding process, so the writer process (the slower half) only
+    # stamps the ids; used when every row is new (else the writer makes it of the rows stored).
+    block: BlockArrays | None = None
 
     @classmethod
-    def of(cls, batch: SourceBatch, host: str) -> PreparedBatch:
-        """host: whose files the offsets are (offsets are kept per host in a shared store)."""
+    def of(cls, batch: SourceBatch, host: str, with_block: bool = False) -> PreparedBatch:
+        """host: whose files the offsets are (offsets are kept per host in a shared store);
+        with_block: make the column block too (for a SQLite writer)."""
         now = time.time()
         records = batch.records
         held, released = stream_openings.prepared(batch, host) if batch.held or batch.released else ([], [])
+        requests = [request_tuple(r) for r in records]
         return cls(
-            requests=[request_tuple(r) for r in records],
+            requests=requests,
             bodies=[body_tuple(r) for r in records],
             rejected=[(r.path, r.line_no, r.reason, r.excerpt, now) for r in batch.rejected],
             offsets=[(host, p.path, p.inode, p.offset, p.line_no, now) for p in batch.positions.values()],
             held=held,
             released=released,
+            block=BlockArrays.of(block_of_inserted(0, requests, None)) if with_block and requests else None,
         )
 
 
