@@ -56,6 +56,7 @@ def any_value(value: Any) -> Any:
 
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
+_EXACT_FLOAT_INT = 2**53  # up to here int(float(n)) == n
 
 
 def hex_id(value: Any) -> str:
@@ -92,6 +93,8 @@ def json_value(value: Any) -> Any:
 
 def count(value: Any) -> int | None:
     """A token count, or None when absent or not a non-negative number."""
+    if value.__class__ is int:  # the common case (bool is not int's class): no float round trip
+        return value if 0 <= value <= _EXACT_FLOAT_INT else (int(float(value)) if value > 0 else None)
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -112,18 +115,20 @@ def get(node: Any, camel: str, snake: str | None = None) -> Any:
 
 def first(keys: tuple[str, ...], *sources: dict) -> Any:
     for source in sources:
+        get_value = source.get
         for key in keys:
-            value = source.get(key)
-            if value not in (None, ""):
+            value = get_value(key)
+            if value is not None and value != "":
                 return value
     return None
 
 
 def pop_first(attrs: dict, *keys: str) -> Any:
     found = None
+    pop = attrs.pop
     for key in keys:
-        value = attrs.pop(key, None)
-        if found is None and value not in (None, ""):
+        value = pop(key, None)
+        if found is None and value is not None and value != "":
             found = value
     return found
 

@@ -69,15 +69,20 @@ def _openlit_estimated(attrs: dict) -> bool:
 def read_usage(attrs: dict, fields: dict, inputs: tuple, outputs: tuple, cached: tuple, reasoning: tuple) -> None:
     """Tokens; missing usage (a stream that did not ask for it, a failed call) reads as 0."""
     missing = []
-    for target, keys in (("input_tokens", inputs), ("output_tokens", outputs)):
-        value = count(pop_first(attrs, *keys))
-        if value is None:
-            missing.append(target)
-        fields[target] = value or 0
-    for target, keys in (("cached_input_tokens", cached), ("reasoning_tokens", reasoning)):
-        value = count(pop_first(attrs, *keys))
-        if value is not None:
-            fields[target] = value
+    value = count(pop_first(attrs, *inputs))
+    if value is None:
+        missing.append("input_tokens")
+    fields["input_tokens"] = value or 0
+    value = count(pop_first(attrs, *outputs))
+    if value is None:
+        missing.append("output_tokens")
+    fields["output_tokens"] = value or 0
+    value = count(pop_first(attrs, *cached))
+    if value is not None:
+        fields["cached_input_tokens"] = value
+    value = count(pop_first(attrs, *reasoning))
+    if value is not None:
+        fields["reasoning_tokens"] = value
     if missing:
         attrs["otel.usage_missing"] = missing
 
@@ -124,17 +129,23 @@ def _messages(value: Any) -> list[dict] | None:
         return [{"role": "user", "content": value}]
     if isinstance(value, dict):
         value = [value]
+    elif not isinstance(value, list):
+        return []
     out = []
-    for message in as_list(value):
+    for message in value:
         if not isinstance(message, dict):
             out.append({"content": str(message)})
             continue
-        content = message.get("content")
-        if content is None and "parts" in message:
-            content = _parts_text(message["parts"])
-        converted = {"role": message.get("role") or "assistant", "content": content if content is not None else ""}
-        if message.get("finish_reason"):
-            converted["finish_reason"] = message["finish_reason"]
+        get_key = message.get
+        content = get_key("content")
+        if content is None:
+            parts = get_key("parts")
+            if parts is not None or "parts" in message:
+                content = _parts_text(parts)
+        converted = {"role": get_key("role") or "assistant", "content": content if content is not None else ""}
+        reason = get_key("finish_reason")
+        if reason:
+            converted["finish_reason"] = reason
         out.append(converted)
     return out
 
@@ -144,7 +155,12 @@ def _parts_text(parts: Any) -> Any:
     if isinstance(parts, str):
         return parts
     items = as_list(parts) if not isinstance(parts, dict) else [parts]
-    texts = [p.get("content", "") for p in items if isinstance(p, dict) and p.get("type", "text") == "text"]
-    if len(texts) == len(items):
-        return "".join(str(t) for t in texts)
-    return items
+    texts = []
+    for part in items:  # one pass, left at the first part that is not text
+        if not isinstance(part, dict) or part.get("type", "text") != "text":
+            return items
+        texts.append(part.get("content", ""))
+    if len(texts) == 1:  # the common case: one text part
+        text = texts[0]
+        return text if text.__class__ is str else str(text)
+    return "".join(map(str, texts))

@@ -55,12 +55,19 @@ def _span(span) -> dict:
 
 
 def _attributes(key_values) -> dict[str, Any]:
-    """Plain values by key, as encoding.attributes_of makes of an OTLP/JSON list."""
-    return {kv.key: _plain(kv.value) for kv in key_values}
+    """Plain values by key, as encoding.attributes_of makes of an OTLP/JSON list. Strings and
+    integers (most attributes) are read here, without a call each."""
+    out = {}
+    for kv in key_values:
+        value = kv.value
+        kind = value.WhichOneof("value")
+        out[kv.key] = (value.string_value if kind == "string_value" else value.int_value if kind == "int_value"
+                       else _plain(value, kind))  # fmt: skip
+    return out
 
 
-def _plain(value) -> Any:
-    kind = value.WhichOneof("value")
+def _plain(value, kind: str | None = None) -> Any:
+    kind = kind or value.WhichOneof("value")
     if kind == "string_value":
         return value.string_value
     if kind == "int_value":
