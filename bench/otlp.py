@@ -1,7 +1,7 @@
 """OTLP spans into the store: through the file reader and through the receiver, against
 decoding the same payloads with the protobuf library alone.
 
-    python bench/otlp.py [--spans 20000] [--per-request 500] [--rate 2000] [--seconds 20]
+    python bench/otlp.py [--spans 20000] [--per-request 500] [--rate 2000] [--seconds 20] [--console child|both|only]
 
 The spans are the openai-v2 trace's 30 (sample_logs/otel/openai-v2: the real openai client and
 instrumentation, message content captured), copied with fresh ids to --spans, in export
@@ -15,8 +15,10 @@ requests of --per-request spans. Measured in one run:
 - receiver: the payloads POSTed (protobuf, keep-alive, two connections) to `llmops-console
   receive` in its own process, until the last is acknowledged (acknowledged = committed);
 - console: the real console (App.run_test, 160x48) receiving --rate spans/s from a sender
-  process for --seconds (as `--otlp` runs it): the event loop's lag (bench/live.py's 10 ms
-  timer), the exports' round trips, 503s, and whether every span reached the requests view.
+  process for --seconds (as `--otlp` runs it: the receiver in a child process writing to the
+  store the console follows; --console both: also in the console's own threads, as before):
+  the event loop's lag (bench/live.py's 10 ms timer), the exports' round trips, 503s, and
+  whether every span reached the requests view.
 Targets (issue 18): file and receiver >= 0.5 of raw; at 2,000 spans/s every export accepted
 and the loop lag p99 < 50 ms.
 """
@@ -28,7 +30,6 @@ import asyncio
 import base64
 import copy
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -228,25 +229,36 @@ def receiver_rate(tmp: Path, payloads: list[bytes], spans: int, per_request: int
     return spans / result["seconds"], result
 
 
-async def console_phase(tmp: Path, payloads: list[bytes], rate: float, seconds: float, per_request: int) -> dict:
-    """The console receiving `rate` spans/s (as --otlp runs it): loop lag, round trips, rows shown."""
+async def console_phase(
+    tmp: Path, payloads: list[bytes], rate: float, seconds: float, per_request: int, in_process: bool = False
+) -> dict:
+    """The console receiving `rate` spans/s (as --otlp runs it: the receiver in a child process;
+    in_process: in the console's own threads, as before): loop lag, round trips, rows shown."""
     from live import lag_timer  # bench/live.py's
 
     from console.analytics.prices import Pricer
     from console.commands.receive import open_receiver
+    from console.commands.receiver_process import ReceiverProcess
     from console.config import Settings
     from console.ui.app import ConsoleApp
 
-    receiver, inbox = open_receiver("127.0.0.1", 0, None, Settings())
+    store_url = f"sqlite:///{tmp / 'console.db'}"
+    if in_process:  # as --otlp ran it before: the receiver's threads in the console's process
+        receiver, inbox = open_receiver("127.0.0.1", 0, None, Settings())
+        receiver.start()
+        port = receiver.address[1]
+    else:  # as --otlp runs it (console/ui/launch.py): a child process writing to the store
+        receiver = inbox = ReceiverProcess("127.0.0.1", 0, None, store_url, None)
+        port = int(receiver.endpoint.rsplit(":", 1)[1])
     wanted = min(len(payloads), int(rate * seconds / per_request))
     payload_file = write_payloads(tmp, payloads[:wanted])
-    with receiver:
-        app = ConsoleApp(sources=[], store_url=f"sqlite:///{tmp / 'console.db'}", otlp_inbox=inbox, pricer=Pricer({}))
+    try:
+        app = ConsoleApp(sources=[], store_url=store_url, otlp_inbox=inbox, pricer=Pricer({}))
         async with app.run_test(size=(160, 48)) as pilot:
             await pilot.pause(1.0)
             lags: array = array("d")
             timer = lag_timer(app, lags)
-            sender = send(payload_file, receiver.address[1], rate, seconds, per_request)
+            sender = send(payload_file, port, rate, seconds, per_request)
             while sender.poll() is None:
                 await asyncio.sleep(0.05)
             timer.stop()
@@ -256,6 +268,8 @@ async def console_phase(tmp: Path, payloads: list[bytes], rate: float, seconds: 
             while view.row_count < spans_sent and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
             shown = view.row_count
+    finally:
+        receiver.close()
     trips = np.array(result["trips"]) * 1000
     return {
         "spans_sent": spans_sent, "spans_per_s": spans_sent / result["seconds"], "statuses": result["statuses"],
@@ -264,11 +278,14 @@ async def console_phase(tmp: Path, payloads: list[bytes], rate: float, seconds: 
     }  # fmt: skip
 
 
-async def main(spans: int, per_request: int, rate: float, seconds: float) -> None:
+async def main(spans: int, per_request: int, rate: float, seconds: float, console: str) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="llmops-otlp-"))
     payloads = make_payloads(max(spans, int(rate * seconds)), per_request)
     total = sum(min(per_request, spans - i) for i in range(0, spans, per_request))
     measured = payloads[: -(-spans // per_request)]
+    if console == "only":
+        await console_phases(tmp, payloads, rate, seconds, per_request, both=True)
+        return _remove(tmp)
     print(f"{total:,} spans (the openai-v2 trace's, message content captured) in {len(measured)} exports of "
           f"{per_request}, {sum(map(len, measured)) / total:,.0f} protobuf bytes a span")  # fmt: skip
     raw = raw_rate(measured, total)
@@ -281,11 +298,26 @@ async def main(spans: int, per_request: int, rate: float, seconds: float) -> Non
     by_receiver, _ = receiver_rate(tmp, measured, total, per_request)
     print(f"receiver: POSTed to `receive`, acknowledged      {by_receiver:12,.0f} spans/s  {by_receiver / raw:.3f} of raw, "
           f"{by_receiver / raw_store:.3f} of raw + store")
-    phase = await console_phase(tmp, payloads, rate, seconds, per_request)
-    print(f"console at {rate:,.0f} spans/s for {seconds:g} s: sent {phase['spans_sent']:,} "
-          f"({phase['spans_per_s']:,.0f}/s), answers {phase['statuses']}, round trip p50 {phase['trip_p50']:,.0f} ms "
-          f"p99 {phase['trip_p99']:,.0f} ms; loop lag p50 {phase['lag_p50']:.1f} ms p99 {phase['lag_p99']:.1f} ms; "
-          f"{phase['shown']:,} rows in the requests view")  # fmt: skip
+    await console_phases(tmp, payloads, rate, seconds, per_request, both=console == "both")
+    _remove(tmp)
+
+
+async def console_phases(tmp: Path, payloads: list[bytes], rate: float, seconds: float, per_request: int,
+                         both: bool) -> None:  # fmt: skip
+    """The console phase as --otlp runs it (a child process), and with both the receiver in
+    the console's own process too (as it ran before), on fresh stores."""
+    for in_process in (False, True) if both else (False,):
+        for path in tmp.glob("console.db*"):
+            path.unlink()
+        phase = await console_phase(tmp, payloads, rate, seconds, per_request, in_process)
+        where = "receiver in the console's process" if in_process else "receiver in a child process"
+        print(f"console ({where}) at {rate:,.0f} spans/s for {seconds:g} s: sent {phase['spans_sent']:,} "
+              f"({phase['spans_per_s']:,.0f}/s), answers {phase['statuses']}, round trip p50 {phase['trip_p50']:,.0f} ms "
+              f"p99 {phase['trip_p99']:,.0f} ms; loop lag p50 {phase['lag_p50']:.1f} ms p99 {phase['lag_p99']:.1f} ms; "
+              f"{phase['shown']:,} rows in the requests view")  # fmt: skip
+
+
+def _remove(tmp: Path) -> None:
     for path in tmp.iterdir():
         path.unlink()
     tmp.rmdir()
@@ -297,5 +329,8 @@ if __name__ == "__main__":
     parser.add_argument("--per-request", type=int, default=500)
     parser.add_argument("--rate", type=float, default=2_000)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--console", choices=("child", "both", "only"), default="child",
+                        help="the console phase as --otlp runs it (child), also with the receiver in the console's "
+                        "process as before (both), or only those two (only)")  # fmt: skip
     args = parser.parse_args()
-    asyncio.run(main(args.spans, args.per_request, args.rate, args.seconds))
+    asyncio.run(main(args.spans, args.per_request, args.rate, args.seconds, args.console))

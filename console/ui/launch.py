@@ -1,5 +1,7 @@
 """Starting the console: its settings checked against the app's bindings, the OTLP receiver
-bound before the screen opens (a taken port is an error line, not a screen), then the app."""
+bound before the screen opens (a taken port is an error line, not a screen), then the app.
+The receiver runs in a child process (console/commands/receiver_process.py) writing to the
+console's store, which the console follows."""
 
 from __future__ import annotations
 
@@ -39,15 +41,14 @@ def run_console(
 ) -> None:
     settings = tui_settings(config)
     from console.analytics.prices import Pricer
-    from console.commands.receive import open_receiver, receiver_lines
+    from console.commands.receiver_process import ReceiverProcess
     from console.ui.app import REPLAY_LAST_HOUR, ConsoleApp
 
-    receiver = inbox = None
-    if otlp is not None:
+    receiver = None
+    if otlp is not None:  # in a child process: decoding and writing spans would take the event loop's GIL
         host, port = otlp
-        receiver, inbox = open_receiver(host, port, token, settings)
-        sys.stderr.write("".join(line + "\n" for line in receiver_lines(receiver)))
-        receiver.start()
+        receiver = ReceiverProcess(host, port, token, store_url, config)
+        sys.stderr.write("".join(line + "\n" for line in receiver.lines))
     try:
         result = ConsoleApp(
             sources=sources,
@@ -57,8 +58,8 @@ def run_console(
             pricer=Pricer(settings.prices),
             settings=settings,
             source_format=source_format,
-            otlp_inbox=inbox,
-            otlp_notice=None if receiver is None else "; ".join(receiver_lines(receiver)),
+            otlp_inbox=receiver,  # the ingest thread follows the store for what it writes
+            otlp_notice=None if receiver is None else "; ".join(receiver.lines),
             read_only=read_only,
             at=at,
         ).run()
