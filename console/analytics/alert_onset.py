@@ -45,13 +45,19 @@ def rolling_sums(ts: np.ndarray, values: np.ndarray, ends: np.ndarray, width: fl
     return total[hi] - total[lo]
 
 
-def rolling_over(
+def trailing_run_over(
     ts: np.ndarray, values: np.ndarray, ends: np.ndarray, width: float, fires: Callable[[np.ndarray], bool],
-) -> np.ndarray:
-    """fires(values in [end - width, end]) for each end, ts ascending (for percentiles)."""
-    hi = np.searchsorted(ts, ends, "right")
-    lo = np.searchsorted(ts, ends - width, "left")
-    return np.array([bool(h > l and fires(values[l:h])) for l, h in zip(lo, hi)], dtype=bool)
+) -> Onset | None:
+    """trailing_run(ends, [fires(values in [end - width, end]) for each end]), ts ascending (for
+    percentiles), evaluated from the last end back and stopped at the first that does not fire:
+    the ends before it cannot change the run."""
+    hi = np.searchsorted(ts, ends, "right").tolist()
+    lo = np.searchsorted(ts, ends - width, "left").tolist()
+    for index in range(len(ends) - 1, -1, -1):
+        low, high = lo[index], hi[index]
+        if not (high > low and fires(values[low:high])):
+            return None if index == len(ends) - 1 else Onset(float(ends[index + 1]), False)
+    return Onset(float(ends[0]), True) if len(ends) else None
 
 
 def sorted_rows(ts: np.ndarray, keep: np.ndarray) -> np.ndarray:

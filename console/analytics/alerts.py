@@ -20,7 +20,7 @@ import numpy as np
 from console.analytics.aggregates import WindowAggregates
 from console.analytics.columns import Columns
 from console.analytics.latency import slo_breaches
-from console.analytics.alert_onset import minute_ends, rolling_over, rolling_sums, sorted_rows, trailing_run
+from console.analytics.alert_onset import minute_ends, rolling_sums, sorted_rows, trailing_run, trailing_run_over
 from console.analytics.report_types import Alert
 from console.config import Slo
 from console.formatting import parse_rfc3339, rfc3339
@@ -81,9 +81,8 @@ def _slo_onset(cols: Columns, model: str | None, slo: Slo, now: float, window_se
     fine = latency == latency
     ts, latency = cols.ts[rows][fine], latency[fine]
     ends = minute_ends(now, lookback)
-    over = rolling_over(ts, latency, ends, SLO_ONSET_WIDTH,
-                        lambda values: float(np.percentile(values, slo.percentile)) > slo.max_ms)
-    return trailing_run(ends, over)
+    return trailing_run_over(ts, latency, ends, SLO_ONSET_WIDTH,
+                             lambda values: float(np.percentile(values, slo.percentile)) > slo.max_ms)
 
 
 def recent_errors(cols: Columns, now: float, seconds: float, time_sorted: bool) -> tuple[int, int]:
