@@ -11,6 +11,8 @@ record; kept and reused with --keep DIR), each step a fresh process as a user ru
   chat messages JSON-encoded) and a unique request_id index; (b) `llmops-console ingest`;
   (c) DuckDB `CREATE TABLE requests AS SELECT * FROM read_json(...)`. Rows/s, store size
   (with its -wal), peak RSS.
+- floors (same run): the console's decode alone and the insert alone of its request columns
+  (FLOORS_SCRIPT), against DuckDB's load: what 0.5 of DuckDB asks of each half.
 - report: (b) `llmops-console report --since all --json` with a daily and a monthly budget
   and an SLO (as bench/report.py), as of the newest record; (c) DuckDB's count, errors, spend
   and p50/p95/p99 (quantile_cont) per model and per prompt version over its loaded table:
@@ -66,6 +68,39 @@ import duckdb, sys
 conn = duckdb.connect(sys.argv[2])
 conn.execute("CREATE TABLE requests AS SELECT * FROM read_json(?, format='newline_delimited')", [sys.argv[1]])
 conn.close()
+"""
+# What ingest cannot beat, timed in the same run (issue 20's 0.5 of DuckDB): the console's own
+# decode of each line alone (parse_line), and the insert alone of the console's request
+# columns (its requests table and indexes, multi-row statements, 10,000 rows a transaction),
+# the rows' tuples made between the two clocks.
+FLOORS_SCRIPT = """
+import gc, itertools, sys, time
+sys.path.insert(0, {repo!r})
+from console.records import parse_line
+from console.store import Store
+from console.store.rows import request_tuple
+from console.store.schema_facts import REQUEST_COLUMNS
+from console.store.sqlite_writer import insert_values, open_sqlite_writer_connection
+gc.disable()
+Store("sqlite:///" + sys.argv[2]).close()
+conn = open_sqlite_writer_connection(sys.argv[2])
+head = f"INSERT OR IGNORE INTO requests (id, {{', '.join(REQUEST_COLUMNS)}})"
+decode = insert = 0.0
+next_id = 1
+with open(sys.argv[1], "rb") as handle:
+    while lines := list(itertools.islice(handle, 10_000)):
+        start = time.perf_counter()
+        records = [parse_line(line) for line in lines]
+        decode += time.perf_counter() - start
+        rows = [(next_id + i, *request_tuple(r)) for i, r in enumerate(records)]
+        next_id += len(rows)
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        insert_values(conn, head, rows)
+        conn.execute("COMMIT")
+        insert += time.perf_counter() - start
+conn.close()
+print(decode, insert)
 """
 DUCKDB_QUERY = """
 SELECT model, prompt_id, prompt_version, count(*), sum(CASE WHEN status = 'error' THEN 1 ELSE 0 END),
@@ -135,6 +170,19 @@ def measure(workdir: Path, records: int, rounds: int, reports_only: bool = False
     found["ours_mb"] = size_mb(store)
     found["duck_s"], found["duck_rss"], _ = run([python, "-c", DUCKDB_LOAD, str(log), str(duck)])
     found["duck_mb"] = size_mb(duck)
+    floor_store = workdir / f"floors-{records}.db"
+    remove(floor_store)
+    _, _, out = run([python, "-c", FLOORS_SCRIPT.format(repo=str(REPO)), str(log), str(floor_store)])
+    remove(floor_store)
+    found["decode_s"], found["insert_s"] = (float(value) for value in out.split())
+    n = records
+    print(
+        f"    floors: the console's decode alone {n / found['decode_s']:,.0f} rows/s "
+        f"({n / found['decode_s'] / (n / found['duck_s']):.2f} of DuckDB's load), the insert alone of its "
+        f"request columns {n / found['insert_s']:,.0f} rows/s ({found['duck_s'] / found['insert_s']:.2f}); "
+        f"console ingest {n / found['ours_s']:,.0f} rows/s ({found['duck_s'] / found['ours_s']:.2f})",
+        flush=True,
+    )
     return _reports(found, workdir, store, duck, rounds)
 
 
