@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from console.analytics.budget import budget_scope, period_bounds
 from console.analytics.columns import Columns
 from console.analytics.report import window_bucket_seconds
@@ -40,16 +42,37 @@ def load_merged(
     cols = store.load_columns(since, processes=processes)
     start = window_start(now, window)
     with store.read_connection() as conn:  # a SQLAlchemy connection, or the sqlite3 reader's
-        models, prompts = rollups.first_seen(conn, since)
-        cols.fold_first_seen(models, prompts)
         part = RollupPart(exact_since=since)
         if start is None or start < since:
-            part = _window_cells(store, conn, cols, now, window, start, since)
+            part = _window_cells(store, conn, now, window, start, since)
+        # every hour cell before `since` is in a whole window's part: its first appearances are
+        # those cells' (rollups.first_seen's query, without reading the cells again)
+        whole = start is None and part.cells.span == HOUR and len(part.cells)
+        models, prompts = _first_seen_of(part.cells) if whole else rollups.first_seen(conn, since)
+        cols.fold_first_seen(models, prompts)
         baselines = _baselines(store, conn, now, settings, since)
     return cols, part, baselines
 
 
-def _window_cells(store, conn, cols: Columns, now: float, window: str, start: float | None, since: float) -> RollupPart:
+def _first_seen_of(cells: CellTable) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
+    """rollups.first_seen over exactly these cells: the first ts of every model and every
+    (prompt_id, prompt_version)."""
+    found = {}
+    for dim in ("model", "prompt"):
+        earliest = np.full(len(cells.names[dim]), np.inf)
+        np.minimum.at(earliest, cells.codes[dim], cells.min_ts)
+        found[dim] = earliest.tolist()
+    models = {name: ts for name, ts in zip(cells.names["model"], found["model"]) if ts != np.inf}
+    codes, cell = np.unique(cells.codes["prompt"], return_index=True)
+    prompt_ids = cells.codes["prompt_id"][cell].tolist()
+    prompts = {}
+    for code, prompt_id in zip(codes.tolist(), prompt_ids):
+        pid = cells.names["prompt_id"][prompt_id]
+        prompts[(pid, cells.names["prompt"][code][len(pid) + 1 :])] = found["prompt"][code]
+    return models, prompts
+
+
+def _window_cells(store, conn, now: float, window: str, start: float | None, since: float) -> RollupPart:
     """The window's part before `since`: request cells of the sparkline's level (hours when its
     buckets are whole hours, else minutes) and user cells (hours), the rows of a partial first
     hour (users; requests too at the hour level) or minute read and turned into cells."""
