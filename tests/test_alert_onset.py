@@ -30,3 +30,17 @@ def test_the_run_from_the_newest_minute_back_is_the_run_of_every_minute():
 
         expected = trailing_run(ends, _every_minute(ts, values, ends, 900.0, fires))
         assert trailing_run_over(ts, values, ends, 900.0, fires) == expected, trial
+
+
+def test_percentile_over_is_numpys_percentile_compared():
+    from console.analytics.alerts import percentile_over
+
+    rng = np.random.default_rng(9)
+    for trial in range(3000):
+        n = int(rng.integers(1, 60))
+        values = np.round(rng.lognormal(6, 1, n), int(rng.integers(0, 3)))  # ties, as logged ms have
+        percentile = float(rng.choice([50, 90, 95, 99, 99.9, 100, 0, 33.3]))
+        exact = float(np.percentile(values, percentile))
+        for limit in (exact, np.nextafter(exact, 0), np.nextafter(exact, np.inf), float(rng.choice(values)),
+                      float(rng.uniform(0, 2 * values.max()))):  # fmt: skip
+            assert percentile_over(values, percentile, limit) == (exact > limit), (trial, percentile, limit)
