@@ -192,18 +192,25 @@ def ingest_files(
                 consumed.update(now)
 
         if parallel and sqlite_path:
+            from console.store.sqlite_writer import next_row_id
             from console.store.writer_process import WriterProcess
             from console.store.writers import PreparedBatch
 
             # No retry here: the child commits each batch whole, in order, with its offsets,
             # so when it fails the command stops and a rerun resumes after the last commit.
+            # The ids the rows will get if nothing else writes meanwhile: the bodies are made
+            # into blocks here with them (the writer unpacks them if they turn out otherwise).
+            next_id = next_row_id(sqlite_path)
             try:
                 with WriterProcess(sqlite_path) as writer:
                     for batch in _batches(tail):
                         if pricer is not None:
                             totals.pricing.add(pricer.fill(batch.records))
-                        for result in writer.submit(PreparedBatch.of(batch, store.host, with_block=True)):
+                        prepared = PreparedBatch.of(batch, store.host, with_block=True, body_start=next_id)
+                        next_id += len(batch.records)
+                        for result in writer.submit(prepared):
                             totals.add_result(result)
+                            next_id -= _ids_left_unused(result)
                         totals.add_rejected(batch.rejected)
                         totals.add_prompt_keys(batch.records)
                         progressed(batch)
@@ -230,6 +237,17 @@ def ingest_files(
             if reason is not None:
                 totals.refused_files[path] = reason
     return totals
+
+
+def _ids_left_unused(result: WriteResult) -> int:
+    """How many ids at the end of a written batch went unused (its last rows were already
+    stored): the next batch's rows start that much lower."""
+    unused, position = 0, result.added + result.duplicates - 1
+    for skipped in reversed(result.duplicate_positions):
+        if skipped != position:
+            break
+        unused, position = unused + 1, position - 1
+    return unused
 
 
 def _batches(tail) -> Iterator[SourceBatch]:

@@ -69,9 +69,30 @@ _INSERT = "INSERT INTO body_blocks (first_id, last_id, rows, data) VALUES (?, ?,
 
 def write_blocks(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
     """(id, *body) rows, ids ascending, as blocks of BLOCK_ROWS (the caller's transaction)."""
+    insert_blocks(conn, encode_blocks(rows))
+
+
+def insert_blocks(conn: sqlite3.Connection, blocks: Sequence[tuple[int, int, int, bytes]]) -> None:
+    """Blocks made by encode_blocks (the caller's transaction)."""
+    conn.executemany(_INSERT, blocks)
+
+
+def encode_blocks(rows: Sequence[tuple]) -> list[tuple[int, int, int, bytes]]:
+    """(first_id, last_id, rows, data) of the blocks write_blocks stores for these rows."""
+    found = []
     for first in range(0, len(rows), BLOCK_ROWS):
         chunk = rows[first : first + BLOCK_ROWS]
-        conn.execute(_INSERT, (chunk[0][0], chunk[-1][0], len(chunk), encode(chunk)))
+        found.append((chunk[0][0], chunk[-1][0], len(chunk), encode(chunk)))
+    return found
+
+
+def bodies_of_blocks(blocks: Sequence[tuple[int, int, int, bytes]]) -> list[tuple]:
+    """The body tuples (without ids, in order) held by encode_blocks' blocks."""
+    bodies: list[tuple] = []
+    for _first, _last, _rows, data in blocks:
+        _ids, columns = decode(data)
+        bodies.extend(zip(*columns))
+    return bodies
 
 
 def compact(conn: sqlite3.Connection) -> int:

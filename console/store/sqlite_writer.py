@@ -18,7 +18,15 @@ from typing import Callable
 
 from console.sources.base import SourceBatch
 from console.store import stream_openings
-from console.store.body_blocks import COMPACT_AT, DIRECT_MIN_ROWS, compact, loose_count, write_blocks
+from console.store.body_blocks import (
+    COMPACT_AT,
+    DIRECT_MIN_ROWS,
+    bodies_of_blocks,
+    compact,
+    insert_blocks,
+    loose_count,
+    write_blocks,
+)
 from console.store.column_blocks import add_block, block_of_inserted, merge_small_blocks
 from console.store.engine import default_host
 from console.store.rollups import rows_of_block, write_rows
@@ -84,6 +92,20 @@ def open_sqlite_writer_connection(path: str, busy_timeout_s: float = 30.0, cache
     ):
         conn.execute(f"PRAGMA {pragma}")
     return conn
+
+
+def next_row_id(path: str) -> int:
+    """The id the next row written to the store will get if nothing else writes first."""
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        return conn.execute("SELECT coalesce(max(id), 0) + 1 FROM requests").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _bodies(batch: PreparedBatch) -> list[tuple]:
+    """The batch's body tuples (unpacked from its blocks when it came with them)."""
+    return bodies_of_blocks(batch.body_blocks) if batch.body_blocks else batch.bodies
 
 
 class SqliteBatchWriter:
@@ -155,8 +177,11 @@ class SqliteBatchWriter:
                 if added:
                     self._add_column_block(start, batch, duplicates)
                 loose = self._loose
-                if added == len(batch.requests):
-                    bodies = [(start + i, *body) for i, body in enumerate(batch.bodies)]
+                ready = batch.body_blocks and start == batch.body_start
+                if added == len(batch.requests) and ready and added >= DIRECT_MIN_ROWS:
+                    insert_blocks(conn, batch.body_blocks)  # made with these very ids
+                elif added == len(batch.requests):
+                    bodies = [(start + i, *body) for i, body in enumerate(_bodies(batch))]
                     if added >= DIRECT_MIN_ROWS:
                         write_blocks(conn, bodies)
                     else:
@@ -165,7 +190,7 @@ class SqliteBatchWriter:
                 elif added:
                     conn.executemany(
                         self._insert_bodies_of_new_rows,
-                        ((start + i, *body, start + i) for i, body in enumerate(batch.bodies)),
+                        ((start + i, *body, start + i) for i, body in enumerate(_bodies(batch))),
                     )
                     loose += added
                 if loose >= COMPACT_AT:

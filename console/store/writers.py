@@ -19,6 +19,7 @@ from sqlalchemy import Engine, insert, text
 from console.records import RequestRecord
 from console.sources.base import SourceBatch
 from console.store import stream_openings
+from console.store.body_blocks import DIRECT_MIN_ROWS, encode_blocks
 from console.store.column_blocks import BlockArrays, block_of_inserted
 from console.store.engine import default_host
 from console.store.rollups import rows_of_block, write_rows
@@ -59,18 +60,34 @@ class PreparedBatch(msgspec.Struct, array_like=True, gc=False):
     # parallel load, the decoding process, so the writer process (the slower half) only
     # stamps the ids; used when every row is new (else the writer makes it of the rows stored).
     block: BlockArrays | None = None
+    # The bodies as SQLite's body blocks already (console.store.body_blocks.encode_blocks),
+    # their ids guessed from body_start (bodies is then empty): a parallel bulk load
+    # compresses them in the decoding process and the pipe carries a tenth of the bytes; the
+    # writer stores them as they are when its rows got those ids, else unpacks them.
+    body_start: int = 0
+    body_blocks: list[tuple] = []
 
     @classmethod
-    def of(cls, batch: SourceBatch, host: str, with_block: bool = False) -> PreparedBatch:
+    def of(
+        cls, batch: SourceBatch, host: str, with_block: bool = False, body_start: int | None = None
+    ) -> PreparedBatch:
         """host: whose files the offsets are (offsets are kept per host in a shared store);
-        with_block: make the column block too (for a SQLite writer)."""
+        with_block: make the column block too (for a SQLite writer); body_start: the id the
+        batch's first row will likely get (for a SQLite writer: the bodies go as blocks)."""
         now = time.time()
         records = batch.records
         held, released = stream_openings.prepared(batch, host) if batch.held or batch.released else ([], [])
         requests = [request_tuple(r) for r in records]
+        bodies = [body_tuple(r) for r in records]
+        body_blocks: list[tuple] = []
+        if body_start is not None and len(bodies) >= DIRECT_MIN_ROWS:
+            body_blocks = encode_blocks([(body_start + i, *body) for i, body in enumerate(bodies)])
+            bodies = []
         return cls(
             requests=requests,
-            bodies=[body_tuple(r) for r in records],
+            bodies=bodies,
+            body_start=body_start or 0,
+            body_blocks=body_blocks,
             rejected=[(r.path, r.line_no, r.reason, r.excerpt, now) for r in batch.rejected],
             offsets=[(host, p.path, p.inode, p.offset, p.line_no, now) for p in batch.positions.values()],
             held=held,
