@@ -19,10 +19,11 @@ from console.commands.errors import UsageError
 from console.commands.store_access import open_store
 from console.config import Settings
 from console.ingest import IngestTotals, RetryingWriter, Written, tail_and_write
-from console.live.otlp_inbox import OtlpInbox
+from console.live.otlp_inbox import RECEIVED_PATH, OtlpInbox
 from console.live.otlp_receiver import OtlpReceiver, ReceiverError
 from console.sources.otlp import OtlpOptions
 from console.store import StoreError
+from console.store.stream_openings import held_openings
 
 
 def open_receiver(host: str, port: int, token: str | None, settings: Settings) -> tuple[OtlpReceiver, OtlpInbox]:
@@ -65,6 +66,8 @@ def run_receive(*, host: str, port: int, token: str | None, store: str | None, s
             for line in receiver_lines(receiver):
                 out.print(line)
             writer = RetryingWriter(opened, stop.is_set)
+            # Logfire stream openings a previous run acknowledged and left waiting for their end
+            inbox.restore(held_openings(opened).get(RECEIVED_PATH, []))
             tail_and_write(inbox, writer, stop.is_set, totals, report, pricer=Pricer(settings.prices))
         out.print(f"stopped: {totals.added:,} rows added, {totals.rejected:,} spans rejected, "
                   f"{totals.spans_skipped:,} spans skipped (not GenAI model calls), "

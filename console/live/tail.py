@@ -14,7 +14,7 @@ from console.ingest import IngestTotals, Written, tail_and_write
 from console.live.analytics_feed import AnalyticsFeed
 from console.live.events import IngestFailed, Post, RecordsArrived, SourceState, StoreTrouble
 from console.live.live_writer import LiveWriter
-from console.live.otlp_inbox import MergedSource, OtlpInbox
+from console.live.otlp_inbox import RECEIVED_PATH, MergedSource, OtlpInbox
 from console.sources.base import RejectedLine, SourceBatch
 from console.sources.otlp import OtlpOptions
 from console.store import StoreError, WriteResult
@@ -41,9 +41,13 @@ def follow_tail(post: Post, is_cancelled: Callable[[], bool], store, sources: li
     the receiver (console.live.otlp_receiver) are read with the files, and their exports
     are acknowledged once committed."""
     from console.sources.detect import LogTail
+    from console.store.stream_openings import held_openings
 
+    held = held_openings(store)  # Logfire stream openings left waiting, per file and for the receiver
+    if otlp_inbox is not None:
+        otlp_inbox.restore(held.pop(RECEIVED_PATH, []))
     with LogTail(sources, store.positions(), source_format=source_format, max_lines=LIVE_BATCH_LINES,
-                 otlp_options=otlp_options) as tail, \
+                 otlp_options=otlp_options, held=held) as tail, \
             LiveWriter(store, lambda batch: write_until_stored(post, is_cancelled, store, batch)) as writer:  # fmt: skip
         source = tail if otlp_inbox is None else MergedSource(tail, otlp_inbox)
         arrivals = Arrivals(post, source, feed, committed)
