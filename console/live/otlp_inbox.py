@@ -30,14 +30,13 @@ from dataclasses import dataclass, field
 
 from console.records import RequestRecord
 from console.sources.base import RejectedLine, SourceBatch
-from console.sources.otel.logfire import StreamJoiner
+from console.sources.otel.logfire import STREAM_WAIT_S, StreamJoiner
 from console.sources.otlp import OtlpLine
 
 # The most records not yet stored: ~2 KB each in memory, so ~40 MB at most.
 MAX_PENDING_SPANS = 20_000
 BATCH_RECORDS = 5_000  # records handed to the writer at once
 RECEIVED_PATH = "otlp:/v1/traces"  # the "file" a refused span is listed under
-STREAM_WAIT_S = 60.0  # how long a Logfire stream's opening waits for its end (as in a followed file)
 
 
 @dataclass(eq=False)

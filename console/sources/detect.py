@@ -25,12 +25,10 @@ from console.records import MAX_LINE_BYTES, RecordError, RequestRecord, parse_li
 from console.sources.pretty import MAX_DOCUMENT_BYTES, Document, binary_reason, is_binary, is_pretty_start
 from console.sources.base import FilePosition, SourceBatch
 from console.sources.jsonl import JsonlTail
-from console.sources.otel.logfire import StreamJoiner
+from console.sources.otel.logfire import STREAM_WAIT_S, StreamJoiner
 from console.sources.otlp import DEFAULT_OPTIONS, NotTracesData, OtlpLine, OtlpOptions, parse_traces, parse_traces_line
 
 FORMATS = ("auto", "jsonl", "otlp")
-# How long a followed file's Logfire stream opening waits for its end before it is stored alone.
-STREAM_WAIT_S = 60.0
 _OTLP_KEYS = (b'"resourceSpans"', b'"resource_spans"')
 _OTLP_START = re.compile(rb'\s*\{\s*"resource(?:Spans|_spans)"\s*:')
 

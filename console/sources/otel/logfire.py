@@ -37,6 +37,9 @@ import msgspec
 
 from console.records import RequestRecord
 
+# How long a stream opening waits for its end before it is stored alone: in a followed file, in
+# the receiver's inbox, and (measured by the file's own later spans) in a one-shot ingest.
+STREAM_WAIT_S = 60.0
 MARK = "otel.logfire_stream"
 CALL_KEY = "otel.logfire_call"
 OPENING, END = "opening", "end"
