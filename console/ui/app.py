@@ -199,7 +199,8 @@ class ConsoleApp(App):
 
     def on_report_ready(self, message: ReportReady) -> None:
         ready = message.event
-        self.dashboard.status_header.clock_note = self.feed.clock.note()  # anchored, --at
+        if self.dashboard.ready:  # a report can come after the dashboard closed (the app quitting)
+            self.dashboard.status_header.clock_note = self.feed.clock.note()  # anchored, --at
         self.dashboard.show_report(ready)
         if isinstance(self.screen, AlertsScreen):
             self.screen.show(ready.report.alerts, parse_rfc3339(ready.report.window.end))
