@@ -53,21 +53,30 @@ class _Encoded(msgspec.Struct, array_like=True):
 
 
 class BlockArrays(msgspec.Struct, array_like=True, gc=False):
-    """A RawBlock as MessagePack takes it (the arrays' bytes, uncompressed): how a batch's
-    block crosses to the writer process (console.store.writers.PreparedBatch)."""
+    """The numbers of a batch's block (NUMBER_COLUMNS, the arrays' bytes): how the decoding
+    process of a parallel load hands them to the writer process
+    (console.store.writers.PreparedBatch), which adds the ids, request keys and text codes
+    from the request tuples it gets anyway (the two processes' shares of the work even)."""
 
     arrays: dict[str, bytes]
-    names: dict[str, list[str]]
 
     @classmethod
-    def of(cls, block: RawBlock) -> BlockArrays:
-        return cls({name: column.tobytes() for name, column in block.arrays.items()}, block.names)
+    def of(cls, requests: Sequence[tuple]) -> BlockArrays:
+        numbers = _number_arrays(_request_values(requests, ("status", *FLOAT_COLUMNS, *INT_COLUMNS)), len(requests))
+        return cls({name: column.tobytes() for name, column in numbers.items()})
 
-    def block(self, first_id: int) -> RawBlock:
-        """The RawBlock, its ids renumbered from first_id."""
-        arrays = {name: np.frombuffer(raw, _DTYPES[name]) for name, raw in self.arrays.items()}
-        arrays["id"] = np.arange(first_id, first_id + len(arrays["id"]), dtype=np.int64)
-        return RawBlock(arrays, self.names)
+    def block(self, first_id: int, requests: Sequence[tuple]) -> RawBlock:
+        """The RawBlock of these rows (the batch's request tuples) with ids from first_id:
+        the same arrays, in the same order, as block_of_inserted makes."""
+        count = len(requests)
+        values = _request_values(requests, ("request_id", *TEXT_COLUMNS))
+        arrays = {
+            "id": np.arange(first_id, first_id + count, dtype=np.int64),
+            "request_key": request_keys(values["request_id"], count),
+            **{name: np.frombuffer(self.arrays[name], _DTYPES[name]) for name in NUMBER_COLUMNS},
+        }
+        names = _code_texts(values, count, arrays)
+        return RawBlock(arrays, names)
 
 
 @dataclass
@@ -127,8 +136,18 @@ def raw_from_columns(columns: Sequence[Sequence], count: int) -> RawBlock:
     arrays: dict[str, np.ndarray] = {
         "id": np.fromiter(values["id"], np.int64, count),
         "request_key": request_keys(values["request_id"], count),
-        "is_error": np.fromiter(map(operator.eq, values["status"], repeat("error")), np.bool_, count),
+        **_number_arrays(values, count),
     }
+    names = _code_texts(values, count, arrays)
+    return RawBlock(arrays, names)
+
+
+# A block's arrays other than the ids, request keys and text codes (BlockArrays carries these).
+NUMBER_COLUMNS = ("is_error", *FLOAT_COLUMNS, *INT_COLUMNS)
+
+
+def _number_arrays(values: dict[str, Sequence], count: int) -> dict[str, np.ndarray]:
+    arrays = {"is_error": np.fromiter(map(operator.eq, values["status"], repeat("error")), np.bool_, count)}
     for name in FLOAT_COLUMNS:
         arrays[name] = np.array(values[name], dtype=np.float64).reshape(count)  # None -> NaN
     for name in INT_COLUMNS:
@@ -136,12 +155,21 @@ def raw_from_columns(columns: Sequence[Sequence], count: int) -> RawBlock:
         if None in column:
             column = [0 if value is None else value for value in column]
         arrays[name] = np.fromiter(column, np.int64, count)
+    return arrays
+
+
+def _code_texts(values: dict[str, Sequence], count: int, arrays: dict[str, np.ndarray]) -> dict[str, list[str]]:
+    """The text columns coded into arrays; returns their names."""
     names: dict[str, list[str]] = {}
     for name in TEXT_COLUMNS:
         coder = _Coder()
         arrays[name] = np.fromiter(map(coder.__getitem__, values[name]), np.int32, count)
         names[name] = coder.names
-    return RawBlock(arrays, names)
+    return names
+
+
+def _request_values(requests: Sequence[tuple], names: Iterable[str]) -> dict[str, list]:
+    return {name: list(map(itemgetter(_REQUEST_INDEX[name]), requests)) for name in names}
 
 
 class _Coder(dict):

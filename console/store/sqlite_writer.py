@@ -223,7 +223,7 @@ class SqliteBatchWriter:
         else:
             inserted = None
         if inserted is None and batch.block is not None:
-            block = batch.block.block(start)
+            block = batch.block.block(start, requests)
         else:
             block = block_of_inserted(start, requests, inserted)
         first = start + (inserted[0] if inserted else 0)

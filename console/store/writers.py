@@ -56,9 +56,9 @@ class PreparedBatch(msgspec.Struct, array_like=True, gc=False):
     offsets: list[tuple]
     held: list[tuple] = []  # Logfire stream openings now waiting (console/store/stream_openings.py)
     released: list[tuple] = []  # and those no longer waiting
-    # The requests' column block (ids 0..n-1), made by whoever prepares the batch: in a
-    # parallel load, the decoding process, so the writer process (the slower half) only
-    # stamps the ids; used when every row is new (else the writer makes it of the rows stored).
+    # The numbers of the requests' column block, made by whoever prepares the batch (in a
+    # parallel load, the decoding process); the writer adds ids, keys and text codes, and
+    # makes the block of the rows stored instead when some were already there.
     block: BlockArrays | None = None
     # The bodies as SQLite's body blocks already (console.store.body_blocks.encode_blocks),
     # their ids guessed from body_start (bodies is then empty): a parallel bulk load
@@ -92,7 +92,7 @@ class PreparedBatch(msgspec.Struct, array_like=True, gc=False):
             offsets=[(host, p.path, p.inode, p.offset, p.line_no, now) for p in batch.positions.values()],
             held=held,
             released=released,
-            block=BlockArrays.of(block_of_inserted(0, requests, None)) if with_block and requests else None,
+            block=BlockArrays.of(requests) if with_block and requests else None,
         )
 
 
