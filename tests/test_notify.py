@@ -172,3 +172,95 @@ async def test_the_console_header_shows_undelivered_messages(tmp_path, store_url
         await wait_until(pilot, lambda: header.undelivered is not None)
         text = " ".join(header.render_line(y).text.strip() for y in range(header.size.height))
         assert "1 alert message not delivered (127.0.0.1: HTTP 500" in text
+
+
+class SlowWebhook(Webhook):
+    """Answers each post after `delay_s`, so two runs overlap while one of them posts."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+
+    def handler(self):
+        base, delay = super().handler(), self.delay_s
+
+        class Slow(base):
+            def do_POST(self):  # noqa: N802
+                import time
+
+                time.sleep(delay)
+                super().do_POST()
+
+        return Slow
+
+
+def _two_runs_at_once(url: str, hook_url: str) -> list:
+    """Two check runs (each its own Store, as two cron hosts) delivering the same alerts at once."""
+    from console.analytics.report_types import Alert
+    from console.config import NotifyTarget
+
+    alerts = [Alert(kind="slo", severity="page", subject=f"model-{i}", message="p95 over") for i in range(3)]
+    target = NotifyTarget(url=hook_url)
+    start, results = threading.Barrier(2), []
+
+    def run() -> None:
+        store = Store(url)
+        try:
+            start.wait()
+            results.append(delivery.deliver_alerts(store, [target], alerts, START))
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_two_checks_at_once_post_each_message_once(tmp_path, backend):
+    """Cron on two hosts, or a slow run overlapping the next: the webhook's lease lets one run
+    open the episodes and post them; the other leaves the webhook to it and fails nothing."""
+    from contextlib import nullcontext
+
+    from test_postgres import postgres_schema_url
+
+    context = postgres_schema_url() if backend == "postgres" else nullcontext(f"sqlite:///{tmp_path / 's.db'}")
+    with context as url:
+        Store(url).close()  # the schema, before two runs race to make it
+        hook = SlowWebhook(delay_s=0.2)
+        with local_http(hook.handler()) as base:
+            results = _two_runs_at_once(url, base + "/hook")
+            assert len(results) == 2
+            assert sorted(body["subject"] for body in hook.accepted) == ["model-0", "model-1", "model-2"]  # once each
+            posted, left = sorted(results, key=lambda d: len(d.busy))
+            assert [o.delivered for o in posted.outcomes] == [True] * 3 and not posted.failed
+            assert left.outcomes == [] and left.busy == ["127.0.0.1"] and not left.failed
+            assert left.lines() == [f"notify 127.0.0.1: {delivery.BUSY}"]
+            # The lease went with the run: the next runs post nothing new, and fail nothing.
+            again = _two_runs_at_once(url, base + "/hook")
+            assert len(hook.accepted) == 3 and not any(d.failed for d in again)
+
+
+def test_a_lease_left_by_a_killed_run_is_taken_over_once_expired(tmp_path):
+    from console.notify import state
+
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    try:
+        state.ensure_table(store.engine)
+        assert state.take_lease(store.engine, "t", "dead-run", 0.05)
+        assert not state.take_lease(store.engine, "t", "next-run", 60)  # still held
+        assert state.take_lease(store.engine, "t", "dead-run", 0.05)  # its holder renews it
+        import time
+
+        time.sleep(0.1)
+        assert state.take_lease(store.engine, "t", "next-run", 60)  # expired: taken over
+        assert not state.take_lease(store.engine, "t", "dead-run", 60)
+        state.release_lease(store.engine, "t", "dead-run")  # not its lease any more: nothing released
+        assert not state.take_lease(store.engine, "t", "third-run", 60)
+        state.release_lease(store.engine, "t", "next-run")
+        assert state.take_lease(store.engine, "t", "third-run", 60)
+    finally:
+        store.close()

@@ -9,15 +9,22 @@ which already holds the store, reads the pending failures from it for its header
 A webhook is known by a hash of its URL (the URL itself is a secret: Slack's carries the
 token), and shown by its host. An alert's episode is open for a webhook while its last row
 is a 'firing' one. A row whose `delivered` is NULL is pending: the next run posts it again.
+
+Two runs at once (cron on two hosts, or a slow run overlapping the next) must not both open
+an episode or post one message twice: a run works on a webhook only while it holds that
+webhook's lease (`notify_leases`, one row per webhook, taken by INSERT or by taking over an
+expired one, renewed before each post); the other run leaves the webhook to it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, select, update
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 _METADATA = MetaData()
 NOTICES = Table(
@@ -34,6 +41,14 @@ NOTICES = Table(
     Column("delivered", Float, nullable=True),  # wall clock of the 2xx; NULL: pending
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
+)
+
+LEASES = Table(
+    "notify_leases",
+    _METADATA,
+    Column("target", String(32), primary_key=True),
+    Column("holder", String(128), nullable=False),  # host:pid:random of the run holding it
+    Column("until", Float, nullable=False),  # wall clock: past it, another run may take it over
 )
 
 
@@ -61,7 +76,41 @@ class Notice:
 
 
 def ensure_table(engine) -> None:
-    _METADATA.create_all(engine, tables=[NOTICES], checkfirst=True)
+    """Create the tables on first use; two first runs at once may both try (one loses the race)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        _METADATA.create_all(engine, tables=[NOTICES, LEASES], checkfirst=True)
+    except DBAPIError:
+        with engine.connect() as conn:
+            if not all(inspect(conn).has_table(table.name) for table in (NOTICES, LEASES)):
+                raise
+
+
+def take_lease(engine, target: str, holder: str, seconds: float) -> bool:
+    """True when this run holds the webhook's lease for `seconds` from now: it was free,
+    expired, or already this run's (a renewal); False while another run holds it."""
+    now = time.time()
+    with engine.begin() as conn:
+        taken = conn.execute(
+            update(LEASES)
+            .where(LEASES.c.target == target, or_(LEASES.c.holder == holder, LEASES.c.until < now))
+            .values(holder=holder, until=now + seconds)
+        ).rowcount
+    if taken:
+        return True
+    try:
+        with engine.begin() as conn:
+            conn.execute(LEASES.insert().values(target=target, holder=holder, until=now + seconds))
+    except IntegrityError:  # another run inserted it first, or holds it unexpired
+        return False
+    return True
+
+
+def release_lease(engine, target: str, holder: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(LEASES).where(LEASES.c.target == target, LEASES.c.holder == holder))
 
 
 def _notices(rows) -> list[Notice]:
