@@ -465,3 +465,24 @@ def test_the_replays_scores_in_memory_replace_stored_ones_in_the_queue(tmp_path)
         assert bound.low_scored(0.5, 10) == [("overlay-1", 0.2)] and bound.count_low_unlabelled(0.5) == 1
         with store.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM scores")).scalar_one() == 2
+
+
+def test_a_replays_triage_counts_only_the_provider_errors_the_moment_reached(small_store):
+    """The queue's provider-error lines (rate limits, 5xx) count the failures up to the replay's
+    moment, as the live console at that moment counted them; the live queue counts them all."""
+    from console.evaluation.triage import build_queue
+    from console.live.replay_scoring import MomentBoundEvaluation
+    from console.store.evaluation import EvaluationStore
+
+    records = [make_record(request_id=f"limited-{i}", ts=BASE + 10 * i + 5, status="error",
+                           error_type="openai.RateLimitError", error_message="429") for i in range(6)]
+    fill_store(small_store, records)
+    with Store(small_store) as store:
+        stored = EvaluationStore(store)
+        live = build_queue(stored, 0.5)
+        assert [(g.model, g.error_type, g.count) for g in live.provider_errors if "RateLimit" in g.error_type] == [
+            ("gpt-4o-mini", "openai.RateLimitError", 6)]
+        replayed = build_queue(MomentBoundEvaluation(stored, lambda: BASE + 25), 0.5)  # limited-0, -1 and -2 reached
+        assert [(g.model, g.error_type, g.count) for g in replayed.provider_errors if "RateLimit" in g.error_type] == [
+            ("gpt-4o-mini", "openai.RateLimitError", 3)]
+        assert build_queue(MomentBoundEvaluation(stored, lambda: BASE - 1), 0.5).provider_errors == ()

@@ -73,8 +73,6 @@ class Queue:
 def build_queue(
     evaluation: EvaluationStore, below: float, limit: int = QUEUE_LIMIT, labelled_limit: int = LABELLED_LIMIT
 ) -> Queue:
-    from console.store.error_groups import error_counts
-
     low = evaluation.low_scored(below, limit)
     labels = evaluation.current_labels(limit=labelled_limit)
     ids = [rid for rid, _ in low] + [label.request_id for label in labels]
@@ -93,7 +91,7 @@ def build_queue(
             found = tuple(scores.get(label.request_id, ()))
             items.append(QueueItem(record, found[0][1] if found else None, found, label))
     left = evaluation.count_low_unlabelled(below) if len(low) >= limit else unlabelled
-    return Queue(items, left, below, tuple(group_errors(error_counts(evaluation.engine))))
+    return Queue(items, left, below, tuple(group_errors(evaluation.provider_error_counts())))
 
 
 @dataclass(slots=True)

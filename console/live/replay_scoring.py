@@ -180,6 +180,12 @@ class MomentBoundEvaluation:
         found.sort(key=lambda item: (item[1], -item[2]))
         return [(rid, score) for rid, score, _ in found[:limit]]
 
+    def provider_error_counts(self) -> list[tuple[str, str, int, float]]:
+        """Only the failures the moment has reached: a replay's triage knows nothing later."""
+        from console.store.error_groups import error_counts
+
+        return error_counts(self._evaluation.engine, until=self._until())
+
     def count_low_unlabelled(self, below: float) -> int:
         moment = self._until()
         stored = self._scalar(

@@ -13,9 +13,15 @@ _QUERY = text(
     "SELECT model, error_type, count(*), max(ts) FROM requests "
     "WHERE status = 'error' AND error_type IS NOT NULL GROUP BY model, error_type"
 )
+_QUERY_UNTIL = text(
+    "SELECT model, error_type, count(*), max(ts) FROM requests "
+    "WHERE status = 'error' AND error_type IS NOT NULL AND ts <= :until GROUP BY model, error_type"
+)
 
 
-def error_counts(engine: Engine) -> list[tuple[str, str, int, float]]:
-    """(model, error_type, requests, newest ts) for every failed request with an error_type."""
+def error_counts(engine: Engine, until: float | None = None) -> list[tuple[str, str, int, float]]:
+    """(model, error_type, requests, newest ts) for every failed request with an error_type
+    (logged at or before `until` when given: a replay's moment)."""
     with engine.connect() as conn:
-        return [(model, kind, int(n), float(ts)) for model, kind, n, ts in conn.execute(_QUERY)]
+        found = conn.execute(_QUERY) if until is None else conn.execute(_QUERY_UNTIL, {"until": until})
+        return [(model, kind, int(n), float(ts)) for model, kind, n, ts in found]

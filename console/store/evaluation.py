@@ -212,6 +212,12 @@ class EvaluationStore:
         with self.engine.connect() as conn:
             return int(conn.execute(query, {"below": below}).scalar_one())
 
+    def provider_error_counts(self) -> list[tuple[str, str, int, float]]:
+        """Failed requests per (model, error_type): the triage queue's provider-error lines."""
+        from console.store.error_groups import error_counts
+
+        return error_counts(self.engine)
+
     def count_scored(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(text("SELECT count(DISTINCT request_id) FROM scores")).scalar_one())
