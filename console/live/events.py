@@ -77,6 +77,21 @@ class StoreTrouble:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiverState:
+    """The OTLP receiver's child process (`--otlp`, commands/receiver_process.py): its store
+    trouble (it refused a batch and retries it, the apps' exports answered 503 meanwhile;
+    None once a write went through) and its counts since it started: exports answered 503
+    (busy: the apps resend them), exports refused for good (400, 401, 413...), spans rejected
+    (unreadable, kept as rejected lines), rows added."""
+
+    trouble: str | None
+    busy: int = 0
+    refused: int = 0
+    rejected: int = 0
+    added: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class NotifyPending:
     """Alert messages `check --notify` has not delivered yet (console/live/notify_watch.py):
     how many, and the newest one's webhook host and error; 0 and None when none."""
@@ -208,7 +223,7 @@ class CaseEditReady:
 
 
 LiveEvent = (
-    HistoryLoaded | RecordsArrived | IngestFailed | StoreTrouble | HistoryProgress | ReportReady | CompareReady
+    HistoryLoaded | RecordsArrived | IngestFailed | StoreTrouble | ReceiverState | HistoryProgress | ReportReady | CompareReady
     | RequestIdsLoaded | RequestPageLoaded | RequestsPagerFailed | ScoringProgress | QueueReady | LabelDone
     | EvaluationNotice | CaseEditReady | NotifyPending
 )

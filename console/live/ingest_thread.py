@@ -80,8 +80,9 @@ def run_ingest(
                 store.rejected_count(),
             )
         )
-        if received_elsewhere:  # the receiver's process failing is said, not silent
+        if received_elsewhere:  # the receiver's process failing is said, not silent, and so is its store trouble
             otlp_inbox.on_stop(lambda reason: post(IngestFailed(reason)))
+            otlp_inbox.on_state(post)  # ReceiverState: the child's reports
         if following_too:
             following = threading.Thread(target=_follow_beside, name="store-follow", daemon=True,
                                          args=(post, is_cancelled, store_url, last_id or 0, feed, committed))  # fmt: skip

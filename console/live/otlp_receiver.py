@@ -68,6 +68,9 @@ class OtlpReceiver:
         self.token_generated = token is None and not is_loopback(host)
         self.token = secrets.token_urlsafe(24) if self.token_generated else token
         self._slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+        self._counting = threading.Lock()
+        self.busy = 0  # exports answered 503 (the app resends them)
+        self.refused = 0  # exports refused for good (400, 401, 404, 411, 413, 415: nothing stored)
         host = host.strip("[]")
         try:
             self._server = (_Server6 if ":" in host else _Server)((host, port), _Handler)
@@ -109,6 +112,13 @@ class OtlpReceiver:
             return True
         given = (header or "").removeprefix("Bearer ").strip()
         return hmac.compare_digest(given.encode(), self.token.encode())
+
+    def count_refusal(self, status: int) -> None:
+        with self._counting:
+            if status == 503:
+                self.busy += 1
+            else:
+                self.refused += 1
 
 
 class _Server(ThreadingHTTPServer):
@@ -177,6 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_GET  # noqa: N815
 
     def _refuse(self, status: int, reason: str, retry: bool = False) -> None:
+        self.server.receiver.count_refusal(status)
         if not self._body_read:  # its unread body would be taken for the next request
             self.close_connection = True
         headers = {"Retry-After": str(RETRY_AFTER_S)} if retry else {}

@@ -22,7 +22,7 @@ from console.live.analytics_feed import AnalyticsFeed
 from console.live.figures_clock import FiguresClock
 from console.ui.messages import (
     CaseEditReady, CompareReady, EvaluationNotice, HistoryLoaded, HistoryProgress, IngestFailed, LabelDone,
-    NotifyPending, QueueReady, RecordsArrived, ReportReady, ScoringProgress, StoreTrouble, poster,
+    NotifyPending, QueueReady, ReceiverState, RecordsArrived, ReportReady, ScoringProgress, StoreTrouble, poster,
 )
 from console.formatting import parse_rfc3339
 from console.ui.screens.alerts import AlertsScreen
@@ -284,6 +284,10 @@ class ConsoleApp(App):
     def on_store_trouble(self, message: StoreTrouble) -> None:
         if self.dashboard.ready:
             self.dashboard.show_store_trouble(message.event.reason)
+
+    def on_receiver_state(self, message: ReceiverState) -> None:
+        if self.dashboard.ready:
+            self.dashboard.show_receiver(message.event)
 
     def on_notify_pending(self, message: NotifyPending) -> None:
         if self.dashboard.ready:

@@ -42,6 +42,10 @@ class StoreTrouble(LiveMessage[events.StoreTrouble]):
     pass
 
 
+class ReceiverState(LiveMessage[events.ReceiverState]):
+    pass
+
+
 class HistoryProgress(LiveMessage[events.HistoryProgress]):
     pass
 

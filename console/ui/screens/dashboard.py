@@ -16,7 +16,7 @@ from console.sources.base import RejectedLine
 from console.analytics.report_types import Report
 from console.analytics.windows import next_window
 from console.analytics.compare_arms import RegistryOrder, compare_arms
-from console.live.events import HistoryLoaded, IngestFailed, RecordsArrived, ReportReady
+from console.live.events import HistoryLoaded, IngestFailed, ReceiverState, RecordsArrived, ReportReady
 from console.ui.widgets.budget_pane import BudgetPane
 from console.ui.widgets.diff_table import DiffTable
 from console.ui.widgets.incident_summary import IncidentSummary
@@ -162,6 +162,10 @@ class DashboardScreen(Screen):
 
     def show_store_trouble(self, reason: str | None) -> None:
         self.status_header.store_trouble = reason
+        self.status_header.redraw()
+
+    def show_receiver(self, state: ReceiverState) -> None:
+        self.status_header.receiver = state
         self.status_header.redraw()
 
     def show_failure(self, failed: IngestFailed) -> None:

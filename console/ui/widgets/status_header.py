@@ -12,7 +12,7 @@ from textual.types import NoActiveAppError
 from textual.widgets import Static
 
 from console.sanitize import one_line
-from console.live.events import HistoryProgress, SourceState
+from console.live.events import HistoryProgress, ReceiverState, SourceState
 from console.ui.widgets.in_place import update_in_place
 
 RATE_WINDOW_S = 5.0
@@ -73,6 +73,7 @@ class StatusHeader(Static):
         self.rejected_total = 0
         self.error: str | None = None
         self.store_trouble: str | None = None  # the store refuses writes: ingest paused, retrying
+        self.receiver: ReceiverState | None = None  # the OTLP receiver's child: its store trouble, its counts
         self.window = "1h"
         self.clock_note: str | None = None  # the figures' clock, when not the wall's (FiguresClock.note)
         self.regress_line: str | None = None
@@ -172,8 +173,12 @@ class StatusHeader(Static):
         line = arrange(parts, self.content_region.width)
         if self.error:
             line += f"\n[bold red]ingest stopped:[/] {escape(one_line(self.error))}"
-        elif self.store_trouble:
-            line += f"\n[bold red]ingest paused:[/] {escape(one_line(self.store_trouble))}"
+        else:
+            if self.store_trouble:
+                line += f"\n[bold red]ingest paused:[/] {escape(one_line(self.store_trouble))}"
+            if self.receiver is not None and self.receiver.trouble:
+                line += (f"\n[bold red]OTLP receiver paused:[/] {escape(one_line(self.receiver.trouble))} "
+                         f"[dim](apps hear 503 and resend until the store takes them)[/]")  # fmt: skip
         return line
 
     @property
@@ -192,8 +197,15 @@ class StatusHeader(Static):
     def _sources_markup(self) -> str:
         if self._receiving:
             files = self._files_markup() if self.patterns else ""
-            return "receiving [b]OTLP/HTTP[/]" + (f" · {files}" if files else "")
+            return "receiving [b]OTLP/HTTP[/]" + self._receiver_counts() + (f" · {files}" if files else "")
         return self._files_markup()
+
+    def _receiver_counts(self) -> str:
+        """The receiver's exports answered 503 (busy: resent), refused, spans rejected, if any."""
+        state = self.receiver
+        counts = [] if state is None else [f"{n:,} {what}" for n, what in ((state.busy, "answered 503"),
+                  (state.refused, "refused"), (state.rejected, "spans rejected")) if n]  # fmt: skip
+        return f" [yellow]({', '.join(counts)})[/]" if counts else ""
 
     def _files_markup(self) -> str:
         if not self.patterns:
