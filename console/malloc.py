@@ -20,3 +20,22 @@ def fix_mmap_threshold() -> None:
         ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     except (OSError, AttributeError):
         pass  # not glibc: its allocator, its policy
+
+
+_M_TRIM_THRESHOLD = -1
+
+
+def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 1 << 30) -> None:
+    """The other policy, for a short-lived process that makes and drops large arrays (`report`):
+    blocks under mmap_threshold come from the heap, and freed memory stays there (up to
+    trim_threshold) for the next ones instead of being unmapped or trimmed and faulted in
+    again. A 10M-row report: 80k -> 46k page faults, 0.2 -> 0.15 s of system time, +4 MB peak.
+    (Setting the trim threshold alone turns glibc's adaptive mmap threshold off: both are set.)"""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)
+        libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold)
+    except (OSError, AttributeError):
+        pass  # not glibc: its allocator, its policy
