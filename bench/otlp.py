@@ -1,7 +1,7 @@
 """OTLP spans into the store: through the file reader and through the receiver, against
 decoding the same payloads with the protobuf library alone.
 
-    python bench/otlp.py [--spans 20000] [--per-request 500] [--rate 2000] [--seconds 20] [--console child|both|only]
+    python bench/otlp.py [--spans 20000] [--per-request 500] [--rate 2000] [--seconds 20] [--console child|both|only|none]
 
 The spans are the openai-v2 trace's 30 (sample_logs/otel/openai-v2: the real openai client and
 instrumentation, message content captured), copied with fresh ids to --spans, in export
@@ -280,7 +280,7 @@ async def console_phase(
 
 async def main(spans: int, per_request: int, rate: float, seconds: float, console: str) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="llmops-otlp-"))
-    payloads = make_payloads(max(spans, int(rate * seconds)), per_request)
+    payloads = make_payloads(max(spans, int(rate * seconds) if console != "none" else 0), per_request)
     total = sum(min(per_request, spans - i) for i in range(0, spans, per_request))
     measured = payloads[: -(-spans // per_request)]
     if console == "only":
@@ -298,7 +298,8 @@ async def main(spans: int, per_request: int, rate: float, seconds: float, consol
     by_receiver, _ = receiver_rate(tmp, measured, total, per_request)
     print(f"receiver: POSTed to `receive`, acknowledged      {by_receiver:12,.0f} spans/s  {by_receiver / raw:.3f} of raw, "
           f"{by_receiver / raw_store:.3f} of raw + store")
-    await console_phases(tmp, payloads, rate, seconds, per_request, both=console == "both")
+    if console != "none":
+        await console_phases(tmp, payloads, rate, seconds, per_request, both=console == "both")
     _remove(tmp)
 
 
@@ -329,8 +330,9 @@ if __name__ == "__main__":
     parser.add_argument("--per-request", type=int, default=500)
     parser.add_argument("--rate", type=float, default=2_000)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--console", choices=("child", "both", "only"), default="child",
+    parser.add_argument("--console", choices=("child", "both", "only", "none"), default="child",
                         help="the console phase as --otlp runs it (child), also with the receiver in the console's "
-                        "process as before (both), or only those two (only)")  # fmt: skip
+                        "process as before (both), only those two (only), or none (the file reader and the "
+                        "receiver only)")  # fmt: skip
     args = parser.parse_args()
     asyncio.run(main(args.spans, args.per_request, args.rate, args.seconds, args.console))

@@ -25,6 +25,7 @@ JSON mapping), keys snake_case, usage missing (streams), error types written fou
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -33,7 +34,7 @@ from console.config import OTEL_DEFAULT_KEYS, OtelSettings
 from console.records import MAX_LINE_BYTES, RecordError, RequestRecord
 from console.sources.otel import genai, logfire, openinference
 from console.sources.otel.encoding import (
-    as_dict, as_list, attributes_of, first, get, hex_id, nanos, pop_first,
+    as_dict, as_list, attributes_of, first, get, hex_id, nanos,
 )  # fmt: skip
 from console.sources.otel.errors import clean_error_type, read_status
 from console.sources.otel.genai import NOT_MODEL_CALLS
@@ -117,8 +118,10 @@ def parse_traces(
     joiner, Logfire's stream halves are joined within it, or with join_streams=False left
     as they are for the caller's joiner (the receiver's inbox joins them across exports)."""
     out = OtlpLine()
+    plan = _named_keys(options)
     for resource_spans in as_list(get(data, "resourceSpans", "resource_spans")):
         resource = attributes_of(get(as_dict(resource_spans), "resource") or {})
+        named = plan, _from_resource(plan, resource)  # read once for all its spans
         scopes = get(resource_spans, "scopeSpans", "scope_spans")
         if scopes is None:  # before OTLP 1.0
             scopes = get(resource_spans, "instrumentationLibrarySpans", "instrumentation_library_spans")
@@ -129,7 +132,7 @@ def parse_traces(
                     out.errors.append("a span that is not a JSON object")
                     continue
                 try:
-                    record = span_to_record(span, resource, options, scope)
+                    record = span_to_record(span, resource, options, scope, named)
                 except (RecordError, ValueError, TypeError, msgspec.ValidationError) as exc:
                     out.errors.append(f"span {_span_label(span)}: {exc}")
                     continue
@@ -146,51 +149,55 @@ def parse_traces(
 
 
 def span_to_record(
-    span: dict, resource: dict[str, Any], options: OtlpOptions = DEFAULT_OPTIONS, scope: str = ""
-) -> RequestRecord | None:
-    """The record of a model-call span; None for any other span."""
+    span: dict, resource: dict[str, Any], options: OtlpOptions = DEFAULT_OPTIONS, scope: str = "",
+    named: tuple | None = None,
+) -> RequestRecord | None:  # fmt: skip
+    """The record of a model-call span; None for any other span. named: the options' names
+    (_named_keys) and what the resource says for each (_from_resource), when the caller has
+    them (parse_traces: once a resource)."""
     attrs = attributes_of(span)
     fields: dict[str, Any] = {}
     logfire_call = None
-    if scope.startswith("logfire"):  # before the mapping takes the request's attributes out
+    from_logfire = scope.startswith("logfire")
+    if from_logfire:  # before the mapping takes the request's attributes out
         parent = hex_id(get(span, "parentSpanId", "parent_span_id"))
         logfire_call = logfire.call_key(attrs, hex_id(get(span, "traceId", "trace_id")), parent)
-    if openinference.is_openinference(attrs):
+    if openinference.SPAN_KIND in attrs:  # openinference.is_openinference
         if not openinference.read(attrs, fields):
             return None
     elif not genai.read(attrs, span, scope, fields):
         return None
-    trace_id = hex_id(get(span, "traceId", "trace_id"))
-    span_id = hex_id(get(span, "spanId", "span_id"))
-    start = nanos(get(span, "startTimeUnixNano", "start_time_unix_nano"), "startTimeUnixNano")
-    end = nanos(get(span, "endTimeUnixNano", "end_time_unix_nano"), "endTimeUnixNano")
+    span_get = span.get  # get(span, camel, snake) without a call each: span is a dict here
+    trace_id = span_get("traceId")
+    trace_id = hex_id(span_get("trace_id") if trace_id is None else trace_id)
+    span_id = span_get("spanId")
+    span_id = hex_id(span_get("span_id") if span_id is None else span_id)
+    start = span_get("startTimeUnixNano")
+    start = nanos(span_get("start_time_unix_nano") if start is None else start, "startTimeUnixNano")
+    end = span_get("endTimeUnixNano")
+    end = nanos(span_get("end_time_unix_nano") if end is None else end, "endTimeUnixNano")
     if start <= 0:
         raise RecordError("startTimeUnixNano is missing")
     answered = "request_id" in fields  # the provider's response id
-    if not answered and not (trace_id and span_id):
-        raise RecordError("neither a response id nor trace and span ids")
-    fields.setdefault("request_id", f"{trace_id}-{span_id}")
+    if not answered:
+        if not (trace_id and span_id):
+            raise RecordError("neither a response id nor trace and span ids")
+        fields["request_id"] = f"{trace_id}-{span_id}"
     read_status(span, attrs, fields)
-    half = logfire.stream_half(attrs, scope, fields["status"], answered)
+    half = logfire.stream_half(attrs, scope, fields["status"], answered) if from_logfire else None
     if half == logfire.END:  # a zero-length log at the stream's end: it read for `duration` seconds
         duration_ns = int(float(attrs.pop("duration")) * 1e9)
         start, end = end - duration_ns, end
     fields["ts"] = start / 1e9
     fields["latency_ms"] = max(end - start, 0) / 1e6
-    ttft = _first_chunk_ns(span)
-    if ttft is not None and ttft >= start:
-        fields["ttft_ms"] = (ttft - start) / 1e6
-    prompt_id = first(options.prompt_id_keys, attrs, resource) or resource.get("service.name") or "unknown"
-    fields["prompt_id"] = str(prompt_id)
-    fields["prompt_version"] = str(first(options.prompt_version_keys, attrs, resource) or _FALLBACK_VERSION)
-    for target, keys in (("user_id", options.user_keys), ("session_id", options.session_keys),
-                         ("environment", options.environment_keys)):  # fmt: skip
-        value = first(keys, attrs, resource)
-        if value is not None:
-            fields[target] = str(value)
-    for key in (*options.prompt_id_keys, *options.prompt_version_keys, *options.user_keys, *options.session_keys):
-        attrs.pop(key, None)
-    pop_first(attrs, *options.environment_keys)
+    if span_get("events"):  # else no first chunk
+        ttft = _first_chunk_ns(span)
+        if ttft is not None and ttft >= start:
+            fields["ttft_ms"] = (ttft - start) / 1e6
+    if named is None:
+        plan = _named_keys(options)
+        named = plan, _from_resource(plan, resource)
+    _read_named(attrs, resource, named, fields)
     if trace_id:
         fields["trace_id"] = trace_id
     metadata = {"otel.span_name": span.get("name", ""), "otel.span_id": span_id}
@@ -204,6 +211,49 @@ def span_to_record(
     metadata.update(attrs)  # whatever else the span says is kept, never dropped
     fields["metadata"] = metadata
     return RequestRecord(**fields)
+
+
+_TARGETS = ("prompt_id", "prompt_version", "user_id", "session_id", "environment")
+
+
+@lru_cache(maxsize=32)
+def _named_keys(options: OtlpOptions) -> tuple[frozenset[str], tuple[tuple[tuple[str, ...], frozenset[str]], ...]]:
+    """Every attribute the options name, and each target's names (in _TARGETS' order)."""
+    keys = (options.prompt_id_keys, options.prompt_version_keys, options.user_keys, options.session_keys,
+            options.environment_keys)  # fmt: skip
+    return frozenset().union(*keys), tuple((names, frozenset(names)) for names in keys)
+
+
+def _from_resource(plan, resource: dict[str, Any]) -> tuple:
+    """What the resource says for each target (first(names, resource)), read once for its spans."""
+    return tuple(first(names, resource) for names, _ in plan[1])
+
+
+def _read_named(attrs: dict, resource: dict, named: tuple, fields: dict) -> None:
+    """The prompt, its version, the user, the session and the environment: each the first of
+    its names present in the span's attributes, else in the resource's (encoding.first over
+    both), every named attribute then taken out of the span's (kept in metadata otherwise).
+    Only the names the span has are looked at: most spans have a few, or none."""
+    (names_all, targets), from_resource = named
+    found = names_all.intersection(attrs)
+    values = list(from_resource)
+    if found:
+        for at, (names, name_set) in enumerate(targets):
+            if not name_set.isdisjoint(found):
+                value = first(names, attrs)
+                if value is not None:
+                    values[at] = value
+        for key in found:
+            del attrs[key]
+    prompt_id, prompt_version, user_id, session_id, environment = values
+    fields["prompt_id"] = str(prompt_id or resource.get("service.name") or "unknown")
+    fields["prompt_version"] = str(prompt_version or _FALLBACK_VERSION)
+    if user_id is not None:
+        fields["user_id"] = str(user_id)
+    if session_id is not None:
+        fields["session_id"] = str(session_id)
+    if environment is not None:
+        fields["environment"] = str(environment)
 
 
 def _first_chunk_ns(span: dict) -> int | None:

@@ -55,7 +55,13 @@ def read(attrs: dict, span: dict, scope: str, fields: dict) -> bool:
     if isinstance(reasons, str):
         reasons = [reasons]
     if reasons:
-        fields["finish_reason"] = str(next((r for r in reasons if r), reasons[0]))
+        given_ones = iter(reasons)  # then reasons[0]: in this order, as next(gen, default) did (same errors)
+        reason = reasons[0]
+        for given in given_ones:  # the first that is set, else the first
+            if given:
+                reason = given
+                break
+        fields["finish_reason"] = str(reason)
     _content(span, attrs, fields)
     return True
 
@@ -77,12 +83,15 @@ def read_usage(attrs: dict, fields: dict, inputs: tuple, outputs: tuple, cached:
     if value is None:
         missing.append("output_tokens")
     fields["output_tokens"] = value or 0
-    value = count(pop_first(attrs, *cached))
-    if value is not None:
-        fields["cached_input_tokens"] = value
-    value = count(pop_first(attrs, *reasoning))
-    if value is not None:
-        fields["reasoning_tokens"] = value
+    keys = attrs.keys()
+    if not keys.isdisjoint(cached):  # else none to take out (most spans have neither)
+        value = count(pop_first(attrs, *cached))
+        if value is not None:
+            fields["cached_input_tokens"] = value
+    if not keys.isdisjoint(reasoning):
+        value = count(pop_first(attrs, *reasoning))
+        if value is not None:
+            fields["reasoning_tokens"] = value
     if missing:
         attrs["otel.usage_missing"] = missing
 
@@ -140,7 +149,12 @@ def _messages(value: Any) -> list[dict] | None:
         content = get_key("content")
         if content is None:
             parts = get_key("parts")
-            if parts is not None or "parts" in message:
+            if parts.__class__ is list and len(parts) == 1 and parts[0].__class__ is dict \
+                    and parts[0].get("type", "text") == "text":  # fmt: skip
+                content = parts[0].get("content", "")  # _parts_text of the common case: one text part
+                if content.__class__ is not str:
+                    content = str(content)
+            elif parts is not None or "parts" in message:
                 content = _parts_text(parts)
         converted = {"role": get_key("role") or "assistant", "content": content if content is not None else ""}
         reason = get_key("finish_reason")
