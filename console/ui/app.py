@@ -26,26 +26,19 @@ from console.ui.messages import (
 )
 from console.formatting import parse_rfc3339
 from console.ui.screens.alerts import AlertsScreen
-from console.ui.screens.compare import ArmPicker, CompareScreen
-from console.ui.screens.regress import RegressHistoryScreen, RegressRunScreen
-from console.ui.screens.regress_case import RegressCaseScreen
+from console.ui.screens.compare import CompareScreen
+from console.ui.screens.regress import RegressRunScreen
 from console.ui.screens.regress_launch import LaunchChoice, RegressLaunchModal
 from console.ui.screens.regress_next import ask_for_run, run_again
-from console.ui.widgets.budget_pane import BudgetPane
-from console.ui.widgets.latency_pane import LatencyPane
-from console.ui.widgets.versions_pane import VersionsPane
 from console.ui.screens.dashboard import DashboardScreen
-from console.ui.screens.detail import RequestDetailScreen
 from console.ui.screens.help import BindingScope, HelpScreen
-from console.ui.screens.prompts import PromptsScreen
-from console.ui.screens.rejected import RejectedLinesScreen
 from console.ui.widgets.requests_view import RequestsView
 from console.ui.evaluation_app import EvaluationUI
 from console.live.evaluation_feed import EvaluationFeed
-from console.ui.screens.labelling import LABEL_BINDINGS, NoteModal, ReasonModal
-from console.ui.screens.triage import TriageScreen
 from console.ui.screens.help_columns import ColumnsHelpScreen
 from console.ui.read_only import READ_ONLY_NOTE, WRITING_ACTIONS, without_writing
+from console.ui.key_scopes import console_binding_scopes
+from console.ui.palette_commands import console_commands
 
 if TYPE_CHECKING:
     from console.evaluation.triage import Queue
@@ -394,30 +387,7 @@ class ConsoleApp(App):
 
     @classmethod
     def binding_scopes(cls) -> list[BindingScope]:
-        return [
-            ("everywhere", cls.BINDINGS),
-            ("everywhere", [Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
-            ("dashboard", DashboardScreen.BINDINGS),
-            ("requests", RequestsView.BINDINGS),
-            ("request detail", RequestDetailScreen.BINDINGS),
-            ("triage, detail", LABEL_BINDINGS),
-            ("triage", TriageScreen.NAVIGATION),
-            ("bad reason", ReasonModal.BINDINGS),
-            ("note", NoteModal.BINDINGS),
-            ("rejected lines", RejectedLinesScreen.BINDINGS),
-            ("prompts", PromptsScreen.BINDINGS),
-            ("budget", BudgetPane.BINDINGS),
-            ("latency", LatencyPane.BINDINGS),
-            ("versions", VersionsPane.BINDINGS),
-            ("compare", CompareScreen.BINDINGS),
-            ("compare: pick an arm", ArmPicker.BINDINGS),
-            ("alerts", AlertsScreen.BINDINGS),
-            ("regression run", RegressRunScreen.BINDINGS),
-            ("regression case", RegressCaseScreen.BINDINGS),
-            ("regression runs", RegressHistoryScreen.BINDINGS),
-            ("run the suite", RegressLaunchModal.BINDINGS),
-            ("help", HelpScreen.BINDINGS),
-        ]
+        return console_binding_scopes(cls.BINDINGS)
 
     def action_replay_last_hour(self) -> None:
         """The palette's replay: this console closes and `replay --from 1h` opens on its store
@@ -426,23 +396,4 @@ class ConsoleApp(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        if type(self) is ConsoleApp:
-            yield SystemCommand("Replay the last hour", "Close the live view and play the store's last hour at 10x "
-                                "(space pause, [ ] a minute, + - speed)", self.action_replay_last_hour)
-        yield SystemCommand("Help: keys", "Every key binding and its id", self.action_help)
-        yield SystemCommand("Rejected lines", "Lines that were skipped, with file, line and reason", self.action_show_rejected)
-        yield SystemCommand("Triage queue", "The lowest-scored responses first: mark bad (b) or good (o)", self.action_triage)
-        if screen is self.dashboard:
-            dashboard = self.dashboard
-            yield SystemCommand("Filter requests", "Filter by model, version, status, latency, text", dashboard.action_filter)
-            yield SystemCommand(
-                "Pause / resume following", "Freeze the table; rows keep being stored", dashboard.action_toggle_pause
-            )
-            yield SystemCommand("Open request", "Full input, output and fields of the selected row", dashboard.action_open_current)
-            yield SystemCommand("Clear filter", "Show every request again", lambda: dashboard.apply_filter(""))
-            yield SystemCommand(
-                "Compare before/after the latest change",
-                "The newest model or prompt version: the traffic before it against the traffic since",
-                self.action_compare_latest_change,
-            )
-            yield SystemCommand("Cycle window", "15m, 1h, 6h, 24h, 7d, all", dashboard.action_cycle_window)
+        yield from console_commands(self, screen, live=type(self) is ConsoleApp)
