@@ -152,7 +152,9 @@ def test_one_shot_ingest_retries_when_every_connection_is_dropped(pg_url, tmp_pa
 
 def test_the_ingest_command_survives_a_restart_and_a_rerun_stores_nothing_twice(pg_url, tmp_path):
     log = tmp_path / "app.jsonl"
-    expected = write_log(log, 20_000, "cli")  # 2 batches
+    # 6 batches: since ingest inserts through psycopg's executemany it stores 10,000 rows in
+    # ~0.2 s, so a 2-batch load was done before the first drop (0.3-0.8 s after its first batch)
+    expected = write_log(log, 60_000, "cli")
     app = f"llmops-fault-{uuid.uuid4().hex[:8]}"
     Store(pg_url).close()  # the schema exists before the drops start
     command = [sys.executable, "-m", "console.cli", "ingest", str(log), "--store", named(pg_url, app)]
@@ -168,7 +170,7 @@ def test_the_ingest_command_survives_a_restart_and_a_rerun_stores_nothing_twice(
     finally:
         killer.stop()
     assert run.returncode == 0, (out, err)
-    assert "20,000 rows added" in out
+    assert "60,000 rows added" in out
     assert killer.restarts >= 1, "the connections were dropped while it ran"
     print(f"\ncli: {killer.restarts} restarts, {killer.terminated} connections dropped; stderr: {err.strip()[:300]}")
     assert_stored_once(pg_url, expected, log)
