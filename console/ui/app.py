@@ -195,8 +195,9 @@ class ConsoleApp(App):
         if self.dashboard.ready:  # a report can come after the dashboard closed (the app quitting)
             self.dashboard.status_header.clock_note = self.feed.clock.note()  # anchored, --at
         self.dashboard.show_report(ready)
-        if isinstance(self.screen, AlertsScreen):
-            self.screen.show(ready.report.alerts, parse_rfc3339(ready.report.window.end))
+        top = self.screen_stack[-1] if self.screen_stack else None  # none once the app is quitting
+        if isinstance(top, AlertsScreen):
+            top.show(ready.report.alerts, parse_rfc3339(ready.report.window.end))
         if not ready.partial and self._history_loaded:
             # the window is whole (or empty: a log older than the window, which waited for the
             # 15 s fallback and left the queue 'waiting for scores…' that long): scoring no
