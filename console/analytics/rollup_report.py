@@ -64,7 +64,7 @@ def _codes_in(cols: Columns, category: str, cells: CellTable, dim: str) -> np.nd
 
 
 def merged_aggregates(
-    cols: Columns, rows: np.ndarray, bucket_seconds: int, part: RollupPart
+    cols: Columns, rows: np.ndarray | slice, bucket_seconds: int, part: RollupPart
 ) -> WindowAggregates:
     """The aggregates of cols' rows `rows` plus the part's cells: exact sums; latency groups
     as sketches when there are cells (exact sorted arrays otherwise)."""
@@ -138,12 +138,12 @@ def _apply_bad_delta(made: WindowAggregates, cols: Columns, delta: Mapping[str, 
 
 
 def _merge_sketches(
-    made: WindowAggregates, cols: Columns, rows: np.ndarray, cells: CellTable, model: np.ndarray, prompt: np.ndarray
+    made: WindowAggregates, cols: Columns, rows: np.ndarray | slice, cells: CellTable, model: np.ndarray, prompt: np.ndarray
 ) -> None:
     """Every latency and TTFT group as the merge of the rows' sketch and the cells'."""
     latency, ttft, ts = cols.latency_ms[rows], cols.ttft_ms[rows], cols.ts[rows]
     row_model, row_prompt = cols.model[rows].astype(np.int64), cols.prompt[rows].astype(np.int64)
-    zeros = np.zeros(len(rows), np.int64)
+    zeros = np.zeros(len(latency), np.int64)
     size = made.bucket_seconds
     groupings = {
         "latency": (zeros, np.zeros(len(cells), np.int64), "latency_ms"),

@@ -271,6 +271,10 @@ class AnalyticsFeed:
                     case ClockMoved(moved_urgently):
                         urgent = urgent or moved_urgently
                 changed = True
+            if changed and not partial and held_since != NOT_SEEDED:
+                # rows arriving while a report is read from the store (seconds, at millions of
+                # rows) are held to the bound too, not only at the next recompute
+                held_since = evict_to_bound(live, self.max_rows, self.clock.now(), held_since)
             if self._store is not attached:
                 attached, changed, urgent, news = self._store, True, True, True
             window = self._window
@@ -291,9 +295,7 @@ class AnalyticsFeed:
                 continue
             live.set_window(window)
             if not partial and held_since != NOT_SEEDED:
-                cut_ts = evict_to_bound(live, self.max_rows, now)
-                if cut_ts is not None:  # every stored row from cut_ts on is still held
-                    held_since = cut_ts if held_since is None else max(held_since, cut_ts)
+                held_since = evict_to_bound(live, self.max_rows, now, held_since)
             if baseline_periods is not None and budget_periods(self.settings, now) != baseline_periods:
                 self._rebase_budgets(live, now, held_since)  # after eviction: it reads held_since
                 baseline_periods = budget_periods(self.settings, now)
@@ -386,17 +388,17 @@ def evict_over(live, max_rows: int, now: float) -> int:
     return before - len(live.cols)
 
 
-def evict_to_bound(live, max_rows: int, now: float) -> float | None:
-    """evict_over's work; returns the ts the rows kept start at (every row from it on is
-    kept), or None when nothing went."""
+def evict_to_bound(live, max_rows: int, now: float, held_since: float | None = None) -> float | None:
+    """evict_over's work; returns held_since after it: the ts the rows kept start at when rows
+    went (every stored row from it on is still held), else held_since as given."""
     from console.analytics.budget import prefix_spend_nano
 
     excess = len(live.cols) - max_rows
     if excess <= max(max_rows // 10, 1000):
-        return None
+        return held_since
     cut_ts = float(live.cols.ts[excess])
     cut = int(np.argmax(live.cols.ts >= cut_ts))  # what evict_before drops (rows in time order)
     for name, nano in prefix_spend_nano(live.cols, cut, live.settings.budgets, now).items():
         live.baseline_nano[name] = live.baseline_nano.get(name, 0) + nano
     live.evict_before(cut_ts)
-    return cut_ts
+    return cut_ts if held_since is None else max(held_since, cut_ts)
