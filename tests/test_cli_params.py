@@ -1,5 +1,7 @@
 """console/cli_params.py: the CLI's plain string, list, path and flag options coerced without
-pydantic give what typer's own (pydantic) coercion gives, and anything else goes to typer's."""
+pydantic give what typer's own (pydantic) coercion gives, and anything else goes to typer's.
+A typer before 0.29 has no such coercion (cli_params then replaces nothing: the rest of the
+suite, run at the lowest versions by .ci/lowest-direct, is the test of that)."""
 
 from __future__ import annotations
 
@@ -7,11 +9,14 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from typer._click.exceptions import BadParameter
-from typer._coercion import build_runtime_param
 
 from console.cli import app
 from console.cli_params import _Plain, plain_params
+
+
+def _typer_internals():
+    coercion = pytest.importorskip("typer._coercion", reason="a typer before 0.29: no pydantic coercion to replace")
+    return coercion.build_runtime_param, pytest.importorskip("typer._click.exceptions").BadParameter
 
 
 def _params(name: str):
@@ -21,6 +26,7 @@ def _params(name: str):
 
 
 def test_report_and_checks_options_all_read_without_pydantic_and_as_typer_reads_them(tmp_path):
+    build_runtime_param, BadParameter = _typer_internals()  # noqa: N806 (a class)
     samples = {"str": ["24h", "", "sqlite:///x.db", "ü"], "bool": [True, False],
                "list": [("a.jsonl", "b.jsonl"), ()], "path": [str(tmp_path), str(tmp_path / "missing.toml"), "rel/x"]}  # fmt: skip
     plain_kinds = set()
