@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from conftest import make_record
 from console.cli import app
 from console.config import Settings, load_settings
-from console.demo.incidents import LIVE_CYCLE_S, LIVE_PHASES, SPIKE_USER_ID
+from console.demo.incidents import LIVE_CYCLE_S, LIVE_PHASES
 from console.demo.run import BACKFILL
 from console.formatting import parse_rfc3339
 from console.records import parse_line
@@ -70,6 +70,20 @@ def paused(replay: ReplayApp) -> ReplayApp:
 async def at_start(replay: ReplayApp, pilot) -> None:
     await until(pilot, lambda: replay.driver.state().ready and showing(replay, replay.driver.start))
     assert replay.driver.state().paused
+
+
+async def triage_scored(replay: ReplayApp, pilot, scored: int, queued: int):
+    """From the replay's start, `t`: the triage screen once `scored` rows are scored and
+    `queued` are in its queue."""
+    from console.ui.screens.triage import TriageScreen
+
+    await at_start(replay, pilot)
+    await pilot.press("t")
+    await until(pilot, lambda: isinstance(replay.screen, TriageScreen))
+    screen = replay.screen
+    await until(pilot, lambda: replay.scoring_progress is not None
+                and replay.scoring_progress[0] == replay.scoring_progress[1] == scored and len(screen.items) == queued)
+    return screen
 
 
 async def step_to(replay: ReplayApp, pilot, seconds: float) -> float:
@@ -331,7 +345,6 @@ def triage_store(tmp_path, request):
 def test_triage_in_a_replay_scores_and_queues_only_requests_up_to_the_moment(tmp_path, triage_store):
     from console.config import EvaluationSettings, RegressionSettings
     from console.store.evaluation import EvaluationStore
-    from console.ui.screens.triage import TriageScreen
 
     settings = Settings(evaluation=EvaluationSettings(sample_rate=1.0),
                         regression=RegressionSettings(suite=str(tmp_path / "regression" / "cases.jsonl")))
@@ -340,12 +353,7 @@ def test_triage_in_a_replay_scores_and_queues_only_requests_up_to_the_moment(tmp
     async def scenario():
         replay = paused(ReplayApp(triage_store, start, end, speed=10, settings=settings))
         async with replay.run_test(size=SIZE) as pilot:
-            await at_start(replay, pilot)
-            await pilot.press("t")
-            await until(pilot, lambda: isinstance(replay.screen, TriageScreen))
-            screen = replay.screen
-            await until(pilot, lambda: replay.scoring_progress is not None
-                        and replay.scoring_progress[0] == replay.scoring_progress[1] == 21 and len(screen.items) == 5)
+            screen = await triage_scored(replay, pilot, scored=21, queued=5)
             await pilot.pause(0.5)  # a later queue would say otherwise
             return [item.record.request_id for item in screen.items]
 
@@ -381,7 +389,6 @@ def test_triage_in_a_replay_writes_no_score_nor_backlog_but_its_labels_are_real(
     from console.config import EvaluationSettings, RegressionSettings
     from console.store.evaluation import EvaluationStore
     from console.ui.screens.labelling import ReasonModal
-    from console.ui.screens.triage import TriageScreen
 
     url = fill_store(f"sqlite:///{tmp_path / 'triage.db'}", [
         make_record(request_id=f"triage-{i:03d}", ts=BASE + 10 * i, **({"finish_reason": "length"} if i % 5 == 0 else {}))
@@ -399,12 +406,7 @@ def test_triage_in_a_replay_writes_no_score_nor_backlog_but_its_labels_are_real(
     async def scenario():
         replay = paused(ReplayApp(url, BASE + 200, BASE + 500, speed=10, settings=settings))
         async with replay.run_test(size=SIZE) as pilot:
-            await at_start(replay, pilot)
-            await pilot.press("t")
-            await until(pilot, lambda: isinstance(replay.screen, TriageScreen))
-            screen = replay.screen
-            await until(pilot, lambda: replay.scoring_progress is not None
-                        and replay.scoring_progress[0] == replay.scoring_progress[1] == 21 and len(screen.items) == 5)
+            screen = await triage_scored(replay, pilot, scored=21, queued=5)
             queued = [item.record.request_id for item in screen.items]
             during = evaluation_rows(url)
             await pilot.press("b")
