@@ -174,6 +174,7 @@ def test_the_ingest_command_survives_a_restart_and_a_rerun_stores_nothing_twice(
     assert killer.restarts >= 1, "the connections were dropped while it ran"
     print(f"\ncli: {killer.restarts} restarts, {killer.terminated} connections dropped; stderr: {err.strip()[:300]}")
     assert_stored_once(pg_url, expected, log)
+    assert "error ignored" not in err, "psycopg's pipeline warning after a drop is not shown"
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
     assert rerun.returncode == 0 and "0 rows added" in rerun.stdout, rerun
     assert_stored_once(pg_url, expected, log)
