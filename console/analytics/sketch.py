@@ -20,6 +20,7 @@ Counting is vectorised: one log2 over the array and one `numpy.unique` of (group
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -118,8 +119,38 @@ class Entries:
         )
 
     def regroup(self, mapping: np.ndarray) -> Entries:
-        """The same counts under group mapping[group] (groups merged where they map alike)."""
-        return Entries.summed(mapping[self.groups], self.keys, self.counts)
+        """The same counts under group mapping[group] (groups merged where they map alike):
+        summed's dense table, with the keys' part of each entry's place in it made once per
+        Entries (a report over rollups regroups the same cells' entries seven ways); the same
+        entries as summed gives."""
+        if not len(self.groups):
+            return Entries.empty()
+        mapping = np.asarray(mapping, np.int64)
+        offsets, width, weights, low_key = self._dense_keys
+        low_group = int(mapping.min())  # over every cell mapped: at worst a wider table than needed
+        cells = (int(mapping.max()) - low_group + 1) * width
+        if cells > min(_DENSE_MAX, 8 * len(self.groups) + 65_536):
+            return Entries.summed(mapping[self.groups], self.keys, self.counts)
+        index = mapping[self.groups]  # a new array: added to in place
+        if low_group:
+            index -= low_group
+        index *= width
+        index += offsets
+        totals = np.bincount(index, weights=weights, minlength=cells)
+        found = np.flatnonzero(totals)
+        found_keys = found % width
+        return Entries(found // width + low_group, np.where(found_keys == 0, ZERO_KEY, found_keys + low_key),
+                       np.rint(totals[found]).astype(np.int64))  # fmt: skip
+
+    @cached_property
+    def _dense_keys(self) -> tuple[np.ndarray, int, np.ndarray, int]:
+        """(each entry's key as summed's dense table places it: ZERO_KEY at 0, right below the
+        lowest real key or 0; the keys' width; the counts as bincount's weights; the key at 0)."""
+        keys = np.asarray(self.keys, np.int64)
+        real = keys != ZERO_KEY
+        low_key = int(keys[real].min(initial=0)) - 1
+        offsets = np.where(real, keys - low_key, 0)
+        return offsets, int(offsets.max()) + 1, np.asarray(self.counts, np.float64), low_key
 
     def encode(self, group_count: int) -> list[bytes]:
         """One blob per group 0..group_count-1: its (key int16, count uint32) pairs."""

@@ -1,0 +1,80 @@
+"""What the CLI spares a one-shot command at start-up (console/cli.py): OpenBLAS's thread pool
+(`single_blas_thread`: the console does no BLAS work, and the pool started at numpy's import
+cost every command ~0.06 s), and for report and check the cyclic GC's passes (`one_shot_gc`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# numpy loaded after the entry point's setting, as every command loads it; then the process's threads
+SCRIPT = (
+    "import os, sys\n"
+    "from console.cli import single_blas_thread\n"
+    "single_blas_thread()\n"
+    "import numpy\n"
+    "threads = len(os.listdir('/proc/self/task')) if os.path.isdir('/proc/self/task') else -1\n"
+    "print(os.environ['OPENBLAS_NUM_THREADS'], threads)\n"
+)
+
+
+def _run(blas_threads: str | None) -> tuple[str, int]:
+    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_NUM_THREADS"}
+    if blas_threads is not None:
+        env["OPENBLAS_NUM_THREADS"] = blas_threads
+    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    value, threads = done.stdout.split()
+    return value, int(threads)
+
+
+def test_one_blas_thread_unless_the_user_set_one():
+    value, threads = _run(None)
+    assert value == "1"
+    if threads != -1:
+        assert threads == 1  # no OpenBLAS pool beside the main thread
+    assert _run("3")[0] == "3"  # the user's choice stands
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task") or (os.cpu_count() or 1) < 2, reason="needs /proc and 2 cores")
+def test_without_the_setting_openblas_would_start_a_pool():
+    # the test above can fail: with two threads asked for, numpy's import starts a second one
+    assert _run("2")[1] == 2
+
+
+def test_report_and_check_run_without_gc_passes_and_turn_it_back_on(tmp_path, write_log, monkeypatch):
+    # the commands' bodies (imports, the store's read, the figures) see the collector off; it
+    # is on again after, a usage error included (tests run many commands in one process)
+    import gc
+
+    from typer.testing import CliRunner
+
+    from conftest import make_record
+    from console.cli import app
+    from console.commands import check as check_command, report as report_command
+
+    seen = []
+    for module, name in ((report_command, "run_report"), (check_command, "run_check")):
+        real = getattr(module, name)
+
+        def spy(*args, _real=real, **kwargs):
+            seen.append(gc.isenabled())
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spy)
+    log = write_log("requests.jsonl", [make_record(ts=1795176000.0 - 60, model="gpt-4o", latency_ms=900.0)])
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    runner = CliRunner()
+    assert gc.isenabled()
+    for command in ("report", "check"):
+        done = runner.invoke(app, [command, str(log), "--store", store, "--now", "2026-11-20T12:00:00Z", "--json"])
+        assert done.exit_code == 0, done.output
+        assert gc.isenabled()
+    assert seen == [False, False]
+    done = runner.invoke(app, ["report", "--store", store, "--since", "2w"])
+    assert done.exit_code == 2 and gc.isenabled()

@@ -1,0 +1,50 @@
+"""Entries.regroup (console/analytics/sketch.py) keeps the keys' part of its dense table once per
+Entries: whatever the mapping (one group, a few, many, spread too wide for a dense table), its
+entries are the counts summed per (mapped group, key), sorted, each pair once, ZERO_KEY first,
+exactly as Entries.summed gives them, and again on a second regroup of the same entries."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from console.analytics.sketch import ZERO_KEY, Entries, keys_of
+
+
+def _by_dict(entries: Entries, mapping: np.ndarray) -> list[tuple[int, int, int]]:
+    totals: Counter = Counter()
+    for group, key, count in zip(entries.groups.tolist(), entries.keys.tolist(), entries.counts.tolist()):
+        totals[(int(mapping[group]), key)] += count
+    return sorted((group, key, count) for (group, key), count in totals.items() if count)
+
+
+def _triples(entries: Entries) -> list[tuple[int, int, int]]:
+    return list(zip(entries.groups.tolist(), entries.keys.tolist(), entries.counts.tolist()))
+
+
+def test_regroup_sums_per_mapped_group_and_key_as_summed_does():
+    rng = np.random.default_rng(20)
+    shapes = 0
+    for trial in range(120):
+        size, cells = int(rng.integers(1, 2000)), int(rng.integers(1, 300))
+        values = rng.lognormal(rng.uniform(-3, 8), rng.uniform(0.1, 3), size)
+        values[rng.random(size) < rng.uniform(0, 0.5)] = 0.0  # ZERO_KEY entries
+        if trial % 9 == 0:
+            values = np.zeros(size)  # only zeros
+        if trial % 10 == 0:
+            values = rng.uniform(1e5, 1e6, size)  # every key far above 0
+        entries = Entries.summed(np.sort(rng.integers(0, cells, size)), keys_of(values), rng.integers(1, 50, size))
+        mappings = (np.zeros(cells, np.int64), rng.integers(0, 5, cells), rng.integers(3, 200, cells),
+                    rng.integers(0, 2**22, cells))  # fmt: skip  (the last too wide for a dense table)
+        for mapping in mappings:
+            expected = _by_dict(entries, mapping)
+            for _ in range(2):  # the layout made by the first regroup serves the second
+                got = entries.regroup(mapping)
+                assert _triples(got) == expected
+                assert got.groups.dtype == got.keys.dtype == got.counts.dtype == np.int64
+            summed = Entries.summed(mapping[entries.groups], entries.keys, entries.counts)
+            assert _triples(got) == _triples(summed)
+            shapes += 1
+    assert shapes == 480
+    assert _triples(Entries.empty().regroup(np.zeros(0, np.int64))) == []
