@@ -23,6 +23,7 @@ from console.analytics.columns import Columns
 from console.analytics.latency import slo_breaches
 from console.analytics.alert_onset import minute_ends, rolling_sums, sorted_rows, trailing_run, trailing_run_over
 from console.analytics.report_types import Alert
+from console.analytics.tail_cells import TailCells, grid_ends, grid_percentile_run, grid_sums, minute_of, row_keys
 from console.config import Slo
 from console.formatting import parse_rfc3339, rfc3339
 
@@ -43,14 +44,14 @@ def seconds_text(value: float) -> str:
 
 def slo_alerts(
     cols: Columns, aggregates: WindowAggregates, slos: Sequence[Slo], now: float | None = None,
-    window_seconds: float | None = None,
+    window_seconds: float | None = None, tail: TailCells | None = None,
 ) -> list[Alert]:
     alerts = []
     breaches = slo_breaches(aggregates.latency_by_model, cols.names("model"), slos, aggregates.latency.get(0))
     for subject, slo, value in breaches:
         severity = "page" if value > SLO_PAGE_FACTOR * slo.max_ms else "warn"
         model = None if subject == "all traffic" else subject
-        onset = None if now is None else _slo_onset(cols, model, slo, now, window_seconds)
+        onset = None if now is None else _slo_onset(cols, model, slo, now, window_seconds, tail)
         look = f"model:{model} latency>{slo.max_ms:g}" if model else f"latency>{slo.max_ms:g}"
         alerts.append(
             Alert(
@@ -70,20 +71,45 @@ def slo_alerts(
     return alerts
 
 
-def _slo_onset(cols: Columns, model: str | None, slo: Slo, now: float, window_seconds: float | None):
-    """The first minute of the current run whose last 15 minutes' percentile is over the SLO."""
+def _slo_onset(cols: Columns, model: str | None, slo: Slo, now: float, window_seconds: float | None,
+               tail: TailCells | None = None):
+    """The first minute of the current run whose last 15 minutes' percentile is over the SLO
+    (over a bounded tail: on the minute grid, from sketches, console.analytics.tail_cells)."""
     lookback = min(SLO_ONSET_LOOKBACK, window_seconds or SLO_ONSET_LOOKBACK)
     keep = (cols.ts >= now - lookback - SLO_ONSET_WIDTH) & (cols.ts <= now)
+    code = None if model is None else cols.categories["model"].codes.get(model)
     if model is not None:
-        code = cols.categories["model"].codes.get(model)
         keep &= cols.model == code if code is not None else False
     rows = sorted_rows(cols.ts, keep)
+    if tail is not None:
+        return _slo_onset_on_grid(cols, rows, code if model is not None else None, model is not None, slo, now,
+                                  lookback, tail)  # fmt: skip
     latency = cols.latency_ms[rows]
     fine = latency == latency
     ts, latency = cols.ts[rows][fine], latency[fine]
     ends = minute_ends(now, lookback)
     return trailing_run_over(ts, latency, ends, SLO_ONSET_WIDTH,
                              lambda values: percentile_over(values, slo.percentile, slo.max_ms))
+
+
+def _slo_onset_on_grid(cols: Columns, rows: np.ndarray, code: int | None, by_model: bool, slo: Slo, now: float,
+                       lookback: float, tail: TailCells):  # fmt: skip
+    cells = tail.cells
+    minute, keys, counts = row_keys(cols.ts[rows], cols.latency_ms[rows])
+    entries = cells.sketches["latency_ms"]
+    if by_model:
+        names = cells.names["model"]
+        wanted = names.index(cols.names("model")[code]) if code is not None and cols.names("model")[code] in names else -1
+        entries_kept = cells.codes["model"][entries.groups] == wanted
+    else:
+        entries_kept = np.ones(len(entries.groups), bool)
+    cell_minutes = cells.bucket[entries.groups[entries_kept]]
+    minute = np.concatenate([cell_minutes, minute])
+    keys = np.concatenate([entries.keys[entries_kept], keys])
+    counts = np.concatenate([entries.counts[entries_kept], counts])
+    ends, grid = grid_ends(now, lookback)
+    over = grid_percentile_run(minute, keys, counts, grid, SLO_ONSET_WIDTH, slo.percentile, slo.max_ms)
+    return trailing_run(ends, over)
 
 
 def percentile_over(values: np.ndarray, percentile: float, limit: float) -> bool:
@@ -102,8 +128,11 @@ def percentile_over(values: np.ndarray, percentile: float, limit: float) -> bool
     return value > limit
 
 
-def recent_errors(cols: Columns, now: float, seconds: float, time_sorted: bool) -> tuple[int, int]:
-    """(requests, errors) with ts in [now - seconds, now]."""
+def recent_errors(
+    cols: Columns, now: float, seconds: float, time_sorted: bool, tail: TailCells | None = None
+) -> tuple[int, int]:
+    """(requests, errors) with ts in [now - seconds, now] (a bounded tail's cells: those whose
+    first row is in it; no cell straddles now - SPIKE_SECONDS)."""
     ts = cols.ts
     if time_sorted:
         rows: slice | np.ndarray = slice(
@@ -112,22 +141,29 @@ def recent_errors(cols: Columns, now: float, seconds: float, time_sorted: bool) 
         errors = cols.is_error[rows]
     else:
         errors = cols.is_error[(ts >= now - seconds) & (ts <= now)]
-    return len(errors), int(errors.sum())
+    requests, failed = len(errors), int(errors.sum())
+    if tail is not None:
+        cells = tail.cells
+        recent = (cells.min_ts >= now - seconds) & (cells.min_ts <= now)
+        counted = cells.sums["requests"][recent]
+        requests += int(counted.sum())
+        failed += int((counted * cells.codes["is_error"][recent]).sum())
+    return requests, failed
 
 
 def error_spike_alert(
-    cols: Columns, aggregates: WindowAggregates, now: float, time_sorted: bool
+    cols: Columns, aggregates: WindowAggregates, now: float, time_sorted: bool, tail: TailCells | None = None
 ) -> Alert | None:
     if not aggregates.requests:
         return None
-    requests, errors = recent_errors(cols, now, SPIKE_SECONDS, time_sorted)
+    requests, errors = recent_errors(cols, now, SPIKE_SECONDS, time_sorted, tail)
     if errors < SPIKE_MIN_ERRORS:
         return None
     window_rate = aggregates.errors / aggregates.requests  # > 0: the last 5m are in the window
     recent_rate = errors / requests
     if recent_rate <= SPIKE_FACTOR * window_rate:
         return None
-    onset = _spike_onset(cols, now, window_rate)
+    onset = _spike_onset(cols, now, window_rate) if tail is None else _spike_onset_on_grid(cols, now, window_rate, tail)
     return Alert(
         kind="error_rate",
         severity="warn",
@@ -155,6 +191,25 @@ def _spike_onset(cols: Columns, now: float, window_rate: float):
     failed = rolling_sums(ts, errors, ends, SPIKE_SECONDS)
     with np.errstate(invalid="ignore", divide="ignore"):
         over = (failed >= SPIKE_MIN_ERRORS) & (failed / counts > SPIKE_FACTOR * window_rate)
+    return trailing_run(ends, over)
+
+
+def _spike_onset_on_grid(cols: Columns, now: float, window_rate: float, tail: TailCells):
+    """_spike_onset on the minute grid (console.analytics.tail_cells): now's end fires (it does)."""
+    keep = (cols.ts >= now - SPIKE_ONSET_LOOKBACK - SPIKE_SECONDS) & (cols.ts <= now)
+    rows = sorted_rows(cols.ts, keep)
+    cells = tail.cells
+    order = np.argsort(cells.bucket, kind="stable")
+    requests = cells.sums["requests"][order].astype(np.float64)
+    minute = np.concatenate([cells.bucket[order], minute_of(cols.ts[rows])])
+    counted = np.concatenate([requests, np.ones(len(rows))])
+    errors = np.concatenate([requests * cells.codes["is_error"][order], cols.is_error[rows].astype(np.float64)])
+    ends, grid = grid_ends(now, SPIKE_ONSET_LOOKBACK)
+    counts = grid_sums(minute, counted, grid, SPIKE_SECONDS)
+    failed = grid_sums(minute, errors, grid, SPIKE_SECONDS)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        over = (failed >= SPIKE_MIN_ERRORS) & (failed / counts > SPIKE_FACTOR * window_rate)
+    over[-1] = True
     return trailing_run(ends, over)
 
 

@@ -30,6 +30,7 @@ such by the spend section, never counted as $0 here or anywhere.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Mapping, Sequence
@@ -39,6 +40,7 @@ import numpy as np
 from console.analytics.aggregates import NANO, cost_nano
 from console.analytics.columns import Columns
 from console.analytics.report_types import Alert, BudgetStatus
+from console.analytics.tail_cells import Pieces, TailCells, codes_in, grid_ends, grid_sums, minute_of
 from console.config import Budget, BurnAlert, BurnSettings, duration_seconds
 from console.formatting import rfc3339, usd
 
@@ -89,14 +91,18 @@ def earliest_needed(now: float, budgets: Sequence[Budget], burn: BurnSettings) -
 
 @dataclass
 class _Rows:
-    """The priced rows from `since` to `now` in time order, with the columns the scopes need."""
+    """The priced rows from `since` to `now` in time order, with the columns the scopes need;
+    over a bounded tail (console.analytics.tail_cells) the tail's cells before the rows, as
+    pieces (user code -1: a budget scoped by user reads its own pieces, user_spend)."""
 
     ts: np.ndarray
     cost: np.ndarray  # nano-dollars
     codes: dict[str, np.ndarray]
+    minute: np.ndarray | None = None  # each row's or piece's minute: onsets on the minute grid
+    user_spend: Mapping[str, Pieces] = dataclasses.field(default_factory=dict)
 
     @classmethod
-    def of(cls, cols: Columns, since: float, now: float, time_sorted: bool) -> _Rows:
+    def of(cls, cols: Columns, since: float, now: float, time_sorted: bool, tail: TailCells | None = None) -> _Rows:
         ts = cols.ts
         if time_sorted:
             lo, hi = int(np.searchsorted(ts, since, "left")), int(np.searchsorted(ts, now, "right"))
@@ -106,21 +112,50 @@ class _Rows:
             cost = cols.cost_usd
             rows = np.flatnonzero((ts >= since) & (ts <= now) & (cost == cost))
             rows = rows[np.argsort(ts[rows], kind="stable")]
-        return cls(
+        made = cls(
             ts=ts[rows],
             cost=cost_nano(cols.cost_usd[rows])[1],
             codes={category: getattr(cols, category)[rows] for _, category in _SCOPES},
         )
+        return made if tail is None else made._with_tail(cols, tail, since, now)
 
-    def spent_since(self, keep: np.ndarray | None, starts: list[float]) -> list[int]:
-        """Nano-dollars spent in scope (keep) from each start to the end of the rows."""
-        ts, cost = (self.ts, self.cost) if keep is None else (self.ts[keep], self.cost[keep])
-        if not len(ts):
-            return [0 for _ in starts]
-        total = np.cumsum(cost)
-        firsts = np.searchsorted(ts, np.asarray(starts, np.float64), "left")
-        before = np.where(firsts > 0, total[np.maximum(firsts - 1, 0)], 0)
-        return (total[-1] - before).tolist()
+    def _with_tail(self, cols: Columns, tail: TailCells, since: float, now: float) -> _Rows:
+        cells = tail.cells
+        order = tail.order()
+        order = order[(cells.min_ts[order] >= since) & (cells.min_ts[order] <= now)]
+        codes = {
+            category: np.concatenate([codes_in(cols, category, cells, category)[order], self.codes[category]])
+            for _, category in _SCOPES if category != "user"
+        }  # fmt: skip
+        codes["user"] = np.concatenate([np.full(len(order), -1, np.int64), self.codes["user"].astype(np.int64)])
+        return _Rows(
+            ts=np.concatenate([cells.min_ts[order], self.ts]),
+            cost=np.concatenate([cells.sums["cost_nano"][order], self.cost]),
+            codes=codes,
+            minute=np.concatenate([cells.bucket[order], minute_of(self.ts)]),
+            user_spend=tail.user_spend,
+        )
+
+    def scoped(self, cols: Columns, budget: Budget) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(ts, cost, minute) of the rows and pieces in the budget's scope, in time order."""
+        keep = _in_scope(cols, self, budget)
+        ts, cost, minute = (self.ts, self.cost, self.minute) if keep is None else (
+            self.ts[keep], self.cost[keep], None if self.minute is None else self.minute[keep])  # fmt: skip
+        pieces = self.user_spend.get(budget.name)
+        if pieces is not None and len(pieces.ts):  # all before the rows: in front of them
+            ts, cost = np.concatenate([pieces.ts, ts]), np.concatenate([pieces.cost, cost])
+            minute = np.concatenate([pieces.minute, minute])
+        return ts, cost, minute
+
+
+def spent_since(ts: np.ndarray, cost: np.ndarray, starts: list[float]) -> list[int]:
+    """Nano-dollars of cost from each start to the end (ts ascending)."""
+    if not len(ts):
+        return [0 for _ in starts]
+    total = np.cumsum(cost)
+    firsts = np.searchsorted(ts, np.asarray(starts, np.float64), "left")
+    before = np.where(firsts > 0, total[np.maximum(firsts - 1, 0)], 0)
+    return (total[-1] - before).tolist()
 
 
 def _scope(budget: Budget) -> dict[str, str]:
@@ -170,7 +205,7 @@ def budget_status(
     rate = budget.amount_usd / (period_end - period_start)  # USD per second
     windows = budget_windows([budget], burn)
     starts = [now - duration_seconds(name) for name in windows] + [period_start]
-    *spent_windows, spent_period = rows.spent_since(_in_scope(cols, rows, budget), starts)
+    *spent_windows, spent_period = spent_since(*rows.scoped(cols, budget)[:2], starts)
     spent_in = {name: spent / NANO for name, spent in zip(windows, spent_windows)}
     burn_rates = {name: spent_in[name] / duration_seconds(name) / rate for name in windows}
     spent = baseline + (baseline_nano + spent_period) / NANO
@@ -227,12 +262,19 @@ def budget_status(
 
 def _burn_onset(cols: Columns, rows: _Rows, budget: Budget, now: float, rate: float, rule: BurnAlert):
     """The first minute of the current run in which the rule fired (both windows over its
-    threshold), looking back one long window (console.analytics.alert_onset)."""
+    threshold), looking back one long window (console.analytics.alert_onset); over a bounded
+    tail, on the whole-minute grid (console.analytics.tail_cells), now's end firing (it does)."""
     from console.analytics.alert_onset import minute_ends, rolling_sums, trailing_run
 
-    keep = _in_scope(cols, rows, budget)
-    ts, cost = (rows.ts, rows.cost) if keep is None else (rows.ts[keep], rows.cost[keep])
+    ts, cost, minute = rows.scoped(cols, budget)
     long, short = duration_seconds(rule.long), duration_seconds(rule.short)
+    if minute is not None:
+        ends, grid = grid_ends(now, long)
+        burn_long = grid_sums(minute, cost, grid, long) / NANO / long / rate
+        burn_short = grid_sums(minute, cost, grid, short) / NANO / short / rate
+        over = (burn_long > rule.threshold) & (burn_short > rule.threshold)
+        over[-1] = True
+        return trailing_run(ends, over)
     ends = minute_ends(now, long)
     burn_long = rolling_sums(ts, cost, ends, long) / NANO / long / rate
     burn_short = rolling_sums(ts, cost, ends, short) / NANO / short / rate
@@ -247,17 +289,19 @@ def budget_section(
     baseline_spend: Mapping[str, float] | None = None,
     time_sorted: bool | None = None,
     baseline_nano: Mapping[str, int] | None = None,
+    tail: TailCells | None = None,
 ) -> tuple[list[BudgetStatus], list[Alert]]:
     """Every budget's status, and the burn alerts that fire (page before warn).
 
     baseline_nano: like baseline_spend, in integer nano-dollars (Store.spend_nano_between):
-    added to the loaded rows' integer sum, so spent is what loading those rows would give."""
+    added to the loaded rows' integer sum, so spent is what loading those rows would give.
+    tail: the exact tail's cells before the rows, when it held more rows than a report loads."""
     since = earliest_needed(now, budgets, burn)
     if since is None:
         return [], []
     if time_sorted is None:
         time_sorted = is_time_sorted(cols.ts)
-    rows = _Rows.of(cols, since, now, time_sorted)
+    rows = _Rows.of(cols, since, now, time_sorted, tail)
     baseline_spend, baseline_nano = baseline_spend or {}, baseline_nano or {}
     statuses, alerts = [], []
     for budget in budgets:

@@ -130,11 +130,12 @@ def build_report(
     if aggregates is None:
         aggregates = build_aggregates(cols, now, window_name, rollups, first)
     time_sorted = is_time_sorted(cols.ts)
+    tail = None if rollups is None else rollups.tail  # the exact tail's cells when it held too many rows
     budgets, budget_alerts = budget_section(
-        cols, now, settings.budgets, settings.burn, baseline_spend, time_sorted, baseline_nano
+        cols, now, settings.budgets, settings.burn, baseline_spend, time_sorted, baseline_nano, tail
     )
-    alerts = budget_alerts + slo_alerts(cols, aggregates, settings.slos, now, WINDOWS[window_name])
-    spike = error_spike_alert(cols, aggregates, now, time_sorted)
+    alerts = budget_alerts + slo_alerts(cols, aggregates, settings.slos, now, WINDOWS[window_name], tail)
+    spike = error_spike_alert(cols, aggregates, now, time_sorted, tail)
     if spike is not None:
         alerts.append(spike)
     alerts.sort(key=lambda alert: alert.severity != "page")  # pages first, order kept otherwise

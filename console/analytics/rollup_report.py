@@ -8,6 +8,11 @@ hours, whole minutes, and the rows of a partial first minute turned into cells. 
 bad, tokens and spend are sums of integers, so they are exactly what the rows would give;
 percentiles come from the merged DDSketch sketches, within RELATIVE_ACCURACY
 (console.analytics.sketch), and the report says so (Report.figures).
+
+When the exact tail itself holds more rows than a report loads (store/window_report.py's
+TAIL_MAX_ROWS), the rows start later (RollupPart.exact_since is where they do) and the tail
+before them comes as cells (RollupPart.tail, console/analytics/tail_cells.py): the same exact
+sums, onsets on the minute grid.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from console.analytics.budget import longest_burn_window
 from console.analytics.columns import Columns
 from console.analytics.rollup import HOUR, REQUESTS, USERS, CellTable
 from console.analytics.sketch import Entries, SketchGroups, keys_of
+from console.analytics.tail_cells import TailCells
 from console.config import Settings
 
 
@@ -35,6 +41,10 @@ class RollupPart:
     users: CellTable = field(default_factory=lambda: CellTable.empty(USERS, HOUR))
     # labels' corrections of the cells' bad counts (cells count negative feedback), by "id@version"
     bad_delta: Mapping[str, int] = field(default_factory=dict)
+    # the exact tail held more rows than a report loads: exact_since is where the rows start,
+    # the tail before it is these cells (console/analytics/tail_cells.py), the window's part
+    # of them also in `cells`
+    tail: TailCells | None = None
 
     @property
     def first_ts(self) -> float | None:

@@ -21,7 +21,7 @@ from console.analytics.rollup import HOUR, MINUTE, REQUESTS, USERS, CellTable, R
 from console.analytics.rollup_report import RollupPart, exact_since
 from console.analytics.windows import window_start
 from console.config import Settings
-from console.store import rollups
+from console.store import rollups, tail_reads
 from console.store.verdicts import _CURRENT
 
 def more_rows_than(store, since: float | None, limit: int) -> bool:
@@ -35,10 +35,16 @@ def _ceil(moment: float, span: int) -> float:
 
 
 def load_merged(
-    store, now: float, window: str, settings: Settings, processes: int = 1
+    store, now: float, window: str, settings: Settings, processes: int = 1, tail_max_rows: int | None = None
 ) -> tuple[Columns, RollupPart, dict[str, int]]:
-    """(the rows from exact_since, the window's part before it, the budgets' baselines in nano-dollars)."""
+    """(the rows from exact_since, the window's part before it, the budgets' baselines in nano-dollars).
+
+    tail_max_rows: when more rows than this are stored from exact_since on, only the newest
+    of them (at most this many) are loaded and the rest of the tail is read as cells
+    (console/store/tail_reads.py); None: every row of the tail."""
     since = exact_since(now, settings)
+    if tail_max_rows is not None and more_rows_than(store, since, tail_max_rows):
+        return _load_bounded(store, now, window, settings, processes, since, tail_max_rows)
     cols = store.load_columns(since, processes=processes)
     start = window_start(now, window)
     with store.read_connection() as conn:  # a SQLAlchemy connection, or the sqlite3 reader's
@@ -50,6 +56,33 @@ def load_merged(
         whole = start is None and part.cells.span == HOUR and len(part.cells)
         models, prompts = _first_seen_of(part.cells) if whole else rollups.first_seen(conn, since)
         cols.fold_first_seen(models, prompts)
+        baselines = _baselines(store, conn, now, settings, since)
+    return cols, part, baselines
+
+
+def _load_bounded(
+    store, now: float, window: str, settings: Settings, processes: int, since: float, bound: int
+) -> tuple[Columns, RollupPart, dict[str, int]]:
+    """load_merged over a tail of more than `bound` rows: the rows from rows_since (at most
+    `bound`, none after now), the tail before them as cells, the window's part of them with
+    its own part before `since`."""
+    start = window_start(now, window)
+    with store.read_connection() as conn:
+        until, tail, in_window, users, window_from = tail_reads.load_tail(store, conn, now, start, settings, since, bound)
+        cols = store.load_columns(until, before_ts=float(np.nextafter(now, np.inf)), processes=processes)
+        tail_reads.order_as_the_tail(cols, tail.cells)
+        part = RollupPart(exact_since=since)
+        if start is None or start < since:
+            part = _window_cells(store, conn, now, window, start, since, bound)
+        bad_delta = dict(part.bad_delta)
+        for key, change in _bad_delta(conn, window_from, until).items():
+            bad_delta[key] = bad_delta.get(key, 0) + change
+        part = RollupPart(
+            exact_since=until, cells=_joined([part.cells, in_window], REQUESTS),
+            users=_joined([part.users, users], USERS), bad_delta=bad_delta,
+            tail=tail if until > since else None,  # every tail row up to now loaded: figures as without a bound
+        )  # fmt: skip
+        cols.fold_first_seen(*rollups.first_seen(conn, until))
         baselines = _baselines(store, conn, now, settings, since)
     return cols, part, baselines
 
@@ -72,7 +105,9 @@ def _first_seen_of(cells: CellTable) -> tuple[dict[str, float], dict[tuple[str, 
     return models, prompts
 
 
-def _window_cells(store, conn, now: float, window: str, start: float | None, since: float) -> RollupPart:
+def _window_cells(
+    store, conn, now: float, window: str, start: float | None, since: float, bound: int | None = None
+) -> RollupPart:
     """The window's part before `since`: request cells of the sparkline's level (hours when its
     buckets are whole hours, else minutes) and user cells (hours), the rows of a partial first
     hour (users; requests too at the hour level) or minute read and turned into cells."""
@@ -92,8 +127,7 @@ def _window_cells(store, conn, now: float, window: str, start: float | None, sin
             requests_from = min(complete_from, since)
     edge_to = max((moment for moment in (requests_from, users_from) if moment is not None), default=None)
     if edge_to is not None and (start is None or start < edge_to):
-        edge = store.load_columns(start, before_ts=edge_to)
-        edge_requests, edge_users = cells_of_rows(RowArrays.of_columns(edge), MINUTE)
+        edge_requests, edge_users = _edge_cells(store, conn, start, edge_to, bound)
         if requests_from is not None:
             requests.append(edge_requests.take(edge_requests.bucket < requests_from))
         if users_from is not None:
@@ -104,6 +138,19 @@ def _window_cells(store, conn, now: float, window: str, start: float | None, sin
         exact_since=since, cells=_joined(requests, REQUESTS), users=_joined(users, USERS),
         bad_delta=_bad_delta(conn, requests_from, since),
     )  # fmt: skip
+
+
+def _edge_cells(store, conn, start: float | None, edge_to: float, bound: int | None) -> tuple[CellTable, CellTable]:
+    """(REQUESTS minute cells, USERS hour cells) of the rows in [start, edge_to), read `bound`
+    rows at a time when bound is given (the cells of each read, side by side)."""
+    if bound is None or start is None:
+        return cells_of_rows(RowArrays.of_columns(store.load_columns(start, before_ts=edge_to)), MINUTE)
+    requests, users = [], []
+    for low, high in tail_reads.chunks(rollups.Db(conn), start, edge_to, bound):
+        made = cells_of_rows(RowArrays.of_columns(store.load_columns(low, before_ts=high)), MINUTE)
+        requests.append(made[0])
+        users.append(made[1])
+    return _joined(requests, REQUESTS), _joined(users, USERS)
 
 
 def _joined(tables: list[CellTable], kind) -> CellTable:

@@ -18,6 +18,12 @@ from console.store.rollup_reads import load_merged, more_rows_than
 # loading 200,000 rows from column blocks takes ~0.2 s and ~60 MB here; counts and spend stay
 # exact either way, percentiles are then within 1% (Report.figures says which).
 EXACT_MAX_ROWS = 200_000
+# The most rows of a merged report's exact tail (the last hours the burn windows, the SLO onset
+# and the error spike look at) loaded one by one, and read at once when the rest of the tail is
+# turned into cells (console/store/tail_reads.py): a report's memory no longer grows with the
+# rate (bench/live.py held 5.4M tail rows, ~1.4 GB). ~200 bytes a row loaded: ~40 MB of columns
+# plus their transients; at or under it nothing changes (every tail row is loaded, as before).
+TAIL_MAX_ROWS = 200_000
 
 
 def load_since(now: float, window: str, settings: Settings) -> float | None:
@@ -39,12 +45,16 @@ def needs_rollups(store, now: float, window: str, settings: Settings, exact_max_
 
 
 def report_from_store(
-    store, now: float, window: str, settings: Settings, exact_max_rows: int = EXACT_MAX_ROWS, processes: int = 1
+    store, now: float, window: str, settings: Settings, exact_max_rows: int = EXACT_MAX_ROWS, processes: int = 1,
+    tail_max_rows: int | None = None,
 ) -> Report:
-    """The Report of `window` ending at `now` from the store's rows, or its rows and rollups."""
+    """The Report of `window` ending at `now` from the store's rows, or its rows and rollups
+    (the exact tail's rows, at most tail_max_rows of them (None: TAIL_MAX_ROWS), the rest as cells)."""
     since = load_since(now, window, settings)
     if more_rows_than(store, since, exact_max_rows):
-        cols, part, baselines = load_merged(store, now, window, settings, processes=processes)
+        cols, part, baselines = load_merged(
+            store, now, window, settings, processes=processes, tail_max_rows=max(TAIL_MAX_ROWS if tail_max_rows is None else tail_max_rows, 1)
+        )
         return build_report(cols, now, window, settings, baseline_nano=baselines, rollups=part)
     cols = store.load_columns(since, processes=processes)
     if since is not None:
