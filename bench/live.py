@@ -160,11 +160,13 @@ async def run_phase(app, pilot, log: Path, rate: int, seconds: float, start_id: 
     while (shown() < written or seen["ts_first"] + len(seen["ts"]) < start_id + written) and time.monotonic() < deadline:
         await pilot.pause(0.05)
     timer.stop()
-    end = min(start_id + written, seen["ts_first"] + len(seen["ts"]))
+    arrived = min(start_id + written, seen["ts_first"] + len(seen["ts"]))
+    # a console still behind on an earlier phase has none of this phase's rows yet
+    end = max(arrived, start_id)
     ts = np.array(seen["ts"][start_id - seen["ts_first"] : end - seen["ts_first"]])  # append times, in id order
     # only this phase's rows' times are kept: millions of them would weigh in the peak RSS
-    del seen["ts"][: end - seen["ts_first"]]
-    seen["ts_first"] = end
+    del seen["ts"][: arrived - seen["ts_first"]]
+    seen["ts_first"] = arrived
     steps = {name: seen[name].reached(start_id, end) - ts for name in STAGES if name in seen}
     store_p50, store_p99 = percentiles(steps["posted"])
     visible_p50, visible_p99 = percentiles(steps["visible"])
@@ -232,6 +234,24 @@ async def catch_up(app, pilot, written: int, most: float = 300.0) -> None:
     )
 
 
+def take_arrivals(ts: array) -> None:
+    """The append time of every row the tail stored, in id order, as it hands them on (from
+    records, or from the columns its decoding process made of the rows it stored)."""
+    from console.live import tail
+
+    take = tail.Arrivals.take
+
+    def timed_take(self, written) -> None:
+        for stored, result in written:
+            if stored.columns is not None:
+                ts.extend(stored.columns.ts)
+            else:
+                ts.extend(r.ts for r in result.new_records(stored.records))
+        take(self, written)
+
+    tail.Arrivals.take = timed_take
+
+
 STAGES = ("committed", "posted", "handled", "ids posted", "ids handled", "visible")
 
 
@@ -255,7 +275,7 @@ def time_stages(seen: dict) -> None:
             finally:
                 inside[0] = False
             if written:
-                total[0] += sum(len(result.new_records(stored.records)) for stored, result in written)
+                total[0] += sum(result.added for _, result in written)
                 committed.add(total[0], time.time())
             return written
 
@@ -303,12 +323,12 @@ async def run(tmp: Path, rates: list[int], seconds: float, stages: bool) -> None
 
         def timed_show(message) -> None:
             show(message)
-            seen["ts"].extend(r.ts for r in message.records)
-            arrived[0] += len(message.records)
+            arrived[0] += message.added
             seen["posted"].add(arrived[0], message.posted_at)
             seen["handled"].add(arrived[0], time.time())
 
         dashboard.show_arrivals = timed_show
+        take_arrivals(seen["ts"])
         dashboard.requests_view.focus()  # g and G are the table's keys
         await pilot.pause(0.5)
         results, start_id = [], 0

@@ -69,9 +69,11 @@ class AddRows:
 
 @dataclass(frozen=True, slots=True)
 class AddColumns:
-    """Rows read from the store as columns (a replay's next stretch, console/live/replay.py)."""
+    """Rows read from the store as columns (a replay's next stretch, console/live/replay.py),
+    or just stored by the tail (arrived: they move an anchored clock as AddRows do)."""
 
     columns: Columns
+    arrived: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,11 +154,12 @@ class AnalyticsFeed:
         if records:
             self._inbox.send(AddRows(records))
 
-    def add_columns(self, columns: Columns) -> None:
+    def add_columns(self, columns: Columns, arrived: bool = False) -> None:
         """Stored rows as columns, newer than every row held (a replay hands them as its clock
-        reaches them; rows ahead of the clock wait in memory until their time comes)."""
+        reaches them; rows ahead of the clock wait in memory until their time comes; the
+        tail's decoding process, arrived=True, the rows it just stored)."""
         if len(columns):
-            self._inbox.send(AddColumns(columns))
+            self._inbox.send(AddColumns(columns, arrived))
 
     def clock_moved(self, urgent: bool = False) -> None:
         """The clock was moved (FiguresClock.set): the figures follow within REFRESH_INTERVAL,
@@ -265,8 +268,10 @@ class AnalyticsFeed:
                         live.append(records)
                         self.clock.records_arrived(max(record.ts for record in records))
                         news = True
-                    case AddColumns(columns):
+                    case AddColumns(columns, arrived):
                         live.cols.extend(columns)
+                        if arrived:
+                            self.clock.records_arrived(float(columns.ts.max()))
                         news = True
                     case ClockMoved(moved_urgently):
                         urgent = urgent or moved_urgently

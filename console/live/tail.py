@@ -48,8 +48,9 @@ def follow_tail(post: Post, is_cancelled: Callable[[], bool], store, sources: li
         otlp_inbox.restore(held.pop(RECEIVED_PATH, []))
     with LogTail(sources, store.positions(), source_format=source_format, max_lines=LIVE_BATCH_LINES,
                  otlp_options=otlp_options, held=held) as tail, \
-            LiveWriter(store, lambda batch: write_until_stored(post, is_cancelled, store, batch)) as writer:  # fmt: skip
-        source = tail if otlp_inbox is None else MergedSource(tail, otlp_inbox)
+            LiveWriter(store, lambda batch: write_until_stored(post, is_cancelled, store, batch),
+                       tail if otlp_inbox is None else None, pricer, source_format) as writer:  # fmt: skip
+        source = DeferringTail(tail, writer) if otlp_inbox is None else MergedSource(tail, otlp_inbox)
         arrivals = Arrivals(post, source, feed, committed)
 
         def written(done: Written) -> None:
@@ -58,6 +59,21 @@ def follow_tail(post: Post, is_cancelled: Callable[[], bool], store, sources: li
                 otlp_inbox.settle(done)
 
         tail_and_write(source, writer, is_cancelled, IngestTotals(), written, pricer=pricer, idle_wait_s=WAIT_SLICE)
+
+
+class DeferringTail:
+    """The tail, leaving its JSONL lines unparsed for the writer's decoding process while
+    it is behind (its last read was full: the next one will be too)."""
+
+    def __init__(self, tail, writer: LiveWriter) -> None:
+        self._tail, self._writer = tail, writer
+
+    def read_available(self) -> SourceBatch:
+        self._tail.defer_jsonl = self._tail.has_more and self._writer.decodes_elsewhere
+        return self._tail.read_available()
+
+    def __getattr__(self, name: str):
+        return getattr(self._tail, name)
 
 
 class Arrivals:
@@ -76,6 +92,12 @@ class Arrivals:
         if self._committed is not None and any(result.added for _, result in written):
             self._committed()  # first: the table's wait is what the user sees
         for stored, result in written:
+            if stored.columns is not None:  # decoded by the writer's decoding process
+                if self._feed is not None:
+                    self._feed.add_columns(stored.columns, arrived=True)
+                self._rejected.extend(stored.rejected)
+                self._added += result.added
+                continue
             fresh = result.new_records(stored.records)
             drop_bodies(stored.records)
             if self._feed is not None:
@@ -84,7 +106,7 @@ class Arrivals:
             self._rejected.extend(stored.rejected)
             self._added += result.added
         now = time.monotonic()
-        if now - self._last_post >= POST_INTERVAL and (self._records or self._rejected or not self._last_post):
+        if now - self._last_post >= POST_INTERVAL and (self._added or self._records or self._rejected or not self._last_post):
             self._post(RecordsArrived(self._records, self._rejected, self._added, _states(self._tail)))
             self._records, self._rejected, self._added = [], [], 0
             self._last_post = now

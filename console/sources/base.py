@@ -42,6 +42,12 @@ class SourceBatch:
     # (console/store/stream_openings.py), so an opening is kept once, as a request or waiting.
     held: list[tuple[str, RequestRecord, float]] = field(default_factory=list)
     released: list[tuple[str, str]] = field(default_factory=list)
+    # JSONL lines read but not parsed here, (path, first line number, lines): the live console
+    # behind a firehose has them decoded and written by its decoding process
+    # (console/live/decode_process.py), which hands back the rejected lines and, as `columns`,
+    # the stored rows' analytics columns (console.analytics.columns.Columns) instead of records.
+    raw: list[tuple[str, int, list[bytes]]] = field(default_factory=list)
+    columns: object | None = None
 
     def __bool__(self) -> bool:
         # (lines_read: what was read may add nothing, e.g. an export sent again, yet be answered)

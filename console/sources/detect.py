@@ -127,6 +127,9 @@ class LogTail(JsonlTail):
         self.refused: dict[str, str] = {}  # path -> why the whole file was refused (binary)
         self._joiners: dict[str, StreamJoiner] = {}
         self._documents: dict[str, Document] = {}
+        # JSONL lines of files without a stream joiner left unparsed in batch.raw (the live
+        # console behind a firehose: its decoding process parses them; parse_deferred here)
+        self.defer_jsonl = False
         for path, openings in (held or {}).items():
             if os.path.isabs(path):  # a file's (the receiver's are "otlp:/v1/traces")
                 self._joiners.setdefault(path, StreamJoiner()).restore(openings)
@@ -134,11 +137,22 @@ class LogTail(JsonlTail):
 
     def read_available(self) -> SourceBatch:
         batch = super().read_available()
+        self._take_stream_changes(batch)
+        return batch
+
+    def _take_stream_changes(self, batch: SourceBatch) -> None:
         for path, joiner in self._joiners.items():  # what waits now is kept with the batch's offsets
             held, released = joiner.take_changes()
             batch.held.extend((path, record, read_at) for record, read_at in held)
             batch.released.extend((path, request_id) for request_id in released)
-        return batch
+
+    def parse_deferred(self, batch: SourceBatch) -> None:
+        """Parse here the lines a batch left in batch.raw (defer_jsonl), as read_available
+        would have: records, rejected lines, the files' counts, Logfire openings."""
+        raw, batch.raw = batch.raw, []
+        for path, first_no, lines in raw:
+            JsonlTail._parse_lines(self, self._tracked[path], lines, first_no, batch)
+        self._take_stream_changes(batch)
 
     @property
     def streams_waiting(self) -> int:
@@ -163,6 +177,9 @@ class LogTail(JsonlTail):
     def _parse_lines(self, t, lines: list[bytes], first_no: int, batch: SourceBatch) -> None:
         fmt = self._file_format(t, lines)
         if fmt == "jsonl":
+            if self.defer_jsonl and t.path not in self._joiners:
+                batch.raw.append((t.path, first_no, lines))
+                return
             super()._parse_lines(t, lines, first_no, batch)
         elif fmt == "otlp":
             for line_no, line in enumerate(lines, first_no):

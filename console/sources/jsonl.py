@@ -424,24 +424,22 @@ class JsonlTail:
         t.lines_ok += len(records) - before
 
     def _bad_line(self, t: _Tracked, line_no: int, line: bytes, exc: Exception, batch: SourceBatch) -> None:
-        if line[-1:] == b"\r":
-            line = line[:-1]
-        if not line or line.isspace():
-            return  # blank lines are skipped silently (but counted in line numbers)
-        if line[:3] == _BOM:
-            reason = "a UTF-8 byte order mark (BOM) starts the line; one is skipped only at the start of a file"
-        elif isinstance(exc, RecordError):
-            reason = str(exc)
-        elif isinstance(exc, UnicodeDecodeError):
-            reason = f"invalid UTF-8 at byte {exc.start}: {exc.reason}"
-        else:
-            reason = f"{type(exc).__name__}: {exc}"
-        self._reject(t, line_no, reason, line, batch)
+        rejected = bad_line(t.path, line_no, line, exc)
+        if rejected is not None:
+            batch.rejected.append(rejected)
+            t.lines_rejected += 1
 
     def _reject(self, t: _Tracked, line_no: int, reason: str, head: bytes, batch: SourceBatch) -> None:
-        excerpt = head[:_EXCERPT_BYTES].decode("utf-8", "replace")[:EXCERPT_CHARS]
-        batch.rejected.append(RejectedLine(t.path, line_no, reason, excerpt))
+        batch.rejected.append(rejected_line(t.path, line_no, reason, head))
         t.lines_rejected += 1
+
+    def count_parsed(self, path: str, ok: int, rejected: int) -> None:
+        """Lines of `path` parsed elsewhere (the live console's decoding process), counted as
+        if parsed here."""
+        t = self._tracked.get(path)
+        if t is not None:
+            t.lines_ok += ok
+            t.lines_rejected += rejected
 
     def _report(self, t: _Tracked, batch: SourceBatch) -> None:
         r = t.reader
@@ -451,6 +449,28 @@ class JsonlTail:
         if current != t.reported:
             batch.positions[t.path] = FilePosition(t.path, *current)
             t.reported = current
+
+
+def bad_line(path: str, line_no: int, line: bytes, exc: Exception) -> RejectedLine | None:
+    """What a line parse_line refused is reported as; None for a blank line (skipped
+    silently, but counted in line numbers)."""
+    if line[-1:] == b"\r":
+        line = line[:-1]
+    if not line or line.isspace():
+        return None
+    if line[:3] == _BOM:
+        reason = "a UTF-8 byte order mark (BOM) starts the line; one is skipped only at the start of a file"
+    elif isinstance(exc, RecordError):
+        reason = str(exc)
+    elif isinstance(exc, UnicodeDecodeError):
+        reason = f"invalid UTF-8 at byte {exc.start}: {exc.reason}"
+    else:
+        reason = f"{type(exc).__name__}: {exc}"
+    return rejected_line(path, line_no, reason, line)
+
+
+def rejected_line(path: str, line_no: int, reason: str, head: bytes) -> RejectedLine:
+    return RejectedLine(path, line_no, reason, head[:_EXCERPT_BYTES].decode("utf-8", "replace")[:EXCERPT_CHARS])
 
 
 def _unreadable(exc: OSError) -> str:

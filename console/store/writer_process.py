@@ -103,6 +103,15 @@ class WriterProcess:
         self._in_flight += 1
         return finished
 
+    def send(self, payload: bytes) -> None:
+        """An encoded PreparedBatch queued without waiting for answers: whoever sends this way
+        takes each answer with receive(), in order (the live console's decoding process,
+        from a thread of its own)."""
+        self._send_end.send_bytes(payload)
+
+    def receive(self) -> WriteResult:
+        return self._receive()
+
     def drain(self) -> list[WriteResult]:
         return [self._receive() for _ in range(self._in_flight)]
 

@@ -131,7 +131,7 @@ class DashboardScreen(Screen):
         header.record_arrivals(arrived.added)
         self._add_rejected(arrived.rejected, self.rejected_total + len(arrived.rejected))
         if self.paused:
-            self._held_count += len(arrived.records)
+            self._held_count += arrived.added  # rows decoded by the tail's decoding process come as a count
             header.held = self._held_count
         # the requests view hears of new rows from the ingest thread (rows_committed); the
         # header's figures are redrawn by HEADER_TICK, not per batch: at 5,000 rows/s a
