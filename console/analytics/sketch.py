@@ -164,12 +164,15 @@ class Entries:
     def decode(cls, blobs: Iterable[bytes | None], groups: Iterable[int]) -> Entries:
         """Entries of blobs made by encode, the i-th blob counted under groups[i] (ascending:
         each blob's keys are sorted and unique, so the entries are too, without a merge)."""
-        blobs = [blob or b"" for blob in blobs]
+        blobs = blobs if isinstance(blobs, (list, tuple)) and None not in blobs else [blob or b"" for blob in blobs]
         sizes = np.fromiter(map(len, blobs), np.int64, len(blobs)) // _PAIR.itemsize
         if not sizes.sum():
             return cls.empty()
         pairs = np.frombuffer(b"".join(blobs), _PAIR)  # one buffer: no array per blob
-        owners = np.repeat(np.fromiter(groups, np.int64, len(blobs)), sizes)
+        if isinstance(groups, range):  # every cell in order (a table's): no iteration
+            owners = np.repeat(np.arange(groups.start, groups.stop, groups.step, dtype=np.int64), sizes)
+        else:
+            owners = np.repeat(np.fromiter(groups, np.int64, len(blobs)), sizes)
         return cls(owners, pairs["key"].astype(np.int64), pairs["count"].astype(np.int64))
 
 
