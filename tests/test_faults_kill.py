@@ -1,4 +1,4 @@
-"""kill -9 at random points (issue 8): 20 trials over ingest, labelling and a regression run.
+"""kill -9 at random points (issue 8): 23 trials over ingest, the live tail, labelling and a regression run.
 
 Each trial starts the real thing in a subprocess, kills it with SIGKILL at a moment drawn
 from a seeded generator (the same moments on every run of the suite), then checks what a
@@ -8,6 +8,8 @@ restart finds, and restarts it:
   parallel=True on a smaller log): the rows stored are exactly the lines up to the saved
   offset (rows and offsets commit together), none twice; a rerun stores the rest, reading
   nothing twice, and then count == distinct request ids == lines;
+- the live console's tail while behind (its lines decoded and written by the decoding process
+  and its writer, console/live/decode_process.py): the same, and both children die with it;
 - labelling (marking requests bad: a label in the store, a case appended to the suite file):
   every label acknowledged before the kill is kept, every line of the cases file is whole
   JSON, no case is there twice and none without its label; a label the kill left without
@@ -40,7 +42,7 @@ from console.regression import history
 from console.store import Store
 
 SEED = 20261128
-INGEST_TRIALS, PARALLEL_TRIALS, LABEL_TRIALS, REGRESS_TRIALS = 6, 4, 6, 4  # 20 in all
+INGEST_TRIALS, PARALLEL_TRIALS, LABEL_TRIALS, REGRESS_TRIALS, LIVE_TRIALS = 6, 4, 6, 4, 3  # 23 in all
 INGEST_LINES = 40_000  # four 10k-line transactions through the CLI; twenty 2k-line ones through
 # the child writer (two in flight), as the >32 MiB path does
 LABEL_REQUESTS = 150
@@ -190,6 +192,64 @@ def test_ingest_killed_at_random_points_resumes_with_every_line_once(tmp_path, l
         figure(f"ingest-{path_kind}", rows_lost=len(set(ids) - set(stored)), rows_twice=len(stored) - len(set(stored)))
     print(f"\n{path_kind} ingest kill trials: {FIGURES[f'ingest-{path_kind}']}")
     assert FIGURES[f"ingest-{path_kind}"]["mid_ingest"] >= 1, "at least one kill landed mid-ingest"
+
+
+LIVE_SCRIPT = """
+import sys
+from console.live import decode_process, tail
+from console.live.ingest_thread import run_ingest
+tail.LIVE_BATCH_LINES = 2000  # behind at once: the lines go to the decoding process
+started = decode_process.DecodeProcess.__init__
+def announced(self, *args, **kwargs):
+    started(self, *args, **kwargs)
+    print("decoding process", self._process.pid, flush=True)
+decode_process.DecodeProcess.__init__ = announced
+run_ingest(lambda message: None, lambda: False, [sys.argv[2]], sys.argv[1])
+"""
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_the_live_tail_killed_while_behind_resumes_with_every_line_once(tmp_path, logs):
+    """The live console's tail behind a firehose hands its lines to the decoding process and
+    its writer (console/live/decode_process.py): a kill -9 of the console leaves the lines up
+    to the saved offset, both children die with it, and a restart stores the rest once."""
+    from console.ingest import ingest_files
+
+    log, ids, ends = logs["app"]
+    rng = random.Random(SEED + 3)
+    for trial in range(LIVE_TRIALS):
+        db = tmp_path / f"live-{trial}.db"
+        url = f"sqlite:///{db}"
+        Store(url).close()
+        process = subprocess.Popen([sys.executable, "-c", LIVE_SCRIPT, url, str(log)], env=env(), cwd=tmp_path,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        announced = process.stdout.readline().split()
+        assert announced[:2] == ["decoding", "process"], (announced, process.stderr.read() if process.poll() else "")
+        first = wait_for_rows(db, process)
+        killed = kill_at(process, first, rng.uniform(0.0, 0.6))
+        assert killed, process.stderr.read()
+        assert gone_within(int(announced[2]), 5.0), "the decoding process dies with the console"
+        time.sleep(0.2)  # its writer process dies with it (PR_SET_PDEATHSIG): no commit after this
+        before = stored_after_kill(db, ids, ends, log)
+        figure("live", trials=1, mid_ingest=int(0 < before < len(ids)), rows_kept_at_kill=before)
+        with Store(url) as store:
+            totals = ingest_files(store, [str(log)], parallel=False)
+            assert (totals.added, totals.duplicates) == (len(ids) - before, 0), "nothing read twice"
+            stored = list(store.request_ids())
+        assert_rollups_hold_the_rows(db)
+        assert len(stored) == len(set(stored)) == len(ids), "count == distinct ids == lines"
+    print(f"\nlive tail kill trials: {FIGURES['live']}")
+    assert FIGURES["live"]["mid_ingest"] >= 1, "at least one kill landed mid-ingest"
 
 
 # -- labelling --------------------------------------------------------------------------------
