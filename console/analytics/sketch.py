@@ -165,15 +165,20 @@ class Entries:
         """Entries of blobs made by encode, the i-th blob counted under groups[i] (ascending:
         each blob's keys are sorted and unique, so the entries are too, without a merge)."""
         blobs = blobs if isinstance(blobs, (list, tuple)) and None not in blobs else [blob or b"" for blob in blobs]
-        sizes = np.fromiter(map(len, blobs), np.int64, len(blobs)) // _PAIR.itemsize
-        if not sizes.sum():
+        sizes = np.fromiter(map(len, blobs), np.int64, len(blobs))
+        owners = None if isinstance(groups, range) and groups == range(len(blobs)) else np.fromiter(groups, np.int64, len(blobs))
+        return cls.of_blobs(b"".join(blobs), sizes, owners)  # one buffer: no array per blob
+
+    @classmethod
+    def of_blobs(cls, joined: bytes, sizes: np.ndarray, owners: np.ndarray | None = None) -> Entries:
+        """decode's entries of blobs given joined, with their byte sizes: the i-th counted under
+        owners[i] (ascending), or under i."""
+        if not len(joined):
             return cls.empty()
-        pairs = np.frombuffer(b"".join(blobs), _PAIR)  # one buffer: no array per blob
-        if isinstance(groups, range):  # every cell in order (a table's): no iteration
-            owners = np.repeat(np.arange(groups.start, groups.stop, groups.step, dtype=np.int64), sizes)
-        else:
-            owners = np.repeat(np.fromiter(groups, np.int64, len(blobs)), sizes)
-        return cls(owners, pairs["key"].astype(np.int64), pairs["count"].astype(np.int64))
+        pairs = np.frombuffer(joined, _PAIR)
+        counted = sizes // _PAIR.itemsize
+        groups = np.repeat(np.arange(len(sizes), dtype=np.int64) if owners is None else owners, counted)
+        return cls(groups, pairs["key"].astype(np.int64), pairs["count"].astype(np.int64))
 
 
 class SketchValues:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from itertools import repeat
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -51,6 +51,17 @@ class Db:
         try:
             cursor.execute(self._sql(sql), tuple(params))
             return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def chunks(self, sql: str, params: Sequence, size: int) -> Iterator[list[tuple]]:
+        """The rows of a query, `size` at a time."""
+        cursor = self.conn.execute(sql, params) if self.raw else self.conn.connection.driver_connection.cursor()
+        try:
+            if not self.raw:
+                cursor.execute(self._sql(sql), tuple(params))
+            while rows := cursor.fetchmany(size):
+                yield rows
         finally:
             cursor.close()
 
@@ -103,35 +114,77 @@ def _sql_rows(cells: CellTable) -> list[tuple]:
     return list(zip(spans, buckets, models, prompt_ids, versions, hashes, environments, flags, *sums, low, high, latency, ttft))
 
 
-def _codes(values: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    coder: dict[str, int] = {}
-    codes = np.fromiter((coder.setdefault(v, len(coder)) for v in values), np.int64, len(values))
-    return codes, list(coder)
+_TEXTS = ("model", "prompt_id", "prompt_version", "prompt_hash", "environment", "user_id")
+_BLOBS = ("latency", "ttft")
+_FLOATS = ("min_ts", "max_ts")
+# Cells read a chunk of SQL rows at a time: the tuples of a whole read (~1 KB a cell, 21k hour
+# cells in a 1M-row report) were held at once beside the columns made of them.
+_READ_CHUNK = 4096
+
+
+class _Gathered:
+    """A CellTable's columns gathered from SQL rows a chunk at a time: numbers as arrays, texts
+    coded by first appearance over every chunk, sketch blobs joined (one buffer a chunk)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = names
+        self.coders: dict[str, dict[str, int]] = {name: {} for name in names if name in _TEXTS}
+        self.parts: dict[str, list] = {name: [] for name in names}
+        self.count = 0
+
+    def add(self, rows: list[tuple]) -> None:
+        count = len(rows)
+        for name, values in zip(self.names, zip(*rows)):
+            if name in self.coders:
+                coder = self.coders[name]
+                made = np.fromiter((coder.setdefault(v, len(coder)) for v in values), np.int64, count)
+            elif name in _BLOBS:
+                values = [blob or b"" for blob in values] if None in values else values
+                made = (b"".join(values), np.fromiter(map(len, values), np.int64, count))
+            elif name == "span":
+                continue
+            else:
+                made = np.fromiter(values, np.float64 if name in _FLOATS else np.int64, count)
+            self.parts[name].append(made)
+        self.count += count
+
+    def _column(self, name: str) -> np.ndarray:
+        parts = self.parts[name]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _coded(self, name: str) -> tuple[np.ndarray, list[str]]:
+        return self._column(name), list(self.coders[name])
+
+    def _sketch(self, name: str) -> Entries:
+        parts = self.parts[name]
+        return Entries.of_blobs(b"".join(part[0] for part in parts), np.concatenate([part[1] for part in parts]))
+
+    def table(self, kind: CellKind, span: int) -> CellTable:
+        """The CellTable of every row added, in order (what one pass over them all made)."""
+        count = self.count
+        if not count:
+            return CellTable.empty(kind, span)
+        sums = {name: self._column(name) for name in kind.sums}
+        bucket = self._column("bucket")
+        codes, names = {}, {}
+        if kind is USERS:
+            codes["user"], names["user"] = self._coded("user_id")
+            return CellTable(kind, span, bucket, codes, names, sums, np.full(count, np.inf), np.full(count, -np.inf), {})
+        for dim in ("model", "prompt_id", "prompt_hash", "environment"):
+            codes[dim], names[dim] = self._coded(dim)
+        version_codes, version_names = self._coded("prompt_version")
+        codes["prompt"], names["prompt"] = prompt_keys(codes["prompt_id"], names["prompt_id"], version_codes, version_names)
+        codes["is_error"] = self._column("is_error")
+        sketches = {"latency_ms": self._sketch("latency"), "ttft_ms": self._sketch("ttft")}
+        return CellTable(kind, span, bucket, codes, names, sums, self._column("min_ts"), self._column("max_ts"), sketches)
 
 
 def _table(kind: CellKind, span: int, rows: list[tuple], names: Sequence[str] | None = None) -> CellTable:
-    """A CellTable of SQL rows in COLUMNS[kind] order (or `names`' order: a read of one span
-    leaves out the span, every row's same)."""
-    if not rows:
-        return CellTable.empty(kind, span)
-    columns = dict(zip(COLUMNS[kind] if names is None else names, zip(*rows)))
-    count = len(rows)
-    sums = {name: np.fromiter(columns[name], np.int64, count) for name in kind.sums}
-    bucket = np.fromiter(columns["bucket"], np.int64, count)
-    codes, names = {}, {}
-    if kind is USERS:
-        codes["user"], names["user"] = _codes(columns["user_id"])
-        return CellTable(kind, span, bucket, codes, names, sums, np.full(count, np.inf), np.full(count, -np.inf), {})
-    for dim in ("model", "prompt_id", "prompt_hash", "environment"):
-        codes[dim], names[dim] = _codes(columns[dim])
-    version_codes, version_names = _codes(columns["prompt_version"])
-    codes["prompt"], names["prompt"] = prompt_keys(codes["prompt_id"], names["prompt_id"], version_codes, version_names)
-    codes["is_error"] = np.fromiter(columns["is_error"], np.int64, count)
-    cells = range(count)
-    sketches = {"latency_ms": Entries.decode(columns["latency"], cells), "ttft_ms": Entries.decode(columns["ttft"], cells)}
-    low = np.fromiter(columns["min_ts"], np.float64, count)
-    high = np.fromiter(columns["max_ts"], np.float64, count)
-    return CellTable(kind, span, bucket, codes, names, sums, low, high, sketches)
+    """A CellTable of SQL rows in COLUMNS[kind] order (or `names`' order)."""
+    gathered = _Gathered(COLUMNS[kind] if names is None else names)
+    if rows:
+        gathered.add(rows)
+    return gathered.table(kind, span)
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -224,8 +277,10 @@ def read_cells(conn, kind: CellKind, span: int, since: float | None, before: flo
     where, params = _where(kind, span, None if since is None else int(np.ceil(since)),
                            None if before is None else int(np.ceil(before)))  # fmt: skip
     names = COLUMNS[kind][1:]  # without span: one value fewer a cell to fetch (~2.5 us a cell in all)
-    rows = Db(conn).rows(f"SELECT {', '.join(names)} FROM {TABLE[kind]}{where}", params)
-    return _table(kind, span, rows, names)
+    gathered = _Gathered(names)
+    for rows in Db(conn).chunks(f"SELECT {', '.join(names)} FROM {TABLE[kind]}{where}", params, _READ_CHUNK):
+        gathered.add(rows)
+    return gathered.table(kind, span)
 
 
 def _where(kind: CellKind, span: int, since: int | None, before: int | None) -> tuple[str, list]:
