@@ -52,11 +52,12 @@ def test_report_and_check_run_without_gc_passes_and_turn_it_back_on(tmp_path, wr
     # is on again after, a usage error included (tests run many commands in one process)
     import gc
 
+    from conftest import make_record
     from typer.testing import CliRunner
 
-    from conftest import make_record
     from console.cli import app
-    from console.commands import check as check_command, report as report_command
+    from console.commands import check as check_command
+    from console.commands import report as report_command
 
     seen = []
     for module, name in ((report_command, "run_report"), (check_command, "run_check")):

@@ -9,7 +9,7 @@ from collections import Counter
 
 import numpy as np
 
-from console.analytics.sketch import ZERO_KEY, Entries, keys_of
+from console.analytics.sketch import Entries, keys_of
 
 
 def _by_dict(entries: Entries, mapping: np.ndarray) -> list[tuple[int, int, int]]:
