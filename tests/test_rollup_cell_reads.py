@@ -83,3 +83,28 @@ def test_an_empty_read_and_a_read_of_one_chunk(tmp_path, monkeypatch, chunk):
         first = int(reader.conn.execute("SELECT min(bucket) FROM rollups WHERE span = 3600").fetchone()[0])
         one_hour = rollups.read_cells(reader.conn, REQUESTS, HOUR, first, first + HOUR)
     assert len(one_hour) >= 1 and set(one_hour.bucket.tolist()) == {first}
+
+
+def test_each_text_is_coded_by_its_own_first_appearance(tmp_path):
+    # the texts are coded together a row at a time; each must still read as one pass over its
+    # own column codes it (names in first-appearance order, codes into them)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    _filled_store(url, tmp_path, labels=False).close()
+    with open_reader(url, missing_hint="x") as reader:
+        cells = rollups.read_cells(reader.conn, REQUESTS, HOUR, None, None)
+        texts = ("model", "prompt_id", "prompt_hash", "environment")
+        rows = reader.conn.execute(f"SELECT {', '.join(texts)} FROM rollups WHERE span = 3600").fetchall()
+        users = rollups.user_spend(reader.conn, None, float(END.timestamp()))
+        user_rows = reader.conn.execute(
+            "SELECT user_id FROM rollup_users WHERE span = ? AND bucket < ? UNION ALL "
+            "SELECT user_id FROM rollup_users WHERE span = ? AND bucket >= ? AND bucket < ?",
+            (DAY, int(END.timestamp()) // DAY * DAY, HOUR, int(END.timestamp()) // DAY * DAY, int(END.timestamp())),
+        ).fetchall()
+    assert len(rows) == len(cells) > 100
+    for at, name in enumerate(texts):
+        column = [row[at] for row in rows]
+        first = list(dict.fromkeys(column))
+        assert cells.names[name] == first
+        assert [cells.names[name][code] for code in cells.codes[name].tolist()] == column
+    assert len(set(cells.names["environment"])) >= 1 and len(cells.names["model"]) >= 2
+    assert sorted(users.names["user"]) == sorted({row[0] for row in user_rows})

@@ -123,22 +123,27 @@ _READ_CHUNK = 4096
 
 
 class _Gathered:
-    """A CellTable's columns gathered from SQL rows a chunk at a time: numbers as arrays, texts
-    coded by first appearance over every chunk, sketch blobs joined (one buffer a chunk)."""
+    """A CellTable's columns gathered from SQL rows a chunk at a time: numbers as arrays, sketch
+    blobs joined (one buffer a chunk), and the texts coded together, each row's tuple of texts
+    once (one dict lookup a row, not one a text: ~2x faster over the 1M store's hour cells),
+    each text then coded by first appearance over every row, as one pass per text codes it: a
+    text's first row is the first row of its first tuple."""
 
     def __init__(self, names: Sequence[str]) -> None:
         self.names = names
-        self.coders: dict[str, dict[str, int]] = {name: {} for name in names if name in _TEXTS}
-        self.parts: dict[str, list] = {name: [] for name in names}
+        self.texts = [name for name in names if name in _TEXTS]
+        self.tuples: dict = {}  # the texts' tuples (a text alone when one) -> code, by first appearance
+        self.parts: dict[str, list] = {name: [] for name in (*names, "texts")}
         self.count = 0
 
     def add(self, rows: list[tuple]) -> None:
         count = len(rows)
+        texts = []
         for name, values in zip(self.names, zip(*rows)):
-            if name in self.coders:
-                coder = self.coders[name]
-                made = np.fromiter((coder.setdefault(v, len(coder)) for v in values), np.int64, count)
-            elif name in _BLOBS:
+            if name in _TEXTS:
+                texts.append(values)
+                continue
+            if name in _BLOBS:
                 values = [blob or b"" for blob in values] if None in values else values
                 made = (b"".join(values), np.fromiter(map(len, values), np.int64, count))
             elif name == "span":
@@ -146,6 +151,10 @@ class _Gathered:
             else:
                 made = np.fromiter(values, np.float64 if name in _FLOATS else np.int64, count)
             self.parts[name].append(made)
+        if texts:
+            tuples = self.tuples
+            keys = zip(*texts) if len(texts) > 1 else texts[0]
+            self.parts["texts"].append(np.fromiter((tuples.setdefault(key, len(tuples)) for key in keys), np.int64, count))
         self.count += count
 
     def _column(self, name: str) -> np.ndarray:
@@ -153,7 +162,13 @@ class _Gathered:
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def _coded(self, name: str) -> tuple[np.ndarray, list[str]]:
-        return self._column(name), list(self.coders[name])
+        """A text's codes (by first appearance) and names."""
+        tuple_codes, tuples = self._column("texts"), list(self.tuples)
+        if len(self.texts) == 1:
+            return tuple_codes, tuples
+        at, coder = self.texts.index(name), {}
+        mapping = np.fromiter((coder.setdefault(key[at], len(coder)) for key in tuples), np.int64, len(tuples))
+        return mapping[tuple_codes], list(coder)
 
     def _sketch(self, name: str) -> Entries:
         parts = self.parts[name]
