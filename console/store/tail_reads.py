@@ -209,11 +209,12 @@ def order_as_the_tail(cols, cells: CellTable) -> None:
             for name, ts in zip(cells.names[dim], found.tolist()):
                 first[name] = min(ts, first.get(name, np.inf))
         order = sorted(first, key=lambda name: first[name])  # stable: rows' order on ties
-        mapping = np.array([order.index(name) for name in table.names] or [0], np.int64)
+        position = {name: code for code, name in enumerate(order)}
+        mapping = np.array([position[name] for name in table.names] or [0], np.int64)
         codes[:] = mapping[codes]
         table.names[:] = order
         table.codes.clear()
-        table.codes.update((name, code) for code, name in enumerate(order))
+        table.codes.update(position)
 
 
 def load_tail(store, conn, now: float, start: float | None, settings: Settings, since: float, bound: int):
