@@ -30,8 +30,30 @@ BOUND = 250  # rows loaded one by one; the tail (25 h with budgets, 65 min witho
 CLOSE = RELATIVE_ACCURACY * (1 + 1e-9)
 
 
+# error bursts of 8 minutes every 4 hours (the spike fires after one), and budgets that burn
+# (the story spends ~$3 a day): daily, one model's month, one user's month (SQL pieces)
+BURSTS = [END.timestamp() - 2 * 3600 - k * 4 * 3600 for k in range(7)]
+BURST_SECONDS = 480
+TIGHT = msgspec.convert(
+    {
+        "budgets": [
+            {"name": "daily", "period": "day", "amount_usd": 0.25},
+            {"name": "gpt", "period": "month", "amount_usd": 2, "model": "gpt-4o"},
+            {"name": "one user", "period": "month", "amount_usd": 0.3, "user_id": "u_e65d72"},
+        ],
+        "slos": [{"percentile": 95, "max_ms": 3000}],
+    },
+    type=type(SETTINGS),
+)
+
+
 def _records() -> list[dict]:
-    return list(generate_history(12_000, days=2.0, end=END, seed=3))
+    records = list(generate_history(12_000, days=2.0, end=END, seed=3))
+    for record in records:
+        ts = datetime.fromisoformat(record["ts"].replace("Z", "+00:00")).timestamp()
+        if any(start <= ts < start + BURST_SECONDS for start in BURSTS):
+            record["status"] = "error"
+    return records
 
 
 def _fill(url: str, tmp_path, records: list[dict]) -> None:
@@ -91,11 +113,13 @@ def _alerts_agree(exact: dict, bounded: dict, merged: dict) -> None:
 def _check(store, records: list[dict], trials: int, seed: int) -> dict[str, int]:
     rng = random.Random(seed)
     newest = END.timestamp()
-    seen = {"bounded": 0, "alerts": 0}
+    seen = {"bounded": 0, "user burns": 0}
     for trial in range(trials):
         window = rng.choice(["15m", "1h", "6h", "24h", "7d", "all"])
         now = newest - rng.uniform(0, 30 * 3600)
-        settings = SETTINGS if trial % 3 else msgspec.convert({"slos": [{"percentile": 95, "max_ms": 3000}]}, type=type(SETTINGS))  # fmt: skip
+        if trial % 3 == 1:  # just after a burst's start: the spike fires
+            now = rng.choice(BURSTS) + rng.uniform(240, BURST_SECONDS)
+        settings = (SETTINGS, TIGHT, TIGHT)[trial % 3] if trial % 4 else type(SETTINGS)(slos=TIGHT.slos)
         counting = _Counting(store)
         bounded = msgspec.to_builtins(report_from_store(counting, now, window, settings, exact_max_rows=0, tail_max_rows=BOUND))
         exact = msgspec.to_builtins(report_from_store(store, now, window, settings, exact_max_rows=10**9))
@@ -106,7 +130,9 @@ def _check(store, records: list[dict], trials: int, seed: int) -> dict[str, int]
         _alerts_agree(exact, bounded, merged)
         compare({**exact, "alerts": []}, {**bounded, "alerts": []})
         seen["bounded"] += bounded["figures"]["exact_since"] != exact["figures"]["exact_since"] and bounded["figures"]["source"] == "rollups"
-        seen["alerts"] += len(bounded["alerts"])
+        for alert in bounded["alerts"]:
+            seen[alert["kind"]] = seen.get(alert["kind"], 0) + 1
+        seen["user burns"] += any(b["burn_rates"]["1h"] > 0 for b in bounded["budgets"] if b["name"] == "one user")
         # and against numpy over the records themselves
         start = None if window == "all" else now - {"15m": 900, "1h": 3600, "6h": 21600, "24h": 86400, "7d": 604800}[window]
         truth = _numpy_figures(records, start, now)
@@ -134,7 +160,8 @@ def test_the_bounded_tail_reports_the_rows_figures_loading_at_most_the_bound(den
     finally:
         reader.close()
     assert seen["bounded"] >= 20, "most trials read the tail as cells"
-    assert seen["alerts"] > 0
+    assert seen.get("budget", 0) and seen.get("error_rate", 0) and seen.get("slo", 0), seen
+    assert seen["user burns"] >= 3, seen
 
 
 def test_the_bounded_tail_on_postgres(tmp_path):
@@ -179,3 +206,25 @@ def test_grid_sums_and_sketch_percentiles_over_minutes_are_the_brute_force_ones(
     # a trailing run: the last ends agree, up to the first end that is not over
     run = len(expected) - (expected[::-1].index(False) if False in expected else len(expected))
     assert over.tolist()[run:] == expected[run:] and not over[:run].any()
+
+
+@pytest.mark.parametrize("cut", [False, True])
+def test_a_user_budgets_pieces_sum_to_its_spend(dense, cut):
+    """With or without edges inside the stretch (a GROUP BY without a piece term too)."""
+    from console.store.tail_reads import user_pieces
+
+    url, _records_ = dense
+    reader = open_reader(url, missing_hint="")
+    try:
+        since, until = END.timestamp() - 6 * 3600, END.timestamp() - 600
+        edges = [since + 1234.5, until - 77.25] if cut else []
+        with reader.read_connection() as conn:
+            pieces = user_pieces(conn, TIGHT, since, until, edges)["one user"]
+        scope = {"user_id": "u_e65d72"}
+        assert int(pieces.cost.sum()) == reader.spend_nano_between(since, until, scope) > 0
+        assert (np.diff(pieces.ts) >= 0).all() and (pieces.minute == (pieces.ts // 60 * 60).astype(np.int64)).all()
+        for edge in edges:  # every piece on one side of each edge: the sum from it is exact
+            after = int(pieces.cost[pieces.ts >= edge].sum())
+            assert after == reader.spend_nano_between(edge, until, scope)
+    finally:
+        reader.close()

@@ -172,7 +172,8 @@ def user_pieces(conn, settings: Settings, since: float, until: float, edges: lis
     )
     minute = "CAST(ts / 60 AS INTEGER)" if sqlite else "CAST(floor(ts / 60) AS BIGINT)"
     inner = [edge for edge in edges if since < edge < until]
-    piece = " + ".join(f"(CASE WHEN ts >= {edge!r} THEN 1 ELSE 0 END)" for edge in inner) or "0"
+    # which stretch between edges a row is in (SQLite reads a bare integer in GROUP BY as a column)
+    piece = "".join(f", (CASE WHEN ts >= {edge!r} THEN 1 ELSE 0 END)" for edge in inner)
     for budget in settings.budgets:
         scope = budget_scope(budget)
         if "user_id" not in scope:
@@ -180,7 +181,7 @@ def user_pieces(conn, settings: Settings, since: float, until: float, edges: lis
         terms = "".join(f" AND {column} = ?" for column in scope)
         rows = db.rows(
             f"SELECT min(ts), {minute} AS m, sum({rounded}) FROM requests{_hint(db)} "
-            f"WHERE ts >= ? AND ts < ? AND cost_usd IS NOT NULL{terms} GROUP BY m, {piece} ORDER BY 1",
+            f"WHERE ts >= ? AND ts < ? AND cost_usd IS NOT NULL{terms} GROUP BY m{piece} ORDER BY 1",
             (since, until, *scope.values()),
         )
         ts = np.array([row[0] for row in rows], np.float64)
