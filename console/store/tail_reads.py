@@ -3,8 +3,8 @@
 What `rollup_reads.load_merged` reads (`load_tail`, then the rows) when the exact tail holds
 more than `bound` rows (window_report.TAIL_MAX_ROWS):
 
-- the rows loaded one by one are those from `rows_since` on, at most `bound` of them
-  (`_rows_since`: the newest minute boundary with at most `bound` rows after it up to now, or
+- the rows loaded one by one are those from rows_since on, at most `bound` of them
+  (`rows_since`: the newest minute boundary with at most `bound` rows after it up to now, or
   just after the (bound + 1)-th newest row when the current minute alone holds more);
 - the tail before them is REQUESTS cells (console/analytics/tail_cells.py): the store's minute
   cells for whole minutes, and for the minutes an edge falls in (now - each burn window, now -
@@ -14,11 +14,12 @@ more than `bound` rows (window_report.TAIL_MAX_ROWS):
 - the window's users: the hour cells of whole hours, rows (`bound` at a time) for the
   partial first and last hour, reduced to one entry per user as they are read;
 - a budget scoped by user (minute cells have no user): its spend summed by SQL per minute and
-  piece (`_user_pieces`), rounded as Store.spend_nano_between rounds.
+  piece (`user_pieces`), rounded as Store.spend_nano_between rounds.
 
 So the memory of a report no longer grows with the rate: ~bound rows of columns at once plus
 cells (the store's minute cells of the tail: their count grows with the tail's length and the
-key combinations, not with the rows).
+key combinations, not with the rows). Past the bound only when more than `bound` rows share
+one ts (a chunk cannot split them).
 """
 
 from __future__ import annotations
