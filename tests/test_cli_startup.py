@@ -1,6 +1,6 @@
 """What the CLI spares a one-shot command at start-up (console/cli.py): OpenBLAS's thread pool
 (`single_blas_thread`: the console does no BLAS work, and the pool started at numpy's import
-cost every command ~0.06 s), and for report and check the cyclic GC's passes (`one_shot_gc`)."""
+cost every command ~0.06 s), and for report and check the cyclic GC's passes (`console.malloc.gc_paused`)."""
 
 from __future__ import annotations
 

@@ -34,6 +34,7 @@ from multiprocessing.connection import Connection
 import msgspec
 
 from console.store.engine import StoreError
+from console.store.writer_process import close_child
 
 DEPTH = 3  # batches sent and not answered yet: one decoding, one writing, one in the pipe
 _DECLINED = ("declined",)
@@ -89,13 +90,7 @@ class DecodeProcess:
             raise StoreError("the store's decoding process stopped unexpectedly") from None
 
     def close(self) -> None:
-        self._send_end.close()
-        self._receive_end.close()
-        try:
-            self._process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        close_child(self._send_end, self._receive_end, self._process)
 
 
 def _fresh_pricer(pricer):

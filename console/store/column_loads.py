@@ -4,12 +4,11 @@ at a time, optionally split by ts between this process and forked readers."""
 
 from __future__ import annotations
 
-import gc
 import sqlite3
-from contextlib import contextmanager
 from typing import Callable
 
 from console.analytics.columns import ROW_FIELDS, Columns
+from console.malloc import gc_paused
 from console.store.read_queries import ts_range
 
 LOAD_CHUNK = 25_000  # rows converted to columns at a time (bounded memory for the row tuples)
@@ -31,19 +30,6 @@ def load_query(since_ts: float | None, until_id: int | None, before_ts: float | 
 
 
 PARALLEL_MIN_ROWS = 200_000  # below this a load in parts costs more than it saves
-
-
-@contextmanager
-def gc_paused():
-    """No collection passes while row tuples are made by the hundred thousand (they were a
-    third of the load's time); collections resume after."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def can_fork() -> bool:

@@ -13,7 +13,8 @@ from console.analytics.columns import Columns
 from console.records import RequestRecord
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
 from console.store import column_loads, read_queries
-from console.store.column_loads import gc_paused, load_file, load_query
+from console.malloc import gc_paused
+from console.store.column_loads import load_file, load_query
 from console.store.engine import StoreError, create_store_engine, default_host, normalise_url
 from console.store.body_blocks import fill, reader_for
 from console.store.rows import BODY_AT, SELECT_COLUMNS, record_from_row

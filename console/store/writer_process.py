@@ -37,6 +37,18 @@ def _die_with_parent() -> None:
         pass  # not Linux: the child still stops at EOF, after finishing its batch
 
 
+def close_child(send_end: Connection, receive_end: Connection, process: subprocess.Popen) -> None:
+    """Both pipe ends closed (the child stops at EOF, after finishing its batch), then it is
+    waited for, killed if it does not stop within 30 s."""
+    send_end.close()
+    receive_end.close()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _receive_ahead(incoming: Connection, inbox: queue.Queue) -> None:
     """Drain the pipe while the main thread writes, so the parent never blocks on send."""
     while True:
@@ -126,13 +138,7 @@ class WriterProcess:
         return result
 
     def close(self) -> None:
-        self._send_end.close()
-        self._receive_end.close()
-        try:
-            self._process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        close_child(self._send_end, self._receive_end, self._process)
 
     def __enter__(self) -> WriterProcess:
         return self
