@@ -37,10 +37,13 @@ def trailing_run(ends: np.ndarray, over: np.ndarray) -> Onset | None:
     return Onset(float(ends[below[-1] + 1]), False)
 
 
-def rolling_sums(ts: np.ndarray, values: np.ndarray, ends: np.ndarray, width: float) -> np.ndarray:
-    """Sum of values with ts in [end - width, end] for each end (ts ascending)."""
+def rolling_sums(
+    ts: np.ndarray, values: np.ndarray, ends: np.ndarray, width: float, include_end: bool = True
+) -> np.ndarray:
+    """Sum of values with ts in [end - width, end] for each end (ts ascending); in
+    [end - width, end) without include_end."""
     total = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
-    hi = np.searchsorted(ts, ends, "right")
+    hi = np.searchsorted(ts, ends, "right" if include_end else "left")
     lo = np.searchsorted(ts, ends - width, "left")
     return total[hi] - total[lo]
 

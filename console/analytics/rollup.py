@@ -254,10 +254,14 @@ def cells_of_rows(rows: RowArrays, span: int = MINUTE) -> tuple[CellTable, CellT
         rows.ts, rows.ts,
         {"latency_ms": Entries.of_values(index, rows.latency_ms), "ttft_ms": Entries.of_values(index, rows.ttft_ms)},
     ).grouped()  # fmt: skip
-    users = CellTable(
-        USERS, HOUR, (np.floor(rows.ts / HOUR) * HOUR).astype(np.int64), {dim: codes[dim] for dim in USERS.dims}, {dim: list(rows.names[dim]) for dim in USERS.dims},
-        {"requests": ones, "priced": priced.astype(np.int64), "cost_nano": nano},
+    return requests, user_cells(rows.ts, codes["user"], rows.names["user"], priced, nano)
+
+
+def user_cells(ts: np.ndarray, user: np.ndarray, names: list[str], priced: np.ndarray, nano: np.ndarray) -> CellTable:
+    """USERS cells per hour of rows (their ts, user codes, and cost_nano's priced and nano)."""
+    return CellTable(
+        USERS, HOUR, (np.floor(ts / HOUR) * HOUR).astype(np.int64), {"user": np.asarray(user, np.int64)}, {"user": list(names)},
+        {"requests": np.ones(len(ts), np.int64), "priced": priced.astype(np.int64), "cost_nano": nano},
         np.zeros(0), np.zeros(0), {},
     ).grouped()  # fmt: skip
-    return requests, users
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from console.analytics.alert_onset import rolling_sums
 from console.analytics.quantiles import percentiles_of_sorted
 from console.analytics.rollup import MINUTE, REQUESTS, CellTable
 from console.analytics.sketch import SketchValues, keys_of
@@ -71,10 +72,7 @@ def grid_ends(now: float, lookback: float) -> tuple[np.ndarray, np.ndarray]:
 
 def grid_sums(minute: np.ndarray, values: np.ndarray, ends: np.ndarray, width: float) -> np.ndarray:
     """Sum of values whose minute is in [end - width, end) for each end (minute ascending)."""
-    total = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
-    hi = np.searchsorted(minute, ends, "left")
-    lo = np.searchsorted(minute, ends - width, "left")
-    return total[hi] - total[lo]
+    return rolling_sums(minute, values, ends, width, include_end=False)
 
 
 def grid_percentile_run(

@@ -79,19 +79,26 @@ def scope_conditions(start_ts: float, end_ts: float, scope: dict[str, str] | Non
     return conditions, params
 
 
+def rounded_nano(sqlite: bool) -> str:
+    """A row's cost_usd in nano-dollars rounded as numpy.rint rounds (half to even): what the
+    analytics sum, so a sum split between SQL and loaded columns is the columns' own integer."""
+    nano = "cost_usd * 1000000000.0"
+    # nano truncated toward zero (SQLite's CAST truncates; PostgreSQL's rounds, so trunc)
+    whole = f"CAST({nano} AS INTEGER)" if sqlite else f"CAST(trunc({nano}) AS BIGINT)"
+    odd = f"{whole} % 2 != 0" if sqlite else f"mod({whole}, 2) != 0"  # psycopg's own cursor reads % as a placeholder
+    return (
+        f"CASE WHEN {nano} - {whole} > 0.5 OR ({nano} - {whole} = 0.5 AND {odd}) THEN {whole} + 1 "
+        f"WHEN {nano} - {whole} < -0.5 OR ({nano} - {whole} = -0.5 AND {odd}) THEN {whole} - 1 ELSE {whole} END"
+    )
+
+
 def spend_nano_between(
     sqlite: bool, start_ts: float, end_ts: float, scope: dict[str, str] | None = None
 ) -> tuple[str, dict]:
-    """Store.spend_nano_between: each row's cost in nano-dollars rounded as numpy.rint rounds
-    (half to even), summed."""
+    """Store.spend_nano_between: each row's cost rounded_nano, summed."""
     conditions, params = scope_conditions(start_ts, end_ts, scope)
-    nano = "cost_usd * 1000000000.0"
-    # i: nano truncated toward zero (SQLite's CAST truncates; PostgreSQL's rounds, so trunc)
-    whole = f"CAST({nano} AS INTEGER)" if sqlite else f"CAST(trunc({nano}) AS BIGINT)"
     sql = (
-        "SELECT coalesce(sum(CASE WHEN f > 0.5 OR (f = 0.5 AND i % 2 != 0) THEN i + 1 "
-        "WHEN f < -0.5 OR (f = -0.5 AND i % 2 != 0) THEN i - 1 ELSE i END), 0) "
-        f"FROM (SELECT {whole} AS i, {nano} - {whole} AS f "
-        f"FROM requests{ts_index(sqlite)} WHERE {' AND '.join(conditions)}) AS priced"
+        f"SELECT coalesce(sum({rounded_nano(sqlite)}), 0) "
+        f"FROM requests{ts_index(sqlite)} WHERE {' AND '.join(conditions)}"
     )
     return sql, params

@@ -31,10 +31,11 @@ import numpy as np
 from console.analytics.aggregates import cost_nano
 from console.analytics.alerts import SPIKE_SECONDS
 from console.analytics.budget import budget_scope, budget_windows
-from console.analytics.rollup import HOUR, MINUTE, REQUESTS, USERS, CellTable, RowArrays, cells_of_rows, concat
+from console.analytics.rollup import HOUR, MINUTE, REQUESTS, USERS, CellTable, RowArrays, cells_of_rows, concat, user_cells
 from console.analytics.tail_cells import Pieces, TailCells
 from console.config import Settings, duration_seconds
 from console.store import rollups
+from console.store.read_queries import rounded_nano
 
 
 def _sqlite(db: rollups.Db) -> bool:
@@ -124,23 +125,6 @@ def tail_cells(store, conn, since: float, until: float, edges: list[float], boun
     return concat(tables) if tables else CellTable.empty(REQUESTS, MINUTE)
 
 
-def _user_table(cols) -> CellTable:
-    """One USERS entry per user of the rows (their requests, priced requests, spend)."""
-    priced, nano = cost_nano(cols.cost_usd)
-    codes = np.asarray(cols.user, np.int64)
-    present, inverse = np.unique(codes, return_inverse=True)
-    count = len(present)
-    sums = {"requests": np.bincount(inverse, minlength=count).astype(np.int64),
-            "priced": np.bincount(inverse[priced], minlength=count).astype(np.int64),
-            "cost_nano": np.zeros(count, np.int64)}  # fmt: skip
-    np.add.at(sums["cost_nano"], inverse, nano)
-    names = cols.names("user")
-    return CellTable(
-        USERS, HOUR, np.zeros(count, np.int64), {"user": np.arange(count, dtype=np.int64)},
-        {"user": [names[code] for code in present.tolist()]}, sums, np.full(count, np.inf), np.full(count, -np.inf), {},
-    )  # fmt: skip
-
-
 def tail_users(store, conn, low: float, high: float, bound: int) -> CellTable:
     """Each user's requests and spend in [low, high): hour cells for whole hours, rows for the rest."""
     db = rollups.Db(conn)
@@ -153,7 +137,8 @@ def tail_users(store, conn, low: float, high: float, bound: int) -> CellTable:
         from_rows = [(low, high)]
     for a, b in from_rows:
         for lo, hi in chunks(db, a, b, bound) if a < b else ():
-            tables.append(_user_table(store.load_columns(lo, before_ts=hi, verdicts=False)))
+            cols = store.load_columns(lo, before_ts=hi, verdicts=False)
+            tables.append(user_cells(cols.ts, cols.user, cols.names("user"), *cost_nano(cols.cost_usd)))
     tables = [table for table in tables if len(table)]
     return concat(tables).grouped() if tables else CellTable.empty(USERS, HOUR)
 
@@ -164,13 +149,7 @@ def user_pieces(conn, settings: Settings, since: float, until: float, edges: lis
     found = {}
     db = rollups.Db(conn)
     sqlite = _sqlite(db)
-    nano = "cost_usd * 1000000000.0"
-    whole = f"CAST({nano} AS INTEGER)" if sqlite else f"CAST(trunc({nano}) AS BIGINT)"
-    odd = f"{whole} % 2 != 0" if sqlite else f"mod({whole}, 2) != 0"  # psycopg reads % as a placeholder
-    rounded = (
-        f"CASE WHEN {nano} - {whole} > 0.5 OR ({nano} - {whole} = 0.5 AND {odd}) THEN {whole} + 1 "
-        f"WHEN {nano} - {whole} < -0.5 OR ({nano} - {whole} = -0.5 AND {odd}) THEN {whole} - 1 ELSE {whole} END"
-    )
+    rounded = rounded_nano(sqlite)
     minute = "CAST(ts / 60 AS INTEGER)" if sqlite else "CAST(floor(ts / 60) AS BIGINT)"
     inner = [edge for edge in edges if since < edge < until]
     # which stretch between edges a row is in (SQLite reads a bare integer in GROUP BY as a column)
