@@ -76,16 +76,23 @@ class Notice:
 
 
 def ensure_table(engine) -> None:
-    """Create the tables on first use; two first runs at once may both try (one loses the race)."""
+    """Create the tables on first use. Two first runs at once may both try: the loser of one
+    table's race tries again, since the winner may not have made the next table yet."""
     from sqlalchemy import inspect
     from sqlalchemy.exc import DBAPIError
 
-    try:
-        _METADATA.create_all(engine, tables=[NOTICES, LEASES], checkfirst=True)
-    except DBAPIError:
-        with engine.connect() as conn:
-            if not all(inspect(conn).has_table(table.name) for table in (NOTICES, LEASES)):
+    tables = [NOTICES, LEASES]
+    for attempt in range(5):
+        try:
+            _METADATA.create_all(engine, tables=tables, checkfirst=True)
+            return
+        except DBAPIError:
+            with engine.connect() as conn:
+                if all(inspect(conn).has_table(table.name) for table in tables):
+                    return
+            if attempt == 4:
                 raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def take_lease(engine, target: str, holder: str, seconds: float) -> bool:
