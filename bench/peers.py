@@ -12,7 +12,10 @@ record; kept and reused with --keep DIR), each step a fresh process as a user ru
   (c) DuckDB `CREATE TABLE requests AS SELECT * FROM read_json(...)`. Rows/s, store size
   (with its -wal), peak RSS.
 - floors (same run): the console's decode alone and the insert alone of its request columns
-  (FLOORS_SCRIPT), against DuckDB's load: what 0.5 of DuckDB asks of each half.
+  (FLOORS_SCRIPT), against DuckDB's load: what 0.5 of DuckDB asks of each half; and the
+  ceiling of a block-only store (bench/ingest_ceiling.py: a narrow row a request, the rest in
+  blocks), each side alone and as a pipeline on both cores. `--floors-only`: only DuckDB's
+  load, the floors and the ceiling (the stores --keep DIR holds are left as they are).
 - report: (b) `llmops-console report --since all --json` with a daily and a monthly budget
   and an SLO (as bench/report.py), as of the newest record; (c) DuckDB's count, errors, spend
   and p50/p95/p99 (quantile_cont) per model and per prompt version over its loaded table:
@@ -24,6 +27,7 @@ Prints one table; ratios are what to compare (the machine is shared and noisy).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sqlite3
 import subprocess
@@ -148,7 +152,7 @@ def remove(path: Path) -> None:
         found.unlink()
 
 
-def measure(workdir: Path, records: int, rounds: int, reports_only: bool = False) -> dict:
+def measure(workdir: Path, records: int, rounds: int, reports_only: bool = False, floors_only: bool = False) -> dict:
     log = workdir / f"requests-{records}.jsonl"
     if not log.exists():  # in a child: a child's peak RSS starts from its parent's size at fork
         print(f"generating {records:,} records into {log} ...", flush=True)
@@ -161,30 +165,70 @@ def measure(workdir: Path, records: int, rounds: int, reports_only: bool = False
             raise SystemExit(f"--reports-only needs {store} and {duck} from a run with --keep")
         found.update(ours_mb=size_mb(store), duck_mb=size_mb(duck))
         return _reports(found, workdir, store, duck, rounds)
-    for path in (raw, store, duck):
+    if floors_only:  # DuckDB's load into a store of its own: the --keep stores stay as they are
+        duck = workdir / f"duck-floors-{records}.duckdb"
+    for path in (duck,) if floors_only else (raw, store, duck):
         remove(path)
     print(f"{records:,}: ingest ...", flush=True)
-    found["raw_s"], found["raw_rss"], _ = run([python, "-c", RAW_SCRIPT.format(columns=RAW_COLUMNS), str(log), str(raw)])
-    found["raw_mb"] = size_mb(raw)
-    remove(raw)
-    found["ours_s"], found["ours_rss"], _ = run([python, "-m", "console.cli", "ingest", str(log), "--store", f"sqlite:///{store}"])
-    found["ours_mb"] = size_mb(store)
+    if not floors_only:
+        found["raw_s"], found["raw_rss"], _ = run([python, "-c", RAW_SCRIPT.format(columns=RAW_COLUMNS), str(log), str(raw)])
+        found["raw_mb"] = size_mb(raw)
+        remove(raw)
+        found["ours_s"], found["ours_rss"], _ = run([python, "-m", "console.cli", "ingest", str(log), "--store", f"sqlite:///{store}"])
+        found["ours_mb"] = size_mb(store)
     found["duck_s"], found["duck_rss"], _ = run([python, "-c", DUCKDB_LOAD, str(log), str(duck)])
     found["duck_mb"] = size_mb(duck)
+    if floors_only:
+        remove(duck)
     floor_store = workdir / f"floors-{records}.db"
     remove(floor_store)
     _, _, out = run([python, "-c", FLOORS_SCRIPT.format(repo=str(REPO)), str(log), str(floor_store)])
     remove(floor_store)
     found["decode_s"], found["insert_s"] = (float(value) for value in out.split())
     n = records
+    ours = "" if floors_only else f"; console ingest {n / found['ours_s']:,.0f} rows/s ({found['duck_s'] / found['ours_s']:.2f})"
     print(
-        f"    floors: the console's decode alone {n / found['decode_s']:,.0f} rows/s "
-        f"({n / found['decode_s'] / (n / found['duck_s']):.2f} of DuckDB's load), the insert alone of its "
-        f"request columns {n / found['insert_s']:,.0f} rows/s ({found['duck_s'] / found['insert_s']:.2f}); "
-        f"console ingest {n / found['ours_s']:,.0f} rows/s ({found['duck_s'] / found['ours_s']:.2f})",
+        f"    floors: DuckDB's load {n / found['duck_s']:,.0f} rows/s; the console's decode alone "
+        f"{n / found['decode_s']:,.0f} rows/s ({n / found['decode_s'] / (n / found['duck_s']):.2f} of DuckDB's load), "
+        f"the insert alone of its request columns {n / found['insert_s']:,.0f} rows/s "
+        f"({found['duck_s'] / found['insert_s']:.2f}){ours}",
         flush=True,
     )
+    _, _, out = run([python, str(REPO / "bench" / "ingest_ceiling.py"), str(log), str(workdir)])
+    found["ceiling"] = json.loads(out)
+    print(ceiling_lines(found["ceiling"], found["duck_s"], n), flush=True)
+    if floors_only:
+        return found
     return _reports(found, workdir, store, duck, rounds)
+
+
+def ceiling_lines(ceiling: dict, duck_s: float, n: int) -> str:
+    """bench/ingest_ceiling.py's results as rows/s and ratios to DuckDB's load, with each
+    stage's us a row."""
+    def rate(seconds: float, rows: int) -> str:
+        return f"{rows / seconds:,.0f} rows/s ({rows / seconds / (n / duck_s):.2f})"
+
+    narrow, bare, stages = ceiling["narrow"], ceiling["narrow_no_ts_index"], ceiling["stages"]
+    stage_list = lambda spent: ", ".join(f"{name} {us:.1f}" for name, us in spent.items())  # noqa: E731
+    lines = [
+        "    block-only ceiling (bench/ingest_ceiling.py; rows/s and their ratio to DuckDB's load):",
+        f"      (a) narrow insert alone (id, request_id unique, ts indexed): {rate(narrow['seconds'], narrow['rows'])}; "
+        f"without the ts index {rate(bare['seconds'], bare['rows'])}; request_key (int64) unique instead "
+        f"{rate(ceiling['narrow_int_key']['seconds'], bare['rows'])}; no unique index "
+        f"{rate(ceiling['narrow_no_unique']['seconds'], bare['rows'])}; unique (ts, request_id) instead of both "
+        f"{rate(ceiling['narrow_ts_request']['seconds'], bare['rows'])}",
+        f"      each side alone: decoding process {rate(stages['decode_s'], stages['rows'])}, "
+        f"writer process {rate(stages['write_s'], stages['rows'])} (process start-up included)",
+        f"        decoder us/row: {stage_list(stages['decoder'])}",
+        f"        writer us/row: {stage_list(stages['writer'])}",
+    ]
+    for key, label in (("pipeline", "(b) one decoding process + writer"), ("split", "(c) two decoding processes + writer")):
+        found = ceiling[key]
+        lines.append(f"      {label}, end to end: {rate(found['seconds'], found['rows'])}")
+        for i, decoder in enumerate(found["decoders"]):
+            lines.append(f"        decoder {i} us/row (of all rows): {stage_list(decoder)}")
+        lines.append(f"        writer us/row: {stage_list(found['writer'])}")
+    return "\n".join(lines)
 
 
 def _reports(found: dict, workdir: Path, store: Path, duck: Path, rounds: int) -> dict:
@@ -260,6 +304,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="reuse/keep the generated logs in this directory")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--reports-only", action="store_true", help="only the reports, on the stores --keep DIR holds")
+    parser.add_argument("--floors-only", action="store_true",
+                        help="only DuckDB's load, the floors and the block-only ceiling (bench/ingest_ceiling.py)")
     args = parser.parse_args()
     try:
         import duckdb  # noqa: F401
@@ -270,10 +316,14 @@ def main() -> None:
     results = []
     show = report_table if args.reports_only else table
     for size in (int(s) for s in args.sizes.split(",")):
+        if args.floors_only:
+            measure(workdir, size, args.rounds, floors_only=True)
+            continue
         results.append(measure(workdir, size, args.rounds, args.reports_only))
         print(show(results[-1:]), flush=True)
         print(f"    console report's figures: {results[-1]['figures']}", flush=True)
-    print("\n" + show(results))
+    if results:
+        print("\n" + show(results))
 
 
 if __name__ == "__main__":
