@@ -144,11 +144,13 @@ def assert_rollups_hold_the_rows(db: Path) -> None:
     none lost, none counted twice, at every span."""
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT count(*), coalesce(sum(input_tokens), 0) FROM requests").fetchone()
-        for span in (60, 3600):
+        for span in (60, 3600, 86400):
             cells = conn.execute(
                 "SELECT coalesce(sum(requests), 0), coalesce(sum(input_tokens), 0) FROM rollups WHERE span = ?", (span,)
             ).fetchone()
             assert cells == rows, f"the {span} s cells count {cells}, the rows {rows}"
+        totals = conn.execute("SELECT coalesce(sum(requests), 0) FROM rollup_hours").fetchone()
+        assert totals[0] == rows[0], f"the hour totals count {totals[0]}, the rows {rows[0]}"
         for span in (3600, 86400):
             users = conn.execute("SELECT coalesce(sum(requests), 0) FROM rollup_users WHERE span = ?", (span,)).fetchone()
             assert users[0] == rows[0], f"the {span} s user cells"
@@ -485,6 +487,6 @@ def test_a_version_2_store_gets_the_run_process_columns(tmp_path):
         columns = {c["name"] for c in inspect(store.engine).get_columns("regression_runs")}
         assert {"host", "pid"} <= columns
         with store.engine.connect() as conn:
-            assert [r[0] for r in conn.execute(text("SELECT version FROM schema_version ORDER BY version"))] == [2, 3, 4, 5, 6, 7, 8]
+            assert [r[0] for r in conn.execute(text("SELECT version FROM schema_version ORDER BY version"))] == [2, 3, 4, 5, 6, 7, 8, 9]
         (run,) = history.list_runs(store)
         assert (run.status, run.pid) == ("running", None), "a run from before is left alone"

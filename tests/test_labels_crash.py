@@ -240,6 +240,6 @@ def test_a_version_3_store_gets_the_pending_column(tmp_path, url, ids, cases):
     with Store(url) as store:
         assert "case_pending" in {c["name"] for c in inspect(store.engine).get_columns("labels")}
         with store.engine.connect() as conn:
-            assert conn.execute(text("SELECT max(version) FROM schema_version")).scalar() == 8
+            assert conn.execute(text("SELECT max(version) FROM schema_version")).scalar() == 9
         assert state(store, ids[0]) == ("bad", case_id_for(ids[0]), False), "labels from before: not pending"
         assert not start(store, cases).recovered

@@ -21,11 +21,13 @@ from console.demo.story import generate_history
 from console.ingest import ingest_files
 from console.store import Store
 from console.store.evaluation import EvaluationStore
+from console.store.schema_facts import CURRENT_VERSION
 from tests.test_postgres import postgres_schema_url
 
 BOUND = RELATIVE_ACCURACY * (1 + 1e-9)
 QS = [0.0, 1.0, 25.0, 50.0, 90.0, 95.0, 99.0, 99.9, 100.0]
 END = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+NOW = "2026-11-19T15:30:00Z"
 
 
 def test_sketch_keys_are_ddsketchs():
@@ -135,18 +137,37 @@ def _reports(url: str, since: str, now: str, settings: Settings) -> tuple[dict, 
 
 
 def _check_windows(url: str, trials: int) -> None:
+    from console.store import rollups
+
     rng = random.Random(11)
     sketched = 0
-    for trial in range(trials):
-        since = rng.choice(["all", "7d", "24h", "6h", "1h"])
-        moment = END.timestamp() - rng.uniform(0, 5 * 86400)
-        now = datetime.fromtimestamp(moment, tz=timezone.utc).isoformat().replace("+00:00", "Z")
-        settings = SETTINGS if trial % 3 else Settings()  # without budgets the exact tail is 65 minutes
-        rows, merged = _reports(url, since, now, settings)
-        assert rows["requests"] > 0
-        compare(rows, merged)
-        sketched += merged["figures"]["percentiles"] == "sketch"
+    read = rollups.read_cells
+    days_read = []  # per window, the day cells it read: whole days come from them
+
+    def spy(conn, kind, span, since, before):
+        cells = read(conn, kind, span, since, before)
+        if span == 86400:
+            days_read[-1] += len(np.unique(cells.bucket))
+        return cells
+
+    rollups.read_cells = spy
+    try:
+        for trial in range(trials):
+            since = rng.choice(["all", "7d", "7d", "24h", "6h", "1h"])
+            moment = END.timestamp() - rng.uniform(0, 5 * 86400)
+            now = datetime.fromtimestamp(moment, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+            settings = SETTINGS if trial % 3 else Settings()  # without budgets the exact tail is 65 minutes
+            days_read.append(0)
+            rows, merged = _reports(url, since, now, settings)
+            assert rows["requests"] > 0
+            compare(rows, merged)
+            sketched += merged["figures"]["percentiles"] == "sketch"
+            if since in ("all", "7d"):  # 9 days of history: at least 3 whole days before the tail
+                assert days_read[-1] >= 3, (since, now)
+    finally:
+        rollups.read_cells = read
     assert sketched >= trials // 3, "most windows read cells"
+    assert sum(1 for days in days_read if days) >= trials // 4, "windows over whole days read day cells"
 
 
 def test_report_over_rollups_equals_report_over_rows_on_every_exact_figure(tmp_path):
@@ -170,7 +191,47 @@ def test_a_store_from_before_rollups_gets_them_built_once_on_open(tmp_path):
     with sqlite3.connect(db) as conn:
         assert conn.execute(query).fetchall() == written
         assert conn.execute("SELECT bucket, user_id, cost_nano FROM rollup_users ORDER BY 1, 2").fetchall() == users
-        assert conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 8
+        assert conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == CURRENT_VERSION
+
+
+DAY_CELLS = (
+    "SELECT span, bucket, model, prompt_id, prompt_version, prompt_hash, environment, is_error, requests, bad, "
+    "input_tokens, output_tokens, cached_input_tokens, priced, cost_nano, estimated, estimated_cost_nano, min_ts, "
+    "max_ts, latency, ttft FROM rollups WHERE span = 86400 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"
+)
+HOUR_TOTALS = "SELECT bucket, requests, errors, priced, cost_nano, min_ts, max_ts, latency, ttft FROM rollup_hours ORDER BY 1"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_store_from_before_day_cells_gets_them_built_from_its_hour_cells(tmp_path, backend):
+    """Schema 9 on a store of schema 8 (hour cells, no day cells nor hour totals): the day
+    cells and hour totals built from the hour cells are those the writes made, byte for byte,
+    and the merge of the hour cells; the reports are the same."""
+    from sqlalchemy import text
+
+    def check(url: str) -> None:
+        _filled_store(url, tmp_path, labels=False).close()
+        with Store(url) as store, store.engine.begin() as conn:
+            written = [tuple(r) for r in conn.execute(text(DAY_CELLS))], [tuple(r) for r in conn.execute(text(HOUR_TOTALS))]
+            assert len(written[0]) > 9 and len(written[1]) >= 9 * 24
+            before = msgspec.to_builtins(make_report([], store=url, since="7d", settings=SETTINGS, now=NOW, exact_max_rows=0))
+            conn.execute(text("DELETE FROM rollups WHERE span = 86400"))  # schema 8's shape
+            conn.execute(text("DROP TABLE rollup_hours"))
+            conn.execute(text("DROP INDEX ix_rollup_users_days"))
+            conn.execute(text("DELETE FROM schema_version WHERE version >= 9"))
+        with Store(url) as store, store.engine.connect() as conn:
+            assert [tuple(r) for r in conn.execute(text(DAY_CELLS))] == written[0]
+            assert [tuple(r) for r in conn.execute(text(HOUR_TOTALS))] == written[1]
+            assert conn.execute(text("SELECT max(version) FROM schema_version")).scalar() == CURRENT_VERSION
+            assert_coarse_cells_merge_hours(conn)
+        after = msgspec.to_builtins(make_report([], store=url, since="7d", settings=SETTINGS, now=NOW, exact_max_rows=0))
+        assert after == before and after["figures"]["source"] == "rollups"
+
+    if backend == "sqlite":
+        check(f"sqlite:///{tmp_path / 'store.db'}")
+    else:
+        with postgres_schema_url() as url:
+            check(url)
 
 
 def test_postgres_report_over_rollups_equals_report_over_rows(tmp_path):
@@ -221,6 +282,37 @@ def assert_cells_match_rows(store: Store) -> None:
         for span in (3600, 86400):
             users = conn.execute(text("SELECT sum(cost_nano), sum(requests) FROM rollup_users WHERE span = :s"), {"s": span}).one()
             assert tuple(users) == (spend, sum(r[1] for r in rows))
+        totals = conn.execute(text("SELECT sum(requests), sum(errors), sum(cost_nano) FROM rollup_hours")).one()
+        assert tuple(totals) == (sum(r[1] for r in rows), sum(r[3] for r in rows), spend)
+        assert_coarse_cells_merge_hours(conn)
+
+
+def assert_coarse_cells_merge_hours(conn) -> None:
+    """The day cells and hour totals hold exactly the merge of the hour cells (sums, first and
+    last ts, sketches entry by entry): one per day and key, one per hour."""
+    from console.analytics.rollup import DAY, HOUR, REQUESTS, TOTALS, totals
+    from console.store import rollups
+
+    raw = conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else conn
+    hours = rollups.read_cells(raw, REQUESTS, HOUR, None, None)
+    pairs = [(hours.coarser(DAY), rollups.read_cells(raw, REQUESTS, DAY, None, None)),
+             (totals(hours), rollups.read_cells(raw, TOTALS, HOUR, None, None))]  # fmt: skip
+    for expected, stored in pairs:
+        assert len(stored) == len(expected) > 0
+
+        def keyed(cells):
+            dims = [cells.labels(dim) for dim in cells.kind.dims] + [cells.codes[f] for f in cells.kind.flags]
+            keys = list(zip(cells.bucket.tolist(), *(d.tolist() for d in dims)))
+            entries = cells.sketches["latency_ms"], cells.sketches["ttft_ms"]
+            return {
+                key: (
+                    tuple(int(cells.sums[name][i]) for name in cells.kind.sums), cells.min_ts[i], cells.max_ts[i],
+                    [sorted(zip(e.keys[e.groups == i].tolist(), e.counts[e.groups == i].tolist())) for e in entries],
+                )
+                for i, key in enumerate(keys)
+            }  # fmt: skip
+
+        assert keyed(stored) == keyed(expected)
 
 
 def test_report_and_check_read_the_rollups_above_the_limit_and_say_so(tmp_path, write_log, monkeypatch):

@@ -4,7 +4,9 @@
 loading them costs (console/commands/report.py decides): the rows from `exact_since` on are
 loaded as columns (budget burn windows, alert onsets and the error spike look at them row by
 row), and the window before that is read as rollup cells (console.analytics.rollup): whole
-hours, whole minutes, and the rows of a partial first minute turned into cells. Counts, errors,
+days, whole hours, whole minutes, and the rows of a partial first minute turned into cells
+(the spend per hour and the p95 sparkline from cells of at most an hour: RollupPart.series,
+the hour totals of the whole days). Counts, errors,
 bad, tokens and spend are sums of integers, so they are exactly what the rows would give;
 percentiles come from the merged DDSketch sketches, within RELATIVE_ACCURACY
 (console.analytics.sketch), and the report says so (Report.figures).
@@ -38,6 +40,10 @@ class RollupPart:
 
     exact_since: float
     cells: CellTable = field(default_factory=lambda: CellTable.empty(REQUESTS, HOUR))  # the window before exact_since
+    # the same requests in cells of at most an hour each, for the figures per hour or sparkline
+    # bucket (any kind with bucket, cost_nano and a latency sketch): None when `cells` are;
+    # with day cells in `cells`, the hour totals of those days and the other cells
+    series: tuple[CellTable, ...] | None = None
     users: CellTable = field(default_factory=lambda: CellTable.empty(USERS, HOUR))
     # labels' corrections of the cells' bad counts (cells count negative feedback), by "id@version"
     bad_delta: Mapping[str, int] = field(default_factory=dict)
@@ -112,13 +118,14 @@ def merged_aggregates(
     _track_prompts(made, prompt, prompt_id, cells.max_ts, prompts)
     for (version, hashed), count in _pair_counts(prompt, prompt_hash, cells.sums["requests"]).items():
         made.hash_pairs[(version, hashed)] = made.hash_pairs.get((version, hashed), 0) + count
-    hours = cells.bucket // HOUR
-    unique, inverse = np.unique(hours, return_inverse=True)
-    costs = np.rint(np.bincount(inverse.reshape(-1), weights=sums["cost_nano"])).astype(np.int64)
-    for hour, total in zip(unique.tolist(), costs.tolist()):
-        made.hour_cost[hour] = made.hour_cost.get(hour, 0) + total
+    series = (cells,) if part.series is None else part.series
+    for table in series:
+        unique, inverse = np.unique(table.bucket // HOUR, return_inverse=True)
+        costs = np.bincount(inverse.reshape(-1), weights=table.sums["cost_nano"].astype(np.float64))
+        for hour, total in zip(unique.tolist(), np.rint(costs).astype(np.int64).tolist()):
+            made.hour_cost[hour] = made.hour_cost.get(hour, 0) + total
     _apply_bad_delta(made, cols, part.bad_delta)
-    _merge_sketches(made, cols, rows, cells, model, prompt)
+    _merge_sketches(made, cols, rows, cells, model, prompt, series)
     return made
 
 
@@ -148,9 +155,11 @@ def _apply_bad_delta(made: WindowAggregates, cols: Columns, delta: Mapping[str, 
 
 
 def _merge_sketches(
-    made: WindowAggregates, cols: Columns, rows: np.ndarray | slice, cells: CellTable, model: np.ndarray, prompt: np.ndarray
+    made: WindowAggregates, cols: Columns, rows: np.ndarray | slice, cells: CellTable, model: np.ndarray,
+    prompt: np.ndarray, series: tuple[CellTable, ...],
 ) -> None:
-    """Every latency and TTFT group as the merge of the rows' sketch and the cells'."""
+    """Every latency and TTFT group as the merge of the rows' sketch and the cells' (by
+    sparkline bucket: the series' cells)."""
     latency, ttft, ts = cols.latency_ms[rows], cols.ttft_ms[rows], cols.ts[rows]
     row_model, row_prompt = cols.model[rows].astype(np.int64), cols.prompt[rows].astype(np.int64)
     zeros = np.zeros(len(latency), np.int64)
@@ -159,7 +168,7 @@ def _merge_sketches(
         "latency": (zeros, np.zeros(len(cells), np.int64), "latency_ms"),
         "latency_by_model": (row_model, model, "latency_ms"),
         "latency_by_prompt": (row_prompt, prompt, "latency_ms"),
-        "latency_by_bucket": (np.floor(ts / size).astype(np.int64), cells.bucket // size, "latency_ms"),
+        "latency_by_bucket": (np.floor(ts / size).astype(np.int64), None, "latency_ms"),
         "ttft": (zeros, np.zeros(len(cells), np.int64), "ttft_ms"),
         "ttft_by_model": (row_model, model, "ttft_ms"),
         "ttft_by_prompt": (row_prompt, prompt, "ttft_ms"),
@@ -172,5 +181,9 @@ def _merge_sketches(
     for attribute, (row_groups, cell_groups, measure) in groupings.items():
         fine, row_keys = keys[measure]
         row_entries = Entries.summed(row_groups[fine], row_keys, np.ones(len(fine), np.int64))
-        entries = Entries.concat([row_entries, cells.sketches[measure].regroup(cell_groups)])
+        if cell_groups is None:  # by sparkline bucket
+            cell_entries = [table.sketches[measure].regroup(table.bucket // size) for table in series]
+        else:
+            cell_entries = [cells.sketches[measure].regroup(cell_groups)]
+        entries = Entries.concat([row_entries, *cell_entries])
         setattr(made, attribute, SketchGroups(entries))

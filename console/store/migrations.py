@@ -22,6 +22,10 @@ Versions:
    on SQLite the bodies already stored move into blocks (the file keeps its size until a
    VACUUM; new rows reuse the freed pages). The model and prompt indexes are dropped (the
    filter's names come from the rollups).
+9. day cells (rollups with span 86400) and rollup_hours (every request of an hour: the time
+   series), built from the hour cells already stored (console/store/rollup_builds.py): a
+   month's window reads ~1/20 of the cells it read from the hour cells. An index of the user
+   day cells (rollup_tables.USER_DAYS_INDEX).
 
 Upgrades run under a lock (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and
 in one transaction, so consoles opening one store at once upgrade it exactly once, and a
@@ -216,9 +220,9 @@ def _v6_estimated_cost(conn: Connection, host: str) -> None:
 def _v7_rollups(conn: Connection, host: str) -> None:
     """The rollup tables, and the cells of the rows already stored (once: from the column
     blocks on SQLite, from the rows elsewhere)."""
-    from console.store.rollups import build_all, stored_rows
+    from console.store.rollup_builds import build_all, stored_rows
 
-    for table in (rollup_tables.RollupCell, rollup_tables.RollupUserCell):
+    for table in (rollup_tables.RollupCell, rollup_tables.RollupUserCell, rollup_tables.RollupHourCell):
         table.__table__.create(conn, checkfirst=True)
     build_all(conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else conn, stored_rows(conn))
 
@@ -234,6 +238,14 @@ def _v8_body_blocks(conn: Connection, host: str) -> None:
         compact(conn.connection.dbapi_connection)
 
 
+def _v9_day_cells(conn: Connection, host: str) -> None:
+    from console.store.rollup_builds import build_coarse
+
+    rollup_tables.RollupHourCell.__table__.create(conn, checkfirst=True)
+    rollup_tables.USER_DAYS_INDEX.create(conn, checkfirst=True)
+    build_coarse(conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else conn)
+
+
 STEPS: dict[int, Callable[[Connection, str], None]] = {
     2: _v2_offsets_per_host,
     3: _v3_run_process,
@@ -242,5 +254,6 @@ STEPS: dict[int, Callable[[Connection, str], None]] = {
     6: _v6_estimated_cost,
     7: _v7_rollups,
     8: _v8_body_blocks,
+    9: _v9_day_cells,
 }
 assert sorted(STEPS) == list(range(2, CURRENT_VERSION + 1)), "one step per version"

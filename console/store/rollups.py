@@ -1,11 +1,12 @@
 """Rollup cells in the store: written with the rows, read for windows too large to load.
 
 `write_rows` is called by both batch writers inside the transaction that inserts the rows
-(a crash loses the rows and their cells together, or neither): the batch's minute cells and
-their hour cells are merged into the stored cells of the same buckets (read, merged with
-console.analytics.rollup, the old rows replaced). Writers take turns on the store's write
-lock (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL), so a read-merge-write
-never races another. `build_all` makes the cells of rows stored before version 7.
+(a crash loses the rows and their cells together, or neither): the batch's minute cells, their
+hour and day cells and hour totals are merged into the stored cells of the same buckets (read,
+merged with console.analytics.rollup, the old rows replaced). Writers take turns on the
+store's write lock (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL), so a
+read-merge-write never races another. console/store/rollup_builds.py makes the cells of rows
+stored before version 7, and the day cells and hour totals of hour cells stored before 9.
 
 Works on a sqlite3 connection (the SQLite writer) or a SQLAlchemy connection (PostgreSQL,
 and every reader), through `Db`.
@@ -13,13 +14,16 @@ and every reader), through `Db`.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from itertools import repeat
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
-from console.analytics.rollup import DAY, HOUR, MINUTE, REQUESTS, USERS, CellKind, CellTable, RowArrays, cells_of_rows, merged, prompt_keys
+from console.analytics.rollup import (
+    DAY, HOUR, MINUTE, REQUESTS, TOTALS, USERS, CellKind, CellTable, RowArrays, cells_of_rows, merged, prompt_keys, totals,
+)  # fmt: skip
 from console.analytics.sketch import Entries
 
 _REQUEST_COLUMNS = (
@@ -27,8 +31,9 @@ _REQUEST_COLUMNS = (
     *REQUESTS.sums, "min_ts", "max_ts", "latency", "ttft",
 )  # fmt: skip
 _USER_COLUMNS = ("span", "bucket", "user_id", *USERS.sums)
-TABLE = {REQUESTS: "rollups", USERS: "rollup_users"}
-COLUMNS = {REQUESTS: _REQUEST_COLUMNS, USERS: _USER_COLUMNS}
+_TOTAL_COLUMNS = ("bucket", *TOTALS.sums, "min_ts", "max_ts", "latency", "ttft")  # hours only: no span
+TABLE = {REQUESTS: "rollups", USERS: "rollup_users", TOTALS: "rollup_hours"}
+COLUMNS = {REQUESTS: _REQUEST_COLUMNS, USERS: _USER_COLUMNS, TOTALS: _TOTAL_COLUMNS}
 _DELETE_CHUNK = 500
 
 
@@ -39,6 +44,7 @@ class Db:
         self.conn = conn
         self.raw = isinstance(conn, sqlite3.Connection)
         self.qmark = self.raw or conn.dialect.paramstyle == "qmark"
+        self.sqlite = self.raw or conn.dialect.name == "sqlite"
 
     def _sql(self, sql: str) -> str:
         return sql if self.qmark else sql.replace("?", "%s")
@@ -95,23 +101,31 @@ class Db:
 # -- cells <-> SQL rows ------------------------------------------------------------------------
 
 
-def _sql_rows(cells: CellTable) -> list[tuple]:
-    kind, span = cells.kind, cells.span
-    count = len(cells)
-    # zip of whole columns: the tuples are made in C (indexing each column per cell took
-    # a third of the rollups' time in a bulk load)
-    sums = [cells.sums[name].tolist() for name in kind.sums]
-    spans, buckets = repeat(span, count), cells.bucket.tolist()
-    if kind is USERS:
-        return list(zip(spans, buckets, cells.labels("user").tolist(), *sums))
+def _key_columns(cells: CellTable) -> list[list]:
+    """Each cell's key as COLUMNS[kind] stores it (bucket, texts, error flag: one run of them)."""
+    buckets = cells.bucket.tolist()
+    if cells.kind is TOTALS:
+        return [buckets]
+    if cells.kind is USERS:
+        return [buckets, cells.labels("user").tolist()]
     prompt_ids = cells.labels("prompt_id").tolist()
     versions = [key[len(pid) + 1 :] for key, pid in zip(cells.labels("prompt").tolist(), prompt_ids)]
     models, hashes, environments = (cells.labels(dim).tolist() for dim in ("model", "prompt_hash", "environment"))
-    flags = cells.codes["is_error"].tolist()
+    return [buckets, models, prompt_ids, versions, hashes, environments, cells.codes["is_error"].tolist()]
+
+
+def _sql_rows(cells: CellTable) -> list[tuple]:
+    kind, count = cells.kind, len(cells)
+    # zip of whole columns: the tuples are made in C (indexing each column per cell took
+    # a third of the rollups' time in a bulk load)
+    sums = [cells.sums[name].tolist() for name in kind.sums]
+    keys = _key_columns(cells)
+    spans = () if kind is TOTALS else (repeat(cells.span, count),)
+    if kind is USERS:
+        return list(zip(*spans, *keys, *sums))
     latency = cells.sketches["latency_ms"].encode(count)
     ttft = cells.sketches["ttft_ms"].encode(count)
-    low, high = cells.min_ts.tolist(), cells.max_ts.tolist()
-    return list(zip(spans, buckets, models, prompt_ids, versions, hashes, environments, flags, *sums, low, high, latency, ttft))
+    return list(zip(*spans, *keys, *sums, cells.min_ts.tolist(), cells.max_ts.tolist(), latency, ttft))
 
 
 _TEXTS = ("model", "prompt_id", "prompt_version", "prompt_hash", "environment", "user_id")
@@ -185,12 +199,14 @@ class _Gathered:
         if kind is USERS:
             codes["user"], names["user"] = self._coded("user_id")
             return CellTable(kind, span, bucket, codes, names, sums, np.full(count, np.inf), np.full(count, -np.inf), {})
+        sketches = {"latency_ms": self._sketch("latency"), "ttft_ms": self._sketch("ttft")}
+        if kind is TOTALS:
+            return CellTable(kind, span, bucket, codes, names, sums, self._column("min_ts"), self._column("max_ts"), sketches)
         for dim in ("model", "prompt_id", "prompt_hash", "environment"):
             codes[dim], names[dim] = self._coded(dim)
         version_codes, version_names = self._coded("prompt_version")
         codes["prompt"], names["prompt"] = prompt_keys(codes["prompt_id"], names["prompt_id"], version_codes, version_names)
         codes["is_error"] = self._column("is_error")
-        sketches = {"latency_ms": self._sketch("latency"), "ttft_ms": self._sketch("ttft")}
         return CellTable(kind, span, bucket, codes, names, sums, self._column("min_ts"), self._column("max_ts"), sketches)
 
 
@@ -221,7 +237,10 @@ def write_rows(conn, rows: RowArrays) -> None:
         return
     db = Db(conn)
     minute, users = cells_of_rows(rows, MINUTE)
-    _merge_into(db, minute.coarser(HOUR))
+    hour = minute.coarser(HOUR)
+    _merge_into(db, hour)
+    _merge_into(db, hour.coarser(DAY))
+    _merge_into(db, totals(hour))
     minute = minute.take(minute.bucket >= _prune_minutes(db, int(minute.bucket.max())))
     if len(minute):
         _merge_into(db, minute)
@@ -239,7 +258,11 @@ def _prune_minutes(db: Db, newest_in_batch: int) -> int:
     MINUTE_CELLS_KEPT_S in a later version keeps that true; raising it would not (minutes
     pruned under the old value would be written again from the new horizon on, the ones
     between left out) without a stored boundary."""
-    oldest, newest = db.rows("SELECT min(bucket), max(bucket) FROM rollups WHERE span = ?", (MINUTE,))[0]
+    # two subqueries: SQLite reads a lone min() or max() off the index's end, both at once by a scan
+    oldest, newest = db.rows(
+        "SELECT (SELECT min(bucket) FROM rollups WHERE span = ?), (SELECT max(bucket) FROM rollups WHERE span = ?)",
+        (MINUTE, MINUTE),
+    )[0]
     newest = newest_in_batch if newest is None else max(int(newest), newest_in_batch)
     horizon = (newest - MINUTE_CELLS_KEPT_S) // DAY * DAY
     if oldest is not None and int(oldest) < horizon:
@@ -260,27 +283,14 @@ def _merge_into(db: Db, cells: CellTable) -> None:
     buckets = np.unique(cells.bucket)
     where, params = _where(kind, cells.span, int(buckets[0]), int(buckets[-1]) + 1)
     found = db.rows(f"SELECT id, {', '.join(COLUMNS[kind])} FROM {table}{where}", params)
-    if len(buckets) > 2:  # out-of-order rows: keep only the buckets this batch touches
-        wanted = set(buckets.tolist())
-        at = COLUMNS[kind].index("bucket") + 1
-        found = [row for row in found if row[at] in wanted]
+    if found:  # only the cells of keys this batch adds to are rewritten (a day's user cells: ~1 in 3 for a small batch)
+        keys = _key_columns(cells)
+        touched, at = set(zip(*keys)), COLUMNS[kind].index("bucket") + 1
+        found = [row for row in found if row[at : at + len(keys)] in touched]
     if found:
         db.delete_ids(table, [row[0] for row in found])
         cells = merged([_table(kind, cells.span, [row[1:] for row in found]), cells], kind, cells.span)
     db.insert(table, COLUMNS[kind], _sql_rows(cells))
-
-
-def build_all(conn, rows_of: Iterable[RowArrays]) -> int:
-    """Cells of the rows already stored, fed in chunks (a migration, in its transaction): the
-    tables are emptied first. Returns the rows counted."""
-    db = Db(conn)
-    for table in TABLE.values():
-        db.rows(f"DELETE FROM {table}") if db.raw else conn.exec_driver_sql(f"DELETE FROM {table}")
-    counted = 0
-    for rows in rows_of:
-        write_rows(conn, rows)
-        counted += len(rows)
-    return counted
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -291,7 +301,7 @@ def read_cells(conn, kind: CellKind, span: int, since: float | None, before: flo
     bounds should be multiples of the span)."""
     where, params = _where(kind, span, None if since is None else int(np.ceil(since)),
                            None if before is None else int(np.ceil(before)))  # fmt: skip
-    names = COLUMNS[kind][1:]  # without span: one value fewer a cell to fetch (~2.5 us a cell in all)
+    names = [name for name in COLUMNS[kind] if name != "span"]  # the one asked for: ~2.5 us a cell fewer in all
     gathered = _Gathered(names)
     for rows in Db(conn).chunks(f"SELECT {', '.join(names)} FROM {TABLE[kind]}{where}", params, _READ_CHUNK):
         gathered.add(rows)
@@ -299,8 +309,8 @@ def read_cells(conn, kind: CellKind, span: int, since: float | None, before: flo
 
 
 def _where(kind: CellKind, span: int, since: int | None, before: int | None) -> tuple[str, list]:
-    """WHERE for cells of a span with since <= bucket < before."""
-    terms, params = ["span = ?"], [span]
+    """WHERE for cells of a span with since <= bucket < before (TOTALS: hours, no span column)."""
+    terms, params = ([], []) if kind is TOTALS else (["span = ?"], [span])
     if since is not None:
         terms.append("bucket >= ?")
         params.append(since)
@@ -310,39 +320,77 @@ def _where(kind: CellKind, span: int, since: int | None, before: int | None) -> 
     return (f" WHERE {' AND '.join(terms)}" if terms else ""), params
 
 
+def day_parts(since: float | None, before: float) -> list[tuple[int, int | None, int]]:
+    """[since, before) as (span, from, to) pieces in time order: its whole UTC days as day
+    cells, the hours around them as hour cells (from None: from the first cell). Day cells
+    are ~24x fewer: a month's window reads ~1/20 of the cells (see write_rows)."""
+    days_from = None if since is None else math.ceil(since / DAY) * DAY
+    days_to = math.floor(before / DAY) * DAY
+    low, high = None if since is None else math.ceil(since), math.ceil(before)  # buckets are whole seconds
+    if days_from is not None and days_from >= days_to:  # no whole day: hours only
+        return [(HOUR, low, high)]
+    parts = [(DAY, days_from, days_to), (HOUR, days_to, high)]
+    return parts if since is None or low >= days_from else [(HOUR, low, days_from), *parts]
+
+
+def _union(
+    kind: CellKind, columns: str, since: float | None, before: float, extra: str = "", extra_params=(), indexed=None
+):
+    """(SQL, params): `columns` of the cells in [since, before) by day_parts, one UNION ALL
+    (`extra` ends each part's WHERE; indexed: span -> SQLite's INDEXED BY clause for a part
+    from the first cell on, which reads every cell of the span anyway)."""
+    indexed = indexed or {}
+    selects, params = [], []
+    for span, low, high in day_parts(since, before):
+        where, found = _where(kind, span, low, high)
+        # the span as a literal: SQLite uses a partial index on a span only for a constant
+        table = f"{TABLE[kind]}{indexed.get(span, '') if low is None else ''}"
+        selects.append(f"SELECT {columns} FROM {table}{where.replace('span = ?', f'span = {span}')}{extra}")
+        params += [*found[1:], *extra_params]
+    return " UNION ALL ".join(selects), params
+
+
 def user_spend(conn, since: float | None, before: float) -> CellTable:
     """Each user's requests, priced requests and spend in [since, before) (whole hours), summed
-    by the database (one row per user): the day cells of whole days, hour cells around them."""
-    days_from = None if since is None else -(-int(since) // DAY) * DAY
-    days_to = int(before) // DAY * DAY
-    if days_from is not None and days_from >= days_to:  # no whole day: hours only
-        parts = [(HOUR, since, before)]
-    else:
-        parts = [(DAY, days_from, days_to), (HOUR, days_to, before)]
-        if since is not None:
-            parts.append((HOUR, since, days_from))
-    selects, params = [], []
-    for span, low, high in parts:
-        where, found = _where(USERS, span, None if low is None else int(low), int(high))
-        selects.append(f"SELECT user_id, {', '.join(USERS.sums)} FROM rollup_users{where}")
-        params += found
+    by the database (one row per user): the day cells of whole days, hour cells around them,
+    each part summed per user first (the day cells' along rollup_tables.USER_DAYS_INDEX)."""
+    db = Db(conn)
+    sums = ", ".join(f"sum({name}) AS {name}" for name in USERS.sums)
+    # without stats SQLite would read them by (span, bucket) and sort them by user
+    indexed = {DAY: " INDEXED BY ix_rollup_users_days"} if db.sqlite else None
+    union, params = _union(USERS, f"user_id, {sums}", since, before, " GROUP BY user_id", indexed=indexed)
     sums = ", ".join(f"sum({name})" for name in USERS.sums)
-    rows = Db(conn).rows(
-        f"SELECT 0, 0, user_id, {sums} FROM ({' UNION ALL '.join(selects)}) AS cells GROUP BY user_id", params
-    )
+    rows = db.rows(f"SELECT 0, 0, user_id, {sums} FROM ({union}) AS cells GROUP BY user_id", params)
     return _table(USERS, HOUR, rows)
 
 
+def cost_nano_between(conn, since: float, before: float, scope: dict[str, str]) -> int:
+    """The spend in nano-dollars of the request cells in [since, before) (whole hours) whose
+    columns equal scope's (model, prompt_id, environment)."""
+    terms = "".join(f" AND {column} = ?" for column in scope)
+    union, params = _union(REQUESTS, "cost_nano", since, before, terms, tuple(scope.values()))
+    return int(Db(conn).rows(f"SELECT coalesce(sum(cost_nano), 0) FROM ({union}) AS cells", params)[0][0])
+
+
 def first_seen(conn, before: float) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
-    """The first ts of every model and (prompt_id, version) in the hour cells before `before`."""
+    """The first ts of every model and (prompt_id, version) in the hour cells before `before`
+    (day cells for the whole days: the same min_ts)."""
     db = Db(conn)
-    models = db.rows("SELECT model, min(min_ts) FROM rollups WHERE span = ? AND bucket < ? GROUP BY model", (HOUR, before))
+    union, params = _union(REQUESTS, "model, prompt_id, prompt_version, min_ts", None, before)
+    models = db.rows(f"SELECT model, min(min_ts) FROM ({union}) AS cells GROUP BY model", params)
     prompts = db.rows(
-        "SELECT prompt_id, prompt_version, min(min_ts) FROM rollups WHERE span = ? AND bucket < ? "
-        "GROUP BY prompt_id, prompt_version",
-        (HOUR, before),
+        f"SELECT prompt_id, prompt_version, min(min_ts) FROM ({union}) AS cells GROUP BY prompt_id, prompt_version", params
     )
     return {m: float(ts) for m, ts in models}, {(p, v): float(ts) for p, v, ts in prompts}
+
+
+def oldest_ts(conn) -> float | None:
+    """The first ts of any cell: the oldest hour's cells' (one bucket, by the index)."""
+    found = Db(conn).rows(
+        "SELECT min(min_ts) FROM rollups WHERE span = ? AND bucket = (SELECT min(bucket) FROM rollups WHERE span = ?)",
+        (HOUR, HOUR),
+    )[0][0]
+    return None if found is None else float(found)
 
 
 def rows_of_block(block) -> RowArrays:
@@ -366,28 +414,3 @@ def rows_of_block(block) -> RowArrays:
         tokens={name: arrays[name] for name in ("input_tokens", "output_tokens", "cached_input_tokens")},
         codes=codes, names=text,
     )  # fmt: skip
-
-
-_BUILD_CHUNK = 65_536
-
-
-def stored_rows(conn) -> Iterable[RowArrays]:
-    """Every stored row, a chunk at a time, for build_all: from the column blocks (and the
-    rows none covers) on SQLite, from the table elsewhere. conn: a SQLAlchemy connection."""
-    from console.store import column_blocks
-
-    if conn.dialect.name == "sqlite":
-        raw = conn.connection.dbapi_connection
-        ranges = column_blocks.covered_ranges(raw)
-        for first_id, _last_id in ranges:  # one blob in memory at a time
-            (data,) = raw.execute("SELECT data FROM column_blocks WHERE first_id = ?", (first_id,)).fetchone()
-            yield rows_of_block(column_blocks.RawBlock.decode(data))
-        for block in column_blocks.read_uncovered(raw, ranges, None, None, None):
-            yield rows_of_block(block)
-        return
-    result = conn.exec_driver_sql(
-        f"SELECT {', '.join(column_blocks.SOURCE_COLUMNS)} FROM requests ORDER BY id",
-        execution_options={"stream_results": True},  # this statement's cursor only (server-side)
-    )
-    while rows := result.fetchmany(_BUILD_CHUNK):
-        yield rows_of_block(column_blocks.raw_from_columns(list(zip(*rows)), len(rows)))
