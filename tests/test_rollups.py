@@ -199,7 +199,7 @@ DAY_CELLS = (
     "input_tokens, output_tokens, cached_input_tokens, priced, cost_nano, estimated, estimated_cost_nano, min_ts, "
     "max_ts, latency, ttft FROM rollups WHERE span = 86400 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"
 )
-HOUR_TOTALS = "SELECT bucket, requests, errors, priced, cost_nano, min_ts, max_ts, latency, ttft FROM rollup_hours ORDER BY 1"
+HOUR_TOTALS = "SELECT bucket, requests, errors, priced, cost_nano, min_ts, max_ts, latency FROM rollup_hours ORDER BY 1"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
@@ -303,7 +303,7 @@ def assert_coarse_cells_merge_hours(conn) -> None:
         def keyed(cells):
             dims = [cells.labels(dim) for dim in cells.kind.dims] + [cells.codes[f] for f in cells.kind.flags]
             keys = list(zip(cells.bucket.tolist(), *(d.tolist() for d in dims)))
-            entries = cells.sketches["latency_ms"], cells.sketches["ttft_ms"]
+            entries = [cells.sketches[name] for name in cells.kind.sketches]
             return {
                 key: (
                     tuple(int(cells.sums[name][i]) for name in cells.kind.sums), cells.min_ts[i], cells.max_ts[i],

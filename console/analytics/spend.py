@@ -16,7 +16,6 @@ import numpy as np
 from console.analytics.aggregates import NANO, WindowAggregates
 from console.analytics.columns import NO_VALUE, Columns
 from console.analytics.report_types import Spend, TimePoint
-from console.formatting import rfc3339
 
 TOP_USERS = 10
 
@@ -37,10 +36,10 @@ def _ranked(names: list[str], cost: np.ndarray, keep: np.ndarray, limit: int | N
 def hour_points(aggregates: WindowAggregates, first: float, now: float) -> list[TimePoint]:
     """Spend per UTC hour, from the hour holding `first` to the one holding `now` (0 when none)."""
     table = aggregates.hour_cost
-    return [
-        TimePoint(start=rfc3339(hour * 3600), value=usd(table.get(hour, 0)))
-        for hour in range(int(first // 3600), int(now // 3600) + 1)
-    ]
+    hours = np.arange(int(first // 3600), int(now // 3600) + 1, dtype=np.int64)
+    # console.formatting.rfc3339 of whole seconds, all at once (one by one: 3.5 ms of a month's report)
+    starts = np.datetime_as_string((hours * 3600).astype("datetime64[s]"), unit="s").tolist()
+    return [TimePoint(start=f"{start}Z", value=usd(table.get(hour, 0))) for hour, start in zip(hours.tolist(), starts)]
 
 
 def spend_section(cols: Columns, aggregates: WindowAggregates, first: float | None, now: float) -> Spend:

@@ -4,8 +4,8 @@ console.analytics.rollup's cells, stored.
 One row per cell: its span (60, 3600 or 86400 s), bucket (the span's first second), text
 dimensions ("" for none), sums, and for request cells the first/last ts and the latency and
 TTFT sketches as (int16 key, uint32 count) pairs (console.analytics.sketch). rollup_hours:
-one row per hour, every request of it (the TOTALS kind). Written by the batch writers in the
-transaction that inserts the rows (console.store.rollups).
+one row per hour, every request of it (the TOTALS kind: sums and the latency sketch).
+Written by the batch writers in the transaction that inserts the rows (console.store.rollups).
 """
 
 from __future__ import annotations
@@ -77,5 +77,4 @@ class RollupHourCell(SQLModel, table=True):
     cost_nano: int = Field(sa_type=BigInteger)
     min_ts: float
     max_ts: float
-    latency: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    ttft: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    latency: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # no TTFT: no figure reads it per hour

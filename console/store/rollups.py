@@ -31,7 +31,7 @@ _REQUEST_COLUMNS = (
     *REQUESTS.sums, "min_ts", "max_ts", "latency", "ttft",
 )  # fmt: skip
 _USER_COLUMNS = ("span", "bucket", "user_id", *USERS.sums)
-_TOTAL_COLUMNS = ("bucket", *TOTALS.sums, "min_ts", "max_ts", "latency", "ttft")  # hours only: no span
+_TOTAL_COLUMNS = ("bucket", *TOTALS.sums, "min_ts", "max_ts", "latency")  # hours only: no span
 TABLE = {REQUESTS: "rollups", USERS: "rollup_users", TOTALS: "rollup_hours"}
 COLUMNS = {REQUESTS: _REQUEST_COLUMNS, USERS: _USER_COLUMNS, TOTALS: _TOTAL_COLUMNS}
 _DELETE_CHUNK = 500
@@ -123,9 +123,8 @@ def _sql_rows(cells: CellTable) -> list[tuple]:
     spans = () if kind is TOTALS else (repeat(cells.span, count),)
     if kind is USERS:
         return list(zip(*spans, *keys, *sums))
-    latency = cells.sketches["latency_ms"].encode(count)
-    ttft = cells.sketches["ttft_ms"].encode(count)
-    return list(zip(*spans, *keys, *sums, cells.min_ts.tolist(), cells.max_ts.tolist(), latency, ttft))
+    blobs = [cells.sketches[name].encode(count) for name in kind.sketches]  # latency (and ttft)
+    return list(zip(*spans, *keys, *sums, cells.min_ts.tolist(), cells.max_ts.tolist(), *blobs))
 
 
 _TEXTS = ("model", "prompt_id", "prompt_version", "prompt_hash", "environment", "user_id")
@@ -199,7 +198,7 @@ class _Gathered:
         if kind is USERS:
             codes["user"], names["user"] = self._coded("user_id")
             return CellTable(kind, span, bucket, codes, names, sums, np.full(count, np.inf), np.full(count, -np.inf), {})
-        sketches = {"latency_ms": self._sketch("latency"), "ttft_ms": self._sketch("ttft")}
+        sketches = {name: self._sketch(name.removesuffix("_ms")) for name in kind.sketches}  # latency_ms: latency
         if kind is TOTALS:
             return CellTable(kind, span, bucket, codes, names, sums, self._column("min_ts"), self._column("max_ts"), sketches)
         for dim in ("model", "prompt_id", "prompt_hash", "environment"):
