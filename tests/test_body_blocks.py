@@ -131,3 +131,14 @@ def test_a_block_compresses_repeated_llm_text_several_fold():
     assert len(data) * 8 < raw
     ids, columns = body_blocks.decode(data)
     assert ids.tolist() == list(range(1, 2_049)) and columns[0][5] == rows[5][1]
+
+
+def test_bodies_encoded_from_a_start_id_are_the_blocks_of_their_rows():
+    """encode_bodies (a bulk load's batch, ids from a start) makes encode_blocks' very bytes."""
+    bodies = [(f"question {i}", None if i % 5 else f"answer {i}", None, f"{i:032x}", '["a"]' if i % 3 else None,
+               None, i % 2 == 0, False) for i in range(2 * body_blocks.BLOCK_ROWS + 7)]  # fmt: skip
+    for count in (1, body_blocks.BLOCK_ROWS, len(bodies)):
+        start = 1_000 + count
+        assert body_blocks.encode_bodies(start, bodies[:count]) == body_blocks.encode_blocks(
+            [(start + i, *body) for i, body in enumerate(bodies[:count])]
+        )

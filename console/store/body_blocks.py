@@ -86,6 +86,20 @@ def encode_blocks(rows: Sequence[tuple]) -> list[tuple[int, int, int, bytes]]:
     return found
 
 
+def encode_bodies(start: int, bodies: Sequence[tuple]) -> list[tuple[int, int, int, bytes]]:
+    """encode_blocks' blocks (the same bytes) of body tuples without ids whose ids run from
+    start: a bulk load's batch, without an (id, *body) tuple made a row only to be taken
+    apart again (0.4 of the 1.15 us a row encode_blocks took)."""
+    compressor, found = _compressor(), []
+    for first in range(0, len(bodies), BLOCK_ROWS):
+        chunk = bodies[first : first + BLOCK_ROWS]
+        low = start + first
+        ids = np.arange(low, low + len(chunk), dtype=np.int64)
+        data = compressor.compress(msgspec.msgpack.encode(_Block(ids.tobytes(), [list(column) for column in zip(*chunk)])))
+        found.append((low, low + len(chunk) - 1, len(chunk), data))
+    return found
+
+
 def bodies_of_blocks(blocks: Sequence[tuple[int, int, int, bytes]]) -> list[tuple]:
     """The body tuples (without ids, in order) held by encode_blocks' blocks."""
     bodies: list[tuple] = []

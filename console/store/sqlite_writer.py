@@ -23,9 +23,9 @@ from console.store.body_blocks import (
     DIRECT_MIN_ROWS,
     bodies_of_blocks,
     compact,
+    encode_bodies,
     insert_blocks,
     loose_count,
-    write_blocks,
 )
 from console.store.column_blocks import add_block, block_of_inserted, merge_small_blocks
 from console.store.engine import default_host
@@ -180,13 +180,12 @@ class SqliteBatchWriter:
                 ready = batch.body_blocks and start == batch.body_start
                 if added == len(batch.requests) and ready and added >= DIRECT_MIN_ROWS:
                     insert_blocks(conn, batch.body_blocks)  # made with these very ids
+                elif added >= DIRECT_MIN_ROWS and added == len(batch.requests):
+                    insert_blocks(conn, encode_bodies(start, _bodies(batch)))
                 elif added == len(batch.requests):
                     bodies = [(start + i, *body) for i, body in enumerate(_bodies(batch))]
-                    if added >= DIRECT_MIN_ROWS:
-                        write_blocks(conn, bodies)
-                    else:
-                        insert_values(conn, self._insert_all_bodies, bodies)
-                        loose += added
+                    insert_values(conn, self._insert_all_bodies, bodies)
+                    loose += added
                 elif added:
                     conn.executemany(
                         self._insert_bodies_of_new_rows,

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, insert, text
 from console.records import RequestRecord
 from console.sources.base import SourceBatch
 from console.store import stream_openings
-from console.store.body_blocks import DIRECT_MIN_ROWS, encode_blocks
+from console.store.body_blocks import DIRECT_MIN_ROWS, encode_bodies
 from console.store.column_blocks import BlockArrays, block_of_inserted
 from console.store.engine import default_host
 from console.store.rollups import rows_of_block, write_rows
@@ -73,7 +73,7 @@ class PreparedBatch(msgspec.Struct, array_like=True, gc=False):
     # parallel load, the decoding process); the writer adds ids, keys and text codes, and
     # makes the block of the rows stored instead when some were already there.
     block: BlockArrays | None = None
-    # The bodies as SQLite's body blocks already (console.store.body_blocks.encode_blocks),
+    # The bodies as SQLite's body blocks already (console.store.body_blocks.encode_bodies),
     # their ids guessed from body_start (bodies is then empty): a parallel bulk load
     # compresses them in the decoding process and the pipe carries a tenth of the bytes; the
     # writer stores them as they are when its rows got those ids, else unpacks them.
@@ -94,7 +94,7 @@ class PreparedBatch(msgspec.Struct, array_like=True, gc=False):
         bodies = [body_tuple(r) for r in records]
         body_blocks: list[tuple] = []
         if body_start is not None and len(bodies) >= DIRECT_MIN_ROWS:
-            body_blocks = encode_blocks([(body_start + i, *body) for i, body in enumerate(bodies)])
+            body_blocks = encode_bodies(body_start, bodies)
             bodies = []
         return cls(
             requests=requests,
