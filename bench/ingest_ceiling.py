@@ -15,7 +15,7 @@ prints each result as a ratio to DuckDB's load. The parts, each a fresh set of p
   time, parses them (records.parse_line, JsonlTail's hot path), prices them (Pricer.fill, as
   `ingest` does), makes the request and body tuples (store.rows), the column block
   (column_blocks.block_of_inserted, RawBlock.encode), the body blocks (body_blocks.
-  encode_blocks) and the rollup cells (rollups.rows_of_block, analytics.rollup.cells_of_rows,
+  encode_bodies) and the rollup cells (rollups.rows_of_block, analytics.rollup.cells_of_rows,
   coarser), and pipes them as MessagePack. The writer process, in one transaction a batch:
   the narrow rows, the column block, the body blocks, the batch's minute cells and user hour
   cells as one blob (a new table; the cells' arrays as MessagePack, zstd level 1), the hour
@@ -139,7 +139,7 @@ def decode(log: str, out_fd: int, part: int, parts: int) -> None:
     from console.analytics.prices import Pricer
     from console.analytics.rollup import DAY, HOUR, MINUTE, cells_of_rows
     from console.records import parse_line
-    from console.store.body_blocks import encode_blocks
+    from console.store.body_blocks import encode_bodies
     from console.store.column_blocks import block_of_inserted
     from console.store.rollups import rows_of_block
     from console.store.rows import body_tuple, request_tuple
@@ -175,7 +175,7 @@ def decode(log: str, out_fd: int, part: int, parts: int) -> None:
             ts = block.arrays["ts"]
             column_block = block.encode()
             clock("column block")
-            body_blocks = encode_blocks([(first_id + i, *body) for i, body in enumerate(bodies)])
+            body_blocks = encode_bodies(first_id, bodies)
             clock("body blocks")
             minute, users = cells_of_rows(rows_of_block(block), MINUTE)
             hours, user_days = minute.coarser(HOUR), users.coarser(DAY)
