@@ -162,14 +162,11 @@ def _merge_sketches(
     sparkline bucket: the series' cells)."""
     latency, ttft, ts = cols.latency_ms[rows], cols.ttft_ms[rows], cols.ts[rows]
     row_model, row_prompt = cols.model[rows].astype(np.int64), cols.prompt[rows].astype(np.int64)
-    zeros = np.zeros(len(latency), np.int64)
     size = made.bucket_seconds
     groupings = {
-        "latency": (zeros, np.zeros(len(cells), np.int64), "latency_ms"),
         "latency_by_model": (row_model, model, "latency_ms"),
         "latency_by_prompt": (row_prompt, prompt, "latency_ms"),
         "latency_by_bucket": (np.floor(ts / size).astype(np.int64), None, "latency_ms"),
-        "ttft": (zeros, np.zeros(len(cells), np.int64), "ttft_ms"),
         "ttft_by_model": (row_model, model, "ttft_ms"),
         "ttft_by_prompt": (row_prompt, prompt, "ttft_ms"),
     }
@@ -187,3 +184,6 @@ def _merge_sketches(
             cell_entries = [cells.sketches[measure].regroup(cell_groups)]
         entries = Entries.concat([row_entries, *cell_entries])
         setattr(made, attribute, SketchGroups(entries))
+        if attribute.endswith("_by_model"):  # every row and cell has a model: the overall sketch is theirs merged
+            overall = entries.regroup(np.zeros(int(entries.groups.max(initial=-1)) + 1, np.int64))
+            setattr(made, attribute.removesuffix("_by_model"), SketchGroups(overall))
