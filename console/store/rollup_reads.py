@@ -26,13 +26,22 @@ from console.store import rollups, tail_reads
 from console.store.verdicts import _CURRENT
 
 def more_rows_than(store, since: float | None, limit: int) -> bool:
-    """Whether more than `limit` rows have ts >= since: the hour totals' count from the first
-    whole hour on (a lower bound; ~720 cells a month), else a walk of at most limit + 1
-    entries of the ts index from the newest (200,001 of them: 3-10 ms)."""
-    where, params = ("", ()) if since is None else (" WHERE bucket >= ?", (int(_ceil(since, HOUR)),))
+    """Whether more than `limit` rows have ts >= since: by the hour totals' counts from the
+    hour holding `since` (at least as many) and from the next whole hour (at most as many;
+    both exact when since is a whole hour; ~720 cells a month), else a walk of at most
+    limit + 1 entries of the ts index from the newest (200,001 of them: 3-10 ms)."""
+    if since is None:
+        query, params = "SELECT coalesce(sum(requests), 0), coalesce(sum(requests), 0) FROM rollup_hours", ()
+    else:
+        first, whole = int(since // HOUR * HOUR), int(_ceil(since, HOUR))
+        query = ("SELECT coalesce(sum(requests), 0), coalesce(sum(CASE WHEN bucket >= ? THEN requests END), 0) "
+                 "FROM rollup_hours WHERE bucket >= ?")  # fmt: skip
+        params = (whole, first)
     with store.read_connection() as conn:
-        counted = rollups.Db(conn).rows(f"SELECT coalesce(sum(requests), 0) FROM rollup_hours{where}", params)[0][0]
-    return int(counted) > limit or store.newest_ts(limit + 1, since) is not None
+        at_most, at_least = (int(count) for count in rollups.Db(conn).rows(query, params)[0])
+    if at_least > limit or at_most <= limit:
+        return at_least > limit
+    return store.newest_ts(limit + 1, since) is not None
 
 
 def _ceil(moment: float, span: int) -> float:
