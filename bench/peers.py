@@ -152,7 +152,9 @@ def remove(path: Path) -> None:
         found.unlink()
 
 
-def measure(workdir: Path, records: int, rounds: int, reports_only: bool = False, floors_only: bool = False) -> dict:
+def measure(
+    workdir: Path, records: int, rounds: int, reports_only: bool = False, floors_only: bool = False, ceiling: bool = True
+) -> dict:
     log = workdir / f"requests-{records}.jsonl"
     if not log.exists():  # in a child: a child's peak RSS starts from its parent's size at fork
         print(f"generating {records:,} records into {log} ...", flush=True)
@@ -194,9 +196,10 @@ def measure(workdir: Path, records: int, rounds: int, reports_only: bool = False
         f"({found['duck_s'] / found['insert_s']:.2f}){ours}",
         flush=True,
     )
-    _, _, out = run([python, str(REPO / "bench" / "ingest_ceiling.py"), str(log), str(workdir)])
-    found["ceiling"] = json.loads(out)
-    print(ceiling_lines(found["ceiling"], found["duck_s"], n), flush=True)
+    if ceiling:  # several passes over the log: minutes at 10M
+        _, _, out = run([python, str(REPO / "bench" / "ingest_ceiling.py"), str(log), str(workdir)])
+        found["ceiling"] = json.loads(out)
+        print(ceiling_lines(found["ceiling"], found["duck_s"], n), flush=True)
     if floors_only:
         return found
     return _reports(found, workdir, store, duck, rounds)
@@ -306,6 +309,7 @@ def main() -> None:
     parser.add_argument("--reports-only", action="store_true", help="only the reports, on the stores --keep DIR holds")
     parser.add_argument("--floors-only", action="store_true",
                         help="only DuckDB's load, the floors and the block-only ceiling (bench/ingest_ceiling.py)")
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the block-only ceiling (bench/ingest_ceiling.py)")
     args = parser.parse_args()
     try:
         import duckdb  # noqa: F401
@@ -317,9 +321,9 @@ def main() -> None:
     show = report_table if args.reports_only else table
     for size in (int(s) for s in args.sizes.split(",")):
         if args.floors_only:
-            measure(workdir, size, args.rounds, floors_only=True)
+            measure(workdir, size, args.rounds, floors_only=True, ceiling=not args.no_ceiling)
             continue
-        results.append(measure(workdir, size, args.rounds, args.reports_only))
+        results.append(measure(workdir, size, args.rounds, args.reports_only, ceiling=not args.no_ceiling))
         print(show(results[-1:]), flush=True)
         print(f"    console report's figures: {results[-1]['figures']}", flush=True)
     if results:
