@@ -353,6 +353,9 @@ def report(
         from console.commands.report import run_report
 
         run_report(sources or [], store=store, since=since, settings=load_config(config), now=now, as_json=as_json)
+    if not sources:  # only read: nothing left to write, close or flush but stdout and stderr
+        global _EXIT_WITHOUT_TEARDOWN
+        _EXIT_WITHOUT_TEARDOWN = True
 
 
 @app.command()
@@ -566,12 +569,34 @@ def single_blas_thread() -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
+# Set by a command that only read and has written its output (`report` without sources): main
+# then ends the process without the interpreter's teardown, which frees every module's objects
+# one by one (numpy's, typer's, the console's, the report's arrays: a 1M-row `report` took
+# 0.24 s with it, 0.175 s without, medians of 12 runs alternated at load ~2). Nothing such a command leaves needs it: its store is
+# closed, it starts no thread or child that outlives it, and it registers no atexit handler.
+_EXIT_WITHOUT_TEARDOWN = False
+
+
+def _exit_without_teardown(code: object) -> None:
+    if not _EXIT_WITHOUT_TEARDOWN or not (code is None or isinstance(code, int)):
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return  # a closed or broken pipe: the usual exit reports it
+    os._exit(code or 0)
+
+
 def main() -> None:
     single_blas_thread()
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except SystemExit as exc:
+        _exit_without_teardown(exc.code)
+        raise
 
 
 if __name__ == "__main__":

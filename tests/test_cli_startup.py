@@ -79,3 +79,25 @@ def test_report_and_check_run_without_gc_passes_and_turn_it_back_on(tmp_path, wr
     assert seen == [False, False]
     done = runner.invoke(app, ["report", "--store", store, "--since", "2w"])
     assert done.exit_code == 2 and gc.isenabled()
+
+
+def test_a_report_that_only_read_exits_without_teardown_and_loses_no_output(tmp_path, write_log):
+    # main ends `report` (no sources) with os._exit after flushing: the whole JSON arrives,
+    # through a pipe, with exit code 0; a usage error still exits 2 with its message
+    from conftest import make_record
+    from typer.testing import CliRunner
+
+    from console.cli import app
+
+    records = [make_record(ts=1795176000.0 - 60 * i, model=f"m{i % 3}", latency_ms=100.0 + i) for i in range(300)]
+    log = write_log("requests.jsonl", records)
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    args = ["report", "--store", store, "--now", "2026-11-20T12:00:00Z", "--since", "all", "--json"]
+    assert CliRunner().invoke(app, ["ingest", str(log), "--store", store]).exit_code == 0
+    expected = CliRunner().invoke(app, args).stdout
+    command = [sys.executable, "-c", "from console.cli import main; main()"]
+    done = subprocess.run([*command, *args], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected and done.stdout.endswith("}\n")
+    done = subprocess.run([*command, *args[:-3], "--since", "2w"], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 2 and "--since" in done.stderr
