@@ -572,7 +572,7 @@ def single_blas_thread() -> None:
 # Set by a command that only read and has written its output (`report` without sources): main
 # then ends the process without the interpreter's teardown, which frees every module's objects
 # one by one (numpy's, typer's, the console's, the report's arrays: a 1M-row `report` took
-# 0.24 s with it, 0.175 s without, medians of 12 runs alternated at load ~2). Nothing such a command leaves needs it: its store is
+# 0.19 s with it, 0.17 s without, medians of 20 runs alternated at load ~1.7). Nothing such a command leaves needs it: its store is
 # closed, it starts no thread or child that outlives it, and it registers no atexit handler.
 _EXIT_WITHOUT_TEARDOWN = False
 
