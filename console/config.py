@@ -47,7 +47,6 @@ The README and schemas/llmops-config.schema.json document every key.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import types
 import typing
@@ -524,5 +523,7 @@ def _shown(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, dict):
         return "a table" if value else "an empty table"
+    import json  # only for an error's message (~1 ms of every command's start-up otherwise)
+
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
