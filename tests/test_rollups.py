@@ -33,7 +33,7 @@ NOW = "2026-11-19T15:30:00Z"
 
 def test_sketch_keys_are_ddsketchs():
     mapping = LogarithmicMapping(RELATIVE_ACCURACY)
-    # console.analytics.sketch computes the mapping's constants itself (no ddsketch import): the same floats
+    # the constants console.analytics.sketch counts with are the mapping's own
     assert (sketch.GAMMA, sketch._MULTIPLIER, sketch._MIN_POSITIVE) == (mapping.gamma, mapping._multiplier, mapping.min_possible)
     rng = np.random.default_rng(3)
     values = np.concatenate([rng.lognormal(6, 2, 20_000), rng.uniform(0.001, 5, 2_000), [1.0, 2.0, 1000.0]])

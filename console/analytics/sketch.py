@@ -19,22 +19,18 @@ Counting is vectorised: one log2 over the array and one `numpy.unique` of (group
 
 from __future__ import annotations
 
-import math
-import sys
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterable, Sequence
 
 import numpy as np
+from ddsketch.mapping import LogarithmicMapping
 
 RELATIVE_ACCURACY = 0.01
-# LogarithmicMapping(RELATIVE_ACCURACY)'s gamma, multiplier and min_possible, by its own
-# expressions (ddsketch/mapping.py; tests/test_rollups.py checks they are equal): importing
-# ddsketch (and six) was ~1.4 ms of every `report`'s start-up for three floats
-_GAMMA_MANTISSA = 2 * RELATIVE_ACCURACY / (1 - RELATIVE_ACCURACY)
-GAMMA = 1 + _GAMMA_MANTISSA
-_MULTIPLIER = 1 / math.log1p(_GAMMA_MANTISSA) * math.log(2)  # 1 / log2(gamma): key = ceil(log2(x) * multiplier)
-_MIN_POSITIVE = sys.float_info.min * GAMMA
+MAPPING = LogarithmicMapping(RELATIVE_ACCURACY)
+GAMMA = MAPPING.gamma
+_MULTIPLIER = MAPPING._multiplier  # 1 / log2(gamma): key = ceil(log2(x) * multiplier)
+_MIN_POSITIVE = MAPPING.min_possible
 ZERO_KEY = -32768  # int16's lowest: sorts before every real key
 _KEY = np.dtype("<i2")
 _COUNT = np.dtype("<u4")
