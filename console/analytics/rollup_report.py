@@ -6,10 +6,10 @@ loaded as columns (budget burn windows, alert onsets and the error spike look at
 row), and the window before that is read as rollup cells (console.analytics.rollup): whole
 days, whole hours, whole minutes, and the rows of a partial first minute turned into cells
 (the spend per hour and the p95 sparkline from cells of at most an hour: RollupPart.series,
-the hour totals of the whole days). Counts, errors,
-bad, tokens and spend are sums of integers, so they are exactly what the rows would give;
-percentiles come from the merged DDSketch sketches, within RELATIVE_ACCURACY
-(console.analytics.sketch), and the report says so (Report.figures).
+the hour totals of the whole days). Counts, errors, bad, tokens and spend are sums of
+integers, so they are exactly what the rows would give; percentiles come from the merged
+DDSketch sketches, within RELATIVE_ACCURACY (console.analytics.sketch), and the report says
+so (Report.figures).
 
 When the exact tail itself holds more rows than a report loads (store/window_report.py's
 TAIL_MAX_ROWS), the rows start later (RollupPart.exact_since is where they do) and the tail

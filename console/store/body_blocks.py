@@ -53,8 +53,13 @@ def _compressor():
 def encode(rows: Sequence[tuple]) -> bytes:
     """A block of (id, *body) rows, ids ascending."""
     ids = np.fromiter((row[0] for row in rows), np.int64, len(rows))
-    columns = [list(column) for column in zip(*(row[1:] for row in rows))]
-    return _compressor().compress(msgspec.msgpack.encode(_Block(ids.tobytes(), columns)))
+    return _block_bytes(_compressor(), ids, [row[1:] for row in rows])
+
+
+def _block_bytes(compressor, ids: np.ndarray, bodies: Sequence[tuple]) -> bytes:
+    """The block of body tuples (without ids) whose ids are `ids` (int64, ascending)."""
+    columns = [list(column) for column in zip(*bodies)]
+    return compressor.compress(msgspec.msgpack.encode(_Block(ids.tobytes(), columns)))
 
 
 def decode(data: bytes) -> tuple[np.ndarray, list[list]]:
@@ -95,8 +100,7 @@ def encode_bodies(start: int, bodies: Sequence[tuple]) -> list[tuple[int, int, i
         chunk = bodies[first : first + BLOCK_ROWS]
         low = start + first
         ids = np.arange(low, low + len(chunk), dtype=np.int64)
-        data = compressor.compress(msgspec.msgpack.encode(_Block(ids.tobytes(), [list(column) for column in zip(*chunk)])))
-        found.append((low, low + len(chunk) - 1, len(chunk), data))
+        found.append((low, low + len(chunk) - 1, len(chunk), _block_bytes(compressor, ids, chunk)))
     return found
 
 

@@ -5,8 +5,9 @@ The window [start, exact_since) is read as whole hours (when the p95 sparkline's
 whole hours; minute cells otherwise): whole UTC days from the day cells, the hours around them
 from the hour cells, the spend per hour and the sparkline of those days from the hour totals
 (RollupPart.series); the minutes of a partial first hour from the minute cells, and the rows of
-a partial first minute turned into cells, so the sums are exactly the rows'. Minutes older than the store keeps minute cells for
-(rollups.MINUTE_CELLS_KEPT_S) are read as rows turned into minute cells, the same cells.
+a partial first minute turned into cells, so the sums are exactly the rows'. Minutes older
+than the store keeps minute cells for (rollups.MINUTE_CELLS_KEPT_S) are read as rows turned
+into minute cells, the same cells.
 """
 
 from __future__ import annotations

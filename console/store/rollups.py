@@ -307,9 +307,15 @@ def read_cells(conn, kind: CellKind, span: int, since: float | None, before: flo
     return gathered.table(kind, span)
 
 
-def _where(kind: CellKind, span: int, since: int | None, before: int | None) -> tuple[str, list]:
-    """WHERE for cells of a span with since <= bucket < before (TOTALS: hours, no span column)."""
-    terms, params = ([], []) if kind is TOTALS else (["span = ?"], [span])
+def _where(
+    kind: CellKind, span: int, since: int | None, before: int | None, span_literal: bool = False
+) -> tuple[str, list]:
+    """WHERE for cells of a span with since <= bucket < before (TOTALS: hours, no span column;
+    span_literal: the span written into the SQL, as SQLite needs to use a partial index on it)."""
+    if kind is TOTALS:
+        terms, params = [], []
+    else:
+        terms, params = ([f"span = {int(span)}"], []) if span_literal else (["span = ?"], [span])
     if since is not None:
         terms.append("bucket >= ?")
         params.append(since)
@@ -341,11 +347,10 @@ def _union(
     indexed = indexed or {}
     selects, params = [], []
     for span, low, high in day_parts(since, before):
-        where, found = _where(kind, span, low, high)
-        # the span as a literal: SQLite uses a partial index on a span only for a constant
+        where, found = _where(kind, span, low, high, span_literal=True)
         table = f"{TABLE[kind]}{indexed.get(span, '') if low is None else ''}"
-        selects.append(f"SELECT {columns} FROM {table}{where.replace('span = ?', f'span = {span}')}{extra}")
-        params += [*found[1:], *extra_params]
+        selects.append(f"SELECT {columns} FROM {table}{where}{extra}")
+        params += [*found, *extra_params]
     return " UNION ALL ".join(selects), params
 
 
