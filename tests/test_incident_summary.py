@@ -81,3 +81,16 @@ async def test_the_first_screen_at_80x24_answers_the_four_questions(tmp_path):
         assert "alerts:" in text  # is anything on fire: the header, in words
         assert summary.region.height == 3 and summary.region.y < 8
         assert "✗ SLO  gpt-4o p95" in text and "! bad  support-answer@v8" in text
+
+
+def test_without_slos_the_hint_names_the_config_table_as_llmops_toml_spells_it(tmp_path):
+    """The hint once said [[slo]]: pasted into llmops.toml it is an unknown key, ignored."""
+    from console.config import Settings, load_settings
+
+    report = build_report(Columns(), END, "1h", Settings())
+    slo = plain(report)[1]
+    table = slo[slo.index("[[") + 2:slo.index("]]")]
+    config = tmp_path / "llmops.toml"
+    config.write_text(f"[[{table}]]\nmax_ms = 2500\n")
+    settings = load_settings(config)
+    assert settings.warnings == [] and settings.slos[0].max_ms == 2500

@@ -70,7 +70,7 @@ def _slo_line(report: Report) -> Text:
         return _line("✗ SLO", "bold red", " · ".join(parts))
     if with_slo:
         return _line("✓ SLO", "green", f"every model within its SLO ({len(with_slo)} with one)")
-    return _line("  SLO", "dim", "no model in the window has an SLO ([[slo]] in llmops.toml)")
+    return _line("  SLO", "dim", "no model in the window has an SLO ([[slos]] in llmops.toml)")
 
 
 def _version_line(report: Report, registry_order: Mapping[str, RegistryOrder] | None) -> Text:
