@@ -100,6 +100,16 @@ def make_report(
         opened.close()
 
 
+def _newest_request(store: Optional[str]) -> float | None:
+    """When the window is empty: the store's newest request, for the hint (logs from last week, as
+    the sample logs are, report nothing over the last 24h of the clock)."""
+    opened = open_reader(store, missing_hint="")
+    try:
+        return opened.newest_ts(1)
+    finally:
+        opened.close()
+
+
 def run_report(
     sources: Sequence[str], *, store: Optional[str], since: str, settings: Settings, now: Optional[str], as_json: bool
 ) -> Report:
@@ -117,6 +127,6 @@ def run_report(
         from console.commands.report_print import print_report
 
         out = Console()
-        print_report(report, out)
+        print_report(report, out, newest_ts=_newest_request(store) if not report.requests and now is None else None)
         print_registry_check(report.versions, settings, out)
     return report

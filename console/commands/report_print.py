@@ -7,13 +7,15 @@ with control sequences stripped, never parsed as markup.
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from console.analytics.report_types import Alert, Percentiles, Report
 from console.commands.report import SEVERITY_STYLES, STATE_STYLES
-from console.formatting import short_time, usd
+from console.formatting import parse_rfc3339, rfc3339, short_time, usd
 from console.sanitize import strip_control
 
 
@@ -97,20 +99,25 @@ def versions_table(report: Report) -> Table:
     _name_column(table, "version")
     _number_columns(table, "reqs", "errors", "bad", "p50", "p95", "$/req")
     table.add_column("first seen", no_wrap=True)
-    table.add_column("")
+    # no column of flags: at 80 columns it was folded into a column of '…' and '≠'; new versions
+    # are the change points and drift_lines says which hashes, both under the table
     for row in report.versions:
-        flags = Text()
-        if row.is_new:
-            flags.append("NEW ", style="bold green")
-        if row.drifted:
-            flags.append("DRIFTED " + strip_control(" ≠ ".join(row.prompt_hashes)), style="bold red")
         table.add_row(
             _text(f"{row.prompt_id}@{row.prompt_version}", "magenta"), f"{row.requests:,}",
             _percent(row.error_rate), _percent(row.bad_rate), _ms(row.p50_ms), _ms(row.p95_ms),
             usd(row.cost_per_request_usd),
-            short_time(row.first_seen), flags,
+            short_time(row.first_seen),
         )  # fmt: skip
     return table
+
+
+def drift_lines(report: Report) -> list[Text]:
+    """Which template hashes a drifted version was logged with (one version label, changed text)."""
+    return [
+        _text(f"drifted: {row.prompt_id}@{row.prompt_version} logged with {' ≠ '.join(row.prompt_hashes)}", "red")
+        for row in report.versions
+        if row.drifted
+    ]
 
 
 def _budget_name(budget) -> Text:
@@ -165,7 +172,16 @@ def alert_line(alert: Alert) -> Text:
     return line
 
 
-def print_report(report: Report, out: Console) -> None:
+def empty_window_hint(newest_ts: float) -> Text:
+    """An empty window over a store whose requests are all older: where they end, and the
+    --now that reports them (a second later, so the newest is inside the window)."""
+    newest = rfc3339(newest_ts, timespec="seconds")
+    at = rfc3339(math.floor(newest_ts) + 1, timespec="seconds")
+    return Text(f"no request in the window; the newest stored is {newest}:\nadd --now {at}", style="yellow")
+
+
+def print_report(report: Report, out: Console, newest_ts: float | None = None) -> None:
+    """newest_ts: the store's newest request, given when the window holds none (a hint follows)."""
     window = report.window
     span = f"{window.start} → {window.end}" if window.start else f"everything up to {window.end}"
     out.print(
@@ -175,6 +191,8 @@ def print_report(report: Report, out: Console) -> None:
             style="bold",
         )
     )
+    if not report.requests and newest_ts is not None and window.start and newest_ts < parse_rfc3339(window.start):
+        out.print(empty_window_hint(newest_ts))
     figures = report.figures
     if figures.source == "rollups":
         how = (f"percentiles from merged sketches, each within {figures.relative_error:.0%}"
@@ -205,6 +223,8 @@ def print_report(report: Report, out: Console) -> None:
         )
     out.print()
     out.print(versions_table(report))
+    for line in drift_lines(report):
+        out.print(line)
     inside = [point for point in report.change_points if window.start is None or point.first_seen >= window.start]
     for point in inside:
         out.print(_text(f"change point: {point.kind.replace('_', ' ')} {point.name} first seen {point.first_seen}", "green"))

@@ -1,0 +1,61 @@
+"""`report`'s text at a terminal's width, as a new user runs it: 80 columns, sample-like logs."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from conftest import make_record
+from console.cli import app
+from console.formatting import parse_rfc3339
+
+runner = CliRunner()
+NOW = "2026-11-20T12:00:00Z"
+END = parse_rfc3339(NOW)
+
+
+def drifted_rows() -> list[dict]:
+    """v2 logged with two template hashes (its label reused for a changed text), beside v1."""
+    rows = []
+    for i in range(60):
+        version, digest = ("v1", "1cea4499c84a") if i < 20 else ("v2", "b96565231855" if i % 2 else "4c5a14240f52")
+        rows.append(make_record(ts=END - 3000 + 40 * i, prompt_id="summarize-thread", prompt_version=version,
+                                prompt_hash=digest, latency_ms=900.0 + i, cost_usd=0.0036))  # fmt: skip
+        # the sample logs' widest row: the longest name and a five-digit $/req
+        rows.append(make_record(ts=END - 3000 + 40 * i + 5, prompt_id="ticket-classifier", prompt_version="v3",
+                                latency_ms=11570.0, cost_usd=0.00028))  # fmt: skip
+    return rows
+
+
+def report_text(tmp_path, write_log, rows, *args: str, columns: int = 80) -> str:
+    log = write_log("app.jsonl", rows)
+    result = runner.invoke(
+        app, ["report", str(log), "--store", str(tmp_path / "db.sqlite"), *args], env={"COLUMNS": str(columns)}
+    )
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_a_drifted_version_reads_whole_at_80_columns(tmp_path, write_log):
+    """The versions table's flags column was folded at 80 columns into one character a line:
+    '…', '…', '≠', '…' under the row, the hashes unreadable."""
+    out = report_text(tmp_path, write_log, drifted_rows(), "--since", "1h", "--now", NOW)
+    versions = out.split("Prompt versions")[1].split("Budgets")[0]
+    lines = versions.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert not [line for line in lines if line.strip() in {"…", "≠"}]
+    row = next(line for line in lines if line.startswith("summarize-thread@v2"))
+    assert "$0.0036" in row and "…" not in row  # every figure of the row whole
+    drift = [line for line in lines if "summarize-thread@v2" in line and " ≠ " in line]
+    assert len(drift) == 1 and "b96565231855" in drift[0] and "4c5a14240f52" in drift[0]
+
+
+def test_a_window_after_the_logs_end_says_where_they_end_and_the_now_that_shows_them(tmp_path, write_log):
+    """`report` over last week's logs (the sample logs end 2026-11-20) printed empty tables
+    and nothing else: 0 requests, as if nothing had been ingested."""
+    out = report_text(tmp_path, write_log, drifted_rows())  # the clock's 24h, long after END
+    assert "0 requests" in out
+    hint = out.split("add --now ")[1].split()[0]
+    assert parse_rfc3339(hint) > END - 3000 + 40 * 59  # after the newest row: it is inside the window
+    again = runner.invoke(app, ["report", "--store", str(tmp_path / "db.sqlite"), "--now", hint],
+                          env={"COLUMNS": "80"})  # fmt: skip
+    assert again.exit_code == 0 and "120 requests" in again.stdout and "add --now" not in again.stdout
