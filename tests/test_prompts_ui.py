@@ -61,6 +61,8 @@ async def test_p_opens_the_registry_with_labels_hashes_counts_and_drift(tmp_path
         assert v7[6] == "3" and v7[10] == "ok"
         assert v8[2] == "candidate" and v8[10] == "DRIFT 0123456789ab"
         assert v9[3] == "-" and v9[6] == "1" and v9[10] == "unregistered"
+        # latency in seconds, as every pane writes it (the column was 'p95 ms': '1,100')
+        assert str(table.ordered_columns[9].label) == "p95" and v7[9] == "1.23s"
         assert "1 drifted, 1 unregistered" in rendered(screen.query_one("#prompts-title", Static))
 
         await pilot.press("down", "enter")  # v8's text, shown literally

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import pytest
@@ -60,6 +61,9 @@ def test_a_passing_run_exits_0_and_is_stored(project):
     result = regress()
     assert result.exit_code == 0, result.output
     assert "gate: PASS" in result.output and "regression/cases.jsonl:3" in result.output
+    # --all lists every case, latencies in seconds as the console writes them everywhere (they were '41ms')
+    listed = regress("--all")
+    assert re.search(r"\d\.\d\ds", listed.output) and not re.search(r"\dms\b", listed.output), listed.output
     store = Store(str(project / ".llmops" / "console.db"))
     run = history.list_runs(store)[0]
     assert (run.target, run.status, run.total, run.passed, run.suite) == ("app", "finished", 2, 2, "regression/cases.jsonl")

@@ -79,6 +79,9 @@ async def test_the_run_screen_shows_progress_and_a_failing_case_diff(demo_suite)
         assert "3/3" in text and "✓ 1" in text and "✗ 2" in text
         assert "gate: FAIL" in text and "below the minimum" in text
         assert screen.table.row_count == 3
+        # latencies in seconds, as every pane writes them (they were '638ms')
+        latencies = [str(screen.table.get_row_at(i)[5]) for i in range(3)]
+        assert all(re.fullmatch(r"\d+\.\d\ds|—", cell) for cell in latencies), latencies
         assert "[bold]x[/]" in text  # a case id with markup is shown literally
         failing = next(i for i, r in enumerate(screen.session.results) if r.status == "fail")
         screen.table.move_cursor(row=failing)

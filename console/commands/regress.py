@@ -20,6 +20,7 @@ from rich.text import Text
 from console.commands.errors import UsageError
 from console.commands.store_access import open_store
 from console.config import Settings
+from console.formatting import latency
 from console.regression.baseline import FIX, MISSING, NEW, REGRESSION, STABLE, CaseChange, PassRate
 from console.regression.events import AttemptDone, CaseDone, RunEvent, RunStarted
 from console.regression.execute import RunReport, execute
@@ -88,7 +89,7 @@ def results_table(report: RunReport, *, show_all: bool = False) -> Table | None:
             Text(kind, style=KIND_STYLE.get(change.kind if change else "", "")),
             f"{result.passes}/{len(result.attempts)}",
             "—" if attempt is None or attempt.score is None else f"{attempt.score:.2f}",
-            "—" if result.latency_ms is None else f"{result.latency_ms:,.0f}ms",
+            latency(result.latency_ms),  # seconds, as every latency the console shows
             Text(one_line(result.why)[:300]),
         )
     for change in missing:

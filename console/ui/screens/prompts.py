@@ -24,6 +24,7 @@ from console.prompts.checks import check_versions
 from console.prompts.diff import SideBySideRow, changed_lines, settings_rows, side_by_side
 from console.prompts.registry import UNKNOWN_MARKER, PromptError, PromptVersion, Registry, load_registry, natural_key
 from console.sanitize import one_line, strip_control
+from console.ui.formatting import ms
 from console.ui.read_only import HidesWritingActions
 from console.ui.widgets.nav_table import NavTable
 
@@ -65,7 +66,7 @@ class PromptsScreen(HidesWritingActions, Screen):
         yield Static(Text(f"Prompt registry: {one_line(str(self.root))} (loading)"), id="prompts-title")
         table: DataTable = NavTable(id="prompts-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("prompt", "version", "labels", "hash", "first seen", "last seen", "requests", "errors",
-                          "bad", "p95 ms", "registry")
+                          "bad", "p95", "registry")
         yield table
         with VerticalScroll(id="prompts-view"):
             yield Static(Text("Enter shows a version's text; d diffs it with the previous version; R runs the suite on it.",
@@ -114,7 +115,7 @@ class PromptsScreen(HidesWritingActions, Screen):
                 Text(f"{row.requests:,}" if row else "0", justify="right"),
                 Text(_percent(row.error_rate) if row else "-", justify="right"),
                 Text(_percent(row.bad_rate) if row else "-", justify="right"),
-                Text(f"{row.p95_ms:,.0f}" if row and row.p95_ms is not None else "-", justify="right"),
+                Text(ms(row.p95_ms, none="-") if row else "-", justify="right"),  # seconds, as the panes
                 status,
             )  # fmt: skip
         title = (f"Prompt registry: {one_line(str(self.root))}: {len(registry.prompts)} prompt(s), "

@@ -32,6 +32,7 @@ from console.regression.plan import RunPlan
 from console.regression.results import CaseResult
 from console.regression.session import FAILED, RunSession, SuiteReport, clock, load_stored_run
 from console.sanitize import one_line
+from console.ui.formatting import ms
 from console.ui.screens.regress_case import STATUS_STYLE, RegressCaseScreen
 from console.ui.screens.regress_next import FailingRunOffer, gate_failed
 from console.ui.widgets.nav_table import NavTable
@@ -197,7 +198,7 @@ class RegressRunScreen(FailingRunOffer, Screen):
                 Text(""),
                 f"{result.passes}/{len(result.attempts)}",
                 "—" if attempt is None or attempt.score is None else f"{attempt.score:.2f}",
-                "—" if result.latency_ms is None else f"{result.latency_ms:,.0f}ms",
+                ms(result.latency_ms),  # seconds, as every latency on screen
                 Text(one_line(result.why)[:200]),
                 key=result.case_id,
             )

@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from console.cases.format import RegressionCase
 from console.formatting import usd
+from console.ui.formatting import ms
 from console.regression.results import CaseResult
 from console.sanitize import strip_control
 from console.ui.screens.sections import SectionsScreen, safe, scroll_bindings, section
@@ -81,7 +82,7 @@ def summary_text(result: CaseResult, case: RegressionCase | None) -> Text:
     if attempt is not None and attempt.score is not None:
         text.append(f"  score {attempt.score:.2f}")
     if result.latency_ms is not None:
-        text.append(f"  {result.latency_ms:,.0f} ms")
+        text.append(f"  {ms(result.latency_ms)}")
     if result.cost_usd is not None:
         text.append(f"  {usd(result.cost_usd)}")
     if case is not None:
