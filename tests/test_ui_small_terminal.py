@@ -28,3 +28,37 @@ async def test_the_footers_last_column_is_the_palette_key_whatever_pane_has_focu
             widget, _ = app.screen.get_widget_at(79, 23)
             assert isinstance(widget, FooterKey) and widget.has_class("-command-palette"), (pane, widget)
             assert footer.virtual_size.width > 80  # the keys overflow there: the case it guards
+
+
+def _contrast(one, other) -> float:
+    """WCAG's contrast ratio of two rich colours."""
+
+    def luminance(color) -> float:
+        channels = [c / 255 for c in color.get_truecolor()]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(one), luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+async def test_the_headers_alert_count_and_rejected_count_keep_their_own_colours(tmp_path):
+    """They are links (a click opens the alerts, the rejected lines); Textual's link colour was
+    painted over their styles: '3 alerts: 3 WARN' near-white on yellow (contrast 1.1), and the
+    rejected count no longer red."""
+    from console.analytics.report_types import Alert
+
+    app = small_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.dashboard.report is not None)
+        header = app.dashboard.status_header
+        header.alerts = [Alert(kind="budget", severity="warn", subject="monthly", message="burning")]
+        header.rejected_total = 2
+        header.redraw()
+        await pilot.pause(0.2)
+        segments = [seg for y in range(header.size.height) for seg in header.render_line(y)]
+        alert = next(seg for seg in segments if "alert" in seg.text)
+        assert alert.style.bgcolor is not None and _contrast(alert.style.color, alert.style.bgcolor) >= 4.5
+        rejected = next(seg for seg in segments if "rejected" in seg.text)
+        red = rejected.style.color.get_truecolor()
+        assert red.red > 2 * max(red.green, red.blue), red  # red, as the markup says

@@ -6,6 +6,7 @@ import time
 from collections import deque
 from pathlib import Path
 
+from rich.style import Style
 from textual.content import Content
 from textual.reactive import reactive
 from textual.types import NoActiveAppError
@@ -63,6 +64,12 @@ class StatusHeader(Static):
 
     paused = reactive(False)
     held = reactive(0)
+
+    @property
+    def link_style(self) -> Style:
+        """Underlined only: Textual paints a link in its link colour over the span's own, so the
+        alert count read near-white on yellow and '13 rejected' lost its red."""
+        return Style(underline=True)
 
     def __init__(self, store_url: str, patterns: list[str], **kwargs) -> None:
         super().__init__(**kwargs)
