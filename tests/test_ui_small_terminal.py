@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.geometry import Region
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -62,3 +63,32 @@ async def test_the_headers_alert_count_and_rejected_count_keep_their_own_colours
         rejected = next(seg for seg in segments if "rejected" in seg.text)
         red = rejected.style.color.get_truecolor()
         assert red.red > 2 * max(red.green, red.blue), red  # red, as the markup says
+
+
+async def test_under_no_color_the_alarms_are_as_legible_as_the_calm_text(tmp_path, monkeypatch):
+    """Textual greys NO_COLOR by luminance: the red '✗ SLO' line and a breaching model's row
+    came out dark grey on black (contrast ~2), the faintest text on the screen."""
+    from console.ui.widgets.incident_summary import IncidentSummary
+    from console.ui.widgets.latency_pane import LatencyPane
+    from test_snapshots import SETTINGS, fixed_store
+    from console.live.figures_clock import FiguresClock
+    from test_alerts_screen import END
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = ConsoleApp(sources=[], store_url=fixed_store(tmp_path), settings=SETTINGS)
+    app.feed.clock = FiguresClock(wall=lambda: END)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: app.dashboard.report is not None and len(app.dashboard.report.alerts) > 0)
+        await pilot.pause(0.5)
+
+        def worst_contrast(widget, words: str) -> float:
+            # render_lines: the widget as the compositor draws it, the app's line filters applied
+            background = app.screen.styles.background.rich_color
+            lines = [list(strip) for strip in widget.render_lines(Region(0, 0, *widget.outer_size))]
+            line = next(segments for segments in lines if words in "".join(s.text for s in segments))
+            return min(_contrast(s.style.color, s.style.bgcolor or background)
+                       for s in line if s.text.strip() and s.style and s.style.color)  # fmt: skip
+
+        assert worst_contrast(app.dashboard.query_one(IncidentSummary), "✗ SLO") >= 4.5
+        assert worst_contrast(app.dashboard.query_one(LatencyPane), "✗") >= 4.5  # gpt-4o's row, over its SLO

@@ -38,6 +38,7 @@ from console.live.evaluation_feed import EvaluationFeed
 from console.ui.screens.help_columns import ColumnsHelpScreen
 from console.ui.read_only import READ_ONLY_NOTE, WRITING_ACTIONS, without_writing
 from console.ui.key_scopes import console_binding_scopes
+from console.ui.no_color import legible_filters
 from console.ui.palette_commands import console_commands
 
 if TYPE_CHECKING:
@@ -381,6 +382,9 @@ class ConsoleApp(App):
             self.dashboard.filter_requests(target[len("filter:"):])
         elif target:
             self.dashboard.action_focus_pane(target)
+
+    def get_line_filters(self):
+        return legible_filters(super().get_line_filters())  # NO_COLOR keeps alarms bright (ui/no_color.py)
 
     @classmethod
     def binding_ids(cls) -> set[str]:
