@@ -201,6 +201,9 @@ async def test_versions_pane_marks_registry_drift_and_unregistered_versions(tmp_
     app = ConsoleApp(sources=[str(log)], store_url=str(tmp_path / "s.db"), settings=settings)
     async with app.run_test(size=(200, 60)) as pilot:
         await ready(pilot, app, 30)
+        # the marks are the last column: beside the Latency pane it is hidden ("+n columns: ← →"),
+        # the pane maximized shows every column
+        await pilot.press("4", "m")
         await wait_until(pilot, lambda: "UNREG" in rows_of(app, "versions-table")["support-answer@v8"][-1])
         versions = rows_of(app, "versions-table")
         assert "REG≠" in versions["support-answer@v7"][-1] and "UNREG" not in versions["support-answer@v7"][-1]

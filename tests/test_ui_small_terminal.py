@@ -92,3 +92,41 @@ async def test_under_no_color_the_alarms_are_as_legible_as_the_calm_text(tmp_pat
 
         assert worst_contrast(app.dashboard.query_one(IncidentSummary), "✗ SLO") >= 4.5
         assert worst_contrast(app.dashboard.query_one(LatencyPane), "✗") >= 4.5  # gpt-4o's row, over its SLO
+
+
+async def test_a_narrow_pane_shows_whole_columns_and_the_others_a_key_away(tmp_path):
+    """Versions at 80 columns was cut at its edge mid-column: '$0.000' for $0.00027 and '$0.00'
+    for $0.0099, read as other figures. Now the columns that fit whole, the cost among them,
+    '+n columns: ← →' in the subtitle, `right` brings the next ones in beside the name."""
+    from console.ui.widgets.fitted_table import FittedTable
+
+    log = tmp_path / "app.jsonl"
+    log.write_text("".join(line_of(make_record(prompt_id="ticket-classifier", prompt_version="v3", cost_usd=0.00027,
+                                               input_tokens=13602)) for _ in range(30)))  # fmt: skip
+    app = ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 'store.db'}")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.dashboard.report is not None and app.dashboard.report.requests == 30)
+        await pilot.press("4")
+        pane = app.dashboard.query_one("#versions")
+        table = pane.query_one(FittedTable)
+        await wait_until(pilot, lambda: table.row_count == 1 and table.hidden_columns > 0)
+        await pilot.pause(0.3)
+
+        def labels() -> list[str]:
+            widths = sum(column.get_render_width(table) for column in table.ordered_columns)
+            assert widths <= table.scrollable_content_region.width  # nothing cut at the edge
+            return [str(column.label) for column in table.ordered_columns]
+
+        assert labels()[:6] == ["prompt@version", "reqs", "err", "bad", "p95", "$/req"]
+        assert str(table.get_row_at(0)[5]) == "$0.00027"
+        assert f"+{table.hidden_columns} columns: ← →" in str(pane.border_subtitle)
+        seen = set(labels())
+        for _ in range(10):
+            await pilot.press("right")
+            await pilot.pause(0.1)
+            assert labels()[0] == "prompt@version" and table.row_count == 1
+            seen |= set(labels())
+        assert seen == set(table._all_columns)  # every column, the name beside each
+        await pilot.press(*["left"] * 10)
+        await pilot.pause(0.1)
+        assert labels()[:6] == ["prompt@version", "reqs", "err", "bad", "p95", "$/req"]

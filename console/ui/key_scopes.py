@@ -20,6 +20,7 @@ from console.ui.screens.regress_launch import RegressLaunchModal
 from console.ui.screens.rejected import RejectedLinesScreen
 from console.ui.screens.triage import TriageScreen
 from console.ui.widgets.budget_pane import BudgetPane
+from console.ui.widgets.fitted_table import FittedTable
 from console.ui.widgets.latency_pane import LatencyPane
 from console.ui.widgets.requests_view import RequestsView
 from console.ui.widgets.versions_pane import VersionsPane
@@ -42,6 +43,7 @@ def console_binding_scopes(app_bindings) -> list[BindingScope]:
         ("budget", BudgetPane.BINDINGS),
         ("latency", LatencyPane.BINDINGS),
         ("versions", VersionsPane.BINDINGS),
+        ("latency, versions", FittedTable.BINDINGS),
         ("compare", CompareScreen.BINDINGS),
         ("compare: pick an arm", ArmPicker.BINDINGS),
         ("alerts", AlertsScreen.BINDINGS),

@@ -36,6 +36,7 @@ class DiffTable(NavTable):
         return self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
 
     def sync(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        rows = self._shown_cells(rows)
         wanted = dict(rows)
         for key in [k for k in self._order if k not in wanted]:
             self.remove_row(key)
@@ -54,6 +55,11 @@ class DiffTable(NavTable):
             position = {_plain(cells[0]): i for i, (_, cells) in enumerate(rows)}
             self.sort(self._column_names[0], key=lambda cell: position.get(_plain(cell), 0))
         self._order = order
+
+
+    def _shown_cells(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> Sequence[tuple[str, Sequence[Cell]]]:
+        """The cells of the columns shown (all here; FittedTable shows whole columns only)."""
+        return rows
 
 
 def _plain(cell: Cell) -> str:

@@ -11,7 +11,8 @@ from console.analytics.report_types import Percentiles, Report
 from console.sanitize import one_line
 from console.ui.formatting import ms
 from console.ui.widgets.diff_table import DiffTable
-from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane
+from console.ui.widgets.fitted_table import FittedTable
+from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane, hidden_note
 
 # The SLO (threshold and ✗/✓) beside p95, before the other percentiles: at 120 columns the
 # side pane is ~60 wide, and a breach must be readable there, in words, not only in red.
@@ -47,9 +48,11 @@ class LatencyPane(Pane):
     ]
 
     def compose(self) -> ComposeResult:
-        yield DiffTable(COLUMNS, id="latency-table")
+        yield FittedTable(COLUMNS, id="latency-table")
         yield Static("p95 per minute", classes="caption")
         yield Sparkline([], id="latency-spark")
+
+    _subtitle_parts: tuple[str, ...] = ()
 
     def on_mount(self) -> None:
         self.border_title = "Latency"
@@ -67,7 +70,16 @@ class LatencyPane(Pane):
         figures = report.figures  # above the exact path's size: merged sketches, within their bound
         sketched = f"percentiles ±{figures.relative_error:.0%} (sketches)" if figures.percentiles == "sketch" else ""
         loading = "partial: history loading" if partial else ""
-        self.border_subtitle = " · ".join(part for part in (subtitle, sketched, loading) if part)
+        self._subtitle_parts = (subtitle, sketched, loading)
+        self._subtitle()
+
+    def _subtitle(self) -> None:
+        hidden = hidden_note(self.query_one(FittedTable).hidden_columns)
+        self.border_subtitle = " · ".join(part for part in (*self._subtitle_parts, hidden) if part)
+
+    def on_fitted_table_columns_fitted(self, event: FittedTable.ColumnsFitted) -> None:
+        event.stop()
+        self._subtitle()
 
     def _selected(self) -> tuple[str, str] | None:
         key = self.query_one(DiffTable).current_key

@@ -16,6 +16,11 @@ class Pane(Vertical, can_focus=False):
     """
 
 
+def hidden_note(hidden: int) -> str:
+    """A pane's subtitle part when its table shows only the columns that fit whole."""
+    return f"+{hidden} column{'s' if hidden != 1 else ''}: ← →" if hidden else ""
+
+
 class FilterRequests(Message):
     """Show the requests pane filtered (Enter on a model or version row)."""
 

@@ -16,9 +16,11 @@ from console.sanitize import one_line
 from console.ui.formatting import ms, percent
 from console.ui.read_only import HidesWritingActions
 from console.ui.widgets.diff_table import DiffTable
-from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane
+from console.ui.widgets.fitted_table import FittedTable
+from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane, hidden_note
 
-COLUMNS = ("prompt@version", "reqs", "err", "bad", "p50", "p95", "tok in/out", "$/req", "first seen", "")
+# what tells a bad version first (rates, p95, cost), so a narrow pane shows them whole
+COLUMNS = ("prompt@version", "reqs", "err", "bad", "p95", "$/req", "p50", "tok in/out", "first seen", "")
 SORTS = {
     "first seen": lambda v: v.first_seen,
     "bad rate": lambda v: -v.bad_rate,
@@ -47,10 +49,10 @@ def _cells(version: VersionRow, mark: str | None = None) -> list:
         Text(percent(version.error_rate) + (" !" if version.error_rate >= 0.05 else ""), justify="right",
              style="red" if version.error_rate >= 0.05 else ""),
         Text(percent(version.bad_rate) + (" !" if worse else ""), justify="right", style=worse),
-        Text(ms(version.p50_ms), justify="right"),
         Text(ms(version.p95_ms), justify="right"),
-        Text(f"{version.mean_input_tokens:,.0f}/{version.mean_output_tokens:,.0f}", justify="right"),
         Text(usd(version.cost_per_request_usd), justify="right"),
+        Text(ms(version.p50_ms), justify="right"),
+        Text(f"{version.mean_input_tokens:,.0f}/{version.mean_output_tokens:,.0f}", justify="right"),
         Text(short_time(version.first_seen)),
         Text(" ").join(flags),
     ]
@@ -72,7 +74,7 @@ class VersionsPane(HidesWritingActions, Pane):
         self._marks: dict[str, str] = {}  # registry marks, computed off the UI thread
 
     def compose(self) -> ComposeResult:
-        yield DiffTable(COLUMNS, id="versions-table")
+        yield FittedTable(COLUMNS, id="versions-table")
 
     def on_mount(self) -> None:
         self.border_title = "Versions"
@@ -102,7 +104,13 @@ class VersionsPane(HidesWritingActions, Pane):
         newest = max(self._versions, key=lambda v: v.first_seen, default=None)
         if newest is not None:
             extra += f" · newest {one_line(newest.prompt_version)} {short_time(newest.first_seen)}"
-        self.border_subtitle = Text(f"sort: {self.sort_name} (s){extra}")  # never parsed as markup
+        hidden = hidden_note(self.query_one(FittedTable).hidden_columns) if self.is_mounted else ""
+        # the hidden columns first: the subtitle is cut at its end
+        self.border_subtitle = Text(f"{hidden + ' · ' if hidden else ''}sort: {self.sort_name} (s){extra}")  # never parsed as markup
+
+    def on_fitted_table_columns_fitted(self, event: FittedTable.ColumnsFitted) -> None:
+        event.stop()
+        self._subtitle()
 
     def action_cycle_sort(self) -> None:
         names = list(SORTS)
