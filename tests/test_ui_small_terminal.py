@@ -130,3 +130,31 @@ async def test_a_narrow_pane_shows_whole_columns_and_the_others_a_key_away(tmp_p
         await pilot.press(*["left"] * 10)
         await pilot.pause(0.1)
         assert labels()[:6] == ["prompt@version", "reqs", "err", "bad", "p95", "$/req"]
+
+
+async def test_the_rejected_lines_at_80_columns_show_each_reason(tmp_path):
+    """The file column held the whole path (50 columns in the demo): the reason was cut to
+    'Expected 'float | null' and 'missing core field 'mo'. The folder is said once, in the title."""
+    from textual.app import App
+    from textual.widgets import DataTable, Static
+
+    from console.sources.base import RejectedLine
+    from console.ui.screens.rejected import RejectedLinesScreen
+
+    folder = "/tmp/llmops-demo-z7f3sowj/history"
+    lines = [RejectedLine(f"{folder}/malformed.jsonl", 5, "missing core field 'model'", "{}"),
+             RejectedLine(f"{folder}/support-chat.jsonl", 27, "Expected 'float | null', got 'str' - at 'ttft_ms'", "{}")]
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(RejectedLinesScreen(lines, 2))
+
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        table = app.screen.query_one(DataTable)
+        assert [str(table.get_row_at(i)[0]) for i in range(2)] == ["malformed.jsonl", "support-chat.jsonl"]
+        assert folder in str(app.screen.query_one("#rejected-title", Static).content)
+        reason = table.ordered_columns[2]
+        start = sum(column.get_render_width(table) for column in table.ordered_columns[:2])
+        assert start + reason.get_render_width(table) <= 80  # each reason whole on screen

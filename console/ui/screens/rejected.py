@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Iterator
 
 from rich.text import Text
@@ -34,6 +35,15 @@ class RejectedLineScreen(SectionsScreen):
         yield from section("The line (as kept: long lines are cut at ingest)", safe(line.excerpt))
 
 
+def common_folder(paths: list[str]) -> str:
+    """The folder every path is in ("" when none is shared, or the paths mix absolute and relative)."""
+    try:
+        folder = os.path.commonpath(paths) if paths else ""
+    except ValueError:
+        return ""
+    return os.path.dirname(folder) if folder in paths else folder
+
+
 class RejectedLinesScreen(Screen):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back", id="rejected.back"),
@@ -53,15 +63,19 @@ class RejectedLinesScreen(Screen):
     def compose(self) -> ComposeResult:
         shown = len(self.rejected)
         note = f" (newest {shown:,} shown)" if shown < self.total else ""
+        folder = common_folder([line.path for line in self.rejected])
+        under = f"; files in {folder}" if folder else ""
         yield Static(
-            Text(f"{self.total:,} rejected lines{note}: skipped, never ingested; the lines around them were kept"),
+            Text(one_line(f"{self.total:,} rejected lines{note}: skipped, never ingested; the lines around them "
+                          f"were kept{under}")),
             id="rejected-title",
         )
         table: DataTable = NavTable(id="rejected-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("file", "line", "reason", "excerpt")
         for line in self.rejected:
             table.add_row(
-                Text(one_line(line.path)),
+                # the folder is in the title: at 80 columns the whole path left the reason 22 columns
+                Text(one_line(os.path.relpath(line.path, folder) if folder else line.path)),
                 Text(f"{line.line_no:,}", justify="right"),
                 Text(one_line(line.reason)),
                 Text(one_line(line.excerpt[:80])),
