@@ -54,8 +54,10 @@ def write_log(tmp_path):
     return _write
 
 
-async def wait_until(pilot, condition, timeout: float = 15.0) -> None:
-    """Let the app run until `condition()` holds (workers post asynchronously), then one frame."""
+async def wait_until(pilot, condition, timeout: float = 60.0) -> None:
+    """Let the app run until `condition()` holds (workers post asynchronously), then one frame.
+    The timeout is generous: it only bounds a failing test, and a loaded 2-core CI machine once
+    took over 15 s to seed a dashboard that takes ~1 s when quiet."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

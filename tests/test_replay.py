@@ -41,7 +41,7 @@ def stored_counts(url: str) -> tuple[int, int, int]:
         store.close()
 
 
-async def until(pilot, condition, seconds: float = 20.0) -> None:
+async def until(pilot, condition, seconds: float = 60.0) -> None:
     for _ in range(int(seconds / 0.05)):
         if condition():
             return
