@@ -123,7 +123,8 @@ class MomentBoundEvaluation:
 
         if not request_ids:
             return {}
-        query = text("SELECT request_id, ts FROM requests WHERE request_id IN :ids").bindparams(
+        # ORDER BY id: an id stored on two UTC days (console/store/day_dedup.py) is its newest
+        query = text("SELECT request_id, ts FROM requests WHERE request_id IN :ids ORDER BY id").bindparams(
             bindparam("ids", expanding=True))
         with self._evaluation.engine.connect() as conn:
             return {rid: float(ts) for rid, ts in conn.execute(query, {"ids": request_ids})}
@@ -161,10 +162,10 @@ class MomentBoundEvaluation:
         found = self._low_in_memory(below, moment, labelled)
         where = "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.request_id = w.request_id AND l.active)" if unlabelled else ""
         query = text(
-            "SELECT w.request_id, w.score, r.ts FROM "
+            "SELECT w.request_id, w.score, max(r.ts) FROM "
             "(SELECT request_id, min(score) AS score FROM scores WHERE score < :below GROUP BY request_id) w "
             f"JOIN requests r ON r.request_id = w.request_id WHERE r.ts <= :m {where} "
-            "ORDER BY w.score, r.ts DESC, w.request_id LIMIT :limit OFFSET :offset"
+            "GROUP BY w.request_id, w.score ORDER BY w.score, max(r.ts) DESC, w.request_id LIMIT :limit OFFSET :offset"
         )
         page, offset, stored = max(limit, 1) * 2, 0, 0
         with self._evaluation.engine.connect() as conn:
@@ -190,7 +191,7 @@ class MomentBoundEvaluation:
         moment = self._until()
         stored = self._scalar(
             "SELECT count(*) FROM (SELECT DISTINCT request_id FROM scores WHERE score < :below) w "
-            "JOIN requests r ON r.request_id = w.request_id WHERE r.ts <= :m "
+            "WHERE EXISTS (SELECT 1 FROM requests r WHERE r.request_id = w.request_id AND r.ts <= :m) "
             "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.request_id = w.request_id AND l.active)",
             below=below, m=moment,
         )

@@ -133,11 +133,12 @@ class EvaluationStore:
             _save_backlog(conn, ranges)
 
     def records(self, request_ids: Iterable[str]) -> dict[str, RequestRecord]:
-        """Full records (with input and output) by request_id; unknown ids are left out."""
+        """Full records (with input and output) by request_id; unknown ids are left out. An id
+        a SQLite store holds on two UTC days (console/store/day_dedup.py) is its newest request."""
         ids = list(dict.fromkeys(request_ids))
         query = text(
             f"SELECT r.id, {SELECT_COLUMNS} FROM requests r LEFT JOIN request_bodies b ON b.id = r.id "
-            "WHERE r.request_id IN :ids"
+            "WHERE r.request_id IN :ids ORDER BY r.id"
         ).bindparams(bindparam("ids", expanding=True))
         found: dict[str, RequestRecord] = {}
         bodies = reader_of_engine(self.engine)
@@ -191,7 +192,8 @@ class EvaluationStore:
         return found
 
     def low_scored(self, below: float, limit: int, *, unlabelled: bool = True) -> list[tuple[str, float]]:
-        """(request_id, lowest score) under `below`, lowest first (newest request first on ties)."""
+        """(request_id, lowest score) under `below`, lowest first (newest request first on ties;
+        an id stored on two UTC days is listed once, at its newest)."""
         where = "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.request_id = w.request_id AND l.active)" if unlabelled else ""
         # Only scores under the threshold are read (the score index): a request's lowest score
         # is under it exactly when one of its scores is, and then that is its lowest.
@@ -199,7 +201,7 @@ class EvaluationStore:
             "SELECT w.request_id, w.score FROM "
             "(SELECT request_id, min(score) AS score FROM scores WHERE score < :below GROUP BY request_id) w "
             f"JOIN requests r ON r.request_id = w.request_id WHERE 1 = 1 {where} "
-            "ORDER BY w.score, r.ts DESC LIMIT :limit"
+            "GROUP BY w.request_id, w.score ORDER BY w.score, max(r.ts) DESC LIMIT :limit"
         )
         with self.engine.connect() as conn:
             return [(rid, float(score)) for rid, score in conn.execute(query, {"below": below, "limit": limit})]
@@ -322,12 +324,16 @@ class EvaluationStore:
 
     def export_rows(self, verdict: str | None = None, history: bool = False) -> Iterator[dict]:
         """Labels joined with their requests, oldest label first: current verdicts only,
-        unless history (every row, with `active`)."""
+        unless history (every row, with `active`). A label's request is the newest with its id
+        (a SQLite store holds an id on two UTC days as two requests: console/store/day_dedup.py)."""
         columns = (
             "l.request_id, l.verdict, l.reason, l.note, l.author, l.created_at, l.active, l.case_id, "
             "r.ts, r.model, r.prompt_id, r.prompt_version, r.status, b.output, r.id, b.input_is_json"
         )
-        query = f"SELECT {columns} FROM labels l LEFT JOIN requests r ON r.request_id = l.request_id "
+        query = (
+            f"SELECT {columns} FROM labels l "
+            "LEFT JOIN requests r ON r.id = (SELECT max(id) FROM requests WHERE request_id = l.request_id) "
+        )
         query += "LEFT JOIN request_bodies b ON b.id = r.id"
         conditions, params = [], {}
         if not history:

@@ -27,6 +27,14 @@ Versions:
    month's window reads ~1/20 of the cells it read from the hour cells. An index of the user
    day cells (rollup_tables.USER_DAYS_INDEX).
 
+Not a version: a SQLite store made by a console with console/store/day_dedup.py dedups by
+(UTC day of ts, request_id) (a virtual `day` column, a UNIQUE INDEX on (day, request_id), a
+planted sqlite_stat1 row) where older ones keep UNIQUE (request_id). No bump, because a
+console at version 9 opens and writes such a store correctly: its INSERT OR IGNORE skips
+duplicates by whichever unique index the table has, its lookups by request_id read the
+planted statistic from the file, and it reads no column by position; a bump would only make
+it refuse the store. Older stores are not rebuilt (10M rows: minutes of a locked store).
+
 Upgrades run under a lock (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and
 in one transaction, so consoles opening one store at once upgrade it exactly once, and a
 failed upgrade leaves the old schema as it was. A table added without a version bump is
@@ -43,7 +51,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from console.store.engine import StoreError
-from console.store import rollup_tables  # noqa: F401  (its tables join the metadata create_all makes)
+from console.store import day_dedup, rollup_tables  # noqa: F401  (its tables join the metadata create_all makes)
 from console.store.schema_facts import CURRENT_VERSION
 from console.store.tables import RequestRow
 
@@ -119,6 +127,7 @@ def _migrate_sqlite(engine: Engine, host: str) -> int | None:
     with engine.connect() as conn:  # the common case, without the write lock
         if stored_version(conn) == CURRENT_VERSION and not missing_indexes(conn):
             SQLModel.metadata.create_all(conn)
+            day_dedup.keep_statistic(conn)
             conn.commit()
             return CURRENT_VERSION
     database = engine.url.database

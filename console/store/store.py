@@ -335,10 +335,12 @@ class Store:
         return [(row[0], record_from_row(row[1:])) for row in rows]
 
     def get(self, request_id: str) -> RequestRecord | None:
+        """The request with that id; the newest when a SQLite store holds it on two UTC days
+        (console/store/day_dedup.py)."""
         query = text(
             f"SELECT r.id, {SELECT_COLUMNS} FROM requests r "
             "LEFT JOIN request_bodies b ON b.id = r.id "
-            "WHERE r.request_id = :request_id"
+            "WHERE r.request_id = :request_id ORDER BY r.id DESC LIMIT 1"
         )
         with self.engine.connect() as conn:
             row = conn.execute(query, {"request_id": request_id}).first()

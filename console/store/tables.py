@@ -7,21 +7,27 @@ the rows on screen.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
+from console.store import day_dedup
 from console.store.schema_facts import BODY_COLUMNS, REQUEST_COLUMNS
 
 
 class RequestRow(SQLModel, table=True):
     __tablename__ = "requests"
-    # ts serves the windows, request_id the duplicates, status the requests view's error
-    # filter (console.store.filter_sql). Model and prompt terms read the names stored from the
-    # rollups and scan: their indexes (schema < 8) cost a sixth of the store and of a bulk load.
-    __table_args__ = (Index("ix_requests_status", "status"),)
+    # ts serves the windows, status the requests view's error filter (console.store.filter_sql),
+    # the unique one the duplicates: request_id on PostgreSQL (and in SQLite stores made before
+    # day_dedup), (day, request_id) in a new SQLite store (day_dedup, made after create). Model
+    # and prompt terms read the names stored from the rollups and scan: their indexes
+    # (schema < 8) cost a sixth of the store and of a bulk load.
+    __table_args__ = (
+        Index("ix_requests_status", "status"),
+        UniqueConstraint("request_id").ddl_if(dialect="postgresql"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    request_id: str = Field(unique=True)
+    request_id: str
     ts: float = Field(index=True)
     model: str
     provider: str | None = None
@@ -47,6 +53,12 @@ class RequestRow(SQLModel, table=True):
     # Usage only estimated (console.records.ESTIMATED_TOKENS): the estimate's spend, kept apart
     # from cost_usd; NULL for every request with real usage. Schema version 6.
     estimated_cost_usd: float | None = None
+
+
+@event.listens_for(RequestRow.__table__, "after_create")
+def _dedup_by_day(_table, connection, **_kw) -> None:
+    if connection.dialect.name == "sqlite":
+        day_dedup.make_layout(connection)
 
 
 class ColumnBlock(SQLModel, table=True):

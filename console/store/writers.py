@@ -158,7 +158,7 @@ class CoreBatchWriter:
         self._request_body = RequestBody.__table__
         self._insert_requests = (
             dialect.insert(RequestRow.__table__)
-            .on_conflict_do_nothing(index_elements=["request_id"])
+            .on_conflict_do_nothing()  # whichever unique index: SQLite's (day, request_id) too
             .returning(RequestRow.__table__.c.id, RequestRow.__table__.c.request_id)
         )
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
