@@ -63,7 +63,7 @@ class DecodeProcess:
         taken with receive() (at most `depth` in flight is the caller's to keep)."""
         if message[0] == "prepared":
             batch = message[1]
-            message = ("prepared", self._encoder.encode(batch), len(batch.requests))
+            message = ("prepared", self._encoder.encode(batch), batch.count)
         self._send(message)
         self.in_flight += 1
 
@@ -224,7 +224,7 @@ def serve(path: str, source_format: str, incoming: Connection, outgoing: Connect
                 pricer.fill(records)
             batch = SourceBatch(records=records, rejected=rejected_here + rejected,
                                 positions={p.path: p for p in positions})  # fmt: skip
-            prepared = PreparedBatch.of(batch, host, with_block=True, body_start=first_id + sent - unused[0])
+            prepared = PreparedBatch.of(batch, host, first_id=first_id + sent - unused[0])
             sent += len(records)
             queue((records, batch.rejected, counts))
             writer.send(encoder.encode(prepared))

@@ -85,7 +85,7 @@ class LiveWriter:
             if batch.raw:
                 message = ("raw", batch.raw, list(batch.positions.values()), batch.rejected)
             else:
-                message = ("prepared", PreparedBatch.of(batch, self._store.host, with_block=True))
+                message = ("prepared", PreparedBatch.of(batch, self._store.host))
             while self._process.in_flight >= self._process.depth:  # before this batch is in flight
                 if self._take(self._process.receive(), done) is None:
                     return None

@@ -54,33 +54,6 @@ class _Encoded(msgspec.Struct, array_like=True):
     names: dict[str, list[str]]
 
 
-class BlockArrays(msgspec.Struct, array_like=True, gc=False):
-    """The numbers of a batch's block (NUMBER_COLUMNS, the arrays' bytes): how the decoding
-    process of a parallel load hands them to the writer process
-    (console.store.writers.PreparedBatch), which adds the ids, request keys and text codes
-    from the request tuples it gets anyway (the two processes' shares of the work even)."""
-
-    arrays: dict[str, bytes]
-
-    @classmethod
-    def of(cls, requests: Sequence[tuple]) -> BlockArrays:
-        numbers = _number_arrays(_request_values(requests, ("status", *FLOAT_COLUMNS, *INT_COLUMNS)), len(requests))
-        return cls({name: column.tobytes() for name, column in numbers.items()})
-
-    def block(self, first_id: int, requests: Sequence[tuple]) -> RawBlock:
-        """The RawBlock of these rows (the batch's request tuples) with ids from first_id:
-        the same arrays, in the same order, as block_of_inserted makes."""
-        count = len(requests)
-        values = _request_values(requests, ("request_id", *TEXT_COLUMNS))
-        arrays = {
-            "id": np.arange(first_id, first_id + count, dtype=np.int64),
-            "request_key": request_keys(values["request_id"], count),
-            **{name: np.frombuffer(self.arrays[name], _DTYPES[name]) for name in NUMBER_COLUMNS},
-        }
-        names = _code_texts(values, count, arrays)
-        return RawBlock(arrays, names)
-
-
 @dataclass
 class RawBlock:
     """A run of rows in id order: numbers as arrays (ids, request keys, is_error, the
@@ -144,10 +117,6 @@ def raw_from_columns(columns: Sequence[Sequence], count: int) -> RawBlock:
     return RawBlock(arrays, names)
 
 
-# A block's arrays other than the ids, request keys and text codes (BlockArrays carries these).
-NUMBER_COLUMNS = ("is_error", *FLOAT_COLUMNS, *INT_COLUMNS)
-
-
 def _number_arrays(values: dict[str, Sequence], count: int) -> dict[str, np.ndarray]:
     arrays = {"is_error": np.fromiter(map(operator.eq, values["status"], repeat("error")), np.bool_, count)}
     for name in FLOAT_COLUMNS:
@@ -168,10 +137,6 @@ def _code_texts(values: dict[str, Sequence], count: int, arrays: dict[str, np.nd
         arrays[name] = np.fromiter(map(coder.__getitem__, values[name]), np.int32, count)
         names[name] = coder.names
     return names
-
-
-def _request_values(requests: Sequence[tuple], names: Iterable[str]) -> dict[str, list]:
-    return {name: list(map(itemgetter(_REQUEST_INDEX[name]), requests)) for name in names}
 
 
 class _Coder(dict):
@@ -244,6 +209,20 @@ def block_of_inserted(start: int, requests: Sequence[tuple], inserted: Iterable[
     # column by column, only the columns a block keeps (a zip(*rows) of all 23 took twice as long)
     columns = [ids, *(list(map(itemgetter(_REQUEST_INDEX[name]), rows)) for name in SOURCE_COLUMNS[1:])]
     return raw_from_columns(columns, len(rows))
+
+
+_ROW_WIDTH = 1 + len(REQUEST_COLUMNS)  # console.store.rows.ROW_WIDTH: a flat row, the id first
+
+
+def block_of_rows(rows: list, inserted: Sequence[int] | None) -> RawBlock:
+    """The block of flat rows (console.store.rows.flat_rows, ids as inserted); inserted: the
+    positions that were stored (None: all)."""
+    count = len(rows) // _ROW_WIDTH
+    columns = [rows[at::_ROW_WIDTH] for at in (0, *(1 + _REQUEST_INDEX[name] for name in SOURCE_COLUMNS[1:]))]
+    if inserted is not None:
+        pick = itemgetter(*inserted) if len(inserted) > 1 else (lambda column: (column[inserted[0]],))
+        columns, count = [list(pick(column)) for column in columns], len(inserted)
+    return raw_from_columns(columns, count)
 
 
 def add_block(conn: sqlite3.Connection, block: RawBlock, first_id: int, last_id: int, level: int = 0) -> None:

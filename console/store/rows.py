@@ -40,6 +40,19 @@ def body_tuple(r: RequestRecord) -> tuple:
     )  # fmt: skip
 
 
+ROW_WIDTH = 1 + len(REQUEST_COLUMNS)  # a flat row: the id, then REQUEST_COLUMNS
+
+
+def flat_rows(first_id: int, columns: Sequence[Sequence], count: int) -> list:
+    """The rows of REQUEST_COLUMNS' columns as one flat list, ROW_WIDTH values a row, the
+    first the row's id (from first_id): what a multi-row INSERT binds, with no tuple a row."""
+    flat: list = [None] * (count * ROW_WIDTH)
+    flat[0::ROW_WIDTH] = range(first_id, first_id + count)
+    for at, column in enumerate(columns, 1):
+        flat[at::ROW_WIDTH] = column
+    return flat
+
+
 BODY_AT = len(REQUEST_COLUMNS)  # where the body columns start in a row of SELECT_COLUMNS
 SELECT_COLUMNS = ", ".join(f"r.{c}" for c in REQUEST_COLUMNS) + ", " + ", ".join(
     f"b.{c}" for c in BODY_COLUMNS[1:]

@@ -9,6 +9,7 @@ kill -9 leaves exactly a committed prefix of what was read: a restart resumes cl
 
 from __future__ import annotations
 
+import gc
 import os
 import queue
 import signal
@@ -59,41 +60,65 @@ def _receive_ahead(incoming: Connection, inbox: queue.Queue) -> None:
             return
 
 
-def serve(path: str, incoming: Connection, outgoing: Connection) -> None:
-    """The child's loop: write each batch received, answer with its WriteResult."""
+# An empty message: commit the batches held (WriterProcess.drain), the sender wants answers.
+_FLUSH = b""
+
+
+def serve(path: str, incoming: Connection, outgoing: Connection, group: int = 1) -> None:
+    """The child's loop: write the batches received, `group` of them a transaction (fewer
+    when told to flush or at the end), and answer each with its WriteResult, in order."""
     _die_with_parent()
     fix_mmap_threshold()
+    # each batch's values are acyclic and freed by reference counting when it is written;
+    # the collector's passes over them were waste (as ingest's decoding, console.ingest.paused_gc)
+    gc.disable()
     writer = SqliteBatchWriter(path)
     decoder = msgspec.msgpack.Decoder(PreparedBatch)
     inbox: queue.Queue = queue.Queue(maxsize=2)
     threading.Thread(target=_receive_ahead, args=(incoming, inbox), daemon=True).start()
+    held: list[PreparedBatch] = []
     try:
         while True:
             payload = inbox.get()
+            if payload is not None and payload != _FLUSH:
+                held.append(decoder.decode(payload))
+                if len(held) < group:
+                    continue
+            if held and not _write(writer, held, path, outgoing):
+                return
+            held = []
             if payload is None:
-                return
-            try:
-                result = writer.write_prepared(decoder.decode(payload))
-            except Exception as exc:  # reported to the parent, which raises it
-                result = StoreError(f"writing to {path} failed: {type(exc).__name__}: {exc}")
-            try:
-                outgoing.send(result)
-            except OSError:  # the parent is gone (it quit): what was committed stays committed
-                return
-            if isinstance(result, StoreError):
                 return
     finally:
         writer.close()
 
 
+def _write(writer: SqliteBatchWriter, batches: list[PreparedBatch], path: str, outgoing: Connection) -> bool:
+    """The batches written in one transaction, each answered; False when the child must stop
+    (the write failed: reported to the parent, which raises it; or the parent is gone)."""
+    try:
+        results: list = writer.write_group(batches)
+    except Exception as exc:  # reported to the parent, which raises it
+        results = [StoreError(f"writing to {path} failed: {type(exc).__name__}: {exc}")]
+    try:
+        for result in results:
+            outgoing.send(result)
+    except OSError:  # the parent is gone (it quit): what was committed stays committed
+        return False
+    return not isinstance(results[0], StoreError)
+
+
 class WriterProcess:
-    def __init__(self, path: str, depth: int = 2, quiet: bool = False) -> None:
+    def __init__(self, path: str, depth: int = 2, quiet: bool = False, group: int = 1) -> None:
         """quiet: the child's stderr goes nowhere (under a full-screen UI it would scribble on
-        the screen; its errors come back through the pipe anyway)."""
+        the screen; its errors come back through the pipe anyway). group: batches committed
+        together (a bulk load); their answers come when the group is written, so at most
+        `depth` (at least group + 1) are in flight, and drain() has the last ones written."""
         # A plain `python -m` child over pipes: multiprocessing's spawn would re-import the
         # caller's __main__, which breaks scripts that call ingest_files at top level.
+        depth = max(depth, group + 1)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "console.store.writer_process", path],
+            [sys.executable, "-m", "console.store.writer_process", path, str(group)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL if quiet else None,
@@ -125,6 +150,8 @@ class WriterProcess:
         return self._receive()
 
     def drain(self) -> list[WriteResult]:
+        if self._in_flight:
+            self._send_end.send_bytes(_FLUSH)
         return [self._receive() for _ in range(self._in_flight)]
 
     def _receive(self) -> WriteResult:
@@ -151,7 +178,7 @@ def main() -> None:
     # stdout carries the answers, so nothing else may print there.
     outgoing = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)
-    serve(sys.argv[1], Connection(os.dup(0), writable=False), outgoing)
+    serve(sys.argv[1], Connection(os.dup(0), writable=False), outgoing, int(sys.argv[2]) if len(sys.argv) > 2 else 1)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,10 @@ from console.records import RequestRecord
 from console.sources.base import SourceBatch
 from console.store import stream_openings
 from console.store.body_blocks import DIRECT_MIN_ROWS, encode_bodies
-from console.store.column_blocks import BlockArrays, block_of_inserted
+from console.store.column_blocks import block_of_inserted
 from console.store.engine import default_host
 from console.store.rollups import rows_of_block, write_rows
-from console.store.rows import body_tuple, request_tuple
+from console.store.rows import body_tuple, flat_rows, request_tuple
 from console.store.schema_facts import BODY_COLUMNS, REQUEST_COLUMNS
 
 
@@ -57,55 +57,57 @@ class WriteResult:
 
 
 class PreparedBatch(msgspec.Struct, array_like=True, gc=False):
-    """A SourceBatch as the tuples the SQL statements take.
+    """A SourceBatch as the values the SQL statements take.
 
     A msgspec Struct so it crosses to the writer process as MessagePack: about 5x cheaper
     than pickling the same tuples.
     """
 
-    requests: list[tuple]
+    # The requests as one flat list (console.store.rows.flat_rows): ROW_WIDTH values a row,
+    # the first its id counted from first_id (the writer sets the ids it hands out when they
+    # turn out otherwise): what the multi-row INSERT binds, with no tuple made a row.
+    rows: list
+    count: int
     bodies: list[tuple]
     rejected: list[tuple]
     offsets: list[tuple]
     held: list[tuple] = []  # Logfire stream openings now waiting (console/store/stream_openings.py)
     released: list[tuple] = []  # and those no longer waiting
-    # The numbers of the requests' column block, made by whoever prepares the batch (in a
-    # parallel load, the decoding process); the writer adds ids, keys and text codes, and
-    # makes the block of the rows stored instead when some were already there.
-    block: BlockArrays | None = None
+    # The id the batch's first row will likely get (for a SQLite writer): the rows' ids and
+    # the body blocks are made with it where the batch is prepared (in a parallel load, the
+    # decoding process), and the writer stores them as they are when its rows got those ids
+    # and none was already stored, else sets the ids and makes the blocks again.
+    first_id: int = 1
     # The bodies as SQLite's body blocks already (console.store.body_blocks.encode_bodies),
-    # their ids guessed from body_start (bodies is then empty): a parallel bulk load
-    # compresses them in the decoding process and the pipe carries a tenth of the bytes; the
-    # writer stores them as they are when its rows got those ids, else unpacks them.
-    body_start: int = 0
+    # ids from first_id (bodies is then empty): the pipe carries a tenth of the bytes.
     body_blocks: list[tuple] = []
 
     @classmethod
-    def of(
-        cls, batch: SourceBatch, host: str, with_block: bool = False, body_start: int | None = None
-    ) -> PreparedBatch:
+    def of(cls, batch: SourceBatch, host: str, first_id: int | None = None) -> PreparedBatch:
         """host: whose files the offsets are (offsets are kept per host in a shared store);
-        with_block: make the column block too (for a SQLite writer); body_start: the id the
-        batch's first row will likely get (for a SQLite writer: the bodies go as blocks)."""
+        first_id: the id the batch's first row will likely get (for a SQLite writer: the
+        bodies go as blocks; without it the writer makes them)."""
         now = time.time()
         records = batch.records
+        count = len(records)
         held, released = stream_openings.prepared(batch, host) if batch.held or batch.released else ([], [])
         requests = [request_tuple(r) for r in records]
         bodies = [body_tuple(r) for r in records]
+        guess = 1 if first_id is None else first_id
         body_blocks: list[tuple] = []
-        if body_start is not None and len(bodies) >= DIRECT_MIN_ROWS:
-            body_blocks = encode_bodies(body_start, bodies)
+        if first_id is not None and count >= DIRECT_MIN_ROWS:
+            body_blocks = encode_bodies(first_id, bodies)
             bodies = []
         return cls(
-            requests=requests,
+            rows=flat_rows(guess, list(zip(*requests)), count),
+            count=count,
             bodies=bodies,
-            body_start=body_start or 0,
+            first_id=guess,
             body_blocks=body_blocks,
             rejected=[(r.path, r.line_no, r.reason, r.excerpt, now) for r in batch.rejected],
             offsets=[(host, p.path, p.inode, p.offset, p.line_no, now) for p in batch.positions.values()],
             held=held,
             released=released,
-            block=BlockArrays.of(requests) if with_block and requests else None,
         )
 
 
