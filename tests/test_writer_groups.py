@@ -16,7 +16,9 @@ from test_ingest_prepared_blocks import _contents
 from console.records import RequestRecord, parse_line
 from console.sources.base import SourceBatch
 from console.store import Store, column_blocks
-from console.store.sqlite_writer import SqliteBatchWriter
+from console.store.rows import request_tuple
+from console.store.schema_facts import REQUEST_COLUMNS
+from console.store.sqlite_writer import NULLABLE_AT, SqliteBatchWriter
 from console.store.writer_process import WriterProcess
 from console.store.writers import PreparedBatch
 
@@ -110,3 +112,40 @@ def test_the_writer_process_answers_a_group_cut_short_by_drain(tmp_path):
         results = writer.drain()
     assert [(r.added, r.duplicates) for r in results] == [(1100, 0), (1300, 0)]
     assert _stored(path) == _reference(tmp_path / "reference.db", batches)
+
+
+def test_nones_are_bound_as_nan_and_stored_as_null(tmp_path):
+    """The writer binds a None of a nullable requests column as NaN (sqlite3 binds a float
+    faster than it adapts None): SQLite must store it as NULL, and the columns it does so for
+    must be exactly the table's nullable ones."""
+    path = _new_store(tmp_path / "nulls.db")
+    conn = sqlite3.connect(path)
+    try:
+        nullable = [row[1] for row in conn.execute("PRAGMA table_info(requests)") if not row[3] and row[1] != "id"]
+    finally:
+        conn.close()
+    assert sorted(REQUEST_COLUMNS[at - 1] for at in NULLABLE_AT) == sorted(
+        name for name in nullable if name in REQUEST_COLUMNS
+    )
+    records = _records(300) + _records(5, provider=None, user_id=None, cost_usd=None, ttft_ms=None)
+    writer = SqliteBatchWriter(path)
+    try:
+        writer.write_prepared(PreparedBatch.of(_batch(records), writer.host, first_id=1))
+    finally:
+        writer.close()
+    conn = sqlite3.connect(path)
+    try:
+        types = conn.execute(
+            f"SELECT {', '.join(f'typeof({REQUEST_COLUMNS[at - 1]})' for at in NULLABLE_AT)} FROM requests WHERE id > 300"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert {kind for row in types for kind in row} <= {"null", "text", "integer", "real"}
+    assert all(row[0] == "null" and row[NULLABLE_AT.index(1 + REQUEST_COLUMNS.index("user_id"))] == "null" for row in types)
+    assert "real" not in {row[NULLABLE_AT.index(1 + REQUEST_COLUMNS.index("response_model"))] for row in types}
+    conn = sqlite3.connect(path)
+    try:
+        stored = conn.execute(f"SELECT {', '.join(REQUEST_COLUMNS)} FROM requests ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    assert stored == [request_tuple(r) for r in records]  # None read back as None, no NaN anywhere
