@@ -123,7 +123,9 @@ def _sql_rows(cells: CellTable) -> list[tuple]:
     spans = () if kind is TOTALS else (repeat(cells.span, count),)
     if kind is USERS:
         return list(zip(*spans, *keys, *sums))
-    blobs = [cells.sketches[name].encode(count) for name in kind.sketches]  # latency (and ttft)
+    # latency (and ttft) sketches, as bytearrays: sqlite3 binds those at once, while bytes go
+    # through its adapter lookup first (~0.9 us a value; the same BLOB stored)
+    blobs = [list(map(bytearray, cells.sketches[name].encode(count))) for name in kind.sketches]
     return list(zip(*spans, *keys, *sums, cells.min_ts.tolist(), cells.max_ts.tolist(), *blobs))
 
 

@@ -74,7 +74,7 @@ def serve(path: str, incoming: Connection, outgoing: Connection, group: int = 1)
     gc.disable()
     writer = SqliteBatchWriter(path)
     decoder = msgspec.msgpack.Decoder(PreparedBatch)
-    inbox: queue.Queue = queue.Queue(maxsize=2)
+    inbox: queue.Queue = queue.Queue(maxsize=group + 1)  # the next group comes in while one is written
     threading.Thread(target=_receive_ahead, args=(incoming, inbox), daemon=True).start()
     held: list[PreparedBatch] = []
     try:
@@ -112,11 +112,13 @@ class WriterProcess:
     def __init__(self, path: str, depth: int = 2, quiet: bool = False, group: int = 1) -> None:
         """quiet: the child's stderr goes nowhere (under a full-screen UI it would scribble on
         the screen; its errors come back through the pipe anyway). group: batches committed
-        together (a bulk load); their answers come when the group is written, so at most
-        `depth` (at least group + 1) are in flight, and drain() has the last ones written."""
+        together (a bulk load); their answers come when the group is written, and drain()
+        has the last ones written. At most `depth` are in flight: at least two groups and
+        one, so the next group is decoded and sent while one is written (with one group and
+        one, either process waited on the other for half the time)."""
         # A plain `python -m` child over pipes: multiprocessing's spawn would re-import the
         # caller's __main__, which breaks scripts that call ingest_files at top level.
-        depth = max(depth, group + 1)
+        depth = max(depth, 2 * group + 1) if group > 1 else depth
         self._process = subprocess.Popen(
             [sys.executable, "-m", "console.store.writer_process", path, str(group)],
             stdin=subprocess.PIPE,
