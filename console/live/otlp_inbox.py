@@ -7,7 +7,7 @@ most `max_spans` records not yet stored, and an export that would pass that boun
 at once (the handler answers 503 with Retry-After), so a burst meets backpressure, never an
 unbounded queue. A handler then waits for its export's records to be committed before it
 answers 200: an acknowledged span is in the store (a rerun after a timeout is harmless, rows
-are idempotent by request_id).
+are idempotent by request_id within its UTC day, and a re-sent span has the same ts).
 
 Logfire's streams come as two spans, often in two exports (console/sources/otel/logfire.py).
 The inbox joins them as the ingest thread reads the exports, in their order: an export that
