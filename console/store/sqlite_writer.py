@@ -177,11 +177,11 @@ class SqliteBatchWriter:
         return self.write_group([batch])[0]
 
     def write_group(self, batches: list[PreparedBatch]) -> list[WriteResult]:
-        """Batches in one transaction, each written as write_prepared writes it alone (the
-        store ends the same); one commit for several is a bulk load's saving: a commit
-        writes every page the batch touched to the WAL, and the request_id index's random
-        keys touch most of its leaves whatever the batch's size (3 batches a commit: the
-        writer's CPU ~15% less a row at 300k rows)."""
+        """Batches in one transaction, each written as write_prepared writes it alone, then
+        one column block and one merge of rollup cells for all their stored rows (the store
+        ends with the same rows, bodies, cells and block contents): a bulk load's saving,
+        as its blocks need no merge and the cells at the batches' edges are rewritten less
+        often (console.ingest.BULK_GROUP)."""
         policy = self.lock_retry
         started = time.monotonic()
         retry = 0
