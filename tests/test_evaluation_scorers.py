@@ -101,7 +101,7 @@ def test_output_length_bounds():
 
 def test_latency_over_the_slo():
     score, reason = scores_of(record(latency_ms=2500.0))["latency"]
-    assert score < 0.5 and "2,500 ms" in reason and "2,000 ms SLO" in reason
+    assert score < 0.5 and "2.50s" in reason and "2.00s SLO" in reason
     assert "latency" not in scores_of(record(latency_ms=99_000.0), Settings())
 
 

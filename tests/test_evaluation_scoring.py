@@ -131,7 +131,7 @@ def test_the_queue_puts_the_lowest_unlabelled_first_with_reasons(store, write_lo
     assert [item.request_id for item in queue.items] == [records[i]["request_id"] for i in (2, 3, 1, 4)]
     assert queue.left == 4
     assert queue.items[0].reasons(0.5) == ["error: BadRequestError"]
-    assert queue.items[3].reasons(0.5) == ["latency: 9,000 ms, over the 5,000 ms SLO"]
+    assert queue.items[3].reasons(0.5) == ["latency: 9.00s, over the 5.00s SLO"]
 
     labeller = Labeller(evaluation, CaseFile(tmp_path / "cases.jsonl"), author="ana")
     labeller.mark(records[3]["request_id"], "bad", "unsafe")

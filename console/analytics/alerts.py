@@ -25,7 +25,7 @@ from console.analytics.alert_onset import minute_ends, rolling_sums, sorted_rows
 from console.analytics.report_types import Alert
 from console.analytics.tail_cells import TailCells, grid_ends, grid_percentile_run, grid_sums, minute_of, row_keys
 from console.config import Slo
-from console.formatting import parse_rfc3339, rfc3339
+from console.formatting import latency as format_latency, parse_rfc3339, rfc3339
 
 SPIKE_SECONDS = 300.0
 SPIKE_FACTOR = 3.0
@@ -38,8 +38,9 @@ PANES = {"budget": "the Budget pane (2)", "latency": "the Latency pane (3)", "ve
 
 
 def seconds_text(value: float) -> str:
-    """Latencies in alerts: seconds, one style (12.30 s beside 9.00 s, never 9,000 ms beside 12.3 s)."""
-    return f"{value / 1000:,.2f} s"
+    """Latencies in alerts as the panes write them (12.30s beside 9.00s: README, "seconds
+    everywhere"): an alert's '10.64 s' sat beside the incident summary's '10.59s'."""
+    return format_latency(value)
 
 
 def slo_alerts(
@@ -52,7 +53,9 @@ def slo_alerts(
         severity = "page" if value > SLO_PAGE_FACTOR * slo.max_ms else "warn"
         model = None if subject == "all traffic" else subject
         onset = None if now is None else _slo_onset(cols, model, slo, now, window_seconds, tail)
-        look = f"model:{model} latency>{slo.max_ms:g}" if model else f"latency>{slo.max_ms:g}"
+        # in seconds, as the filter's help writes it (latency>2s), not the SLO's milliseconds
+        over = f"latency>{slo.max_ms / 1000:g}s"
+        look = f"model:{model} {over}" if model else over
         alerts.append(
             Alert(
                 kind="slo",

@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable, Sequence
 import orjson
 
 from console.config import Settings
+from console.formatting import latency as seconds
 from console.evaluation.sampling import prompt_matches, slo_limit_ms
 from console.records import RequestRecord, text_of
 
@@ -181,8 +182,8 @@ def make_latency(settings: Settings) -> ScorerFn:
         if limit is None:
             return None
         if record.latency_ms > limit:
-            return 0.4, f"{record.latency_ms:,.0f} ms, over the {limit:,.0f} ms SLO"
-        return 1.0, f"latency within the {limit:,.0f} ms SLO"
+            return 0.4, f"{seconds(record.latency_ms)}, over the {seconds(limit)} SLO"
+        return 1.0, f"latency within the {seconds(limit)} SLO"
 
     return latency
 
