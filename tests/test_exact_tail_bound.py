@@ -97,7 +97,7 @@ def _numpy_figures(records: list[dict], start: float | None, now: float) -> dict
 def _near_a_threshold(alert: dict) -> bool:
     """An SLO alert whose percentile is within the sketch's bound of the SLO or of twice it:
     a sketch may then put it on the other side (the report says its percentiles are sketches)."""
-    value, limit = (float(text.split()[1]) for text in alert["figures"][0].split(" vs "))
+    value, limit = (float(text.split()[1].removesuffix("s").replace(",", "")) for text in alert["figures"][0].split(" vs "))
     return any(abs(value - line) <= 0.011 * line for line in (limit, 2 * limit))
 
 
