@@ -29,6 +29,7 @@ import msgspec
 import numpy as np
 
 from console.analytics.columns import NO_VALUE, Columns, request_keys
+from console.store.rows import ROW_WIDTH
 from console.store.schema_facts import REQUEST_COLUMNS
 
 FAN_IN = 8
@@ -211,14 +212,11 @@ def block_of_inserted(start: int, requests: Sequence[tuple], inserted: Iterable[
     return raw_from_columns(columns, len(rows))
 
 
-_ROW_WIDTH = 1 + len(REQUEST_COLUMNS)  # console.store.rows.ROW_WIDTH: a flat row, the id first
-
-
 def block_of_rows(rows: list, inserted: Sequence[int] | None) -> RawBlock:
     """The block of flat rows (console.store.rows.flat_rows, ids as inserted); inserted: the
     positions that were stored (None: all)."""
-    count = len(rows) // _ROW_WIDTH
-    columns = [rows[at::_ROW_WIDTH] for at in (0, *(1 + _REQUEST_INDEX[name] for name in SOURCE_COLUMNS[1:]))]
+    count = len(rows) // ROW_WIDTH
+    columns = [rows[at::ROW_WIDTH] for at in (0, *(1 + _REQUEST_INDEX[name] for name in SOURCE_COLUMNS[1:]))]
     if inserted is not None:
         pick = itemgetter(*inserted) if len(inserted) > 1 else (lambda column: (column[inserted[0]],))
         columns, count = [list(pick(column)) for column in columns], len(inserted)
