@@ -248,3 +248,27 @@ async def test_the_header_grows_and_shrinks_with_its_text(app):
         header.redraw()
         await pilot.pause(0.1)
         assert header.size.height == height and requests.region.y == top
+
+
+async def test_keys_typed_right_after_slash_go_into_the_filter(app):
+    """A burst ("/" then the text, as a paste or tmux's send-keys delivers it): each key is
+    queued before the first is handled, so the filter must hold focus when "/" is done, not a
+    moment later, or "a" of "late" opens the alerts screen."""
+    from textual import events
+
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 3)
+        dashboard = app.screen
+        app.post_message(events.Key("slash", "/"))
+        for character in "status:error":
+            app.post_message(events.Key(character if character.isalnum() else "colon", character))
+        await pilot.pause()
+        assert app.screen is dashboard
+        assert dashboard.query_one("#filter").value == "status:error"
+
+
+async def test_a_slash_typed_in_the_filter_is_text(app):
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 3)
+        await pilot.press("slash", *"model:openai", "slash", *"gpt")
+        assert app.screen.query_one("#filter").value == "model:openai/gpt"

@@ -36,7 +36,9 @@ FILTER_PLACEHOLDER = "filter: model:gpt-4o status:error version:v8 latency>2s re
 
 class DashboardScreen(Screen):
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="dashboard.filter"),
+        # priority: the app runs it as it reads the "/", before it hands on the keys queued
+        # behind it (typed fast, or batched by a slow SSH link), so they reach the filter.
+        Binding("slash", "filter", "Filter", id="dashboard.filter", priority=True),
         Binding("space", "toggle_pause", "Pause", id="dashboard.pause"),
         Binding("w", "cycle_window", "Window", id="dashboard.window"),
         Binding("m", "maximize_pane", "Maximize", id="dashboard.maximize"),
@@ -195,8 +197,11 @@ class DashboardScreen(Screen):
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
+        if box.has_focus:  # a priority binding sees the "/" typed into the filter too
+            box.insert_text_at_cursor("/")
+            return
         box.display = True
-        box.focus()
+        self.set_focus(box)  # at once: focus() would wait behind the keys already queued
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
