@@ -125,6 +125,22 @@ def test_check_exit_codes(tmp_path, write_log):
     assert as_json.exit_code == 1 and json.loads(as_json.stdout)["alerts"][0]["kind"] == "budget"
 
 
+def test_check_over_a_window_with_no_request_says_where_the_requests_end(tmp_path, write_log):
+    """From cron, 'ok' over an empty window is also what a log pipeline that stopped looks
+    like: check says where the stored requests end; the exit code stays 0 (no alert fires)."""
+    log = write_log("app.jsonl", records())
+    store = str(tmp_path / "db.sqlite")
+    calm = write_config(tmp_path, CALM)
+    quiet = runner.invoke(app, ["check", str(log), "--store", store, "--config", str(calm)])  # the clock: no --now
+    assert quiet.exit_code == 0, quiet.output
+    assert "ok: no alert over 1h (0 requests, 1 budget, 1 SLO)" in quiet.stdout
+    assert "the newest stored is 2026-11-20T11:59:30Z" in quiet.stdout
+    assert "add --now 2026-11-20T11:59:31Z" in quiet.stdout
+    hinted = runner.invoke(app, ["check", "--store", store, "--config", str(calm), "--now", "2026-11-20T11:59:31Z"])
+    assert hinted.exit_code == 0 and "(61 requests, 1 budget, 1 SLO)" in hinted.stdout
+    assert "newest stored" not in hinted.stdout
+
+
 def test_usage_and_config_errors_exit_2(tmp_path, write_log):
     log = write_log("app.jsonl", records()[:5])
     store = str(tmp_path / "db.sqlite")

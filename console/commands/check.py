@@ -23,7 +23,8 @@ from console.analytics.alerts import explain_alert
 from console.analytics.backtest import MINUTE, Episode, backtest, lookback_seconds
 from console.analytics.report_types import Alert
 from console.commands.errors import UsageError
-from console.commands.report import SEVERITY_STYLES, _ingest, check_since, make_report, parse_now
+from console.commands.report import SEVERITY_STYLES, _ingest, _newest_request, check_since, make_report, parse_now
+from console.commands.report_print import empty_window_hint
 from console.commands.store_access import open_store
 from console.config import Settings, duration_seconds
 from console.formatting import parse_rfc3339, rfc3339
@@ -60,11 +61,17 @@ def run_check(
         if not report.alerts:
             out.print(
                 Text(
-                    f"ok: no alert over {report.window.name} ({report.requests:,} requests, "
-                    f"{len(report.budgets)} budget(s), {len(settings.slos)} SLO(s))",
+                    f"ok: no alert over {report.window.name} ({_count(report.requests, 'request')}, "
+                    f"{_count(len(report.budgets), 'budget')}, {_count(len(settings.slos), 'SLO')})",
                     style="green",
                 )
             )
+        if not report.requests and now is None:
+            # "ok" over an empty window is true, and from cron it is what a dead log pipeline
+            # looks like too: say where the stored requests end (exit code unchanged)
+            newest = _newest_request(store)
+            if newest is not None:
+                out.print(empty_window_hint(newest))
         moment = parse_rfc3339(report.window.end)
         for alert in report.alerts:
             out.print(alert_text(alert, moment), soft_wrap=True)  # one line each, for grep
@@ -77,6 +84,10 @@ def run_check(
             err.print(Text(strip_control(failure), style="bold red"), soft_wrap=True)
         return DELIVERY_FAILED
     return code
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
 def _targets(settings: Settings, urls: Sequence[str]):
