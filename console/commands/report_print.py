@@ -15,6 +15,7 @@ from rich.text import Text
 
 from console.analytics.report_types import Alert, Percentiles, Report
 from console.commands.report import SEVERITY_STYLES, STATE_STYLES
+from console.config import duration_seconds
 from console.formatting import parse_rfc3339, rfc3339, short_time, usd
 from console.sanitize import strip_control
 
@@ -152,11 +153,16 @@ def budgets_table(report: Report) -> Table:
 def burn_table(report: Report) -> Table:
     """Burn rate per window (1 = spending exactly the budget over its period)."""
     table = _table("Burn rates (1 = on budget)")
-    windows = list(report.budgets[0].burn_rates) if report.budgets else []
+    # every budget's windows, shortest first: a daily budget is judged over 5m..24h, a monthly
+    # one over [burn]'s windows too; "—" where a budget is not judged (never a made-up 0.00)
+    windows = sorted({w for budget in report.budgets for w in budget.burn_rates}, key=duration_seconds)
     _name_column(table, "budget")
     _number_columns(table, *windows)
     for budget in report.budgets:
-        table.add_row(_budget_name(budget), *(f"{budget.burn_rates.get(w, 0.0):.2f}" for w in windows))
+        table.add_row(
+            _budget_name(budget),
+            *(f"{budget.burn_rates[w]:.2f}" if w in budget.burn_rates else "—" for w in windows),
+        )
     table.caption = "; ".join(
         f"{strip_control(b.name)}: page {b.rules['page']}, warn {b.rules['warn']}" for b in report.budgets
     )
