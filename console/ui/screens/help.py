@@ -17,7 +17,7 @@ BindingScope = tuple[str, Sequence[Binding]]
 FILTER_HELP = """\
 Filter (/): terms are ANDed, case-insensitive; -term negates.
   model:gpt-4o  prompt:support@v8  version:v8  status:error  user:u_12  env:staging
-  provider:openai  finish:length  variant:B  latency>2s  ttft>500  tokens>4k  cost>0.01
+  provider:openai  finish:length  variant:B  latency>2s  ttft>0.5s  tokens>4k  cost>0.01
   any other word must appear in the input, output, error or request id."""
 
 
@@ -46,7 +46,14 @@ def bindings_table(scopes: Iterable[BindingScope], keymap: Mapping[str, str], id
 
 
 class HelpScreen(ModalScreen):
-    BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close help", id="help.close")]
+    BINDINGS = [
+        Binding("escape,q,question_mark", "app.pop_screen", "Close help", id="help.close"),
+        # the keys that move in every table move the help too (it is four screens long at 80x24)
+        Binding("j,down", "scroll_help('down')", "Scroll down", show=False, id="help.scroll_down"),
+        Binding("k,up", "scroll_help('up')", "Scroll up", show=False, id="help.scroll_up"),
+        Binding("g,home", "scroll_help('home')", "Top", show=False, id="help.top"),
+        Binding("G,end", "scroll_help('end')", "Bottom", show=False, id="help.bottom"),
+    ]
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -70,3 +77,8 @@ class HelpScreen(ModalScreen):
                 yield Static(Text(f"a wider terminal ({IDS_FROM}+ columns) lists each key's id, to remap it", style="dim"))
             yield Static(Text(FILTER_HELP), id="help-filter")
             yield Static(Text("esc or ? closes this help.", style="dim"))
+
+    def action_scroll_help(self, where: str) -> None:
+        scroll = self.query_one(VerticalScroll)
+        moves = {"down": scroll.scroll_down, "up": scroll.scroll_up, "home": scroll.scroll_home, "end": scroll.scroll_end}
+        moves[where](animate=False)
