@@ -57,12 +57,14 @@ async def test_p_opens_the_registry_with_labels_hashes_counts_and_drift(tmp_path
         table = screen.query_one(DataTable)
         cells = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
         v7, v8, v9 = cells
-        assert v7[2] == "production" and v7[3] == registry.get("support-answer", "v7").short_hash
-        assert v7[6] == "3" and v7[10] == "ok"
-        assert v8[2] == "candidate" and v8[10] == "DRIFT 0123456789ab"
-        assert v9[3] == "-" and v9[6] == "1" and v9[10] == "unregistered"
+        # columns: prompt@version, registry, requests, errors, bad, p95, labels, hash, first/last seen
+        assert v7[0] == "support-answer@v7"
+        assert v7[6] == "production" and v7[7] == registry.get("support-answer", "v7").short_hash
+        assert v7[2] == "3" and v7[1] == "ok"
+        assert v8[6] == "candidate" and v8[1] == "DRIFT 0123456789ab"
+        assert v9[7] == "-" and v9[2] == "1" and v9[1] == "unregistered"
         # latency in seconds, as every pane writes it (the column was 'p95 ms': '1,100')
-        assert str(table.ordered_columns[9].label) == "p95" and v7[9] == "1.23s"
+        assert str(table.ordered_columns[5].label) == "p95" and v7[5] == "1.23s"
         assert "1 drifted, 1 unregistered" in rendered(screen.query_one("#prompts-title", Static))
 
         await pilot.press("down", "enter")  # v8's text, shown literally
@@ -110,7 +112,7 @@ async def test_p_marks_versions_registered_from_logs_as_text_unknown(tmp_path):
         screen = app.screen
         table = screen.query_one(DataTable)
         v6, v7 = ([str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count))
-        assert v7[3] == "abcdef123456" and v7[10] == "text unknown" and v6[10] == "ok"
+        assert v7[7] == "abcdef123456" and v7[1] == "text unknown" and v6[1] == "ok"
         assert "0 drifted, 0 unregistered" in rendered(screen.query_one("#prompts-title", Static))
         await pilot.press("down", "enter")
         assert screen.shown == "text" and "text unknown: registered from logs: the body is a placeholder" in rendered(screen.body)

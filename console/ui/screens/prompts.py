@@ -23,16 +23,24 @@ from console.analytics.report_types import VersionRow
 from console.prompts.checks import check_versions
 from console.prompts.diff import SideBySideRow, changed_lines, settings_rows, side_by_side
 from console.prompts.registry import UNKNOWN_MARKER, PromptError, PromptVersion, Registry, load_registry, natural_key
+from console.formatting import short_time
 from console.sanitize import one_line, strip_control
 from console.ui.formatting import ms
 from console.ui.read_only import HidesWritingActions
-from console.ui.widgets.nav_table import NavTable
+from console.ui.widgets.fitted_table import FittedTable
+from console.ui.widgets.pane import hidden_note
 
 DIFF_STYLES = {"equal": "", "replace": "yellow", "delete": "red", "insert": "green"}
 
 
+# the row's name, then what tells a bad version (drift, traffic, errors, bad, p95), then the rest:
+# at 80 columns the table shows whole columns only and right/left bring in the others
+COLUMNS = ("prompt@version", "registry", "requests", "errors", "bad", "p95", "labels", "hash", "first seen",
+           "last seen")
+
+
 def _stamp(value: str | None) -> str:
-    return value[:19].replace("T", " ") if value else "-"
+    return short_time(value) if value else "-"  # '12-03 18:01', as the Versions pane writes it
 
 
 def _percent(value: float) -> str:
@@ -61,13 +69,11 @@ class PromptsScreen(HidesWritingActions, Screen):
         self.keys: list[tuple[str, str]] = []  # row index -> (prompt_id, version)
         self.body: object = None  # the view's renderable
         self.shown = ""  # what the view holds: "", "text", "diff" (for tests and the title)
+        self._title = ""  # the registry's counts, once loaded (the hidden columns' count is added)
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"Prompt registry: {one_line(str(self.root))} (loading)"), id="prompts-title")
-        table: DataTable = NavTable(id="prompts-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("prompt", "version", "labels", "hash", "first seen", "last seen", "requests", "errors",
-                          "bad", "p95", "registry")
-        yield table
+        yield FittedTable(COLUMNS, id="prompts-table")
         with VerticalScroll(id="prompts-view"):
             yield Static(Text("Enter shows a version's text; d diffs it with the previous version; R runs the suite on it.",
                               style="dim"),
@@ -94,8 +100,7 @@ class PromptsScreen(HidesWritingActions, Screen):
         drifted = {(d.prompt_id, d.prompt_version): d for d in check.drifted}
         keys = {(v.prompt_id, v.version) for v in registry.versions()} | set(self.logged)
         self.keys = sorted(keys, key=lambda key: (key[0], natural_key(key[1])))
-        table = self.query_one("#prompts-table", DataTable)
-        table.clear()
+        rows = []
         for key in self.keys:
             entry = registry.get(*key)
             row = self.logged.get(key)
@@ -107,21 +112,31 @@ class PromptsScreen(HidesWritingActions, Screen):
                 status = Text("DRIFT " + one_line(", ".join(drifted[key].logged_hashes)), style="bold red")
             else:
                 status = Text("ok", style="green")
-            table.add_row(
-                Text(one_line(key[0]), style="magenta"), Text(one_line(key[1])),
-                Text(one_line(", ".join(entry.labels)) if entry else "", style="cyan"),
-                Text((entry.short_hash or "-") if entry else "-"),
-                Text(_stamp(row.first_seen if row else None)), Text(_stamp(row.last_seen if row else None)),
+            name = f"{key[0]}@{key[1]}"
+            rows.append((name, [
+                Text(one_line(name), style="magenta"), status,
                 Text(f"{row.requests:,}" if row else "0", justify="right"),
                 Text(_percent(row.error_rate) if row else "-", justify="right"),
                 Text(_percent(row.bad_rate) if row else "-", justify="right"),
                 Text(ms(row.p95_ms, none="-") if row else "-", justify="right"),  # seconds, as the panes
-                status,
-            )  # fmt: skip
-        title = (f"Prompt registry: {one_line(str(self.root))}: {len(registry.prompts)} prompt(s), "
-                 f"{len(registry.versions())} version(s), {len(check.drifted)} drifted, "
-                 f"{len(check.unregistered)} unregistered")
-        self.query_one("#prompts-title", Static).update(Text(title))
+                Text(one_line(", ".join(entry.labels)) if entry else "", style="cyan"),
+                Text((entry.short_hash or "-") if entry else "-"),
+                Text(_stamp(row.first_seen if row else None)), Text(_stamp(row.last_seen if row else None)),
+            ]))  # fmt: skip
+        self.query_one("#prompts-table", FittedTable).sync(rows)
+        self._title = (f"Prompt registry: {one_line(str(self.root))}: {len(registry.prompts)} prompt(s), "
+                       f"{len(registry.versions())} version(s), {len(check.drifted)} drifted, "
+                       f"{len(check.unregistered)} unregistered")
+        self._show_title()
+
+    def _show_title(self) -> None:
+        hidden = hidden_note(self.query_one("#prompts-table", FittedTable).hidden_columns)
+        self.query_one("#prompts-title", Static).update(Text(f"{self._title}  {hidden}" if hidden else self._title))
+
+    def on_fitted_table_columns_fitted(self, event: FittedTable.ColumnsFitted) -> None:
+        event.stop()
+        if self._title:
+            self._show_title()
 
     def _selected(self) -> tuple[tuple[str, str] | None, PromptVersion | None]:
         table = self.query_one("#prompts-table", DataTable)
