@@ -77,11 +77,12 @@ def _compare(
     return compare(cols, a, b), cols
 
 
-def _arm_cells(arm) -> list[str]:
+def _arm_cells(arm, narrow: bool = False) -> list[str]:
     def counted(k: int, rate: Optional[float], ci: Optional[tuple[float, float]]) -> str:
         if rate is None or ci is None:
             return f"{k:,}"
-        return f"{k:,}  {format_percent(rate)} [{format_percent(ci[0])}–{format_percent(ci[1])}]"
+        # narrow: the interval on a line of its own, so both arms and p fit 80 columns
+        return f"{k:,}  {format_percent(rate)}{chr(10) if narrow else ' '}[{format_percent(ci[0])}–{format_percent(ci[1])}]"
 
     return [
         f"{arm.requests:,}",
@@ -95,29 +96,45 @@ def _arm_cells(arm) -> list[str]:
     ]
 
 
-def comparison_table(comparison: Comparison) -> Table:
-    """Rows = measures, columns = arm A, arm B and the test between them."""
+TESTED = (("error_rate", "errors"), ("bad_rate", "bad"), ("latency", "latency"), ("cost", "cost"))
+
+
+def comparison_table(comparison: Comparison, narrow: bool = False) -> Table:
+    """Rows = measures, columns = arm A, arm B and the test between them.
+
+    narrow (the console's compare screen when the table is wider than the terminal): the arms
+    headed A and B (the screen's title names them), each interval under its rate, p alone in
+    its column and the tests named once in the caption: at 80 columns the wide table was cut
+    mid-figure ('1,3' for 1,346 errors) and the p column was off-screen."""
 
     def test(metric: str) -> str:
         difference = comparison.differences[metric]
         if difference.p_value is None:
             return "—"
-        return f"{format_p(difference.p_value)} ({difference.method})"
+        return format_p(difference.p_value) if narrow else f"{format_p(difference.p_value)} ({difference.method})"
 
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("")
     # arm labels can come from log values (model names): Text, never markup
-    table.add_column(Text(f"A: {strip_control(comparison.a.label)}"), justify="right")
-    table.add_column(Text(f"B: {strip_control(comparison.b.label)}"), justify="right")
-    table.add_column("difference (two-sided)")
+    table.add_column("A" if narrow else Text(f"A: {strip_control(comparison.a.label)}"), justify="right")
+    table.add_column("B" if narrow else Text(f"B: {strip_control(comparison.b.label)}"), justify="right")
+    table.add_column("p" if narrow else "difference (two-sided)")
     measures = (
         "requests", "errors, rate [95% CI]", "bad, rate [95% CI]", "latency p50 / p95",
-        "cost/request median / p95", "unpriced requests",
+        "cost/req median / p95" if narrow else "cost/request median / p95", "unpriced requests",
     )  # fmt: skip
     tests = ("", test("error_rate"), test("bad_rate"), test("latency"), test("cost"), "")
-    rows = zip(measures, _arm_cells(comparison.a), _arm_cells(comparison.b), tests)
+    rows = zip(measures, _arm_cells(comparison.a, narrow), _arm_cells(comparison.b, narrow), tests)
     for measure, cell_a, cell_b, cell_test in rows:
         table.add_row(Text(measure, style="cyan"), Text(cell_a), Text(cell_b), Text(cell_test, style="dim"))
+    if narrow:
+        methods: dict[str, list[str]] = {}
+        for metric, name in TESTED:
+            method = comparison.differences[metric].method if metric in comparison.differences else None
+            if method:
+                methods.setdefault(method, []).append(name)
+        table.caption = Text("p, two-sided: " + "; ".join(f"{', '.join(names)} by {method}" for method, names in methods.items()))
+        table.caption_justify = "left"
     return table
 
 

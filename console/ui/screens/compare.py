@@ -8,6 +8,11 @@ screen closes and the new comparison, computed by the analytics thread, opens in
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -118,12 +123,10 @@ class CompareScreen(Screen):
             yield Static(Text(title), id="compare-title")
             counts = f"A: {comparison.a.requests:,} requests · B: {comparison.b.requests:,} requests"
             yield Static(Text(f"{counts}  ·  {self.scope}" if self.scope else counts), id="compare-scope")
-            from console.commands.compare import comparison_table
-
-            # its natural width, scrolled sideways when narrower (at 80 columns the cells wrapped
-            # mid-figure: '1,267 | ms')
+            # its natural width (at 80 columns the cells wrapped mid-figure: '1,267 | ms'); the
+            # narrow form when that is wider than the screen, scrolled sideways if still wider
             with HorizontalScroll(id="compare-table-scroll"):
-                yield Static(comparison_table(comparison), id="compare-table")
+                yield Static(self._table(), id="compare-table")
             yield Static("Verdict", id="compare-verdict-title")
             for finding in comparison.findings:
                 yield Static(
@@ -145,6 +148,18 @@ class CompareScreen(Screen):
                 yield Static("Prompt diff (registry)", id="compare-diff-title")
                 yield Static(diff_table(diff.old, diff.new, diff.rows, diff.settings), id="compare-diff")
         yield Footer()
+
+    def _table(self) -> Table:
+        from console.commands.compare import comparison_table
+
+        wide = comparison_table(self.comparison)
+        measuring = Console(width=1000, file=io.StringIO())
+        # the body's padding (1 a side) and its vertical scrollbar (2)
+        fits = Measurement.get(measuring, measuring.options, wide).maximum <= self.app.size.width - 4
+        return wide if fits else comparison_table(self.comparison, narrow=True)
+
+    def on_resize(self) -> None:
+        self.query_one("#compare-table", Static).update(self._table())
 
     def on_mount(self) -> None:
         if not self.choices:  # opened by the app: the window's versions and models, as the panes have them
