@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
+from console.store.day_dedup import days_term, window_days
 from console.store.evaluation import CHUNK, LightRow
 
 Scores = list[tuple[str, float, str]]  # (scorer, score, reason), lowest score first
@@ -42,6 +43,8 @@ class MomentBoundEvaluation:
         from sqlalchemy import text
 
         with self._evaluation.engine.connect() as conn:
+            if "{days}" in sql:
+                sql = sql.format(days=_days_to(conn, params["m"], params))
             return int(conn.execute(text(sql), params).scalar() or 0)
 
     # -- what to score ---------------------------------------------------------------------
@@ -161,17 +164,19 @@ class MomentBoundEvaluation:
         labelled = self._labelled() if unlabelled else set()
         found = self._low_in_memory(below, moment, labelled)
         where = "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.request_id = w.request_id AND l.active)" if unlabelled else ""
-        query = text(
+        query = (
             "SELECT w.request_id, w.score, max(r.ts) FROM "
             "(SELECT request_id, min(score) AS score FROM scores WHERE score < :below GROUP BY request_id) w "
-            f"JOIN requests r ON r.request_id = w.request_id WHERE r.ts <= :m {where} "
+            "JOIN requests r ON r.request_id = w.request_id WHERE r.ts <= :m{days} " + where + " "
             "GROUP BY w.request_id, w.score ORDER BY w.score, max(r.ts) DESC, w.request_id LIMIT :limit OFFSET :offset"
         )
         page, offset, stored = max(limit, 1) * 2, 0, 0
         with self._evaluation.engine.connect() as conn:
+            bound: dict = {}
+            statement = text(query.format(days=_days_to(conn, moment, bound)))
             while stored < limit:  # a page more when requests the replay scored again took places
-                params = {"below": below, "m": moment, "limit": page, "offset": offset}
-                rows = conn.execute(query, params).all()
+                params = {"below": below, "m": moment, "limit": page, "offset": offset, **bound}
+                rows = conn.execute(statement, params).all()
                 kept = [(rid, float(score), float(ts)) for rid, score, ts in rows if rid not in self._scores]
                 found.extend(kept)
                 stored += len(kept)
@@ -191,7 +196,7 @@ class MomentBoundEvaluation:
         moment = self._until()
         stored = self._scalar(
             "SELECT count(*) FROM (SELECT DISTINCT request_id FROM scores WHERE score < :below) w "
-            "WHERE EXISTS (SELECT 1 FROM requests r WHERE r.request_id = w.request_id AND r.ts <= :m) "
+            "WHERE EXISTS (SELECT 1 FROM requests r WHERE r.request_id = w.request_id AND r.ts <= :m{days}) "
             "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.request_id = w.request_id AND l.active)",
             below=below, m=moment,
         )
@@ -199,6 +204,17 @@ class MomentBoundEvaluation:
         hidden = sum(1 for rid, low in self._stored_low.items()
                      if low < below and self._ts[rid] <= moment and rid not in labelled)  # scored again here
         return stored - hidden + len(self._low_in_memory(below, moment, labelled))
+
+
+def _days_to(conn, moment: float, params: dict) -> str:
+    """' AND ' the term bounding `r` to the stored days up to the moment (its parameters added
+    to params), on a store with a day column: the join by request_id seeks those days only
+    (console/store/day_dedup.py); '' on the other layouts."""
+    days = window_days(conn, None, moment)
+    if days is None:
+        return ""
+    params["first_day"], params["last_day"] = days
+    return " AND " + days_term(":first_day", ":last_day")
 
 
 def _epoch(ts) -> float:

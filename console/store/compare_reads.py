@@ -18,6 +18,7 @@ from console.analytics.arm_spec import ArmSpec, arm_mask
 from console.analytics.compare_sketch import ArmPart, cells_of_arm
 from console.analytics.rollup import HOUR, REQUESTS, CellTable
 from console.store import rollups
+from console.store.day_dedup import days_term, window_days
 from console.store.verdicts import _CURRENT
 
 
@@ -69,6 +70,11 @@ def _bad_delta(conn, spec: ArmSpec, since: int | None, before: int | None) -> in
     """How the labels on the arm's rows in [since, before) change its cells' bad count
     (cells count negative feedback; a label is the truth)."""
     bounds = [term for term, moment in (("r.ts >= :since", since), ("r.ts < :before", before)) if moment is not None]
+    params: dict = {"since": since, "before": before}
+    days = window_days(conn, since, before)
+    if days is not None:  # the join seeks the window's days only (console/store/day_dedup.py)
+        bounds.append(days_term(":first_day", ":last_day"))
+        params["first_day"], params["last_day"] = days
     where = f" WHERE {' AND '.join(bounds)}" if bounds else ""
     query = text(
         f"SELECT r.model, r.prompt_id, r.prompt_version, r.environment, r.feedback, v.verdict "
@@ -77,7 +83,7 @@ def _bad_delta(conn, spec: ArmSpec, since: int | None, before: int | None) -> in
     wanted = {"model": spec.model, "prompt_id": spec.prompt_id, "prompt_version": spec.prompt_version,
               "environment": spec.environment}  # fmt: skip
     change = 0
-    for model, prompt_id, version, environment, feedback, verdict in conn.execute(query, {"since": since, "before": before}):
+    for model, prompt_id, version, environment, feedback, verdict in conn.execute(query, params):
         found = {"model": model, "prompt_id": prompt_id, "prompt_version": version, "environment": environment}
         if any(value is not None and (found[name] or "").casefold() != value.casefold() for name, value in wanted.items()):
             continue

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from console.records import RequestRecord
 from console.store.body_blocks import fill, reader_of_engine
+from console.store.day_dedup import days_term, window_days
 from console.store.rows import BODY_AT, SELECT_COLUMNS, record_from_row
 from console.store.store import Store
 from console.store.tables import LabelRow, ScoreRow
@@ -195,16 +196,23 @@ class EvaluationStore:
         """(request_id, lowest score) under `below`, lowest first (newest request first on ties;
         an id stored on two UTC days is listed once, at its newest)."""
         where = "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.request_id = w.request_id AND l.active)" if unlabelled else ""
-        # Only scores under the threshold are read (the score index): a request's lowest score
-        # is under it exactly when one of its scores is, and then that is its lowest.
-        query = text(
-            "SELECT w.request_id, w.score FROM "
-            "(SELECT request_id, min(score) AS score FROM scores WHERE score < :below GROUP BY request_id) w "
-            f"JOIN requests r ON r.request_id = w.request_id WHERE 1 = 1 {where} "
-            "GROUP BY w.request_id, w.score ORDER BY w.score, max(r.ts) DESC LIMIT :limit"
-        )
+        params: dict = {"below": below, "limit": limit}
         with self.engine.connect() as conn:
-            return [(rid, float(score)) for rid, score in conn.execute(query, {"below": below, "limit": limit})]
+            # the stored days listed: a seek per day and score, ~4-5x cheaper than the skip-scan
+            # SQLite makes without them (console/store/day_dedup.py), still one per stored day
+            days = window_days(conn, None, None)
+            if days is not None:
+                where += " AND " + days_term(":first_day", ":last_day")
+                params["first_day"], params["last_day"] = days
+            # Only scores under the threshold are read (the score index): a request's lowest
+            # score is under it exactly when one of its scores is, and then that is its lowest.
+            query = text(
+                "SELECT w.request_id, w.score FROM "
+                "(SELECT request_id, min(score) AS score FROM scores WHERE score < :below GROUP BY request_id) w "
+                f"JOIN requests r ON r.request_id = w.request_id WHERE 1 = 1 {where} "
+                "GROUP BY w.request_id, w.score ORDER BY w.score, max(r.ts) DESC LIMIT :limit"
+            )
+            return [(rid, float(score)) for rid, score in conn.execute(query, params)]
 
     def count_low_unlabelled(self, below: float) -> int:
         query = text(

@@ -24,6 +24,7 @@ from console.analytics.rollup_report import RollupPart, exact_since
 from console.analytics.windows import window_start
 from console.config import Settings
 from console.store import rollups, tail_reads
+from console.store.day_dedup import days_term, window_days
 from console.store.verdicts import _CURRENT
 
 def more_rows_than(store, since: float | None, limit: int) -> bool:
@@ -188,6 +189,10 @@ def _bad_delta(conn, since: float | None, before: float) -> dict[str, int]:
     """Per "id@version", how the labels on rows in [since, before) change the cells' bad
     count (cells count negative feedback; a label is the truth)."""
     bounds, params = ("r.ts < ?", [before]) if since is None else ("r.ts < ? AND r.ts >= ?", [before, since])
+    days = window_days(conn, since, before)
+    if days is not None:  # the join seeks the window's days only (console/store/day_dedup.py)
+        bounds += " AND " + days_term("?", "?")
+        params += list(days)
     query = (
         f"SELECT r.prompt_id, r.prompt_version, r.feedback, v.verdict FROM ({_CURRENT}) v "
         f"JOIN requests r ON r.request_id = v.request_id WHERE {bounds}"
