@@ -102,7 +102,9 @@ def start_worker(app, session: RunSession) -> None:
 
 class RegressRunScreen(FailingRunOffer, Screen):
     BINDINGS = [
-        Binding("escape", "leave", "Back (the run goes on)", id="regress.back"),
+        # finished, the footer read 'esc Back (the run goes on)  s Stop the run': see check_action
+        Binding("escape", "leave('running')", "Back (the run goes on)", id="regress.back"),
+        Binding("escape", "leave('finished')", "Back", id="regress.back_finished"),
         Binding("s", "stop", "Stop the run", id="regress.stop"),
         Binding("h", "history", "Runs history", id="regress.history"),
         Binding("f", "run_candidate", "Run the candidate", id="regress.run_candidate"),
@@ -175,6 +177,7 @@ class RegressRunScreen(FailingRunOffer, Screen):
             self._add_rows(new)
         if not snap.active and not self._finished_drawn:
             self._finished_drawn = True
+            self.refresh_bindings()
             if not self._shown and self.session.results:
                 self._add_rows(self.session.results)
             self._draw_summary(snap)
@@ -243,12 +246,17 @@ class RegressRunScreen(FailingRunOffer, Screen):
         event.stop()
         self.action_open_case()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("stop", "leave"):  # s and Esc's 'the run goes on' while running, plain Back after
+            return (action == "stop" or parameters == ("running",)) == (not self._finished_drawn)
+        return super().check_action(action, parameters)
+
     def action_stop(self) -> None:
         if self.session.snapshot().active:
             self.session.cancel()
             self.notify("stopping the run…", title="Regression", markup=False)
 
-    def action_leave(self) -> None:
+    def action_leave(self, _when: str = "") -> None:
         if self.session.snapshot().active:
             self.notify(self.session.status_line() + " (continues in the background)", title="Regression", markup=False)
         self.app.pop_screen()
