@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from conftest import line_of, make_record
+from conftest import make_record
 from console.sources.base import SourceBatch
 from console.store import Store
 from console.live import tail
