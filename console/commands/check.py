@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Optional, Sequence
 
@@ -27,7 +28,7 @@ from console.commands.report import SEVERITY_STYLES, _ingest, _newest_request, c
 from console.commands.report_print import empty_window_hint
 from console.commands.store_access import open_store
 from console.config import Settings, duration_seconds
-from console.formatting import parse_rfc3339, rfc3339
+from console.formatting import latency, parse_rfc3339, rfc3339
 from console.sanitize import json_for_terminal, strip_control
 
 DELIVERY_FAILED = 3
@@ -158,6 +159,7 @@ def run_backtest(
             first = min(first, first_minute(opened) or first)
         last_end = int(until // MINUTE * MINUTE)
         series = read_minute_series(opened, list(settings.budgets), first, max((last_end - first) // MINUTE, 0))
+        newest = opened.newest_ts(1) if now is None else None  # for the hint when the period is empty
     finally:
         opened.close()
     found = backtest(series, settings, window, start, until)
@@ -181,6 +183,10 @@ def run_backtest(
         out.print(episode_text(episode), soft_wrap=True)
     if not found:
         out.print(Text("no rule fired over the period", style="green"))
+    if newest is not None and newest < start:  # as check says it: older logs, or a dead pipeline
+        at = rfc3339(math.floor(newest) + 1, timespec="seconds")
+        out.print(Text(f"no request stored in the period; the newest stored is {rfc3339(newest, timespec='seconds')}: "
+                       f"add --now {at}", style="yellow"))
     return 0
 
 
@@ -196,7 +202,7 @@ def _lasted(seconds: float) -> str:
 def _figure(value: float, unit: str) -> str:
     if value != value:
         return "—"
-    return f"{value / 1000:,.2f} s" if unit == "ms" else f"{value:,.1f}x"
+    return latency(value) if unit == "ms" else f"{value:,.1f}x"  # 12.59s, as the rule's SLO of 12.00s
 
 
 def episode_text(episode: Episode) -> Text:
