@@ -50,3 +50,15 @@ async def test_every_description_in_the_help_is_whole(app, size):  # noqa: F811
         drawn = drawn_help(app.screen)
         assert "Compare with" in drawn  # the bindings table was read
         assert "…" not in drawn
+
+
+async def test_the_filter_examples_keep_their_indent_at_80_columns(app):  # noqa: F811
+    # the examples were two 84-column lines: at 80x24 'env:staging' and 'tokens>4k  cost>0.01'
+    # wrapped to the help's left edge, read as headings
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        drawn = drawn_help(app.screen)
+        lines = drawn[drawn.index("Filter (/)"):].splitlines()[1:5]
+        assert all(line.startswith("  ") for line in lines), lines
+        assert "env:staging" in drawn and "cost>0.01" in drawn

@@ -16,8 +16,9 @@ BindingScope = tuple[str, Sequence[Binding]]
 
 FILTER_HELP = """\
 Filter (/): terms are ANDed, case-insensitive; -term negates.
-  model:gpt-4o  prompt:support@v8  version:v8  status:error  user:u_12  env:staging
-  provider:openai  finish:length  variant:B  latency>2s  ttft>0.5s  tokens>4k  cost>0.01
+  model:gpt-4o  prompt:support@v8  version:v8  status:error  user:u_12
+  env:staging  provider:openai  finish:length  variant:B
+  latency>2s  ttft>0.5s  tokens>4k  cost>0.01
   any other word must appear in the input, output, error or request id."""
 
 
