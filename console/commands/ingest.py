@@ -94,7 +94,8 @@ def print_totals(totals: IngestTotals, store_name: str, out: Console) -> None:
     for rejected in totals.first_rejections:
         out.print(f"  {escape(rejected.path)}:{rejected.line_no}: {escape(rejected.reason)}")
     if totals.rejected > len(totals.first_rejections):
-        out.print(f"  … and {totals.rejected - len(totals.first_rejections):,} more")
+        # where the rest are: the store keeps every rejected line, and the console lists them
+        out.print(f"  … and {totals.rejected - len(totals.first_rejections):,} more (x in the console lists every one)")
     if totals.spans_skipped:
         out.print(f"{totals.spans_skipped:,} OpenTelemetry spans skipped (not GenAI model calls)")
     if totals.streams_waiting:
