@@ -33,7 +33,7 @@ class RegressLaunchModal(ModalScreen[LaunchChoice | None]):
     RegressLaunchModal > Vertical {
         width: 72; height: auto; border: thick $primary; background: $surface; padding: 0 1;
     }
-    RegressLaunchModal Label { margin-top: 1; }
+    RegressLaunchModal Label { margin-top: 1; width: 100%; }  /* wraps: the target's label was cut at 80 columns */
     """
 
     def __init__(self, default_target: str | None, suite: str, prompt_version: str | None = None) -> None:
