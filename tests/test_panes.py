@@ -238,3 +238,27 @@ async def test_c_on_a_registered_version_shows_the_prompt_diff_beside_the_number
         text = screen_text(app)
         assert "bad rate" in text and "Prompt diff (registry)" in text
         assert "- Be kind." in text and "+ Be brief." in text
+
+
+async def test_a_version_clearly_worse_than_its_previous_one_is_marked_without_colour(tmp_path):
+    """6% bad against 2% (p < 0.001) is under the 10% that marks any version, yet it is the
+    summary's '! bad' version: its bad cell gets the '!' and its flags say WORSE."""
+    now = time.time()
+    lines = []
+    for version, bad_every in (("v7", 50), ("v8", 16)):
+        for i in range(800):
+            lines.append(make_record(ts=now - 1800 + i * 2 + (0 if version == "v7" else 1), prompt_version=version,
+                                     cost_usd=0.01, feedback=-1 if i % bad_every == 0 else None))
+    path = tmp_path / "app.jsonl"
+    path.write_text("".join(line_of(r) for r in lines))
+    app = ConsoleApp(sources=[str(path)], store_url=str(tmp_path / "s.db"), settings=Settings())
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot, app, requests=1600)
+        versions = rows_of(app, "versions-table")
+        assert versions["support-answer@v8"][3] == "6.2% !"
+        assert "· 1 worse" in str(app.dashboard.query_one("#versions").border_subtitle)
+        assert "support-answer@v8 6.2% bad vs 2.0% in v7" in screen_text(app)  # the summary names the same one
+        await pilot.press("4", "m")  # maximized: the flags column fits too
+        await wait_until(pilot, lambda: "WORSE" in rows_of(app, "versions-table")["support-answer@v8"][-1])
+        versions = rows_of(app, "versions-table")
+        assert versions["support-answer@v7"][3] == "2.0%" and "WORSE" not in versions["support-answer@v7"][-1]

@@ -149,7 +149,7 @@ class DashboardScreen(Screen):
         partial = ready.partial or self.tail_behind()
         for pane in (BudgetPane, LatencyPane):
             self.query_one(pane).show(ready.report, partial=partial)
-        self.query_one(VersionsPane).show(ready.report, ready.registry_marks)
+        self.query_one(VersionsPane).show(ready.report, ready.registry_marks, ready.registry_order)
         self.query_one(IncidentSummary).show(ready.report, ready.registry_order, partial=partial)
         self.status_header.window = ready.window
         # budget verdicts on partial figures are withheld (the Budget pane says PARTIAL)

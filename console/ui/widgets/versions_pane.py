@@ -5,10 +5,13 @@ one with no file; the marks come with the report from the analytics thread."""
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 
+from console.analytics.compare_arms import RegistryOrder, worse_versions
 from console.analytics.report_types import Report, VersionRow
 from console.formatting import short_time, usd
 from console.prompts.checks import DRIFT, UNREGISTERED
@@ -31,8 +34,12 @@ SORTS = {
 }
 
 
-def _cells(version: VersionRow, mark: str | None = None) -> list:
+def _cells(version: VersionRow, mark: str | None = None, worse_than: str | None = None) -> list:
+    """worse_than: the previous version this one's bad rate is clearly above (worse_versions,
+    the summary's '! bad' line), so the pane marks the same version without colour too."""
     flags = []
+    if worse_than is not None:
+        flags.append(Text("WORSE", style="bold red"))  # than worse_than: the summary line names it
     if version.is_new:
         flags.append(Text("NEW", style="bold yellow"))
     if version.drifted:
@@ -41,7 +48,7 @@ def _cells(version: VersionRow, mark: str | None = None) -> list:
         flags.append(Text("REG≠", style="bold red"))  # the logged hash is not the registry's
     elif mark == UNREGISTERED:
         flags.append(Text("UNREG", style="yellow"))  # no file in the registry
-    worse = "bold red" if version.bad_rate >= 0.1 else ""
+    worse = "bold red" if version.bad_rate >= 0.1 or worse_than is not None else ""
     return [
         Text(one_line(f"{version.prompt_id}@{version.prompt_version}")),
         Text(f"{version.requests:,}", justify="right"),
@@ -72,6 +79,7 @@ class VersionsPane(HidesWritingActions, Pane):
         self.sort_name = "first seen"
         self._versions: list[VersionRow] = []
         self._marks: dict[str, str] = {}  # registry marks, computed off the UI thread
+        self._worse: dict[str, str] = {}  # "prompt@version" -> the previous version it is worse than
 
     def compose(self) -> ComposeResult:
         yield FittedTable(COLUMNS, id="versions-table")
@@ -80,21 +88,27 @@ class VersionsPane(HidesWritingActions, Pane):
         self.border_title = "Versions"
         self._subtitle()
 
-    def show(self, report: Report, registry_marks: dict[str, str] | None = None) -> None:
+    def show(
+        self, report: Report, registry_marks: dict[str, str] | None = None,
+        registry_order: Mapping[str, RegistryOrder] | None = None,
+    ) -> None:
         self._versions = report.versions
         self._marks = registry_marks or {}
+        self._worse = {worse.name: worse.previous for worse in worse_versions(report, registry_order)}
         self._sync()
 
     def _sync(self) -> None:
         ordered = sorted(self._versions, key=SORTS[self.sort_name])
         self.query_one(DiffTable).sync(
-            [(key, _cells(v, self._marks.get(key))) for v in ordered for key in [f"{v.prompt_id}@{v.prompt_version}"]]
+            [(key, _cells(v, self._marks.get(key), self._worse.get(key)))
+             for v in ordered for key in [f"{v.prompt_id}@{v.prompt_version}"]]
         )
         self._subtitle()
 
     def _subtitle(self) -> None:
         drifted = sum(v.drifted for v in self._versions)
-        extra = f" · {drifted} drifted" if drifted else ""
+        extra = f" · {len(self._worse)} worse" if self._worse else ""  # than its previous version: WORSE, "!"
+        extra += f" · {drifted} drifted" if drifted else ""
         off_registry = sum(mark == DRIFT for mark in self._marks.values())
         unregistered = sum(mark == UNREGISTERED for mark in self._marks.values())
         if off_registry:
