@@ -39,3 +39,14 @@ async def test_the_header_wraps_between_parts_and_no_taller(width, height, monke
         for part in PARTS:
             assert any(part in line for line in lines), (part, lines)
         assert not any(line.endswith("·") or line.startswith("·") for line in lines), lines
+
+
+@pytest.mark.parametrize(("rate", "shown"), [(21.24, "21.2 rows/s"), (9232.0, "9,232 rows/s"), (0.0, "0.0 rows/s")])
+async def test_the_rate_has_a_tenth_only_at_a_trickle(rate, shown, monkeypatch):
+    app = HeaderApp()
+    async with app.run_test(size=(160, 24)) as pilot:
+        header = app.query_one(StatusHeader)
+        monkeypatch.setattr(type(header), "rows_per_second", property(lambda self: rate))
+        header.redraw()
+        await pilot.pause()
+        assert any(shown in header.render_line(y).text for y in range(header.size.height))

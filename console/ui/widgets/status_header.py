@@ -140,7 +140,8 @@ class StatusHeader(Static):
 
     def _markup(self) -> str:
         parts = [self._sources_markup()]
-        parts.append(f"[b]{self.rows_per_second:,.1f}[/] rows/s")
+        rate = self.rows_per_second  # a tenth tells at a trickle, not at a backfill's thousands
+        parts.append(f"[b]{rate:,.1f}[/] rows/s" if rate < 100 else f"[b]{rate:,.0f}[/] rows/s")
         behind = sum(source.behind_lines for source in self.sources)
         if behind >= BEHIND_SHOWN:
             parts.append(f"[bold yellow]behind ~{behind:,} lines[/]")
