@@ -9,7 +9,7 @@ saying "model call" are read (console/sources/otel):
   gen_ai.response.model) whose gen_ai.operation.name, if any, is not a tool or agent step.
   v1.37 and later, and the older names (gen_ai.system, gen_ai.usage.prompt_tokens...);
   as written by opentelemetry-instrumentation-openai-v2, OpenLLMetry, openlit and Logfire;
-- OpenInference: openinference.span.kind = LLM, with llm.* attributes.
+- OpenInference: openinference.span.kind = LLM (or EMBEDDING), with llm.* attributes.
 
 Which attributes name the prompt, its version, the user, the session and the environment is
 OtlpOptions (llmops.toml's [otel]); the defaults cover the instrumentations above. The time

@@ -55,6 +55,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.fail_next(int(body.get("status", 500)))
             return self._json(200, {"ok": True})
         self.server.requests.append(body)
+        if self.path.rstrip("/").endswith("/embeddings"):
+            return self._embeddings(body)
         if not self.path.rstrip("/").endswith("/chat/completions"):
             return self._json(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
         status = self.server.take_failure()
@@ -78,6 +80,20 @@ class _Handler(BaseHTTPRequestHandler):
         choice = {"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop",
                   "logprobs": None}
         self._json(200, {**base, "object": "chat.completion", "choices": [choice], "usage": usage})
+
+    def _embeddings(self, body: dict) -> None:
+        """POST /v1/embeddings: a 3-dimension vector per input, usage counting its words."""
+        status = self.server.take_failure()
+        if status:
+            return self._json(status, {"error": {"message": "The server had an error while processing your request.",
+                                                 "type": "server_error", "code": None}})
+        time.sleep(self.server.delay)
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else list(texts or [])
+        data = [{"object": "embedding", "index": i, "embedding": [0.25, -0.5, float(i)]} for i in range(len(texts))]
+        tokens = sum(count_tokens(str(text)) for text in texts)
+        self._json(200, {"object": "list", "model": body.get("model", ""), "data": data,
+                         "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
     def _json(self, status: int, payload: dict) -> None:
         data = json.dumps(payload).encode()

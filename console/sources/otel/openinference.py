@@ -1,7 +1,7 @@
 """OpenInference spans (Arize Phoenix's openinference-instrumentation-*): llm.* attributes.
 
-A model call is a span with openinference.span.kind = LLM. llm.model_name is the model the
-provider answered with; the model asked for is in llm.invocation_parameters (a JSON string),
+A model call is a span with openinference.span.kind = LLM (or EMBEDDING: _read_embedding).
+llm.model_name is the model the provider answered with; the model asked for is in llm.invocation_parameters (a JSON string),
 which is all a failed call has. Messages are flattened into
 llm.input_messages.<i>.message.role / .content (or .contents.<j>.message_content.text),
 token counts are llm.token_count.*, and the prompt template's version, the session and the
@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 
-from console.sources.otel.encoding import as_dict, json_value, pop_first
+from console.sources.otel.encoding import as_dict, count, json_value, pop_first
 from console.sources.otel.genai import read_usage, set_messages
 
 SPAN_KIND = "openinference.span.kind"
 _MESSAGE_KEY = re.compile(r"^llm\.(input|output)_messages\.(\d+)\.message\.(.+)$")
 _CONTENTS_TEXT = re.compile(r"^contents\.(\d+)\.message_content\.text$")
+_EMBEDDING_KEY = re.compile(r"^embedding\.embeddings\.(\d+)\.embedding\.(text|vector)$")
 
 
 def is_openinference(attrs: dict) -> bool:
@@ -25,8 +26,12 @@ def is_openinference(attrs: dict) -> bool:
 
 
 def read(attrs: dict, fields: dict) -> bool:
-    """Fill fields from an OpenInference LLM span; False for its other kinds (chain, tool...)."""
-    if str(attrs.get(SPAN_KIND, "")).upper() != "LLM":
+    """Fill fields from an OpenInference LLM or EMBEDDING span; False for its other kinds
+    (chain, tool, retriever...)."""
+    kind = str(attrs.get(SPAN_KIND, "")).upper()
+    if kind == "EMBEDDING":
+        return _read_embedding(attrs, fields)
+    if kind != "LLM":
         return False
     invocation = as_dict(json_value(attrs.get("llm.invocation_parameters")))
     response_model = attrs.pop("llm.model_name", None)
@@ -87,3 +92,46 @@ def _messages(attrs: dict, side: str) -> list[dict] | None:
             message["attributes"] = extra
         out.append(message)
     return out
+
+
+def _read_embedding(attrs: dict, fields: dict) -> bool:
+    """An embedding call is a priced model call, as the GenAI conventions' `embeddings`
+    operation is: embedding.model_name (the model asked for in embedding.invocation_parameters,
+    all a failed call has), its input tokens in llm.token_count.prompt, the texts in
+    embedding.embeddings.<i>.embedding.text. It has no output tokens to miss. The vectors
+    (embedding.embeddings.<i>.embedding.vector, and output.value repeating them) are dropped,
+    their count kept: hundreds to thousands of floats a text, nothing to read, they would
+    outweigh everything else stored of the request."""
+    invocation = as_dict(json_value(attrs.get("embedding.invocation_parameters")))
+    response_model = attrs.pop("embedding.model_name", None)
+    model = invocation.get("model") or response_model
+    if not model:
+        return False
+    fields["model"] = str(model)
+    if response_model:
+        fields["response_model"] = str(response_model)
+    provider = pop_first(attrs, "llm.provider", "llm.system")
+    if provider:
+        fields["provider"] = str(provider)
+    tokens = count(attrs.pop("llm.token_count.prompt", None))
+    fields["input_tokens"], fields["output_tokens"] = tokens or 0, 0
+    if tokens is None:  # a failed call
+        attrs["otel.usage_missing"] = ["input_tokens"]
+    texts: dict[int, str] = {}
+    vectors = 0
+    for key in [k for k in attrs if k.startswith("embedding.embeddings.")]:
+        match = _EMBEDDING_KEY.match(key)
+        if match is None:
+            continue
+        if match[2] == "text":
+            texts[int(match[1])] = str(attrs.pop(key))
+        elif match[2] == "vector":
+            attrs.pop(key)
+            vectors += 1
+    if texts:
+        set_messages(fields, [{"role": "user", "content": texts[i]} for i in sorted(texts)], None)
+        attrs.pop("input.value", None)  # the request body repeats the texts
+    if vectors:
+        attrs["otel.embedding_vectors_dropped"] = vectors
+    attrs.pop("output.value", None)  # the response body: the vectors again
+    return True
