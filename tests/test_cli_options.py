@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 import console.cli
 from console.cli import app
+from console.store import Store
 
 pytestmark = pytest.mark.resilience
 
@@ -60,8 +61,8 @@ def bad_cases(tmp_path):
         "labels --store unsupported": (["labels", "export", "--store", "nosuchdb://x"], "nosuchdb", "sqlite:///", "nosuchdb://x"),
         "labels --format": (["labels", "export", "--format", "xml", "--store", store], "--format", "jsonl or csv", "'xml'"),
         "labels --verdict": (["labels", "export", "--verdict", "meh", "--store", store], "--verdict", "bad or good", "'meh'"),
-        "labels --output": (
-            ["labels", "export", "--output", str(tmp_path / "no dir" / "out.jsonl"), "--store", store],
+        "labels --output": (  # a store that exists (made by the test): labels export refuses a missing one first
+            ["labels", "export", "--output", str(tmp_path / "no dir" / "out.jsonl"), "--store", str(tmp_path / "existing.db")],
             "--output", "directory that exists", "no dir",
         ),
         "regress --concurrency": (["regress", "--concurrency", "0"], "--concurrency", "between 1 and 256", "got 0"),
@@ -103,6 +104,8 @@ def _ids():
 def test_a_bad_option_exits_2_naming_the_option_expected_and_got(tmp_path, monkeypatch, name):
     monkeypatch.chdir(tmp_path)
     args, option, expected, got = bad_cases(tmp_path)[name]
+    if name == "labels --output":
+        Store(f"sqlite:///{tmp_path / 'existing.db'}").close()
     result = runner.invoke(app, args)
     message = flat(result.output)
     assert result.exit_code == 2, (result.exit_code, message, result.exception)

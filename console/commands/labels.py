@@ -14,7 +14,8 @@ from console.store.evaluation import EvaluationStore
 
 def export_labels(*, verdict: str | None, fmt: str, history: bool, output: Path | None, store: str | None) -> None:
     """verdict is None, 'bad' or 'good' and fmt 'jsonl' or 'csv' (the CLI checked them)."""
-    opened = open_store(store)
+    # a mistyped --store is an error, not a new empty store whose empty export reads as 'no labels'
+    opened = open_store(store, missing_hint="load logs first: llmops-console ingest FILES, then label them in the console (t)")
     try:
         rows = EvaluationStore(opened).export_rows(verdict=verdict, history=history)
         write = write_csv if fmt == "csv" else write_jsonl
