@@ -82,7 +82,26 @@ def check_store(url: str | None) -> str:
     url = url or default_store_url()
     _parse(normalise_url(url))
     try:
-        create_store_engine(url).dispose()
+        engine = create_store_engine(url)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
+    try:
+        if engine.url.get_backend_name() != "sqlite":
+            # a server store is connected to once here: a database or role that does not exist,
+            # a host that does not resolve, a refused port stop the command with the reason,
+            # not a console at $0 whose history never loads
+            _connect_once(engine)
+    finally:
+        engine.dispose()
     return url
+
+
+def _connect_once(engine) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:  # OperationalError: the server's or the resolver's reason
+        shown = engine.url.render_as_string(hide_password=True)
+        raise UsageError(f"cannot open the store {shown}: {exc.orig}") from None
