@@ -272,3 +272,13 @@ async def test_a_slash_typed_in_the_filter_is_text(app):
         await wait_until(pilot, lambda: len(shown(app)) == 3)
         await pilot.press("slash", *"model:openai", "slash", *"gpt")
         assert app.screen.query_one("#filter").value == "model:openai/gpt"
+
+
+async def test_a_key_remapped_to_the_filter_still_types_inside_it(tmp_path, log):
+    """The filter's binding runs before the focused box sees the key (priority): typed inside
+    the box, the key is the box's, whatever key llmops.toml's [keys] gave the filter."""
+    app = ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 'store.db'}", keymap={"dashboard.filter": "f"})
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 3)
+        await pilot.press("f", *"model:gpt-4o", "slash", "f")
+        assert app.screen.query_one("#filter").value == "model:gpt-4o/f"

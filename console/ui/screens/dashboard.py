@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -197,9 +198,8 @@ class DashboardScreen(Screen):
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
-        if box.has_focus:  # a priority binding sees the "/" typed into the filter too
-            box.insert_text_at_cursor("/")
-            return
+        if box.has_focus:  # a priority binding sees the key typed into the filter too: the
+            raise SkipAction  # box gets it (whatever key a keymap gave the filter)
         box.display = True
         self.set_focus(box)  # at once: focus() would wait behind the keys already queued
 
