@@ -79,6 +79,13 @@ class _Handler(BaseHTTPRequestHandler):
         usage["completion_tokens_details"] = {"reasoning_tokens": 0}
         choice = {"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop",
                   "logprobs": None}
+        tools = body.get("tools") or []
+        if tools and not any(m.get("role") == "tool" for m in messages):  # call the first tool once
+            name = tools[0].get("function", {}).get("name", "tool")
+            call = {"id": f"call_stub_{number:04d}", "type": "function",
+                    "function": {"name": name, "arguments": json.dumps({"order_id": "A-17"})}}
+            choice = {"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                      "finish_reason": "tool_calls", "logprobs": None}
         self._json(200, {**base, "object": "chat.completion", "choices": [choice], "usage": usage})
 
     def _embeddings(self, body: dict) -> None:

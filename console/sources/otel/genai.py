@@ -121,11 +121,14 @@ def _content(span: dict, attrs: dict, fields: dict) -> None:
 
 
 def set_messages(fields: dict, messages: list[dict] | None, output: list[dict] | None) -> None:
-    """input as {role, content} messages; output as text when it is only assistant text."""
+    """input as {role, content} messages; output as text when it is only assistant text (a
+    message that also carries tool calls, as OpenInference's `attributes`, stays a message:
+    its text alone is often empty and the call would be lost)."""
     if messages:
         fields["input"] = messages
     if output:
-        texts = [m["content"] for m in output if m.get("role") == "assistant" and isinstance(m["content"], str)]
+        texts = [m["content"] for m in output if m.get("role") == "assistant" and isinstance(m["content"], str)
+                 and "attributes" not in m and "tool_calls" not in m]
         fields["output"] = "\n".join(texts) if len(texts) == len(output) else output
 
 

@@ -18,6 +18,7 @@ from console.sources.otel.genai import read_usage, set_messages
 SPAN_KIND = "openinference.span.kind"
 _MESSAGE_KEY = re.compile(r"^llm\.(input|output)_messages\.(\d+)\.message\.(.+)$")
 _CONTENTS_TEXT = re.compile(r"^contents\.(\d+)\.message_content\.text$")
+_TOOL_CALL_KEY = re.compile(r"^tool_calls\.(\d+)\.tool_call\.(id|function\.name|function\.arguments)$")
 _EMBEDDING_KEY = re.compile(r"^embedding\.embeddings\.(\d+)\.embedding\.(text|vector)$")
 
 
@@ -87,11 +88,27 @@ def _messages(attrs: dict, side: str) -> list[dict] | None:
         extra = message.pop("_extra", None)
         if "content" not in message:
             message["content"] = "".join(parts[i] for i in sorted(parts)) if parts else ""
+        calls = _tool_calls(extra) if extra else None
+        if calls:  # in the content, as the GenAI conventions' parts: shown wherever the text is
+            text = message["content"]
+            message["content"] = ([{"type": "text", "content": text}] if text else []) + calls
         message.setdefault("role", "assistant" if side == "output" else "user")
-        if extra:  # tool calls and the like, kept as written
+        if extra:  # anything else, kept as written
             message["attributes"] = extra
         out.append(message)
     return out
+
+
+def _tool_calls(extra: dict) -> list[dict] | None:
+    """tool_calls.<i>.tool_call.id / .function.name / .function.arguments, taken out of extra,
+    as [{type: tool_call, id, name, arguments}] (arguments as written: a JSON string)."""
+    by_index: dict[int, dict] = {}
+    for key in [k for k in extra if k.startswith("tool_calls.")]:
+        match = _TOOL_CALL_KEY.match(key)
+        if match is None:
+            continue
+        by_index.setdefault(int(match[1]), {"type": "tool_call"})[match[2].removeprefix("function.")] = extra.pop(key)
+    return [by_index[i] for i in sorted(by_index)] or None
 
 
 def _read_embedding(attrs: dict, fields: dict) -> bool:
