@@ -51,6 +51,8 @@ def read(attrs: dict, span: dict, scope: str, fields: dict) -> bool:
         if cost is not None:
             attrs[ESTIMATED_COST] = cost
     read_usage(attrs, fields, INPUT_TOKENS, OUTPUT_TOKENS, CACHED_TOKENS, REASONING_TOKENS)
+    if operation == "embeddings":  # an embedding has no output tokens to miss
+        _not_missing(attrs, "output_tokens")
     reasons = json_value(attrs.pop("gen_ai.response.finish_reasons", None))
     if isinstance(reasons, str):
         reasons = [reasons]
@@ -64,6 +66,14 @@ def read(attrs: dict, span: dict, scope: str, fields: dict) -> bool:
         fields["finish_reason"] = str(reason)
     _content(span, attrs, fields)
     return True
+
+
+def _not_missing(attrs: dict, name: str) -> None:
+    missing = [m for m in attrs.get("otel.usage_missing") or () if m != name]
+    if missing:
+        attrs["otel.usage_missing"] = missing
+    else:
+        attrs.pop("otel.usage_missing", None)
 
 
 def _openlit_estimated(attrs: dict) -> bool:
