@@ -33,6 +33,9 @@ STEP_PAUSE = 0.02
 # 170-710 ms instead of 65-90 ms while a backlog was scored beside them (bench/open.py), the
 # scorer taking about a fifth of the GIL (py-spy --gil). Scoring is never urgent; keys are.
 QUIET_AFTER_INPUT = 1.0
+# Labels other consoles give on the same store (a team store) are read this often: without it
+# their verdicts never reached this console's bad rates or its triage queue
+LABELS_POLL_INTERVAL = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,7 @@ class EvaluationFeed:
         self.watching = False
         self._input_at = float("-inf")  # monotonic time of the user's last key or click
         self._told_where_cases_go = False
+        self._verdicts_seen: dict[str, str] = {}  # request_id -> verdict, as the store had them
         # a replay's moment (console/live/replay.py): only requests up to it are scored and queued,
         # and their scores and backlog kept in memory (console/live/replay_scoring.py)
         self.until: Callable[[], float] | None = None
@@ -168,6 +172,8 @@ class EvaluationFeed:
         last_progress = last_queue = 0.0
         shown_empty = True  # the triage screen still says "waiting for scores…"
         reported = (-1, -1, -1)
+        self._labels_from_elsewhere(tell=False)  # what the figures were seeded with
+        last_labels_poll = time.monotonic()
 
         def show_queue(now: float) -> None:
             nonlocal dirty, last_queue, shown_empty
@@ -180,6 +186,9 @@ class EvaluationFeed:
 
         while not is_cancelled():
             dirty |= self._serve_inbox()  # a label the user made is saved at once, quiet or not
+            if time.monotonic() - last_labels_poll >= LABELS_POLL_INTERVAL:
+                dirty |= self._labels_from_elsewhere()
+                last_labels_poll = time.monotonic()
             show_queue(time.monotonic())  # `t` pressed: the queue as it is, not after the quiet
             quiet = self._quiet_left()
             if quiet > 0 and not loop.first:  # the first (small) batch does not wait for the key that asked
@@ -245,6 +254,24 @@ class EvaluationFeed:
                 return True
         raise ValueError(f"unknown command {command!r}")
 
+    def _labels_from_elsewhere(self, tell: bool = True) -> bool:
+        """Verdicts changed in the store since the last look (another console's labels and undos;
+        this console's own are counted as seen when made): the figures follow them. True when
+        any changed, so the queue is drawn again."""
+        try:
+            current = self.labeller.evaluation.current_verdicts()
+        except Exception:  # noqa: BLE001 (the store unreachable for now: the next poll reads it again)
+            return False
+        seen = self._verdicts_seen
+        changed: dict[str, str | None] = {rid: verdict for rid, verdict in current.items() if seen.get(rid) != verdict}
+        changed.update({rid: None for rid in seen if rid not in current})
+        self._verdicts_seen = current
+        if not tell:
+            return False
+        if changed and self.analytics is not None:
+            self.analytics.apply_labels(changed)
+        return bool(changed)
+
     def _export_for_edit(self, request_id: str) -> None:
         case_id = self.labeller.case_id(request_id)
         directory = Path(tempfile.mkdtemp(prefix="llmops-case-"))
@@ -263,6 +290,10 @@ class EvaluationFeed:
         self._post(EvaluationNotice(f"case {case.id} saved in {self.cases.path}", title="Case"))
 
     def _applied(self, outcome) -> None:
+        if outcome.verdict is None:  # this console's own label, not news at the next poll
+            self._verdicts_seen.pop(outcome.request_id, None)
+        else:
+            self._verdicts_seen[outcome.request_id] = outcome.verdict
         if self.analytics is not None:
             self.analytics.apply_labels({outcome.request_id: outcome.verdict})
         self._post(LabelDone(outcome))
