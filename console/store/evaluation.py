@@ -70,6 +70,18 @@ def _chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
         yield items[start : start + size]
 
 
+# Consoles on one PostgreSQL team store each score in the background and replace scores and the
+# backlog by DELETE then INSERT: under READ COMMITTED two such transactions at once both delete,
+# then the second insert collides with the first's (UniqueViolation on scoring_backlog_pkey, a
+# console died of it in the team-store trial). They take this lock first, one at a time.
+SCORES_LOCK_KEY = 0x6C6C6D6F70_03  # an arbitrary advisory lock id: "llmop" + 3
+
+
+def _serialize_scoring(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCORES_LOCK_KEY})
+
+
 def _save_backlog(conn: Connection, ranges: Iterable[tuple[int, int]]) -> None:
     conn.execute(text("DELETE FROM scoring_backlog"))
     rows = [{"low": low, "high": high} for low, high in ranges]
@@ -131,6 +143,7 @@ class EvaluationStore:
     def save_scoring_backlog(self, ranges: Iterable[tuple[int, int]]) -> None:
         """Replace the stored ranges (what a console closed now would leave to the next)."""
         with self.engine.begin() as conn:
+            _serialize_scoring(conn)
             _save_backlog(conn, ranges)
 
     def records(self, request_ids: Iterable[str]) -> dict[str, RequestRecord]:
@@ -168,6 +181,7 @@ class EvaluationStore:
         delete = text("DELETE FROM scores WHERE request_id IN :ids").bindparams(bindparam("ids", expanding=True))
         insert = ScoreRow.__table__.insert()
         with self.engine.begin() as conn:
+            _serialize_scoring(conn)
             for chunk in _chunks(sorted({row[0] for row in rows})):
                 conn.execute(delete, {"ids": list(chunk)})
             if rows:
