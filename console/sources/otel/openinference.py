@@ -34,17 +34,8 @@ def read(attrs: dict, fields: dict) -> bool:
         return _read_embedding(attrs, fields)
     if kind != "LLM":
         return False
-    invocation = as_dict(json_value(attrs.get("llm.invocation_parameters")))
-    response_model = attrs.pop("llm.model_name", None)
-    model = invocation.get("model") or response_model
-    if not model:
+    if not _read_model(attrs, fields, "llm"):
         return False
-    fields["model"] = str(model)
-    if response_model:
-        fields["response_model"] = str(response_model)
-    provider = pop_first(attrs, "llm.provider", "llm.system")
-    if provider:
-        fields["provider"] = str(provider)
     read_usage(attrs, fields, ("llm.token_count.prompt",), ("llm.token_count.completion",),
                ("llm.token_count.prompt_details.cache_read",), ("llm.token_count.completion_details.reasoning",))
     reason = attrs.pop("llm.finish_reason", None)
@@ -111,16 +102,11 @@ def _tool_calls(extra: dict) -> list[dict] | None:
     return [by_index[i] for i in sorted(by_index)] or None
 
 
-def _read_embedding(attrs: dict, fields: dict) -> bool:
-    """An embedding call is a priced model call, as the GenAI conventions' `embeddings`
-    operation is: embedding.model_name (the model asked for in embedding.invocation_parameters,
-    all a failed call has), its input tokens in llm.token_count.prompt, the texts in
-    embedding.embeddings.<i>.embedding.text. It has no output tokens to miss. The vectors
-    (embedding.embeddings.<i>.embedding.vector, and output.value repeating them) are dropped,
-    their count kept: hundreds to thousands of floats a text, nothing to read, they would
-    outweigh everything else stored of the request."""
-    invocation = as_dict(json_value(attrs.get("embedding.invocation_parameters")))
-    response_model = attrs.pop("embedding.model_name", None)
+def _read_model(attrs: dict, fields: dict, prefix: str) -> bool:
+    """model (the one asked for in <prefix>.invocation_parameters, else <prefix>.model_name),
+    response_model and provider; False when the span names no model."""
+    invocation = as_dict(json_value(attrs.get(f"{prefix}.invocation_parameters")))
+    response_model = attrs.pop(f"{prefix}.model_name", None)
     model = invocation.get("model") or response_model
     if not model:
         return False
@@ -130,6 +116,19 @@ def _read_embedding(attrs: dict, fields: dict) -> bool:
     provider = pop_first(attrs, "llm.provider", "llm.system")
     if provider:
         fields["provider"] = str(provider)
+    return True
+
+
+def _read_embedding(attrs: dict, fields: dict) -> bool:
+    """An embedding call is a priced model call, as the GenAI conventions' `embeddings`
+    operation is: embedding.model_name (the model asked for in embedding.invocation_parameters,
+    all a failed call has), its input tokens in llm.token_count.prompt, the texts in
+    embedding.embeddings.<i>.embedding.text. It has no output tokens to miss. The vectors
+    (embedding.embeddings.<i>.embedding.vector, and output.value repeating them) are dropped,
+    their count kept: hundreds to thousands of floats a text, nothing to read, they would
+    outweigh everything else stored of the request."""
+    if not _read_model(attrs, fields, "embedding"):
+        return False
     tokens = count(attrs.pop("llm.token_count.prompt", None))
     fields["input_tokens"], fields["output_tokens"] = tokens or 0, 0
     if tokens is None:  # a failed call
