@@ -119,6 +119,9 @@ KNOWN_FIELDS = frozenset(RequestRecord.__struct_fields__)
 # not ask for usage): the record keeps 0 tokens and the estimate sits in metadata under these
 # keys, its spend counted apart (`report --json`'s spend.estimated_*), never as real spend.
 ESTIMATED_TOKENS = "otel.tokens_estimated"
+# A call whose span reported no usage (a stream that did not ask for it, a failed call): its
+# 0 tokens are a placeholder, this key lists which counts are missing
+USAGE_MISSING = "otel.usage_missing"
 ESTIMATED_COST = "otel.estimated_cost_usd"
 
 

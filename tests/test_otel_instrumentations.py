@@ -38,6 +38,7 @@ def truth_of(name: str) -> list[dict]:
 
 
 _INGESTED: dict[str, tuple] = {}
+_INGEST_OUTPUT: dict[str, str] = {}  # what `ingest` printed, per instrumentation
 
 
 def ingest(name: str, tmp_path_factory) -> tuple[str, list[dict], list, dict]:
@@ -48,6 +49,7 @@ def ingest(name: str, tmp_path_factory) -> tuple[str, list[dict], list, dict]:
         result = runner.invoke(app, ["ingest", str(trace), "--store", store])
         assert result.exit_code == 0, result.output
         assert "30 rows added" in result.output, result.output
+        _INGEST_OUTPUT[name] = result.output
         truth = truth_of(name)
         now = rfc3339(max(t["ts"] for t in truth) + 60)
         report = runner.invoke(app, ["report", "--store", store, "--since", "1h", "--json", "--now", now])
@@ -138,3 +140,22 @@ def test_logfire_streams_are_one_request_each(tmp_path_factory):
         assert "otel.logfire_stream" not in record.metadata
         assert record.metadata["otel.stream_end_span_id"] != record.metadata["otel.span_id"]
         assert record.request_id.startswith("chatcmpl-stub-")
+
+
+def test_a_call_that_reported_no_usage_is_unpriced_not_free(ingested):
+    """A stream that did not ask for usage stores 0 tokens as a placeholder: priced, it would
+    add $0 and the spend would look complete. It is unpriced (the report counts it apart) and
+    ingest says why; openlit's estimate for it stays counted apart, as before."""
+    name, truth, records, report = ingested
+    no_usage = [r for r, t in zip(records, truth) if t["input_tokens"] is None and t["status"] == "ok"]
+    assert no_usage, name  # each trace has streams that did not ask for usage
+    estimated = [r for r in no_usage if "otel.tokens_estimated" in r.metadata]
+    unpriced = [r for r in no_usage if r not in estimated]
+    assert all(r.cost_usd is None for r in unpriced), name
+    assert all(r.cost_usd == 0.0 for r in estimated), name
+    assert report["spend"]["unpriced_requests"] == len(unpriced), name
+    if unpriced:
+        assert f"{len(unpriced):,} whose call reported no usage" in _INGEST_OUTPUT[name], _INGEST_OUTPUT[name]
+    # a Logfire stream's end carries the usage its opening lacked: the joined record is not marked
+    with_usage = [r for r, t in zip(records, truth) if t["input_tokens"] is not None]
+    assert not [r.request_id for r in with_usage if "otel.usage_missing" in r.metadata], name

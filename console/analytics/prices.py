@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Mapping, Protocol, Sequence
 
 import msgspec
 
-from console.records import ESTIMATED_COST, ESTIMATED_TOKENS
+from console.records import ESTIMATED_COST, ESTIMATED_TOKENS, USAGE_MISSING
 
 if TYPE_CHECKING:
     from console.records import RequestRecord
@@ -72,7 +72,9 @@ class PricingTally:
 
     Every record is counted once: kept + computed + from_override + unpriced == records.
     unpriced_models counts the records of each model no price source knows; unpriced also
-    counts bad_usage records (a known model, but more cached than input tokens).
+    counts bad_usage records (a known model, but more cached than input tokens) and no_usage
+    ones (a call that returned but reported no usage: its 0 tokens would price it at $0, spend
+    understated with nothing to say so; unpriced, the report and Budget pane count it apart).
     """
 
     computed: int = 0
@@ -80,6 +82,7 @@ class PricingTally:
     unpriced: int = 0
     kept: int = 0
     bad_usage: int = 0
+    no_usage: int = 0
     unpriced_models: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -96,6 +99,7 @@ class PricingTally:
         self.unpriced += other.unpriced
         self.kept += other.kept
         self.bad_usage += other.bad_usage
+        self.no_usage += other.no_usage
         self.unpriced_models.update(other.unpriced_models)
 
 
@@ -268,10 +272,15 @@ class Pricer:
         """Set cost_usd on every record that has none and that some price source knows."""
         tally = PricingTally()
         sources = self._sources
-        computed = from_override = kept = unpriced = bad_usage = 0
+        computed = from_override = kept = unpriced = bad_usage = no_usage = 0
         for record in records:
             if record.cost_usd is not None:
                 kept += 1
+                continue
+            meta = record.metadata
+            if meta is not None and USAGE_MISSING in meta and ESTIMATED_TOKENS not in meta and record.status == "ok":
+                unpriced += 1  # a failed call stays priced from what it has ($0: not billed)
+                no_usage += 1
                 continue
             key = (record.provider, record.model)
             source = sources.get(key, _MISSING)
@@ -304,7 +313,7 @@ class Pricer:
             else:
                 computed += 1
         tally.computed, tally.from_override, tally.kept = computed, from_override, kept
-        tally.unpriced, tally.bad_usage = unpriced, bad_usage
+        tally.unpriced, tally.bad_usage, tally.no_usage = unpriced, bad_usage, no_usage
         return tally
 
     def cost(self, record: RequestRecord) -> float | None:

@@ -110,6 +110,9 @@ def print_totals(totals: IngestTotals, store_name: str, out: Console) -> None:
         parts = [f"no price known for {names}" + escape(' (add [prices."<model>"] to llmops.toml)')] if names else []
         if pricing.bad_usage:
             parts.append(f"{pricing.bad_usage:,} with more cached than input tokens")
+        if pricing.no_usage:
+            parts.append(f"{pricing.no_usage:,} whose call reported no usage (a stream without "
+                         "stream_options include_usage)")
         out.print(f"[yellow]{pricing.unpriced:,}[/] requests unpriced (no cost_usd): " + "; ".join(parts))
 
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import msgspec
 
-from console.records import RequestRecord
+from console.records import USAGE_MISSING, RequestRecord
 
 # How long a stream opening waits for its end before it is stored alone: in a followed file, in
 # the receiver's inbox, and (measured by the file's own later spans) in a one-shot ingest.
@@ -61,7 +61,7 @@ def stream_half(attrs: dict, scope: str, status: str, answered: bool) -> str | N
     kind = attrs.get("logfire.span_type")
     if kind == "log" and "duration" in attrs and str(attrs.get("logfire.msg_template", "")).startswith("streaming"):
         return END
-    missing = attrs.get("otel.usage_missing") or ()
+    missing = attrs.get(USAGE_MISSING) or ()
     if kind == "span" and status == "ok" and not answered and len(missing) == 2:
         return OPENING
     return None
@@ -192,6 +192,8 @@ class StreamJoiner:
         stop = end.ts + end.latency_ms / 1000
         metadata = {**opening.metadata, **end.metadata}
         del metadata[MARK]
+        if USAGE_MISSING not in end.metadata:  # the end carries the usage the opening had not
+            metadata.pop(USAGE_MISSING, None)
         metadata.pop(CALL_KEY, None)
         metadata["otel.span_id"] = opening.metadata.get("otel.span_id")
         metadata["otel.stream_end_span_id"] = end.metadata.get("otel.span_id")
