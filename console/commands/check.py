@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import Optional, Sequence
 
@@ -184,9 +183,7 @@ def run_backtest(
     if not found:
         out.print(Text("no rule fired over the period", style="green"))
     if newest is not None and newest < start:  # as check says it: older logs, or a dead pipeline
-        at = rfc3339(math.floor(newest) + 1, timespec="seconds")
-        out.print(Text(f"no request stored in the period; the newest stored is {rfc3339(newest, timespec='seconds')}: "
-                       f"add --now {at}", style="yellow"))
+        out.print(empty_window_hint(newest, lead="no request stored in the period"))
     return 0
 
 

@@ -178,12 +178,12 @@ def alert_line(alert: Alert) -> Text:
     return line
 
 
-def empty_window_hint(newest_ts: float) -> Text:
+def empty_window_hint(newest_ts: float, lead: str = "no request in the window") -> Text:
     """An empty window over a store whose requests are all older: where they end, and the
     --now that reports them (a second later, so the newest is inside the window)."""
     newest = rfc3339(newest_ts, timespec="seconds")
     at = rfc3339(math.floor(newest_ts) + 1, timespec="seconds")
-    return Text(f"no request in the window; the newest stored is {newest}:\nadd --now {at}", style="yellow")
+    return Text(f"{lead}; the newest stored is {newest}:\nadd --now {at}", style="yellow")
 
 
 def print_report(report: Report, out: Console, newest_ts: float | None = None) -> None:
