@@ -172,9 +172,7 @@ def many_days_store(path) -> Store:
 
 
 def test_the_window_days_change_no_result(tmp_path, monkeypatch):
-    from console.live import replay_scoring
     from console.store import day_dedup
-    from console.store import evaluation as evaluation_store
 
     windows = [
         (None, FIRST_DAY + 10 * DAY), (FIRST_DAY + 3 * DAY, FIRST_DAY + 7 * DAY),  # req_twice's first day
@@ -211,12 +209,12 @@ def test_the_window_days_change_no_result(tmp_path, monkeypatch):
         return days
 
     with many_days_store(tmp_path / "store.db") as store:
-        for module in (compare_reads, rollup_reads, replay_scoring, evaluation_store):
+        for module in (day_dedup, rollup_reads):  # days_bound (compare, replay, triage) and the report's own
             monkeypatch.setattr(module, "window_days", seen)
         with_days = answers(store)
         assert len(bounded) > len(windows) and all(days is not None for days in bounded)
         assert (day_dedup.day_of(FIRST_DAY + 3 * DAY), day_dedup.day_of(FIRST_DAY + 7 * DAY)) in bounded
-        for module in (compare_reads, rollup_reads, replay_scoring, evaluation_store):
+        for module in (day_dedup, rollup_reads):
             monkeypatch.setattr(module, "window_days", lambda *_: None)  # the statements as before
         without = answers(store)
     assert with_days == without

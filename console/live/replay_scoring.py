@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from console.store.day_dedup import days_term, window_days
+from console.store.day_dedup import days_bound
 from console.store.evaluation import CHUNK, LightRow
 
 Scores = list[tuple[str, float, str]]  # (scorer, score, reason), lowest score first
@@ -210,11 +210,8 @@ def _days_to(conn, moment: float, params: dict) -> str:
     """' AND ' the term bounding `r` to the stored days up to the moment (its parameters added
     to params), on a store with a day column: the join by request_id seeks those days only
     (console/store/day_dedup.py); '' on the other layouts."""
-    days = window_days(conn, None, moment)
-    if days is None:
-        return ""
-    params["first_day"], params["last_day"] = days
-    return " AND " + days_term(":first_day", ":last_day")
+    days = days_bound(conn, None, moment, params)
+    return "" if days is None else " AND " + days
 
 
 def _epoch(ts) -> float:

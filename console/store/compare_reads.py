@@ -18,7 +18,7 @@ from console.analytics.arm_spec import ArmSpec, arm_mask
 from console.analytics.compare_sketch import ArmPart, cells_of_arm
 from console.analytics.rollup import HOUR, REQUESTS, CellTable
 from console.store import rollups
-from console.store.day_dedup import days_term, window_days
+from console.store.day_dedup import days_bound
 from console.store.verdicts import _CURRENT
 
 
@@ -71,10 +71,9 @@ def _bad_delta(conn, spec: ArmSpec, since: int | None, before: int | None) -> in
     (cells count negative feedback; a label is the truth)."""
     bounds = [term for term, moment in (("r.ts >= :since", since), ("r.ts < :before", before)) if moment is not None]
     params: dict = {"since": since, "before": before}
-    days = window_days(conn, since, before)
+    days = days_bound(conn, since, before, params)
     if days is not None:  # the join seeks the window's days only (console/store/day_dedup.py)
-        bounds.append(days_term(":first_day", ":last_day"))
-        params["first_day"], params["last_day"] = days
+        bounds.append(days)
     where = f" WHERE {' AND '.join(bounds)}" if bounds else ""
     query = text(
         f"SELECT r.model, r.prompt_id, r.prompt_version, r.environment, r.feedback, v.verdict "

@@ -96,6 +96,16 @@ def days_term(first: str, last: str, alias: str = "r") -> str:
     )
 
 
+def days_bound(conn, since: float | None, before: float | None, params: dict) -> str | None:
+    """days_term over window_days' days with named parameters, which it adds to params; None
+    on a layout without a day column (the statement stays as it was)."""
+    days = window_days(conn, since, before)
+    if days is None:
+        return None
+    params["first_day"], params["last_day"] = days
+    return days_term(":first_day", ":last_day")
+
+
 def plant_statistic(conn) -> None:
     """The planted row, the only one of `requests`: an ANALYZE's rows of its other indexes say
     the table's size too, and a tiny one's (a few rows) made every lookup a scan once it grew."""

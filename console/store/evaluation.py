@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from console.records import RequestRecord
 from console.store.body_blocks import fill, reader_of_engine
-from console.store.day_dedup import days_term, window_days
+from console.store.day_dedup import days_bound
 from console.store.rows import BODY_AT, SELECT_COLUMNS, record_from_row
 from console.store.store import Store
 from console.store.tables import LabelRow, ScoreRow
@@ -214,10 +214,9 @@ class EvaluationStore:
         with self.engine.connect() as conn:
             # the stored days listed: a seek per day and score, ~4-5x cheaper than the skip-scan
             # SQLite makes without them (console/store/day_dedup.py), still one per stored day
-            days = window_days(conn, None, None)
+            days = days_bound(conn, None, None, params)
             if days is not None:
-                where += " AND " + days_term(":first_day", ":last_day")
-                params["first_day"], params["last_day"] = days
+                where += " AND " + days
             # Only scores under the threshold are read (the score index): a request's lowest
             # score is under it exactly when one of its scores is, and then that is its lowest.
             query = text(
