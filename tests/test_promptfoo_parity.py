@@ -66,3 +66,35 @@ def test_the_ported_set_is_representative():
     differences = [c for c in CASES if "differs" in c]
     assert len(differences) <= 5 and all(c["ours"] != c["promptfoo"] for c in differences)
     assert all(c["source"].startswith("test/assertions/") for c in CASES)
+
+
+# promptfoo's regex is `new RegExp(value)`, no flags (src/assertions/regex.ts); a pattern it
+# cannot compile fails the assertion, `not-regex` too (pass: false whatever the inverse), as a
+# broken check does here. Python-only syntax compiled here and passed where promptfoo fails.
+# The negated cases follow test/assertions/regex.test.ts's not-regex pair.
+@pytest.mark.parametrize(("kind", "pattern", "output", "wanted"), [
+    ("regex", "(?i)REFUND", "refund issued", "error"),  # inline flags: "Invalid group" in JavaScript
+    ("not-regex", "(?i)REFUND", "no match here", "error"),
+    ("regex", "(?P<n>\\d+)", "order 42", "error"),  # Python's named group; JavaScript's is (?<n>…)
+    ("regex", "(?<n>\\d+) and \\k<n>", "42 and 42", "pass"),
+    ("regex", "(?i:refund)", "REFUND", "pass"),  # ES2025 modifiers, scoped: both engines agree
+    ("regex", "\\Aabc", "abc", "fail"),  # \A is an identity escape there: the letter A
+    ("regex", "\\Aabc", "xAabc", "pass"),
+    ("not-regex", "\\d{3}-\\d{2}-\\d{4}", "This output contains 123-45-6789", "fail"),
+])  # fmt: skip
+def test_regex_is_read_as_new_RegExp_reads_it(kind, pattern, output, wanted):
+    got = status(run({"type": kind, "value": pattern, "output": output}))
+    assert got == wanted, run({"type": kind, "value": pattern, "output": output}).reason
+
+
+# contains-any/all compare String(v) of each item (src/assertions/contains.ts): a null item of a
+# YAML list looks for the text "null". It was read as "", which every output contains, so
+# `contains-all: [refund, ~]` passed on any output holding "refund" and contains-any on any output.
+@pytest.mark.parametrize(("kind", "value", "output", "wanted"), [
+    ("contains-any", [None, "x"], "abc", "fail"),
+    ("contains-all", ["refund", None], "refund issued", "fail"),
+    ("icontains-any", [None], "NULL pointer", "pass"),
+    ("not-contains-any", [None], "abc", "pass"),
+])  # fmt: skip
+def test_list_items_compare_as_javascript_strings(kind, value, output, wanted):
+    assert status(run({"type": kind, "value": value, "output": output})) == wanted

@@ -78,7 +78,7 @@ def _needles(value: Any, kind: str) -> list[str]:
         raise Broken(f"{kind} needs a value (a list, or a comma-separated string)")
     if not isinstance(value, list):
         raise Broken(f"{kind} needs a list (or a comma-separated string)")
-    return ["" if v is None else js_string(v) for v in value]
+    return [js_string(v) for v in value]  # String(v) as promptfoo: a null item looks for "null"
 
 
 def _fold(text: str, fold: bool) -> str:
@@ -117,10 +117,20 @@ def starts_with(value, given):
     return check(ok, f"{'starts' if ok else 'does not start'} with {short(prefix)}")
 
 
+# After a backslash, the letters JavaScript gives a meaning (\k<name> is handled on its own);
+# any other letter is an identity escape there: \A is "A" (in Python the start), \p is "p"
+_JS_ESCAPE_LETTERS = frozenset("bBdDwWsSfnrtvcxuk")
+# What may follow "(?" in a JavaScript pattern: (?: (?= (?! (?<= (?<! (?<name> and the
+# ES2025 modifiers (?i: (?-m: … (i, m, s only). Not Python's (?i) (?P<name> (?#…) (?>…)
+_JS_GROUP = re.compile(r"\(\?(?:[:=!]|<[=!]|<[A-Za-z_$][\w$]*>|[ims]*(?:-[ims]+)?:)")
+
+
 def js_regex(pattern: str) -> str:
     """A JavaScript pattern (no flags) as a Python one that matches the same text: `$` only at
     the very end (Python's also matches before a final newline), `(?<name>` and `\\k<name>`
-    for named groups; \\d, \\w and \\b are ASCII there (re.ASCII does that part)."""
+    for named groups; \\d, \\w and \\b are ASCII there (re.ASCII does that part). What
+    `new RegExp` refuses is refused (Broken): Python's inline flags `(?i)`, `(?P<name>`; a
+    letter JavaScript does not escape is itself (`\\A` matches "A", as there)."""
     out, i, in_class = [], 0, False
     while i < len(pattern):
         char = pattern[i]
@@ -130,7 +140,11 @@ def js_regex(pattern: str) -> str:
                 out.append(f"(?P={named.group(1)})")
                 i += len(named.group(0))
                 continue
-            out.append(pattern[i : i + 2])
+            escaped = pattern[i + 1]
+            if escaped.isascii() and escaped.isalpha() and escaped not in _JS_ESCAPE_LETTERS:
+                out.append(escaped)
+            else:
+                out.append(pattern[i : i + 2])
             i += 2
             continue
         if in_class:
@@ -144,6 +158,9 @@ def js_regex(pattern: str) -> str:
                 continue
         elif char == "$":
             char = r"\Z"
+        elif pattern.startswith("(?", i) and not _JS_GROUP.match(pattern, i):
+            raise Broken(f"not a JavaScript regex: {pattern[i:i + 6]!r}… (promptfoo's new RegExp refuses it;"
+                         " no inline flags such as (?i): icontains or [Aa] for case)")
         elif pattern.startswith("(?<", i) and i + 3 < len(pattern) and pattern[i + 3] not in "=!":
             char, i = "(?P<", i + 2
         out.append(char)
