@@ -257,3 +257,22 @@ def test_a_crash_never_leaves_half_a_line(tmp_path, monkeypatch):
         cases.append(make_case("b"))
     monkeypatch.undo()
     assert path.read_bytes() == before
+
+
+def test_too_slow_within_the_slo_fails_on_the_same_latency():
+    """Marked 'too slow' though within the model's SLO (found in the user trial: a 5,100 ms answer
+    under a 9,000 ms SLO got `latency` at 9,000, which the same slow answer passes again). The case
+    must fail on the latency seen and pass on a faster answer; over the SLO the SLO stays the limit."""
+    from console.regression.assertions import evaluate
+    from console.regression.results import TargetOutput
+
+    def slow_case(seen: float, slo: float):
+        return case_from_record(record(latency_ms=seen), reason="too slow", when=1_790_000_100.0, slo_ms=slo)
+
+    for seen, slo in ((5_100.0, 9_000.0), (14_000.0, 9_000.0)):
+        case = slow_case(seen, slo)
+        (latency,) = case.assert_
+        assert latency.type == "latency" and latency.threshold < seen
+        assert evaluate(case, TargetOutput("fine", latency_ms=seen))[0] == "fail"
+        assert evaluate(case, TargetOutput("fine", latency_ms=latency.threshold))[0] == "pass"
+    assert slow_case(14_000.0, 9_000.0).assert_[0].threshold == 9_000.0

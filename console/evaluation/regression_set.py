@@ -11,7 +11,7 @@ its provenance in `source`. The assertions (`assertions_for`), by the reason's w
 
 | reason | assertions |
 |---|---|
-| too slow, slow, latency | `latency` at the model's SLO (llmops.toml [[slos]]; without one, half the latency seen) |
+| too slow, slow, latency | `latency` at the model's SLO (llmops.toml [[slos]]; without one, or when the request was within it, half the latency seen) |
 | truncated, cut off | `not-finish-reason` of the finish reason logged (length): the answer must be complete |
 | refusal, refused | `not-icontains` the refusal's words (`not-is-refusal` when none is recognised) |
 | anything else (wrong answer, hallucination, …) | `not-equals` the bad output, and a `contains` placeholder of weight 0 to edit (`e`) |
@@ -59,10 +59,13 @@ def assertions_for(
     """The assertions a case marked bad for `reason` gets (the table in the module docstring)."""
     bad_output = text_of(record.output) if record.output is not None else ""
     if _names(reason, *SLOW_WORDS):
-        if slo_ms is not None:
+        seen = record.latency_ms
+        if slo_ms is not None and seen > slo_ms:
             limit, why = float(slo_ms), f"the {record.model} SLO"
+        elif slo_ms is not None:  # slow to the human though within the SLO: the SLO would pass it again
+            limit, why = round(seen / 2), f"half the {seen:,.0f} ms seen (within the {slo_ms:,.0f} ms SLO of {record.model})"
         else:
-            limit, why = round(record.latency_ms / 2), f"half the {record.latency_ms:,.0f} ms seen (no SLO for {record.model})"
+            limit, why = round(seen / 2), f"half the {seen:,.0f} ms seen (no SLO for {record.model})"
         return [Assertion(type="latency", threshold=limit, description=f"must answer within {limit:,.0f} ms: {why}")]
     if _names(reason, *TRUNCATED_WORDS) or (reason is None and (record.finish_reason or "").lower() in TRUNCATED_REASONS):
         finish = record.finish_reason if (record.finish_reason or "").lower() in TRUNCATED_REASONS else "length"
