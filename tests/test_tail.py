@@ -478,3 +478,30 @@ def test_watchfiles_failure_falls_back_to_polling(tmp_path, make_tail, monkeypat
     assert tail.wait_for_change(0.01) is False
     append(log, lines(rec(1)))
     assert ids(tail.read_available()) == ["req-1"]
+
+
+@pytest.mark.parametrize("rotated_name", ["app.jsonl.1", "app.jsonl-20261207"])
+def test_a_rotation_while_the_console_was_away_reads_the_rest_of_the_rotated_file(
+        tmp_path, make_tail, chunk, rotated_name):
+    """Found in the live-tail trial: the console quit (or killed), the app wrote on, logrotate
+    renamed the file and the app reopened a new one; restarted, the console read the new
+    file from 0 and the old file's lines after the saved offset were lost without a word
+    (585 requests in the trial). The saved inode is looked for beside the path under a
+    rotated name and read on from the saved offset first."""
+    log = tmp_path / "app.jsonl"
+    append(log, lines(rec(1), rec(2)))
+    first = make_tail([log])
+    positions = first.read_available().positions
+    first.close()
+    append(log, lines(rec(3), rec(4)))  # written while the console was away
+    log.rename(tmp_path / rotated_name)
+    append(log, lines(rec(5), rec(6)))  # the app's new file
+    (tmp_path / "other.jsonl").write_bytes(lines(rec(9)))  # a sibling not named after the log
+    tail = make_tail([log], positions)
+    got, last = [], None
+    for _ in range(4):
+        batch = tail.read_available()
+        got += ids(batch)
+        last = batch.positions.get(str(log), last)
+    assert got == ["req-3", "req-4", "req-5", "req-6"]
+    assert last == FilePosition(str(log), log.stat().st_ino, log.stat().st_size, 2)

@@ -9,6 +9,9 @@ last complete line consumed, so a checkpointed ``FilePosition`` resumes exactly 
 - Truncation (same inode, size below what was read): start again from 0, line 1.
 - Rotation (the path now names another inode, or is gone): the old descriptor is read to its
   end first (a renamed or deleted file stays readable through it), then the new file from 0.
+  Rotated while no tail ran (a saved position whose inode the path no longer names): the
+  file beside it under a rotated name (``app.jsonl.1``) with that inode is read on from the
+  saved offset first.
 - Deleted while open (its last link gone, no new file at the path): the descriptor is read
   to its end ('deleted, draining'), kept DELETED_GRACE_S more in case the app still writes
   to it, then closed, which frees its disk space ('gone'); a last line without its newline
@@ -351,6 +354,11 @@ class JsonlTail:
             raise
         offset = line_no = 0
         pos, t.resume = t.resume, None
+        if pos is not None and pos.inode != st.st_ino:
+            rotated = _open_rotated(t.path, pos)
+            if rotated is not None:  # rotated while no tail ran: its rest first, the path's file next
+                os.close(fd)
+                fd, st = rotated
         if pos is not None and pos.inode == st.st_ino and 0 <= pos.offset <= st.st_size:
             offset, line_no = pos.offset, pos.line_no
         t.reader = _Reader(fd, st.st_dev, st.st_ino, offset, line_no)
@@ -471,6 +479,33 @@ def bad_line(path: str, line_no: int, line: bytes, exc: Exception) -> RejectedLi
 
 def rejected_line(path: str, line_no: int, reason: str, head: bytes) -> RejectedLine:
     return RejectedLine(path, line_no, reason, head[:_EXCERPT_BYTES].decode("utf-8", "replace")[:EXCERPT_CHARS])
+
+
+def _open_rotated(path: str, pos: FilePosition) -> tuple[int, os.stat_result] | None:
+    """The file a saved position was in, renamed beside `path` since (logrotate's app.jsonl.1
+    or app.jsonl-20261207: a name starting with the log's), when it still holds the saved
+    offset: opened, with its stat. None when there is none (deleted, compressed) or it cannot
+    be opened."""
+    folder, name = os.path.split(path)
+    try:
+        with os.scandir(folder or ".") as entries:
+            siblings = [entry for entry in entries
+                        if entry.name != name and entry.name.startswith(name) and entry.inode() == pos.inode]
+    except OSError:
+        return None
+    for entry in siblings:
+        try:
+            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            st = None
+        if st is not None and stat.S_ISREG(st.st_mode) and st.st_ino == pos.inode and 0 <= pos.offset <= st.st_size:
+            return fd, st
+        os.close(fd)
+    return None
 
 
 def _unreadable(exc: OSError) -> str:
