@@ -31,9 +31,12 @@ from console.ui.screens.labelling import LABEL_BINDINGS, UNKNOWN, LabelActions
 from console.ui.widgets.diff_table import DiffTable
 
 # why comes third and is cut to what the screen leaves (WHY_MIN at 80 columns): behind the
-# other columns it read "erro" at 80x24
+# other columns it read "erro" at 80x24. What the others take is measured on their cells: a label
+# ("bad: hallucination") widened its column past a fixed allowance and pushed the model off the
+# right edge, so 'claude-sonnet-4-5' read 'claude-sonnet-4', another model's name
 COLUMNS = ("request", "score", "why", "label", "prompt@version", "model")
 WHY_MIN, WHY_MAX, BESIDE_WHY = 24, 120, 86
+CELL_PADDING, SCROLLBAR = 2, 2  # a DataTable column's padding (1 each side); the vertical scrollbar
 PREVIEW_CHARS = 400
 
 
@@ -61,6 +64,7 @@ class TriageScreen(LabelActions, Screen):
         self.rows: list[QueueItem | ErrorGroup] = []  # the table's rows: items, with the error lines
         self.pending: dict[str, tuple[str, str | None]] = {}  # labels sent, not yet in a queue
         self.progress: tuple[int, int, int] | None = None
+        self.beside_why = BESIDE_WHY  # measured on the rows at each sync
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Triage queue · waiting for scores…"), id="triage-title")
@@ -124,7 +128,12 @@ class TriageScreen(LabelActions, Screen):
 
     def _sync(self, keep: str | None = None) -> None:
         table = self.table
-        table.sync([(self._key(row), self._cells(row)) for row in self.rows])
+        rows = [(self._key(row), self._cells(row)) for row in self.rows]
+        beside = self._beside(rows)
+        if beside != self.beside_why:  # cut why again to what the other columns leave
+            self.beside_why = beside
+            rows = [(self._key(row), self._cells(row)) for row in self.rows]
+        table.sync(rows)
         if keep is not None:
             for index, row in enumerate(self.rows):
                 if isinstance(row, QueueItem) and row.request_id == keep:
@@ -138,7 +147,17 @@ class TriageScreen(LabelActions, Screen):
         return row.key if isinstance(row, ErrorGroup) else row.request_id
 
     def _why_width(self) -> int:
-        return min(max(self.app.size.width - BESIDE_WHY, WHY_MIN), WHY_MAX)
+        return min(max(self.app.size.width - self.beside_why, WHY_MIN), WHY_MAX)
+
+    @staticmethod
+    def _beside(rows: list[tuple[str, list]]) -> int:
+        """The cells the columns other than why take, as the table will draw them."""
+        widths = [len(name) for name in COLUMNS]
+        for _, cells in rows:
+            for column, cell in enumerate(cells):
+                widths[column] = max(widths[column], cell.cell_len)
+        why = COLUMNS.index("why")
+        return sum(w for column, w in enumerate(widths) if column != why) + CELL_PADDING * len(COLUMNS) + SCROLLBAR
 
     def _cells(self, item: QueueItem | ErrorGroup) -> list:
         if isinstance(item, ErrorGroup):
