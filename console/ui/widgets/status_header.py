@@ -18,6 +18,9 @@ from console.ui.widgets.in_place import update_in_place
 
 RATE_WINDOW_S = 5.0
 BEHIND_SHOWN = 5000  # lines not read yet before the header says the console is behind
+# no line arrived for this long (or since the console started): the header says for how long,
+# so a log that stopped (the app down, logging elsewhere) does not read as a quiet minute
+QUIET_SHOWN_S = 60.0
 
 
 def escape(text: str) -> str:
@@ -92,11 +95,14 @@ class StatusHeader(Static):
         self.partial = False  # the figures lack part of the history: budget alerts are withheld
         self.history: str | None = None  # "loading history 40%" while the figures are partial
         self._arrivals: deque[tuple[float, int]] = deque()
+        self.last_line_at = time.monotonic()  # when lines last arrived (the start until then)
         self._shown_markup: str | None = None
 
     def record_arrivals(self, count: int, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         self._arrivals.append((now, count))
+        if count > 0:
+            self.last_line_at = now
         while self._arrivals and now - self._arrivals[0][0] > RATE_WINDOW_S:
             self._arrivals.popleft()
 
@@ -175,7 +181,7 @@ class StatusHeader(Static):
         if self.paused:
             parts.append(f"[reverse bold yellow] PAUSED [/] {self.held:,} new held")
         else:
-            parts.append("[green]● following[/]" if self.patterns or self._receiving else "[dim]store only[/]")
+            parts.append(self._following_markup() if self.patterns or self._receiving else "[dim]store only[/]")
         if self.regress_line:
             parts.append(f"[b cyan]{escape(one_line(self.regress_line))}[/] (R)")
         line = arrange(parts, self.content_region.width)
@@ -188,6 +194,15 @@ class StatusHeader(Static):
                 line += (f"\n[bold red]OTLP receiver paused:[/] {escape(one_line(self.receiver.trouble))} "
                          f"[dim](apps hear 503 and resend until the store takes them)[/]")  # fmt: skip
         return line
+
+    def _following_markup(self) -> str:
+        quiet = time.monotonic() - self.last_line_at
+        if quiet < QUIET_SHOWN_S:
+            return "[green]● following[/]"
+        minutes, seconds = divmod(int(quiet), 60)
+        hours, minutes = divmod(minutes, 60)
+        spell = f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {seconds:02d}s"
+        return f"[bold yellow]● following: no new line for {spell}[/]"
 
     @property
     def _receiving(self) -> bool:
