@@ -81,3 +81,23 @@ async def test_R_on_a_version_row_fills_in_that_version(tmp_path):
         session = app.screen.session
         await wait_until(pilot, lambda: session.done.is_set(), timeout=30)
         assert "gate PASS" in session.status_line()
+
+
+async def test_R_on_a_row_of_another_prompt_leaves_the_version_empty(tmp_path):
+    """Found in the user trial: in the demo, 4 then R (the cursor on the Versions pane's first row,
+    ticket-classifier@v3) filled in 'v3' for the support-answer suite, and the run, 'demo @ v3',
+    tried a version of another prompt. The version is left empty and a notification says why."""
+    from conftest import line_of, make_record
+
+    settings = demo_suite(tmp_path, count=1)
+    log = tmp_path / "app.jsonl"
+    log.write_text(line_of(make_record(ts=time.time(), prompt_id="ticket-classifier", prompt_version="v3")))
+    app = ConsoleApp(sources=[str(log)], store_url=str(tmp_path / "s.db"), settings=settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: app.dashboard.report is not None and app.dashboard.report.versions)
+        await pilot.pause(0.2)
+        await pilot.press("4", "R")
+        assert isinstance(app.screen, RegressLaunchModal)
+        assert app.screen.query_one("#launch-version").value == ""
+        assert any("ticket-classifier@v3 is not a prompt this suite runs (support-answer)" in n.message
+                   for n in app._notifications)  # fmt: skip

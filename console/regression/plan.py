@@ -16,6 +16,7 @@ from console.regression.assertions import Embedder, Judge
 from console.regression.embeddings import EmbeddingClient
 from console.regression.judging import RubricJudge
 from console.regression.runner import RunOptions
+from console.regression.suite import SuiteError, load_suite
 from console.regression.targets import adhoc_spec
 
 DEFAULT_BASELINE, NO_BASELINE = "default", "none"
@@ -183,3 +184,20 @@ def git_commit(start: Path) -> str | None:
             return None
         return None
     return None
+
+
+def suite_prompt_ids(settings: Settings, target: str | None = None) -> set[str]:
+    """The prompts a run of the suite is about, for a version to try: those its cases came from
+    (source.prompt_id) and the target's prompt_id (the one for cases that name none); empty when
+    that cannot be told (a case names no prompt and the target none)."""
+    config = settings.regression
+    spec = config.targets.get(target or config.default_target or "")
+    prompts = {spec.prompt_id} if spec is not None and spec.prompt_id else set()
+    try:
+        suite = load_suite(cases_path(settings))
+    except (SuiteError, OSError, ValueError):
+        return prompts
+    named = [case.source.prompt_id if case.source is not None else None for case in suite.cases]
+    if not prompts and None in named:  # a case of no known prompt: it could be any
+        return set()
+    return prompts | {prompt for prompt in named if prompt}

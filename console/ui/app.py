@@ -307,11 +307,12 @@ class ConsoleApp(App):
             return False
         return super().check_action(action, parameters)
 
-    def action_regress(self, prompt_version: str | None = None) -> None:
+    def action_regress(self, prompt_version: str | None = None, prompt_id: str | None = None) -> None:
         """Open the running suite, or ask what to run (defaults from [regression]).
 
-        From a Versions row, the version is filled in: the candidate to try. On a finished
-        run's screen, the dialog starts from that run's suite, target and version.
+        From a Versions row, the version is filled in: the candidate to try, unless the row is
+        of a prompt the suite does not run (prompt_id; said so). On a finished run's screen, the
+        dialog starts from that run's suite, target and version.
         """
         if self.read_only:  # called from a pane or screen: their own check hides their key
             self.notify(READ_ONLY_NOTE, title="Regression suite", markup=False)
@@ -329,6 +330,15 @@ class ConsoleApp(App):
                 ask_for_run(self, again, self.launch_regress)
             return
         config = self.settings.regression
+        if prompt_version and prompt_id:
+            from console.regression.plan import suite_prompt_ids
+
+            prompts = suite_prompt_ids(self.settings)
+            if prompts and prompt_id not in prompts:  # e.g. ticket-classifier@v3 for support-answer cases
+                self.notify(f"{prompt_id}@{prompt_version} is not a prompt this suite runs ({', '.join(sorted(prompts))}):"
+                            " the version to try is left empty", title="Regression suite", severity="warning",
+                            markup=False, timeout=8)  # fmt: skip
+                prompt_version = None
         self.push_screen(
             RegressLaunchModal(config.default_target, str(config.suite), prompt_version), self.launch_regress
         )

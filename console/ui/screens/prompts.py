@@ -180,7 +180,7 @@ class PromptsScreen(HidesWritingActions, Screen):
     def action_regress(self) -> None:
         """The regression suite with the selected version as the one to run (the launch dialog asks first)."""
         key, _ = self._selected()
-        self.app.action_regress(prompt_version=key[1] if key else None)
+        self.app.action_regress(prompt_version=key[1] if key else None, prompt_id=key[0] if key else None)
 
     def action_diff(self) -> None:
         key, entry = self._selected()

@@ -144,7 +144,8 @@ class VersionsPane(HidesWritingActions, Pane):
     def action_run_suite(self) -> None:
         key = self.query_one(DiffTable).current_key
         if key:
-            self.app.action_regress(prompt_version=key.rpartition("@")[2])
+            prompt_id, _, version = key.rpartition("@")
+            self.app.action_regress(prompt_version=version, prompt_id=prompt_id or None)
 
     def action_compare(self) -> None:
         key = self.query_one(DiffTable).current_key
