@@ -94,3 +94,23 @@ def test_without_slos_the_hint_names_the_config_table_as_llmops_toml_spells_it(t
     config.write_text(f"[[{table}]]\nmax_ms = 2500\n")
     settings = load_settings(config)
     assert settings.warnings == [] and settings.slos[0].max_ms == 2500
+
+
+def test_a_version_failing_often_is_said_in_words_where_the_bad_line_said_all_was_well():
+    """Found in the live-tail user trial: support-answer@v8 failed 17.2% of its requests
+    (RateLimitError, APITimeoutError; v7 1.8%) and the summary's third line read '✓ bad  no
+    prompt version worse than its previous one' in green; no line of the first screen gave
+    an error count, and the rate was only in the Versions pane (a key away at 80x24). A
+    steady error rate is no spike, so no alert fired either."""
+    rows = [r for r in rollout(END) if r["prompt_version"] == "v7"]
+    for row in rows:
+        row.pop("feedback", None)
+    for i, row in enumerate(rows):
+        if i % 8 == 0:  # 50 of 400: 12.5%
+            row.update(status="error", error_type="RateLimitError", error_message="slow down", output=None)
+    version = plain(report_of(rows), ORDER)[2]
+    assert version.startswith("! err") and "support-answer@v7 12.5% errors (50 of 400)" in version, version
+    assert "no prompt version worse" in version, version  # the bad verdict is still said
+    few = rows[:300]  # 38 of 300: the Versions pane's '!' too
+    calm = [dict(r, status="ok") if r["status"] == "error" and i > 40 else r for i, r in enumerate(few)]
+    assert plain(report_of(calm), ORDER)[2].startswith("✓ bad")  # 6 of 300 (2%): as before

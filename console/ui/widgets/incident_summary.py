@@ -14,13 +14,16 @@ from typing import Mapping
 from rich.text import Text
 from textual.widgets import Static
 
-from console.analytics.compare_arms import RegistryOrder, worse_versions
+from console.analytics.compare_arms import MIN_REQUESTS, RegistryOrder, worse_versions
 from console.analytics.report_types import Report
 from console.formatting import usd
 from console.sanitize import one_line
 from console.ui.formatting import ms, percent
 
 STATE_STYLE = {"page": "bold red", "warn": "bold yellow", "ok": "green"}
+# a version failing this often (the Versions pane's '!' on its err cell), on at least
+# MIN_REQUESTS requests, is named on the third line when no version is worse on bad rate
+HIGH_ERROR_RATE = 0.05
 LABEL_WIDTH = 7  # "PAGE  " and "✗ SLO " line up
 
 
@@ -76,6 +79,17 @@ def _slo_line(report: Report) -> Text:
 def _version_line(report: Report, registry_order: Mapping[str, RegistryOrder] | None) -> Text:
     worse = worse_versions(report, registry_order)
     if not worse:
+        failing = sorted((row for row in report.versions
+                          if row.requests >= MIN_REQUESTS and row.error_rate >= HIGH_ERROR_RATE),
+                         key=lambda row: -row.error_rate)  # fmt: skip
+        if failing:
+            first = failing[0]
+            text = (f"{one_line(first.prompt_id)}@{one_line(first.prompt_version)} {percent(first.error_rate)} errors "
+                    f"({first.errors:,} of {first.requests:,})")
+            if len(failing) > 1:
+                text += f"; also {', '.join(f'{one_line(r.prompt_id)}@{one_line(r.prompt_version)}' for r in failing[1:])}"
+            return _line("! err", "bold red", f"{text} · all requests {percent(report.error_rate)} · "
+                                              "no prompt version worse than its previous one")
         return _line("✓ bad", "green", "no prompt version worse than its previous one")
     first = worse[0]
     p_value = "p < 0.001" if first.p_value < 0.001 else f"p = {first.p_value:.3f}"
