@@ -142,3 +142,27 @@ def test_bodies_encoded_from_a_start_id_are_the_blocks_of_their_rows():
         assert body_blocks.encode_bodies(start, bodies[:count]) == body_blocks.encode_blocks(
             [(start + i, *body) for i, body in enumerate(bodies[:count])]
         )
+
+
+def test_a_tail_gathered_around_a_bulk_ingest_is_read_back(tmp_path, write_log, monkeypatch):
+    """Found in the user trial (the triage queue's labelled request read '(no output logged)'; the
+    demo store had 41,097 of 73,875 bodies unreadable): the live tail's loose bodies, gathered into
+    a block once enough had piled up, have the ids around a bulk ingest's blocks, so that block's
+    range spans them; the reader took the block starting nearest below an id, a bulk one that ends
+    before it, and found nothing."""
+    monkeypatch.setattr("console.store.sqlite_writer.COMPACT_AT", 20)
+    db = tmp_path / "store.db"
+    before, bulk, after = _records(10, "early"), _records(1_500, "bulk"), _records(15, "late")
+    with Store(f"sqlite:///{db}") as store:
+        for record in before:
+            store.write(SourceBatch(records=[parse_line(line_of(record))]))
+        ingest_files(store, [str(write_log("bulk.jsonl", bulk))])
+        for record in after:
+            store.write(SourceBatch(records=[parse_line(line_of(record))]))
+        with sqlite3.connect(db) as conn:
+            spans = conn.execute("SELECT first_id, last_id FROM body_blocks ORDER BY first_id").fetchall()
+        assert any(a[0] < b[0] and b[1] < a[1] for a in spans for b in spans), spans  # one block spans another
+        wanted = {r["request_id"]: r["output"] for r in before + bulk + after if r["status"] == "ok"}
+        found = EvaluationStore(store).records(wanted)
+        assert {rid: record.output for rid, record in found.items() if rid in wanted} == wanted
+        assert store.get("late-00014").output == "answer 14 about the late plan"

@@ -135,6 +135,11 @@ def loose_count(conn: sqlite3.Connection) -> int:
 # -- reading ----------------------------------------------------------------------------------
 
 
+def _holds(ids: np.ndarray, row_id: int) -> bool:
+    at = int(np.searchsorted(ids, row_id))
+    return at < len(ids) and int(ids[at]) == row_id
+
+
 class BlockReader:
     """Bodies by row id from one SQLite file's blocks, on a connection of its own (blocks are
     never changed once written, so any snapshot that lacks a loose body has its block)."""
@@ -166,24 +171,33 @@ class BlockReader:
             self._file = key
 
     def _block(self, row_id: int):
-        """(last_id, ids, columns, lowered) of the block covering row_id, or None."""
-        for first_id, cached in self._cache.items():
-            if first_id <= row_id <= cached[0]:
+        """(last_id, ids, columns, lowered) of the block holding row_id, or None.
+
+        Blocks may overlap: loose bodies gathered by compact() have the ids the live tail got
+        between a bulk ingest's blocks, so such a block's ids are sparse and its range spans
+        blocks written meanwhile. The block holding an id is one whose range covers it and
+        whose ids include it (not merely the one starting nearest below it)."""
+        for first_id, cached in reversed(self._cache.items()):  # the last used first
+            if first_id <= row_id <= cached[0] and _holds(cached[1], row_id):
                 self._cache.move_to_end(first_id)
                 return cached
         self._check_file()
-        found = self._connection().execute(
-            "SELECT first_id, last_id, data FROM body_blocks WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1",
-            (row_id,),
-        ).fetchone()
-        if found is None or found[1] < row_id:
-            return None
-        ids, columns = decode(found[2])
-        cached = [found[1], ids, columns, None]
-        self._cache[found[0]] = cached  # type: ignore[assignment]
-        while len(self._cache) > CACHED_BLOCKS:
-            self._cache.popitem(last=False)
-        return cached
+        candidates = self._connection().execute(
+            "SELECT first_id, last_id FROM body_blocks WHERE first_id <= ? AND last_id >= ? ORDER BY first_id DESC",
+            (row_id, row_id),
+        ).fetchall()
+        for first_id, last_id in candidates:
+            if first_id in self._cache:
+                continue  # cached, and not holding it (looked at above)
+            (data,) = self._connection().execute("SELECT data FROM body_blocks WHERE first_id = ?", (first_id,)).fetchone()
+            ids, columns = decode(data)
+            cached = [last_id, ids, columns, None]
+            self._cache[first_id] = cached  # type: ignore[assignment]
+            while len(self._cache) > CACHED_BLOCKS:
+                self._cache.popitem(last=False)
+            if _holds(ids, row_id):
+                return cached
+        return None
 
     def bodies(self, row_ids: Iterable[int]) -> dict[int, tuple]:
         """row id -> its body columns (BODY_COLUMNS after id), for the ids some block holds."""
