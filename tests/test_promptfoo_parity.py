@@ -98,3 +98,9 @@ def test_regex_is_read_as_new_RegExp_reads_it(kind, pattern, output, wanted):
 ])  # fmt: skip
 def test_list_items_compare_as_javascript_strings(kind, value, output, wanted):
     assert status(run({"type": kind, "value": value, "output": output})) == wanted
+
+
+def test_a_javascript_group_name_need_not_be_ascii():
+    # JavaScript's group names are identifiers: (?<é>…) compiles there; 8d85fde's first reading
+    # of what may follow "(?" refused it
+    assert status(run({"type": "regex", "value": "(?<é>a)\\k<é>", "output": "aa"})) == "pass"

@@ -122,7 +122,7 @@ def starts_with(value, given):
 _JS_ESCAPE_LETTERS = frozenset("bBdDwWsSfnrtvcxuk")
 # What may follow "(?" in a JavaScript pattern: (?: (?= (?! (?<= (?<! (?<name> and the
 # ES2025 modifiers (?i: (?-m: … (i, m, s only). Not Python's (?i) (?P<name> (?#…) (?>…)
-_JS_GROUP = re.compile(r"\(\?(?:[:=!]|<[=!]|<[A-Za-z_$][\w$]*>|[ims]*(?:-[ims]+)?:)")
+_JS_GROUP = re.compile(r"\(\?(?:[:=!]|<[=!]|<(?:[^\W\d]|\$)[\w$]*>|[ims]*(?:-[ims]+)?:)")
 
 
 def js_regex(pattern: str) -> str:
