@@ -73,7 +73,7 @@ class Queue:
 def build_queue(
     evaluation: EvaluationStore, below: float, limit: int = QUEUE_LIMIT, labelled_limit: int = LABELLED_LIMIT
 ) -> Queue:
-    low = evaluation.low_scored(below, limit)
+    low, count = evaluation.low_scored_and_count(below, limit)
     labels = evaluation.current_labels(limit=labelled_limit)
     ids = [rid for rid, _ in low] + [label.request_id for label in labels]
     records = evaluation.records(ids)
@@ -90,7 +90,7 @@ def build_queue(
         if record is not None:
             found = tuple(scores.get(label.request_id, ()))
             items.append(QueueItem(record, found[0][1] if found else None, found, label))
-    left = evaluation.count_low_unlabelled(below) if len(low) >= limit else unlabelled
+    left = count if len(low) >= limit else unlabelled
     return Queue(items, left, below, tuple(group_errors(evaluation.provider_error_counts())))
 
 

@@ -24,6 +24,12 @@ from console.live.inbox import Inbox
 POLL_INTERVAL = 0.3  # looking for new requests when caught up
 PROGRESS_INTERVAL = 0.25
 QUEUE_INTERVAL = 0.5
+# While scores arrive, the open triage screen's queue is rebuilt at most every QUEUE_INTERVAL,
+# or every this many times its last build took, if longer: the rebuild runs on this thread,
+# between scoring steps, and on a 1M-row store a quarter scored it took ~1 s a build (the
+# backlog's scoring fell from ~8,400 to ~170 rows/s while the screen was open). So the
+# rebuilds take at most a fifth of the thread, whatever the store's size.
+QUEUE_BUILD_SHARE = 5
 FAILURES_SHOWN = 3  # scorer failures notified one by one; then only counted
 # between two chunks of a backlog: scoring is all Python, and back to back it takes the GIL
 # from the UI thread for as long as a firehose lasts (a chunk of 500 takes
@@ -89,6 +95,7 @@ class EvaluationFeed:
         self.analytics = analytics
         self._inbox: Inbox[EvaluationCommand] = Inbox()
         self.watching = False
+        self._queue_asked = False  # `t` pressed: the queue goes out at the next look, not after queue_wait
         self._input_at = float("-inf")  # monotonic time of the user's last key or click
         self._told_where_cases_go = False
         self._verdicts_seen: dict[str, str] = {}  # request_id -> verdict, as the store had them
@@ -170,18 +177,22 @@ class EvaluationFeed:
         below = self.settings.evaluation.queue_below
         dirty = True
         last_progress = last_queue = 0.0
+        queue_wait = QUEUE_INTERVAL  # between two rebuilds of the queue (QUEUE_BUILD_SHARE)
         shown_empty = True  # the triage screen still says "waiting for scores…"
         reported = (-1, -1, -1)
         self._labels_from_elsewhere(tell=False)  # what the figures were seeded with
         last_labels_poll = time.monotonic()
 
         def show_queue(now: float) -> None:
-            nonlocal dirty, last_queue, shown_empty
-            # the first entries go out at once; after that at most every QUEUE_INTERVAL
-            if self.watching and dirty and (shown_empty or now - last_queue >= QUEUE_INTERVAL):
+            nonlocal dirty, last_queue, shown_empty, queue_wait
+            # the first entries go out at once; after that at most every queue_wait
+            if self.watching and dirty and (shown_empty or self._queue_asked or now - last_queue >= queue_wait):
+                self._queue_asked = False
                 queue = build_queue(evaluation, below)
                 self._post(QueueReady(queue))
-                dirty, last_queue = False, now
+                built = time.monotonic()
+                queue_wait = max(QUEUE_INTERVAL, QUEUE_BUILD_SHARE * (built - now))
+                dirty, last_queue = False, built
                 shown_empty = not (queue.items or queue.provider_errors)
 
         while not is_cancelled():
@@ -231,6 +242,7 @@ class EvaluationFeed:
         """One command; True when the queue changed."""
         match command:
             case WatchQueue(on):
+                self._queue_asked = on
                 return on
             case Mark(request_id, verdict, reason):
                 self._applied(self.labeller.mark(request_id, verdict, reason))

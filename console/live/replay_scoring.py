@@ -186,6 +186,11 @@ class MomentBoundEvaluation:
         found.sort(key=lambda item: (item[1], -item[2]))
         return [(rid, score) for rid, score, _ in found[:limit]]
 
+    def low_scored_and_count(self, below: float, limit: int) -> tuple[list[tuple[str, float]], int]:
+        """As EvaluationStore's: low_scored, and count_low_unlabelled when the list is full."""
+        low = self.low_scored(below, limit)
+        return low, self.count_low_unlabelled(below) if len(low) >= limit else len(low)
+
     def provider_error_counts(self) -> list[tuple[str, str, int, float]]:
         """Only the failures the moment has reached: a replay's triage knows nothing later."""
         from console.store.error_groups import error_counts

@@ -20,7 +20,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from console.records import RequestRecord
 from console.store.body_blocks import fill, reader_of_engine
-from console.store.day_dedup import days_bound
+from console.store.error_groups import ErrorCounts
+from console.store.low_scores import LowScores, count_unlabelled
 from console.store.rows import BODY_AT, SELECT_COLUMNS, record_from_row
 from console.store.store import Store
 from console.store.tables import LabelRow, ScoreRow
@@ -93,6 +94,8 @@ class EvaluationStore:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.engine: Engine = store.engine
+        self._low_scores = LowScores()  # the low-scored requests' ts, found once
+        self._error_counts = ErrorCounts()  # read on from the last row counted
 
     # -- requests to score ------------------------------------------------------------------
 
@@ -208,38 +211,23 @@ class EvaluationStore:
 
     def low_scored(self, below: float, limit: int, *, unlabelled: bool = True) -> list[tuple[str, float]]:
         """(request_id, lowest score) under `below`, lowest first (newest request first on ties;
-        an id stored on two UTC days is listed once, at its newest)."""
-        where = "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.request_id = w.request_id AND l.active)" if unlabelled else ""
-        params: dict = {"below": below, "limit": limit}
+        an id stored on two UTC days is listed once, at its newest): console/store/low_scores.py."""
         with self.engine.connect() as conn:
-            # the stored days listed: a seek per day and score, ~4-5x cheaper than the skip-scan
-            # SQLite makes without them (console/store/day_dedup.py), still one per stored day
-            days = days_bound(conn, None, None, params)
-            if days is not None:
-                where += " AND " + days
-            # Only scores under the threshold are read (the score index): a request's lowest
-            # score is under it exactly when one of its scores is, and then that is its lowest.
-            query = text(
-                "SELECT w.request_id, w.score FROM "
-                "(SELECT request_id, min(score) AS score FROM scores WHERE score < :below GROUP BY request_id) w "
-                f"JOIN requests r ON r.request_id = w.request_id WHERE 1 = 1 {where} "
-                "GROUP BY w.request_id, w.score ORDER BY w.score, max(r.ts) DESC LIMIT :limit"
-            )
-            return [(rid, float(score)) for rid, score in conn.execute(query, params)]
+            return self._low_scores.lowest(conn, below, limit, unlabelled)
 
     def count_low_unlabelled(self, below: float) -> int:
-        query = text(
-            "SELECT count(*) FROM (SELECT DISTINCT request_id FROM scores WHERE score < :below) w "
-            "WHERE NOT EXISTS (SELECT 1 FROM labels l WHERE l.request_id = w.request_id AND l.active)"
-        )
         with self.engine.connect() as conn:
-            return int(conn.execute(query, {"below": below}).scalar_one())
+            return count_unlabelled(conn, below)
+
+    def low_scored_and_count(self, below: float, limit: int) -> tuple[list[tuple[str, float]], int]:
+        """low_scored's unlabelled requests and count_low_unlabelled's count, from one read of
+        the scores under `below` (what the triage queue asks each rebuild)."""
+        with self.engine.connect() as conn:
+            return self._low_scores.lowest_and_count(conn, below, limit)
 
     def provider_error_counts(self) -> list[tuple[str, str, int, float]]:
         """Failed requests per (model, error_type): the triage queue's provider-error lines."""
-        from console.store.error_groups import error_counts
-
-        return error_counts(self.engine)
+        return self._error_counts(self.engine)
 
     def count_scored(self) -> int:
         with self.engine.connect() as conn:
