@@ -505,3 +505,24 @@ def test_a_rotation_while_the_console_was_away_reads_the_rest_of_the_rotated_fil
         last = batch.positions.get(str(log), last)
     assert got == ["req-3", "req-4", "req-5", "req-6"]
     assert last == FilePosition(str(log), log.stat().st_ino, log.stat().st_size, 2)
+
+
+def test_a_copytruncate_while_the_console_was_away_is_not_resumed_mid_line(tmp_path, make_tail, chunk):
+    """Found in the live-tail user trial: logrotate's copytruncate ran while no console did,
+    and the app wrote past the saved offset before the restart; the same inode, long enough,
+    was resumed at the old offset, in the middle of a new line: the lines before it were lost
+    and the rest of the cut line was rejected ('not a JSON object', at a wrong line number).
+    A saved offset must end a line; one that does not starts the file over."""
+    log = tmp_path / "app.jsonl"
+    append(log, lines(rec(1), rec(2), rec(3)))
+    first = make_tail([log])
+    positions = first.read_available().positions
+    first.close()
+    with open(log, "r+b") as f:  # copytruncate: same inode, cut to zero, the app goes on
+        f.truncate(0)
+    append(log, lines(*(rec(i, output="x" * i) for i in range(10, 16))))
+    assert log.stat().st_size > positions[str(log)].offset
+    tail = make_tail([log], positions)
+    batch = tail.read_available()
+    assert ids(batch) == [f"req-{i}" for i in range(10, 16)] and batch.rejected == []
+    assert batch.positions[str(log)].line_no == 6

@@ -6,7 +6,8 @@ last complete line consumed, so a checkpointed ``FilePosition`` resumes exactly 
 
 - A partial last line is held until its newline arrives; CRLF loses its ``\\r``; blank lines
   are skipped but counted in line numbers.
-- Truncation (same inode, size below what was read): start again from 0, line 1.
+- Truncation (same inode, size below what was read): start again from 0, line 1. So does a
+  saved position that no longer ends a line (cut and written past it while no tail ran).
 - Rotation (the path now names another inode, or is gone): the old descriptor is read to its
   end first (a renamed or deleted file stays readable through it), then the new file from 0.
   Rotated while no tail ran (a saved position whose inode the path no longer names): the
@@ -359,7 +360,7 @@ class JsonlTail:
             if rotated is not None:  # rotated while no tail ran: its rest first, the path's file next
                 os.close(fd)
                 fd, st = rotated
-        if pos is not None and pos.inode == st.st_ino and 0 <= pos.offset <= st.st_size:
+        if pos is not None and pos.inode == st.st_ino and 0 <= pos.offset <= st.st_size and _ends_a_line(fd, pos.offset):
             offset, line_no = pos.offset, pos.line_no
         t.reader = _Reader(fd, st.st_dev, st.st_ino, offset, line_no)
         if t.reported is None:
@@ -479,6 +480,17 @@ def bad_line(path: str, line_no: int, line: bytes, exc: Exception) -> RejectedLi
 
 def rejected_line(path: str, line_no: int, reason: str, head: bytes) -> RejectedLine:
     return RejectedLine(path, line_no, reason, head[:_EXCERPT_BYTES].decode("utf-8", "replace")[:EXCERPT_CHARS])
+
+
+def _ends_a_line(fd: int, offset: int) -> bool:
+    """A saved offset is the end of a line: a file cut (copytruncate) and written past it
+    while no tail ran has anything there. True when it cannot be read (the read says why)."""
+    if offset == 0:
+        return True
+    try:
+        return os.pread(fd, 1, offset - 1) == b"\n"
+    except OSError:
+        return True
 
 
 def _open_rotated(path: str, pos: FilePosition) -> tuple[int, os.stat_result] | None:
