@@ -8,6 +8,8 @@ last complete line consumed, so a checkpointed ``FilePosition`` resumes exactly 
   are skipped but counted in line numbers.
 - Truncation (same inode, size below what was read): start again from 0, line 1. So does a
   saved position that no longer ends a line (cut and written past it while no tail ran).
+  copytruncate's copy beside it (``app.jsonl.1``, holding what was read up to the offset) is
+  read on from the offset first: the lines written before the cut and not read yet.
 - Rotation (the path now names another inode, or is gone): the old descriptor is read to its
   end first (a renamed or deleted file stays readable through it), then the new file from 0.
   Rotated while no tail ran (a saved position whose inode the path no longer names): the
@@ -75,7 +77,7 @@ class _Reader:
     """One open descriptor and how far its lines have been consumed."""
 
     __slots__ = ("fd", "dev", "inode", "offset", "line_no", "read_pos", "lines", "idx",
-                 "partial", "overlong", "overlong_head")
+                 "partial", "overlong", "overlong_head", "last_line")
 
     def __init__(self, fd: int, dev: int, inode: int, offset: int = 0, line_no: int = 0) -> None:
         self.fd, self.dev, self.inode = fd, dev, inode
@@ -90,6 +92,7 @@ class _Reader:
         self.partial = b""  # bytes after the last newline read
         self.overlong = 0  # bytes of a too-long line being skipped (0: not skipping)
         self.overlong_head = b""
+        self.last_line = b""  # the last complete line consumed: what a copytruncate's copy holds before offset
 
     def close(self) -> None:
         try:
@@ -362,6 +365,14 @@ class JsonlTail:
                 fd, st = rotated
         if pos is not None and pos.inode == st.st_ino and 0 <= pos.offset <= st.st_size and _ends_a_line(fd, pos.offset):
             offset, line_no = pos.offset, pos.line_no
+        elif pos is not None and pos.inode == st.st_ino:  # cut in place while no tail ran: its copy's rest first
+            copy = _copy_of(t.path, _Reader(fd, st.st_dev, st.st_ino, pos.offset, pos.line_no), check_line=False)
+            if copy is not None:
+                os.close(fd)
+                t.reader = copy
+                if t.reported is None:
+                    t.reported = (copy.inode, copy.offset, copy.line_no)
+                return copy
         t.reader = _Reader(fd, st.st_dev, st.st_ino, offset, line_no)
         if t.reported is None:
             t.reported = (st.st_ino, offset, line_no)
@@ -376,6 +387,7 @@ class JsonlTail:
                 taken = min(len(r.lines) - r.idx, self._lines_left)
                 chunk = r.lines[r.idx:r.idx + taken]
                 self._parse_lines(t, chunk, r.line_no + 1, batch)
+                r.last_line = chunk[-1]
                 r.offset += sum(map(len, chunk)) + taken
                 r.line_no += taken
                 r.idx += taken
@@ -385,7 +397,12 @@ class JsonlTail:
             if self._lines_left <= 0 or self._bytes_left <= 0:
                 return
             size = os.fstat(r.fd).st_size
-            if size < r.read_pos:  # truncated in place (copytruncate): start over
+            if size < r.read_pos:  # truncated in place (copytruncate): its copy's rest, then start over
+                copy = _copy_of(t.path, r) if t.reader is r else None
+                if copy is not None:  # the path's file once the copy is read (a rotation)
+                    r.close()
+                    t.reader = r = copy
+                    continue
                 r.reset()
             t.size = size
             if size == r.read_pos:
@@ -491,6 +508,36 @@ def _ends_a_line(fd: int, offset: int) -> bool:
         return os.pread(fd, 1, offset - 1) == b"\n"
     except OSError:
         return True
+
+
+def _copy_of(path: str, r: _Reader, check_line: bool = True) -> _Reader | None:
+    """The copy logrotate's copytruncate made of a file before cutting it: the newest file
+    beside `path` whose name starts with the log's (app.jsonl.1), another inode, holding
+    r.offset bytes that end a line (with check_line, the last line read just before it); a
+    reader at r's place in it. None when there is none (compressed at once, or not found)."""
+    if r.offset <= 0 or (check_line and not r.last_line):
+        return None
+    folder, name = os.path.split(path)
+    try:
+        with os.scandir(folder or ".") as entries:
+            siblings = [entry for entry in entries
+                        if entry.name != name and entry.name.startswith(name) and entry.inode() != r.inode]
+        newest = max(siblings, key=lambda entry: entry.stat().st_mtime_ns, default=None)
+        if newest is None:
+            return None
+        fd = os.open(newest.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        expected = (r.last_line if check_line else b"") + b"\n"
+        if stat.S_ISREG(st.st_mode) and st.st_size >= r.offset >= len(expected) \
+                and os.pread(fd, len(expected), r.offset - len(expected)) == expected:
+            return _Reader(fd, st.st_dev, st.st_ino, r.offset, r.line_no)
+    except OSError:
+        pass
+    os.close(fd)
+    return None
 
 
 def _open_rotated(path: str, pos: FilePosition) -> tuple[int, os.stat_result] | None:
