@@ -333,8 +333,9 @@ def load_settings(explicit: Path | None = None) -> Settings:
     _drop_unknown(raw, Settings, "", unknown)
     try:
         settings = msgspec.convert(raw, type=Settings)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"{path}: {_describe(exc, raw)}") from None
+    except msgspec.ValidationError as exc:  # a key spelled wrong is often why one is missing: say it too
+        also = f"; also {'; '.join(unknown)}" if unknown else ""
+        raise ConfigError(f"{path}: {_describe(exc, raw)}{also}") from None
     settings.source = str(path)
     settings.warnings = [f"{path}: {warning}" for warning in unknown]
     return settings

@@ -63,3 +63,19 @@ def test_every_section_reports_the_key_the_expected_and_the_found_value(tmp_path
     with pytest.raises(ConfigError) as err:
         load_settings(path)
     assert str(err.value).startswith(f"{path}: {message}"), str(err.value)
+
+
+def test_a_required_key_spelled_wrong_names_the_key_written_too(tmp_path):
+    """Found in the live-tail user trial: 'amount = 20' in a [[budgets]] table stopped the
+    command with "key 'budgets[0].amount_usd': Expected float, got nothing (the key is
+    required)" and no word of the 'amount' the file has: the warning that would say 'did you
+    mean' is only given when the file loads. The error now carries the unknown keys."""
+    from console.config import ConfigError
+
+    path = tmp_path / "llmops.toml"
+    path.write_text('[[budgets]]\nname = "b"\nperiod = "day"\namount = 20\n')
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: key 'budgets[0].amount_usd': Expected float, got nothing"), message
+    assert "unknown key 'budgets[0].amount' ignored (did you mean 'budgets[0].amount_usd'?)" in message, message
