@@ -39,6 +39,7 @@ from pathlib import Path
 
 from console.records import MAX_LINE_BYTES, RecordError, parse_line
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
+from console.sources.rotated_files import ends_a_line, open_copy, open_rotated
 from console.sources.watch import DirWatcher, is_glob
 
 CHUNK_BYTES = 1 << 20
@@ -359,11 +360,11 @@ class JsonlTail:
         offset = line_no = 0
         pos, t.resume = t.resume, None
         if pos is not None and pos.inode != st.st_ino:
-            rotated = _open_rotated(t.path, pos)
+            rotated = open_rotated(t.path, pos.inode, pos.offset)
             if rotated is not None:  # rotated while no tail ran: its rest first, the path's file next
                 os.close(fd)
                 fd, st = rotated
-        if pos is not None and pos.inode == st.st_ino and 0 <= pos.offset <= st.st_size and _ends_a_line(fd, pos.offset):
+        if pos is not None and pos.inode == st.st_ino and 0 <= pos.offset <= st.st_size and ends_a_line(fd, pos.offset):
             offset, line_no = pos.offset, pos.line_no
         elif pos is not None and pos.inode == st.st_ino:  # cut in place while no tail ran: its copy's rest first
             copy = _copy_of(t.path, _Reader(fd, st.st_dev, st.st_ino, pos.offset, pos.line_no), check_line=False)
@@ -499,72 +500,16 @@ def rejected_line(path: str, line_no: int, reason: str, head: bytes) -> Rejected
     return RejectedLine(path, line_no, reason, head[:_EXCERPT_BYTES].decode("utf-8", "replace")[:EXCERPT_CHARS])
 
 
-def _ends_a_line(fd: int, offset: int) -> bool:
-    """A saved offset is the end of a line: a file cut (copytruncate) and written past it
-    while no tail ran has anything there. True when it cannot be read (the read says why)."""
-    if offset == 0:
-        return True
-    try:
-        return os.pread(fd, 1, offset - 1) == b"\n"
-    except OSError:
-        return True
-
-
 def _copy_of(path: str, r: _Reader, check_line: bool = True) -> _Reader | None:
-    """The copy logrotate's copytruncate made of a file before cutting it: the newest file
-    beside `path` whose name starts with the log's (app.jsonl.1), another inode, holding
-    r.offset bytes that end a line (with check_line, the last line read just before it); a
-    reader at r's place in it. None when there is none (compressed at once, or not found)."""
+    """A reader at r's place in copytruncate's copy of r's file (rotated_files.open_copy; with
+    check_line, the copy must hold the last line r read just before the offset)."""
     if r.offset <= 0 or (check_line and not r.last_line):
         return None
-    folder, name = os.path.split(path)
-    try:
-        with os.scandir(folder or ".") as entries:
-            siblings = [entry for entry in entries
-                        if entry.name != name and entry.name.startswith(name) and entry.inode() != r.inode]
-        newest = max(siblings, key=lambda entry: entry.stat().st_mtime_ns, default=None)
-        if newest is None:
-            return None
-        fd = os.open(newest.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
+    found = open_copy(path, r.inode, r.offset, r.last_line if check_line else b"")
+    if found is None:
         return None
-    try:
-        st = os.fstat(fd)
-        expected = (r.last_line if check_line else b"") + b"\n"
-        if stat.S_ISREG(st.st_mode) and st.st_size >= r.offset >= len(expected) \
-                and os.pread(fd, len(expected), r.offset - len(expected)) == expected:
-            return _Reader(fd, st.st_dev, st.st_ino, r.offset, r.line_no)
-    except OSError:
-        pass
-    os.close(fd)
-    return None
-
-
-def _open_rotated(path: str, pos: FilePosition) -> tuple[int, os.stat_result] | None:
-    """The file a saved position was in, renamed beside `path` since (logrotate's app.jsonl.1
-    or app.jsonl-20261207: a name starting with the log's), when it still holds the saved
-    offset: opened, with its stat. None when there is none (deleted, compressed) or it cannot
-    be opened."""
-    folder, name = os.path.split(path)
-    try:
-        with os.scandir(folder or ".") as entries:
-            siblings = [entry for entry in entries
-                        if entry.name != name and entry.name.startswith(name) and entry.inode() == pos.inode]
-    except OSError:
-        return None
-    for entry in siblings:
-        try:
-            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        except OSError:
-            continue
-        try:
-            st = os.fstat(fd)
-        except OSError:
-            st = None
-        if st is not None and stat.S_ISREG(st.st_mode) and st.st_ino == pos.inode and 0 <= pos.offset <= st.st_size:
-            return fd, st
-        os.close(fd)
-    return None
+    fd, st = found
+    return _Reader(fd, st.st_dev, st.st_ino, r.offset, r.line_no)
 
 
 def _unreadable(exc: OSError) -> str:
