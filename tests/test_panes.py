@@ -11,6 +11,7 @@ from conftest import line_of, make_record
 from console.config import Budget, Settings, Slo
 from console.ui.app import ConsoleApp
 from console.ui.formatting import ms
+from console.ui.widgets.latency_pane import COLUMNS
 from console.ui.screens.compare import CompareScreen
 from console.ui.widgets.diff_table import DiffTable
 from test_ui import screen_text, wait_until
@@ -262,3 +263,39 @@ async def test_a_version_clearly_worse_than_its_previous_one_is_marked_without_c
         await wait_until(pilot, lambda: "WORSE" in rows_of(app, "versions-table")["support-answer@v8"][-1])
         versions = rows_of(app, "versions-table")
         assert versions["support-answer@v7"][3] == "2.0%" and "WORSE" not in versions["support-answer@v7"][-1]
+
+
+async def test_the_latency_pane_says_which_model_fails_its_calls(tmp_path):
+    """Found in the live-tail user trial: gpt-4o failed 60% of its calls for the whole window and
+    no line of the dashboard said so (a steady rate is no spike, and the spike rule looks at
+    all traffic). The Latency pane's err column gives each model's and version's error rate,
+    marked '!' from 5%, as the Versions pane marks a version's; the counts equal the log's."""
+    from console.ui.formatting import percent
+
+    now = time.time()
+    lines = [
+        make_record(ts=now - 1200 + i * 3, model="gpt-4o" if i % 2 else "claude-sonnet-4-5",
+                    prompt_version="v7" if i % 3 else "v8",
+                    status="error" if (i % 2 and i % 5 < 3) or i % 97 == 0 else "ok",
+                    **({"error_type": "InternalServerError", "output": None} if (i % 2 and i % 5 < 3) or i % 97 == 0 else {}))
+        for i in range(400)
+    ]  # fmt: skip
+    path = tmp_path / "app.jsonl"
+    path.write_text("".join(line_of(r) for r in lines))
+    app = ConsoleApp(sources=[str(path)], store_url=str(tmp_path / "s.db"), settings=Settings())
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot, app, requests=400)
+        latency = app.dashboard.report.latency
+        rows = rows_of(app, "latency-table")
+        err = list(COLUMNS).index("err")
+        for model in ("gpt-4o", "claude-sonnet-4-5"):
+            of_model = [r for r in lines if r["model"] == model]
+            failed = sum(r["status"] == "error" for r in of_model)
+            assert latency.by_model[model].errors == failed
+            rate = failed / len(of_model)
+            assert rows[f"model:{model}"][err] == percent(rate) + (" !" if rate >= 0.05 else "")
+        assert rows["model:gpt-4o"][err].endswith(" !") and not rows["model:claude-sonnet-4-5"][err].endswith("!")
+        assert latency.overall.errors == sum(r["status"] == "error" for r in lines) == app.dashboard.report.errors
+        for version in ("v7", "v8"):
+            failed = sum(r["status"] == "error" for r in lines if r["prompt_version"] == version)
+            assert latency.by_version[f"support-answer@{version}"].errors == failed

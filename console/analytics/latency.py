@@ -26,13 +26,14 @@ def _figure(value: float) -> float | None:
     return None if value != value else float(value)  # NaN -> null
 
 
-def percentiles(latency, ttft, slos: Sequence[Slo] = ()) -> Percentiles:
-    """The Percentiles of sorted latency and TTFT arrays, judged against the given SLOs."""
+def percentiles(latency, ttft, slos: Sequence[Slo] = (), errors: int = 0) -> Percentiles:
+    """The Percentiles of sorted latency and TTFT arrays, judged against the given SLOs;
+    errors: how many of those requests failed."""
     p50, p90, p95, p99 = percentiles_of_sorted(latency, QUANTILES)
     t50, t95 = percentiles_of_sorted(ttft, (50.0, 95.0))
     figures = Percentiles(
         requests=len(latency), p50=_figure(p50), p90=_figure(p90), p95=_figure(p95), p99=_figure(p99),
-        ttft_p50=_figure(t50), ttft_p95=_figure(t95),
+        ttft_p50=_figure(t50), ttft_p95=_figure(t95), errors=int(errors),
     )  # fmt: skip
     judged = [(slo, _figure(percentiles_of_sorted(latency, (slo.percentile,))[0])) for slo in slos]
     breached = [(slo, value) for slo, value in judged if value is not None and value > slo.max_ms]
@@ -81,15 +82,20 @@ def latency_section(
     cols: Columns, aggregates: WindowAggregates, slos: Sequence[Slo], first: float | None, now: float
 ) -> Latency:
     models, prompts = cols.names("model"), cols.names("prompt")
-    overall = percentiles(aggregates.latency.get(0), aggregates.ttft.get(0), slos_for(None, slos))
+    overall = percentiles(aggregates.latency.get(0), aggregates.ttft.get(0), slos_for(None, slos), aggregates.errors)
+    model_errors, prompt_errors = aggregates.models["errors"], aggregates.prompts["errors"]
     by_model = {
         models[code]: percentiles(
-            aggregates.latency_by_model.get(code), aggregates.ttft_by_model.get(code), slos_for(models[code], slos)
+            aggregates.latency_by_model.get(code), aggregates.ttft_by_model.get(code), slos_for(models[code], slos),
+            model_errors[code] if code < len(model_errors) else 0,
         )
         for code in _busiest(aggregates.latency_by_model)
     }
     by_version = {
-        prompts[code]: percentiles(aggregates.latency_by_prompt.get(code), aggregates.ttft_by_prompt.get(code))
+        prompts[code]: percentiles(
+            aggregates.latency_by_prompt.get(code), aggregates.ttft_by_prompt.get(code), (),
+            prompt_errors[code] if code < len(prompt_errors) else 0,
+        )
         for code in _busiest(aggregates.latency_by_prompt)
     }
     points = p95_points(aggregates, first, now) if first is not None else []

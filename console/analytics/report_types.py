@@ -32,6 +32,10 @@ class Percentiles(msgspec.Struct, kw_only=True):
     slo_ms: float | None = None  # the SLO that applies, if any
     slo_percentile: float | None = None
     slo_breached: bool = False
+    # the failed requests among `requests`: a model failing most of its calls shows in the
+    # Latency pane (a steady rate is no spike, and the spike rule looks at all traffic). Added
+    # after the first release: absent from older outputs (read as 0).
+    errors: int = 0
 
 
 class TimePoint(msgspec.Struct, kw_only=True):

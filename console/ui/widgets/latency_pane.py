@@ -9,14 +9,17 @@ from textual.widgets import Sparkline, Static
 
 from console.analytics.report_types import Percentiles, Report
 from console.sanitize import one_line
-from console.ui.formatting import ms
+from console.ui.formatting import ms, percent
 from console.ui.widgets.diff_table import DiffTable
 from console.ui.widgets.fitted_table import FittedTable
 from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane, hidden_note
 
 # The SLO (threshold and ✗/✓) beside p95, before the other percentiles: at 120 columns the
-# side pane is ~60 wide, and a breach must be readable there, in words, not only in red.
-COLUMNS = ("model / version", "reqs", "p95", "SLO", "p50", "p90", "p99", "ttft p50")
+# side pane is ~60 wide, and a breach must be readable there, in words, not only in red. Then
+# the error rate: a model whose provider fails most calls is the first thing on fire, and its
+# steady rate fires no spike (that rule looks at all traffic against its own window).
+COLUMNS = ("model / version", "reqs", "p95", "SLO", "err", "p50", "p90", "p99", "ttft p50")
+HIGH_ERROR_RATE = 0.05  # marked "!" in red, as the Versions pane marks a version's
 
 
 def _row(label: str, stats: Percentiles) -> list:
@@ -33,11 +36,20 @@ def _row(label: str, stats: Percentiles) -> list:
         Text(f"{stats.requests:,}", justify="right"),
         Text(ms(stats.p95), justify="right", style=style),
         Text(slo, style="bold red" if breached else "green" if stats.slo_ms else "dim"),
+        _error_rate(stats),
         Text(ms(stats.p50), justify="right"),
         Text(ms(stats.p90), justify="right"),
         Text(ms(stats.p99), justify="right"),
         Text(ms(stats.ttft_p50), justify="right"),
     ]
+
+
+def _error_rate(stats: Percentiles) -> Text:
+    if not stats.requests:
+        return Text("—", justify="right", style="dim")
+    rate = stats.errors / stats.requests
+    high = rate >= HIGH_ERROR_RATE
+    return Text(percent(rate) + (" !" if high else ""), justify="right", style="red" if high else "")
 
 
 class LatencyPane(Pane):
