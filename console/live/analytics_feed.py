@@ -104,13 +104,6 @@ class CompareChange:
 AnalyticsCommand = SeedWindow | JoinHistory | AddRows | AddColumns | ClockMoved | ApplyLabels | CompareArms | CompareChange
 
 
-def warm_compare() -> None:
-    """Import scipy.stats once the whole history's figures are drawn and the feed is idle: the
-    first compare (c) waited for it (found in the 1M-row user trial: 3.4 s to the comparison
-    of a 1h window, 2.5 s of it this import, py-spy; 0.5 s the second time)."""
-    from scipy import stats  # noqa: F401
-
-
 class AnalyticsFeed:
     def __init__(
         self, post: Post, settings: Settings, window: str = "1h",
@@ -243,7 +236,6 @@ class AnalyticsFeed:
         from_store = False  # the last report was read from the store
         news = False  # rows, labels or the store changed since it: what the store path reads
         baseline_periods: tuple[float, ...] | None = None  # the budget periods the baselines are of
-        warmed = False  # scipy.stats imported for the compare screen
         while not is_cancelled():
             self._inbox.wait(CANCEL_CHECK_INTERVAL)
             for command in self._inbox.take_all():
@@ -290,9 +282,6 @@ class AnalyticsFeed:
                 held_since = evict_to_bound(live, self.max_rows, self.clock.now(), held_since)
             if self._store is not attached:
                 attached, changed, urgent, news = self._store, True, True, True
-            if not warmed and not changed and not partial and held_since != NOT_SEEDED and computed is not None:
-                warmed = True  # nothing to do (a stopped clock's figures stand after the history): now
-                warm_compare()
             window = self._window
             since = time.monotonic() - last_computed
             if not changed and computed is not None and window == computed[0] and since < SLIDE_INTERVAL:
