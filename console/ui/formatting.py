@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.text import Text
+
 from console.formatting import latency
 
 
@@ -16,6 +18,17 @@ def percent(value: float | None, *, none: str = "—") -> str:
     if value == 0:
         return "0%"
     return f"{value * 100:.1f}%" if value >= 0.001 else "<0.1%"
+
+
+# An error rate this high is marked: "!" beside the red (it reads without colour too) in the
+# Versions and Latency panes, and such a version takes the summary's third line ("! err")
+HIGH_ERROR_RATE = 0.05
+
+
+def error_rate_text(rate: float) -> Text:
+    """A pane's error-rate cell: the percentage, marked when at HIGH_ERROR_RATE or above."""
+    high = rate >= HIGH_ERROR_RATE
+    return Text(percent(rate) + (" !" if high else ""), justify="right", style="red" if high else "")
 
 
 def rate(value: float | None) -> str:

@@ -18,12 +18,9 @@ from console.analytics.compare_arms import MIN_REQUESTS, RegistryOrder, worse_ve
 from console.analytics.report_types import Report
 from console.formatting import usd
 from console.sanitize import one_line
-from console.ui.formatting import ms, percent
+from console.ui.formatting import HIGH_ERROR_RATE, ms, percent
 
 STATE_STYLE = {"page": "bold red", "warn": "bold yellow", "ok": "green"}
-# a version failing this often (the Versions pane's '!' on its err cell), on at least
-# MIN_REQUESTS requests, is named on the third line when no version is worse on bad rate
-HIGH_ERROR_RATE = 0.05
 LABEL_WIDTH = 7  # "PAGE  " and "✗ SLO " line up
 
 

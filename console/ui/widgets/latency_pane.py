@@ -9,7 +9,7 @@ from textual.widgets import Sparkline, Static
 
 from console.analytics.report_types import Percentiles, Report
 from console.sanitize import one_line
-from console.ui.formatting import ms, percent
+from console.ui.formatting import error_rate_text, ms
 from console.ui.widgets.diff_table import DiffTable
 from console.ui.widgets.fitted_table import FittedTable
 from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane, hidden_note
@@ -19,7 +19,6 @@ from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane, hidd
 # the error rate: a model whose provider fails most calls is the first thing on fire, and its
 # steady rate fires no spike (that rule looks at all traffic against its own window).
 COLUMNS = ("model / version", "reqs", "p95", "SLO", "err", "p50", "p90", "p99", "ttft p50")
-HIGH_ERROR_RATE = 0.05  # marked "!" in red, as the Versions pane marks a version's
 
 
 def _row(label: str, stats: Percentiles) -> list:
@@ -47,9 +46,7 @@ def _row(label: str, stats: Percentiles) -> list:
 def _error_rate(stats: Percentiles) -> Text:
     if not stats.requests:
         return Text("—", justify="right", style="dim")
-    rate = stats.errors / stats.requests
-    high = rate >= HIGH_ERROR_RATE
-    return Text(percent(rate) + (" !" if high else ""), justify="right", style="red" if high else "")
+    return error_rate_text(stats.errors / stats.requests)
 
 
 class LatencyPane(Pane):

@@ -16,7 +16,7 @@ from console.analytics.report_types import Report, VersionRow
 from console.formatting import short_time, usd
 from console.prompts.checks import DRIFT, UNREGISTERED
 from console.sanitize import one_line
-from console.ui.formatting import ms, percent
+from console.ui.formatting import error_rate_text, ms, percent
 from console.ui.read_only import HidesWritingActions
 from console.ui.widgets.diff_table import DiffTable
 from console.ui.widgets.fitted_table import FittedTable
@@ -52,9 +52,7 @@ def _cells(version: VersionRow, mark: str | None = None, worse_than: str | None 
     return [
         Text(one_line(f"{version.prompt_id}@{version.prompt_version}")),
         Text(f"{version.requests:,}", justify="right"),
-        # "!" beside the red: a high rate reads without colour too
-        Text(percent(version.error_rate) + (" !" if version.error_rate >= 0.05 else ""), justify="right",
-             style="red" if version.error_rate >= 0.05 else ""),
+        error_rate_text(version.error_rate),
         Text(percent(version.bad_rate) + (" !" if worse else ""), justify="right", style=worse),
         Text(ms(version.p95_ms), justify="right"),
         Text(usd(version.cost_per_request_usd), justify="right"),
