@@ -2,7 +2,11 @@
 
 A known key with a wrong value fails with the file, the key, what was expected and what was
 found. An unknown key (a typo, or a key of a newer version) is a warning naming the file and
-the key, with a "did you mean" when a known key is close; it is ignored and the rest loads.
+the key, with a "did you mean" when a known key is close; it is ignored and the rest loads --
+except where ignoring it would change a figure or an alert: in a [[budgets]] or [[slos]]
+entry, [burn], a [prices.<model>] table or [otel], and a top-level name close to one of those
+(`[[budget]]`), it is an error naming the file, the entry, the key and the keys known there
+(see _FIGURE_TABLES).
 The README and schemas/llmops-config.schema.json document every key.
 
     [ui]
@@ -315,7 +319,8 @@ def find_config(explicit: Path | None = None) -> Path | None:
 
 
 def load_settings(explicit: Path | None = None) -> Settings:
-    """The settings of llmops.toml; unknown keys are dropped into ``Settings.warnings``."""
+    """The settings of llmops.toml; unknown keys are dropped into ``Settings.warnings``, except
+    in the tables of _FIGURE_TABLES, where they are a ConfigError."""
     path = find_config(explicit)
     if path is None:
         return Settings()
@@ -330,12 +335,16 @@ def load_settings(explicit: Path | None = None) -> Settings:
     except msgspec.DecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     unknown: list[str] = []
-    _drop_unknown(raw, Settings, "", unknown)
+    errors: list[str] = []  # unknown keys that would change a figure if ignored
+    _drop_unknown(raw, Settings, "", unknown, errors)
     try:
         settings = msgspec.convert(raw, type=Settings)
     except msgspec.ValidationError as exc:  # a key spelled wrong is often why one is missing: say it too
-        also = f"; also {'; '.join(unknown)}" if unknown else ""
+        told = errors + unknown
+        also = f"; also {'; '.join(told)}" if told else ""
         raise ConfigError(f"{path}: {_describe(exc, raw)}{also}") from None
+    if errors:
+        raise ConfigError(f"{path}: {'; '.join(errors)}")
     settings.source = str(path)
     settings.warnings = [f"{path}: {warning}" for warning in unknown]
     return settings
@@ -347,7 +356,7 @@ def suggest(name: str, known: typing.Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-# -- unknown keys: warned and dropped ------------------------------------------------------
+# -- unknown keys: warned and dropped, or errors where they would change a figure --------
 
 
 def _bare(tp: Any) -> Any:
@@ -377,7 +386,48 @@ def _known_fields(tp: type) -> dict[str, msgspec.structs.FieldInfo]:
     return fields
 
 
-def _drop_unknown(value: Any, tp: Any, path: str, unknown: list[str]) -> None:
+# Tables where an unknown key is an error, not a warning: each scopes or sets a figure or an
+# alert, so a misspelt key ignored would change it without a word (a budget whose `modle`
+# is dropped counts all traffic; an SLO's `percentil` falls back to p95; a price's `cache`
+# prices cached tokens as input; an [otel] `user_key` attributes spans to other users).
+# The value: how the entry is named in the message, and what ignoring the key would do.
+_FIGURE_TABLES: dict[type, tuple[str, str]] = {
+    Budget: ("a [[budgets]] entry", "it would widen or change the traffic the budget counts"),
+    Slo: ("an [[slos]] entry", "it would change the requests the SLO measures or its percentile"),
+    BurnSettings: ("[burn]", "the burn alerts would use thresholds other than the ones written"),
+    BurnAlert: ("a [burn] alert", "the alert would use thresholds other than the ones written"),
+    PriceOverride: ("a [prices.<model>] table", "it would change the spend figures"),
+    OtelSettings: ("[otel]", "spans would be counted under other prompts, users or environments"),
+}
+# At the top level a key of a newer version stays a warning; one close to a figure table's
+# name (`[[budget]]`, `[[slo]]`, `[price.x]`) is an error: the table meant would not be used.
+_FIGURE_TOP_LEVEL = frozenset({"budgets", "slos", "burn", "prices", "otel"})
+
+
+def _unknown_key_error(key: str, where: str, tp: type, value: dict, fields: dict) -> str | None:
+    """The error for an unknown key where ignoring it would change a figure, else None:
+    "key 'budgets[0].modle' (the budget named 'b'): unknown key (did you mean 'model'?); ..."."""
+    close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.55)
+    if tp is Settings:
+        if not close or close[0] not in _FIGURE_TOP_LEVEL:
+            return None
+        meant = f"[[{close[0]}]]" if close[0] in ("budgets", "slos") else f"[{close[0]}]"
+        table, consequence = "at the top level", f"the {meant} meant would not be used"
+    elif tp in _FIGURE_TABLES:
+        table, consequence = _FIGURE_TABLES[tp]
+        table = f"in {table}"
+    else:
+        return None
+    name = value.get("name")
+    entry = f" (the budget named {name!r})" if tp is Budget and isinstance(name, str) else ""
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return (
+        f"key '{where}'{entry}: unknown key{hint}; the keys known {table}: {', '.join(fields)} "
+        f"(an error, not a warning: ignored, {consequence})"
+    )
+
+
+def _drop_unknown(value: Any, tp: Any, path: str, unknown: list[str], errors: list[str]) -> None:
     tp = _bare(tp)
     if _is_struct(tp):
         if not isinstance(value, dict):
@@ -386,7 +436,12 @@ def _drop_unknown(value: Any, tp: Any, path: str, unknown: list[str]) -> None:
         for key in list(value):
             where = f"{path}.{key}" if path else key
             if key in fields:
-                _drop_unknown(value[key], fields[key].type, where, unknown)
+                _drop_unknown(value[key], fields[key].type, where, unknown, errors)
+                continue
+            error = _unknown_key_error(key, where, tp, value, fields)
+            if error is not None:
+                errors.append(error)
+                del value[key]
                 continue
             hint = suggest(key, fields)
             if hint:
@@ -396,11 +451,11 @@ def _drop_unknown(value: Any, tp: Any, path: str, unknown: list[str]) -> None:
     elif typing.get_origin(tp) is list and isinstance(value, list):
         (item,) = typing.get_args(tp)
         for index, entry in enumerate(value):
-            _drop_unknown(entry, item, f"{path}[{index}]", unknown)
+            _drop_unknown(entry, item, f"{path}[{index}]", unknown, errors)
     elif typing.get_origin(tp) is dict and isinstance(value, dict):
         _, item = typing.get_args(tp)
         for key, entry in value.items():
-            _drop_unknown(entry, item, f"{path}.{key}", unknown)
+            _drop_unknown(entry, item, f"{path}.{key}", unknown, errors)
 
 
 # -- wrong values: the key, what was expected, what was found -----------------------------

@@ -3,7 +3,8 @@
 Every example is checked both ways: what one accepts the other accepts, what one rejects the
 other rejects, so neither can drift; and errors name the key that is wrong. The one deliberate
 difference: an unknown key fails the schema (an editor flags the typo as it is typed) while
-the console warns, ignores it and loads the rest.
+the console warns, ignores it and loads the rest -- except in the tables whose keys set a
+figure or an alert ([[budgets]], [[slos]], [burn], [prices.<model>], [otel]), where both reject it.
 """
 
 from __future__ import annotations
@@ -213,16 +214,43 @@ BAD = {
 UNKNOWN = {
     "unknown top-level key": ("colour = 1\n", "'colour'", None),
     "unknown ui key": ("[ui]\nringsize = 10\n", "'ui.ringsize'", "'ui.ring_size'"),
-    "budget misspelt scope": (
-        '[[budgets]]\nname = "b"\nperiod = "day"\namount_usd = 1\nmodle = "x"\n', "'budgets[0].modle'", "'budgets[0].model'"
-    ),
-    "slo unknown key": ("[[slos]]\nmax_ms = 1\np = 95\n", "'slos[0].p'", None),
-    "burn unknown alert": ('[burn]\nticket = {threshold = 1, long = "1h", short = "5m"}\n', "'burn.ticket'", None),
-    "price unknown key": ("[prices.m]\ninput = 1\noutput = 1\ncache = 1\n", "'prices.m.cache'", "'prices.m.cached_input'"),
-    "otel misspelt key": ('[otel]\nuser_key = ["u"]\n', "'otel.user_key'", "'otel.user_keys'"),
+    "notify unknown key": ('[[notify]]\nurl = "https://x.test/h"\nformt = "slack"\n', "'notify[0].formt'", "'notify[0].format'"),
+    "prompt registry misspelt": ('[prompt]\npath = "p"\n', "'prompt'", "'prompts'"),
     "source is not a key": ('source = "elsewhere.toml"\n', "'source'", None),
     "warnings is not a key": ('warnings = ["x"]\n', "'warnings'", None),
 }
+
+# Unknown keys where ignoring them would change a figure or an alert: an error for both,
+# naming the key, the entry and the keys known there (tests/test_config_figure_keys.py: the CLI).
+UNKNOWN_IN_FIGURES = {
+    "budget misspelt scope": (
+        '[[budgets]]\nname = "b"\nperiod = "day"\namount_usd = 1\nmodle = "x"\n',
+        "key 'budgets[0].modle' (the budget named 'b'): unknown key (did you mean 'model'?)",
+    ),
+    "slo unknown key": ("[[slos]]\nmax_ms = 1\np = 95\n", "key 'slos[0].p': unknown key; the keys known in an [[slos]] entry"),
+    "burn unknown alert": ('[burn]\nticket = {threshold = 1, long = "1h", short = "5m"}\n', "key 'burn.ticket': unknown key;"),
+    "burn alert misspelt": (
+        '[burn]\npage = {threshold = 1, long = "1h", short = "5m", treshold = 2}\n',
+        "key 'burn.page.treshold': unknown key (did you mean 'threshold'?)",
+    ),
+    "price unknown key": (
+        "[prices.m]\ninput = 1\noutput = 1\ncache = 1\n", "key 'prices.m.cache': unknown key (did you mean 'cached_input'?)"
+    ),
+    "otel misspelt key": ('[otel]\nuser_key = ["u"]\n', "key 'otel.user_key': unknown key (did you mean 'user_keys'?)"),
+    "budgets table misspelt": (
+        '[[budget]]\nname = "b"\nperiod = "day"\namount_usd = 1\n', "key 'budget': unknown key (did you mean 'budgets'?)"
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "message"), UNKNOWN_IN_FIGURES.values(), ids=UNKNOWN_IN_FIGURES.keys())
+def test_unknown_keys_that_would_change_a_figure_fail_both(tmp_path, text, message):
+    assert schema_errors(text), "the schema accepts it"
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert str(err.value).startswith(f"{path}: {message}"), str(err.value)
+    assert "(an error, not a warning: ignored, " in str(err.value)
 
 
 @pytest.mark.parametrize(("text", "key", "suggestion"), UNKNOWN.values(), ids=UNKNOWN.keys())

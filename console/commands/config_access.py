@@ -11,7 +11,9 @@ from console.config import ConfigError, Settings, load_settings
 def load_config(path: Path | None, *, warn: bool = True) -> Settings:
     """Settings without the UI's checks (headless commands need not import Textual).
 
-    Unknown keys are warnings: printed on stderr here (the TUI shows them as notifications)."""
+    Unknown keys are warnings: printed on stderr here (the TUI shows them as notifications);
+    those that would change a figure (console/config.py's _FIGURE_TABLES) are a ConfigError,
+    raised here as a UsageError like a wrong value."""
     try:
         settings = load_settings(path)
     except ConfigError as exc:
