@@ -197,6 +197,7 @@ def ingest_files(
                 consumed.update(now)
 
         if parallel and sqlite_path:
+            from console.records_for_store import parse_line_for_store
             from console.store.sqlite_writer import next_row_id
             from console.store.writer_process import WriterProcess
             from console.store.writers import PreparedBatch
@@ -206,6 +207,7 @@ def ingest_files(
             # The ids the rows will get if nothing else writes meanwhile: the bodies are made
             # into blocks here with them (the writer unpacks them if they turn out otherwise).
             next_id = next_row_id(sqlite_path)
+            tail.parse = parse_line_for_store  # the records go to the writer only
             try:
                 with WriterProcess(sqlite_path, group=BULK_GROUP) as writer:
                     for batch in _batches(tail):

@@ -163,22 +163,38 @@ def test_ingest_killed_at_random_points_resumes_with_every_line_once(tmp_path, l
     log, ids, ends = logs["app"]
     trials = INGEST_TRIALS if path_kind == "cli" else PARALLEL_TRIALS
     rng = random.Random(SEED + (1 if path_kind == "cli" else 2))
-    for trial in range(trials):
-        db = tmp_path / f"{path_kind}-{trial}.db"
+
+    def started(db: Path) -> subprocess.Popen:
         url = f"sqlite:///{db}"
         Store(url).close()  # created up front: the kill lands in the ingest, not in the schema
         if path_kind == "cli":
             command = [sys.executable, "-m", "console.cli", "ingest", str(log), "--store", url]
         else:
             command = [sys.executable, "-c", PARALLEL_SCRIPT, url, str(log)]
-        process = subprocess.Popen(command, env=env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return subprocess.Popen(command, env=env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    # the kills are timed by an uninterrupted run's own moments (start, first commit, last
+    # row), so they keep landing inside the ingest however fast it gets
+    timing = tmp_path / f"{path_kind}-timing.db"
+    began = time.monotonic()
+    process = started(timing)
+    first_commit = wait_for_rows(timing, process) - began
+    last_row = first_commit
+    while process.poll() is None:
+        with sqlite3.connect(f"file:{timing}?mode=ro", uri=True, timeout=5) as conn:
+            if conn.execute("SELECT count(*) FROM requests").fetchone()[0] < len(ids):
+                last_row = time.monotonic() - began
+        time.sleep(0.005)
+    assert process.returncode == 0, process.communicate()[1]
+    for trial in range(trials):
+        db = tmp_path / f"{path_kind}-{trial}.db"
+        url = f"sqlite:///{db}"
+        process = started(db)
         if trial % 2 == 0:  # any moment from the start: before the first commit, or during one
-            killed = kill_at(process, time.monotonic(), rng.uniform(0.3, 3.0))
+            killed = kill_at(process, time.monotonic(), rng.uniform(0.2, 0.9) * last_row)
         else:  # a moment after its first commit: between or inside the later ones
             first = wait_for_rows(db, process)
-            # the CLI's four transactions now follow the first within ~0.4 s, the parallel path's
-            # twenty within ~0.6 s (ingest got faster): such a kill lands between or inside them
-            killed = kill_at(process, first, rng.uniform(0.0, 0.2 if path_kind == "cli" else 0.4))
+            killed = kill_at(process, first, rng.uniform(0.0, 0.8) * max(last_row - first_commit, 0.01))
         if not killed:
             out, err = process.communicate()
             assert process.returncode == 0, err

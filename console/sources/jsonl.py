@@ -33,11 +33,11 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from console.records import MAX_LINE_BYTES, RecordError, parse_line
+from console.records import MAX_LINE_BYTES, RecordError, RequestRecord, parse_line
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
 from console.sources.rotated_files import ends_a_line, open_copy, open_rotated
 from console.sources.watch import DirWatcher, is_glob
@@ -147,6 +147,8 @@ class JsonlTail:
         self._tracked: dict[str, _Tracked] = {}
         for path in self._plain:
             self._track(path)
+        # how a line becomes a record: `ingest`'s bulk load sets records_for_store's
+        self.parse: Callable[[bytes], RequestRecord] = parse_line
         self._start = 0
         self._has_more = False
         self._lines_left = 0
@@ -443,9 +445,10 @@ class JsonlTail:
         records = batch.records
         before = len(records)
         append = records.append
+        parse = self.parse
         for line_no, line in enumerate(lines, first_no):
             try:  # the hot path: a good line (JSON allows the \r of CRLF as trailing space)
-                append(parse_line(line))
+                append(parse(line))
             except Exception as exc:  # noqa: BLE001 - a bad line must never stop the tail
                 self._bad_line(t, line_no, line, exc, batch)
         t.lines_ok += len(records) - before

@@ -11,6 +11,8 @@ from console.store.schema_facts import BODY_COLUMNS, REQUEST_COLUMNS
 
 
 def _text_column(value: Any) -> tuple[str | None, bool]:
+    if value.__class__ is tuple:  # a bulk load's body as JSON text already (console.records_for_store)
+        return value[0], True
     if value is None or isinstance(value, str):
         return value, False
     return orjson.dumps(value).decode(), True
