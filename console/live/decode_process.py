@@ -7,8 +7,9 @@ process, and another fifth the analytics thread making columns out of records on
 while the UI drew. So, as `ingest` splits a bulk load over two processes, the live tail
 behind by full batches hands its raw lines (read, split and numbered by the tail, which
 keeps offsets, truncation and rotation) to this process, which decodes them strictly
-(parse_line), prices them, prepares the batch (body blocks compressed here, the column
-block's numbers) and sends it to its own writer process (console.store.writer_process),
+(console.records_for_store: the bodies kept as JSON text), prices them, prepares the batch
+(body blocks compressed here, the column block's numbers) and sends it to its own writer
+process (console.store.writer_process),
 then answers, in order, with the WriteResult, the rejected lines (file:line, as the tail
 reports them) and the stored rows' analytics columns (Columns: about 130 bytes a row,
 added to the window with Columns.extend, no record objects in the console).
@@ -106,7 +107,8 @@ def _fresh_pricer(pricer):
 def decode(raw: list[tuple[str, int, list[bytes]]], source_format: str):
     """(records, rejected, {path: (ok, rejected)}) of the lines, as LogTail parses a JSONL
     file's lines; None when a line is one only the tail can read (an OTLP span)."""
-    from console.records import RecordError, parse_line
+    from console.records import RecordError
+    from console.records_for_store import parse_line_for_store  # the bodies go to the writer only
     from console.sources.detect import looks_like_otlp
     from console.sources.jsonl import bad_line
 
@@ -118,7 +120,7 @@ def decode(raw: list[tuple[str, int, list[bytes]]], source_format: str):
         before, refused = len(records), len(rejected)
         for line_no, line in enumerate(lines, first_no):
             try:
-                append(parse_line(line))
+                append(parse_line_for_store(line))
             except Exception as exc:  # noqa: BLE001 - a bad line must never stop the tail
                 if source_format == "auto" and isinstance(exc, RecordError) and looks_like_otlp(line):
                     return None
