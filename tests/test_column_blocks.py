@@ -168,3 +168,40 @@ def test_blocks_of_every_stored_form_decode_to_the_same_arrays():
     del arrays["estimated_cost_usd"]
     older = column_blocks.RawBlock.decode(msgspec.msgpack.encode(column_blocks._Encoded(len(block), arrays, block.names)))
     assert np.isnan(older.arrays["estimated_cost_usd"]).all() and np.array_equal(older.arrays["ts"], block.arrays["ts"])
+
+
+def test_request_keys_of_a_lone_surrogate_and_of_any_iterable():
+    """request_keys encodes plainly, and again with surrogatepass when an id has a lone
+    surrogate (which a JSON log's \\ud800 escape gives)."""
+    ids = ["req-1", "a\ud800b", "é"]
+    expected = [request_key(i) for i in ids]
+    assert request_keys(ids, len(ids)).tolist() == expected
+    assert request_keys(iter(ids), len(ids)).tolist() == expected
+    assert request_keys(dict.fromkeys(ids), len(ids)).tolist() == expected
+
+
+def test_text_columns_are_coded_by_first_appearance_none_as_no_value():
+    """The text columns coded together (column_blocks._code_texts) as a pass over each alone
+    codes them: by first appearance, None and "" one value."""
+    from console.analytics.columns import NO_VALUE
+
+    rng = np.random.default_rng(3)
+    count = 500
+    values = {
+        name: [[None, "", "a", "b", "c@d", f"{name}-x"][i] for i in rng.integers(0, 6, count)]
+        for name in column_blocks.TEXT_COLUMNS
+    }
+    values["user_id"] = [None if i == 0 else f"u{i}" for i in rng.integers(0, 90, count)]
+    arrays: dict = {}
+    names = column_blocks._code_texts(values, count, arrays)
+    assert list(names) == list(column_blocks.TEXT_COLUMNS)
+    for name in column_blocks.TEXT_COLUMNS:
+        seen = list(dict.fromkeys(NO_VALUE if value is None else value for value in values[name]))
+        assert names[name] == seen
+        assert arrays[name].dtype == np.int32
+        assert [seen[code] for code in arrays[name]] == [NO_VALUE if v is None else v for v in values[name]]
+    empty: dict = {}
+    assert column_blocks._code_texts({name: [] for name in column_blocks.TEXT_COLUMNS}, 0, empty) == {
+        name: [] for name in column_blocks.TEXT_COLUMNS
+    }
+    assert all(len(empty[name]) == 0 for name in column_blocks.TEXT_COLUMNS)

@@ -152,13 +152,16 @@ class Entries:
         offsets = np.where(real, keys - low_key, 0)
         return offsets, int(offsets.max()) + 1, np.asarray(self.counts, np.float64), low_key
 
-    def encode(self, group_count: int) -> list[bytes]:
-        """One blob per group 0..group_count-1: its (key int16, count uint32) pairs."""
-        bounds = np.searchsorted(self.groups, np.arange(group_count + 1))
+    def encode(self, group_count: int, blob: type = bytes) -> list:
+        """One blob per group 0..group_count-1: its (key int16, count uint32) pairs (blob:
+        bytes, or bytearray, which sqlite3 binds without its adapter lookup). Sliced from one
+        buffer of them all (an array slice and its tobytes took ~3x as long)."""
+        bounds = (np.searchsorted(self.groups, np.arange(group_count + 1)) * _PAIR.itemsize).tolist()
         pairs = np.empty(len(self.keys), _PAIR)
         pairs["key"] = self.keys
         pairs["count"] = self.counts
-        return [pairs[a:b].tobytes() for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+        joined = blob(pairs.tobytes())
+        return [joined[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
     @classmethod
     def decode(cls, blobs: Iterable[bytes | None], groups: Iterable[int]) -> Entries:

@@ -130,13 +130,30 @@ def _number_arrays(values: dict[str, Sequence], count: int) -> dict[str, np.ndar
     return arrays
 
 
+# The text columns with few distinct values, coded together: each row's tuple of them once
+# (one dict lookup a row, not one a column), then each column's values from the distinct
+# tuples, in their order of first appearance, which codes each value as a pass over the
+# column would (a value's first row is the first row of its first tuple). user_id, as many as
+# the users, is coded alone. 1M bench log: 0.94 -> 0.55 s of the writer process.
+_JOINT_TEXTS = tuple(name for name in TEXT_COLUMNS if name != "user_id")
+
+
 def _code_texts(values: dict[str, Sequence], count: int, arrays: dict[str, np.ndarray]) -> dict[str, list[str]]:
-    """The text columns coded into arrays; returns their names."""
-    names: dict[str, list[str]] = {}
-    for name in TEXT_COLUMNS:
+    """The text columns coded into arrays (codes by first appearance, None as NO_VALUE);
+    returns their names."""
+    coded: dict[str, tuple[np.ndarray, list[str]]] = {}
+    joint = _Coder()
+    rows = np.fromiter(map(joint.__getitem__, zip(*(values[name] for name in _JOINT_TEXTS))), np.int32, count)
+    distinct = joint.names
+    for at, name in enumerate(_JOINT_TEXTS):
         coder = _Coder()
-        arrays[name] = np.fromiter(map(coder.__getitem__, values[name]), np.int32, count)
-        names[name] = coder.names
+        mapping = np.fromiter(map(coder.__getitem__, map(itemgetter(at), distinct)), np.int32, len(distinct))
+        coded[name] = mapping[rows], coder.names
+    coder = _Coder()
+    coded["user_id"] = np.fromiter(map(coder.__getitem__, values["user_id"]), np.int32, count), coder.names
+    names: dict[str, list[str]] = {}
+    for name in TEXT_COLUMNS:  # in the order blocks always had them (the encoded bytes keep it)
+        arrays[name], names[name] = coded[name]
     return names
 
 

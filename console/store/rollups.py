@@ -16,24 +16,15 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from itertools import repeat
 from typing import Iterator, Sequence
 
 import numpy as np
 
 from console.analytics.rollup import (
-    DAY, HOUR, MINUTE, REQUESTS, TOTALS, USERS, CellKind, CellTable, RowArrays, cells_of_rows, merged, prompt_keys, totals,
+    DAY, HOUR, MINUTE, REQUESTS, TOTALS, USERS, CellKind, CellTable, RowArrays, cells_of_rows, prompt_keys, totals,
 )  # fmt: skip
-from console.analytics.sketch import Entries
+from console.store.rollup_cells import COLUMNS, TABLE, _Gathered, _sql_rows, _table, merged_rows
 
-_REQUEST_COLUMNS = (
-    "span", "bucket", "model", "prompt_id", "prompt_version", "prompt_hash", "environment", "is_error",
-    *REQUESTS.sums, "min_ts", "max_ts", "latency", "ttft",
-)  # fmt: skip
-_USER_COLUMNS = ("span", "bucket", "user_id", *USERS.sums)
-_TOTAL_COLUMNS = ("bucket", *TOTALS.sums, "min_ts", "max_ts", "latency")  # hours only: no span
-TABLE = {REQUESTS: "rollups", USERS: "rollup_users", TOTALS: "rollup_hours"}
-COLUMNS = {REQUESTS: _REQUEST_COLUMNS, USERS: _USER_COLUMNS, TOTALS: _TOTAL_COLUMNS}
 _DELETE_CHUNK = 500
 
 
@@ -98,125 +89,10 @@ class Db:
                 self.conn.exec_driver_sql(self._sql(sql), tuple(chunk))
 
 
-# -- cells <-> SQL rows ------------------------------------------------------------------------
 
-
-def _key_columns(cells: CellTable) -> list[list]:
-    """Each cell's key as COLUMNS[kind] stores it (bucket, texts, error flag: one run of them)."""
-    buckets = cells.bucket.tolist()
-    if cells.kind is TOTALS:
-        return [buckets]
-    if cells.kind is USERS:
-        return [buckets, cells.labels("user").tolist()]
-    prompt_ids = cells.labels("prompt_id").tolist()
-    versions = [key[len(pid) + 1 :] for key, pid in zip(cells.labels("prompt").tolist(), prompt_ids)]
-    models, hashes, environments = (cells.labels(dim).tolist() for dim in ("model", "prompt_hash", "environment"))
-    return [buckets, models, prompt_ids, versions, hashes, environments, cells.codes["is_error"].tolist()]
-
-
-def _sql_rows(cells: CellTable) -> list[tuple]:
-    kind, count = cells.kind, len(cells)
-    # zip of whole columns: the tuples are made in C (indexing each column per cell took
-    # a third of the rollups' time in a bulk load)
-    sums = [cells.sums[name].tolist() for name in kind.sums]
-    keys = _key_columns(cells)
-    spans = () if kind is TOTALS else (repeat(cells.span, count),)
-    if kind is USERS:
-        return list(zip(*spans, *keys, *sums))
-    # latency (and ttft) sketches, as bytearrays: sqlite3 binds those at once, while bytes go
-    # through its adapter lookup first (~0.9 us a value; the same BLOB stored)
-    blobs = [list(map(bytearray, cells.sketches[name].encode(count))) for name in kind.sketches]
-    return list(zip(*spans, *keys, *sums, cells.min_ts.tolist(), cells.max_ts.tolist(), *blobs))
-
-
-_TEXTS = ("model", "prompt_id", "prompt_version", "prompt_hash", "environment", "user_id")
-_BLOBS = ("latency", "ttft")
-_FLOATS = ("min_ts", "max_ts")
 # Cells read a chunk of SQL rows at a time: the tuples of a whole read (~1 KB a cell, 21k hour
 # cells in a 1M-row report) were held at once beside the columns made of them.
 _READ_CHUNK = 4096
-
-
-class _Gathered:
-    """A CellTable's columns gathered from SQL rows a chunk at a time: numbers as arrays, sketch
-    blobs joined (one buffer a chunk), and the texts coded together, each row's tuple of texts
-    once (one dict lookup a row, not one a text: ~2x faster over the 1M store's hour cells),
-    each text then coded by first appearance over every row, as one pass per text codes it: a
-    text's first row is the first row of its first tuple."""
-
-    def __init__(self, names: Sequence[str]) -> None:
-        self.names = names
-        self.texts = [name for name in names if name in _TEXTS]
-        self.tuples: dict = {}  # the texts' tuples (a text alone when one) -> code, by first appearance
-        self.parts: dict[str, list] = {name: [] for name in (*names, "texts")}
-        self.count = 0
-
-    def add(self, rows: list[tuple]) -> None:
-        count = len(rows)
-        texts = []
-        for name, values in zip(self.names, zip(*rows)):
-            if name in _TEXTS:
-                texts.append(values)
-                continue
-            if name in _BLOBS:
-                values = [blob or b"" for blob in values] if None in values else values
-                made = (b"".join(values), np.fromiter(map(len, values), np.int64, count))
-            elif name == "span":
-                continue
-            else:
-                made = np.fromiter(values, np.float64 if name in _FLOATS else np.int64, count)
-            self.parts[name].append(made)
-        if texts:
-            tuples = self.tuples
-            keys = zip(*texts) if len(texts) > 1 else texts[0]
-            self.parts["texts"].append(np.fromiter((tuples.setdefault(key, len(tuples)) for key in keys), np.int64, count))
-        self.count += count
-
-    def _column(self, name: str) -> np.ndarray:
-        parts = self.parts[name]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-    def _coded(self, name: str) -> tuple[np.ndarray, list[str]]:
-        """A text's codes (by first appearance) and names."""
-        tuple_codes, tuples = self._column("texts"), list(self.tuples)
-        if len(self.texts) == 1:
-            return tuple_codes, tuples
-        at, coder = self.texts.index(name), {}
-        mapping = np.fromiter((coder.setdefault(key[at], len(coder)) for key in tuples), np.int64, len(tuples))
-        return mapping[tuple_codes], list(coder)
-
-    def _sketch(self, name: str) -> Entries:
-        parts = self.parts[name]
-        return Entries.of_blobs(b"".join(part[0] for part in parts), np.concatenate([part[1] for part in parts]))
-
-    def table(self, kind: CellKind, span: int) -> CellTable:
-        """The CellTable of every row added, in order (what one pass over them all made)."""
-        count = self.count
-        if not count:
-            return CellTable.empty(kind, span)
-        sums = {name: self._column(name) for name in kind.sums}
-        bucket = self._column("bucket")
-        codes, names = {}, {}
-        if kind is USERS:
-            codes["user"], names["user"] = self._coded("user_id")
-            return CellTable(kind, span, bucket, codes, names, sums, np.full(count, np.inf), np.full(count, -np.inf), {})
-        sketches = {name: self._sketch(name.removesuffix("_ms")) for name in kind.sketches}  # latency_ms: latency
-        if kind is TOTALS:
-            return CellTable(kind, span, bucket, codes, names, sums, self._column("min_ts"), self._column("max_ts"), sketches)
-        for dim in ("model", "prompt_id", "prompt_hash", "environment"):
-            codes[dim], names[dim] = self._coded(dim)
-        version_codes, version_names = self._coded("prompt_version")
-        codes["prompt"], names["prompt"] = prompt_keys(codes["prompt_id"], names["prompt_id"], version_codes, version_names)
-        codes["is_error"] = self._column("is_error")
-        return CellTable(kind, span, bucket, codes, names, sums, self._column("min_ts"), self._column("max_ts"), sketches)
-
-
-def _table(kind: CellKind, span: int, rows: list[tuple], names: Sequence[str] | None = None) -> CellTable:
-    """A CellTable of SQL rows in COLUMNS[kind] order (or `names`' order)."""
-    gathered = _Gathered(COLUMNS[kind] if names is None else names)
-    if rows:
-        gathered.add(rows)
-    return gathered.table(kind, span)
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -281,17 +157,16 @@ def minutes_complete_from(conn) -> int | None:
 
 def _merge_into(db: Db, cells: CellTable) -> None:
     kind, table = cells.kind, TABLE[cells.kind]
-    buckets = np.unique(cells.bucket)
-    where, params = _where(kind, cells.span, int(buckets[0]), int(buckets[-1]) + 1)
+    where, params = _where(kind, cells.span, int(cells.bucket.min()), int(cells.bucket.max()) + 1)
     found = db.rows(f"SELECT id, {', '.join(COLUMNS[kind])} FROM {table}{where}", params)
-    if found:  # only the cells of keys this batch adds to are rewritten (a day's user cells: ~1 in 3 for a small batch)
-        keys = _key_columns(cells)
-        touched, at = set(zip(*keys)), COLUMNS[kind].index("bucket") + 1
-        found = [row for row in found if row[at : at + len(keys)] in touched]
-    if found:
-        db.delete_ids(table, [row[0] for row in found])
-        cells = merged([_table(kind, cells.span, [row[1:] for row in found]), cells], kind, cells.span)
-    db.insert(table, COLUMNS[kind], _sql_rows(cells))
+    # only the cells of keys this batch adds to are rewritten (a day's user cells: ~1 in 3 for a small batch)
+    replaced = merged_rows(cells, found) if found else None
+    if replaced is None:
+        db.insert(table, COLUMNS[kind], _sql_rows(cells))
+        return
+    ids, rows = replaced
+    db.delete_ids(table, ids)
+    db.insert(table, COLUMNS[kind], rows)
 
 
 # -- reading -----------------------------------------------------------------------------------
