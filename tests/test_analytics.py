@@ -330,7 +330,10 @@ def test_error_rate_spike():
     calm = [rec(NOW - 3000 + i * 10, status="error" if i % 50 == 0 else "ok") for i in range(250)]
     spike = [rec(NOW - 250 + i * 10, status="error" if i < 12 else "ok") for i in range(20)]
     alerts = build_report(columns_of(calm + spike), NOW, "1h", Settings()).alerts
-    assert [(a.kind, a.severity) for a in alerts] == [("error_rate", "warn")]
+    # the spike, and its one model failing 17 of 270 calls over the window (6.3%: a failing model)
+    assert [(a.kind, a.subject, a.severity) for a in alerts] == [
+        ("error_rate", "all traffic", "warn"), ("error_rate", "gpt-4o-mini", "warn")
+    ]
     few = [rec(NOW - 250 + i * 10, status="error" if i < 5 else "ok") for i in range(20)]
     assert build_report(columns_of(calm + few), NOW, "1h", Settings()).alerts == []  # < 10 errors
 

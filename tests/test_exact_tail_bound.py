@@ -26,7 +26,7 @@ from tests.test_postgres import postgres_schema_url
 from tests.test_rollups import SETTINGS, compare
 
 END = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
-BOUND = 250  # rows loaded one by one; the tail (25 h with budgets, 65 min without) holds thousands
+BOUND = 250  # rows loaded one by one; the tail (25 h with budgets, 75 min without) holds thousands
 CLOSE = RELATIVE_ACCURACY * (1 + 1e-9)
 
 

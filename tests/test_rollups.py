@@ -159,7 +159,7 @@ def _check_windows(url: str, trials: int) -> None:
             since = rng.choice(["all", "7d", "7d", "24h", "6h", "1h"])
             moment = END.timestamp() - rng.uniform(0, 5 * 86400)
             now = datetime.fromtimestamp(moment, tz=timezone.utc).isoformat().replace("+00:00", "Z")
-            settings = SETTINGS if trial % 3 else Settings()  # without budgets the exact tail is 65 minutes
+            settings = SETTINGS if trial % 3 else Settings()  # without budgets the exact tail is 75 minutes
             days_read.append(0)
             rows, merged = _reports(url, since, now, settings)
             assert rows["requests"] > 0

@@ -9,6 +9,12 @@ that `check` prints and the alerts screen shows.
   it is more than twice the ceiling. Judged overall (SLOs without a model) and per model.
 - Error-rate spike: over the last 5 minutes the error rate is more than 3x the window's and
   there are at least 10 errors (a handful of errors on little traffic is not a spike): warn.
+- A model failing: over the window, a model failed 5% or more of its calls (the Latency pane's
+  '!' mark, console/ui/formatting.py HIGH_ERROR_RATE) and at least 10 of them: warn; page from
+  25% (one call in four: its users see it whatever their retries). Judged against nothing but
+  the threshold, so a model failing steadily alerts (the spike rule compares all traffic with
+  its own past and stays quiet then); the minimum of errors keeps 1 failure of 2 calls quiet.
+  Its figures are the Latency pane's (Percentiles.requests and .errors per model).
 """
 
 from __future__ import annotations
@@ -34,6 +40,11 @@ SLO_PAGE_FACTOR = 2.0
 SLO_ONSET_WIDTH = 900.0  # an SLO's onset: the minutes whose last 15 minutes were over it
 SLO_ONSET_LOOKBACK = 3 * 3600.0
 SPIKE_ONSET_LOOKBACK = 3600.0
+MODEL_ERROR_WARN = 0.05  # a model's error rate over the window: warn from here (the panes' '!')
+MODEL_ERROR_PAGE = 0.25  # page from here
+MODEL_ERROR_MIN_ERRORS = 10  # fewer failed calls never alert (1 of 2 is no outage)
+MODEL_ERROR_ONSET_WIDTH = 900.0  # its onset: the minutes whose last 15 minutes failed >= MODEL_ERROR_WARN
+MODEL_ERROR_ONSET_LOOKBACK = 3600.0
 PANES = {"budget": "the Budget pane (2)", "latency": "the Latency pane (3)", "versions": "the Versions pane (4)"}
 
 
@@ -213,6 +224,74 @@ def _spike_onset_on_grid(cols: Columns, now: float, window_rate: float, tail: Ta
     with np.errstate(invalid="ignore", divide="ignore"):
         over = (failed >= SPIKE_MIN_ERRORS) & (failed / counts > SPIKE_FACTOR * window_rate)
     over[-1] = True
+    return trailing_run(ends, over)
+
+
+def model_error_alerts(
+    cols: Columns, aggregates: WindowAggregates, now: float, window_name: str, window_seconds: float | None,
+    tail: TailCells | None = None,
+) -> list[Alert]:
+    """Each model failing MODEL_ERROR_WARN or more of its calls over the window (with at least
+    MODEL_ERROR_MIN_ERRORS failures), worst first: the requests and errors the Latency pane
+    shows for it (console.analytics.latency.latency_section's Percentiles)."""
+    requests, errors = aggregates.models["requests"], aggregates.models["errors"]
+    names = cols.names("model")
+    failing = []
+    for code in range(min(len(requests), len(errors), len(names))):
+        calls, failed = int(requests[code]), int(errors[code])
+        if calls > 0 and failed >= MODEL_ERROR_MIN_ERRORS and failed / calls >= MODEL_ERROR_WARN:
+            failing.append((failed / calls, code, calls, failed))
+    failing.sort(key=lambda found: (-found[0], found[1]))
+    over = "the whole window (all)" if window_seconds is None else f"the last {window_name}"
+    alerts = []
+    for rate, code, calls, failed in failing:
+        model = names[code]
+        severity = "page" if rate >= MODEL_ERROR_PAGE else "warn"
+        onset = _model_error_onset(cols, code, now, window_seconds, tail)
+        alerts.append(Alert(
+            kind="error_rate", severity=severity, subject=model,
+            message=f"{model} fails {rate:.1%} of its calls: {failed:,} of {calls:,} failed over {over}",
+            rule=(f"warn when a model fails {MODEL_ERROR_WARN:.0%} or more of its calls over the window, "
+                  f"with at least {MODEL_ERROR_MIN_ERRORS} errors; page from {MODEL_ERROR_PAGE:.0%}"),
+            figures=[f"{model} error rate {rate:.1%} ({failed:,} of {calls:,}) over {window_name} vs "
+                     f"{MODEL_ERROR_WARN:.0%} (warn) / {MODEL_ERROR_PAGE:.0%} (page)"],
+            since=rfc3339(onset.since, timespec="seconds") if onset else None,
+            since_capped=bool(onset and onset.capped),
+            target=f"filter:model:{model} status:error",
+        ))  # fmt: skip
+    return alerts
+
+
+def _model_error_onset(cols: Columns, code: int, now: float, window_seconds: float | None, tail: TailCells | None):
+    """The first minute of the current run whose last 15 minutes of the model's calls failed
+    MODEL_ERROR_WARN or more (the minimum of errors is the window's: this dates the failure).
+    Those 15 minutes stay inside the window, whose rows every path holds (the exact one no
+    earlier ones): a model failing for a whole 15m window fires "before" now."""
+    lookback = MODEL_ERROR_ONSET_LOOKBACK
+    if window_seconds is not None:
+        lookback = max(min(lookback, window_seconds - MODEL_ERROR_ONSET_WIDTH), 0.0)
+    keep = (cols.ts >= now - lookback - MODEL_ERROR_ONSET_WIDTH) & (cols.ts <= now) & (cols.model == code)
+    rows = sorted_rows(cols.ts, keep)
+    failed_rows = cols.is_error[rows].astype(np.float64)
+    if tail is None:
+        ts = cols.ts[rows]
+        ends = minute_ends(now, lookback)
+        calls = rolling_sums(ts, np.ones(len(ts)), ends, MODEL_ERROR_ONSET_WIDTH)
+        failed = rolling_sums(ts, failed_rows, ends, MODEL_ERROR_ONSET_WIDTH)
+    else:  # on the minute grid (console.analytics.tail_cells), the tail's cells of this model first
+        cells = tail.cells
+        model = cols.names("model")[code]
+        wanted = cells.names["model"].index(model) if model in cells.names["model"] else -1
+        mine = np.flatnonzero(cells.codes["model"] == wanted)
+        mine = mine[np.argsort(cells.bucket[mine], kind="stable")]
+        counted = cells.sums["requests"][mine].astype(np.float64)
+        minute = np.concatenate([cells.bucket[mine], minute_of(cols.ts[rows])])
+        ends, grid = grid_ends(now, lookback)
+        calls = grid_sums(minute, np.concatenate([counted, np.ones(len(rows))]), grid, MODEL_ERROR_ONSET_WIDTH)
+        failed = grid_sums(minute, np.concatenate([counted * cells.codes["is_error"][mine], failed_rows]), grid,
+                           MODEL_ERROR_ONSET_WIDTH)  # fmt: skip
+    with np.errstate(invalid="ignore", divide="ignore"):
+        over = (calls > 0) & (failed / calls >= MODEL_ERROR_WARN)
     return trailing_run(ends, over)
 
 

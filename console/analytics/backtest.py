@@ -8,8 +8,9 @@ per-minute sums instead of one report per minute:
 - `MinuteSeries` holds the period (and the look-back its windows need) a minute at a time:
   requests, errors, each budget's spend in its scope (integer nano-dollars, as every figure
   sums it) and each model's latency sketch (console.analytics.sketch). The store builds it
-  from its rollup minute cells (console/store/minute_series.py); `MinuteSeries.of_rows` builds
-  it from rows (a replay's, a test's).
+  from its rollup minute cells (console/store/minute_series.py; each model's requests and
+  errors per minute: `check`'s console/commands/check.py, model_minutes); `MinuteSeries.of_rows`
+  builds it from rows (a replay's, a test's).
 - `evaluate` turns it into one `RuleTimeline` per rule: the rule's figure and severity at
   every minute end. Window sums are differences of prefix sums; a window's percentile comes
   from a running (minute x sketch bucket) count, a chunk of minutes at a time.
@@ -20,7 +21,8 @@ A budget has two rules, page and warn (each its threshold over a long and a shor
 its figure is the lower of the two windows' burn rates, so the peak says which threshold
 would have kept it quiet. An SLO is one rule per subject (warn above the ceiling, page above
 twice it), its figure the percentile in ms; the error-rate spike's figure is the last 5
-minutes' error rate over the window's. `alerts_at` gives the alerts `check` would print at
+minutes' error rate over the window's; a failing model's (one rule per model) its error rate
+over the window, in %. `alerts_at` gives the alerts `check` would print at
 one minute end (a budget pages when its page rule fires, else warns when its warn rule does).
 
 Agreement with `check`: counts and spend are the same integers, except for a request logged
@@ -38,7 +40,10 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from console.analytics.aggregates import NANO, cost_nano
-from console.analytics.alerts import SLO_PAGE_FACTOR, SPIKE_FACTOR, SPIKE_MIN_ERRORS, SPIKE_SECONDS, seconds_text
+from console.analytics.alerts import (
+    MODEL_ERROR_MIN_ERRORS, MODEL_ERROR_PAGE, MODEL_ERROR_WARN, SLO_PAGE_FACTOR, SPIKE_FACTOR, SPIKE_MIN_ERRORS,
+    SPIKE_SECONDS, seconds_text,
+)
 from console.analytics.budget import budget_scope, burn_rules
 from console.analytics.latency import slos_for
 from console.analytics.rollup import RowArrays
@@ -63,6 +68,8 @@ class MinuteSeries:
     spend: dict[str, np.ndarray] = field(default_factory=dict)  # budget name -> nano-dollars in its scope
     # model -> sketch entries whose groups are minute indexes (a (minute, key) pair may repeat)
     latency: dict[str, Entries] = field(default_factory=dict)
+    # model -> (requests, errors) per minute, for the failing-model rule (none: it judges no model)
+    model_calls: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def minutes(self) -> int:
@@ -91,14 +98,16 @@ class MinuteSeries:
                 code = names.index(value) if value in names else -1
                 keep &= np.asarray(rows.codes[dim])[inside] == code
             spend[budget.name] = per_minute(nano, keep)
-        latency = {}
+        latency, calls = {}, {}
         models = np.asarray(rows.codes["model"])[inside]
         values = np.asarray(rows.latency_ms, np.float64)[inside]
+        failed = np.asarray(rows.is_error)[inside]
         for code, name in enumerate(rows.names["model"]):
             mine = models == code
             if mine.any():
                 latency[name] = Entries.of_values(minute[mine], values[mine])
-        return cls(first, per_minute(), per_minute(np.asarray(rows.is_error)[inside]), spend, latency)
+                calls[name] = (per_minute(keep=mine), per_minute(failed, mine))
+        return cls(first, per_minute(), per_minute(failed), spend, latency, calls)
 
 
 @dataclass(frozen=True)
@@ -107,10 +116,10 @@ class Rule:
 
     kind: str  # "budget", "slo" or "error_rate"
     subject: str  # the budget's name, "all traffic" or a model
-    name: str  # "page" / "warn" for a budget's two rules, "p95" for an SLO, "spike"
+    name: str  # "page" / "warn" for a budget's two rules, "p95" for an SLO, "spike", "model"
     text: str  # the rule in words
     figure: str  # what `value` measures
-    unit: str  # "x" or "ms"
+    unit: str  # "x", "ms" or "%" (a fraction)
 
     @property
     def key(self) -> str:
@@ -202,6 +211,24 @@ def _spike_timeline(series: MinuteSeries, ends_at: np.ndarray, index: np.ndarray
                 f"with at least {SPIKE_MIN_ERRORS} errors", "error rate 5m / the window's", "x")  # fmt: skip
     values = np.where(recent_errors > 0, ratio, np.where(recent_requests > 0, 0.0, np.nan))
     return RuleTimeline(rule, ends_at, values, np.where(fires, WARN, OK).astype(np.int8))
+
+
+def _model_error_timelines(series: MinuteSeries, ends_at: np.ndarray, index: np.ndarray, width: int | None):
+    """A failing model (console.analytics.alerts.model_error_alerts): its error rate over the window."""
+    timelines = []
+    text = (f"warn when a model fails {MODEL_ERROR_WARN:.0%} or more of its calls over the window, "
+            f"with at least {MODEL_ERROR_MIN_ERRORS} errors; page from {MODEL_ERROR_PAGE:.0%}")
+    for model in sorted(series.model_calls):
+        requests, errors = series.model_calls[model]
+        calls = _window_sums(_prefix(requests), index, width)
+        failed = _window_sums(_prefix(errors), index, width)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(calls > 0, failed / calls, np.nan)
+        counted = (calls > 0) & (failed >= MODEL_ERROR_MIN_ERRORS)
+        severity = np.where(counted & (rate >= MODEL_ERROR_PAGE), PAGE, np.where(counted & (rate >= MODEL_ERROR_WARN), WARN, OK))
+        rule = Rule("error_rate", model, "model", text, "error rate over the window", "%")
+        timelines.append(RuleTimeline(rule, ends_at, rate, severity.astype(np.int8)))
+    return timelines
 
 
 class _Histograms:
@@ -350,6 +377,7 @@ def evaluate(series: MinuteSeries, settings: Settings, window_name: str, since: 
         timelines += _budget_timelines(series, ends_at, index, budget, settings)
     timelines += _slo_timelines(series, ends_at, index, width, settings.slos)
     timelines.append(_spike_timeline(series, ends_at, index, width))
+    timelines += _model_error_timelines(series, ends_at, index, width)
     return timelines
 
 

@@ -18,7 +18,7 @@ from typing import Mapping
 import numpy as np
 
 from console.analytics.aggregates import WindowAggregates
-from console.analytics.alerts import error_spike_alert, slo_alerts
+from console.analytics.alerts import error_spike_alert, model_error_alerts, slo_alerts
 from console.analytics.budget import budget_section, is_time_sorted, longest_burn_window
 from console.analytics.columns import Columns
 from console.analytics.latency import latency_section
@@ -138,6 +138,7 @@ def build_report(
     spike = error_spike_alert(cols, aggregates, now, time_sorted, tail)
     if spike is not None:
         alerts.append(spike)
+    alerts += model_error_alerts(cols, aggregates, now, window_name, WINDOWS[window_name], tail)
     alerts.sort(key=lambda alert: alert.severity != "page")  # pages first, order kept otherwise
     requests, errors = aggregates.requests, aggregates.errors
     return Report(

@@ -25,7 +25,10 @@ from typing import Mapping
 import numpy as np
 
 from console.analytics.aggregates import Batch, WindowAggregates
-from console.analytics.alerts import SLO_ONSET_LOOKBACK, SLO_ONSET_WIDTH, SPIKE_ONSET_LOOKBACK, SPIKE_SECONDS
+from console.analytics.alerts import (
+    MODEL_ERROR_ONSET_LOOKBACK, MODEL_ERROR_ONSET_WIDTH, SLO_ONSET_LOOKBACK, SLO_ONSET_WIDTH, SPIKE_ONSET_LOOKBACK,
+    SPIKE_SECONDS,
+)
 from console.analytics.budget import longest_burn_window
 from console.analytics.columns import Columns
 from console.analytics.rollup import HOUR, REQUESTS, USERS, CellTable
@@ -59,8 +62,8 @@ class RollupPart:
 
 def exact_tail_seconds(settings: Settings) -> float:
     """How far back from now the figures need rows one by one: the budgets' longest burn
-    window, the SLO onset's look-back, the error spike's."""
-    needed = SPIKE_ONSET_LOOKBACK + SPIKE_SECONDS
+    window, the SLO onset's look-back, the error spike's, a failing model's onset's."""
+    needed = max(SPIKE_ONSET_LOOKBACK + SPIKE_SECONDS, MODEL_ERROR_ONSET_LOOKBACK + MODEL_ERROR_ONSET_WIDTH)
     if settings.slos:
         needed = max(needed, SLO_ONSET_LOOKBACK + SLO_ONSET_WIDTH)
     longest = longest_burn_window(settings.budgets, settings.burn)
