@@ -202,17 +202,18 @@ async def test_the_alerts_screen_explains_it_and_enter_shows_the_models_errors(t
 
 
 def test_the_stores_model_minutes_are_the_rows(onset):
-    """check --backtest's per-model minutes, summed by SQL from the minute cells, are the rows'."""
+    """check --backtest's per-model minutes, read with the rest of the minute series in one scan
+    of the minute cells (read_minute_series), are the rows'."""
     import numpy as np
 
     from console.analytics.backtest import MinuteSeries
     from console.analytics.rollup import RowArrays
-    from console.commands.check import model_minutes
     from console.store import Store
+    from console.store.minute_series import read_minute_series
 
     first, minutes = int(END - HOURS * 3600), HOURS * 60
     with Store(onset) as store:
-        from_store = model_minutes(store, first, minutes)
+        from_store = read_minute_series(store, [], first, minutes).model_calls
         rows = RowArrays.of_columns(store.load_columns(first, before_ts=END))
     from_rows = MinuteSeries.of_rows(rows, [], first, minutes).model_calls
     assert sorted(from_store) == sorted(from_rows) == ["claude-sonnet-4-5", "gpt-4o", "gpt-4o-mini", "o3-mini"]

@@ -8,9 +8,9 @@ per-minute sums instead of one report per minute:
 - `MinuteSeries` holds the period (and the look-back its windows need) a minute at a time:
   requests, errors, each budget's spend in its scope (integer nano-dollars, as every figure
   sums it) and each model's latency sketch (console.analytics.sketch). The store builds it
-  from its rollup minute cells (console/store/minute_series.py; each model's requests and
-  errors per minute: `check`'s console/commands/check.py, model_minutes); `MinuteSeries.of_rows`
-  builds it from rows (a replay's, a test's).
+  from its rollup minute cells in one scan (console/store/minute_series.py, each model's
+  requests and errors per minute included), for `check --backtest` and the replay's alert
+  marks alike; `MinuteSeries.of_rows` builds it from rows (a test's).
 - `evaluate` turns it into one `RuleTimeline` per rule: the rule's figure and severity at
   every minute end. Window sums are differences of prefix sums; a window's percentile comes
   from a running (minute x sketch bucket) count, a chunk of minutes at a time.

@@ -16,7 +16,6 @@ import sys
 from typing import Optional, Sequence
 
 import msgspec
-import numpy as np
 from rich.console import Console
 from rich.text import Text
 
@@ -159,7 +158,6 @@ def run_backtest(
             first = min(first, first_minute(opened) or first)
         last_end = int(until // MINUTE * MINUTE)
         series = read_minute_series(opened, list(settings.budgets), first, max((last_end - first) // MINUTE, 0))
-        series.model_calls = model_minutes(opened, first, series.minutes)
         newest = opened.newest_ts(1) if now is None else None  # for the hint when the period is empty
     finally:
         opened.close()
@@ -187,35 +185,6 @@ def run_backtest(
     if newest is not None and newest < start:  # as check says it: older logs, or a dead pipeline
         out.print(empty_window_hint(newest, lead="no request stored in the period"))
     return 0
-
-
-def model_minutes(store, first: int, minutes: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each model's (requests, errors) per minute of [first, first + 60 * minutes), summed by
-    SQL from the rollup minute cells, for the failing-model rule (MinuteSeries.model_calls).
-    A second scan of the cells beside read_minute_series's: it belongs in
-    console/store/minute_series.py's one scan (which the replay's alert marks read too)."""
-    from console.store import rollups
-
-    with store.engine.connect() as conn:
-        cells = rollups.Db(conn).rows(
-            "SELECT model, bucket, is_error, CAST(sum(requests) AS BIGINT) FROM rollups WHERE span = ? AND bucket >= ? AND bucket < ? "
-            "GROUP BY model, bucket, is_error",
-            (MINUTE, first, first + minutes * MINUTE),
-        )
-    found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if not cells:
-        return found
-    model, bucket, is_error, counted = zip(*cells)
-    models = np.asarray(model, object)
-    minute = (np.asarray(bucket, np.int64) - first) // MINUTE
-    counted_arr = np.asarray(counted, np.int64)
-    failed = np.asarray(is_error, np.int64) == 1
-    for name in sorted(set(model)):
-        mine = models == name
-        requests = np.bincount(minute[mine], weights=counted_arr[mine], minlength=minutes).round().astype(np.int64)
-        errors = np.bincount(minute[mine & failed], weights=counted_arr[mine & failed], minlength=minutes)
-        found[str(name)] = (requests, errors.round().astype(np.int64))
-    return found
 
 
 def _moment(ts: float) -> str:

@@ -3,8 +3,9 @@
 console.analytics.backtest judges the alert rules at every minute of a period from a
 `MinuteSeries`; this reads one from the `rollups` table's minute cells (span 60, written
 with the rows on every store: console/store/rollups.py) without loading a row: requests and
-errors per minute, each budget's spend per minute in its scope, and the latency sketches per
-model and minute, from one scan of the cells. A budget scoped by user is summed from its rows (the minute cells are not
+errors per minute, each budget's spend per minute in its scope, the latency sketches per
+model and minute, and each model's requests and errors per minute (the failing-model rule), from
+one scan of the cells. A budget scoped by user is summed from its rows (the minute cells are not
 crossed with users). Works on SQLite and PostgreSQL (rollups.Db).
 """
 
@@ -52,7 +53,7 @@ def read_minute_series(store, budgets: list[Budget], first: int, minutes: int) -
     if not cells:
         spend = {budget.name: _user_spend(store, budget_scope(budget), first, minutes) if "user_id" in budget_scope(budget)
                  else np.zeros(minutes, np.int64) for budget in budgets}  # fmt: skip
-        return MinuteSeries(first, requests, errors, spend, {})
+        return MinuteSeries(first, requests, errors, spend, {}, {})
     bucket, model, prompt_id, environment, is_error, counted, nano, blobs = zip(*cells)
     minute = (np.asarray(bucket, np.int64) - first) // MINUTE
     counted_arr, nano_arr = np.asarray(counted, np.int64), np.asarray(nano, np.int64)
@@ -71,7 +72,10 @@ def read_minute_series(store, budgets: list[Budget], first: int, minutes: int) -
         for column, value in scope.items():
             keep &= labels[column] == value
         spend[budget.name] = np.bincount(minute[keep], weights=nano_arr[keep].astype(np.float64), minlength=minutes).round().astype(np.int64)
-    return MinuteSeries(first, requests, errors, spend, _latency(labels["model"], minute, blobs))
+    models = labels["model"]
+    bounds = np.flatnonzero(np.r_[True, models[1:] != models[:-1], True])  # cells come grouped by model
+    calls = _model_calls(models, bounds, minute, counted_arr, failed, minutes)
+    return MinuteSeries(first, requests, errors, spend, _latency(models, bounds, minute, blobs), calls)
 
 
 def _user_spend(store, scope: dict[str, str], first: int, minutes: int) -> np.ndarray:
@@ -87,13 +91,26 @@ def _user_spend(store, scope: dict[str, str], first: int, minutes: int) -> np.nd
     return spend_in_scope(ts, cost, first, minutes)
 
 
-def _latency(models: np.ndarray, minute: np.ndarray, blobs: tuple) -> dict[str, Entries]:
+def _model_calls(models: np.ndarray, bounds: np.ndarray, minute: np.ndarray, counted: np.ndarray, failed: np.ndarray,
+                 minutes: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per model, its (requests, errors) per minute (MinuteSeries.model_calls): the same cells'
+    counts summed over each model's run of cells (cells sorted by model)."""
+    calls: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    weights = counted.astype(np.float64)
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        mine, bad = minute[lo:hi], failed[lo:hi]
+        requests = np.bincount(mine, weights=weights[lo:hi], minlength=minutes).round().astype(np.int64)
+        errors = np.bincount(mine[bad], weights=weights[lo:hi][bad], minlength=minutes).round().astype(np.int64)
+        calls[str(models[lo])] = (requests, errors)
+    return calls
+
+
+def _latency(models: np.ndarray, bounds: np.ndarray, minute: np.ndarray, blobs: tuple) -> dict[str, Entries]:
     """Per model, the minute cells' latency sketches under their minute index (cells sorted by
     model then bucket, so each model's entries come grouped by minute; a (minute, key) pair may
     repeat across a minute's cells: MinuteSeries allows it, the percentile pass adds them)."""
     entries = Entries.decode(blobs, range(len(blobs)))  # groups: cell index
     cell_minute = minute[entries.groups]
-    bounds = np.flatnonzero(np.r_[True, models[1:] != models[:-1], True])
     latency: dict[str, Entries] = {}
     starts = np.searchsorted(entries.groups, bounds)
     for (lo, hi), name in zip(zip(starts[:-1], starts[1:]), models[bounds[:-1]]):
