@@ -1,5 +1,5 @@
 """A batch's cells merged with the stored cells of their keys (console/store/rollup_cells.py
-`merged_rows`) give the SQL rows, in the order, of the whole merge they replace: every cell
+`merged_cells`) give the SQL rows, in the order, of the whole merge they replace: every cell
 regrouped with the stored ones (`merged([stored, cells])`), so the store's cells and their
 ids stay as they were."""
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from console.analytics.rollup import DAY, HOUR, MINUTE, RowArrays, cells_of_rows, merged, totals
-from console.store.rollup_cells import COLUMNS, _key_columns, _sql_rows, _table, merged_rows
+from console.store.rollup_cells import COLUMNS, _key_columns, _sql_rows, _table, merged_cells
 
 
 def _rows(rng: random.Random, count: int, start: float, spread: float, names: dict[str, list[str]]) -> RowArrays:
@@ -47,7 +47,7 @@ def _kinds(rows: RowArrays):
 
 
 def _whole_merge(cells, found):
-    """What _merge_into did before merged_rows: every cell regrouped with the stored ones of its keys."""
+    """What _merge_into did before merged_cells: every cell regrouped with the stored ones of its keys."""
     kind = cells.kind
     keys = _key_columns(cells)
     touched, at = set(zip(*keys)), COLUMNS[kind].index("bucket") + 1
@@ -63,7 +63,7 @@ def _plain(rows):
 
 
 @pytest.mark.parametrize("seed", range(16))
-def test_merged_rows_are_the_whole_merges_rows_in_its_order(seed):
+def test_merged_cells_are_the_whole_merges_rows_in_its_order(seed):
     rng = random.Random(seed)
     names = {
         "model": ["gpt-4o", "claude", "m3", "(none)", ""], "prompt_id": ["a", "b", "a@x", ""],
@@ -81,9 +81,9 @@ def test_merged_rows_are_the_whole_merges_rows_in_its_order(seed):
         found = [(1000 + i, *row) for i, row in enumerate(_plain(_sql_rows(stored)))]
         rng.shuffle(found)  # as the stored rows come back from the query
         expected = _whole_merge(cells, found)
-        got = merged_rows(cells, found)
+        got = merged_cells(cells, found)
         if expected is None:
             assert got is None
             continue
         assert got[0] == expected[0]
-        assert _plain(got[1]) == _plain(expected[1])
+        assert _plain(_sql_rows(got[1])) == _plain(expected[1])

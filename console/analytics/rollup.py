@@ -150,6 +150,20 @@ class CellTable:
             {n: s[rows] for n, s in self.sums.items()}, self.min_ts[rows], self.max_ts[rows], sketches,
         )  # fmt: skip
 
+    def reordered(self, order: np.ndarray) -> CellTable:
+        """The cells in `order` (a permutation of their indexes)."""
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order))
+        sketches = {}
+        for name, entries in self.sketches.items():
+            groups = rank[entries.groups]
+            by = np.argsort(groups, kind="stable")  # each cell's keys stay sorted
+            sketches[name] = Entries(groups[by], entries.keys[by], entries.counts[by])
+        return CellTable(
+            self.kind, self.span, self.bucket[order], {n: c[order] for n, c in self.codes.items()}, self.names,
+            {n: s[order] for n, s in self.sums.items()}, self.min_ts[order], self.max_ts[order], sketches,
+        )  # fmt: skip
+
     def labels(self, dim: str) -> np.ndarray:
         """The dimension's name for every cell (object array)."""
         return np.array(self.names[dim], dtype=object)[self.codes[dim]] if len(self) else np.zeros(0, object)

@@ -1,16 +1,15 @@
 """Rollup cells as the SQL rows of their tables, and back: the columns each kind stores,
-a CellTable's rows to insert (`_sql_rows`), a CellTable of rows read (`_table`), and a batch's
-cells merged with the stored cells of their keys (`merged_rows`). Used by console.store.rollups.
+a CellTable's rows to insert (`_sql_columns`), a CellTable of rows read (`_table`), and a batch's
+cells merged with the stored cells of their keys (`merged_cells`). Used by console.store.rollups.
 """
 
 from __future__ import annotations
 
-from itertools import repeat
 from typing import Sequence
 
 import numpy as np
 
-from console.analytics.rollup import REQUESTS, TOTALS, USERS, CellKind, CellTable, merged, prompt_keys
+from console.analytics.rollup import REQUESTS, TOTALS, USERS, CellKind, CellTable, concat, merged, prompt_keys
 from console.analytics.sketch import Entries
 
 _REQUEST_COLUMNS = (
@@ -33,25 +32,42 @@ def _key_columns(cells: CellTable) -> list[list]:
         return [buckets]
     if cells.kind is USERS:
         return [buckets, cells.labels("user").tolist()]
-    prompt_ids = cells.labels("prompt_id").tolist()
-    versions = [key[len(pid) + 1 :] for key, pid in zip(cells.labels("prompt").tolist(), prompt_ids)]
-    models, hashes, environments = (cells.labels(dim).tolist() for dim in ("model", "prompt_hash", "environment"))
-    return [buckets, models, prompt_ids, versions, hashes, environments, cells.codes["is_error"].tolist()]
+    models, prompt_ids, hashes, environments = (
+        cells.labels(dim).tolist() for dim in ("model", "prompt_id", "prompt_hash", "environment")
+    )
+    return [buckets, models, prompt_ids, _versions(cells), hashes, environments, cells.codes["is_error"].tolist()]
 
 
-def _sql_rows(cells: CellTable) -> list[tuple]:
+def _versions(cells: CellTable) -> list[str]:
+    """Each cell's prompt version: its prompt ("id@version") less its prompt id and the @,
+    cut once a distinct (prompt, prompt id) pair, not once a cell."""
+    if not len(cells):
+        return []
+    ids, prompts = cells.names["prompt_id"], cells.names["prompt"]
+    width = len(ids) + 1
+    pairs, cell = np.unique(cells.codes["prompt"].astype(np.int64) * width + cells.codes["prompt_id"], return_inverse=True)
+    cut = np.empty(len(pairs), object)
+    cut[:] = [prompts[pair // width][len(ids[pair % width]) + 1 :] for pair in pairs.tolist()]
+    return cut[cell.reshape(-1)].tolist()
+
+
+def _sql_columns(cells: CellTable) -> list[list]:
+    """The cells' SQL rows (COLUMNS[kind]) column by column."""
     kind, count = cells.kind, len(cells)
-    # zip of whole columns: the tuples are made in C (indexing each column per cell took
-    # a third of the rollups' time in a bulk load)
     sums = [cells.sums[name].tolist() for name in kind.sums]
     keys = _key_columns(cells)
-    spans = () if kind is TOTALS else (repeat(cells.span, count),)
+    spans = [] if kind is TOTALS else [[cells.span] * count]
     if kind is USERS:
-        return list(zip(*spans, *keys, *sums))
+        return [*spans, *keys, *sums]
     # latency (and ttft) sketches, as bytearrays: sqlite3 binds those at once, while bytes go
     # through its adapter lookup first (~0.9 us a value; the same BLOB stored)
     blobs = [cells.sketches[name].encode(count, bytearray) for name in kind.sketches]
-    return list(zip(*spans, *keys, *sums, cells.min_ts.tolist(), cells.max_ts.tolist(), *blobs))
+    return [*spans, *keys, *sums, cells.min_ts.tolist(), cells.max_ts.tolist(), *blobs]
+
+
+def _sql_rows(cells: CellTable) -> list[tuple]:
+    """The cells' SQL rows (COLUMNS[kind]), a tuple each (zip of whole columns: made in C)."""
+    return list(zip(*_sql_columns(cells)))
 
 
 _TEXTS = ("model", "prompt_id", "prompt_version", "prompt_hash", "environment", "user_id")
@@ -144,12 +160,12 @@ def _table(kind: CellKind, span: int, rows: list[tuple], names: Sequence[str] | 
 # -- a batch's cells merged with the stored ones ------------------------------------------------
 
 
-def merged_rows(cells: CellTable, found: list[tuple]) -> tuple[list[int], list[tuple]] | None:
-    """(the ids of the stored rows to replace, the SQL rows to insert) when some of `found`
-    (stored rows in the cells' buckets: id, then COLUMNS[kind]) share a key with a cell; None
-    when none does (the cells go in as they are).
+def merged_cells(cells: CellTable, found: list[tuple]) -> tuple[list[int], CellTable] | None:
+    """(the ids of the stored rows to replace, the cells to insert for them and the batch's)
+    when some of `found` (stored rows in the cells' buckets: id, then COLUMNS[kind]) share a
+    key with a cell; None when none does (the cells go in as they are).
 
-    The rows are those of `merged([stored, cells])` in its order, but only the cells of the
+    The cells are those of `merged([stored, cells])`, in its order, but only the cells of the
     keys found are merged: the batch's other cells (all of them but a bucket or two at its
     edge in a bulk load) are already grouped, and are placed among the merged ones by the
     order that merge sorts by (bucket, then each dimension coded by first appearance over the
@@ -157,11 +173,10 @@ def merged_rows(cells: CellTable, found: list[tuple]) -> tuple[list[int], list[t
     ones was a fifth of the rollups' time in a bulk load."""
     kind = cells.kind
     at = COLUMNS[kind].index("bucket") + 1
-    found_buckets = np.fromiter({row[at] for row in found}, np.int64)
-    near = np.flatnonzero(np.isin(cells.bucket, found_buckets))  # only these can share a stored key
-    if not len(near):
+    near = np.isin(cells.bucket, np.fromiter({row[at] for row in found}, np.int64))  # only these can share a key
+    if not near.any():
         return None
-    near_keys = list(zip(*_key_columns(cells.take(np.isin(cells.bucket, found_buckets)))))
+    near_keys = list(zip(*_key_columns(cells.take(near))))
     width = len(near_keys[0])
     touched = set(near_keys)
     found = [row for row in found if row[at : at + width] in touched]
@@ -173,10 +188,8 @@ def merged_rows(cells: CellTable, found: list[tuple]) -> tuple[list[int], list[t
     stored = _table(kind, cells.span, [row[1:] for row in found])
     joined = merged([stored, cells.take(hit)], kind, cells.span)
     others = np.flatnonzero(~hit)
-    every = _sql_rows(cells)
-    rows = _sql_rows(joined) + [every[i] for i in others.tolist()]
     order = _merge_order(stored, cells, joined, others)
-    return [row[0] for row in found], [rows[i] for i in order.tolist()]
+    return [row[0] for row in found], concat([joined, cells.take(~hit)]).reordered(order)
 
 
 def _merge_order(stored: CellTable, cells: CellTable, joined: CellTable, others: np.ndarray) -> np.ndarray:
