@@ -17,13 +17,14 @@ from typing import Mapping
 
 import numpy as np
 
+from console.analytics.after_now import after_now_of
 from console.analytics.aggregates import WindowAggregates
 from console.analytics.alerts import error_spike_alert, model_error_alerts, slo_alerts
 from console.analytics.budget import budget_section, is_time_sorted, longest_burn_window
 from console.analytics.columns import Columns
 from console.analytics.latency import latency_section
 from console.analytics.quantiles import SortedGroups
-from console.analytics.report_types import Figures, Report, Window
+from console.analytics.report_types import AfterNow, Figures, Report, Window
 from console.analytics.rollup_report import RollupPart, merged_aggregates
 from console.analytics.sketch import RELATIVE_ACCURACY
 from console.analytics.spend import spend_section
@@ -111,6 +112,7 @@ def build_report(
     aggregates: WindowAggregates | None = None,
     baseline_nano: Mapping[str, int] | None = None,
     rollups: RollupPart | None = None,
+    after_now: AfterNow | None = None,
 ) -> Report:
     """Every figure for the window ending at `now` (epoch seconds, UTC).
 
@@ -121,6 +123,8 @@ def build_report(
     otherwise.
     rollups: the window's part before rollups.exact_since as rollup cells, cols holding the
     rows from exact_since on (console/analytics/rollup_report.py); Report.figures says so.
+    after_now: the requests stamped after `now` as the store counts them (report_from_store);
+    else counted in cols, which then hold every row after now (console/analytics/after_now.py).
     """
     check_window(window_name)
     start = window_start(now, window_name)
@@ -158,4 +162,5 @@ def build_report(
         change_points=change_points(cols, now),
         alerts=alerts,
         figures=_figures(rollups, aggregates),
+        after_now=after_now_of(cols.ts, now) if after_now is None else after_now,
     )

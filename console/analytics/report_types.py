@@ -133,6 +133,18 @@ class Figures(msgspec.Struct, kw_only=True):
     relative_error: float | None = None  # the bound on a sketch percentile's relative error (0.01: 1%)
 
 
+class AfterNow(msgspec.Struct, kw_only=True):
+    """The stored requests stamped after the window's end (`window.end`, the figures' "now"):
+    in no figure of the report (every window is (start, now]). With now the wall clock, a sign
+    of an app host's clock running fast, a replayed log or local time written as UTC; after an
+    explicit --now (or `open --at`), simply the requests stored later. Counted in the store for
+    both ways of computing the figures (rows or rollups), so they agree."""
+
+    requests: int = 0
+    newest: str | None = None  # the newest such request's ts
+    seconds_ahead: float = 0.0  # how far the newest is after window.end
+
+
 class Report(msgspec.Struct, kw_only=True):
     window: Window
     requests: int
@@ -145,3 +157,5 @@ class Report(msgspec.Struct, kw_only=True):
     change_points: list[ChangePoint]
     alerts: list[Alert]
     figures: Figures = msgspec.field(default_factory=Figures)
+    # Added after the first release: absent from older outputs (read as 0 requests).
+    after_now: AfterNow = msgspec.field(default_factory=AfterNow)

@@ -24,7 +24,7 @@ from console.analytics.backtest import MINUTE, Episode, backtest, lookback_secon
 from console.analytics.report_types import Alert
 from console.commands.errors import UsageError
 from console.commands.report import SEVERITY_STYLES, _ingest, _newest_request, check_since, make_report, parse_now
-from console.commands.report_print import empty_window_hint
+from console.commands.report_print import after_now_text, empty_window_hint
 from console.commands.store_access import open_store
 from console.config import Settings, duration_seconds
 from console.formatting import latency, parse_rfc3339, rfc3339
@@ -51,7 +51,8 @@ def run_check(
         finally:
             opened.close()
     if as_json:
-        body = {"ok": not report.alerts, "alerts": report.alerts}
+        # after_now: the requests stamped after the window's end, in no figure (clock skew?)
+        body = {"ok": not report.alerts, "alerts": report.alerts, "after_now": report.after_now}
         if delivery is not None:
             body["notify"] = delivery.as_json()
         sys.stdout.write(json_for_terminal(msgspec.json.encode(body).decode()) + "\n")
@@ -70,8 +71,11 @@ def run_check(
             # "ok" over an empty window is true, and from cron it is what a dead log pipeline
             # looks like too: say where the stored requests end (exit code unchanged)
             newest = _newest_request(store)
-            if newest is not None:
+            if newest is not None and report.after_now.requests == 0:
                 out.print(empty_window_hint(newest))
+        after = after_now_text(report, wall_clock=now is None)
+        if after is not None:
+            out.print(after, soft_wrap=True)  # one line, for grep
         moment = parse_rfc3339(report.window.end)
         for alert in report.alerts:
             out.print(alert_text(alert, moment), soft_wrap=True)  # one line each, for grep

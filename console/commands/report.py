@@ -127,6 +127,9 @@ def run_report(
         from console.commands.report_print import print_report
 
         out = Console()
-        print_report(report, out, newest_ts=_newest_request(store) if not report.requests and now is None else None)
+        print_report(
+            report, out, newest_ts=_newest_request(store) if not report.requests and now is None else None,
+            wall_clock=now is None,
+        )
         print_registry_check(report.versions, settings, out)
     return report

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from console.analytics.after_now import note
 from console.analytics.report_types import Alert, Percentiles, Report
 from console.commands.report import SEVERITY_STYLES, STATE_STYLES
 from console.config import duration_seconds
@@ -186,8 +187,18 @@ def empty_window_hint(newest_ts: float, lead: str = "no request in the window") 
     return Text(f"{lead}; the newest stored is {newest}:\nadd --now {at}", style="yellow")
 
 
-def print_report(report: Report, out: Console, newest_ts: float | None = None) -> None:
-    """newest_ts: the store's newest request, given when the window holds none (a hint follows)."""
+def after_now_text(report: Report, wall_clock: bool) -> Text | None:
+    """The requests stamped after the window's end, in no figure (console/analytics/after_now.py):
+    yellow on the wall clock (clock skew?), dim after an explicit --now."""
+    line = note(report.after_now, wall_clock)
+    if line is None:
+        return None
+    return Text(line, style="yellow" if wall_clock else "dim")
+
+
+def print_report(report: Report, out: Console, newest_ts: float | None = None, wall_clock: bool = True) -> None:
+    """newest_ts: the store's newest request, given when the window holds none (a hint follows).
+    wall_clock: the window ends at the wall clock (no --now)."""
     window = report.window
     span = f"{window.start} → {window.end}" if window.start else f"everything up to {window.end}"
     out.print(
@@ -199,6 +210,9 @@ def print_report(report: Report, out: Console, newest_ts: float | None = None) -
     )
     if not report.requests and newest_ts is not None and window.start and newest_ts < parse_rfc3339(window.start):
         out.print(empty_window_hint(newest_ts))
+    after = after_now_text(report, wall_clock)
+    if after is not None:
+        out.print(after, soft_wrap=True)  # one line, for grep
     figures = report.figures
     if figures.source == "rollups":
         how = (f"percentiles from merged sketches, each within {figures.relative_error:.0%}"

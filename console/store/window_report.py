@@ -6,9 +6,12 @@ and `report --since W --now T` give the same numbers."""
 
 from __future__ import annotations
 
+import math
+
+from console.analytics.after_now import after_now
 from console.analytics.budget import earliest_needed
 from console.analytics.report import build_report
-from console.analytics.report_types import Report
+from console.analytics.report_types import AfterNow, Report
 from console.analytics.windows import window_start
 from console.config import Settings
 from console.store.rollup_reads import load_merged, more_rows_than
@@ -44,6 +47,15 @@ def needs_rollups(store, now: float, window: str, settings: Settings, exact_max_
     return more_rows_than(store, load_since(now, window, settings), exact_max_rows)
 
 
+def stored_after(store, now: float) -> AfterNow:
+    """The requests stamped after `now` (ts > now) and the newest of them, counted on the ts
+    index: the same answer for the rows path and the rollups path, in no figure of either."""
+    newest = store.newest_ts(1)
+    if newest is None or newest <= now:
+        return AfterNow()
+    return after_now(store.count_between(math.nextafter(now, math.inf)), newest, now)
+
+
 def report_from_store(
     store, now: float, window: str, settings: Settings, exact_max_rows: int = EXACT_MAX_ROWS, processes: int = 1,
     tail_max_rows: int | None = None,
@@ -55,9 +67,11 @@ def report_from_store(
         cols, part, baselines = load_merged(
             store, now, window, settings, processes=processes, tail_max_rows=max(TAIL_MAX_ROWS if tail_max_rows is None else tail_max_rows, 1)
         )
-        return build_report(cols, now, window, settings, baseline_nano=baselines, rollups=part)
+        return build_report(
+            cols, now, window, settings, baseline_nano=baselines, rollups=part, after_now=stored_after(store, now)
+        )
     cols = store.load_columns(since, processes=processes)
     if since is not None:
         # first appearances older than the rows loaded: no version called new for want of them
         cols.fold_first_seen(*store.first_seen_between(None, since))
-    return build_report(cols, now, window, settings)
+    return build_report(cols, now, window, settings, after_now=stored_after(store, now))

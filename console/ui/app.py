@@ -19,7 +19,7 @@ from console.config import Settings
 from console.sources.otlp import OtlpOptions
 from console.live.otlp_inbox import OtlpInbox
 from console.live.analytics_feed import AnalyticsFeed
-from console.live.figures_clock import FiguresClock
+from console.live.figures_clock import WALL, FiguresClock
 from console.ui.messages import (
     CaseEditReady, CompareReady, EvaluationNotice, HistoryLoaded, HistoryProgress, IngestFailed, LabelDone,
     NotifyPending, QueueReady, ReceiverState, RecordsArrived, ReportReady, ScoringProgress, StoreTrouble, poster,
@@ -194,7 +194,11 @@ class ConsoleApp(App):
     def on_report_ready(self, message: ReportReady) -> None:
         ready = message.event
         if self.dashboard.ready:  # a report can come after the dashboard closed (the app quitting)
-            self.dashboard.status_header.clock_note = self.feed.clock.note()  # anchored, --at
+            header = self.dashboard.status_header
+            header.clock_note = self.feed.clock.note()  # anchored, --at
+            # requests stamped after now, in no figure: said on the wall clock only (after --at or
+            # in a replay the store holds later rows by design; anchored, none is later)
+            header.after_now = ready.report.after_now if self.feed.clock.mode == WALL else None
         self.dashboard.show_report(ready)
         top = self.screen_stack[-1] if self.screen_stack else None  # none once the app is quitting
         if isinstance(top, AlertsScreen):

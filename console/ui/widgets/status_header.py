@@ -12,6 +12,8 @@ from textual.reactive import reactive
 from textual.types import NoActiveAppError
 from textual.widgets import Static
 
+from console.analytics.after_now import note
+from console.analytics.report_types import AfterNow
 from console.sanitize import one_line
 from console.live.events import HistoryProgress, ReceiverState, SourceState
 from console.ui.widgets.in_place import update_in_place
@@ -86,6 +88,8 @@ class StatusHeader(Static):
         self.receiver: ReceiverState | None = None  # the OTLP receiver's child: its store trouble, its counts
         self.window = "1h"
         self.clock_note: str | None = None  # the figures' clock, when not the wall's (FiguresClock.note)
+        # the requests stamped after the figures' now, in no figure (set on the wall clock only)
+        self.after_now: AfterNow | None = None
         self.regress_line: str | None = None
         self.alerts: list = []
         self.undelivered = None  # NotifyPending: alert messages `check --notify` could not deliver yet
@@ -156,6 +160,9 @@ class StatusHeader(Static):
         parts.append(
             f"[@click=app.show_rejected][{style}]{self.rejected_total:,} rejected[/][/]"
         )
+        ahead = None if self.after_now is None else note(self.after_now, wall_clock=True, short=self.size.width < 140)
+        if ahead:
+            parts.append(f"[bold yellow]{escape(ahead)}[/]")
         parts.append(f"window [b]{escape(self.window)}[/] (w)")
         if self.clock_note:
             parts.append(f"[b yellow]{escape(one_line(self.clock_note))}[/]")
