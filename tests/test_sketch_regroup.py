@@ -48,3 +48,25 @@ def test_regroup_sums_per_mapped_group_and_key_as_summed_does():
             shapes += 1
     assert shapes == 480
     assert _triples(Entries.empty().regroup(np.zeros(0, np.int64))) == []
+
+
+def test_summed_sparse_and_dense_paths_give_the_dict_sums(monkeypatch):
+    """Entries.summed's sorted runs (counts of 1 by run length, else summed per run) and its
+    dense table give the same entries: the dict sum of the triples, whether or not each count is 1."""
+    from console.analytics import sketch
+
+    rng = np.random.default_rng(7)
+    for trial in range(60):
+        size = int(rng.integers(1, 3000))
+        groups = rng.integers(0, int(rng.choice([2, 40, 5000])), size)
+        values = np.where(rng.random(size) < 0.1, 0.0, rng.lognormal(5, 2, size))
+        counts = None if trial % 2 else rng.integers(1, 50, size)
+        flat = Entries(groups, keys_of(values), np.ones(size, np.int64) if counts is None else counts)
+        expected = _by_dict(flat, np.arange(int(groups.max()) + 1))
+        monkeypatch.setattr(sketch, "_DENSE_MAX", 0)  # every table too big: the sort
+        assert _triples(Entries.summed(groups, keys_of(values), counts)) == expected
+        monkeypatch.setattr(sketch, "_DENSE_MAX", 1 << 24)
+        dense = Entries.summed(groups, keys_of(values), counts)
+        assert _triples(dense) == expected
+        if counts is None:
+            assert _triples(Entries.of_values(groups, values)) == expected
