@@ -7,8 +7,10 @@ million-row history, and appending a batch is an array append plus a refresh.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -46,10 +48,14 @@ WIDE_COLUMNS = (
     Column("cost", 9, "right"),
     Column("status", 6),
 )
-# For 80-column terminals: time of day only, narrower names, and no tokens (Enter shows them),
-# so the output keeps a dozen characters (with them, it was cut to '…' at 80x24).
+# For 80-column terminals: narrower names and no tokens (Enter shows them), so the output keeps
+# ten characters (with the tokens, it was cut to '…' at 80x24). The time column is 11 wide for
+# every row, whatever the rows on screen (no jitter while scrolling): a row of the figures' UTC
+# day (FiguresClock) reads '10:03:15', an older (or later) one '12-01 10:03' (the wide layout's
+# month-day). With the time of day alone, 10:03 today and 10:03 five days ago read the same
+# after `g` or under a 7-day window.
 NARROW_COLUMNS = (
-    Column("UTC", 8),
+    Column("UTC", 11, "right"),
     Column("model", 12),
     Column("prompt@version", 17),
     Column("latency", 7, "right"),
@@ -72,6 +78,8 @@ SEPARATOR = " "
 LINE_CACHE = 300
 REVEAL_TRIES = 20  # refreshes the cursor's reveal waits for the scroll range to reach it
 REVEAL_LATE_TRIES, REVEAL_LATE_S = 50, 0.1  # then tries this many more times, this far apart
+DAY_S = 86400
+DAY_CHECK_S = 30.0  # how often an idle view looks whether the figures' UTC day turned (rows then dated)
 
 
 def _fixed_width(columns: tuple[Column, ...]) -> int:
@@ -82,11 +90,20 @@ WIDE_MIN_WIDTH = _fixed_width(WIDE_COLUMNS) + PREVIEW_MIN_WIDTH
 MIN_WIDTH = _fixed_width(NARROW_COLUMNS)
 
 
-def row_cells(record: RequestRecord, narrow: bool = False) -> tuple[str, ...]:
-    when = datetime.fromtimestamp(float(record.ts), tz=timezone.utc)
+def utc_day(moment: float) -> int:
+    """The UTC day a moment falls on, as days since the epoch."""
+    return int(moment // DAY_S)
+
+
+def row_cells(record: RequestRecord, narrow: bool = False, today: int | None = None) -> tuple[str, ...]:
+    """A row's cells. Narrow, the time of day only for a row on `today` (utc_day of the
+    figures' now), else month-day and minute; None: every row dated."""
+    ts = float(record.ts)
+    when = datetime.fromtimestamp(ts, tz=timezone.utc)
     if narrow:
+        moment = when.strftime("%H:%M:%S" if today is not None and utc_day(ts) == today else "%m-%d %H:%M")
         return (
-            when.strftime("%H:%M:%S"), one_line(record.model), one_line(record.prompt_ref),
+            moment, one_line(record.model), one_line(record.prompt_ref),
             ms(record.latency_ms), usd_column(record.cost_usd), record.status,
         )
     return (
@@ -152,6 +169,11 @@ class RequestsView(ScrollView, can_focus=True):
         self._generation = 0
         self._pager: RequestsPager | None = None
         self.until = None  # a replay's moment (console/live/replay.py): rows up to it only
+        # The figures' now, whose UTC day's rows show the time of day only (narrow); None: the
+        # app's FiguresClock (app.feed.clock, read at each use: a test or a replay may swap or
+        # move it), else the wall clock
+        self.now: Callable[[], float] | None = None
+        self._today: int | None = None  # the UTC day the cached lines were drawn for
         self.paused = False
         self.history_left = 1.0  # share of the history not scanned yet
         self._line_cache: dict[tuple[int, int, bool], Strip] = {}
@@ -176,6 +198,9 @@ class RequestsView(ScrollView, can_focus=True):
 
         worker = get_current_worker()
         self._pager.run(lambda: worker.is_cancelled)
+
+    def on_mount(self) -> None:
+        self.set_interval(DAY_CHECK_S, self._check_day)
 
     def on_unmount(self) -> None:
         if self._pager is not None:
@@ -310,6 +335,20 @@ class RequestsView(ScrollView, can_focus=True):
         else:
             self.virtual_size = size
 
+    def _figures_now(self) -> float:
+        if self.now is not None:
+            return self.now()
+        clock = getattr(getattr(self.app, "feed", None), "clock", None)
+        return clock.now() if clock is not None else time.time()
+
+    def _check_day(self) -> None:
+        """Lines drawn for another UTC day than the figures' are drawn again (dated now)."""
+        today = utc_day(self._figures_now())
+        if today != self._today:
+            self._today = today
+            self._line_cache.clear()
+            self.refresh()
+
     def _content_width(self) -> int:
         """Rows fill the visible width; below MIN_WIDTH they scroll sideways instead."""
         return max(MIN_WIDTH, self.scrollable_content_region.width)
@@ -395,6 +434,7 @@ class RequestsView(ScrollView, can_focus=True):
                 self._ask_scheduled = True
                 self.call_later(self._ask_for_missing)
             return self._placeholder_strip(width, selected).crop(scroll_x, scroll_x + width)
+        self._check_day()  # a replay's clock crossing midnight: the rows before it dated at once
         key = (row_id, width, selected and self.has_focus)
         strip = self._line_cache.get(key)
         if strip is None:
@@ -430,7 +470,7 @@ class RequestsView(ScrollView, can_focus=True):
         status_style = base + (ERROR_STATUS if record.is_error else OK_STATUS)
         segments = []
         used = 0
-        for column, cell in zip(self.columns, row_cells(record, self.narrow)):
+        for column, cell in zip(self.columns, row_cells(record, self.narrow, self._today)):
             fitted = _fit(cell, column.width, column.justify) + SEPARATOR
             segments.append(Segment(fitted, status_style if column.title == "status" else base))
             used += column.width + len(SEPARATOR)
