@@ -172,17 +172,46 @@ _as_record = msgspec.structs.asdict
 MAX_LEARNED_KEYS = 32
 
 
+def with_learned_keys(base: type, keys: tuple[str, ...]) -> tuple[tuple[str, ...], type]:
+    """(the fields' names, a Struct subclass of base with the keys as fields of those names)."""
+    fields = tuple(f"extra_{i}" for i in range(len(keys)))
+    struct = msgspec.defstruct(
+        f"{base.__name__.lstrip('_')}WithLearnedKeys", [(name, Any, msgspec.UNSET) for name in fields],
+        bases=(base,), kw_only=True, omit_defaults=True, forbid_unknown_fields=True, gc=False,
+        rename=dict(zip(fields, keys)),
+    )  # fmt: skip
+    return fields, struct
+
+
+def more_keys(line: bytes, keys: tuple[str, ...]) -> tuple[str, ...] | None:
+    """keys and the line's keys outside the schema and keys; None when there are none, when
+    they would pass MAX_LEARNED_KEYS, or the line is not an object we can split."""
+    try:
+        found = _raw_object_decoder.decode(line).keys() - KNOWN_FIELDS - set(keys)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return None
+    if not found or len(keys) + len(found) > MAX_LEARNED_KEYS:
+        return None
+    return keys + tuple(sorted(found))
+
+
+def move_into_metadata(record: Any, decoded: Any, fields: tuple[str, ...], keys: tuple[str, ...]) -> None:
+    """The learned keys' values present in decoded (as its fields) put first in record.metadata."""
+    extra = {}
+    for name, key in zip(fields, keys):
+        value = getattr(decoded, name)
+        if value is not msgspec.UNSET:
+            extra[key] = value
+    if extra:
+        record.metadata = {**extra, **record.metadata} if record.metadata else extra
+
+
 class _LearnedKeys:
     """The extra keys learned so far and the decoder whose Struct has them as fields."""
 
     def __init__(self, keys: tuple[str, ...] = ()) -> None:
         self.keys = keys
-        self.fields = tuple(f"extra_{i}" for i in range(len(keys)))
-        record_type = msgspec.defstruct(
-            "_RecordWithLearnedKeys", [(name, Any, msgspec.UNSET) for name in self.fields],
-            bases=(RequestRecord,), kw_only=True, omit_defaults=True, forbid_unknown_fields=True, gc=False,
-            rename=dict(zip(self.fields, keys)),
-        )  # fmt: skip
+        self.fields, record_type = with_learned_keys(RequestRecord, keys)
         self.decoder = msgspec.json.Decoder(record_type) if keys else _strict_decoder
         # parse(): the record decoded ignoring unknown keys (RequestRecord's layout: no copy into
         # a new record), and the learned keys' values by a second pass that forbids unknown
@@ -201,13 +230,8 @@ class _LearnedKeys:
     def learn(self, line: bytes) -> _LearnedKeys | None:
         """With the line's unknown keys added; None when that would pass MAX_LEARNED_KEYS
         (or the line is not an object we can split: the caller's error path says why)."""
-        try:
-            found = _raw_object_decoder.decode(line).keys() - KNOWN_FIELDS - set(self.keys)
-        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
-            return None
-        if not found or len(self.keys) + len(found) > MAX_LEARNED_KEYS:
-            return None
-        return _LearnedKeys(self.keys + tuple(sorted(found)))
+        keys = more_keys(line, self.keys)
+        return None if keys is None else _LearnedKeys(keys)
 
     def parse(self, line: bytes) -> RequestRecord:
         """The line as a plain RequestRecord, the learned keys moved into metadata; raises
@@ -217,13 +241,7 @@ class _LearnedKeys:
         record = _extra_keys_decoder.decode(line)  # first: a bad value is reported as before
         found = self._extras_decoder.decode(line)
         record.__class__ = RequestRecord
-        extra = {}
-        for name, key in zip(self.fields, self.keys):
-            value = getattr(found, name)
-            if value is not msgspec.UNSET:
-                extra[key] = value
-        if extra:
-            record.metadata = {**extra, **record.metadata} if record.metadata else extra
+        move_into_metadata(record, found, self.fields, self.keys)
         return record
 
     def record(self, decoded: RequestRecord) -> RequestRecord:

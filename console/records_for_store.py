@@ -24,10 +24,8 @@ from typing import Any
 import msgspec
 import orjson
 
-from console.records import MAX_LINE_BYTES, MAX_LEARNED_KEYS, RequestRecord, parse_line
+from console.records import MAX_LINE_BYTES, RequestRecord, more_keys, move_into_metadata, parse_line, with_learned_keys
 
-_KNOWN = frozenset(RequestRecord.__struct_fields__)
-_raw_object_decoder = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _string_decoder = msgspec.json.Decoder(str)
 # escapes orjson writes otherwise (it writes non-ASCII as UTF-8 and / as itself)
 _REENCODED = re.compile(r"\\[u/]")
@@ -44,22 +42,12 @@ class _Decoder:
 
     def __init__(self, keys: tuple[str, ...] = ()) -> None:
         self.keys = keys
-        self.fields = tuple(f"extra_{i}" for i in range(len(keys)))
-        line_type = msgspec.defstruct(
-            "_RawBodiesWithLearnedKeys", [(name, Any, msgspec.UNSET) for name in self.fields],
-            bases=(_RawBodies,), kw_only=True, omit_defaults=True, forbid_unknown_fields=True, gc=False,
-            rename=dict(zip(self.fields, keys)),
-        )  # fmt: skip
+        self.fields, line_type = with_learned_keys(_RawBodies, keys)
         self.decode = msgspec.json.Decoder(line_type).decode
 
     def learn(self, line: bytes) -> _Decoder | None:
-        try:
-            found = _raw_object_decoder.decode(line).keys() - _KNOWN - set(self.keys)
-        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
-            return None
-        if not found or len(self.keys) + len(found) > MAX_LEARNED_KEYS:
-            return None
-        return _Decoder(self.keys + tuple(sorted(found)))
+        keys = more_keys(line, self.keys)
+        return None if keys is None else _Decoder(keys)
 
 
 _decoder = _Decoder()
@@ -92,13 +80,7 @@ def parse_line_for_store(line: bytes) -> Any:
     except (UnicodeDecodeError, ValueError, msgspec.DecodeError):
         return parse_line(line)
     if decoder.keys:
-        extra = {}
-        for name, key in zip(decoder.fields, decoder.keys):
-            value = getattr(record, name)
-            if value is not msgspec.UNSET:
-                extra[key] = value
-        if extra:
-            record.metadata = {**extra, **record.metadata} if record.metadata else extra
+        move_into_metadata(record, record, decoder.fields, decoder.keys)
     return record
 
 
