@@ -5,7 +5,8 @@ README's table lists where we deliberately differ). A value's `{{ var }}` templa
 rendered with the case's vars and a `file://` value is read from its file before checking.
 
 Every type can be negated with a ``not-`` prefix (the verdict flips and the score becomes
-1 - score). An assertion that cannot be evaluated as written (an empty value, a bad regex, a
+1 - score, except a python check's number or {pass, score, reason}, whose score stays as it is,
+as in promptfoo). An assertion that cannot be evaluated as written (an empty value, a bad regex, a
 python check that raises, a cost the target did not report, a javascript assertion, a
 transform) fails whether negated or not: a broken check never passes. ``llm-rubric`` and
 ``similar`` run only with a judge / an embedding provider; without one they are SKIPPED,
@@ -71,7 +72,8 @@ def verdict(a: Assertion, out: TargetOutput, case: RegressionCase, judge: Judge 
     except Broken as exc:
         return Verdict(a.type, False, 0.0, a.weight, f"cannot check: {exc}")
     if a.negated and check.passed is not None:
-        check = Check(not check.passed, 1.0 - check.score, f"not: {check.reason}")
+        score = 1.0 - check.score if check.negated_score is None else check.negated_score
+        check = Check(not check.passed, score, f"not: {check.reason}")
     label = a.description or a.metric
     reason = f"{label}: {check.reason}" if label else check.reason
     return Verdict(a.type, check.passed, check.score, a.weight, reason)

@@ -4,7 +4,9 @@ What is read: `prompts` (strings, file:// text/JSON/YAML, {raw, label}), `tests`
 file:// YAML, JSON, JSONL and CSV files or globs), each test's `vars` (file:// values read,
 a list value expanded into one test per value, as promptfoo does), `defaultTest` (its vars under
 each test's, its assert before each test's), `assert` with the types console.cases.format knows,
-`threshold`, `description` and `metadata`. Each test × each prompt is one case; the prompt is
+`threshold` (a test's `threshold: null` falls through to defaultTest's, as promptfoo's `??`
+does; an assertion's threshold that is not a number makes the test not run, as promptfoo refuses
+the config), `description` and `metadata`. Each test × each prompt is one case; the prompt is
 rendered with the vars (Jinja2) into the case's input text and the vars kept beside it, so the
 console's one target answers every case, whatever `providers` says.
 
@@ -24,6 +26,7 @@ import glob
 import io
 import itertools
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -227,6 +230,10 @@ def _assertion(raw: Any, notes: list[str]) -> dict[str, Any]:
         raise Unmappable(f"promptfoo's {kind or 'untyped'} assertion has no counterpart here")
     if raw.get("transform") is not None or raw.get("contextTransform") is not None:
         raise Unmappable(f"{kind} with a transform (JavaScript)")
+    if "threshold" in raw and not _js_number(raw["threshold"]):
+        # promptfoo's validateAssertions parses each assertion with its schema (threshold:
+        # z.number().optional()) and refuses the config: `threshold:` left empty is not "none"
+        raise Unmappable(f"{kind} has threshold {raw['threshold']!r}, not a number (promptfoo refuses the config)")
     notes.extend(f"{kind}: {key} ignored (our LLM judge grades)" for key in GRADER_KEYS & raw.keys())
     unknown = set(raw) - ASSERTION_KEYS - GRADER_KEYS
     if unknown:
@@ -235,6 +242,22 @@ def _assertion(raw: Any, notes: list[str]) -> dict[str, Any]:
     if base == "assert-set":
         out["assert"] = [_assertion(a, notes) for a in raw.get("assert") or []]
     return out
+
+
+def _js_number(value: Any) -> bool:
+    """A number as zod's z.number() takes one: finite, not a boolean."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _test_threshold(test: dict, default: dict) -> Any:
+    """promptfoo's `test.threshold ?? defaultTest.threshold` (a null falls through to defaultTest's),
+    applied only when it is a number and not NaN (AssertionsResult.testResult): null is no threshold."""
+    threshold = test.get("threshold")
+    if threshold is None:
+        threshold = default.get("threshold")
+    if isinstance(threshold, float) and math.isnan(threshold):
+        return None
+    return threshold
 
 
 def _slug(text: str) -> str:
@@ -351,7 +374,7 @@ class _Loader:
             given["text"] = render(template, variables)
         elif isinstance(template, list):
             given["messages"] = render(template, variables)
-        threshold = test.get("threshold", default.get("threshold"))
+        threshold = _test_threshold(test, default)
         metadata = test.get("metadata") if isinstance(test.get("metadata"), dict) else {}
         data = {"id": case_id, "input": given, "assert": asserts, "threshold": threshold,
                 "description": name or None, "tags": [str(t) for t in metadata.get("tags") or []],

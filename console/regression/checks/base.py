@@ -35,6 +35,9 @@ class Check:
     passed: bool | None  # None: skipped
     score: float
     reason: str
+    # the score under `not-`: None is 1 - score; a python number or {pass, score, reason} keeps its
+    # own score there (promptfoo's scriptResultNormalization: only the pass flips)
+    negated_score: float | None = None
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,18 @@
 - inline code: an expression (``'refund' in output.lower()``) or a function body that returns.
 
 The function gets (output, context) and returns a bool, a number (passes when > 0, or at the
-threshold when one is set), a string "true"/"false"/a number, or {pass, score, reason} (the
-threshold also applies to its score). Anything it raises fails the assertion.
+threshold when one is set), a string "true"/"false"/JSON/a number (read as JavaScript's parseFloat
+reads it), or {pass, score, reason} with all three (pass a boolean, score a finite number, reason
+a string; the threshold also applies to its score). Scores are kept as returned, above 1 or below
+0 too, and `not-python` flips the verdict but keeps a number's or a dict's score, as promptfoo
+does. Anything it raises, or an answer of another shape, fails the assertion.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import re
 import textwrap
 import threading
@@ -96,46 +100,71 @@ def _context(given: Given) -> dict[str, Any]:
 
 
 def _camel(result: dict[str, Any]) -> dict[str, Any]:
-    return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in result.items()}
+    """snake_case keys as promptfoo maps them (a Python dataclass's `pass_` is `pass`)."""
+    out = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in result.items()}
+    if "pass_" in out and "pass" not in out:
+        out["pass"] = out.pop("pass_")
+    return out
+
+
+# JavaScript's Number.parseFloat: leading blanks skipped, the longest decimal prefix read, the rest
+# ignored ("0.7 points" is 0.7); no prefix is NaN. (Its "Infinity" is left out: an infinite score
+# cannot be reported.)
+_JS_FLOAT = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
+_SHAPE = "expected a bool, a number or {pass, score, reason}"
+
+
+def _finite(value: Any) -> bool:
+    return is_number(value) and math.isfinite(value)
+
+
+def _graded(result: dict[str, Any], threshold: float | None, name: str) -> Check:
+    """{pass, score, reason}, checked as promptfoo's asGradingResult checks it: pass a boolean, score
+    a finite number, reason a string, or the function's answer is not one (the assertion fails)."""
+    result = _camel(result)
+    missing = [key for key, ok in (("pass", isinstance(result.get("pass"), bool)), ("score", _finite(result.get("score"))),
+                                   ("reason", isinstance(result.get("reason"), str))) if not ok]  # fmt: skip
+    if missing:
+        raise Broken(f"{name} returned {{{', '.join(sorted(result))}}} with no valid {', '.join(missing)}; {_SHAPE}"
+                     " (pass a boolean, score a finite number, reason a string)")
+    passed, score, reason = result["pass"], float(result["score"]), result["reason"]
+    if threshold is not None and score < threshold:
+        passed = False
+        reason = f"Python score {score:g} is less than threshold {threshold:g}" + (f": {reason}" if reason else "")
+    return Check(passed, score, reason or f"{name}: {'pass' if passed else 'fail'}", negated_score=score)
 
 
 def grade(result: Any, threshold: float | None, name: str) -> Check:
-    """A python function's answer as a verdict, by promptfoo's rules."""
+    """A python function's answer as a verdict, by promptfoo's rules (src/assertions/
+    scriptResultNormalization.ts). A score is kept as returned, above 1 or below 0 too: the case's
+    weighted mean adds it up as given, as promptfoo's AssertionsResult does."""
     if isinstance(result, str):
-        text = result.strip()
-        if text.lower() in ("true", "false"):
-            result = text.lower() == "true"
-        elif text.startswith("{"):
+        if result.lower() in ("true", "false"):  # no trimming: " true" is not a boolean there
+            result = result.lower() == "true"
+        elif result.startswith("{"):
             try:
-                result = json.loads(text)
+                result = json.loads(result)
             except ValueError:
-                raise Broken(f"{name} returned text that is not JSON: {text[:60]!r}") from None
+                raise Broken(f"{name} returned text that is not JSON: {result[:60]!r}") from None
+            if not isinstance(result, dict):
+                raise Broken(f"{name} returned {result!r}; {_SHAPE}")
         else:
-            try:
-                result = float(text)
-            except ValueError:
-                raise Broken(f"{name} returned str {text[:60]!r}; expected a bool, a score or {{pass, score, reason}}") from None
+            match = _JS_FLOAT.match(result)
+            if match is None:
+                raise Broken(f"{name} returned str {result[:60]!r}; {_SHAPE}")
+            result = float(match.group(1))
     if isinstance(result, bool):
         return check(result, f"{name} returned {result}")
     if is_number(result):
+        if not math.isfinite(result):
+            raise Broken(f"{name} returned {result}; a score must be a finite number")
         score = float(result)
         passed = score > 0 if threshold is None else score >= threshold
         rule = "pass above 0" if threshold is None else f"pass at {threshold:g}"
-        return Check(passed, min(1.0, max(0.0, score)), f"{name} scored {score:g} ({rule})")
-    if isinstance(result, dict) and ("pass" in result or "score" in result or "pass_" in result):
-        result = _camel(result)
-        raw_score = result.get("score")
-        score = float(raw_score) if is_number(raw_score) else None
-        if "pass" in result:
-            passed = bool(result["pass"])
-        else:  # a score alone: as a bare number would be read
-            passed = (score or 0.0) > 0 if threshold is None else (score or 0.0) >= threshold
-        reason = str(result.get("reason") or f"{name}: {'pass' if passed else 'fail'}")
-        if threshold is not None and score is not None and score < threshold:
-            passed, reason = False, f"score {score:g} is under the threshold {threshold:g}: {reason}"
-        score = min(1.0, max(0.0, score)) if score is not None else (1.0 if passed else 0.0)
-        return Check(passed, score, reason)
-    raise Broken(f"{name} returned {type(result).__name__}; expected a bool, a score or {{pass, score, reason}}")
+        return Check(passed, score, f"{name} scored {score:g} ({rule})", negated_score=score)
+    if isinstance(result, dict):
+        return _graded(result, threshold, name)
+    raise Broken(f"{name} returned {type(result).__name__}; {_SHAPE}")
 
 
 def python(value: Any, given: Given) -> Check:
