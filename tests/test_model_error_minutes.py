@@ -55,8 +55,14 @@ def two_query_model_minutes(store, first: int, minutes: int) -> dict[str, tuple[
 def failing_store(tmp_path, request):
     """The 3-hour log of tests/test_model_error_alert.py (gpt-4o failing 3 calls in 5 from
     11:30:30, claude 1 in 100, o3-mini 1 of 2), ingested from a JSONL file."""
+    yield from _stores_of(tmp_path, request, _records(fail_from=END - 1770))
+
+
+def _stores_of(tmp_path, request, records):
+    """A store (SQLite, or PostgreSQL by the fixture's param) filled by `ingest` of the records
+    written to a JSONL file."""
     log = tmp_path / "app.jsonl"
-    log.write_text("".join(json.dumps(r) + "\n" for r in _records(fail_from=END - 1770)), encoding="utf-8")
+    log.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
 
     def fill(url: str) -> str:
         result = runner.invoke(app, ["ingest", str(log), "--store", url])
@@ -107,19 +113,7 @@ def test_the_one_scan_gives_the_two_queries_model_minutes_and_the_rows(failing_s
 @pytest.fixture(params=["sqlite", "postgresql"])
 def steady_store(tmp_path, request):
     """gpt-4o failing 60% of its calls for the whole 3 hours, from a JSONL file."""
-    log = tmp_path / "app.jsonl"
-    log.write_text("".join(json.dumps(r) + "\n" for r in _records()), encoding="utf-8")
-
-    def fill(url: str) -> str:
-        result = runner.invoke(app, ["ingest", str(log), "--store", url])
-        assert result.exit_code == 0, result.output
-        return url
-
-    if request.param == "postgresql":
-        with postgres_schema_url() as url:
-            yield fill(url)
-        return
-    yield fill(f"sqlite:///{tmp_path / 'store.db'}")
+    yield from _stores_of(tmp_path, request, _records())
 
 
 def test_the_replays_timeline_marks_the_failing_model(steady_store):
