@@ -188,7 +188,7 @@ def more_keys(line: bytes, keys: tuple[str, ...]) -> tuple[str, ...] | None:
     they would pass MAX_LEARNED_KEYS, or the line is not an object we can split."""
     try:
         found = _raw_object_decoder.decode(line).keys() - KNOWN_FIELDS - set(keys)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError):
         return None
     if not found or len(keys) + len(found) > MAX_LEARNED_KEYS:
         return None
@@ -261,6 +261,9 @@ class _LearnedKeys:
 
 
 _learned = _LearnedKeys()
+# what a string that is not UTF-8 is refused as, whichever msgspec decodes it (the newest raises
+# DecodeError with these words, the lowest supported a UnicodeDecodeError)
+NOT_UTF8 = "invalid JSON: Invalid UTF-8 encoded string"
 
 
 def parse_line(line: bytes | str) -> RequestRecord:
@@ -279,6 +282,8 @@ def parse_line(line: bytes | str) -> RequestRecord:
                 raise RecordError(_describe_validation(exc)) from None
         except msgspec.DecodeError as exc:
             raise RecordError(f"invalid JSON: {exc}") from None
+        except UnicodeDecodeError:  # msgspec 0.19 raises it for a bad string (NOT_UTF8)
+            raise RecordError(NOT_UTF8) from None
         except RecursionError:
             raise RecordError("invalid JSON: nested too deeply") from None
         more = learned.learn(line)
@@ -301,6 +306,8 @@ def _parse_with_extra_keys(line: bytes) -> RequestRecord:
         raise RecordError(_describe_validation(exc)) from None
     except msgspec.DecodeError as exc:
         raise RecordError(f"invalid JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise RecordError(NOT_UTF8) from None
     except RecursionError:
         raise RecordError("invalid JSON: nested too deeply") from None
     record.__class__ = RequestRecord

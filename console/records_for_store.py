@@ -68,7 +68,7 @@ def parse_line_for_store(line: bytes) -> Any:
         except msgspec.ValidationError as exc:
             if "unknown field" not in str(exc):
                 return parse_line(line)
-        except (msgspec.DecodeError, RecursionError):
+        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
             return parse_line(line)
         more = decoder.learn(line)
         if more is None:
