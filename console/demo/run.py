@@ -190,9 +190,11 @@ def sample_logs() -> list[Path]:
 def _shifted_history(directory: Path, end: datetime) -> list[Path]:
     """The sample logs, their timestamps moved so that they end at `end`."""
     directory.mkdir(parents=True, exist_ok=True)
-    sources = sample_logs()
-    last = max(_last_ts(path) for path in sources if "malformed" not in path.name)
-    shift = end - last
+    # read (and so stored, and listed by the requests table) oldest file first, the hostile
+    # sample last: in name order its few lines of today came before four days of history
+    ends = {path: _last_ts(path) for path in sample_logs() if "malformed" not in path.name}
+    sources = sorted(ends, key=ends.__getitem__) + [path for path in sample_logs() if path not in ends]
+    shift = end - max(ends.values())
     written = []
     for source in sources:
         target = directory / source.name
