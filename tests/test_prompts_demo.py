@@ -83,7 +83,7 @@ def test_a_second_plan_keeps_edited_registry_files(demo):
 
 def regress(demo, version):
     result = runner.invoke(app, ["regress", "--json", "--config", str(demo.config), "--store",
-                                 str(demo.workdir / "console.db"), "--prompt-version", version])
+                                 demo.store_url, "--prompt-version", version])
     return result.exit_code, json.loads(result.stdout) if result.stdout.startswith("{") else result.output
 
 

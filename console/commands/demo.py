@@ -11,6 +11,7 @@ from typing import Callable
 
 from console.commands.errors import UsageError
 from console.demo.run import DemoDataMissing, plan_demo, start_simulator
+from console.store.locations import DEFAULT_STORE_PATH
 
 OpenConsole = Callable[[list[str], str, Path], None]
 
@@ -28,4 +29,5 @@ def run_demo(*, rate: float, workdir: Path | None, config: Path | None, open_con
         open_console(sources, plan.store_url, config or plan.config)
     finally:
         stop.set()
-    print(f"demo files kept in {plan.workdir}")
+    print(f"demo files kept in {plan.workdir}; in that directory, `llmops-console report`, `regress`,")
+    print(f"`labels export` and `open` use its store ({DEFAULT_STORE_PATH}) and llmops.toml")

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from console.formatting import rfc3339
+from console.store.locations import DEFAULT_STORE_PATH
 
 # The wheel carries the sample logs inside the package (pyproject's force-include); a
 # checkout, or an editable install, reads the repository's sample_logs/ itself.
@@ -97,7 +98,8 @@ def plan_demo(workdir: Path | None = None, rate: float = 20.0, now: datetime | N
         workdir=workdir,
         live_log=workdir / "live.jsonl",
         history=history,
-        store_url=f"sqlite:///{workdir / 'console.db'}",
+        # where every command run in workdir looks by default (regress, labels export, report)
+        store_url=f"sqlite:///{workdir / DEFAULT_STORE_PATH}",
         config=config,
     )
 
