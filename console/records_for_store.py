@@ -5,10 +5,10 @@ them into Python lists and dicts (records.parse_line) and encoding them back to 
 the store (store/rows.body_tuple) was ~8 of the ~13 us a line of the decoding side. Here they
 are decoded as msgspec.Raw, the line's own bytes of the value, and handed on as the JSON text
 the store keeps, in a 1-tuple (store/rows._text_column; a string value is decoded to its str,
-as parse_line gives it, and null to None). Every
-other field is decoded and validated exactly as RequestRecord's are; a line this path cannot
-take as is (a body that is not a string, array, object or null, bytes that are not UTF-8, a
-line over the size limit) goes to parse_line, whose record or RecordError is the answer.
+as parse_line gives it, and null to None). Every other field is decoded and validated exactly
+as RequestRecord's are; a line this path cannot take as is (a body that is not a string,
+array, object or null, bytes that are not UTF-8, a line over the size limit) goes to
+parse_line, whose record or RecordError is the answer.
 
 The stored text is orjson's re-encoding (what body_tuple writes) when the value holds a \\u
 or \\/ escape, so a word the filter looks for is found as it is written: what remains of
