@@ -1,4 +1,4 @@
-"""Rollup cells are read a chunk of SQL rows at a time (console/store/rollup_cells.py `_Gathered`):
+"""Rollup cells are read a chunk of SQL rows at a time (console/store/rollup_cells.py `CellRowsGathered`):
 whatever the chunk, the cells are those of one pass over every row (numbers, texts coded by
 first appearance, sketches), on the plain sqlite3 reader and through a Store on SQLite and
 PostgreSQL; and the hour cells hold every row."""

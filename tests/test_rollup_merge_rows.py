@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from console.analytics.rollup import DAY, HOUR, MINUTE, RowArrays, cells_of_rows, merged, totals
-from console.store.rollup_cells import COLUMNS, _key_columns, _sql_rows, _table, merged_cells
+from console.store.rollup_cells import COLUMNS, _key_columns, _sql_rows, cell_table, merged_cells
 
 
 def _rows(rng: random.Random, count: int, start: float, spread: float, names: dict[str, list[str]]) -> RowArrays:
@@ -54,7 +54,7 @@ def _whole_merge(cells, found):
     found = [row for row in found if row[at : at + len(keys)] in touched]
     if not found:
         return None
-    whole = merged([_table(kind, cells.span, [row[1:] for row in found]), cells], kind, cells.span)
+    whole = merged([cell_table(kind, cells.span, [row[1:] for row in found]), cells], kind, cells.span)
     return [row[0] for row in found], _sql_rows(whole)
 
 

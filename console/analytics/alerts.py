@@ -45,6 +45,8 @@ MODEL_ERROR_PAGE = 0.25  # page from here
 MODEL_ERROR_MIN_ERRORS = 10  # fewer failed calls never alert (1 of 2 is no outage)
 MODEL_ERROR_ONSET_WIDTH = 900.0  # its onset: the minutes whose last 15 minutes failed >= MODEL_ERROR_WARN
 MODEL_ERROR_ONSET_LOOKBACK = 3600.0
+MODEL_ERROR_RULE = (f"warn when a model fails {MODEL_ERROR_WARN:.0%} or more of its calls over the window, "
+                    f"with at least {MODEL_ERROR_MIN_ERRORS} errors; page from {MODEL_ERROR_PAGE:.0%}")
 PANES = {"budget": "the Budget pane (2)", "latency": "the Latency pane (3)", "versions": "the Versions pane (4)"}
 
 
@@ -251,8 +253,7 @@ def model_error_alerts(
         alerts.append(Alert(
             kind="error_rate", severity=severity, subject=model,
             message=f"{model} fails {rate:.1%} of its calls: {failed:,} of {calls:,} failed over {over}",
-            rule=(f"warn when a model fails {MODEL_ERROR_WARN:.0%} or more of its calls over the window, "
-                  f"with at least {MODEL_ERROR_MIN_ERRORS} errors; page from {MODEL_ERROR_PAGE:.0%}"),
+            rule=MODEL_ERROR_RULE,
             figures=[f"{model} error rate {rate:.1%} ({failed:,} of {calls:,}) over {window_name} vs "
                      f"{MODEL_ERROR_WARN:.0%} (warn) / {MODEL_ERROR_PAGE:.0%} (page)"],
             since=rfc3339(onset.since, timespec="seconds") if onset else None,

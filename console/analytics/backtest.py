@@ -41,7 +41,7 @@ import numpy as np
 
 from console.analytics.aggregates import NANO, cost_nano
 from console.analytics.alerts import (
-    MODEL_ERROR_MIN_ERRORS, MODEL_ERROR_PAGE, MODEL_ERROR_WARN, SLO_PAGE_FACTOR, SPIKE_FACTOR, SPIKE_MIN_ERRORS,
+    MODEL_ERROR_MIN_ERRORS, MODEL_ERROR_PAGE, MODEL_ERROR_RULE, MODEL_ERROR_WARN, SLO_PAGE_FACTOR, SPIKE_FACTOR, SPIKE_MIN_ERRORS,
     SPIKE_SECONDS, seconds_text,
 )
 from console.analytics.budget import budget_scope, burn_rules
@@ -216,8 +216,6 @@ def _spike_timeline(series: MinuteSeries, ends_at: np.ndarray, index: np.ndarray
 def _model_error_timelines(series: MinuteSeries, ends_at: np.ndarray, index: np.ndarray, width: int | None):
     """A failing model (console.analytics.alerts.model_error_alerts): its error rate over the window."""
     timelines = []
-    text = (f"warn when a model fails {MODEL_ERROR_WARN:.0%} or more of its calls over the window, "
-            f"with at least {MODEL_ERROR_MIN_ERRORS} errors; page from {MODEL_ERROR_PAGE:.0%}")
     for model in sorted(series.model_calls):
         requests, errors = series.model_calls[model]
         calls = _window_sums(_prefix(requests), index, width)
@@ -226,7 +224,7 @@ def _model_error_timelines(series: MinuteSeries, ends_at: np.ndarray, index: np.
             rate = np.where(calls > 0, failed / calls, np.nan)
         counted = (calls > 0) & (failed >= MODEL_ERROR_MIN_ERRORS)
         severity = np.where(counted & (rate >= MODEL_ERROR_PAGE), PAGE, np.where(counted & (rate >= MODEL_ERROR_WARN), WARN, OK))
-        rule = Rule("error_rate", model, "model", text, "error rate over the window", "%")
+        rule = Rule("error_rate", model, "model", MODEL_ERROR_RULE, "error rate over the window", "%")
         timelines.append(RuleTimeline(rule, ends_at, rate, severity.astype(np.int8)))
     return timelines
 

@@ -1,5 +1,5 @@
 """Rollup cells as the SQL rows of their tables, and back: the columns each kind stores,
-a CellTable's rows to insert (`_sql_columns`), a CellTable of rows read (`_table`), and a batch's
+a CellTable's rows to insert (`sql_columns`), a CellTable of rows read (`cell_table`), and a batch's
 cells merged with the stored cells of their keys (`merged_cells`). Used by console.store.rollups.
 """
 
@@ -51,7 +51,7 @@ def _versions(cells: CellTable) -> list[str]:
     return cut[cell.reshape(-1)].tolist()
 
 
-def _sql_columns(cells: CellTable) -> list[list]:
+def sql_columns(cells: CellTable) -> list[list]:
     """The cells' SQL rows (COLUMNS[kind]) column by column."""
     kind, count = cells.kind, len(cells)
     sums = [cells.sums[name].tolist() for name in kind.sums]
@@ -67,7 +67,7 @@ def _sql_columns(cells: CellTable) -> list[list]:
 
 def _sql_rows(cells: CellTable) -> list[tuple]:
     """The cells' SQL rows (COLUMNS[kind]), a tuple each (zip of whole columns: made in C)."""
-    return list(zip(*_sql_columns(cells)))
+    return list(zip(*sql_columns(cells)))
 
 
 _TEXTS = ("model", "prompt_id", "prompt_version", "prompt_hash", "environment", "user_id")
@@ -75,7 +75,7 @@ _BLOBS = ("latency", "ttft")
 _FLOATS = ("min_ts", "max_ts")
 
 
-class _Gathered:
+class CellRowsGathered:
     """A CellTable's columns gathered from SQL rows a chunk at a time: numbers as arrays, sketch
     blobs joined (one buffer a chunk), and the texts coded together, each row's tuple of texts
     once (one dict lookup a row, not one a text: ~2x faster over the 1M store's hour cells),
@@ -149,9 +149,9 @@ class _Gathered:
         return CellTable(kind, span, bucket, codes, names, sums, self._column("min_ts"), self._column("max_ts"), sketches)
 
 
-def _table(kind: CellKind, span: int, rows: list[tuple], names: Sequence[str] | None = None) -> CellTable:
+def cell_table(kind: CellKind, span: int, rows: list[tuple], names: Sequence[str] | None = None) -> CellTable:
     """A CellTable of SQL rows in COLUMNS[kind] order (or `names`' order)."""
-    gathered = _Gathered(COLUMNS[kind] if names is None else names)
+    gathered = CellRowsGathered(COLUMNS[kind] if names is None else names)
     if rows:
         gathered.add(rows)
     return gathered.table(kind, span)
@@ -185,7 +185,7 @@ def merged_cells(cells: CellTable, found: list[tuple]) -> tuple[list[int], CellT
     stored_keys = {row[at : at + width] for row in found}
     hit = np.zeros(len(cells), np.bool_)
     hit[near] = np.fromiter((key in stored_keys for key in near_keys), np.bool_, len(near_keys))
-    stored = _table(kind, cells.span, [row[1:] for row in found])
+    stored = cell_table(kind, cells.span, [row[1:] for row in found])
     joined = merged([stored, cells.take(hit)], kind, cells.span)
     others = np.flatnonzero(~hit)
     order = _merge_order(stored, cells, joined, others)

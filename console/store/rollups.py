@@ -23,7 +23,7 @@ import numpy as np
 from console.analytics.rollup import (
     DAY, HOUR, MINUTE, REQUESTS, TOTALS, USERS, CellKind, CellTable, RowArrays, cells_of_rows, prompt_keys, totals,
 )  # fmt: skip
-from console.store.rollup_cells import COLUMNS, TABLE, _Gathered, _sql_columns, _table, merged_cells
+from console.store.rollup_cells import COLUMNS, TABLE, CellRowsGathered, cell_table, merged_cells, sql_columns
 
 _DELETE_CHUNK = 500
 
@@ -182,7 +182,7 @@ def _merge_into(db: Db, cells: CellTable) -> None:
     if replaced is not None:
         ids, cells = replaced
         db.delete_ids(table, ids)
-    db.insert_columns(table, COLUMNS[kind], _sql_columns(cells))
+    db.insert_columns(table, COLUMNS[kind], sql_columns(cells))
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def read_cells(conn, kind: CellKind, span: int, since: float | None, before: flo
     where, params = _where(kind, span, None if since is None else int(np.ceil(since)),
                            None if before is None else int(np.ceil(before)))  # fmt: skip
     names = [name for name in COLUMNS[kind] if name != "span"]  # the one asked for: ~2.5 us a cell fewer in all
-    gathered = _Gathered(names)
+    gathered = CellRowsGathered(names)
     for rows in Db(conn).chunks(f"SELECT {', '.join(names)} FROM {TABLE[kind]}{where}", params, _READ_CHUNK):
         gathered.add(rows)
     return gathered.table(kind, span)
@@ -258,7 +258,7 @@ def user_spend(conn, since: float | None, before: float) -> CellTable:
     union, params = _union(USERS, f"user_id, {sums}", since, before, " GROUP BY user_id", indexed=indexed)
     sums = ", ".join(f"sum({name})" for name in USERS.sums)
     rows = db.rows(f"SELECT 0, 0, user_id, {sums} FROM ({union}) AS cells GROUP BY user_id", params)
-    return _table(USERS, HOUR, rows)
+    return cell_table(USERS, HOUR, rows)
 
 
 def cost_nano_between(conn, since: float, before: float, scope: dict[str, str]) -> int:
