@@ -150,15 +150,18 @@ class CompareReady:
 
 @dataclass(frozen=True, slots=True)
 class RequestIdsLoaded:
-    """Row ids for the requests view, in id order: newer rows (at_end) or an older stretch of
-    the history (prepended). `records` holds the rows of the newest ids, so the tail is drawn
-    without another round trip."""
+    """Row ids for the requests view, in (ts, id) order: rows committed since the last look
+    (at_end: appended, or inserted at `positions` when some are older than rows shown) or an
+    older stretch of the history (prepended). `records` holds the rows of the newest ids, so
+    the tail is drawn without another round trip."""
 
     generation: int
     ids: np.ndarray  # int64
     at_end: bool
     records: dict[int, RequestRecord]
     history_left: float  # the share of the history not scanned yet (0: done)
+    # at_end only: np.insert's positions in the view's ids as they are (console/live/shown_order.py)
+    positions: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """The thread that reads the requests view's ids and rows from the store.
 
 The view holds only row ids; this thread finds them (the whole history, newest stretch
-first, then whatever is committed later) and reads the rows the view is about to draw.
+first, then whatever is committed later, placed by its ts: console/live/shown_order.py) and
+reads the rows the view is about to draw.
 A page the user waits for is read before the next stretch of history, so a jump to the
 oldest row does not wait for a filter scanning a million bodies.
 
@@ -20,6 +21,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Callable
+
+import numpy as np
 
 from console.analytics.filters import RecordFilter
 from console.live.events import Post, RequestIdsLoaded, RequestPageLoaded, RequestsPagerFailed
@@ -81,6 +84,7 @@ class RequestsPager:
     def run(self, is_cancelled: Callable[[], bool]) -> None:
         from sqlalchemy.exc import DBAPIError
 
+        from console.live.shown_order import ShownOrder
         from console.store import Store, StoreError
         from console.store.pages import RequestPages
 
@@ -97,6 +101,7 @@ class RequestsPager:
         last_ts = 0.0  # a replay: the moment up to which new rows were sent
         history_ts: float | None = None  # a replay: the history is the rows up to the moment at the restart
         history: _History | None = None  # the part of the history not scanned yet
+        order = ShownOrder()  # the ts of the rows shown, to place the rows committed later
         tail_due = 0.0  # monotonic time before which new ids are held back (coalesced)
         # between two stretches of history, a pause: the scan holds the GIL for much of its
         # time, and the first figures are being loaded at the same moment
@@ -132,6 +137,7 @@ class RequestsPager:
                             last_ts = history_ts = self._until()
                         span = pages.time_span() if top else None
                         history = _History(span) if span else None
+                        order = ShownOrder()
                         history_due = 0.0
                         self._poked = True
                         if history is None:
@@ -139,25 +145,32 @@ class RequestsPager:
                     if self._poked and (restart or time.monotonic() >= tail_due):
                         self._poked = False
                         if self._until is None:
-                            fresh = pages.ids(scan, last_id)
+                            fresh, fresh_ts = pages.keys(scan, last_id)
                         else:
                             moment = self._until()
-                            fresh = pages.ids_in_time(scan, last_ts, moment) if moment > last_ts else _empty()
+                            fresh, fresh_ts = (pages.keys_in_time(scan, last_ts, moment) if moment > last_ts
+                                               else (_empty(), _empty(np.float64)))
                             last_ts = max(last_ts, moment)
                         if len(fresh):
-                            last_id = int(fresh[-1])
-                            tail = pages.records([int(i) for i in fresh[-TAIL_ROWS:]])
+                            # read before anything moves on: a store error here leaves them to the next look
+                            newest = fresh[np.lexsort((fresh, fresh_ts))[-TAIL_ROWS:]]
+                            tail = pages.records([int(i) for i in newest])
+                            last_id = max(last_id, int(fresh.max()))
+                            fresh, positions = order.place(fresh, fresh_ts, scanning=history is not None)
+                        if len(fresh):  # else all held for the history's stretches
                             left = history.left if history else 0.0
-                            self._post(RequestIdsLoaded(generation, fresh, True, tail, left))
+                            self._post(RequestIdsLoaded(generation, fresh, True, tail, left, positions))
                             tail_due = time.monotonic() + TAIL_INTERVAL
                     if history is not None and not self._inbox.has_mail() and time.monotonic() >= history_due:
                         stretch = FIRST_STRETCH if history.first else HISTORY_STRETCH
-                        older, history.before = pages.history(indexed, top, history.before, stretch,
-                                                              up_to_ts=history_ts)
+                        older, older_ts, before = pages.history_keys(
+                            indexed, top, history.before, stretch, up_to_ts=history_ts)
                         tail = pages.records([int(i) for i in older[-TAIL_ROWS:]]) if history.first else {}
+                        history.before = before
+                        done = before is None
+                        older, _ = order.prepend(older, older_ts, done)  # with the rows held for it
                         starting = history.first and generation == 0
                         history.first = False
-                        done = history.before is None
                         self._post(RequestIdsLoaded(generation, older, False, tail, 0.0 if done else history.left))
                         history_due = time.monotonic() + (STARTUP_PAUSE if starting else HISTORY_PAUSE)
                         if done:
@@ -187,7 +200,5 @@ class _History:
         return (self.before[0] - self.oldest) / whole if whole > 0 else 0.0
 
 
-def _empty():
-    import numpy as np
-
-    return np.empty(0, dtype=np.int64)
+def _empty(dtype=np.int64) -> np.ndarray:
+    return np.empty(0, dtype=dtype)

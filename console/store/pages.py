@@ -50,6 +50,18 @@ class RequestPages:
 
     def ids(self, where: FilterSQL, after_id: int, up_to_id: int | None = None) -> np.ndarray:
         """The ids of the rows with after_id < id <= up_to_id that match, ascending."""
+        with self.engine.connect() as conn:
+            result = conn.execute(*self._by_id("r.id", where, after_id, up_to_id))
+            return np.fromiter((row[0] for row in result), dtype=np.int64)
+
+    def keys(self, where: FilterSQL, after_id: int, up_to_id: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """ids and ts of the rows with after_id < id <= up_to_id that match, by id: the rows
+        committed since the last look, which the pager then places by time."""
+        with self.engine.connect() as conn:
+            return _columns(conn.execute(*self._by_id("r.id, r.ts", where, after_id, up_to_id)).all())
+
+    @staticmethod
+    def _by_id(columns: str, where: FilterSQL, after_id: int, up_to_id: int | None):
         conditions = ["r.id > :after_id"]
         params: dict[str, object] = {"after_id": after_id, **where.params}
         if up_to_id is not None:
@@ -58,10 +70,7 @@ class RequestPages:
         if where.where:
             conditions.append(f"({where.where})")
         join = " LEFT JOIN request_bodies b ON b.id = r.id" if where.needs_body else ""
-        query = text(f"SELECT r.id FROM requests r{join} WHERE {' AND '.join(conditions)} ORDER BY r.id")
-        with self.engine.connect() as conn:
-            result = conn.execute(query, params)
-            return np.fromiter((row[0] for row in result), dtype=np.int64)
+        return text(f"SELECT {columns} FROM requests r{join} WHERE {' AND '.join(conditions)} ORDER BY r.id"), params
 
     def time_span(self) -> tuple[float, float] | None:
         """The oldest and newest ts stored (two lookups on the ts index), for progress."""
@@ -70,28 +79,38 @@ class RequestPages:
             high = conn.execute(text("SELECT max(ts) FROM requests")).scalar()
         return None if low is None else (float(low), float(high))
 
-    def ids_in_time(self, where: FilterSQL, after_ts: float, up_to_ts: float) -> np.ndarray:
-        """The ids of the rows with after_ts < ts <= up_to_ts that match, in time order (a
+    def keys_in_time(self, where: FilterSQL, after_ts: float, up_to_ts: float) -> tuple[np.ndarray, np.ndarray]:
+        """ids and ts of the rows with after_ts < ts <= up_to_ts that match, in time order (a
         replay's rows as its clock reaches them: console/live/replay.py)."""
         conditions = ["r.ts > :after_ts", "r.ts <= :up_to_ts"]
         if where.where:
             conditions.append(f"({where.where})")
         join = " LEFT JOIN request_bodies b ON b.id = r.id" if where.needs_body else ""
-        query = text(f"SELECT r.id FROM requests r{join} WHERE {' AND '.join(conditions)} ORDER BY r.ts, r.id")
+        query = text(f"SELECT r.id, r.ts FROM requests r{join} WHERE {' AND '.join(conditions)} ORDER BY r.ts, r.id")
         with self.engine.connect() as conn:
-            result = conn.execute(query, {"after_ts": after_ts, "up_to_ts": up_to_ts, **where.params})
-            return np.fromiter((row[0] for row in result), dtype=np.int64)
+            return _columns(conn.execute(query, {"after_ts": after_ts, "up_to_ts": up_to_ts, **where.params}).all())
 
     def history(
         self, where: FilterSQL, up_to_id: int, before: tuple[float, int] | None, limit: int,
         up_to_ts: float | None = None,
     ) -> tuple[np.ndarray, tuple[float, int] | None]:
-        """Up to `limit` ids of the rows with id <= up_to_id that come just before `before`
-        (a (ts, id) position; None: the newest) in time order, ascending; and the position
-        to continue from (None when the oldest row was reached).
+        """history_keys without the ts."""
+        ids, _, before = self.history_keys(where, up_to_id, before, limit, up_to_ts)
+        return ids, before
+
+    def history_keys(
+        self, where: FilterSQL, up_to_id: int, before: tuple[float, int] | None, limit: int,
+        up_to_ts: float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, tuple[float, int] | None]:
+        """Up to `limit` rows with id <= up_to_id that come just before `before` (a (ts, id)
+        position; None: the newest) in (ts, id) order, ascending: their ids and ts; and the
+        position to continue from (None when the oldest row was reached).
 
         The history is shown in time order (several files ingested one after the other
-        are interleaved by ts); rows committed later are appended in arrival order (ids).
+        are interleaved by ts); rows committed later are placed among them by the pager
+        (console/live/shown_order.py). Read newest first by keyset on the ts index (whose
+        entries end with the rowid on SQLite, so ORDER BY ts DESC, id DESC is the index's
+        own order; PostgreSQL sorts the ties of each ts incrementally).
         up_to_ts: only rows with ts <= it (a replay's moment)."""
         conditions = ["r.id <= :top"]
         params: dict[str, object] = {"top": up_to_id, "limit": limit, **where.params}
@@ -112,10 +131,10 @@ class RequestPages:
         with self.engine.connect() as conn:
             rows = conn.execute(query, params).all()
         if not rows:
-            return np.empty(0, dtype=np.int64), None
-        ids = np.fromiter((row[0] for row in reversed(rows)), dtype=np.int64, count=len(rows))
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64), None
         last = rows[-1]
-        return ids, (None if len(rows) < limit else (float(last[1]), int(last[0])))
+        ids, ts = _columns(rows[::-1])
+        return ids, ts, (None if len(rows) < limit else (float(last[1]), int(last[0])))
 
     def records(self, ids: list[int]) -> dict[int, RequestRecord]:
         """The rows with these ids (a screenful), with their text."""
@@ -130,3 +149,10 @@ class RequestPages:
             rows = conn.execute(query, {f"i{n}": int(i) for n, i in enumerate(ids)}).all()
         rows = fill(self._bodies, rows, 0, BODY_AT + 1)
         return {row[0]: record_from_row(row[1:]) for row in rows}
+
+
+def _columns(rows) -> tuple[np.ndarray, np.ndarray]:
+    """(id, ts) rows as an int64 and a float64 array."""
+    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    ts = np.fromiter((row[1] for row in rows), dtype=np.float64, count=len(rows))
+    return ids, ts

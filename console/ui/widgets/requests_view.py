@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
+import numpy as np
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -124,8 +125,8 @@ def preview_of(record: RequestRecord) -> str:
 
 
 class RequestsView(ScrollView, can_focus=True):
-    """The whole history, newest rows at the bottom; follows the tail while the cursor sits
-    on the last row.
+    """The whole history in time order (ts, then id), newest rows at the bottom, wherever
+    and whenever each was committed; follows the tail while the cursor sits on the last row.
 
     It keeps only row ids (console.ui.widgets.row_ids) and a cache of the rows near the
     screen; a pager thread (console.live.requests_pager) finds the ids, filter included, and
@@ -245,10 +246,15 @@ class RequestsView(ScrollView, can_focus=True):
         self.history_left = loaded.history_left
         if loaded.at_end:
             follow = self.following
-            self._ids.append(loaded.ids)
+            if loaded.positions is None:
+                self._ids.append(loaded.ids)
+            else:  # some are older than rows shown: each at its place by time
+                self._ids.insert(loaded.positions, loaded.ids)
             self._update_size()
             if follow:
                 self.cursor = max(len(self._ids) - 1, 0)
+            elif loaded.positions is not None:
+                self._keep_in_place(loaded.positions)
         else:
             follow = self.following
             self._ids.prepend(loaded.ids)
@@ -261,6 +267,17 @@ class RequestsView(ScrollView, can_focus=True):
         self._trim_cache()
         self.refresh()
         self.post_message(self.Counted())
+
+    def _keep_in_place(self, positions) -> None:
+        """Rows inserted above the cursor or the top of the screen: the same row stays under
+        the cursor and the screen shows the same rows (as for a prepended stretch)."""
+        top = int(self.scroll_y)
+        above_cursor = int(np.searchsorted(positions, self.cursor, side="right"))
+        above_top = int(np.searchsorted(positions, top, side="right"))
+        if above_cursor:
+            self.cursor += above_cursor
+        if above_top:
+            self.scroll_to(y=self.scroll_y + above_top, animate=False, immediate=True)
 
     def on_request_page_loaded(self, message: RequestPageLoaded) -> None:
         message.stop()

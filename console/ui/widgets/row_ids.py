@@ -1,5 +1,6 @@
 """The requests view's row ids: a numpy buffer that grows at the end without copying
-everything each time (live appends) and takes older stretches at the front (history).
+everything each time (live appends), takes older stretches at the front (history) and rows
+committed late in between, at their place by time (insert).
 
 The view holds the id of every row it shows (millions, for hours), so ids are kept as
 int32 while they fit, which they do in any store under two billion rows, and the buffer
@@ -59,6 +60,18 @@ class RowIds:
         grown[: len(ids)] = ids
         grown[len(ids) : len(ids) + len(kept)] = kept
         self._buffer, self._start, self._end = grown, 0, len(ids) + len(kept)
+
+    def insert(self, positions: np.ndarray, ids: np.ndarray) -> None:
+        """ids at np.insert's positions (ascending, in the list as it is): rows committed late
+        placed by their time (console/live/shown_order.py). Only the ids from the first
+        position on are moved: a tail row a few seconds late moves a few."""
+        if not len(ids):
+            return
+        self._widen_for(ids)
+        first = int(positions[0])
+        rest = np.insert(self._buffer[self._start + first : self._end], positions - first, ids.astype(self._buffer.dtype))
+        self._end = self._start + first
+        self.append(rest)
 
     def clear(self) -> None:
         self._buffer = np.empty(1024, dtype=NARROW)
