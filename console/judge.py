@@ -12,6 +12,7 @@ used (urllib), so the judge adds no dependency.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import urllib.error
@@ -95,17 +96,35 @@ def _content(payload: bytes) -> str:
         raise JudgeError("the reply is not a chat completion") from None
 
 
+def _not_json(word: str):
+    raise ValueError(f"{word} is not JSON")
+
+
+def first_json_object(text: str) -> dict | None:
+    """The first JSON object in a reply (prose or a code fence around it is fine, and so is a
+    second object after it), or None."""
+    decoder = json.JSONDecoder(parse_constant=_not_json)  # NaN and Infinity are not JSON
+    start = text.find("{")
+    while start != -1:
+        try:
+            found, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            found = None
+        if isinstance(found, dict):
+            return found
+        start = text.find("{", start + 1)
+    return None
+
+
 def parse_grade(payload: bytes) -> dict:
-    """A rubric grader's JSON object from a chat completion; it must say pass or score (the
-    llm-rubric check reads them by promptfoo's rules)."""
+    """A rubric grader's JSON object from a chat completion. Any object is an answer, as in
+    promptfoo (src/matchers/rubric.ts): without pass it passes, without score it scores 1 or 0
+    from pass (the llm-rubric check reads them by promptfoo's rules); a reply without an object
+    is a JudgeError."""
     content = _content(payload)
-    found = _OBJECT.search(content)
-    try:
-        grade = orjson.loads(found.group(0)) if found else None
-    except orjson.JSONDecodeError:
-        grade = None
-    if not isinstance(grade, dict) or not ("pass" in grade or "score" in grade):
-        raise JudgeError(f"the judge gave neither pass nor score: {content[:120]!r}")
+    grade = first_json_object(content) if isinstance(content, str) else None
+    if grade is None:
+        raise JudgeError(f"the judge's reply holds no JSON object: {str(content)[:120]!r}")
     return grade
 
 

@@ -30,6 +30,11 @@ GOOD = [
             {"type": "not-is-refusal"}, {"type": "javascript", "value": "output.length > 3"}]},
         {"type": "python", "value": "file://checks.py", "config": {"k": 1}, "transform": "output.trim()"},
         {"type": "finish-reason", "value": "stop"}, {"type": "similar", "value": "{{ q }}", "threshold": 0.8}]},
+    # a case threshold is any number, as promptfoo's TestCase `threshold: z.number().optional()`
+    # (src/types/testCases.ts): above 1 (python scores above 1 reach it), 0, below 0
+    {"id": "c6", "input": {"text": "hi"}, "assert": [{"type": "python", "value": "2"}], "threshold": 1.5},
+    {"id": "c7", "input": {"text": "hi"}, "assert": [], "threshold": 0},
+    {"id": "c8", "input": {"text": "hi"}, "assert": [], "threshold": -0.5},
 ]  # fmt: skip
 
 BAD = [
@@ -42,7 +47,7 @@ BAD = [
     {"id": "c", "input": {"text": "hi"}, "assert": [{"type": "contains", "weight": -1}]},
     {"id": "c", "input": {"text": "hi"}, "assert": [], "repeat": 0},
     {"id": "c", "input": {"text": "hi"}, "assert": [], "status": "deleted"},
-    {"id": "c", "input": {"text": "hi"}, "assert": [], "threshold": 2},
+    {"id": "c", "input": {"text": "hi"}, "assert": [], "threshold": "0.5"},
     {"id": "c", "input": {"text": "hi"}, "assert": [], "surprise": 1},
     {"id": "c", "input": {"text": "hi", "extra": 1}, "assert": []},
     {"id": "c", "input": {"messages": [{"content": "no role"}]}, "assert": []},

@@ -208,7 +208,8 @@ def test_llm_rubric_uses_the_evaluation_judge_when_enabled():
             body = _json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             seen.append(body)
             polite = "please" in body["messages"][-1]["content"]
-            content = _json.dumps({"score": 0.9 if polite else 0.1, "reason": "tone"})
+            # the {pass, score, reason} the rubric prompt asks for (an answer without pass passes)
+            content = _json.dumps({"pass": polite, "score": 0.9 if polite else 0.1, "reason": "tone"})
             data = _json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))

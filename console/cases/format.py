@@ -80,7 +80,9 @@ class RegressionCase(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_un
     assert_: list[Assertion] = msgspec.field(name="assert")
     description: str | None = None
     expected_output: str | None = None
-    threshold: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
+    # any number, as promptfoo's TestCase (`threshold: z.number().optional()`): 0 passes any
+    # failure, above 1 needs python scores above 1 (console.regression.assertions.decide)
+    threshold: float | None = None
     tags: list[str] = msgspec.field(default_factory=list)
     repeat: Annotated[int, msgspec.Meta(ge=1)] = 1
     status: Literal["active", "archived"] = "active"

@@ -12,9 +12,10 @@ transform) fails whether negated or not: a broken check never passes. ``llm-rubr
 ``similar`` run only with a judge / an embedding provider; without one they are SKIPPED,
 never a pass.
 
-How a case is decided (``decide``): assertions with weight 0 are informational. With no
-threshold every other assertion must pass. With a threshold the weighted mean score must
-reach it; when skipped assertions could still change the outcome the case is skipped.
+How a case is decided (``decide``, promptfoo's AssertionsResult): assertions with weight 0 are
+informational. With no threshold every other assertion must pass. With a threshold (any number)
+the weighted mean score must reach it; when skipped assertions could still change the outcome
+the case is skipped.
 An ``assert-set`` is decided the same way over its own assertions and its own threshold.
 A case without assertions is compared with its expected_output (``equals``), or, without
 one, passes when the target answers.
@@ -88,20 +89,25 @@ def implicit_assertions(case: RegressionCase) -> list[Assertion]:
 
 
 def decide(verdicts: list[Verdict], threshold: float | None) -> tuple[str, float]:
-    """A case's status and score (weighted mean, skipped assertions counted as 0)."""
+    """A case's status and score, as promptfoo's AssertionsResult.testResult: the score is the
+    weighted mean (skipped assertions counted as 0; 0 when every weight is 0), and a threshold,
+    any number, is met when score >= threshold exactly (0 passes any failure but a negative mean;
+    above 1 needs scores above 1, which only python gives)."""
+    if not verdicts:
+        return PASS, 1.0  # promptfoo's noAssertsResult
     counted = [v for v in verdicts if v.weight > 0]
     total = sum(v.weight for v in counted)
-    if not total:
-        return PASS, 1.0
-    low = sum(v.weight * v.score for v in counted if v.passed is not None) / total
-    if threshold is None:
+    low = sum(v.weight * v.score for v in counted if v.passed is not None) / total if total else 0.0
+    if threshold is None:  # every weighted assertion must pass (weight 0 cannot fail, as in promptfoo)
         if any(v.passed is False for v in counted):
             return FAIL, low
         return (SKIPPED if any(v.passed is None for v in counted) else PASS), low
-    high = low + sum(v.weight for v in counted if v.passed is None) / total
-    if low >= threshold - 1e-12:
+    # what the skipped ones could add, taking them to score within [0, 1], the range a judge and
+    # a cosine similarity are asked for
+    high = low + sum(v.weight for v in counted if v.passed is None) / total if total else low
+    if low >= threshold:
         return PASS, low
-    return (FAIL if high < threshold - 1e-12 else SKIPPED), low
+    return (FAIL if high < threshold else SKIPPED), low
 
 
 def evaluate(case: RegressionCase, out: TargetOutput, judge: Judge | None = None,

@@ -4,8 +4,9 @@ What is read: `prompts` (strings, file:// text/JSON/YAML, {raw, label}), `tests`
 file:// YAML, JSON, JSONL and CSV files or globs), each test's `vars` (file:// values read,
 a list value expanded into one test per value, as promptfoo does), `defaultTest` (its vars under
 each test's, its assert before each test's), `assert` with the types console.cases.format knows,
-`threshold` (a test's `threshold: null` falls through to defaultTest's, as promptfoo's `??`
-does; an assertion's threshold that is not a number makes the test not run, as promptfoo refuses
+`threshold` (a test's, any number; `threshold: null` falls through to defaultTest's, as
+promptfoo's `??` does, and one that is text or a boolean is ignored with a note, as promptfoo only
+warns; an assertion's threshold that is not a number makes the test not run, as promptfoo refuses
 the config), `description` and `metadata`. Each test × each prompt is one case; the prompt is
 rendered with the vars (Jinja2) into the case's input text and the vars kept beside it, so the
 console's one target answers every case, whatever `providers` says.
@@ -28,6 +29,7 @@ import itertools
 import json
 import math
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -251,13 +253,25 @@ def _js_number(value: Any) -> bool:
 
 def _test_threshold(test: dict, default: dict) -> Any:
     """promptfoo's `test.threshold ?? defaultTest.threshold` (a null falls through to defaultTest's),
-    applied only when it is a number and not NaN (AssertionsResult.testResult): null is no threshold."""
+    applied only when it is a number and not NaN (AssertionsResult.testResult), of any size: null,
+    text or a boolean is no threshold (promptfoo's config check only warns about those)."""
     threshold = test.get("threshold")
     if threshold is None:
         threshold = default.get("threshold")
-    if isinstance(threshold, float) and math.isnan(threshold):
+    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or math.isnan(threshold):
         return None
+    if math.isinf(threshold):  # YAML's .inf: JSON has no Infinity; the largest float fails (passes) the same scores
+        return math.copysign(sys.float_info.max, threshold)
     return threshold
+
+
+def _threshold_note(test: dict, default: dict) -> str | None:
+    threshold = test.get("threshold")
+    if threshold is None:
+        threshold = default.get("threshold")
+    if threshold is None or _test_threshold(test, default) is not None:
+        return None
+    return f"threshold {threshold!r} is not a number: ignored (promptfoo warns and runs without it)"
 
 
 def _slug(text: str) -> str:
@@ -341,6 +355,9 @@ class _Loader:
         if reasons:
             self.skip(where, "; ".join(dict.fromkeys(reasons)))
             return []
+        ignored = _threshold_note(test, default)
+        if ignored:
+            notes.append(ignored)
         spread = len(var_sets) > 1
         built = []
         for (label, template), variables in itertools.product(prompts, var_sets):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
@@ -14,8 +15,9 @@ from console.regression.results import TargetOutput
 
 
 class Judge(Protocol):
-    """An LLM judge grading `output` against `rubric`. It answers (score, reason) or, as a
-    promptfoo grader does, a mapping {"pass", "score", "reason"} (console.judge.Judge.grade).
+    """An LLM judge grading `output` against `rubric`. It answers, as a promptfoo grader does, a
+    mapping {"pass", "score", "reason"} (console.judge.Judge.grade), any of them missing, read by
+    console.regression.checks.graded.rubric_verdict; (score, reason) reads as {score, reason}.
 
     Called from a worker thread. console.regression.plan.judge_from_settings builds one from
     llmops.toml when the evaluation settings configure a judge."""
@@ -66,6 +68,41 @@ def short(text: Any, limit: int = 60) -> str:
 
 def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# JavaScript's StrWhiteSpaceChar (what Number() and trim() strip): Python's str.strip() differs
+# (it strips \x1c-\x1f, keeps \ufeff)
+_JS_SPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_JS_DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
+_JS_RADIX = {"0x": 16, "0X": 16, "0o": 8, "0O": 8, "0b": 2, "0B": 2}
+MISSING: Any = object()  # a key the answer does not have (JavaScript's undefined)
+
+
+def js_number(value: Any) -> float:
+    """JavaScript's Number(value) for the JSON-like values a grader can answer: null is 0, a
+    boolean 1 or 0, text is read whole ("0.9", " 1 ", "0x10"; "" is 0; "high" and "0.7 points" are
+    NaN), a list as its String() ("[0.7]" is 0.7), an object NaN. A missing value (undefined) is
+    NaN: pass MISSING."""
+    if value is MISSING:
+        return math.nan
+    if value is None:
+        return 0.0
+    if isinstance(value, (bool, int, float)):
+        return float(value)
+    if isinstance(value, dict):
+        return math.nan
+    text = js_string(value).strip(_JS_SPACE)
+    if not text:
+        return 0.0
+    if _JS_DECIMAL.fullmatch(text):
+        return float(text.replace("Infinity", "inf"))
+    radix = _JS_RADIX.get(text[:2])
+    if radix and text[2:].isascii() and text[2:].isalnum():  # int() would also take "1_0"
+        try:
+            return float(int(text[2:], radix))
+        except ValueError:
+            return math.nan
+    return math.nan
 
 
 def js_string(value: Any) -> str:

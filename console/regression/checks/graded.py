@@ -9,42 +9,44 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from typing import Any
 
-from console.regression.checks.base import Broken, Check, Given, check, is_number
+from console.regression.checks.base import MISSING, Broken, Check, Given, check, is_number, js_number, js_string
 
-DEFAULT_SCORE_THRESHOLD = 0.5  # a grader's bare score (no pass) passes at this
 DEFAULT_SIMILARITY = 0.75  # promptfoo's default cosine similarity threshold
+_PASS_WORDS = re.compile(r"true|yes|pass|y", re.IGNORECASE)
 
 
 def rubric_verdict(answer: Any, threshold: float | None) -> tuple[bool, float, str]:
-    """A grader's answer as (passed, score, reason), by promptfoo's rules: `pass` as given
-    ("yes"/"pass" strings count), `score` as given (else 1/0 from pass), and a threshold also
-    needs the score. An answer without pass (a (score, reason) tuple, or {score}) differs on
-    purpose: promptfoo passes it, here its score must reach the threshold, 0.5 by default."""
+    """A grader's answer as (passed, score, reason), by promptfoo's rules (src/matchers/rubric.ts
+    runJsonGradingPrompt): `pass` defaults to true when missing or null, and a pass that is not a
+    boolean counts when its text is true/yes/pass/y (untrimmed, any case); `score` as given when a
+    number (kept above 1 or below 0), else JavaScript's Number() of it when finite (null is 0),
+    else 1 or 0 from pass; an assertion threshold also needs score >= threshold. A (score, reason)
+    tuple is read as {score, reason}."""
     if isinstance(answer, tuple):
         answer = {"score": answer[0], "reason": answer[1]}
     if not isinstance(answer, dict):
         raise TypeError(f"the judge answered {type(answer).__name__}")
-    if "pass" not in answer:
-        score = float(answer.get("score"))
-        limit = DEFAULT_SCORE_THRESHOLD if threshold is None else threshold
-        return score >= limit, score, f"judge scored {score:.2f} (pass at {limit:g}): {answer.get('reason', '')}"
-    passed = answer["pass"]
-    if not isinstance(passed, bool):
-        passed = bool(re.fullmatch(r"true|yes|pass|y", str(passed).strip(), re.IGNORECASE))
-    score = answer.get("score")
+    passed = answer.get("pass")
+    if passed is None:
+        passed = True
+    elif not isinstance(passed, bool):
+        passed = bool(_PASS_WORDS.fullmatch(js_string(passed)))
+    score = answer.get("score", MISSING)
     if not is_number(score):
-        try:
-            score = float(score)
-        except (TypeError, ValueError):
-            score = float(passed)
-        if math.isnan(score):
-            score = float(passed)
-    if threshold is not None:
+        score = js_number(score)
+        score = score if math.isfinite(score) else float(passed)
+    score = float(score)
+    if threshold is not None and math.isfinite(threshold):
         passed = passed and score >= threshold
-    reason = str(answer.get("reason") or ("graded pass" if passed else f"score {score:g} under {threshold}"))
-    return passed, float(score), f"judge: {'pass' if passed else 'fail'}, score {score:.2f}: {reason}"
+    given = answer.get("reason")
+    if given:  # JavaScript's `parsed.reason || …`: an empty reason gets promptfoo's words
+        reason = given if isinstance(given, str) else js_string(given)
+    else:
+        reason = "Grading passed" if passed else f"Score {js_string(score)} below threshold {'undefined' if threshold is None else js_string(threshold)}"
+    return passed, score, f"judge: {'pass' if passed else 'fail'}, score {score:.2f}: {reason}"
 
 
 def llm_rubric(value: Any, given: Given) -> Check:
@@ -56,7 +58,9 @@ def llm_rubric(value: Any, given: Given) -> Check:
         passed, score, reason = rubric_verdict(given.judge(value, given.out.output, given.case), given.assertion.threshold)
     except Exception as exc:  # the judge's outage is not the app's failure: undecided
         return Check(None, 0.0, f"skipped: the judge failed ({type(exc).__name__}: {exc})")
-    return Check(passed, min(1.0, max(0.0, score)), reason)
+    # promptfoo's handleLlmRubric keeps the grader's score as given and clamps only the inverse
+    # (1 - score into [0, 1]), so a score of 5 counts as 5 in the mean and as 0 under not-
+    return Check(passed, score, reason, negated_score=min(1.0, max(0.0, 1.0 - score)))
 
 
 def _cosine(a: list[float], b: list[float]) -> float:
@@ -66,18 +70,36 @@ def _cosine(a: list[float], b: list[float]) -> float:
 
 
 def similar(value: Any, given: Given) -> Check:
+    """promptfoo's handleSimilar over cosine similarity: `similar` passes on the first reference
+    whose similarity reaches the threshold (0.75 by default) less Number.EPSILON, scoring that
+    similarity, else fails with the best one; `not-similar` passes only when every similarity is
+    at most the threshold plus Number.EPSILON, scoring 1 - similarity (the closest one's on a pass,
+    the first too-similar one's on a failure). Similarities are not clamped: below 0 stays."""
     references = [value] if isinstance(value, str) else value
     if not isinstance(references, list) or not references or not all(isinstance(v, str) for v in references):
         raise Broken("similar needs a string or a non-empty list of strings")
     if given.embedder is None:
         return Check(None, 0.0, "skipped: similar needs an embedding provider, and none is configured")
     threshold = given.assertion.threshold if given.assertion.threshold is not None else DEFAULT_SIMILARITY
+    inverse = given.assertion.negated
     try:
         output = given.embedder(given.out.output)
-        best = max(_cosine(output, given.embedder(ref)) for ref in references)
+        seen: list[float] = []
+        for ref in references:
+            similarity = _cosine(output, given.embedder(ref))
+            seen.append(similarity)
+            reached = similarity >= threshold - _EPSILON if not inverse else similarity > threshold + _EPSILON
+            if reached:  # promptfoo stops here: a pass (similar) or a failure (not-similar)
+                break
     except Exception as exc:
         return Check(None, 0.0, f"skipped: the embedding provider failed ({type(exc).__name__}: {exc})")
-    return Check(best >= threshold, max(0.0, best), f"cosine similarity {best:.3f} (pass at {threshold:g})")
+    shown = similarity if reached else max(seen)
+    reason = f"cosine similarity {shown:.3f} (pass at {js_string(threshold)})"
+    # under not-, `passed` is flipped by the caller: it is whether some reference was too similar
+    return Check(reached, shown, reason, negated_score=1.0 - shown)
+
+
+_EPSILON = sys.float_info.epsilon  # JavaScript's Number.EPSILON, promptfoo's tolerance at the threshold
 
 
 # A refusal: the answer declines instead of answering. Phrases a declining model uses anywhere,
