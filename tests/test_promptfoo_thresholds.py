@@ -248,3 +248,17 @@ def test_similar_threshold_score_and_negation():
     assert (clear.passed, clear.score) == (True, pytest.approx(0.5))  # the closest one's 1 - similarity
     caught = check("not-similar", ["far", "near", "mid"])
     assert (caught.passed, caught.score) == (False, pytest.approx(0.1))  # the first too similar
+
+
+@pytest.mark.parametrize(("kind", "value", "output"), [
+    ("contains", "World", "Hello, World"), ("contains", "moon", "Hello, World"),
+    ("equals", "Hello", "Hello"), ("regex", r"^\d+$", "abc"), ("is-refusal", None, "I can't help with that."),
+    ("is-json", None, '{"a": 1}'), ("starts-with", "Hi", "Hello"),
+])  # fmt: skip
+@pytest.mark.parametrize("threshold", [0, 0.5, 2, -1])
+def test_a_threshold_on_a_pass_fail_type_changes_nothing(kind, value, output, threshold):
+    """src/assertions/contains.ts handleContains, refusal.ts handleIsRefusal (and the other
+    pass/fail handlers) never read assertion.threshold: pass is the check, score 1 or 0."""
+    plain, thresholded = one(kind, value=value, output=output), one(kind, value=value, output=output, threshold=threshold)
+    assert (thresholded.passed, thresholded.score) == (plain.passed, plain.score)
+    assert thresholded.score == (1.0 if thresholded.passed else 0.0)
