@@ -90,10 +90,15 @@ class DashboardScreen(Screen):
         self.requests_view.border_title = "Requests"
         self.requests_view.focus()
         self.status_header.redraw()
-        if self._pending_history is not None:
-            self.show_history(self._pending_history)
-        if self._pending_report is not None:
-            self.show_report(self._pending_report)
+        # what came before compose, unless a newer one was drawn since (a stale report drawn
+        # here once replaced the seeded figures until the next recompute, which a stopped
+        # clock never makes)
+        history, self._pending_history = self._pending_history, None
+        if history is not None:
+            self.show_history(history)
+        report, self._pending_report = self._pending_report, None
+        if report is not None:
+            self.show_report(report)
 
     @property
     def requests_view(self) -> RequestsView:
@@ -121,6 +126,7 @@ class DashboardScreen(Screen):
         if not self.ready:
             self._pending_history = loaded  # not composed yet: shown on mount
             return
+        self._pending_history = None
         self.requests_view.start(self.app.store_url)  # the ingest thread has opened (or made) the store
         self._add_rejected(loaded.rejected, loaded.rejected_total)
         self.status_header.stored = loaded.stored
@@ -144,6 +150,7 @@ class DashboardScreen(Screen):
         if not self.ready or not self.query(BudgetPane) or not all(pane.is_mounted for pane in self.query(Pane)):
             self._pending_report = ready  # not composed yet (or closing): drawn on mount
             return
+        self._pending_report = None  # older than this one
         self.report = ready.report
         self.registry_order = ready.registry_order
         self.report_partial = ready.partial  # the figures lack rows still loading (no verdicts)
