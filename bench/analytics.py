@@ -114,6 +114,7 @@ def filled_columns(rng: np.random.Generator, ts: np.ndarray) -> Columns:
     cats["provider"][:n] = 0
     bools["is_error"][:n] = fields["is_error"]
     bools["is_bad"][:n] = fields["feedback"] < 0
+    bools["is_rated"][:n] = ~np.isnan(fields["feedback"])
     cols._size = n
     for code, name in enumerate(MODELS):
         cols.first_seen["model"][name] = float(ts[0]) + code

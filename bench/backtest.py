@@ -94,7 +94,7 @@ def build_store(path: Path, arrays) -> None:
             zeros = np.zeros(n, np.int64)
             rows = RowArrays(
                 ts=ts[part], latency_ms=latency[part], ttft_ms=latency[part] / 4, cost_usd=cost[part],
-                estimated_cost_usd=np.full(n, np.nan), is_error=is_error[part], is_bad=np.zeros(n, bool),
+                estimated_cost_usd=np.full(n, np.nan), is_error=is_error[part], is_bad=np.zeros(n, bool), is_rated=np.zeros(n, bool),
                 tokens={name: np.full(n, 500, np.int64) for name in ("input_tokens", "output_tokens", "cached_input_tokens")},
                 codes={"model": model[part], "prompt": prompt[part] * len(VERSIONS) + version[part], "prompt_id": prompt[part],
                        "prompt_hash": version[part], "environment": zeros, "user": zeros},

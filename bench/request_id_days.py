@@ -71,9 +71,9 @@ def measure(path: str, rounds: int) -> dict[str, float]:
         with store.engine.connect() as conn:
             for days in (1, 7, 30):
                 since, before = int((newest - days * DAY) // 3600 * 3600), int(newest // 3600 * 3600)
-                found[f"compare {days}d"] = best(lambda: compare_reads._bad_delta(conn, ArmSpec(), since, before), rounds)
-                found[f"report {days}d"] = best(lambda: rollup_reads._bad_delta(reader, since, before), rounds)
-            found["compare all"] = best(lambda: compare_reads._bad_delta(conn, ArmSpec(), None, None), rounds)
+                found[f"compare {days}d"] = best(lambda: compare_reads._label_delta(conn, ArmSpec(), since, before), rounds)
+                found[f"report {days}d"] = best(lambda: rollup_reads._label_delta(reader, since, before), rounds)
+            found["compare all"] = best(lambda: compare_reads._label_delta(conn, ArmSpec(), None, None), rounds)
         found["low_scored"] = best(lambda: evaluation.low_scored(0.5, 20), max(rounds // 2, 1))
         replay = MomentBoundEvaluation(evaluation, lambda: newest - 30 * DAY)
         found["replay low_scored -30d"] = best(lambda: replay.low_scored(0.5, 20), max(rounds // 2, 1))

@@ -177,7 +177,9 @@ def test_version_rows_drift_and_change_points():
     assert v1.cost_per_request_usd == pytest.approx(0.25)  # over the one priced request
     assert v1.first_seen == rfc3339(NOW - 5 * HOUR) and not v1.is_new  # first seen before the window
     assert v1.last_seen == rfc3339(NOW - 40 * 60)
-    assert (v2.bad, v2.bad_rate, v2.is_new) == (1, 0.5, True)
+    # bad over the rated: v2's second request has no feedback, and no rating is not a good one
+    assert (v2.bad, v2.rated, v2.bad_rate, v2.is_new) == (1, 1, 1.0, True)
+    assert (v1.bad, v1.rated, v1.bad_rate) == (0, 0, None) and (v3.rated, v3.bad_rate) == (0, None)
     assert v2.drifted and sorted(v2.prompt_hashes) == ["bbb", "ccc"]
     assert not v3.drifted and v3.prompt_hashes == ["ddd"]
     assert not v1.drifted

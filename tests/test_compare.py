@@ -43,12 +43,14 @@ runner = CliRunner()
 
 
 def records_for(version: str, n: int, bad: int, errors: int = 0, latencies=None, **overrides):
-    """n records of a prompt version: the first `bad` with thumbs down, then `errors` errors."""
+    """n records of a prompt version: the first `bad` with thumbs down, then `errors` errors;
+    every one rated (thumbs up but the bad ones), unless overrides say otherwise."""
     rng = np.random.default_rng(len(version) * 1000 + n)
     latencies = rng.lognormal(7, 0.4, n) if latencies is None else latencies
     made = []
     for i in range(n):
-        fields = dict(prompt_version=version, latency_ms=float(latencies[i]), cost_usd=0.002 + 0.0001 * (i % 7))
+        fields = dict(prompt_version=version, latency_ms=float(latencies[i]), cost_usd=0.002 + 0.0001 * (i % 7),
+                      feedback=1)
         if i < bad:
             fields["feedback"] = -1
         elif i < bad + errors:
@@ -178,7 +180,7 @@ def test_a_real_bad_rate_jump_is_significant_and_names_both_versions(rollout):
     assert result.differences["latency"].method == MANN_WHITNEY
     assert result.enough_data
     assert result.verdict[0] == (
-        "bad rate 30.0% in support-answer@v8 vs 5.0% in support-answer@v7 (p < 0.001, 500 vs 500 requests)"
+        "bad rate 30.0% in support-answer@v8 vs 5.0% in support-answer@v7 (p < 0.001, 500 vs 500 rated)"
     )
     # the same latencies in both arms: no difference, and the sentence says so
     assert "latency: no significant difference (p = 1.00)" in result.verdict
@@ -327,7 +329,7 @@ async def test_compare_screen_shows_the_arms_and_verdict_and_escape_goes_back(ro
         await pilot.pause()
         assert isinstance(host.screen, CompareScreen)
         text = screen_text(host)
-        assert "bad rate 30.0% in v8 vs 5.0% in v7 (p < 0.001, 500 vs 500 requests)" in text
+        assert "bad rate 30.0% in v8 vs 5.0% in v7 (p < 0.001, 500 vs 500 rated)" in text
         assert "A: v7" in text and "B: v8" in text
         await pilot.press("escape")
         assert not isinstance(host.screen, CompareScreen)

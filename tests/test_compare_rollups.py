@@ -17,7 +17,7 @@ from console.commands.compare import run
 from tests.test_rollups import END, _filled_store
 
 BOUND = RELATIVE_ACCURACY * (1 + 1e-9)
-EXACT = ("requests", "errors", "bad", "priced_requests", "unpriced_requests", "spec", "label")
+EXACT = ("requests", "errors", "bad", "rated", "priced_requests", "unpriced_requests", "spec", "label")
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,7 @@ def rollout(now: float) -> list[dict]:
     for version, bad_every in (("v7", 50), ("v8", 12)):
         for i in range(400):
             row = make_record(ts=now - 3500 + i * 8, prompt_version=version, latency_ms=500.0, cost_usd=0.01)
-            if i % bad_every == 0:
-                row["feedback"] = -1
+            row["feedback"] = -1 if i % bad_every == 0 else 1  # every response rated
             rows.append(row)
     return rows
 
@@ -60,6 +59,11 @@ def test_a_version_is_worse_only_when_clearly_and_significantly_so():
     assert [w.name for w in worse_versions(report_of(rows), ORDER)] == ["support-answer@v8"]
     few = [r for r in rows if r["prompt_version"] == "v7"] + [r for r in rows if r["prompt_version"] == "v8"][:20]
     assert worse_versions(report_of(few), ORDER) == []  # 20 requests: no conclusion
+    # ratings are the evidence, not requests: v7's 400 unrated are no "0% bad" to be worse than
+    unrated = [dict(r, feedback=None) if r["prompt_version"] == "v7" else r for r in rows]
+    assert worse_versions(report_of(unrated), ORDER) == []
+    sparse = [dict(r, feedback=None) if r["prompt_version"] == "v8" and i % 20 else r for i, r in enumerate(rows)]
+    assert worse_versions(report_of(sparse), ORDER) == []  # 20 of v8's 400 rated: no conclusion either
 
 
 async def test_the_first_screen_at_80x24_answers_the_four_questions(tmp_path):
@@ -104,7 +108,7 @@ def test_a_version_failing_often_is_said_in_words_where_the_bad_line_said_all_wa
     steady error rate is no spike, so no alert fired either."""
     rows = [r for r in rollout(END) if r["prompt_version"] == "v7"]
     for row in rows:
-        row.pop("feedback", None)
+        row["feedback"] = 1  # rated, none bad
     for i, row in enumerate(rows):
         if i % 8 == 0:  # 50 of 400: 12.5%
             row.update(status="error", error_type="RateLimitError", error_message="slow down", output=None)
@@ -114,3 +118,5 @@ def test_a_version_failing_often_is_said_in_words_where_the_bad_line_said_all_wa
     few = rows[:300]  # 38 of 300: the Versions pane's '!' too
     calm = [dict(r, status="ok") if r["status"] == "error" and i > 40 else r for i, r in enumerate(few)]
     assert plain(report_of(calm), ORDER)[2].startswith("✓ bad")  # 6 of 300 (2%): as before
+    unrated = plain(report_of([dict(r, feedback=None) for r in calm]), ORDER)[2]
+    assert unrated.startswith("  bad") and "nothing rated" in unrated, unrated  # no green ✓ on no evidence

@@ -163,12 +163,23 @@ def test_labels_replace_feedback_as_the_bad_signal(labeller, store, records):
 
 
 def test_bad_label_rate_per_version_in_the_report(labeller, store, records):
+    """The bad rate is over the rated requests (a label, or feedback): the unrated are no
+    evidence either way, and a version nobody rated has no bad rate (None), not 0%."""
     made, _ = records
+
+    def rates() -> dict:
+        report = build_report(store.load_columns(), time.time(), "1h", Settings())
+        return {v.prompt_version: (v.bad, v.rated, v.bad_rate) for v in report.versions}
+
+    assert rates() == {"v7": (1, 1, 1.0), "v8": (0, 0, None)}  # only the first (v7) has feedback
     for record in made[1:6:2]:  # three v8 requests
         labeller.mark(record["request_id"], "bad", "hallucination")
-    report = build_report(store.load_columns(), time.time(), "1h", Settings())
-    rates = {v.prompt_version: v.bad_rate for v in report.versions}
-    assert rates == {"v7": pytest.approx(1 / 5), "v8": pytest.approx(3 / 5)}
+    for record in made[7:10:2]:  # two more
+        labeller.mark(record["request_id"], "good")
+    labeller.mark(made[2]["request_id"], "good")  # a v7 request without feedback: now rated
+    assert rates() == {"v7": (1, 2, pytest.approx(1 / 2)), "v8": (3, 5, pytest.approx(3 / 5))}
+    labeller.undo()  # its label removed: unrated again
+    assert rates()["v7"] == (1, 1, 1.0)
 
 
 def test_live_window_follows_labels_like_a_fresh_build(store, records):
@@ -176,14 +187,19 @@ def test_live_window_follows_labels_like_a_fresh_build(store, records):
     now = time.time()
     live = LiveWindow(Settings(), "1h", cols=store.load_columns())
     live.update(now)
-    changed = live.apply_verdicts({made[1]["request_id"]: "bad", made[0]["request_id"]: "good", "req_unknown": "bad"})
-    assert changed == 2
+    # made[3]: good on a row without feedback changes no bad count, only rates it
+    verdicts = {made[1]["request_id"]: "bad", made[0]["request_id"]: "good", made[3]["request_id"]: "good",
+                "req_unknown": "bad"}  # fmt: skip
+    assert live.apply_verdicts(verdicts) == 3
     incremental = live.report(now)
     fresh = build_report(live.cols, now, "1h", Settings())
     assert incremental == fresh
     assert incremental.versions[0].bad + incremental.versions[1].bad == 1
-    assert live.apply_verdicts({made[1]["request_id"]: None, made[0]["request_id"]: None}) == 2
+    assert sorted(v.rated for v in incremental.versions) == [1, 2]  # v7: made[0]; v8: made[1], made[3]
+    undone = {made[1]["request_id"]: None, made[0]["request_id"]: None, made[3]["request_id"]: None}
+    assert live.apply_verdicts(undone) == 3
     assert live.cols.is_bad.tolist() == [True] + [False] * 9
+    assert live.cols.is_rated.tolist() == [True] + [False] * 9
     assert live.report(now) == build_report(live.cols, now, "1h", Settings())
 
 

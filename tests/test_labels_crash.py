@@ -21,6 +21,7 @@ from console.evaluation.regression_set import case_id_for
 from console.ingest import ingest_files
 from console.store import Store
 from console.store.evaluation import EvaluationStore
+from console.store.schema_facts import CURRENT_VERSION
 
 
 @pytest.fixture
@@ -240,6 +241,6 @@ def test_a_version_3_store_gets_the_pending_column(tmp_path, url, ids, cases):
     with Store(url) as store:
         assert "case_pending" in {c["name"] for c in inspect(store.engine).get_columns("labels")}
         with store.engine.connect() as conn:
-            assert conn.execute(text("SELECT max(version) FROM schema_version")).scalar() == 9
+            assert conn.execute(text("SELECT max(version) FROM schema_version")).scalar() == CURRENT_VERSION
         assert state(store, ids[0]) == ("bad", case_id_for(ids[0]), False), "labels from before: not pending"
         assert not start(store, cases).recovered

@@ -12,6 +12,7 @@ from console.config import Budget, Settings, Slo
 from console.ui.app import ConsoleApp
 from console.ui.formatting import ms
 from console.ui.widgets.latency_pane import COLUMNS
+from console.ui.widgets.versions_pane import COLUMNS as VERSION_COLUMNS
 from console.ui.screens.compare import CompareScreen
 from console.ui.widgets.diff_table import DiffTable
 from test_ui import screen_text, wait_until
@@ -33,7 +34,7 @@ def fixture_log(tmp_path):
                 model="claude-sonnet-4-5" if i % 2 else "gpt-4o",
                 latency_ms=round(float(rng.lognormal(7, 0.5)), 1),
                 cost_usd=0.01,
-                feedback=-1 if i % bad_every == 0 else None,
+                feedback=-1 if i % bad_every == 0 else 1,  # every response rated
             ))  # fmt: skip
     path = tmp_path / "app.jsonl"
     path.write_text("".join(line_of(r) for r in lines))
@@ -89,6 +90,42 @@ async def test_versions_pane_shows_bad_rates(app):
         versions = rows_of(app, "versions-table")
         assert versions["support-answer@v7"][3] == "5.0%"
         assert versions["support-answer@v8"][3] == f"{100 * len(range(0, V8, 3)) / V8:.1f}% !"  # "!": readable without red
+
+
+async def test_a_version_nobody_rated_shows_no_bad_rate_and_sorts_last(tmp_path):
+    """Found in the demo's user trial: versions whose responses nobody rated showed "0%" bad,
+    and could look better than a rated one. No feedback and no label: "—" and 0 rated, last by
+    bad rate, never worse than its previous version."""
+    now = time.time()
+    lines = []
+    for version, feedback in (("v6", lambda i: None), ("v7", lambda i: -1 if i % 10 == 0 else 1),
+                              ("v8", lambda i: None)):  # fmt: skip
+        for i in range(100):
+            lines.append(make_record(ts=now - 900 + i * 3 + {"v6": 0, "v7": 1, "v8": 2}[version], prompt_version=version,
+                                     cost_usd=0.01, feedback=feedback(i)))  # fmt: skip
+    path = tmp_path / "app.jsonl"
+    path.write_text("".join(line_of(r) for r in lines))
+    app = ConsoleApp(sources=[str(path)], store_url=str(tmp_path / "s.db"), settings=Settings())
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot, app, requests=300)
+        await pilot.press("4", "m")  # maximized: every column fits
+        await pilot.pause()
+        rated = app.dashboard.query_one("#versions-table", DiffTable)
+        assert rated.hidden_columns == 0
+        at = VERSION_COLUMNS.index("rated")
+        versions = rows_of(app, "versions-table")
+        assert versions["support-answer@v6"][3] == "—" and versions["support-answer@v8"][3] == "—"
+        assert versions["support-answer@v7"][3] == "10.0% !"
+        assert [versions[f"support-answer@{v}"][at] for v in ("v6", "v7", "v8")] == ["0", "100", "0"]
+        assert "WORSE" not in versions["support-answer@v8"][-1] and "worse" not in str(
+            app.dashboard.query_one("#versions").border_subtitle
+        )
+        pane = app.dashboard.query_one("#versions")
+        while pane.sort_name != "bad rate":
+            await pilot.press("s")
+        await pilot.pause()
+        order = [row.key.value for row in rated.ordered_rows]
+        assert order[0] == "support-answer@v7" and set(order[1:]) == {"support-answer@v6", "support-answer@v8"}
 
 
 async def test_budget_pane_shows_spend_against_the_budget(app):
@@ -249,7 +286,7 @@ async def test_a_version_clearly_worse_than_its_previous_one_is_marked_without_c
     for version, bad_every in (("v7", 50), ("v8", 16)):
         for i in range(800):
             lines.append(make_record(ts=now - 1800 + i * 2 + (0 if version == "v7" else 1), prompt_version=version,
-                                     cost_usd=0.01, feedback=-1 if i % bad_every == 0 else None))
+                                     cost_usd=0.01, feedback=-1 if i % bad_every == 0 else 1))
     path = tmp_path / "app.jsonl"
     path.write_text("".join(line_of(r) for r in lines))
     app = ConsoleApp(sources=[str(path)], store_url=str(tmp_path / "s.db"), settings=Settings())

@@ -57,14 +57,15 @@ async def test_p_opens_the_registry_with_labels_hashes_counts_and_drift(tmp_path
         table = screen.query_one(DataTable)
         cells = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
         v7, v8, v9 = cells
-        # columns: prompt@version, registry, requests, errors, bad, p95, labels, hash, first/last seen
+        # columns: prompt@version, registry, requests, errors, bad, rated, p95, labels, hash, first/last seen
         assert v7[0] == "support-answer@v7"
-        assert v7[6] == "production" and v7[7] == registry.get("support-answer", "v7").short_hash
+        assert v7[7] == "production" and v7[8] == registry.get("support-answer", "v7").short_hash
         assert v7[2] == "3" and v7[1] == "ok"
-        assert v8[6] == "candidate" and v8[1] == "DRIFT 0123456789ab"
-        assert v9[7] == "-" and v9[2] == "1" and v9[1] == "unregistered"
+        assert v8[7] == "candidate" and v8[1] == "DRIFT 0123456789ab"
+        assert v9[8] == "-" and v9[2] == "1" and v9[1] == "unregistered"
+        assert (v7[4], v7[5]) == ("—", "0")  # nobody rated v7's responses: no bad rate, not 0%
         # latency in seconds, as every pane writes it (the column was 'p95 ms': '1,100')
-        assert str(table.ordered_columns[5].label) == "p95" and v7[5] == "1.23s"
+        assert str(table.ordered_columns[6].label) == "p95" and v7[6] == "1.23s"
         assert "1 drifted, 1 unregistered" in rendered(screen.query_one("#prompts-title", Static))
 
         await pilot.press("down", "enter")  # v8's text, shown literally
@@ -112,7 +113,7 @@ async def test_p_marks_versions_registered_from_logs_as_text_unknown(tmp_path):
         screen = app.screen
         table = screen.query_one(DataTable)
         v6, v7 = ([str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count))
-        assert v7[7] == "abcdef123456" and v7[1] == "text unknown" and v6[1] == "ok"
+        assert v7[8] == "abcdef123456" and v7[1] == "text unknown" and v6[1] == "ok"
         assert "0 drifted, 0 unregistered" in rendered(screen.query_one("#prompts-title", Static))
         await pilot.press("down", "enter")
         assert screen.shown == "text" and "text unknown: registered from logs: the body is a placeholder" in rendered(screen.body)

@@ -29,7 +29,7 @@ from test_day_dedup import old_layout_store
 START = 1_795_000_000.0  # 2026-11-19
 # the calls whose join names its days (a time window's, or the stored days one by one, newest
 # first: low_scored, console/store/low_scores.py) on a store with a day column
-WINDOWED = {"compare bad delta", "rollup bad delta", "replay low_scored", "replay count_low_unlabelled",
+WINDOWED = {"compare label delta", "rollup label delta", "replay low_scored", "replay count_low_unlabelled",
             "low_scored", "low_scored, labelled too"}  # fmt: skip
 SKIP_SCAN = f"{DAY_INDEX} (ANY(day) AND request_id=?)"
 WINDOW_DAYS = f"{DAY_INDEX} (day=? AND request_id=?)"
@@ -83,8 +83,8 @@ def plans(store: Store, ids: list[str]) -> dict[str, list[tuple[str, list[str]]]
     found: dict[str, list[tuple[str, list[str]]]] = {}
     try:
         with store.engine.connect() as conn:
-            calls["compare bad delta"] = lambda: compare_reads._bad_delta(conn, ArmSpec(), START, START + 86400 * 2)
-            calls["rollup bad delta"] = lambda: rollup_reads._bad_delta(reader, START, START + 86400 * 2)
+            calls["compare label delta"] = lambda: compare_reads._label_delta(conn, ArmSpec(), START, START + 86400 * 2)
+            calls["rollup label delta"] = lambda: rollup_reads._label_delta(reader, START, START + 86400 * 2)
             for name, call in calls.items():
                 before = len(caught)
                 call()
@@ -192,10 +192,10 @@ def test_the_window_days_change_no_result(tmp_path, monkeypatch):
         with store.engine.connect() as conn:
             reader = sqlite3.connect(store.sqlite_path)
             for since, before in windows:
-                found.append(compare_reads._bad_delta(conn, ArmSpec(), since, before))
+                found.append(compare_reads._label_delta(conn, ArmSpec(), since, before))
                 if before is not None:
-                    found.append(rollup_reads._bad_delta(reader, since, before))
-                    found.append(rollup_reads._bad_delta(conn, since, before))
+                    found.append(rollup_reads._label_delta(reader, since, before))
+                    found.append(rollup_reads._label_delta(conn, since, before))
             reader.close()
         found += [evaluation.low_scored(0.5, 500), evaluation.low_scored(0.5, 500, unlabelled=False)]
         for moment in moments:
@@ -222,7 +222,7 @@ def test_the_window_days_change_no_result(tmp_path, monkeypatch):
             monkeypatch.setattr(module, "window_days", lambda *_: None)  # the statements as before
         without = answers(store)
     assert with_days == without
-    assert with_days[4].get("support-answer@v5") == 1, with_days[3:6]  # the rollup's, req_twice's first day
+    assert with_days[4].get("support-answer@v5") == (1, 1), with_days[3:6]  # the rollup's, req_twice's first day: bad and rated
     assert "support-answer@v50" not in with_days[4]
     assert any(isinstance(found, list) and ("req_twice", 0.05) in found for found in with_days)
     assert sum(1 for found in with_days if found) > len(with_days) // 2  # most answers say something

@@ -34,6 +34,7 @@ def _rows(rng: random.Random, count: int, start: float, spread: float, names: di
     return RowArrays(
         ts=ts, latency_ms=latency, ttft_ms=ttft, cost_usd=cost, estimated_cost_usd=np.full(count, np.nan),
         is_error=np.array([rng.random() < 0.2 for _ in range(count)]), is_bad=np.zeros(count, np.bool_),
+        is_rated=np.zeros(count, np.bool_),
         tokens={name: np.array([rng.randrange(500) for _ in range(count)]) for name in ("input_tokens", "output_tokens", "cached_input_tokens")},
         codes=codes, names=text,
     )  # fmt: skip

@@ -194,7 +194,7 @@ def test_a_version_1_store_is_upgraded_keeping_its_rows_and_offsets(empty_url):
     (old,) = records(1, output="kept")
     make_v1_store(empty_url, old)
     with Store(empty_url, host="ops-1") as store:
-        assert schema_versions(store) == list(range(2, CURRENT_VERSION + 1)) == [2, 3, 4, 5, 6, 7, 8, 9]
+        assert schema_versions(store) == list(range(2, CURRENT_VERSION + 1)) == [2, 3, 4, 5, 6, 7, 8, 9, 10]
         assert store.get(old.request_id) == old
         assert store.positions() == {"/logs/app.jsonl": FilePosition("/logs/app.jsonl", 42, 1234, 10)}
         moved = FilePosition("/logs/app.jsonl", 42, 5 * 2**30, 99)  # past 32 bits, now that it fits
@@ -203,7 +203,7 @@ def test_a_version_1_store_is_upgraded_keeping_its_rows_and_offsets(empty_url):
         assert store.positions() == {moved.path: moved}
     with Store(empty_url, host="ops-2") as other:  # another host: no offsets of its own yet
         assert other.positions() == {}
-        assert schema_versions(other) == [2, 3, 4, 5, 6, 7, 8, 9], "reopening an upgraded store changes nothing"
+        assert schema_versions(other) == [2, 3, 4, 5, 6, 7, 8, 9, 10], "reopening an upgraded store changes nothing"
 
 
 def test_concurrent_consoles_upgrade_an_old_store_once(empty_url):
@@ -227,7 +227,7 @@ def test_concurrent_consoles_upgrade_an_old_store_once(empty_url):
     assert errors == []
     assert len(opened) == 4 and all(p["/logs/app.jsonl"].offset == 1234 for p in opened)
     with Store(empty_url) as store:
-        assert schema_versions(store) == [2, 3, 4, 5, 6, 7, 8, 9]
+        assert schema_versions(store) == [2, 3, 4, 5, 6, 7, 8, 9, 10]
 
 
 def test_a_store_newer_than_the_console_is_refused(empty_url):
@@ -241,7 +241,7 @@ def test_a_store_newer_than_the_console_is_refused(empty_url):
 
 def test_a_new_store_starts_at_the_current_version(empty_url):
     with Store(empty_url) as store:
-        assert schema_versions(store) == [9]
+        assert schema_versions(store) == [10]
         assert store.max_id() == 0 and store.rows_after(0) == []
         batch = records(3)
         store.write(SourceBatch(records=batch))

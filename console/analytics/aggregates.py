@@ -3,7 +3,7 @@
 `WindowAggregates` holds, for the rows inside one window:
 
 - counters per model, per prompt version, per prompt id and per user (requests, errors,
-  bad, tokens, priced requests, spend), and spend per hour;
+  bad, rated, tokens, priced requests, spend), and spend per hour;
 - the latencies and TTFTs sorted, overall, per model, per version and per sparkline bucket
   (`SortedGroups`), so exact percentiles are read, not recomputed;
 - the (version, prompt_hash) pairs seen, for drift.
@@ -27,7 +27,8 @@ NANO = 1e9  # nano-dollars per dollar
 # estimated / estimated_cost: requests whose usage is only estimated, and that estimate's spend
 # (Columns.estimated_cost_usd), never in cost
 _MODEL_COUNTERS = ("requests", "errors", "priced", "cost", "unpriced", "estimated", "estimated_cost")
-_PROMPT_COUNTERS = ("requests", "errors", "bad", "input_tokens", "output_tokens", "priced", "cost")
+# rated: requests with a label or feedback (Columns.is_rated), the denominator of a bad rate
+_PROMPT_COUNTERS = ("requests", "errors", "bad", "rated", "input_tokens", "output_tokens", "priced", "cost")
 
 
 def cost_nano(cost_usd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -80,6 +81,7 @@ class Batch:
         self.prompt_hash = cols.prompt_hash[rows]
         self.is_error = cols.is_error[rows]
         self.is_bad = cols.is_bad[rows]
+        self.is_rated = cols.is_rated[rows]
         self.input_tokens = cols.input_tokens[rows]
         self.output_tokens = cols.output_tokens[rows]
         self.priced, self.cost = cost_nano(cols.cost_usd[rows])
@@ -97,6 +99,7 @@ class WindowAggregates:
         self.requests = 0
         self.errors = 0
         self.bad = 0
+        self.rated = 0
         self.models = Counters(_MODEL_COUNTERS)
         self.prompts = Counters(_PROMPT_COUNTERS)
         self.prompt_ids = Counters(("cost", "priced"))
@@ -179,6 +182,7 @@ class WindowAggregates:
         self.requests += sign * len(batch)
         self.errors += sign * int(batch.is_error.sum())
         self.bad += sign * int(batch.is_bad.sum())
+        self.rated += sign * int(batch.is_rated.sum())
         models = len(cols.names("model"))
         self.models.add(
             batch.model, sign, models, requests=None, errors=batch.is_error, priced=batch.priced,
@@ -188,7 +192,7 @@ class WindowAggregates:
         prompts = len(cols.names("prompt"))
         self.prompts.add(
             batch.prompt, sign, prompts, requests=None, errors=batch.is_error, bad=batch.is_bad,
-            input_tokens=batch.input_tokens.astype(np.float64),
+            rated=batch.is_rated, input_tokens=batch.input_tokens.astype(np.float64),
             output_tokens=batch.output_tokens.astype(np.float64),
             priced=batch.priced, cost=batch.cost.astype(np.float64),
         )  # fmt: skip

@@ -26,7 +26,9 @@ GROW_BY_A_QUARTER_FROM = 1 << 18  # rows of capacity (~27 MB)
 _FLOAT_FIELDS = ("ts", "latency_ms", "ttft_ms", "cost_usd", "feedback", "estimated_cost_usd")
 _INT_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens", "request_key")
 _CATEGORY_FIELDS = ("model", "prompt", "prompt_id", "user", "environment", "prompt_hash", "provider")
-_BOOL_FIELDS = ("is_error", "is_bad")
+# is_rated: someone judged the response (a label, or unlabelled, a feedback value); bad rates
+# are bad / rated, so a version nobody rated has no bad rate rather than 0%
+_BOOL_FIELDS = ("is_error", "is_bad", "is_rated")
 
 # The store columns append_rows takes, in order (console.store reads them in this order).
 ROW_FIELDS = (
@@ -64,6 +66,11 @@ def prompt_key(prompt_id: str, prompt_version: str) -> str:
 def is_bad(record: RequestRecord) -> bool:
     """Unlabelled, negative user feedback stands for a bad response (labels: apply_verdicts)."""
     return record.feedback is not None and record.feedback < 0
+
+
+def is_rated(record: RequestRecord) -> bool:
+    """Unlabelled, any feedback value rates a response (labels: apply_verdicts)."""
+    return record.feedback is not None
 
 
 def request_key(request_id: str) -> int:
@@ -168,6 +175,7 @@ class Columns:
         ints["request_key"][start:end] = request_keys([r.request_id for r in records], count)
         self._bools["is_error"][start:end] = [r.status == "error" for r in records]
         self._bools["is_bad"][start:end] = [is_bad(r) for r in records]
+        self._bools["is_rated"][start:end] = [is_rated(r) for r in records]
         cats = self.categories
         code = {name: cats[name].code for name in _CATEGORY_FIELDS}
         self._cats["model"][start:end] = [code["model"](r.model) for r in records]
@@ -217,6 +225,7 @@ class Columns:
         ints["request_key"][start:end] = request_keys(request_id, count)
         self._bools["is_error"][start:end] = np.fromiter(map(_IS_ERROR.__getitem__, status), np.bool_, count)
         self._bools["is_bad"][start:end] = feedback_values < 0  # NaN (no feedback) is not < 0
+        np.logical_not(np.isnan(feedback_values), out=self._bools["is_rated"][start:end])
         coders = self._coders
         cats = self._cats
         for name, values in (
@@ -303,6 +312,7 @@ class Columns:
                 ordered(numbers[name], column[:count])
         ordered(numbers["is_error"], columns._bools["is_error"][:count])
         columns._bools["is_bad"][:count] = columns.feedback < 0  # NaN (no feedback) is not < 0
+        columns._bools["is_rated"][:count] = ~np.isnan(columns.feedback)
         for name in ("model", "prompt_id", "user", "environment", "prompt_hash", "provider"):
             source = names[name]
             renumbered, columns.categories[name] = _by_first_appearance(ordered(codes[name]), source.__getitem__)
@@ -344,33 +354,35 @@ class Columns:
 
     # -- labels ---------------------------------------------------------------------------------
 
-    def verdict_rows(self, verdicts: Mapping[str, str | None]) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, is_bad for them) that labels call for: "bad" is bad, "good" is not, and
-        None (label removed) falls back to feedback < 0. Rows whose value would not change
-        are left out. Nothing is modified (see set_bad)."""
+    def verdict_rows(self, verdicts: Mapping[str, str | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, is_bad, is_rated for them) that labels call for: "bad" is bad, "good" is
+        not, both rated; None (label removed) falls back to feedback (bad when < 0, rated when
+        there is one). Rows whose values would not change are left out. Nothing is modified
+        (see set_verdicts)."""
+        none = np.zeros(0, np.bool_)
         if not verdicts or not self._size:
-            return np.zeros(0, np.int64), np.zeros(0, np.bool_)
+            return np.zeros(0, np.int64), none, none
         keys = request_keys(verdicts, len(verdicts))
         wanted = dict(zip(keys.tolist(), verdicts.values()))
         rows = np.flatnonzero(np.isin(self.request_key, keys))
         if not len(rows):
-            return rows, np.zeros(0, np.bool_)
-        row_keys = self.request_key[rows].tolist()
-        feedback_bad = self.feedback[rows] < 0
-        values = np.array(
-            [feedback_bad[i] if wanted[key] is None else wanted[key] == "bad" for i, key in enumerate(row_keys)],
-            np.bool_,
-        )
-        changed = values != self.is_bad[rows]
-        return rows[changed], values[changed]
+            return rows, none, none
+        found = [wanted[key] for key in self.request_key[rows].tolist()]
+        labelled = np.array([verdict is not None for verdict in found], np.bool_)
+        feedback = self.feedback[rows]
+        bad = np.where(labelled, np.array([verdict == "bad" for verdict in found], np.bool_), feedback < 0)
+        rated = labelled | ~np.isnan(feedback)
+        changed = (bad != self.is_bad[rows]) | (rated != self.is_rated[rows])
+        return rows[changed], bad[changed], rated[changed]
 
-    def set_bad(self, rows: np.ndarray, values: np.ndarray) -> None:
-        self._bools["is_bad"][rows] = values
+    def set_verdicts(self, rows: np.ndarray, bad: np.ndarray, rated: np.ndarray) -> None:
+        self._bools["is_bad"][rows] = bad
+        self._bools["is_rated"][rows] = rated
 
     def apply_verdicts(self, verdicts: Mapping[str, str | None]) -> np.ndarray:
-        """Make labels the truth for is_bad; returns the rows that changed."""
-        rows, values = self.verdict_rows(verdicts)
-        self.set_bad(rows, values)
+        """Make labels the truth for is_bad and is_rated; returns the rows that changed."""
+        rows, bad, rated = self.verdict_rows(verdicts)
+        self.set_verdicts(rows, bad, rated)
         return rows
 
     def _note_first_seen(self, records: Iterable[RequestRecord]) -> None:

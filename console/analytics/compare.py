@@ -1,7 +1,8 @@
 """Compare two arms of traffic: two prompt versions, two models, or before/after a change.
 
 An arm is a spec (console.analytics.arm_spec) like "prompt=support-answer@v8,model=gpt-4o". `compare`
-answers, for each arm, the counts, rates with Wilson 95% intervals, latency and cost
+answers, for each arm, the counts, rates with Wilson 95% intervals (the bad rate over the rated
+requests only: a label, or unlabelled a feedback value), latency and cost
 percentiles, and across arms the p-values, plus a verdict in plain language that refuses
 to conclude from small samples. The CLI (`compare --json`) and the compare screen both
 render this one result, so they cannot disagree.
@@ -44,6 +45,7 @@ class ArmSummary(msgspec.Struct):
     error_rate: Optional[float]
     error_rate_ci: Optional[tuple[float, float]]
     bad: int
+    rated: int  # labelled, or unlabelled with feedback: bad_rate is bad / rated (None when 0)
     bad_rate: Optional[float]
     bad_rate_ci: Optional[tuple[float, float]]
     latency_p50_ms: Optional[float]
@@ -101,16 +103,17 @@ def summarize_arm(cols: Columns, spec: ArmSpec, label: Optional[str] = None,
     requests = int(mask.sum())
     errors = int(cols.is_error[mask].sum())
     bad = int(cols.is_bad[mask].sum())
+    rated = int(cols.is_rated[mask].sum())
     # latency over every request, errors included, as the latency pane and report count it
     latency = cols.latency_ms[mask]
     cost = cols.cost_usd[mask]
     priced = cost[~np.isnan(cost)]  # NaN = unpriced: counted apart, never a $0
     error_rate, error_ci = _rate(errors, requests)
-    bad_rate, bad_ci = _rate(bad, requests)
+    bad_rate, bad_ci = _rate(bad, rated)
     return ArmSummary(
         label=label or spec.label, spec=spec.text, requests=requests,
         errors=errors, error_rate=error_rate, error_rate_ci=error_ci,
-        bad=bad, bad_rate=bad_rate, bad_rate_ci=bad_ci,
+        bad=bad, rated=rated, bad_rate=bad_rate, bad_rate_ci=bad_ci,
         latency_p50_ms=_percentile(latency, 50), latency_p95_ms=_percentile(latency, 95),
         priced_requests=int(priced.size), cost_median_usd=_percentile(priced, 50),
         cost_p95_usd=_percentile(priced, 95), unpriced_requests=requests - int(priced.size),
@@ -148,7 +151,7 @@ def compare(cols: Columns, a: ArmSpec, b: ArmSpec) -> Comparison:
     arm_b = summarize_arm(cols, b, label_b, mask_b)
     differences = {
         "error_rate": _proportion_difference(arm_a.errors, arm_a.requests, arm_b.errors, arm_b.requests),
-        "bad_rate": _proportion_difference(arm_a.bad, arm_a.requests, arm_b.bad, arm_b.requests),
+        "bad_rate": _proportion_difference(arm_a.bad, arm_a.rated, arm_b.bad, arm_b.rated),
         "latency": _distribution_difference(cols.latency_ms[mask_a], cols.latency_ms[mask_b]),
         # NaN (unpriced) costs are dropped by the test: only priced requests are compared
         "cost": _distribution_difference(cols.cost_usd[mask_a], cols.cost_usd[mask_b]),
@@ -215,7 +218,9 @@ def _findings(a: ArmSummary, b: ArmSummary, differences: dict[str, Difference]) 
     findings = []
     for metric, (name, statement) in statements.items():
         test = differences[metric]
-        if metric == "cost" and test.method is None and min(a.priced_requests, b.priced_requests) >= MIN_REQUESTS:
+        if metric == "bad_rate" and min(a.rated, b.rated) < MIN_REQUESTS:
+            findings.append(Finding("not_enough_data", metric, _unrated_text(a, b)))
+        elif metric == "cost" and test.method is None and min(a.priced_requests, b.priced_requests) >= MIN_REQUESTS:
             text = (f"cost: per-request costs are not kept in the rollups; mean {usd(b.cost_mean_usd)} in "
                     f"{b.label} vs {usd(a.cost_mean_usd)} in {a.label}")  # fmt: skip
             findings.append(Finding("not_enough_data", metric, text))
@@ -224,12 +229,24 @@ def _findings(a: ArmSummary, b: ArmSummary, differences: dict[str, Difference]) 
                     f"{a.priced_requests:,} in {a.label})")  # fmt: skip
             findings.append(Finding("not_enough_data", metric, text))
         elif test.significant:
-            extra = f", {counts}" if metric.endswith("_rate") else ""
+            extra = f", {counts}" if metric == "error_rate" else ""
+            if metric == "bad_rate":  # its sample is the rated requests
+                extra = f", {b.rated:,} vs {a.rated:,} rated"
             findings.append(Finding("significant", metric, f"{statement} ({format_p(test.p_value)}{extra})"))
         else:
             text = f"{name}: no significant difference ({format_p(test.p_value)})"
             findings.append(Finding("no_difference", metric, text))
     return findings
+
+
+def _unrated_text(a: ArmSummary, b: ArmSummary) -> str:
+    """Why the bad rates are not compared: an unrated request is not a good one, so an arm
+    nobody rated has no bad rate at all (and a handful of ratings moves one too much)."""
+    unrated = [arm.label for arm in (b, a) if not arm.rated]
+    if unrated:
+        return f"bad rate: not compared, no ratings in {' or '.join(unrated)}"
+    return (f"bad rate: not compared, not enough rated requests ({b.rated:,} in {b.label}, "
+            f"{a.rated:,} in {a.label})")  # fmt: skip
 
 
 # -- before / after a change point -----------------------------------------------------------

@@ -133,7 +133,7 @@ class WorseVersion:
     p_value: float
 
 
-MIN_REQUESTS = 30  # as compare: smaller arms get no conclusion
+MIN_REQUESTS = 30  # rated requests, as compare: smaller arms get no conclusion
 WORSE_ALPHA = 0.01  # stricter than compare's 0.05: the dashboard tests every version at once
 WORSE_RATIO = 1.5  # and the rate must be at least half as much again, not just significant
 
@@ -141,8 +141,9 @@ WORSE_RATIO = 1.5  # and the rate must be at least half as much again, not just 
 def worse_versions(
     report: Report | None, registry_order: Mapping[str, RegistryOrder | Sequence[str]] | None = None,
 ) -> list[WorseVersion]:
-    """The versions worse than the one `c` compares them with (bad rate, pooled two-proportion
-    z-test; rows too small for it are left out), most certain first: the dashboard's answer
+    """The versions worse than the one `c` compares them with (bad rate over the rated
+    requests, pooled two-proportion z-test; versions with too few ratings for it are left
+    out), most certain first: the dashboard's answer
     to "which prompt version is bad"."""
     if report is None:
         return []
@@ -151,11 +152,12 @@ def worse_versions(
     for (prompt_id, version), row in rows.items():
         previous = previous_version(report, prompt_id, version, (registry_order or {}).get(prompt_id))
         before = rows.get((prompt_id, previous)) if previous else None
-        if before is None or min(row.requests, before.requests) < MIN_REQUESTS:
+        # rated, not requests: an unrated response is not a good one (no rating, no bad rate)
+        if before is None or min(row.rated, before.rated) < MIN_REQUESTS:
             continue
-        if row.bad_rate < max(before.bad_rate * WORSE_RATIO, 0.01):
+        if row.bad_rate is None or before.bad_rate is None or row.bad_rate < max(before.bad_rate * WORSE_RATIO, 0.01):
             continue
-        p_value = _two_proportion_p(row.bad, row.requests, before.bad, before.requests)
+        p_value = _two_proportion_p(row.bad, row.rated, before.bad, before.rated)
         if p_value is not None and p_value < WORSE_ALPHA:
             found.append(WorseVersion(f"{prompt_id}@{version}", previous, row.bad_rate, before.bad_rate, p_value))
     return sorted(found, key=lambda worse: (worse.p_value, -worse.bad_rate))

@@ -1,8 +1,8 @@
 """Two arms compared over a window too large to load (`compare` above the exact path's limit).
 
 An arm's requests are its hour cells (console.analytics.rollup) plus the rows at the edges no
-whole hour covers. Counts, errors and bad (with the labels' corrections) are sums of integers:
-exactly the rows'. Latency percentiles come from the merged DDSketch sketches, within
+whole hour covers. Counts, errors, bad and rated (with the labels' corrections) are sums of
+integers: exactly the rows'. Latency percentiles come from the merged DDSketch sketches, within
 RELATIVE_ACCURACY (console.analytics.sketch), and the latency test is Mann-Whitney's U over
 the sketches' buckets (values in one bucket, within 1% of one another, count as ties), with
 the normal approximation and tie correction scipy uses for samples this size. The cells keep
@@ -42,12 +42,12 @@ NANO = 1e-9
 @dataclass
 class ArmPart:
     """One arm over a window: its cells (already the arm's), the edge rows with the mask of
-    the arm's, and the labels' correction of the cells' bad count."""
+    the arm's, and the labels' correction of the cells' (bad, rated) counts."""
 
     cells: CellTable
     rows: Columns
     mask: np.ndarray
-    bad_delta: int = 0
+    label_delta: tuple[int, int] = (0, 0)
 
 
 def cells_of_arm(cells: CellTable, spec: ArmSpec) -> CellTable:
@@ -92,19 +92,20 @@ def summarize_part(part: ArmPart, spec: ArmSpec, label: str) -> tuple[ArmSummary
     sums = cells.sums
     requests = int(sums["requests"].sum()) + len(rows)
     errors = int((sums["requests"] * cells.codes["is_error"]).sum()) + int(part.rows.is_error[rows].sum())
-    bad = int(sums["bad"].sum()) + part.bad_delta + int(part.rows.is_bad[rows].sum())
+    bad = int(sums["bad"].sum()) + part.label_delta[0] + int(part.rows.is_bad[rows].sum())
+    rated = int(sums["rated"].sum()) + part.label_delta[1] + int(part.rows.is_rated[rows].sum())
     cost = part.rows.cost_usd[rows]
     priced_rows = cost[~np.isnan(cost)]
     priced = int(sums["priced"].sum()) + len(priced_rows)
     latency = _latency(part)
     p50, p95 = _percentiles(latency, (50.0, 95.0))
     error_rate, error_ci = _rate(errors, requests)
-    bad_rate, bad_ci = _rate(bad, requests)
+    bad_rate, bad_ci = _rate(bad, rated)
     spent = int(sums["cost_nano"].sum()) * NANO + float(priced_rows.sum())
     summary = ArmSummary(
         label=label, spec=spec.text, requests=requests,
         errors=errors, error_rate=error_rate, error_rate_ci=error_ci,
-        bad=bad, bad_rate=bad_rate, bad_rate_ci=bad_ci,
+        bad=bad, rated=rated, bad_rate=bad_rate, bad_rate_ci=bad_ci,
         latency_p50_ms=p50, latency_p95_ms=p95,
         priced_requests=priced, cost_median_usd=None, cost_p95_usd=None, unpriced_requests=requests - priced,
         cost_mean_usd=spent / priced if priced else None,
@@ -151,7 +152,7 @@ def compare_parts(part_a: ArmPart, part_b: ArmPart, a: ArmSpec, b: ArmSpec) -> C
     arm_b, latency_b = summarize_part(part_b, b, label_b)
     differences = {
         "error_rate": _proportion_difference(arm_a.errors, arm_a.requests, arm_b.errors, arm_b.requests),
-        "bad_rate": _proportion_difference(arm_a.bad, arm_a.requests, arm_b.bad, arm_b.requests),
+        "bad_rate": _proportion_difference(arm_a.bad, arm_a.rated, arm_b.bad, arm_b.rated),
         "latency": _difference(sketch_mann_whitney(latency_a, latency_b), MANN_WHITNEY_BUCKETS),
         "cost": Difference(None, None, None),  # no per-request costs in the cells
     }

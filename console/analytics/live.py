@@ -71,9 +71,9 @@ class LiveWindow:
         return cut
 
     def apply_verdicts(self, verdicts: Mapping[str, str | None]) -> int:
-        """Labels (request_id -> "bad", "good", or None when removed) into is_bad; the
-        aggregates swap the changed rows out and back in. Returns how many rows changed."""
-        rows, values = self.cols.verdict_rows(verdicts)
+        """Labels (request_id -> "bad", "good", or None when removed) into is_bad and is_rated;
+        the aggregates swap the changed rows out and back in. Returns how many rows changed."""
+        rows, bad, rated = self.cols.verdict_rows(verdicts)
         if not len(rows):
             return 0
         inside = np.zeros(0, np.int64)
@@ -81,7 +81,7 @@ class LiveWindow:
             kept = rows[rows < self._synced]
             inside = kept[self._member[kept]]
             self._aggregates.remove_rows(self.cols, inside)
-        self.cols.set_bad(rows, values)
+        self.cols.set_verdicts(rows, bad, rated)
         if self._aggregates is not None:
             self._aggregates.add_rows(self.cols, inside)
         return len(rows)

@@ -74,7 +74,8 @@ class VersionRow(msgspec.Struct, kw_only=True):
     errors: int
     error_rate: float
     bad: int
-    bad_rate: float
+    rated: int  # requests someone judged: labelled (good or bad), or unlabelled with feedback
+    bad_rate: float | None  # bad / rated; null when nothing is rated (unrated is not good)
     p50_ms: float | None
     p95_ms: float | None
     mean_input_tokens: float

@@ -4,7 +4,7 @@ Three kinds of cell, each keyed by its time bucket (the bucket's first second; a
 or a day) and text dimensions:
 
 - REQUESTS: model × prompt (id@version) × prompt id × prompt hash × environment × error or
-  not. Exact sums (requests, bad by feedback, tokens, priced requests, spend in integer
+  not. Exact sums (requests, bad and rated by feedback, tokens, priced requests, spend in integer
   nano-dollars as every figure sums it), first and last ts, and DDSketch sketches of latency
   and TTFT (console.analytics.sketch).
 - USERS: per hour and per day (UTC), user: requests, priced requests and spend, for the top
@@ -46,7 +46,7 @@ class CellKind:
 REQUESTS = CellKind(
     dims=("model", "prompt", "prompt_id", "prompt_hash", "environment"),
     flags=("is_error",),
-    sums=("requests", "bad", "input_tokens", "output_tokens", "cached_input_tokens", "priced", "cost_nano",
+    sums=("requests", "bad", "rated", "input_tokens", "output_tokens", "cached_input_tokens", "priced", "cost_nano",
           "estimated", "estimated_cost_nano"),
     extremes=True,
     sketches=("latency_ms", "ttft_ms"),
@@ -250,6 +250,7 @@ class RowArrays:
     estimated_cost_usd: np.ndarray  # NaN unless the usage was only estimated (console.records)
     is_error: np.ndarray
     is_bad: np.ndarray
+    is_rated: np.ndarray  # a label, or unlabelled a feedback value: the denominator of a bad rate
     tokens: Mapping[str, np.ndarray]  # input_tokens, output_tokens, cached_input_tokens
     codes: Mapping[str, np.ndarray]  # model, prompt, prompt_id, prompt_hash, environment, user
     names: Mapping[str, list[str]]
@@ -259,12 +260,12 @@ class RowArrays:
 
     @classmethod
     def of_columns(cls, cols: Columns, rows: np.ndarray | slice = slice(None)) -> RowArrays:
-        """The rows of a Columns (with its verdicts: is_bad as loaded)."""
+        """The rows of a Columns (with its verdicts: is_bad and is_rated as loaded)."""
         dims = ("model", "prompt", "prompt_id", "prompt_hash", "environment", "user")
         return cls(
             ts=cols.ts[rows], latency_ms=cols.latency_ms[rows], ttft_ms=cols.ttft_ms[rows], cost_usd=cols.cost_usd[rows],
             estimated_cost_usd=cols.estimated_cost_usd[rows],
-            is_error=cols.is_error[rows], is_bad=cols.is_bad[rows],
+            is_error=cols.is_error[rows], is_bad=cols.is_bad[rows], is_rated=cols.is_rated[rows],
             tokens={name: getattr(cols, name)[rows] for name in ("input_tokens", "output_tokens", "cached_input_tokens")},
             codes={dim: getattr(cols, dim)[rows] for dim in dims}, names={dim: cols.names(dim) for dim in dims},
         )  # fmt: skip
@@ -295,7 +296,8 @@ def cells_of_rows(rows: RowArrays, span: int = MINUTE) -> tuple[CellTable, CellT
         REQUESTS, span, bucket,
         {**{dim: codes[dim] for dim in REQUESTS.dims}, "is_error": rows.is_error.astype(np.int64)},
         {dim: list(rows.names[dim]) for dim in REQUESTS.dims},
-        {"requests": ones, "bad": rows.is_bad.astype(np.int64), "priced": priced.astype(np.int64), "cost_nano": nano,
+        {"requests": ones, "bad": rows.is_bad.astype(np.int64), "rated": rows.is_rated.astype(np.int64),
+         "priced": priced.astype(np.int64), "cost_nano": nano,
          "estimated": estimated.astype(np.int64), "estimated_cost_nano": estimated_nano,
          **{name: np.asarray(values, np.int64) for name, values in rows.tokens.items()}},
         rows.ts, rows.ts, {},

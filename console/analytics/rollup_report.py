@@ -6,7 +6,7 @@ loaded as columns (budget burn windows, alert onsets and the error spike look at
 row), and the window before that is read as rollup cells (console.analytics.rollup): whole
 days, whole hours, whole minutes, and the rows of a partial first minute turned into cells
 (the spend per hour and the p95 sparkline from cells of at most an hour: RollupPart.series,
-the hour totals of the whole days). Counts, errors, bad, tokens and spend are sums of
+the hour totals of the whole days). Counts, errors, bad, rated, tokens and spend are sums of
 integers, so they are exactly what the rows would give; percentiles come from the merged
 DDSketch sketches, within RELATIVE_ACCURACY (console.analytics.sketch), and the report says
 so (Report.figures).
@@ -48,8 +48,8 @@ class RollupPart:
     # with day cells in `cells`, the hour totals of those days and the other cells
     series: tuple[CellTable, ...] | None = None
     users: CellTable = field(default_factory=lambda: CellTable.empty(USERS, HOUR))
-    # labels' corrections of the cells' bad counts (cells count negative feedback), by "id@version"
-    bad_delta: Mapping[str, int] = field(default_factory=dict)
+    # labels' corrections of the cells' (bad, rated) counts (cells count by feedback), by "id@version"
+    label_delta: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     # the exact tail held more rows than a report loads: exact_since is where the rows start,
     # the tail before it is these cells (console/analytics/tail_cells.py), the window's part
     # of them also in `cells`
@@ -98,7 +98,7 @@ def merged_aggregates(
         made.users.add(user, +1, len(cols.names("user")), cost=users.sums["cost_nano"].astype(np.float64),
                        priced=users.sums["priced"].astype(np.float64))  # fmt: skip
     if not len(cells):
-        _apply_bad_delta(made, cols, part.bad_delta)
+        _apply_label_delta(made, cols, part.label_delta)
         return made
     model = _codes_in(cols, "model", cells, "model")
     prompt = _codes_in(cols, "prompt", cells, "prompt")
@@ -110,11 +110,12 @@ def merged_aggregates(
     made.requests += int(cells.sums["requests"].sum())
     made.errors += int(np.rint(errors.sum()))
     made.bad += int(cells.sums["bad"].sum())
+    made.rated += int(cells.sums["rated"].sum())
     made.models.add(model, +1, len(cols.names("model")), requests=requests, errors=errors, priced=priced,
                     cost=sums["cost_nano"], unpriced=requests - priced, estimated=sums["estimated"],
                     estimated_cost=sums["estimated_cost_nano"])  # fmt: skip
     prompts = len(cols.names("prompt"))
-    made.prompts.add(prompt, +1, prompts, requests=requests, errors=errors, bad=sums["bad"],
+    made.prompts.add(prompt, +1, prompts, requests=requests, errors=errors, bad=sums["bad"], rated=sums["rated"],
                      input_tokens=sums["input_tokens"], output_tokens=sums["output_tokens"], priced=priced,
                      cost=sums["cost_nano"])  # fmt: skip
     made.prompt_ids.add(prompt_id, +1, len(cols.names("prompt_id")), cost=sums["cost_nano"], priced=priced)
@@ -127,7 +128,7 @@ def merged_aggregates(
         costs = np.bincount(inverse.reshape(-1), weights=table.sums["cost_nano"].astype(np.float64))
         for hour, total in zip(unique.tolist(), np.rint(costs).astype(np.int64).tolist()):
             made.hour_cost[hour] = made.hour_cost.get(hour, 0) + total
-    _apply_bad_delta(made, cols, part.bad_delta)
+    _apply_label_delta(made, cols, part.label_delta)
     _merge_sketches(made, cols, rows, cells, model, prompt, series)
     return made
 
@@ -148,13 +149,15 @@ def _pair_counts(prompt: np.ndarray, prompt_hash: np.ndarray, requests: np.ndarr
     return {(int(p >> 32), int(p & 0xFFFFFFFF)): int(round(c)) for p, c in zip(unique.tolist(), counts.tolist()) if c}
 
 
-def _apply_bad_delta(made: WindowAggregates, cols: Columns, delta: Mapping[str, int]) -> None:
-    for key, change in delta.items():
+def _apply_label_delta(made: WindowAggregates, cols: Columns, delta: Mapping[str, tuple[int, int]]) -> None:
+    for key, (bad, rated) in delta.items():
         code = cols.categories["prompt"].codes.get(key)
-        if code is None or not change:
+        if code is None or not (bad or rated):
             continue
-        made.prompts.add(np.array([code]), +1, len(cols.names("prompt")), bad=np.array([float(change)]))
-        made.bad += change
+        made.prompts.add(np.array([code]), +1, len(cols.names("prompt")), bad=np.array([float(bad)]),
+                         rated=np.array([float(rated)]))  # fmt: skip
+        made.bad += bad
+        made.rated += rated
 
 
 def _merge_sketches(

@@ -1,7 +1,8 @@
 """Prompt versions: the per-version table, drift, and change points.
 
 One row per (prompt_id, prompt_version) with requests in the window: errors and error rate,
-bad responses (a bad label; until labels exist, negative feedback) and bad rate, p50/p95
+bad responses (a bad label; unlabelled, negative feedback), rated responses (a label; unlabelled,
+any feedback) and bad rate over the rated ones (None when none is: no rating is not 0% bad), p50/p95
 latency, mean tokens in/out, cost per request over the priced requests, first and last seen.
 
 - first_seen is the first time the version appears in everything the columns were loaded
@@ -49,6 +50,7 @@ def version_rows(cols: Columns, aggregates: WindowAggregates, start: float | Non
         prompt_id = ids[int(aggregates.prompt_id_of[code])]
         n = int(requests[code])
         errors, bad, priced = int(counts["errors"][code]), int(counts["bad"][code]), int(counts["priced"][code])
+        rated = int(counts["rated"][code])
         p50, p95 = percentiles_of_sorted(aggregates.latency_by_prompt.get(code), (50.0, 95.0))
         first = first_seen.get(key, float(aggregates.prompt_last_seen[code]))
         seen = hashes.get(code, [])
@@ -60,7 +62,8 @@ def version_rows(cols: Columns, aggregates: WindowAggregates, start: float | Non
                 errors=errors,
                 error_rate=errors / n,
                 bad=bad,
-                bad_rate=bad / n,
+                rated=rated,
+                bad_rate=bad / rated if rated else None,
                 p50_ms=float(p50),
                 p95_ms=float(p95),
                 mean_input_tokens=int(counts["input_tokens"][code]) / n,

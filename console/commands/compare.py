@@ -78,16 +78,18 @@ def _compare(
 
 
 def _arm_cells(arm, narrow: bool = False) -> list[str]:
-    def counted(k: int, rate: Optional[float], ci: Optional[tuple[float, float]]) -> str:
+    def counted(count: str, rate: Optional[float], ci: Optional[tuple[float, float]]) -> str:
         if rate is None or ci is None:
-            return f"{k:,}"
+            return count
         # narrow: the interval on a line of its own, so both arms and p fit 80 columns
-        return f"{k:,}  {format_percent(rate)}{chr(10) if narrow else ' '}[{format_percent(ci[0])}–{format_percent(ci[1])}]"
+        return f"{count}  {format_percent(rate)}{chr(10) if narrow else ' '}[{format_percent(ci[0])}–{format_percent(ci[1])}]"
 
+    # bad over the rated requests (a label, or feedback); an unrated one is not counted good
+    bad = counted(f"{arm.bad:,} / {arm.rated:,}", arm.bad_rate, arm.bad_rate_ci) if arm.rated else "none rated"
     return [
         f"{arm.requests:,}",
-        counted(arm.errors, arm.error_rate, arm.error_rate_ci),
-        counted(arm.bad, arm.bad_rate, arm.bad_rate_ci),
+        counted(f"{arm.errors:,}", arm.error_rate, arm.error_rate_ci),
+        bad,
         f"{format_ms(arm.latency_p50_ms)} / {format_ms(arm.latency_p95_ms)}",
         f"{usd(arm.cost_median_usd)} / {usd(arm.cost_p95_usd)}"
         if arm.cost_median_usd is not None or arm.cost_mean_usd is None
@@ -120,7 +122,8 @@ def comparison_table(comparison: Comparison, narrow: bool = False) -> Table:
     table.add_column("B" if narrow else Text(f"B: {strip_control(comparison.b.label)}"), justify="right")
     table.add_column("p" if narrow else "difference (two-sided)")
     measures = (
-        "requests", "errors, rate [95% CI]", "bad, rate [95% CI]", "latency p50 / p95",
+        "requests", "errors, rate [95% CI]", "bad / rated [95% CI]" if narrow else "bad / rated, rate [95% CI]",
+        "latency p50 / p95",
         "cost/req median / p95" if narrow else "cost/request median / p95", "unpriced requests",
     )  # fmt: skip
     tests = ("", test("error_rate"), test("bad_rate"), test("latency"), test("cost"), "")

@@ -99,14 +99,15 @@ def spend_table(report: Report) -> Table:
 def versions_table(report: Report) -> Table:
     table = _table("Prompt versions (latency in s)")
     _name_column(table, "version")
-    _number_columns(table, "reqs", "errors", "bad", "p50", "p95", "$/req")
+    _number_columns(table, "reqs", "errors", "bad", "rated", "p50", "p95", "$/req")
     table.add_column("first seen", no_wrap=True)
+    # bad is over the rated requests (a label, or feedback): "—" when none is, never a 0%
     # no column of flags: at 80 columns it was folded into a column of '…' and '≠'; new versions
     # are the change points and drift_lines says which hashes, both under the table
     for row in report.versions:
         table.add_row(
             _text(f"{row.prompt_id}@{row.prompt_version}", "magenta"), f"{row.requests:,}",
-            _percent(row.error_rate), _percent(row.bad_rate), _ms(row.p50_ms), _ms(row.p95_ms),
+            _percent(row.error_rate), _percent(row.bad_rate), f"{row.rated:,}", _ms(row.p50_ms), _ms(row.p95_ms),
             usd(row.cost_per_request_usd),
             short_time(row.first_seen),
         )  # fmt: skip

@@ -167,7 +167,7 @@ class AnalyticsFeed:
         self._inbox.send(ClockMoved(urgent))
 
     def apply_labels(self, verdicts: dict[str, str | None]) -> None:
-        """Labels changed (request_id -> "bad", "good", or None when undone): is_bad follows."""
+        """Labels changed (request_id -> "bad", "good", or None when undone): is_bad and is_rated follow."""
         if verdicts:
             self._inbox.send(ApplyLabels(dict(verdicts)))
 

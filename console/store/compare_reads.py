@@ -1,5 +1,5 @@
 """What `compare` reads over a window above the exact path's limit: each arm's hour cells,
-the rows at its edges, and the labels' corrections of the cells' bad counts
+the rows at its edges, and the labels' corrections of the cells' bad and rated counts
 (console/analytics/compare_sketch.py computes the comparison).
 
 An arm covers [max(window start, after), before): the whole hours inside come from the hour
@@ -19,7 +19,7 @@ from console.analytics.compare_sketch import ArmPart, cells_of_arm
 from console.analytics.rollup import HOUR, REQUESTS, CellTable
 from console.store import rollups
 from console.store.day_dedup import days_bound
-from console.store.verdicts import _CURRENT
+from console.store.verdicts import _CURRENT, correction
 
 
 def _floor(moment: float) -> int:
@@ -61,14 +61,14 @@ def arm_parts(store, since: float | None, specs: list[ArmSpec]) -> list[ArmPart]
                 rows[0].extend(extra)
             cols = rows[0] if rows else Columns()
             mask = arm_mask(cols, spec)
-            delta = _bad_delta(conn, spec, cells_from, cells_to) if whole else 0
+            delta = _label_delta(conn, spec, cells_from, cells_to) if whole else (0, 0)
             parts.append(ArmPart(cells, cols, mask, delta))
     return parts
 
 
-def _bad_delta(conn, spec: ArmSpec, since: int | None, before: int | None) -> int:
-    """How the labels on the arm's rows in [since, before) change its cells' bad count
-    (cells count negative feedback; a label is the truth)."""
+def _label_delta(conn, spec: ArmSpec, since: int | None, before: int | None) -> tuple[int, int]:
+    """How the labels on the arm's rows in [since, before) change its cells' (bad, rated)
+    counts (cells count by feedback; a label is the truth, and rates its row)."""
     bounds = [term for term, moment in (("r.ts >= :since", since), ("r.ts < :before", before)) if moment is not None]
     params: dict = {"since": since, "before": before}
     days = days_bound(conn, since, before, params)
@@ -81,11 +81,11 @@ def _bad_delta(conn, spec: ArmSpec, since: int | None, before: int | None) -> in
     )
     wanted = {"model": spec.model, "prompt_id": spec.prompt_id, "prompt_version": spec.prompt_version,
               "environment": spec.environment}  # fmt: skip
-    change = 0
+    bad = rated = 0
     for model, prompt_id, version, environment, feedback, verdict in conn.execute(query, params):
         found = {"model": model, "prompt_id": prompt_id, "prompt_version": version, "environment": environment}
         if any(value is not None and (found[name] or "").casefold() != value.casefold() for name, value in wanted.items()):
             continue
-        counted = feedback is not None and feedback < 0
-        change += (verdict == "bad") - counted
-    return change
+        change = correction(feedback, verdict)
+        bad, rated = bad + change[0], rated + change[1]
+    return bad, rated

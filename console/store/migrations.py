@@ -26,11 +26,14 @@ Versions:
    series), built from the hour cells already stored (console/store/rollup_builds.py): a
    month's window reads ~1/20 of the cells it read from the hour cells. An index of the user
    day cells (rollup_tables.USER_DAYS_INDEX).
+10. rollups.rated: the requests of a cell with a feedback value (the denominator of a bad
+   rate: a request nobody rated is not a good one), the cells rebuilt from the rows stored
+   (as 7 built them) so every cell, minute to day, holds its rows' count.
 
 Not a version: a SQLite store made by a console with console/store/day_dedup.py dedups by
 (UTC day of ts, request_id) (a virtual `day` column, a UNIQUE INDEX on (day, request_id), a
 planted sqlite_stat1 row) where older ones keep UNIQUE (request_id). No bump, because a
-console at version 9 opens and writes such a store correctly: its INSERT OR IGNORE skips
+console at version 9 or later opens and writes such a store correctly: its INSERT OR IGNORE skips
 duplicates by whichever unique index the table has, its lookups by request_id read the
 planted statistic from the file, and it reads no column by position; a bump would only make
 it refuse the store. Older stores are not rebuilt (10M rows: minutes of a locked store).
@@ -255,6 +258,16 @@ def _v9_day_cells(conn: Connection, host: str) -> None:
     build_coarse(conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else conn)
 
 
+def _v10_rated(conn: Connection, host: str) -> None:
+    """rollups.rated, and every cell made again from the rows stored (once: about as long as
+    version 7's build; a count per cell key cannot be added to the stored cells in SQL
+    without a join of every row to its minute, hour and day cells)."""
+    from console.store.rollup_builds import build_all, stored_rows
+
+    _add_columns(conn, "rollups", {"rated": "BIGINT NOT NULL DEFAULT 0"})
+    build_all(conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else conn, stored_rows(conn))
+
+
 STEPS: dict[int, Callable[[Connection, str], None]] = {
     2: _v2_offsets_per_host,
     3: _v3_run_process,
@@ -264,5 +277,6 @@ STEPS: dict[int, Callable[[Connection, str], None]] = {
     7: _v7_rollups,
     8: _v8_body_blocks,
     9: _v9_day_cells,
+    10: _v10_rated,
 }
 assert sorted(STEPS) == list(range(2, CURRENT_VERSION + 1)), "one step per version"

@@ -1,7 +1,7 @@
-"""Rollup cells of what a store held before it wrote them (migrations 7 and 9).
+"""Rollup cells of what a store held before it wrote them (migrations 7, 9 and 10).
 
-`build_all` makes every cell of the rows already stored (version 7: from the column blocks on
-SQLite, from the rows elsewhere); `build_coarse` makes the day cells and hour totals of the
+`build_all` makes every cell of the rows already stored (versions 7 and 10: from the column
+blocks on SQLite, from the rows elsewhere); `build_coarse` makes the day cells and hour totals of the
 hour cells already stored (version 9: the hour cells hold the same sums and sketches as their
 rows, so no row is read).
 """

@@ -1,5 +1,6 @@
 """What a merged report reads (console/analytics/rollup_report.py): the rows from exact_since,
-the window's rollup cells before that, the budgets' spend before it, labels' corrections.
+the window's rollup cells before that, the budgets' spend before it, labels' corrections of
+bad and rated.
 
 The window [start, exact_since) is read as whole hours (when the p95 sparkline's buckets are
 whole hours; minute cells otherwise): whole UTC days from the day cells, the hours around them
@@ -25,7 +26,7 @@ from console.analytics.windows import window_start
 from console.config import Settings
 from console.store import rollups, tail_reads
 from console.store.day_dedup import days_term, window_days
-from console.store.verdicts import _CURRENT
+from console.store.verdicts import _CURRENT, correction
 
 def more_rows_than(store, since: float | None, limit: int) -> bool:
     """Whether more than `limit` rows have ts >= since: by the hour totals' counts from the
@@ -90,13 +91,14 @@ def _load_bounded(
         part = RollupPart(exact_since=since)
         if start is None or start < since:
             part = _window_cells(store, conn, now, window, start, since, bound)
-        bad_delta = dict(part.bad_delta)
-        for key, change in _bad_delta(conn, window_from, until).items():
-            bad_delta[key] = bad_delta.get(key, 0) + change
+        label_delta = dict(part.label_delta)
+        for key, (bad, rated) in _label_delta(conn, window_from, until).items():
+            before = label_delta.get(key, (0, 0))
+            label_delta[key] = (before[0] + bad, before[1] + rated)
         series = (part.cells,) if part.series is None else part.series
         part = RollupPart(
             exact_since=until, cells=_joined([part.cells, in_window], REQUESTS), series=(*series, in_window),
-            users=_joined([part.users, users], USERS), bad_delta=bad_delta,
+            users=_joined([part.users, users], USERS), label_delta=label_delta,
             tail=tail if until > since else None,  # every tail row up to now loaded: figures as without a bound
         )  # fmt: skip
         cols.fold_first_seen(*rollups.first_seen(conn, until))
@@ -163,7 +165,7 @@ def _window_cells(
     users.append(rollups.user_spend(conn, users_from, since))
     return RollupPart(
         exact_since=since, cells=_joined(requests, REQUESTS), users=_joined(users, USERS), series=series,
-        bad_delta=_bad_delta(conn, requests_from, since),
+        label_delta=_label_delta(conn, requests_from, since),
     )  # fmt: skip
 
 
@@ -185,9 +187,9 @@ def _joined(tables: list[CellTable], kind) -> CellTable:
     return concat(tables) if tables else CellTable.empty(kind, HOUR)
 
 
-def _bad_delta(conn, since: float | None, before: float) -> dict[str, int]:
-    """Per "id@version", how the labels on rows in [since, before) change the cells' bad
-    count (cells count negative feedback; a label is the truth)."""
+def _label_delta(conn, since: float | None, before: float) -> dict[str, tuple[int, int]]:
+    """Per "id@version", how the labels on rows in [since, before) change the cells' (bad,
+    rated) counts (cells count by feedback; a label is the truth, and rates its row)."""
     bounds, params = ("r.ts < ?", [before]) if since is None else ("r.ts < ? AND r.ts >= ?", [before, since])
     days = window_days(conn, since, before)
     if days is not None:  # the join seeks the window's days only (console/store/day_dedup.py)
@@ -197,13 +199,13 @@ def _bad_delta(conn, since: float | None, before: float) -> dict[str, int]:
         f"SELECT r.prompt_id, r.prompt_version, r.feedback, v.verdict FROM ({_CURRENT}) v "
         f"JOIN requests r ON r.request_id = v.request_id WHERE {bounds}"
     )
-    delta: dict[str, int] = {}
+    delta: dict[str, tuple[int, int]] = {}
     for prompt_id, version, feedback, verdict in rollups.Db(conn).rows(query, params):
-        counted = feedback is not None and feedback < 0
-        change = (verdict == "bad") - counted
-        if change:
+        bad, rated = correction(feedback, verdict)
+        if bad or rated:
             key = f"{prompt_id}@{version}"
-            delta[key] = delta.get(key, 0) + change
+            found = delta.get(key, (0, 0))
+            delta[key] = (found[0] + bad, found[1] + rated)
     return delta
 
 

@@ -1,4 +1,4 @@
-"""The rollup tables (schema version 7; day cells and rollup_hours since 9):
+"""The rollup tables (schema version 7; day cells and rollup_hours since 9; rollups.rated since 10):
 console.analytics.rollup's cells, stored.
 
 One row per cell: its span (60, 3600 or 86400 s), bucket (the span's first second), text
@@ -29,6 +29,7 @@ class RollupCell(SQLModel, table=True):
     is_error: int
     requests: int = Field(sa_type=BigInteger)
     bad: int = Field(sa_type=BigInteger)
+    rated: int = Field(sa_type=BigInteger)  # requests with feedback, as bad counts by it (schema 10)
     input_tokens: int = Field(sa_type=BigInteger)
     output_tokens: int = Field(sa_type=BigInteger)
     cached_input_tokens: int = Field(sa_type=BigInteger)

@@ -292,7 +292,7 @@ def oldest_ts(conn) -> float | None:
 
 def rows_of_block(block) -> RowArrays:
     """A column block's rows (console.store.column_blocks.RawBlock) as the cells take them:
-    bad by feedback, as before any label (labels are applied when a window is read)."""
+    bad and rated by feedback, as before any label (labels are applied when a window is read)."""
     arrays, names = block.arrays, block.names
     codes = {
         "model": arrays["model"], "prompt_id": arrays["prompt_id"], "prompt_hash": arrays["prompt_hash"],
@@ -307,7 +307,7 @@ def rows_of_block(block) -> RowArrays:
     return RowArrays(
         ts=arrays["ts"], latency_ms=arrays["latency_ms"], ttft_ms=arrays["ttft_ms"], cost_usd=arrays["cost_usd"],
         estimated_cost_usd=arrays["estimated_cost_usd"],
-        is_error=arrays["is_error"], is_bad=np.nan_to_num(feedback, nan=0.0) < 0,
+        is_error=arrays["is_error"], is_bad=np.nan_to_num(feedback, nan=0.0) < 0, is_rated=~np.isnan(feedback),
         tokens={name: arrays[name] for name in ("input_tokens", "output_tokens", "cached_input_tokens")},
         codes=codes, names=text,
     )  # fmt: skip

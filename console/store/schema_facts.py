@@ -9,7 +9,7 @@ bulk paths insert and select are named here once; tables.py asserts its models a
 from __future__ import annotations
 
 # console/store/migrations.py upgrades a store to this version, one step per version.
-CURRENT_VERSION = 9
+CURRENT_VERSION = 10
 
 # `requests` after `id`, in the order request_tuple (console/store/rows.py) gives them.
 REQUEST_COLUMNS: tuple[str, ...] = (

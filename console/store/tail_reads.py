@@ -79,8 +79,9 @@ def chunks(db: rollups.Db, low: float, high: float, bound: int):
 
 
 def _row_cells(store, db: rollups.Db, low: float, high: float, bound: int) -> list[CellTable]:
-    """REQUESTS minute cells of the rows in [low, high), `bound` rows read at a time (bad by
-    feedback, as the stored cells count it: the labels' corrections come with bad_delta)."""
+    """REQUESTS minute cells of the rows in [low, high), `bound` rows read at a time (bad and
+    rated by feedback, as the stored cells count them: the labels' corrections come with
+    label_delta)."""
     tables = []
     for a, b in chunks(db, low, high, bound):
         cols = store.load_columns(a, before_ts=b, verdicts=False)

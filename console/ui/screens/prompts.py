@@ -35,16 +35,17 @@ DIFF_STYLES = {"equal": "", "replace": "yellow", "delete": "red", "insert": "gre
 
 # the row's name, then what tells a bad version (drift, traffic, errors, bad, p95), then the rest:
 # at 80 columns the table shows whole columns only and right/left bring in the others
-COLUMNS = ("prompt@version", "registry", "requests", "errors", "bad", "p95", "labels", "hash", "first seen",
-           "last seen")
+# "bad" is over the "rated" requests (labelled, or with feedback): "—" when none is
+COLUMNS = ("prompt@version", "registry", "requests", "errors", "bad", "rated", "p95", "labels", "hash",
+           "first seen", "last seen")
 
 
 def _stamp(value: str | None) -> str:
     return short_time(value) if value else "-"  # '12-03 18:01', as the Versions pane writes it
 
 
-def _percent(value: float) -> str:
-    return f"{value:.1%}"
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"  # None: nothing to take a rate of
 
 
 class PromptsScreen(HidesWritingActions, Screen):
@@ -118,6 +119,7 @@ class PromptsScreen(HidesWritingActions, Screen):
                 Text(f"{row.requests:,}" if row else "0", justify="right"),
                 Text(_percent(row.error_rate) if row else "-", justify="right"),
                 Text(_percent(row.bad_rate) if row else "-", justify="right"),
+                Text(f"{row.rated:,}" if row else "0", justify="right"),
                 Text(ms(row.p95_ms, none="-") if row else "-", justify="right"),  # seconds, as the panes
                 Text(one_line(", ".join(entry.labels)) if entry else "", style="cyan"),
                 Text((entry.short_hash or "-") if entry else "-"),

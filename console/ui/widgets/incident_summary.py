@@ -87,6 +87,8 @@ def _version_line(report: Report, registry_order: Mapping[str, RegistryOrder] | 
                 text += f"; also {', '.join(f'{one_line(r.prompt_id)}@{one_line(r.prompt_version)}' for r in failing[1:])}"
             return _line("! err", "bold red", f"{text} · all requests {percent(report.error_rate)} · "
                                               "no prompt version worse than its previous one")
+        if report.versions and not any(row.rated for row in report.versions):  # a green ✓ would claim too much
+            return _line("  bad", "dim", "nothing rated in the window (no feedback, no labels): no bad rates")
         return _line("✓ bad", "green", "no prompt version worse than its previous one")
     first = worse[0]
     p_value = "p < 0.001" if first.p_value < 0.001 else f"p = {first.p_value:.3f}"

@@ -23,10 +23,11 @@ from console.ui.widgets.fitted_table import FittedTable
 from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane, hidden_note
 
 # what tells a bad version first (rates, p95, cost), so a narrow pane shows them whole
-COLUMNS = ("prompt@version", "reqs", "err", "bad", "p95", "$/req", "p50", "tok in/out", "first seen", "")
+# "bad" is over the rated requests ("rated": labelled, or with feedback); "—" when none is
+COLUMNS = ("prompt@version", "reqs", "err", "bad", "p95", "$/req", "rated", "p50", "tok in/out", "first seen", "")
 SORTS = {
     "first seen": lambda v: v.first_seen,
-    "bad rate": lambda v: -v.bad_rate,
+    "bad rate": lambda v: (v.bad_rate is None, -(v.bad_rate or 0.0)),  # nothing rated: last
     "error rate": lambda v: -v.error_rate,
     "requests": lambda v: -v.requests,
     "p95": lambda v: -(v.p95_ms or 0),
@@ -48,7 +49,8 @@ def _cells(version: VersionRow, mark: str | None = None, worse_than: str | None 
         flags.append(Text("REG≠", style="bold red"))  # the logged hash is not the registry's
     elif mark == UNREGISTERED:
         flags.append(Text("UNREG", style="yellow"))  # no file in the registry
-    worse = "bold red" if version.bad_rate >= 0.1 or worse_than is not None else ""
+    high = version.bad_rate is not None and version.bad_rate >= 0.1
+    worse = "bold red" if high or worse_than is not None else ""
     return [
         Text(one_line(f"{version.prompt_id}@{version.prompt_version}")),
         Text(f"{version.requests:,}", justify="right"),
@@ -56,6 +58,7 @@ def _cells(version: VersionRow, mark: str | None = None, worse_than: str | None 
         Text(percent(version.bad_rate) + (" !" if worse else ""), justify="right", style=worse),
         Text(ms(version.p95_ms), justify="right"),
         Text(usd(version.cost_per_request_usd), justify="right"),
+        Text(f"{version.rated:,}", justify="right"),
         Text(ms(version.p50_ms), justify="right"),
         Text(f"{version.mean_input_tokens:,.0f}/{version.mean_output_tokens:,.0f}", justify="right"),
         Text(short_time(version.first_seen)),
