@@ -157,3 +157,28 @@ def test_usage_and_config_errors_exit_2(tmp_path, write_log):
     bad.write_text('[[budgets]]\nname = "x"\nperiod = "week"\namount_usd = 5\n', encoding="utf-8")
     result = runner.invoke(app, ["check", str(log), "--store", store, "--config", str(bad)])
     assert result.exit_code == 2 and "period" in result.output
+
+
+def test_report_says_no_bad_rate_for_a_version_nobody_rated(tmp_path, write_log):
+    """Found in the demo's user trial: versions without feedback or labels read "0.0%" bad.
+    Now "—" and rated 0 (JSON: bad_rate null), the rated column where the terminal has room,
+    and a line under the table saying what "—" means at 80 columns."""
+    rows = records()
+    for i, row in enumerate(rows[:80]):  # v7: every request rated, every 10th thumbs down
+        row["feedback"] = -1 if i % 10 == 0 else 1
+    log = write_log("app.jsonl", rows)
+    store = str(tmp_path / "db.sqlite")
+    args = ["report", str(log), "--store", store, "--since", "6h", "--now", NOW]
+    data = json.loads(runner.invoke(app, [*args, "--json"]).stdout.strip().splitlines()[-1])
+    versions = {v["prompt_version"]: (v["bad"], v["rated"], v["bad_rate"]) for v in data["versions"]}
+    assert versions == {"v7": (8, 80, 0.1), "v8": (0, 0, None)}
+    for columns, rated_column in (("80", False), ("120", True)):
+        out = runner.invoke(app, args[:1] + args[2:], env={"COLUMNS": columns}).stdout
+        table = out.split("Prompt versions")[1].split("Budgets")[0]
+        lines = {line.split()[0]: line.split() for line in table.splitlines() if line.startswith("support-answer@")}
+        assert ("rated" in table.splitlines()[1]) is rated_column, (columns, table)
+        assert lines["support-answer@v7"][3] == "10.0%" and lines["support-answer@v8"][3] == "—", table
+        if rated_column:
+            assert (lines["support-answer@v7"][4], lines["support-answer@v8"][4]) == ("80", "0")
+        assert "no response rated (no feedback, no label), no bad rate: support-answer@v8" in " ".join(table.split())
+        assert max(len(line) for line in table.splitlines()) <= int(columns)

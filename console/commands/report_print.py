@@ -96,22 +96,38 @@ def spend_table(report: Report) -> Table:
     return table
 
 
-def versions_table(report: Report) -> Table:
+# below this many columns the table has no room for "rated" (at 80 it cut p95 to '10.…')
+RATED_COLUMN_FROM = 90
+
+
+def versions_table(report: Report, width: int | None = None) -> Table:
+    """width: the terminal's; narrower than RATED_COLUMN_FROM, no rated column (unrated_line
+    says what "—" means)."""
     table = _table("Prompt versions (latency in s)")
+    rated = width is None or width >= RATED_COLUMN_FROM
     _name_column(table, "version")
-    _number_columns(table, "reqs", "errors", "bad", "rated", "p50", "p95", "$/req")
-    table.add_column("first seen", no_wrap=True)
     # bad is over the rated requests (a label, or feedback): "—" when none is, never a 0%
+    _number_columns(table, "reqs", "errors", "bad", *(("rated",) if rated else ()), "p50", "p95", "$/req")
+    table.add_column("first seen", no_wrap=True)
     # no column of flags: at 80 columns it was folded into a column of '…' and '≠'; new versions
     # are the change points and drift_lines says which hashes, both under the table
     for row in report.versions:
+        counted = (f"{row.rated:,}",) if rated else ()
         table.add_row(
             _text(f"{row.prompt_id}@{row.prompt_version}", "magenta"), f"{row.requests:,}",
-            _percent(row.error_rate), _percent(row.bad_rate), f"{row.rated:,}", _ms(row.p50_ms), _ms(row.p95_ms),
+            _percent(row.error_rate), _percent(row.bad_rate), *counted, _ms(row.p50_ms), _ms(row.p95_ms),
             usd(row.cost_per_request_usd),
             short_time(row.first_seen),
         )  # fmt: skip
     return table
+
+
+def unrated_line(report: Report) -> Text | None:
+    """What a bad rate of "—" means, when a version has one."""
+    unrated = [f"{row.prompt_id}@{row.prompt_version}" for row in report.versions if not row.rated]
+    if not unrated:
+        return None
+    return _text(f"bad —: no response rated (no feedback, no label), no bad rate: {', '.join(unrated)}", "dim")
 
 
 def drift_lines(report: Report) -> list[Text]:
@@ -243,8 +259,8 @@ def print_report(report: Report, out: Console, newest_ts: float | None = None, w
             )
         )
     out.print()
-    out.print(versions_table(report))
-    for line in drift_lines(report):
+    out.print(versions_table(report, out.width))
+    for line in filter(None, (unrated_line(report), *drift_lines(report))):
         out.print(line)
     inside = [point for point in report.change_points if window.start is None or point.first_seen >= window.start]
     for point in inside:
