@@ -93,7 +93,7 @@ async def test_mark_three_bad_with_reasons_grows_the_cases_and_moves_the_bad_rat
     _, records = story
     async with app.run_test(size=(200, 60)) as pilot:
         screen = await open_queue(pilot, app)
-        assert v8_bad(app) == "0%"
+        assert v8_bad(app) == "—"  # nobody rated a response yet: no bad rate, not 0%
         errors = [r["request_id"] for r in records[20:23]]
         assert {item.request_id for item in screen.items[:3]} == set(errors)  # score 0 first
         assert "6 left" in screen_text(app)
@@ -119,8 +119,11 @@ async def test_mark_three_bad_with_reasons_grows_the_cases_and_moves_the_bad_rat
 
         await pilot.press("escape")
         assert app.screen is app.dashboard
-        await wait_until(pilot, lambda: v8_bad(app) == "15.0%")  # 3 of v8's 20
-        assert rows_of(app, "versions-table")["support-answer@v7"][3] == "0%"
+        # 3 of v8's 20 labelled, all bad: the rate is over the rated (labelled) ones, 3 of 3
+        await wait_until(pilot, lambda: v8_bad(app) == "100.0%")
+        v8 = next(v for v in app.dashboard.report.versions if v.prompt_version == "v8")
+        assert (v8.requests, v8.bad, v8.rated) == (20, 3, 3)
+        assert rows_of(app, "versions-table")["support-answer@v7"][3] == "—"
 
 
 async def test_the_queue_shows_reasons_and_j_k_enter_open_the_request(app):
@@ -285,7 +288,7 @@ async def test_b_on_a_request_opened_from_the_dashboard(app, story, cases_file):
         case = cases_in(cases_file)[0]
         assert case["source"]["request_id"] == records[-1]["request_id"] and case["tags"] == ["triage", "tone"]
         await pilot.press("escape")
-        await wait_until(pilot, lambda: v8_bad(app) == "5.0%")
+        await wait_until(pilot, lambda: v8_bad(app) == "100.0%")  # 1 bad of 1 rated (was — before)
 
 
 async def test_n_on_an_unlabelled_request_says_why_the_note_cannot_be_kept(app, story, cases_file):

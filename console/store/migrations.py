@@ -264,6 +264,8 @@ def _v10_rated(conn: Connection, host: str) -> None:
     without a join of every row to its minute, hour and day cells)."""
     from console.store.rollup_builds import build_all, stored_rows
 
+    if "rated" in {c["name"] for c in inspect(conn).get_columns("rollups")}:
+        return  # the table was made at the new shape in this upgrade (by 7): its cells count rated
     _add_columns(conn, "rollups", {"rated": "BIGINT NOT NULL DEFAULT 0"})
     build_all(conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else conn, stored_rows(conn))
 
