@@ -49,8 +49,10 @@ def _cells(version: VersionRow, mark: str | None = None, worse_than: str | None 
         flags.append(Text("REG≠", style="bold red"))  # the logged hash is not the registry's
     elif mark == UNREGISTERED:
         flags.append(Text("UNREG", style="yellow"))  # no file in the registry
-    high = version.bad_rate is not None and version.bad_rate >= 0.1
-    worse = "bold red" if high or worse_than is not None else ""
+    # "!" only on a version tested worse than its previous one: a bad rate is over the rated
+    # requests, and people rate the bad answers more than the good, so a fixed bar (10%, once)
+    # marked the baseline version beside the one that broke
+    worse = "bold red" if worse_than is not None else ""
     return [
         Text(one_line(f"{version.prompt_id}@{version.prompt_version}")),
         Text(f"{version.requests:,}", justify="right"),
