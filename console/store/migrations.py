@@ -46,8 +46,10 @@ created by create_all on every open, as before versioning.
 
 from __future__ import annotations
 
+import os
 import time
-from typing import Callable
+from contextlib import contextmanager, suppress
+from typing import Callable, Iterator
 
 from sqlalchemy import Column, Connection, Engine, Float, Index, Integer, Table, create_engine, event, inspect, text
 from sqlalchemy.pool import NullPool
@@ -137,9 +139,47 @@ def _migrate_sqlite(engine: Engine, host: str) -> int | None:
     if not database or database == ":memory:":  # one connection, nobody to race with
         with engine.begin() as conn:
             return _migrate(conn, host)
+    with _upgrade_lock(database):
+        return _migrate_sqlite_locked(engine, host)
+
+
+UPGRADE_BUSY_TIMEOUT_S = 30.0  # as every SQLite write: then the store is named as locked
+
+
+@contextmanager
+def _upgrade_lock(database: str) -> Iterator[None]:
+    """Held by a process upgrading a SQLite store, so that another one opening it meanwhile
+    (the live console's other threads, `report` in a second terminal) waits as long as the
+    upgrade takes instead of failing at the write lock's 30 s: version 10 rebuilds the cells
+    of a 10M-row store in about 50 s, and a second opener failed with 'database is locked'.
+    A store locked by anything else still fails after 30 s (this lock is free then). flock:
+    let go when the holder dies; the file is removed after the upgrade (a waiter holding the
+    removed file's lock only finds the store upgraded)."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): the write lock's 30 s as before
+        yield
+        return
+    path = f"{database}-upgrade.lock"
+    try:
+        handle = open(path, "a")
+    except OSError:  # a read-only directory: whatever opens the store fails the same way
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            with suppress(OSError):
+                os.unlink(path)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _migrate_sqlite_locked(engine: Engine, host: str) -> int | None:
     # A connection of its own whose transaction is BEGIN IMMEDIATE: the version is read
     # again under the write lock, and pysqlite's DDL is part of the transaction.
-    locked = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": 30})
+    locked = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": UPGRADE_BUSY_TIMEOUT_S})
 
     @event.listens_for(locked, "connect")
     def _autocommit_driver(dbapi_connection, _record) -> None:
