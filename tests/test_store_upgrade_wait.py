@@ -6,6 +6,7 @@ from three threads at once)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -41,12 +42,12 @@ def _slow_last_step(monkeypatch) -> threading.Event:
     return started
 
 
-def _open_in_thread(url: str) -> tuple[threading.Thread, list]:
+def _open_in_thread(url: str, notes: list | None = None) -> tuple[threading.Thread, list]:
     outcome: list = []
 
     def open_it():
         try:
-            Store(url).close()
+            Store(url, notice=None if notes is None else notes.append).close()
             outcome.append("opened")
         except StoreError as exc:
             outcome.append(exc)
@@ -59,11 +60,15 @@ def _open_in_thread(url: str) -> tuple[threading.Thread, list]:
 def test_a_second_opener_waits_for_an_upgrade_longer_than_the_lock_wait(tmp_path, monkeypatch):
     url = _older_store(tmp_path / "store.db")
     started = _slow_last_step(monkeypatch)
-    first, first_outcome = _open_in_thread(url)
+    first_notes, second_notes = [], []
+    first, first_outcome = _open_in_thread(url, first_notes)
     assert started.wait(30)
-    Store(url).close()  # waited for the upgrade (it failed after UPGRADE_BUSY_TIMEOUT_S before)
+    Store(url, notice=second_notes.append).close()  # waited (it failed after UPGRADE_BUSY_TIMEOUT_S before)
     first.join()
     assert first_outcome == ["opened"]
+    assert first_notes == [f"upgrading the store from schema version {CURRENT_VERSION - 1} to {CURRENT_VERSION} "
+                           "(once; a large store takes a while)"]  # fmt: skip
+    assert second_notes == ["waiting for the store's upgrade, which another process or thread is running"]
     with Store(url) as store, store.engine.connect() as conn:
         assert conn.execute(text("SELECT max(version) FROM schema_version")).scalar() == CURRENT_VERSION
         assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar() == 2  # upgraded once
@@ -84,3 +89,45 @@ def test_a_store_locked_by_an_ordinary_writer_is_still_named_after_the_wait(tmp_
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_report_says_on_stderr_that_it_upgrades_the_store_and_its_json_stays_whole(tmp_path):
+    import subprocess
+    import sys
+
+    url = _older_store(tmp_path / "store.db")
+    command = [sys.executable, "-m", "console.cli", "report", "--store", url, "--since", "all", "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"upgrading the store from schema version {CURRENT_VERSION - 1} to {CURRENT_VERSION}" in result.stderr
+    assert json.loads(result.stdout)["requests"] == 0
+    again = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert again.returncode == 0 and "upgrading" not in again.stderr  # once
+
+
+async def test_the_console_header_says_the_store_is_being_upgraded_then_goes_on(tmp_path, monkeypatch):
+    from conftest import wait_until
+    from console.config import Settings
+    from console.ui.app import ConsoleApp
+
+    url = _older_store(tmp_path / "store.db")
+    started = _slow_last_step(monkeypatch)
+    app = ConsoleApp(sources=[], store_url=url, settings=Settings())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, started.is_set)
+        header = app.dashboard.status_header
+        await wait_until(pilot, lambda: (header.store_trouble or "").startswith("upgrading the store"))
+        await wait_until(pilot, lambda: header.store_trouble is None and app.dashboard.report is not None)
+
+
+async def test_an_upgrade_noticed_before_the_screen_is_composed_is_shown_once_it_is(tmp_path):
+    """The ingest thread opens (and upgrades) the store as the app starts: the notice can come
+    before the dashboard has a header, and was dropped then."""
+    from console.config import Settings
+    from console.ui.app import ConsoleApp
+
+    app = ConsoleApp(sources=[], store_url=f"sqlite:///{tmp_path / 'new.db'}", settings=Settings())
+    app.dashboard.show_store_trouble("upgrading the store from schema version 9 to 10")  # not composed yet
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert app.dashboard.status_header.store_trouble == "upgrading the store from schema version 9 to 10"

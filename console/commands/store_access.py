@@ -51,9 +51,17 @@ def open_store(url: str | None, *, missing_hint: str | None = None) -> Store:
     if missing_hint is not None and database is not None and not Path(database).exists():
         raise UsageError(f"no store at {database} ({missing_hint})")
     try:
-        return Store(url, for_reading=missing_hint is not None)
+        return Store(url, for_reading=missing_hint is not None, notice=_say_on_stderr)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _say_on_stderr(text: str) -> None:
+    """What opening the store is doing when it takes a while (an upgrade): on stderr, so a
+    command's output (report --json) stays what it was."""
+    import sys
+
+    print(f"{text} ...", file=sys.stderr, flush=True)
 
 
 def open_reader(url: str | None, *, missing_hint: str) -> SqliteReader | Store:

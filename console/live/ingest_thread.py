@@ -15,7 +15,7 @@ from typing import Callable
 
 from console.analytics.prices import Pricer
 from console.live.analytics_feed import AnalyticsFeed
-from console.live.events import HistoryLoaded, IngestFailed, Post, RecordsArrived
+from console.live.events import HistoryLoaded, IngestFailed, Post, RecordsArrived, StoreTrouble
 from console.live.history import seed_history
 from console.live.store_follow import follow_store
 from console.live.otlp_inbox import OtlpInbox
@@ -57,11 +57,19 @@ def run_ingest(
     """
     from console.store import Store, StoreError
 
+    noticed: list[str] = []
+
+    def say_on_header(text: str) -> None:  # an upgrade of a large store: a minute, say why
+        noticed.append(text)
+        post(StoreTrouble(text))
+
     try:
-        store = Store(store_url, writer_cache_mib=LIVE_WRITER_CACHE_MIB)
+        store = Store(store_url, writer_cache_mib=LIVE_WRITER_CACHE_MIB, notice=say_on_header)
     except StoreError as exc:
         post(IngestFailed(str(exc)))
         return
+    if noticed:
+        post(StoreTrouble(None))
     filling = None  # the thread loading the older history (staged seed)
     received_elsewhere = otlp_inbox is not None and not isinstance(otlp_inbox, OtlpInbox)
     inbox = None if received_elsewhere else otlp_inbox

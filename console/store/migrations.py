@@ -70,14 +70,20 @@ schema_version = Table(
 )
 
 
-def migrate(engine: Engine, host: str) -> int | None:
-    """Bring the store to CURRENT_VERSION; returns the version found (None: a new store)."""
+Notice = Callable[[str], None]  # told what an open is doing when it takes a while
+
+
+def migrate(engine: Engine, host: str, notice: Notice | None = None) -> int | None:
+    """Bring the store to CURRENT_VERSION; returns the version found (None: a new store).
+    notice: told before an upgrade starts, or before waiting for another's (a 10M-row store's
+    upgrade can take a minute: a command or the console's header says why nothing moves)."""
+    notice = notice or (lambda _text: None)
     if engine.dialect.name == "sqlite":
-        return _migrate_sqlite(engine, host)
+        return _migrate_sqlite(engine, host, notice)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        return _migrate(conn, host)
+        return _migrate(conn, host, notice)
 
 
 def stored_version(conn: Connection) -> int | None:
@@ -90,7 +96,7 @@ def stored_version(conn: Connection) -> int | None:
     return 1 if "requests" in tables else None
 
 
-def _migrate(conn: Connection, host: str) -> int | None:
+def _migrate(conn: Connection, host: str, notice: Notice = lambda _text: None) -> int | None:
     found = stored_version(conn)
     if found is None:
         SQLModel.metadata.create_all(conn)
@@ -101,6 +107,9 @@ def _migrate(conn: Connection, host: str) -> int | None:
             f"the store's schema is version {found}, newer than this console's {CURRENT_VERSION}: "
             "upgrade llmops-console to open it"
         )
+    if found < CURRENT_VERSION:
+        notice(f"upgrading the store from schema version {found} to {CURRENT_VERSION} (once; "
+               "a large store takes a while)")  # fmt: skip
     for version in range(found, CURRENT_VERSION):
         STEPS[version + 1](conn, host)
         _stamp(conn, version + 1)
@@ -128,7 +137,7 @@ def _stamp(conn: Connection, version: int) -> None:
     conn.execute(schema_version.insert().values(version=version, migrated_at=time.time()))
 
 
-def _migrate_sqlite(engine: Engine, host: str) -> int | None:
+def _migrate_sqlite(engine: Engine, host: str, notice: Notice) -> int | None:
     with engine.connect() as conn:  # the common case, without the write lock
         if stored_version(conn) == CURRENT_VERSION and not missing_indexes(conn):
             SQLModel.metadata.create_all(conn)
@@ -138,16 +147,16 @@ def _migrate_sqlite(engine: Engine, host: str) -> int | None:
     database = engine.url.database
     if not database or database == ":memory:":  # one connection, nobody to race with
         with engine.begin() as conn:
-            return _migrate(conn, host)
-    with _upgrade_lock(database):
-        return _migrate_sqlite_locked(engine, host)
+            return _migrate(conn, host, notice)
+    with _upgrade_lock(database, notice):
+        return _migrate_sqlite_locked(engine, host, notice)
 
 
 UPGRADE_BUSY_TIMEOUT_S = 30.0  # as every SQLite write: then the store is named as locked
 
 
 @contextmanager
-def _upgrade_lock(database: str) -> Iterator[None]:
+def _upgrade_lock(database: str, notice: Notice) -> Iterator[None]:
     """Held by a process upgrading a SQLite store, so that another one opening it meanwhile
     (the live console's other threads, `report` in a second terminal) waits as long as the
     upgrade takes instead of failing at the write lock's 30 s: version 10 rebuilds the cells
@@ -167,7 +176,11 @@ def _upgrade_lock(database: str) -> Iterator[None]:
         yield
         return
     with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            notice("waiting for the store's upgrade, which another process or thread is running")
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -176,7 +189,7 @@ def _upgrade_lock(database: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _migrate_sqlite_locked(engine: Engine, host: str) -> int | None:
+def _migrate_sqlite_locked(engine: Engine, host: str, notice: Notice) -> int | None:
     # A connection of its own whose transaction is BEGIN IMMEDIATE: the version is read
     # again under the write lock, and pysqlite's DDL is part of the transaction.
     locked = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": UPGRADE_BUSY_TIMEOUT_S})
@@ -191,7 +204,7 @@ def _migrate_sqlite_locked(engine: Engine, host: str) -> int | None:
 
     try:
         with locked.begin() as conn:
-            return _migrate(conn, host)
+            return _migrate(conn, host, notice)
     finally:
         locked.dispose()
 

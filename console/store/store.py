@@ -34,7 +34,7 @@ class Store:
 
     def __init__(
         self, url: str, *, host: str | None = None, lock_retry: LockRetry | None = None, writer_cache_mib: int = BULK_CACHE_MIB,
-        for_reading: bool = False,
+        for_reading: bool = False, notice: Callable[[str], None] | None = None,
     ) -> None:
         """host: this machine's name for its file offsets (default: LLMOPS_HOST, else the hostname).
         lock_retry: how a SQLite write waits for a store another process holds locked.
@@ -43,7 +43,8 @@ class Store:
         schema version is opened without the migration's checks, which import every table
         definition (sqlmodel, pydantic: a third of such a process's imports); the tables a
         version made are there, and a table or index added since without a version (made by
-        the next ordinary open) is not one the reading commands need."""
+        the next ordinary open) is not one the reading commands need.
+        notice: told when opening upgrades the store, or waits for another's upgrade."""
         self.lock_retry = lock_retry
         self.writer_cache_mib = writer_cache_mib
         self.url = normalise_url(url)
@@ -53,7 +54,7 @@ class Store:
             if not (for_reading and self._at_current_version()):
                 from console.store.migrations import migrate
 
-                migrate(self.engine, self.host)  # creates a new store, upgrades an older one
+                migrate(self.engine, self.host, notice)  # creates a new store, upgrades an older one
         except (OperationalError, DBAPIError) as exc:
             self.engine.dispose()
             raise StoreError(f"cannot open the store {self.display_url}: {exc.orig}") from None

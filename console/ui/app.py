@@ -281,8 +281,7 @@ class ConsoleApp(App):
             self.dashboard.status_header.show_history(message.event)
 
     def on_store_trouble(self, message: StoreTrouble) -> None:
-        if self.dashboard.ready:
-            self.dashboard.show_store_trouble(message.event.reason)
+        self.dashboard.show_store_trouble(message.event.reason)  # kept for the mount if not composed yet
 
     def on_receiver_state(self, message: ReceiverState) -> None:
         if self.dashboard.ready:

@@ -69,6 +69,7 @@ class DashboardScreen(Screen):
         self.report_partial = False
         self.registry_order: dict[str, RegistryOrder] | None = None  # what `c` compares a version with
         self._pending_report: ReportReady | None = None
+        self._pending_trouble: str | None = None  # the store's trouble (or upgrade) before compose
         self._pending_history: HistoryLoaded | None = None
         self._requests: RequestsView | None = None  # for rows_committed, off the UI thread
 
@@ -99,6 +100,9 @@ class DashboardScreen(Screen):
         report, self._pending_report = self._pending_report, None
         if report is not None:
             self.show_report(report)
+        trouble, self._pending_trouble = self._pending_trouble, None
+        if trouble is not None:
+            self.show_store_trouble(trouble)
 
     @property
     def requests_view(self) -> RequestsView:
@@ -171,6 +175,11 @@ class DashboardScreen(Screen):
         return sum(source.behind_lines for source in self.status_header.sources) >= BEHIND_SHOWN
 
     def show_store_trouble(self, reason: str | None) -> None:
+        if not self.ready:
+            # an upgrade of the store starts before the screen is composed and lasts a minute
+            # at 10M rows: the header says so once it exists
+            self._pending_trouble = reason
+            return
         self.status_header.store_trouble = reason
         self.status_header.redraw()
 
