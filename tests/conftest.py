@@ -78,3 +78,16 @@ def local_http(handler):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sqlite_and_postgres_url(tmp_path, request):
+    """A fresh store URL: a SQLite file, then a PostgreSQL schema of its own (skipped without
+    LLMOPS_TEST_POSTGRES_URL, as tests/test_postgres.py says)."""
+    if request.param == "postgresql":
+        from test_postgres import postgres_schema_url
+
+        with postgres_schema_url() as url:
+            yield url
+        return
+    yield f"sqlite:///{tmp_path / 'store.db'}"

@@ -9,8 +9,6 @@ import json
 import threading
 import time
 
-import pytest
-
 from conftest import make_record
 from console.records import parse_line
 from console.sources.base import SourceBatch
@@ -18,24 +16,15 @@ from console.store import Store
 from console.ui.app import ConsoleApp
 from console.live.ingest_thread import run_ingest
 from console.live.events import HistoryLoaded, RecordsArrived
-from test_postgres import postgres_schema_url
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(tmp_path, request):
-    if request.param == "postgresql":
-        with postgres_schema_url() as url:
-            yield url
-        return
-    yield f"sqlite:///{tmp_path / 'team.db'}"
 
 
 def records(*ids: str):
     return [parse_line(json.dumps(make_record(request_id=i))) for i in ids]
 
 
-def test_the_worker_follows_rows_written_by_another_ingester(store_url):
-    with Store(store_url, host="ingester") as ingester:
+def test_the_worker_follows_rows_written_by_another_ingester(sqlite_and_postgres_url):
+    with Store(sqlite_and_postgres_url, host="ingester") as ingester:
         ingester.write(SourceBatch(records=records("old-1", "old-2")))
         messages: list = []
         arrived = threading.Condition()
@@ -49,7 +38,7 @@ def test_the_worker_follows_rows_written_by_another_ingester(store_url):
         def seen() -> list[str]:
             return [r.request_id for m in messages if isinstance(m, RecordsArrived) for r in m.records]
 
-        worker = threading.Thread(target=run_ingest, args=(post, stop.is_set, [], store_url))
+        worker = threading.Thread(target=run_ingest, args=(post, stop.is_set, [], sqlite_and_postgres_url))
         worker.start()
         try:
             with arrived:
@@ -67,10 +56,10 @@ def test_the_worker_follows_rows_written_by_another_ingester(store_url):
         assert not worker.is_alive()
 
 
-async def test_a_console_with_only_a_store_url_shows_new_rows_live(store_url):
-    with Store(store_url, host="ingester") as ingester:
+async def test_a_console_with_only_a_store_url_shows_new_rows_live(sqlite_and_postgres_url):
+    with Store(sqlite_and_postgres_url, host="ingester") as ingester:
         ingester.write(SourceBatch(records=records("before-1")))
-        console = ConsoleApp(sources=[], store_url=store_url)
+        console = ConsoleApp(sources=[], store_url=sqlite_and_postgres_url)
         async with console.run_test(size=(160, 40)) as pilot:
             deadline = time.monotonic() + 10
 
@@ -88,7 +77,7 @@ async def test_a_console_with_only_a_store_url_shows_new_rows_live(store_url):
             assert console.status_header.stored == 3
 
 
-def test_two_terminals_one_ingesting_one_viewing_the_same_store(store_url, tmp_path):
+def test_two_terminals_one_ingesting_one_viewing_the_same_store(sqlite_and_postgres_url, tmp_path):
     """`ingest --follow` tails a log into the store; a console with only the store URL shows it."""
     import os
     import signal
@@ -100,7 +89,7 @@ def test_two_terminals_one_ingesting_one_viewing_the_same_store(store_url, tmp_p
     log = tmp_path / "app.jsonl"
     log.write_text(line_of(make_record(request_id="first")), encoding="utf-8")
     ingester = subprocess.Popen(
-        [sys.executable, "-m", "console.cli", "ingest", "--follow", str(log), "--store", store_url],
+        [sys.executable, "-m", "console.cli", "ingest", "--follow", str(log), "--store", sqlite_and_postgres_url],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "200"},
     )  # fmt: skip
     messages: list = []
@@ -120,9 +109,9 @@ def test_two_terminals_one_ingesting_one_viewing_the_same_store(store_url, tmp_p
         return "first" in seen() or any(isinstance(m, HistoryLoaded) and m.stored == 1 for m in messages)
 
     try:
-        with Store(store_url):  # the store exists before the viewer opens it
+        with Store(sqlite_and_postgres_url):  # the store exists before the viewer opens it
             pass
-        viewer = threading.Thread(target=run_ingest, args=(post, stop.is_set, [], store_url))
+        viewer = threading.Thread(target=run_ingest, args=(post, stop.is_set, [], sqlite_and_postgres_url))
         viewer.start()
         with arrived:
             assert arrived.wait_for(first_seen, 20), messages

@@ -18,7 +18,6 @@ from console.sources.base import SourceBatch
 from console.store import Store
 from console.ui.app import ConsoleApp
 from console.ui.widgets.row_ids import NARROW_MAX, RowIds
-from test_postgres import postgres_schema_url
 
 T0 = 1_795_000_000.0  # 2026-11-18, a fixed UTC moment
 
@@ -42,8 +41,7 @@ def test_rows_committed_in_any_order_end_in_time_order(seed):
         return np.array([i for i, _ in rows], dtype=np.int64), np.array([t for _, t in rows])
 
     commit(rng.randint(0, 400))
-    top = len(stored)
-    history = sorted(stored, key=lambda row: (row[1], row[0]))  # ids <= top, oldest first
+    history = sorted(stored, key=lambda row: (row[1], row[0]))  # every row so far, oldest first
     order, view = ShownOrder(), np.empty(0, dtype=np.int64)
     scanning = bool(history)
     while True:
@@ -90,14 +88,6 @@ def test_row_ids_insert_as_numpy_does_after_a_prepend_and_past_int32():
     assert ids.last == 7 and len(ids) == 3006
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(tmp_path, request):
-    if request.param == "postgresql":
-        with postgres_schema_url() as url:
-            yield url
-        return
-    yield f"sqlite:///{tmp_path / 'store.db'}"
-
 
 def records(rows: list[tuple[str, float, str]]):
     return [parse_line(line_of(make_record(request_id=rid, ts=ts, status=status,
@@ -109,7 +99,7 @@ def shown(app) -> list[str]:
     return [r.request_id for r in app.requests_view.rows]
 
 
-async def test_a_backfill_of_older_rows_while_the_console_runs_lands_by_time(store_url):
+async def test_a_backfill_of_older_rows_while_the_console_runs_lands_by_time(sqlite_and_postgres_url):
     """Service B's log (newer) is in the store when the console opens; service A's, whose
     minutes interleave with B's and begin a day earlier, is written while it runs (a
     backfill); then a row a few seconds late. Newest last by ts, filtered or not."""
@@ -117,9 +107,9 @@ async def test_a_backfill_of_older_rows_while_the_console_runs_lands_by_time(sto
     a = [(f"a{n}", T0 + 60 * n, "error" if n % 3 == 0 else "ok") for n in range(6)]
     a.append(("a-yesterday", T0 - 86400 + 5, "error"))
     everything = b + a
-    with Store(store_url, host="service-b") as writer:
+    with Store(sqlite_and_postgres_url, host="service-b") as writer:
         writer.write(SourceBatch(records=records(b)))
-        app = ConsoleApp(sources=[], store_url=store_url)
+        app = ConsoleApp(sources=[], store_url=sqlite_and_postgres_url)
         async with app.run_test(size=(160, 40)) as pilot:
             view = app.requests_view
             await wait_until(pilot, lambda: shown(app) == [rid for rid, _, _ in b])

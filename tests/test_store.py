@@ -149,14 +149,6 @@ V1_SOURCE_OFFSETS = (  # version 1: offsets keyed by path alone, 32-bit on Postg
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(tmp_path, request):
-    if request.param == "postgresql":
-        with postgres_schema_url() as url:
-            yield url
-        return
-    yield f"sqlite:///{tmp_path / 'old.db'}"
-
 
 def make_v1_store(url: str, record) -> None:
     """The schema as version 1 of the console created it, with a request and an offset in it."""
@@ -188,12 +180,12 @@ def schema_versions(store) -> list[int]:
         return [row[0] for row in conn.execute(text("SELECT version FROM schema_version ORDER BY version"))]
 
 
-def test_a_version_1_store_is_upgraded_keeping_its_rows_and_offsets(empty_url):
+def test_a_version_1_store_is_upgraded_keeping_its_rows_and_offsets(sqlite_and_postgres_url):
     from console.store.migrations import CURRENT_VERSION
 
     (old,) = records(1, output="kept")
-    make_v1_store(empty_url, old)
-    with Store(empty_url, host="ops-1") as store:
+    make_v1_store(sqlite_and_postgres_url, old)
+    with Store(sqlite_and_postgres_url, host="ops-1") as store:
         assert schema_versions(store) == list(range(2, CURRENT_VERSION + 1)) == [2, 3, 4, 5, 6, 7, 8, 9, 10]
         assert store.get(old.request_id) == old
         assert store.positions() == {"/logs/app.jsonl": FilePosition("/logs/app.jsonl", 42, 1234, 10)}
@@ -201,20 +193,20 @@ def test_a_version_1_store_is_upgraded_keeping_its_rows_and_offsets(empty_url):
         result = store.write(SourceBatch(records=[old, *records(2)], positions={moved.path: moved}))
         assert (result.added, result.duplicates) == (2, 1)
         assert store.positions() == {moved.path: moved}
-    with Store(empty_url, host="ops-2") as other:  # another host: no offsets of its own yet
+    with Store(sqlite_and_postgres_url, host="ops-2") as other:  # another host: no offsets of its own yet
         assert other.positions() == {}
         assert schema_versions(other) == [2, 3, 4, 5, 6, 7, 8, 9, 10], "reopening an upgraded store changes nothing"
 
 
-def test_concurrent_consoles_upgrade_an_old_store_once(empty_url):
+def test_concurrent_consoles_upgrade_an_old_store_once(sqlite_and_postgres_url):
     import threading
 
-    make_v1_store(empty_url, records(1)[0])
+    make_v1_store(sqlite_and_postgres_url, records(1)[0])
     errors, opened = [], []
 
     def open_store() -> None:
         try:
-            with Store(empty_url, host="ops-1") as store:
+            with Store(sqlite_and_postgres_url, host="ops-1") as store:
                 opened.append(store.positions())
         except Exception as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
@@ -226,21 +218,21 @@ def test_concurrent_consoles_upgrade_an_old_store_once(empty_url):
         thread.join(60)
     assert errors == []
     assert len(opened) == 4 and all(p["/logs/app.jsonl"].offset == 1234 for p in opened)
-    with Store(empty_url) as store:
+    with Store(sqlite_and_postgres_url) as store:
         assert schema_versions(store) == [2, 3, 4, 5, 6, 7, 8, 9, 10]
 
 
-def test_a_store_newer_than_the_console_is_refused(empty_url):
+def test_a_store_newer_than_the_console_is_refused(sqlite_and_postgres_url):
     from sqlalchemy import text
 
-    with Store(empty_url) as store, store.engine.begin() as conn:
+    with Store(sqlite_and_postgres_url) as store, store.engine.begin() as conn:
         conn.execute(text("INSERT INTO schema_version (version, migrated_at) VALUES (99, 0)"))
     with pytest.raises(StoreError, match="version 99, newer than this console"):
-        Store(empty_url)
+        Store(sqlite_and_postgres_url)
 
 
-def test_a_new_store_starts_at_the_current_version(empty_url):
-    with Store(empty_url) as store:
+def test_a_new_store_starts_at_the_current_version(sqlite_and_postgres_url):
+    with Store(sqlite_and_postgres_url) as store:
         assert schema_versions(store) == [10]
         assert store.max_id() == 0 and store.rows_after(0) == []
         batch = records(3)
