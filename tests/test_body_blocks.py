@@ -89,10 +89,10 @@ def test_the_filters_text_words_search_blocks_and_loose_bodies(mixed_store, text
     record_filter = parse_filter(text)
     in_memory = {rid for rid, r in originals.items() if record_filter(parse_line(line_of(r)))}
     assert in_memory == expected, "the test's expectation is the in-memory filter's"
-    ids = pages.ids(pages.compile(record_filter, indexed=True), 0)
+    ids, _ = pages.keys(pages.compile(record_filter, indexed=True), 0)
     found = {r.request_id for r in pages.records(ids.tolist()).values()}
     assert found == expected
-    history, _ = pages.history(pages.compile(record_filter, indexed=True), 10**9, None, 10_000)
+    history, _, _ = pages.history_keys(pages.compile(record_filter, indexed=True), 10**9, None, 10_000)
     assert sorted(history.tolist()) == sorted(ids.tolist())
 
 

@@ -75,7 +75,7 @@ def test_a_filter_in_the_store_matches_the_same_rows_as_in_memory(varied_store, 
     with Store(url) as store:
         pages = RequestPages(store.engine)
         for indexed in (True, False):
-            ids = pages.ids(pages.compile(record_filter, indexed=indexed), 0)
+            ids = pages.keys(pages.compile(record_filter, indexed=indexed), 0)[0]
             found = {r.request_id for r in pages.records(ids.tolist()).values()}
             assert found == expected, (text, indexed)
             assert list(ids) == sorted(ids)
@@ -86,9 +86,9 @@ def test_history_is_read_in_stretches_that_add_up(varied_store):
     with Store(url) as store:
         pages = RequestPages(store.engine)
         where = pages.compile(parse_filter("-status:error"), indexed=True)
-        whole = pages.ids(where, 0)
+        whole = pages.keys(where, 0)[0]
         top = pages.max_id()
-        stretches = [pages.ids(where, low, min(low + 100, top)) for low in range(0, top, 100)]
+        stretches = [pages.keys(where, low, min(low + 100, top))[0] for low in range(0, top, 100)]
         assert [int(i) for s in stretches for i in s] == whole.tolist()
 
 

@@ -48,20 +48,14 @@ class RequestPages:
         with self.engine.connect() as conn:
             return int(conn.execute(text("SELECT coalesce(max(id), 0) FROM requests")).scalar_one())
 
-    def ids(self, where: FilterSQL, after_id: int, up_to_id: int | None = None) -> np.ndarray:
-        """The ids of the rows with after_id < id <= up_to_id that match, ascending."""
-        with self.engine.connect() as conn:
-            result = conn.execute(*self._by_id("r.id", where, after_id, up_to_id))
-            return np.fromiter((row[0] for row in result), dtype=np.int64)
-
     def keys(self, where: FilterSQL, after_id: int, up_to_id: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """ids and ts of the rows with after_id < id <= up_to_id that match, by id: the rows
         committed since the last look, which the pager then places by time."""
         with self.engine.connect() as conn:
-            return _columns(conn.execute(*self._by_id("r.id, r.ts", where, after_id, up_to_id)).all())
+            return _columns(conn.execute(*self._by_id(where, after_id, up_to_id)).all())
 
     @staticmethod
-    def _by_id(columns: str, where: FilterSQL, after_id: int, up_to_id: int | None):
+    def _by_id(where: FilterSQL, after_id: int, up_to_id: int | None):
         conditions = ["r.id > :after_id"]
         params: dict[str, object] = {"after_id": after_id, **where.params}
         if up_to_id is not None:
@@ -70,7 +64,7 @@ class RequestPages:
         if where.where:
             conditions.append(f"({where.where})")
         join = " LEFT JOIN request_bodies b ON b.id = r.id" if where.needs_body else ""
-        return text(f"SELECT {columns} FROM requests r{join} WHERE {' AND '.join(conditions)} ORDER BY r.id"), params
+        return text(f"SELECT r.id, r.ts FROM requests r{join} WHERE {' AND '.join(conditions)} ORDER BY r.id"), params
 
     def time_span(self) -> tuple[float, float] | None:
         """The oldest and newest ts stored (two lookups on the ts index), for progress."""
@@ -89,14 +83,6 @@ class RequestPages:
         query = text(f"SELECT r.id, r.ts FROM requests r{join} WHERE {' AND '.join(conditions)} ORDER BY r.ts, r.id")
         with self.engine.connect() as conn:
             return _columns(conn.execute(query, {"after_ts": after_ts, "up_to_ts": up_to_ts, **where.params}).all())
-
-    def history(
-        self, where: FilterSQL, up_to_id: int, before: tuple[float, int] | None, limit: int,
-        up_to_ts: float | None = None,
-    ) -> tuple[np.ndarray, tuple[float, int] | None]:
-        """history_keys without the ts."""
-        ids, _, before = self.history_keys(where, up_to_id, before, limit, up_to_ts)
-        return ids, before
 
     def history_keys(
         self, where: FilterSQL, up_to_id: int, before: tuple[float, int] | None, limit: int,
