@@ -64,10 +64,24 @@ def _block_bytes(compressor, ids: np.ndarray, bodies: Sequence[tuple]) -> bytes:
 
 
 def decode(data: bytes) -> tuple[np.ndarray, list[list]]:
+    return decode_raw(decompress(data))
+
+
+def decompress(data: bytes) -> bytes:
+    """A block's MessagePack (its texts as UTF-8 bytes, as stored)."""
     import zstandard
 
-    block = msgspec.msgpack.decode(zstandard.ZstdDecompressor().decompress(data), type=_Block)
+    return zstandard.ZstdDecompressor().decompress(data)
+
+
+def decode_raw(raw: bytes) -> tuple[np.ndarray, list[list]]:
+    block = msgspec.msgpack.decode(raw, type=_Block)
     return np.frombuffer(block.ids, np.int64), block.columns
+
+
+def searched_texts(columns: list[list]) -> tuple[list, ...]:
+    """The columns a text word is looked for in: output, input, error message."""
+    return tuple(columns[i] for i in _SEARCHED)
 
 
 _INSERT = "INSERT INTO body_blocks (first_id, last_id, rows, data) VALUES (?, ?, ?, ?)"
@@ -252,7 +266,7 @@ class BlockReader:
             hits = block[4].get(word)
             if hits is None:
                 if block[3] is None:
-                    block[3] = [[(value or "").lower() for value in block[2][i]] for i in _SEARCHED]
+                    block[3] = [[(value or "").lower() for value in texts] for texts in searched_texts(block[2])]
                 hits = frozenset(int(ids[at]) for texts in block[3] for at, text in enumerate(texts) if word in text)
                 if len(block[4]) >= _WORDS_KEPT:
                     block[4].clear()

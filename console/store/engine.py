@@ -66,8 +66,14 @@ def _sqlite_engine(parsed) -> Engine:
         dbapi_connection.create_function(
             "body_has", 2, (lambda row_id, word: False) if reader is None else reader.has, deterministic=True
         )
+        # a loose body's text lowered as the blocks' are (SQLite's lower() knows only ASCII)
+        dbapi_connection.create_function("text_lower", 1, _text_lower, deterministic=True)
 
     return engine
+
+
+def _text_lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def create_tables(engine: Engine) -> None:

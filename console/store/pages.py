@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 from console.analytics.filters import RecordFilter
 from console.records import RequestRecord
 from console.store.filter_sql import FilterSQL, compile_filter
+from console.store.block_words import BlockWords
 from console.store.body_blocks import fill, reader_of_engine
 from console.store.rows import BODY_AT, SELECT_COLUMNS, record_from_row
 
@@ -24,6 +25,7 @@ class RequestPages:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._bodies = reader_of_engine(engine)  # bodies in blocks (console.store.body_blocks)
+        self._words = BlockWords(self._bodies.path) if self._bodies is not None else None
         self._vocabulary: dict[tuple[str, ...], tuple[float, list[tuple]]] = {}
 
     def vocabulary(self, columns: tuple[str, ...]) -> list[tuple]:
@@ -97,7 +99,15 @@ class RequestPages:
         (console/live/shown_order.py). Read newest first by keyset on the ts index (whose
         entries end with the rowid on SQLite, so ORDER BY ts DESC, id DESC is the index's
         own order; PostgreSQL sorts the ties of each ts incrementally).
-        up_to_ts: only rows with ts <= it (a replay's moment)."""
+        up_to_ts: only rows with ts <= it (a replay's moment).
+
+        With text words on a store with body blocks, a step may return fewer rows before
+        the end (console.store.word_history)."""
+        if where.words and self._words is not None:
+            from console.store.word_history import history_with_words
+
+            with self.engine.connect() as conn:
+                return history_with_words(conn, self._words, where, up_to_id, before, limit, up_to_ts)
         conditions = ["r.id <= :top"]
         params: dict[str, object] = {"top": up_to_id, "limit": limit, **where.params}
         if up_to_ts is not None:
