@@ -16,6 +16,7 @@ from console.store.filter_sql import FilterSQL, compile_filter
 from console.store.block_words import BlockWords
 from console.store.body_blocks import fill, reader_of_engine
 from console.store.rows import BODY_AT, SELECT_COLUMNS, record_from_row
+from console.store.word_history import history_conditions, history_with_words, keyset_cut
 
 _ROLLUP_NAMES = {"model", "prompt_id", "prompt_version"}
 VOCABULARY_TTL = 5.0  # seconds a column's distinct values are reused for compiling filters
@@ -104,21 +105,11 @@ class RequestPages:
         With text words on a store with body blocks, a step may return fewer rows before
         the end (console.store.word_history)."""
         if where.words and self._words is not None:
-            from console.store.word_history import history_with_words
-
             with self.engine.connect() as conn:
                 return history_with_words(conn, self._words, where, up_to_id, before, limit, up_to_ts)
-        conditions = ["r.id <= :top"]
-        params: dict[str, object] = {"top": up_to_id, "limit": limit, **where.params}
-        if up_to_ts is not None:
-            conditions.append("r.ts <= :up_to_ts")
-            params["up_to_ts"] = up_to_ts
-        if before is not None:
-            # a range on the ts index, then the ties at the boundary by id
-            conditions.append("r.ts <= :cut_ts AND NOT (r.ts = :cut_ts AND r.id >= :cut_id)")
-            params["cut_ts"], params["cut_id"] = before
-        if where.where:
-            conditions.append(f"({where.where})")
+        conditions, params = history_conditions(up_to_id, up_to_ts, where.where, where.params)
+        conditions += keyset_cut(before, params)
+        params["limit"] = limit
         join = " LEFT JOIN request_bodies b ON b.id = r.id" if where.needs_body else ""
         query = text(
             f"SELECT r.id, r.ts FROM requests r{join} WHERE {' AND '.join(conditions)} "

@@ -28,24 +28,14 @@ def history_with_words(
     """history_keys' answer (ids and ts ascending, and where to go on from: None when the
     oldest row was passed), which may hold fewer than `limit` rows while not at the end."""
     flags = "".join(f", COALESCE(({word.loose}), FALSE)" for word in where.words)
-    conditions = ["r.id <= :top"]
-    params: dict[str, object] = {"top": up_to_id, **where.params}
-    if up_to_ts is not None:
-        conditions.append("r.ts <= :up_to_ts")
-        params["up_to_ts"] = up_to_ts
-    if where.where_apart:
-        conditions.append(f"({where.where_apart})")
+    conditions, params = history_conditions(up_to_id, up_to_ts, where.where_apart, where.params)
     found_ids: list[np.ndarray] = []
     found_ts: list[np.ndarray] = []
     count = scanned = 0
     want = max(FIRST_CANDIDATES, limit)
     position = before
     while True:
-        cut = []
-        if position is not None:
-            # a range on the ts index, then the ties at the boundary by id
-            cut = ["r.ts <= :cut_ts AND NOT (r.ts = :cut_ts AND r.id >= :cut_id)"]
-            params["cut_ts"], params["cut_id"] = position
+        cut = keyset_cut(position, params)
         want = min(want, SCAN_ROWS - scanned)
         sql = (
             f"SELECT r.id, r.ts, b.id IS NULL{flags} FROM requests r LEFT JOIN request_bodies b ON b.id = r.id "
@@ -70,6 +60,30 @@ def history_with_words(
         # little (its rows beyond `limit` are read again by the next step)
         rate = count / scanned
         want = min(4 * want, int((limit - count) / rate * 1.1) + 64) if rate else 4 * want
+
+
+def history_conditions(
+    up_to_id: int, up_to_ts: float | None, fragment: str, filter_params: dict[str, object]
+) -> tuple[list[str], dict[str, object]]:
+    """The conditions of a history read (rows up to an id, and a replay's moment) and the
+    filter's fragment, with their parameters."""
+    conditions = ["r.id <= :top"]
+    params: dict[str, object] = {"top": up_to_id, **filter_params}
+    if up_to_ts is not None:
+        conditions.append("r.ts <= :up_to_ts")
+        params["up_to_ts"] = up_to_ts
+    if fragment:
+        conditions.append(f"({fragment})")
+    return conditions, params
+
+
+def keyset_cut(position: tuple[float, int] | None, params: dict[str, object]) -> list[str]:
+    """The rows just before a (ts, id) position, newest first: a range on the ts index, then
+    the ties at the boundary by id (its parameters set in params)."""
+    if position is None:
+        return []
+    params["cut_ts"], params["cut_id"] = position
+    return ["r.ts <= :cut_ts AND NOT (r.ts = :cut_ts AND r.id >= :cut_id)"]
 
 
 def _matching(rows, where: FilterSQL, words: BlockWords) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
