@@ -46,6 +46,15 @@ class LiveWriter:
         """Whether a batch's lines may be left unparsed for the decoding process."""
         return self._tail is not None and not self._process_failed
 
+    def lines_in_flight(self) -> dict[str, int]:
+        """Per file, the lines read and handed to the decoding process but not committed yet:
+        up to three batches of them, in no figure (the tail's offset is past them)."""
+        counts: dict[str, int] = {}
+        for batch in self._in_flight:
+            for path, _, lines in batch.raw:
+                counts[path] = counts.get(path, 0) + len(lines)
+        return counts
+
     def write(self, batch: SourceBatch, behind: bool) -> Written | None:
         """The batches whose writes are done, oldest first (maybe none yet, maybe earlier
         ones); None when cancelled while the store refused a write."""

@@ -34,12 +34,3 @@ def error_rate_text(rate: float) -> Text:
 def rate(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f}x"
 
-
-def in_words(hours: float | None) -> str:
-    if hours is None:
-        return "never at this rate"
-    if hours < 1:
-        return f"in {hours * 60:.0f} min"
-    if hours < 48:
-        return f"in {hours:.1f} h"
-    return f"in {hours / 24:.1f} days"

@@ -67,6 +67,8 @@ class DashboardScreen(Screen):
         self.rejected_total = 0
         self.report: Report | None = None
         self.report_partial = False
+        self._shown_ready: ReportReady | None = None  # redrawn when the tail starts or stops catching up
+        self._shown_partial = False
         self.registry_order: dict[str, RegistryOrder] | None = None  # what `c` compares a version with
         self._pending_report: ReportReady | None = None
         self._pending_trouble: str | None = None  # the store's trouble (or upgrade) before compose
@@ -143,6 +145,12 @@ class DashboardScreen(Screen):
         header.stored += arrived.added
         header.record_arrivals(arrived.added)
         self._add_rejected(arrived.rejected, self.rejected_total + len(arrived.rejected))
+        if self._shown_ready is not None and not self._shown_partial and self.figures_partial():
+            # the report came before the tail said how far behind it is (the demo's first
+            # seconds: 'OK · $0 in 1h', '✓ bad' over 0 rows while 5,000 lines waited). Not the
+            # other way: the report drawn is older than the rows just caught up with (redrawn
+            # as whole, it said OK over 30,000 of 46,000 rows); the next one is whole
+            self.show_report(self._shown_ready)
         if self.paused:
             self._held_count += arrived.added  # rows decoded by the tail's decoding process come as a count
             header.held = self._held_count
@@ -158,7 +166,8 @@ class DashboardScreen(Screen):
         self.report = ready.report
         self.registry_order = ready.registry_order
         self.report_partial = ready.partial  # the figures lack rows still loading (no verdicts)
-        partial = ready.partial or self.tail_behind()
+        self._shown_ready = ready
+        partial = self._shown_partial = self.figures_partial()
         for pane in (BudgetPane, LatencyPane):
             self.query_one(pane).show(ready.report, partial=partial)
         self.query_one(VersionsPane).show(ready.report, ready.registry_marks, ready.registry_order)
@@ -168,6 +177,12 @@ class DashboardScreen(Screen):
         self.status_header.alerts = [a for a in ready.report.alerts if not (partial and a.kind == "budget")]
         self.status_header.partial = partial
         self.status_header.redraw()
+
+    def figures_partial(self) -> bool:
+        """No verdict is known yet: the history is loading, the tail is catching up, or the
+        tail has not read its files once yet (their lines are in no figure)."""
+        tail_unread = bool(self.sources) and not self.status_header.sources
+        return self.report_partial or self.tail_behind() or tail_unread
 
     def tail_behind(self) -> bool:
         """The tail is still catching up on lines already written (a backfill): the figures

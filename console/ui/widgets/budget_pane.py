@@ -8,10 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Sparkline, Static
 
+from console.analytics.budget_outlook import budget_outlook
 from console.analytics.report_types import BudgetStatus, Report
-from console.formatting import short_time, usd
+from console.formatting import usd
 from console.sanitize import one_line
-from console.ui.formatting import in_words, rate
+from console.ui.formatting import rate
 from console.ui.widgets.in_place import update_in_place
 from console.ui.widgets.pane import Pane
 
@@ -45,17 +46,19 @@ def budget_block(budget: BudgetStatus, partial: bool = False) -> Group:
         burns.append(f"{window} ")
         burns.append(rate(value), style=style)
         burns.append("  ")
-    if budget.hours_to_exhaustion == 0:
-        outlook = Text("budget exhausted", style="bold red")
-    elif budget.projected_exhaustion is None:
-        outlook = Text("at this rate the budget lasts the period", style="green")
-    else:
-        outlook = Text(
-            f"at this rate it runs out {short_time(budget.projected_exhaustion)} UTC, "
-            f"{in_words(budget.hours_to_exhaustion)}",
-            style="bold red" if budget.state != "ok" else "",
-        )
+    outlook = _outlook_line(budget, partial)
     return Group(title, spent, burns, outlook)
+
+
+def _outlook_line(budget: BudgetStatus, partial: bool) -> Text:
+    """report's wording (console/analytics/budget_outlook.py), as a sentence."""
+    outlook = budget_outlook(budget, partial)
+    if outlook.kind == "exhausted":
+        return Text("budget exhausted", style="bold red")
+    # no green before the figures are whole: a "lasts" on a partial hour is not known yet
+    style = {"runs_out": "bold red" if budget.state != "ok" else "", "loading": "dim"}.get(outlook.kind, "green")
+    lead = "at this rate it runs out " if outlook.kind == "runs_out" else "runs out: "
+    return Text(lead + outlook.text, style=style)
 
 
 def spend_summary(report: Report) -> Group:

@@ -68,6 +68,50 @@ def _cells(version: VersionRow, mark: str | None = None, worse_than: str | None 
     ]
 
 
+def subtitle_text(
+    versions, marks: Mapping[str, str], worse: int, sort_name: str, hidden: int, width: int | None,
+) -> str:
+    """The counts that matter (worse, drifted, off the registry) fit whole: at 80 columns the
+    subtitle was cut to '1 ≠ regist…'. Shorter wordings first, then the newest version (its
+    row is in the table) and the sort are left out."""
+    drifted = sum(v.drifted for v in versions)
+    off_registry = sum(mark == DRIFT for mark in marks.values())
+    unregistered = sum(mark == UNREGISTERED for mark in marks.values())
+    newest = max(versions, key=lambda v: v.first_seen, default=None)
+    # (full, short) per part, in the order shown; the hidden columns first: a cut is at the end
+    parts: dict[str, tuple[str, str]] = {}
+    if hidden:
+        parts["hidden"] = (hidden_note(hidden), f"+{hidden} ←→")
+    parts["sort"] = (f"sort: {sort_name} (s)", f"s: {sort_name}")
+    if worse:  # than its previous version: WORSE, "!"
+        parts["worse"] = (f"{worse} worse", f"{worse} worse")
+    if drifted:
+        parts["drifted"] = (f"{drifted} drifted", f"{drifted} drifted")
+    if off_registry:
+        parts["off_registry"] = (f"{off_registry} ≠ registry", f"{off_registry} ≠ reg")
+    if unregistered:
+        parts["unregistered"] = (f"{unregistered} unregistered", f"{unregistered} unreg")
+    if newest is not None:
+        parts["newest"] = (f"newest {one_line(newest.prompt_version)} {short_time(newest.first_seen)}",) * 2
+    shown = {key: full for key, (full, _) in parts.items()}
+
+    def text() -> str:
+        return " · ".join(shown.values())
+
+    # each step only while it is still too long
+    steps = [("drop", "newest"), ("short", "off_registry"), ("short", "unregistered"), ("short", "sort"),
+             ("short", "hidden"), ("drop", "sort")]  # fmt: skip
+    for step, key in steps:
+        if width is None or len(text()) <= width:
+            break
+        if key in shown:
+            if step == "drop":
+                del shown[key]
+            else:
+                shown[key] = parts[key][1]
+    return text()
+
+
 class VersionsPane(HidesWritingActions, Pane):
     BINDINGS = [
         Binding("enter", "show_requests", "Requests of version", id="versions.requests"),
@@ -109,21 +153,14 @@ class VersionsPane(HidesWritingActions, Pane):
         self._subtitle()
 
     def _subtitle(self) -> None:
-        drifted = sum(v.drifted for v in self._versions)
-        extra = f" · {len(self._worse)} worse" if self._worse else ""  # than its previous version: WORSE, "!"
-        extra += f" · {drifted} drifted" if drifted else ""
-        off_registry = sum(mark == DRIFT for mark in self._marks.values())
-        unregistered = sum(mark == UNREGISTERED for mark in self._marks.values())
-        if off_registry:
-            extra += f" · {off_registry} ≠ registry"
-        if unregistered:
-            extra += f" · {unregistered} unregistered"
-        newest = max(self._versions, key=lambda v: v.first_seen, default=None)
-        if newest is not None:
-            extra += f" · newest {one_line(newest.prompt_version)} {short_time(newest.first_seen)}"
-        hidden = hidden_note(self.query_one(FittedTable).hidden_columns) if self.is_mounted else ""
-        # the hidden columns first: the subtitle is cut at its end
-        self.border_subtitle = Text(f"{hidden + ' · ' if hidden else ''}sort: {self.sort_name} (s){extra}")  # never parsed as markup
+        hidden = self.query_one(FittedTable).hidden_columns if self.is_mounted else 0
+        # the border's corners and the spaces around the label take 6 cells
+        width = self.size.width - 6 if self.is_mounted and self.size.width else None
+        self.border_subtitle = Text(subtitle_text(  # never parsed as markup
+            self._versions, self._marks, len(self._worse), self.sort_name, hidden, width))
+
+    def on_resize(self) -> None:
+        self._subtitle()
 
     def on_fitted_table_columns_fitted(self, event: FittedTable.ColumnsFitted) -> None:
         event.stop()
