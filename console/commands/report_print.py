@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from console.analytics.after_now import note
+from console.analytics.budget_outlook import budget_outlook
 from console.analytics.report_types import Alert, Percentiles, Report
 from console.commands.report import SEVERITY_STYLES, STATE_STYLES
 from console.config import duration_seconds
@@ -154,13 +155,9 @@ def budgets_table(report: Report) -> Table:
     table.add_column("state", no_wrap=True)
     table.add_column("runs out (at this rate)")
     for budget in report.budgets:
-        if budget.hours_to_exhaustion == 0:
-            outlook = Text("exhausted", style="bold red")
-        elif budget.projected_exhaustion is None:
-            outlook = Text("— (no spend in the last hour)", style="dim")
-        else:
-            resets = " (after it resets)" if budget.projected_exhaustion > budget.period_end else ""
-            outlook = Text(f"{short_time(budget.projected_exhaustion)}, in {budget.hours_to_exhaustion:,.1f} h{resets}")
+        outlook = budget_outlook(budget)  # the Budget pane's words too
+        outlook_style = {"exhausted": "bold red", "idle": "dim", "after_reset": "dim"}.get(outlook.kind, "")
+        outlook = Text(outlook.text, style=outlook_style)
         table.add_row(
             _budget_name(budget), usd(budget.spent_usd), f"{usd(budget.budget_usd)} a {budget.period}",
             Text(budget.state, style=STATE_STYLES[budget.state]), outlook,
