@@ -6,8 +6,9 @@ For each filter, the console's scan (RequestPages.history_keys from the newest r
 oldest, in the pager's step sizes: console.live.requests_pager) against, in the same run, `grep
 -c -i -F WORD LOG` over the log the store was loaded from (a case-insensitive search of the
 same text, no store at all) and, when DuckDB is installed and --duckdb FILE holds the log's
-table (bench/peers.py --keep makes one), DuckDB's `count(*)` of the rows whose output, input or
-error message holds the word (ILIKE). Prints seconds and the console's time over each peer's.
+table (bench/peers.py --keep makes one), DuckDB's `count(*)` of the rows whose request id,
+output, input, error message or error type holds the word (ILIKE; its input, a list of structs,
+cast to text). Prints seconds and the console's time over each peer's.
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ def duckdb_count(path: Path, word: str) -> tuple[int, float] | None:
     conn = duckdb.connect(str(path), read_only=True)
     start = time.perf_counter()
     (count,) = conn.execute(
-        "SELECT count(*) FROM requests WHERE CAST(output AS VARCHAR) ILIKE ? OR CAST(input AS VARCHAR) ILIKE ? "
-        "OR CAST(error_message AS VARCHAR) ILIKE ?", [f"%{word}%"] * 3,
+        "SELECT count(*) FROM requests WHERE request_id ILIKE ? OR CAST(output AS VARCHAR) ILIKE ? "
+        "OR CAST(input AS VARCHAR) ILIKE ? OR CAST(error_message AS VARCHAR) ILIKE ? OR error_type ILIKE ?",
+        [f"%{word}%"] * 5,
     ).fetchone()  # fmt: skip
     seconds = time.perf_counter() - start
     conn.close()
