@@ -8,12 +8,10 @@ million-row history, and appending a batch is an array append plus a refresh.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Callable
 
 import numpy as np
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -24,46 +22,15 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.analytics.filters import RecordFilter
-from console.formatting import usd_column
-from console.records import RequestRecord, text_of
-from console.sanitize import one_line
-from console.ui.formatting import ms
+from console.records import RequestRecord
 from console.ui.messages import RequestIdsLoaded, RequestPageLoaded, RequestsPagerFailed, poster
 from console.live.requests_pager import RequestsPager
+from console.ui.widgets.request_columns import (
+    MIN_WIDTH, NARROW_COLUMNS, PROMPT, SEPARATOR, WIDE_COLUMNS, WIDE_MIN_WIDTH, Column, fit, preview_of, row_cells, sized_columns,
+    utc_day,
+)
 from console.ui.widgets.row_ids import RowIds
 
-
-@dataclass(frozen=True)
-class Column:
-    title: str
-    width: int
-    justify: str = "left"
-
-
-WIDE_COLUMNS = (
-    Column("time (UTC)", 14),
-    Column("model", 18),
-    Column("prompt@version", 22),
-    Column("tokens in→out", 13, "right"),
-    Column("latency", 8, "right"),
-    Column("cost", 9, "right"),
-    Column("status", 6),
-)
-# For 80-column terminals: narrower names and no tokens (Enter shows them), so the output keeps
-# ten characters (with the tokens, it was cut to '…' at 80x24). The time column is 11 wide for
-# every row, whatever the rows on screen (no jitter while scrolling): a row of the figures' UTC
-# day (FiguresClock) reads '10:03:15', an older (or later) one '12-01 10:03' (the wide layout's
-# month-day). With the time of day alone, 10:03 today and 10:03 five days ago read the same
-# after `g` or under a 7-day window.
-NARROW_COLUMNS = (
-    Column("UTC", 11, "right"),
-    Column("model", 12),
-    Column("prompt@version", 17),
-    Column("latency", 7, "right"),
-    Column("cost", 7, "right"),
-    Column("status", 6),
-)
-PREVIEW_MIN_WIDTH = 10
 PLAIN = Style()
 CURSOR = Style(bgcolor="grey30")
 CURSOR_FOCUSED = Style(bgcolor="dark_blue")
@@ -72,56 +39,13 @@ DIM = Style(dim=True)
 OK_STATUS = Style(color="green")
 ERROR_STATUS = Style(color="red", bold=True)
 ERROR_PREVIEW = Style(color="red")
-SEPARATOR = " "
 # Drawn rows kept (a few screens: cursor moves redraw two rows, not the screen). No more:
 # each Strip holds ~20 objects the cyclic GC walks, and a full collection over 2,000 of
 # them stalled every thread for tens of ms; following the tail, old strips are never reused.
 LINE_CACHE = 300
 REVEAL_TRIES = 20  # refreshes the cursor's reveal waits for the scroll range to reach it
 REVEAL_LATE_TRIES, REVEAL_LATE_S = 50, 0.1  # then tries this many more times, this far apart
-DAY_S = 86400
 DAY_CHECK_S = 30.0  # how often an idle view looks whether the figures' UTC day turned (rows then dated)
-
-
-def _fixed_width(columns: tuple[Column, ...]) -> int:
-    return sum(c.width for c in columns) + len(SEPARATOR) * len(columns)
-
-
-WIDE_MIN_WIDTH = _fixed_width(WIDE_COLUMNS) + PREVIEW_MIN_WIDTH
-MIN_WIDTH = _fixed_width(NARROW_COLUMNS)
-
-
-def utc_day(moment: float) -> int:
-    """The UTC day a moment falls on, as days since the epoch."""
-    return int(moment // DAY_S)
-
-
-def row_cells(record: RequestRecord, narrow: bool = False, today: int | None = None) -> tuple[str, ...]:
-    """A row's cells. Narrow, the time of day only for a row on `today` (utc_day of the
-    figures' now), else month-day and minute; None: every row dated."""
-    ts = float(record.ts)
-    when = datetime.fromtimestamp(ts, tz=timezone.utc)
-    if narrow:
-        moment = when.strftime("%H:%M:%S" if today is not None and utc_day(ts) == today else "%m-%d %H:%M")
-        return (
-            moment, one_line(record.model), one_line(record.prompt_ref),
-            ms(record.latency_ms), usd_column(record.cost_usd), record.status,
-        )
-    return (
-        when.strftime("%m-%d %H:%M:%S"),
-        one_line(record.model),
-        one_line(record.prompt_ref),
-        f"{record.input_tokens:,}→{record.output_tokens:,}",
-        ms(record.latency_ms),
-        usd_column(record.cost_usd),
-        record.status,
-    )
-
-
-def preview_of(record: RequestRecord) -> str:
-    if record.is_error:
-        return one_line(f"{record.error_type or 'error'}: {record.error_message or ''}")
-    return one_line(text_of(record.output))
 
 
 class RequestsView(ScrollView, can_focus=True):
@@ -178,7 +102,11 @@ class RequestsView(ScrollView, can_focus=True):
         self.paused = False
         self.history_left = 1.0  # share of the history not scanned yet
         self._line_cache: dict[tuple[int, int, bool], Strip] = {}
-        self._header_cache: tuple[tuple[int, bool], Strip] | None = None
+        self._header_cache: tuple[tuple[tuple[Column, ...], int], Strip] | None = None
+        # The longest prompt@version read since the filter was set: prompt@version is that wide
+        # where the pane has room (sized_columns); it never narrows while scrolling
+        self._ref_width = 0
+        self._columns: tuple[tuple[bool, int, int], tuple[Column, ...]] | None = None
         # The cursor moved while the view could not scroll to it (no height yet: the pager's
         # first page can arrive before the first layout, which left the oldest rows on screen
         # with the cursor on the newest): done when it has a size
@@ -242,6 +170,7 @@ class RequestsView(ScrollView, can_focus=True):
         if loaded.generation != self._generation:
             return
         self._cache.update(loaded.records)
+        self._measure_refs(loaded.records)
         self._asked.difference_update(loaded.records)
         self.history_left = loaded.history_left
         if loaded.at_end:
@@ -268,6 +197,12 @@ class RequestsView(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.Counted())
 
+    def _measure_refs(self, records: dict[int, RequestRecord]) -> None:
+        widest = max((cell_len(record.prompt_ref) for record in records.values()), default=0)
+        if widest > self._ref_width:
+            self._ref_width = widest
+            self._line_cache.clear()  # redrawn in the wider column (the header's key has the columns)
+
     def _keep_in_place(self, positions) -> None:
         """Rows inserted above the cursor or the top of the screen: the same row stays under
         the cursor and the screen shows the same rows (as for a prepended stretch)."""
@@ -282,6 +217,7 @@ class RequestsView(ScrollView, can_focus=True):
     def on_request_page_loaded(self, message: RequestPageLoaded) -> None:
         message.stop()
         self._cache.update(message.event.records)
+        self._measure_refs(message.event.records)
         self._asked.difference_update(message.event.records)
         self._trim_cache()
         self.refresh()
@@ -323,6 +259,7 @@ class RequestsView(ScrollView, can_focus=True):
         self._generation += 1
         self._ids.clear()
         self.history_left = 1.0
+        self._ref_width = 0
         self._line_cache.clear()
         self._update_size()
         self.cursor = 0
@@ -376,7 +313,11 @@ class RequestsView(ScrollView, can_focus=True):
 
     @property
     def columns(self) -> tuple[Column, ...]:
-        return NARROW_COLUMNS if self.narrow else WIDE_COLUMNS
+        narrow, width = self.narrow, self._content_width()
+        key = (narrow, width, self._ref_width)
+        if self._columns is None or self._columns[0] != key:
+            self._columns = (key, sized_columns(NARROW_COLUMNS if narrow else WIDE_COLUMNS, width, self._ref_width))
+        return self._columns[1]
 
     def on_resize(self) -> None:
         self._line_cache.clear()
@@ -473,13 +414,14 @@ class RequestsView(ScrollView, can_focus=True):
     def _placeholder_strip(self, width: int, selected: bool) -> Strip:
         base = self._base_style(selected)
         line_width = max(width, self._content_width())
-        return Strip([Segment(_fit("  …", line_width, "left"), base + DIM)], line_width)
+        return Strip([Segment(fit("  …", line_width, "left"), base + DIM)], line_width)
 
     def _header_strip(self, width: int) -> Strip:
-        key = (self._content_width(), self.narrow)
+        columns = self.columns
+        key = (columns, self._content_width())
         if self._header_cache is None or self._header_cache[0] != key:
-            cells = "".join(_fit(c.title, c.width, c.justify) + SEPARATOR for c in self.columns)
-            rest = _fit("output / error", max(self._content_width() - cell_len(cells), 0), "left")
+            cells = "".join(fit(c.title, c.width, c.justify) + SEPARATOR for c in columns)
+            rest = fit("output / error", max(self._content_width() - cell_len(cells), 0), "left")
             line = cells + rest
             self._header_cache = (key, Strip([Segment(line, HEADER)], cell_len(line)))
         return self._header_cache[1]
@@ -491,13 +433,15 @@ class RequestsView(ScrollView, can_focus=True):
         status_style = base + (ERROR_STATUS if record.is_error else OK_STATUS)
         segments = []
         used = 0
-        for column, cell in zip(self.columns, row_cells(record, self.narrow, self._today)):
-            fitted = _fit(cell, column.width, column.justify) + SEPARATOR
+        columns = self.columns
+        prompt_width = next(c.width for c in columns if c.title == PROMPT)
+        for column, cell in zip(columns, row_cells(record, self.narrow, self._today, prompt_width)):
+            fitted = fit(cell, column.width, column.justify) + SEPARATOR
             segments.append(Segment(fitted, status_style if column.title == "status" else base))
             used += column.width + len(SEPARATOR)
         remaining = max(self._content_width() - used, 0)
         preview_style = base + (ERROR_PREVIEW if record.is_error else DIM)
-        segments.append(Segment(_fit(preview_of(record), remaining, "left"), preview_style))
+        segments.append(Segment(fit(preview_of(record), remaining, "left"), preview_style))
         used += remaining
         if used < width:
             segments.append(Segment(" " * (width - used), base))
@@ -543,11 +487,3 @@ class RequestsView(ScrollView, can_focus=True):
                 self.action_open()
             self.cursor = row
 
-
-def _fit(value: str, width: int, justify: str) -> str:
-    """Pad or cut a cell to exactly `width` terminal cells (wide characters counted)."""
-    length = cell_len(value)
-    if length > width:
-        return set_cell_size(value, width - 1) + "…" if width > 0 else ""
-    padding = " " * (width - length)
-    return padding + value if justify == "right" else value + padding
