@@ -245,7 +245,7 @@ class AnalyticsFeed:
                                                      window=self._window, now=self.clock.now()))
                         continue
                     case CompareChange(kind, name):
-                        self._post(change_comparison_ready(live.cols, kind, name))
+                        self._post(change_comparison_ready(live.cols, kind, name, window=self._window))
                         continue
                     case SeedWindow(columns, baseline_spend, baseline_nano, partial, held_since):
                         # The ingest thread seeds before it tails, so nothing arrived earlier.

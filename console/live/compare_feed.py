@@ -64,10 +64,39 @@ def prompt_diff(prompts_root, spec_a, spec_b):
     return version_diff(old, new)
 
 
-def change_comparison_ready(columns: Columns, kind: str, name: str) -> CompareReady:
+def change_comparison_ready(columns: Columns, kind: str, name: str, window: str | None = None) -> CompareReady:
+    """Before/after the first appearance of `name`, over every row held, not the panes' window:
+    so the scope says what each arm covers (in the demo, at 1h, "before" was 3 days unsaid)."""
     from console.analytics.compare import change_point_arms, compare
+    from console.sanitize import one_line
 
     try:
-        return CompareReady(compare(columns, *change_point_arms(columns, kind, name)))
+        before, after = change_point_arms(columns, kind, name)
+        comparison = compare(columns, before, after)
     except ValueError as exc:
         return CompareReady(error=str(exc))
+    scope = f"split where {one_line(name)} first appeared: {arms_scope(columns, before, after, window)}"
+    return CompareReady(comparison, scope=scope)
+
+
+def arms_scope(columns: Columns, a, b, window: str | None = None) -> str:
+    """"A covers 2026-12-04T10:21:00Z – 2026-12-04T13:29:56Z (3h 08m) · B covers 2026-12-04T13:29:56Z –
+    2026-12-07T15:50:02Z (3d 02h) · both from all the history loaded, not the panes' 1h window"."""
+    spans = f"A covers {arm_span(columns, a)} · B covers {arm_span(columns, b)}"
+    return spans + (f" · both from all the history loaded, not the panes' {window} window" if window else "")
+
+
+def arm_span(columns: Columns, spec) -> str:
+    """From–to and how long: the spec's after=/before= bounds, else its oldest/newest row."""
+    from console.analytics.after_now import span
+    from console.analytics.arm_spec import arm_mask
+    from console.formatting import rfc3339
+
+    ts = columns.ts[arm_mask(columns, spec)]
+    start = spec.after if spec.after is not None else (float(ts.min()) if ts.size else None)
+    end = spec.before if spec.before is not None else (float(ts.max()) if ts.size else None)
+    if start is None:
+        return "no requests" + (f" before {rfc3339(end, timespec='seconds')}" if end is not None else "")
+    if end is None:
+        return f"no requests from {rfc3339(start, timespec='seconds')}"
+    return f"{rfc3339(start, timespec='seconds')} – {rfc3339(end, timespec='seconds')} ({span(end - start)})"
