@@ -62,3 +62,15 @@ async def test_the_filter_examples_keep_their_indent_at_80_columns(app):  # noqa
         lines = drawn[drawn.index("Filter (/)"):].splitlines()[1:5]
         assert all(line.startswith("  ") for line in lines), lines
         assert "env:staging" in drawn and "cost>0.01" in drawn
+
+
+async def test_the_regression_runs_two_escapes_say_when_each_applies(app):  # noqa: F811
+    # the user trial: 'esc  Back (the run goes on)' and 'esc  Back' under "regression run", with
+    # nothing saying that the first is while the run goes and the second once it has finished
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = [line for line in drawn_help(app.screen).splitlines() if "regress.back" in line]
+        assert len(rows) == 2, rows
+        assert "Back (the run goes on), while it runs" in rows[0]
+        assert "Back, once the run is over" in rows[1]

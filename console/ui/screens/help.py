@@ -27,6 +27,13 @@ def display_keys(keys: str) -> str:
     return " ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
+def does(binding: Binding) -> Text:
+    """What a key does, and when, for one of two bindings of a key in a scope (its tooltip:
+    the regression run's two escapes read "Back (the run goes on)" and "Back", with no when)."""
+    what = binding.description or binding.action
+    return Text(f"{what}, {binding.tooltip}" if binding.tooltip else what)
+
+
 IDS_FROM = 100  # terminal columns from which the help shows the bindings' ids
 
 
@@ -41,7 +48,7 @@ def bindings_table(scopes: Iterable[BindingScope], keymap: Mapping[str, str], id
     for scope, bindings in scopes:
         for binding in bindings:
             keys = keymap.get(binding.id or "", binding.key)
-            row = [scope, display_keys(keys), Text(binding.description or binding.action)]
+            row = [scope, display_keys(keys), does(binding)]
             table.add_row(*row, *([binding.id or ""] if ids else []))
     return table
 

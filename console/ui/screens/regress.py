@@ -102,9 +102,10 @@ def start_worker(app, session: RunSession) -> None:
 
 class RegressRunScreen(FailingRunOffer, Screen):
     BINDINGS = [
-        # finished, the footer read 'esc Back (the run goes on)  s Stop the run': see check_action
-        Binding("escape", "leave('running')", "Back (the run goes on)", id="regress.back"),
-        Binding("escape", "leave('finished')", "Back", id="regress.back_finished"),
+        # finished, the footer read 'esc Back (the run goes on)  s Stop the run': see check_action;
+        # the help lists both escapes, each with its tooltip, when it applies (help.does)
+        Binding("escape", "leave('running')", "Back (the run goes on)", tooltip="while it runs", id="regress.back"),
+        Binding("escape", "leave('finished')", "Back", tooltip="once the run is over", id="regress.back_finished"),
         Binding("s", "stop", "Stop the run", id="regress.stop"),
         Binding("h", "history", "Runs history", id="regress.history"),
         Binding("f", "run_candidate", "Run the candidate", id="regress.run_candidate"),
