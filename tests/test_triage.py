@@ -291,15 +291,27 @@ async def test_b_on_a_request_opened_from_the_dashboard(app, story, cases_file):
         await wait_until(pilot, lambda: v8_bad(app) == "100.0%")  # 1 bad of 1 rated (was — before)
 
 
-async def test_n_on_an_unlabelled_request_says_why_the_note_cannot_be_kept(app, story, cases_file):
+async def test_n_on_an_unlabelled_request_says_why_the_note_cannot_be_kept(app, story, cases_file, monkeypatch):
     _, records = story
+
+    def said_none() -> int:
+        return sum("has none: mark it bad (b) or good (o) first" in str(n.message) for n in app._notifications)
+
     async with app.run_test(size=(200, 60)) as pilot:
         screen = await open_queue(pilot, app)
         await pilot.press("n")  # unlabelled in the queue: said at once, nothing to type in vain
         assert app.screen is screen
-        assert any("has none: mark it bad (b) or good (o) first" in str(n.message) for n in app._notifications)
+        assert said_none() == 1
         await pilot.press("escape")
-        # from a request the screen knows nothing of, the note is typed, and the refusal quotes it
+        # the detail looks its label up: once it knows there is none, said at once too
+        detail = LabelledDetailScreen(screen.items[0].record)
+        app.push_screen(detail)
+        await wait_until(pilot, lambda: app.screen is detail and detail.label is None)
+        await pilot.press("n")
+        assert app.screen is detail and said_none() == 2
+        await pilot.press("escape")
+        # from a request the screen knows nothing of yet, the note is typed, and the refusal quotes it
+        monkeypatch.setattr(app.evaluation, "look_up_label", lambda request_id: None)  # never answered
         app.push_screen(LabelledDetailScreen(screen.items[0].record))
         await wait_until(pilot, lambda: isinstance(app.screen, LabelledDetailScreen))
         await pilot.press("n")

@@ -18,7 +18,7 @@ from typing import Callable
 
 from console.config import Settings
 from console.live.analytics_feed import AnalyticsFeed
-from console.live.events import CaseEditReady, EvaluationNotice, LabelDone, Post, QueueReady, ScoringProgress
+from console.live.events import CaseEditReady, EvaluationNotice, LabelDone, LabelFound, Post, QueueReady, ScoringProgress
 from console.live.inbox import Inbox
 
 POLL_INTERVAL = 0.3  # looking for new requests when caught up
@@ -68,6 +68,11 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
+class LookUpLabel:
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class PrepareEdit:
     request_id: str
 
@@ -78,7 +83,7 @@ class FinishEdit:
     path: Path
 
 
-EvaluationCommand = WatchQueue | Mark | Undo | Note | PrepareEdit | FinishEdit
+EvaluationCommand = WatchQueue | Mark | Undo | Note | LookUpLabel | PrepareEdit | FinishEdit
 
 
 class EvaluationFeed:
@@ -117,6 +122,10 @@ class EvaluationFeed:
 
     def note(self, request_id: str, text: str) -> None:
         self._inbox.send(Note(request_id, text))
+
+    def look_up_label(self, request_id: str) -> None:
+        """The request's current label, posted as LabelFound (for the request detail)."""
+        self._inbox.send(LookUpLabel(request_id))
 
     def prepare_edit(self, request_id: str) -> None:
         self._inbox.send(PrepareEdit(request_id))
@@ -258,6 +267,9 @@ class EvaluationFeed:
                 self.labeller.note(request_id, text)
                 self._post(EvaluationNotice(f"note saved on {request_id}", title="Note"))
                 return True
+            case LookUpLabel(request_id):
+                self._post(LabelFound(request_id, self.labeller.evaluation.current_label(request_id)))
+                return False
             case PrepareEdit(request_id):
                 self._export_for_edit(request_id)
                 return False

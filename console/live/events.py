@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # types only: these pull in the store (SQLAlchemy) or numpy
     from console.analytics.compare_arms import RegistryOrder
     from console.analytics.report_types import Report
     from console.evaluation.labels import LabelOutcome
+    from console.store.evaluation import Label
     from console.evaluation.triage import Queue
     from console.prompts.diff import VersionDiff
 
@@ -209,6 +210,14 @@ class LabelDone:
 
 
 @dataclass(frozen=True, slots=True)
+class LabelFound:
+    """A request's current label, asked for by its detail screen (None: unlabelled)."""
+
+    request_id: str
+    label: Label | None
+
+
+@dataclass(frozen=True, slots=True)
 class EvaluationNotice:
     """Something for the user to read: a scorer failure, a label that could not be made."""
 
@@ -227,7 +236,7 @@ class CaseEditReady:
 
 LiveEvent = (
     HistoryLoaded | RecordsArrived | IngestFailed | StoreTrouble | ReceiverState | HistoryProgress | ReportReady | CompareReady
-    | RequestIdsLoaded | RequestPageLoaded | RequestsPagerFailed | ScoringProgress | QueueReady | LabelDone
+    | RequestIdsLoaded | RequestPageLoaded | RequestsPagerFailed | ScoringProgress | QueueReady | LabelDone | LabelFound
     | EvaluationNotice | CaseEditReady | NotifyPending
 )
 EVENT_TYPES: tuple[type, ...] = get_args(LiveEvent)

@@ -21,7 +21,7 @@ from console.live.otlp_inbox import OtlpInbox
 from console.live.analytics_feed import AnalyticsFeed
 from console.live.figures_clock import WALL, FiguresClock
 from console.ui.messages import (
-    CaseEditReady, CompareReady, EvaluationNotice, HistoryLoaded, HistoryProgress, IngestFailed, LabelDone,
+    CaseEditReady, CompareReady, EvaluationNotice, HistoryLoaded, HistoryProgress, IngestFailed, LabelDone, LabelFound,
     NotifyPending, QueueReady, ReceiverState, RecordsArrived, ReportReady, ScoringProgress, StoreTrouble, poster,
 )
 from console.formatting import parse_rfc3339
@@ -241,6 +241,9 @@ class ConsoleApp(App):
 
     def on_label_done(self, message: LabelDone) -> None:
         self.evaluation_ui.label_done(message.event)
+
+    def on_label_found(self, message: LabelFound) -> None:
+        self.evaluation_ui.label_found(message.event)
 
     def on_evaluation_notice(self, message: EvaluationNotice) -> None:
         self.evaluation_ui.notice(message.event)

@@ -17,7 +17,8 @@ from textual.worker import get_current_worker
 
 from console.evaluation.triage import Queue
 from console.live.evaluation_feed import EvaluationFeed
-from console.live.events import CaseEditReady, EvaluationNotice, LabelDone, QueueReady, ScoringProgress
+from console.live.events import CaseEditReady, EvaluationNotice, LabelDone, LabelFound, QueueReady, ScoringProgress
+from console.ui.screens.labelled_detail import LabelledDetailScreen
 from console.ui.screens.triage import TriageScreen
 
 BACKLOG_NOTICE = 5000  # a backlog this large is announced once
@@ -71,8 +72,19 @@ class EvaluationUI:
         reason = outcome.label.reason if outcome.label and not outcome.undone else None
         for screen in self._triage_screens():
             screen.label_done(outcome.request_id, outcome.verdict, reason, outcome.undone)
+        for detail in self._details(outcome.request_id):
+            detail.label_done(outcome)
         severity = "error" if outcome.case_error else "information"
         self.app.notify(outcome.describe(), title="Label", severity=severity, timeout=4, markup=False)
+
+    def label_found(self, found: LabelFound) -> None:
+        for detail in self._details(found.request_id):
+            detail.show_label(found.label)
+
+    def _details(self, request_id: str) -> list[LabelledDetailScreen]:
+        """The open request details of this request (one, or a stack of them)."""
+        return [screen for screen in self.app.screen_stack
+                if isinstance(screen, LabelledDetailScreen) and screen.record.request_id == request_id]
 
     def notice(self, notice: EvaluationNotice) -> None:
         self.app.notify(notice.text, title=notice.title, severity=notice.severity, timeout=8, markup=False)

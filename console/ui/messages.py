@@ -82,6 +82,10 @@ class LabelDone(LiveMessage[events.LabelDone]):
     pass
 
 
+class LabelFound(LiveMessage[events.LabelFound]):
+    pass
+
+
 class EvaluationNotice(LiveMessage[events.EvaluationNotice]):
     pass
 

@@ -127,6 +127,9 @@ class LabelActions(HidesWritingActions):
     def labelled(self, request_id: str, verdict: str, reason: str | None) -> None:
         """Called once a label is sent (the screen may move on to the next request)."""
 
+    def noted(self, request_id: str) -> None:
+        """Called once a note is sent."""
+
     def no_target_reason(self) -> str:
         """What the label keys say when label_target() is None."""
         return "no request selected"
@@ -170,6 +173,7 @@ class LabelActions(HidesWritingActions):
         def written(text: str | None) -> None:
             if text is not None:
                 self._feed().note(record.request_id, text)
+                self.noted(record.request_id)
 
         app.push_screen(NoteModal(record.request_id), written)
 
