@@ -3,13 +3,14 @@ timeouts) are one line per (model, error type) with a count; scores start at onc
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
 
 from conftest import line_of, make_record
 from console.config import EvaluationSettings, RegressionSettings, Settings, Slo
-from console.evaluation.provider_errors import provider_error_kind
+from console.evaluation.provider_errors import ErrorGroup, provider_error_kind
 from console.evaluation.triage import ScoringLoop, build_queue
 from console.ingest import ingest_files
 from console.store import Store
@@ -92,7 +93,13 @@ async def test_the_queue_shows_answers_then_one_line_per_provider_error_without_
         screen = app.screen
         await wait_until(pilot, lambda: screen.queue is not None and len(screen.items) == 2 and screen.queue.provider_errors)
         text = screen_text(app)
-        assert "2 left" in text and "30 provider errors in 1 line below" in text
+        # "30 provider errors in 1 line below" (the demo: "1,330 ... in 20 lines below") read as 20
+        # of the errors; a line is a model's errors of one type
+        assert "2 left" in text and "30 provider errors below, all of one model and error type" in text
+        timeouts = ErrorGroup("gpt-4o", "APITimeoutError", "timeout", 1_300, time.time())
+        screen.show_queue(dataclasses.replace(screen.queue, provider_errors=(timeouts, *screen.queue.provider_errors)))
+        title = str(screen.query_one("#triage-title").render())
+        assert "1,330 provider errors below in 2 lines, one per model and error type" in title
         assert "30 errors" in text and "RateLimitError" in text and "provider rate limit, not judged here" in text
         await pilot.press("G")  # the error line is below the two answers
         await pilot.press("b")

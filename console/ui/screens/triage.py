@@ -203,7 +203,9 @@ class TriageScreen(LabelActions, Screen):
             parts.append(f"lowest score first, under {self.queue.below:g}")
             if self.queue.provider_errors:
                 errors, lines = self.queue.provider_error_count, len(self.queue.provider_errors)
-                parts.append(f"{errors:,} provider errors in {lines} line{'s' if lines > 1 else ''} below")
+                # a line is a model's errors of one type (group_errors), not one error
+                per = f" in {lines:,} lines, one per model and error type" if lines > 1 else ", all of one model and error type"
+                parts.append(f"{errors:,} provider errors below{per}")
         if self.progress is not None:
             done, total, failures = self.progress
             if total > done:
