@@ -298,13 +298,21 @@ def replay(
     run_replay(plan_replay(start, end, speed, store), config)
 
 
+# not ConfigOption: the demo writes its own llmops.toml (budgets, SLOs, compressed burn
+# windows) and uses it, never ./llmops.toml or the user config dir (console/commands/demo.py)
+DemoConfigOption = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="llmops.toml to use instead of the demo's own (written in its directory)."),
+]
+
+
 @app.command()
 def demo(
     rate: Annotated[float, typer.Option(help="Simulated requests per second.", callback=_positive)] = 20.0,
     workdir: Annotated[
         Optional[Path], typer.Option(help="Where the demo's log and store go (default: a temp dir).")
     ] = None,
-    config: ConfigOption = None,
+    config: DemoConfigOption = None,
 ) -> None:
     """Simulate a live support-chat app and open the console on it."""
     from console.commands.demo import run_demo
@@ -312,11 +320,17 @@ def demo(
     run_demo(rate=rate, workdir=workdir, config=config, open_console=_run_console)
 
 
+# report, check and compare take the same windows (console.analytics.windows.parse_window)
+WindowSince = Annotated[
+    str, typer.Option("--since", help="Window: 15m, 1h, 6h, 24h, 7d, all, or any duration such as 2h or 90m.")
+]
+
+
 @app.command()
 def compare(
     a: Annotated[str, typer.Option("--a", help="Arm A (baseline), e.g. prompt_version=v7 or model=gpt-4o.")],
     b: Annotated[str, typer.Option("--b", help="Arm B (candidate), e.g. prompt=support-answer@v8,model=gpt-4o.")],
-    since: Annotated[str, typer.Option("--since", help="Window: 15m, 1h, 6h, 24h, 7d or all.")] = "all",
+    since: WindowSince = "all",
     store: StoreOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
@@ -332,7 +346,6 @@ def compare(
 ReportSources = Annotated[
     Optional[list[str]], typer.Argument(help="JSONL files or globs to ingest into the store first.")
 ]
-ReportSince = Annotated[str, typer.Option("--since", help="Window: 15m, 1h, 6h, 24h, 7d or all.")]
 ReportNow = Annotated[
     Optional[str],
     typer.Option("--now", help="Report as of this RFC 3339 time instead of the clock (replays, tests)."),
@@ -343,7 +356,7 @@ ReportNow = Annotated[
 def report(
     sources: ReportSources = None,
     store: StoreOption = None,
-    since: ReportSince = "24h",
+    since: WindowSince = "24h",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (the documented contract).")] = False,
     config: ConfigOption = None,
     now: ReportNow = None,
@@ -363,7 +376,7 @@ def report(
 def check(
     sources: ReportSources = None,
     store: StoreOption = None,
-    since: ReportSince = "1h",
+    since: WindowSince = "1h",
     as_json: Annotated[bool, typer.Option("--json", help="Print the alerts as JSON.")] = False,
     config: ConfigOption = None,
     now: ReportNow = None,

@@ -34,7 +34,7 @@ CORE_FIELDS = (
 )
 
 # Epoch numbers above this are milliseconds: 1e11 seconds is the year 5138.
-_EPOCH_MS_THRESHOLD = 1e11
+EPOCH_MS_THRESHOLD = _EPOCH_MS_THRESHOLD = 1e11
 _THUMBS = {"up": 1.0, "down": -1.0}
 
 # Counts stay exact in a float and in SQLite's and numpy's int64 (2**70 tokens is a bad line).
@@ -47,6 +47,10 @@ NonNegFloat = Annotated[float, msgspec.Meta(ge=0)]
 NonEmptyStr = Annotated[str, msgspec.Meta(min_length=1)]
 Feedback = Annotated[float, msgspec.Meta(ge=-1, le=1)] | Literal["up", "down"]
 Text = str | list[Any] | dict[str, Any]
+
+
+# `ts` as a line carries it: RFC 3339 (an offset is checked after decoding) or an epoch number
+Timestamp = datetime | Annotated[float, msgspec.Meta(ge=0)]
 
 
 class RecordError(ValueError):
@@ -64,7 +68,7 @@ class RequestRecord(
     every garbage collection pass walk them all.
     """
 
-    ts: datetime | Annotated[float, msgspec.Meta(ge=0)]
+    ts: Timestamp
     request_id: NonEmptyStr
     model: NonEmptyStr
     prompt_id: NonEmptyStr
@@ -149,6 +153,18 @@ def _to_epoch_seconds(ts: datetime | float) -> float:
     if not _MIN_EPOCH_S <= seconds <= _MAX_EPOCH_S:
         raise ValueError("ts is outside the years 1 to 9999")
     return seconds
+
+
+def ts_datetime(value: Any) -> datetime:
+    """A `ts` value from a decoded line, read as the ingest reads it (RFC 3339 with an offset,
+    epoch seconds or milliseconds) -> an aware datetime, exact to the microsecond from RFC 3339
+    (no float round trip), for code that moves a ts; RecordError when the ingest rejects it."""
+    try:
+        ts = msgspec.convert(value, Timestamp)
+        seconds = _to_epoch_seconds(ts)
+    except (msgspec.ValidationError, ValueError) as exc:
+        raise RecordError(f"ts: {exc}") from None
+    return ts if isinstance(ts, datetime) else datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
 class _RecordWithExtraKeys(RequestRecord, forbid_unknown_fields=False):

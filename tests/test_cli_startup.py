@@ -77,7 +77,7 @@ def test_report_and_check_run_without_gc_passes_and_turn_it_back_on(tmp_path, wr
         assert done.exit_code == 0, done.output
         assert gc.isenabled()
     assert seen == [False, False]
-    done = runner.invoke(app, ["report", "--store", store, "--since", "2w"])
+    done = runner.invoke(app, ["report", "--store", store, "--since", "2x"])
     assert done.exit_code == 2 and gc.isenabled()
 
 
@@ -99,5 +99,5 @@ def test_a_report_that_only_read_exits_without_teardown_and_loses_no_output(tmp_
     done = subprocess.run([*command, *args], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == expected and done.stdout.endswith("}\n")
-    done = subprocess.run([*command, *args[:-3], "--since", "2w"], capture_output=True, text=True, cwd=REPO, timeout=60)
+    done = subprocess.run([*command, *args[:-3], "--since", "2x"], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert done.returncode == 2 and "--since" in done.stderr

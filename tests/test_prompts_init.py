@@ -84,7 +84,13 @@ def test_prompts_list_show_diff_headless(tmp_path, monkeypatch):
     # v1.md's front matter (model, parameters) is gone in v2.txt: the diff shows it too
     assert changed[-1] == "+Never promise a refund." and "-model: gpt-4o-mini" in changed and all(
         line.startswith("-") for line in changed[:-1])
-    assert runner.invoke(app, ["prompts", "diff", "support-answer", "v1", "v9"]).exit_code == 1
+    # a version that is not there is a usage error, exit 2 as the other commands' (it was 1),
+    # and the line says which versions there are
+    missing = runner.invoke(app, ["prompts", "diff", "support-answer", "v1", "v9"])
+    assert missing.exit_code == 2
+    assert missing.stderr == f"error: support-answer@v9 is not in the registry ({tmp_path / 'prompts'}): support-answer has v1, v2\n"
+    unknown = runner.invoke(app, ["prompts", "show", "ticket-classifier", "v3"])
+    assert unknown.exit_code == 2 and "no version of ticket-classifier is registered" in unknown.stderr
     (tmp_path / "prompts" / "support-answer" / "v2.md").write_text("dup")
     broken = runner.invoke(app, ["prompts", "list"])
     assert broken.exit_code == 2 and "duplicate version" in broken.stderr

@@ -145,7 +145,7 @@ def test_usage_and_config_errors_exit_2(tmp_path, write_log):
     log = write_log("app.jsonl", records()[:5])
     store = str(tmp_path / "db.sqlite")
     cases = [
-        ["check", str(log), "--store", store, "--since", "2h"],
+        ["check", str(log), "--store", store, "--since", "2x"],
         ["report", str(log), "--store", store, "--now", "yesterday"],
         ["check", str(tmp_path / "missing.jsonl"), "--store", store],
         ["check", "--store", str(tmp_path / "none.sqlite")],

@@ -45,8 +45,28 @@ def test_a_drifted_version_reads_whole_at_80_columns(tmp_path, write_log):
     assert not [line for line in lines if line.strip() in {"…", "≠"}]
     row = next(line for line in lines if line.startswith("summarize-thread@v2"))
     assert "$0.0036" in row and "…" not in row  # every figure of the row whole
-    drift = [line for line in lines if "summarize-thread@v2" in line and " ≠ " in line]
-    assert len(drift) == 1 and "b96565231855" in drift[0] and "4c5a14240f52" in drift[0]
+    drift = [line for line in lines if line.startswith("drifted: summarize-thread@v2")]
+    # no registry here: both logged hashes, most requests first (a tie: by name), no '≠'
+    # between them (it read as "logged the first, not the second")
+    assert drift == ["drifted: summarize-thread@v2 logged 4c5a14240f52, b96565231855"]
+
+
+def test_a_drift_reads_logged_then_registry_in_the_versions_section_and_the_registry_footer(
+    tmp_path, write_log, monkeypatch
+):
+    """Found in a user trial: the Versions section said 'logged with b96565231855 ≠
+    4c5a14240f52', the registry's hash first as if it were the logged one, while the footer
+    said 'logged 4c5a14240f52, registry b96565231855'. Both now say logged X, registry Y."""
+    rows = [make_record(ts=END - 3000 + 40 * i, prompt_id="summarize-thread", prompt_version="v2",
+                        prompt_hash="4c5a14240f52" if i % 4 == 0 else "b96565231855") for i in range(60)]  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    log = write_log("app.jsonl", rows)
+    assert runner.invoke(app, ["init", "--from-logs", str(log)]).exit_code == 0  # registers b965…, the most logged
+    out = report_text(tmp_path, write_log, rows, "--since", "1h", "--now", NOW, columns=200)
+    lines = out.splitlines()
+    assert "drifted: summarize-thread@v2 logged 4c5a14240f52, registry b96565231855 (the registry's logged too)" in lines
+    assert ("DRIFT summarize-thread@v2: logged 4c5a14240f52, registry b96565231855 "
+            "(the version label was reused for a changed text)") in lines  # fmt: skip
 
 
 def test_a_window_after_the_logs_end_says_where_they_end_and_the_now_that_shows_them(tmp_path, write_log):

@@ -48,7 +48,7 @@ from console.analytics.budget import budget_scope, burn_rules
 from console.analytics.latency import slos_for
 from console.analytics.rollup import RowArrays
 from console.analytics.sketch import Entries, value_of
-from console.analytics.windows import WINDOWS, check_window
+from console.analytics.windows import window_seconds
 from console.config import Budget, BurnAlert, Settings, Slo, duration_seconds
 
 MINUTE = 60
@@ -349,7 +349,7 @@ def _slo_timelines(series: MinuteSeries, ends_at: np.ndarray, index: np.ndarray,
 def lookback_seconds(settings: Settings, window_name: str) -> float | None:
     """How far before the period's first minute the series must start (None: from the store's
     first row, for the "all" window)."""
-    window = WINDOWS[check_window(window_name)]
+    window = window_seconds(window_name)
     if window is None:
         return None
     needed = [window, SPIKE_SECONDS]
@@ -362,7 +362,7 @@ def lookback_seconds(settings: Settings, window_name: str) -> float | None:
 def evaluate(series: MinuteSeries, settings: Settings, window_name: str, since: float, until: float) -> list[RuleTimeline]:
     """Every rule's timeline at the minute ends in [since, until] (rounded inwards to whole
     minutes), as `check --since window_name --now <minute end>` would judge them."""
-    width_s = WINDOWS[check_window(window_name)]
+    width_s = window_seconds(window_name)
     width = None if width_s is None else _minutes_of(width_s)
     first_end = int(np.ceil(since / MINUTE)) * MINUTE
     last_end = min(int(until // MINUTE) * MINUTE, series.first + series.minutes * MINUTE)

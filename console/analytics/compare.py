@@ -156,7 +156,8 @@ def compare(cols: Columns, a: ArmSpec, b: ArmSpec) -> Comparison:
         # NaN (unpriced) costs are dropped by the test: only priced requests are compared
         "cost": _distribution_difference(cols.cost_usd[mask_a], cols.cost_usd[mask_b]),
     }
-    findings = _findings(arm_a, arm_b, differences)
+    same = arm_a.requests > 0 and bool(np.array_equal(mask_a, mask_b))
+    findings = same_rows_findings(arm_a) if same else _findings(arm_a, arm_b, differences)
     enough = min(arm_a.requests, arm_b.requests) >= MIN_REQUESTS
     return Comparison(
         a=arm_a, b=arm_b, differences=differences, enough_data=enough,
@@ -192,6 +193,12 @@ def format_percent(rate: Optional[float]) -> str:
 def format_ms(value: Optional[float]) -> str:
     """A latency in the panes' style (seconds: '1.27s'), in the table and the verdict alike."""
     return latency(value)
+
+
+def same_rows_findings(a: ArmSummary) -> list[Finding]:
+    """Both arms select the same requests: every test says p = 1.00, which reads as a finding
+    ("no difference") where there was nothing to compare."""
+    return [Finding("not_enough_data", None, f"both arms are the same {a.requests:,} requests: nothing to compare")]
 
 
 def _findings(a: ArmSummary, b: ArmSummary, differences: dict[str, Difference]) -> list[Finding]:

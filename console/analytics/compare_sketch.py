@@ -30,6 +30,7 @@ from console.analytics.compare import (
     _proportion_difference,
     _rate,
     arm_labels,
+    same_rows_findings,
 )
 from console.analytics.quantiles import percentiles_of_sorted
 from console.analytics.rollup import CellTable
@@ -156,7 +157,9 @@ def compare_parts(part_a: ArmPart, part_b: ArmPart, a: ArmSpec, b: ArmSpec) -> C
         "latency": _difference(sketch_mann_whitney(latency_a, latency_b), MANN_WHITNEY_BUCKETS),
         "cost": Difference(None, None, None),  # no per-request costs in the cells
     }
-    findings = _findings(arm_a, arm_b, differences)
+    # the same spec selects the same rows (specs that differ but match the same rows are
+    # told apart only on the rows path, which has both arms' rows)
+    findings = same_rows_findings(arm_a) if a == b and arm_a.requests else _findings(arm_a, arm_b, differences)
     return Comparison(
         a=arm_a, b=arm_b, differences=differences, enough_data=min(arm_a.requests, arm_b.requests) >= MIN_REQUESTS,
         findings=findings, verdict=[f.text for f in findings], figures="rollups",

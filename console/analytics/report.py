@@ -29,7 +29,7 @@ from console.analytics.rollup_report import RollupPart, merged_aggregates
 from console.analytics.sketch import RELATIVE_ACCURACY
 from console.analytics.spend import spend_section
 from console.analytics.versions import change_points, version_rows
-from console.analytics.windows import WINDOWS, bucket_seconds, check_window, window_mask, window_start
+from console.analytics.windows import bucket_seconds, check_window, window_mask, window_seconds, window_start
 from console.config import Settings
 from console.formatting import rfc3339
 
@@ -46,7 +46,7 @@ def window_first(cols: Columns, now: float, window_name: str) -> float | None:
 
 def window_bucket_seconds(window_name: str, first: float | None, now: float) -> int:
     """The p95 sparkline's bucket for a window (<= ~120 points)."""
-    span = WINDOWS[window_name]
+    span = window_seconds(window_name)
     if span is None:
         span = now - first if first is not None else 0.0
     return bucket_seconds(span)
@@ -138,11 +138,11 @@ def build_report(
     budgets, budget_alerts = budget_section(
         cols, now, settings.budgets, settings.burn, baseline_spend, time_sorted, baseline_nano, tail
     )
-    alerts = budget_alerts + slo_alerts(cols, aggregates, settings.slos, now, WINDOWS[window_name], tail)
+    alerts = budget_alerts + slo_alerts(cols, aggregates, settings.slos, now, window_seconds(window_name), tail)
     spike = error_spike_alert(cols, aggregates, now, time_sorted, tail)
     if spike is not None:
         alerts.append(spike)
-    alerts += model_error_alerts(cols, aggregates, now, window_name, WINDOWS[window_name], tail)
+    alerts += model_error_alerts(cols, aggregates, now, window_name, window_seconds(window_name), tail)
     alerts.sort(key=lambda alert: alert.severity != "page")  # pages first, order kept otherwise
     requests, errors = aggregates.requests, aggregates.errors
     return Report(
@@ -150,7 +150,7 @@ def build_report(
             name=window_name,
             start=None if start is None else rfc3339(start),
             end=rfc3339(now),
-            seconds=WINDOWS[window_name],
+            seconds=window_seconds(window_name),
         ),
         requests=requests,
         errors=errors,

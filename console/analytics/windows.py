@@ -8,6 +8,7 @@ out, so a report as of a time shows exactly what the console showed then.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -29,24 +30,51 @@ MAX_POINTS = 120
 _BUCKET_CHOICES = (60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 
 
+# Besides the named windows, any duration (2h, 90m, 3d, 1w): the one syntax of every command's
+# --since (report, check, compare), so a window one command takes the others take too.
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
+WINDOW_SYNTAX = "15m, 1h, 6h, 24h, 7d, all, or any duration such as 2h, 90m or 3d"
+
+
 class UnknownWindow(ValueError):
     pass
 
 
+def parse_window(text: str) -> str:
+    """A --since as typed -> the window's name ("2H " -> "2h"); UnknownWindow if it is none."""
+    name = text.strip().lower()
+    window_seconds(name)
+    return name
+
+
+def window_seconds(name: str) -> float | None:
+    """The window's length in seconds; None for "all"."""
+    if name in WINDOWS:
+        return WINDOWS[name]
+    match = _DURATION.fullmatch(name)
+    if match is None or not 0 < float(match.group(1)) < math.inf:
+        raise UnknownWindow(f"unknown window {name!r}: use {WINDOW_SYNTAX}")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
 def check_window(name: str) -> str:
-    if name not in WINDOWS:
-        raise UnknownWindow(f"unknown window {name!r}: use one of {', '.join(WINDOW_NAMES)}")
+    window_seconds(name)
     return name
 
 
 def next_window(name: str) -> str:
-    """The window after `name`, wrapping around (the `w` key)."""
-    index = WINDOW_NAMES.index(check_window(name))
+    """The window after `name`, wrapping around (the `w` key); after a duration that is not a
+    named window, the first named one longer than it."""
+    if name not in WINDOWS:
+        seconds = window_seconds(name)
+        return next((w for w in WINDOW_NAMES if WINDOWS[w] is None or WINDOWS[w] > seconds), "all")
+    index = WINDOW_NAMES.index(name)
     return WINDOW_NAMES[(index + 1) % len(WINDOW_NAMES)]
 
 
 def window_start(now: float, name: str) -> float | None:
-    seconds = WINDOWS[check_window(name)]
+    seconds = window_seconds(name)
     return None if seconds is None else now - seconds
 
 

@@ -6,7 +6,6 @@ so the terminal command and the console print the same cells.
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from typing import Optional
@@ -25,29 +24,22 @@ from console.analytics.compare import (
     format_p,
     format_percent,
 )
+from console.analytics.windows import window_start
 from console.commands.errors import UsageError
+from console.commands.report import check_since
 from console.commands.store_access import open_store
-from console.formatting import usd
+from console.formatting import rfc3339, usd
 from console.sanitize import json_for_terminal, strip_control
 from console.store import StoreError
 from console.store.rollup_reads import more_rows_than
 from console.store.window_report import EXACT_MAX_ROWS
 
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d|w)$")
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 FINDING_STYLES = {"significant": "bold", "no_difference": "", "not_enough_data": "yellow"}
 
 
 def parse_since(since: str, now: Optional[float] = None) -> Optional[float]:
     """"15m", "24h", "7d"... -> the epoch seconds the window starts at; "all" -> None."""
-    text = since.strip().lower()
-    if text == "all":
-        return None
-    match = _DURATION.match(text)
-    if not match or float(match.group(1)) <= 0:
-        raise UsageError(f"--since {since!r}: use a duration like 15m, 1h, 6h, 24h, 7d, or all")
-    seconds = float(match.group(1)) * _SECONDS[match.group(2)]
-    return (time.time() if now is None else now) - seconds
+    return window_start(time.time() if now is None else now, check_since(since))
 
 
 def _spec(option: str, text: str) -> ArmSpec:
@@ -59,10 +51,11 @@ def _spec(option: str, text: str) -> ArmSpec:
 
 def _compare(
     store_url: Optional[str], since_ts: Optional[float], a: ArmSpec, b: ArmSpec, exact_max_rows: int
-) -> tuple[Comparison, Optional[Columns]]:
+) -> tuple[Comparison, Optional[Columns], Optional[float]]:
     """The comparison, from every row of the window up to exact_max_rows rows, else from the
     rollups (console/analytics/compare_sketch.py; arms by user always read rows: the cells
-    are not crossed with users); the window's columns when they were loaded."""
+    are not crossed with users); the window's columns when they were loaded; the store's
+    newest request when the window holds none (for the hint)."""
     # opening a missing SQLite file would create an empty store and "compare" nothing
     try:
         with open_store(store_url, missing_hint="load logs first: llmops-console ingest FILES") as store:
@@ -70,11 +63,12 @@ def _compare(
                 from console.analytics.compare_sketch import compare_parts
                 from console.store.compare_reads import arm_parts
 
-                return compare_parts(*arm_parts(store, since_ts, [a, b]), a, b), None
+                return compare_parts(*arm_parts(store, since_ts, [a, b]), a, b), None, None
             cols = store.load_columns(since_ts=since_ts)
+            newest = store.newest_ts(1) if not len(cols) and since_ts is not None else None
     except StoreError as exc:
         raise UsageError(str(exc)) from None
-    return compare(cols, a, b), cols
+    return compare(cols, a, b), cols, newest
 
 
 def _arm_cells(arm, narrow: bool = False) -> list[str]:
@@ -148,6 +142,13 @@ def verdict_lines(comparison: Comparison) -> list[Text]:
     ]
 
 
+def empty_window_hint(since: str, newest_ts: float) -> Text:
+    """A window with no request over a store whose requests are older (last week's logs), as
+    report says it; compare has no --now, so the way to reach them is a longer --since."""
+    newest = rfc3339(newest_ts, timespec="seconds")
+    return Text(f"no request in the last {since}; the newest stored is {newest}:\nadd --since all", style="yellow")
+
+
 def _hint_for_empty_arms(comparison: Comparison, cols: Columns, err: Console) -> None:
     """A typo in a model or version gives an empty arm: say what the data does contain."""
     for arm in (comparison.a, comparison.b):
@@ -168,10 +169,13 @@ def run(
     exact_max_rows: above this many rows in the window, read the rollups (default: the
     report's EXACT_MAX_ROWS)."""
     spec_a, spec_b = _spec("--a", a), _spec("--b", b)
+    since = check_since(since)
     since_ts = parse_since(since)
     limit = EXACT_MAX_ROWS if exact_max_rows is None else exact_max_rows
-    comparison, cols = _compare(store, since_ts, spec_a, spec_b, limit)
-    if cols is not None:
+    comparison, cols, newest = _compare(store, since_ts, spec_a, spec_b, limit)
+    if newest is not None and since_ts is not None and newest < since_ts:
+        Console(stderr=True).print(empty_window_hint(since, newest))
+    elif cols is not None:
         _hint_for_empty_arms(comparison, cols, Console(stderr=True))
     if as_json:
         sys.stdout.write(json_for_terminal(msgspec.json.encode(comparison).decode()) + "\n")

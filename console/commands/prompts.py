@@ -2,8 +2,9 @@
 
 list prints every version with its labels and short hash (--json for scripts), marking the
 versions registered from logs whose text is unknown; show prints a
-version's text as written; diff prints a unified diff and exits 0 (1 when a version is
-missing, 2 on a config or registry error).
+version's text as written; diff prints a unified diff and exits 0 (2 on a version that is
+not in the registry, as on any usage error, or a config or registry error; 1 when a version's
+text is unknown).
 """
 
 from __future__ import annotations
@@ -19,16 +20,18 @@ from console.prompts.registry import (
 )  # fmt: skip
 from console.sanitize import strip_control
 
-EXIT_MISSING = 1
+EXIT_USAGE = 2
+EXIT_TEXT_UNKNOWN = 1
 
 
 class PromptsError(Exception):
-    """A registry that cannot be read (exit 2) or a version that is not in it (exit 1).
+    """A registry that cannot be read or a version that is not in it (exit 2, the CLI's usage
+    error), or a version registered from logs whose text is unknown (exit 1).
 
     Not a UsageError: scripts read these, so the CLI prints them as one plain line on
     stderr, with their own exit code."""
 
-    def __init__(self, message: str, exit_code: int = 2) -> None:
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
         super().__init__(message)
         self.exit_code = exit_code
 
@@ -47,7 +50,11 @@ def _registry(config: Path | None) -> Registry:
 def _version(registry: Registry, prompt_id: str, version: str) -> PromptVersion:
     found = registry.get(prompt_id, version)
     if found is None:
-        raise PromptsError(f"{prompt_id}@{version} is not in the registry ({registry.root})", EXIT_MISSING)
+        # as other usage errors: what is wrong, then what there is to use instead
+        known = [v.version for v in registry.versions() if v.prompt_id == prompt_id]
+        there = (f"{prompt_id} has {', '.join(known)}" if known
+                 else f"no version of {prompt_id} is registered; llmops-console prompts list shows what is")  # fmt: skip
+        raise PromptsError(f"{prompt_id}@{version} is not in the registry ({registry.root}): {there}", EXIT_USAGE)
     return found
 
 
@@ -84,5 +91,5 @@ def diff_versions(prompt_id: str, old: str, new: str, *, config: Path | None) ->
     for entry in versions:
         if entry.text_unknown:
             raise PromptsError(f"{entry.path}: {UNKNOWN_MARKER}; put the template's real text in the file to diff it",
-                               EXIT_MISSING)
+                               EXIT_TEXT_UNKNOWN)
     sys.stdout.write(strip_control(unified_diff(*versions)))

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from console.analytics.report_types import VersionRow
 from console.config import Settings
-from console.prompts.checks import RegistryCheck, check_versions
+from console.prompts.checks import Drift, RegistryCheck, check_versions
 from console.prompts.registry import PromptError, load_registry, registry_root
 from console.sanitize import strip_control
 
@@ -46,6 +46,16 @@ def versions_of(triples: Iterable[tuple[str, str, str | None]]) -> list[LoggedTr
     return [LoggedTriples(pid, version, tuple(sorted(found))) for (pid, version), found in sorted(hashes.items())]
 
 
+def registry_drifts(versions: Sequence[VersionRow], settings: Settings) -> dict[str, Drift]:
+    """"prompt_id@version" -> its drift from the registry; empty without a readable registry
+    (print_registry_check says why)."""
+    try:
+        check = registry_check(versions, settings)
+    except PromptError:
+        return {}
+    return {} if check is None else {f"{d.prompt_id}@{d.prompt_version}": d for d in check.drifted}
+
+
 def print_ingest_registry_check(triples: Iterable[tuple[str, str, str | None]], settings: Settings,
                                 out: Console) -> None:
     """After an ingest: the versions it read that drifted from the registry or are not in it."""
@@ -55,7 +65,8 @@ def print_ingest_registry_check(triples: Iterable[tuple[str, str, str | None]], 
 
 
 def print_registry_check(versions: Sequence[VersionRow] | Sequence[LoggedTriples], settings: Settings,
-                         out: Console, scope: str = "") -> None:
+                         out: Console, scope: str = "", window: str | None = None) -> None:
+    """window: the report's window name, to say so when it holds no version to check."""
     try:
         check = registry_check(versions, settings)
     except PromptError as exc:
@@ -64,15 +75,18 @@ def print_registry_check(versions: Sequence[VersionRow] | Sequence[LoggedTriples
     if check is None:
         return
     out.print()
+    if not versions:  # an empty check passes: "every version is registered" would be a claim about none
+        more = "" if window in (None, "all") else " (--since all checks every stored version)"
+        out.print(Text(f"Prompt registry: no logged version in the window to check{more}", style="dim"))
+        return
     if check.ok:
         where = f" {scope}" if scope else ""
         out.print(Text(f"Prompt registry: every logged version{where} is registered, no drift", style="green"))
         return
     for drift in check.drifted:
-        logged = ", ".join(drift.logged_hashes)
         out.print(Text(
-            strip_control(f"DRIFT {drift.prompt_id}@{drift.prompt_version}: logged {logged}, "
-                          f"registry {drift.registry_hash} (the version label was reused for a changed text)"),
+            strip_control(f"DRIFT {drift.prompt_id}@{drift.prompt_version}: {drift.hashes_text} "
+                          "(the version label was reused for a changed text)"),
             style="bold red",
         ))  # fmt: skip
     if check.unregistered:

@@ -23,7 +23,7 @@ from typing import Optional, Sequence
 import msgspec
 
 from console.analytics.report_types import Report
-from console.analytics.windows import WINDOW_NAMES
+from console.analytics.windows import UnknownWindow, WINDOW_SYNTAX, parse_window
 from console.commands.errors import UsageError
 from console.commands.store_access import open_reader, open_store
 from console.config import Settings
@@ -46,9 +46,11 @@ def parse_now(text: Optional[str]) -> float:
 
 
 def check_since(since: str) -> str:
-    if since not in WINDOW_NAMES:
-        raise UsageError(f"--since {since!r}: use one of {', '.join(WINDOW_NAMES)}")
-    return since
+    """--since as report, check and compare take it: a named window or any duration (2h)."""
+    try:
+        return parse_window(since)
+    except UnknownWindow:
+        raise UsageError(f"--since {since!r}: use {WINDOW_SYNTAX}") from None
 
 
 def _ingest(store, sources: Sequence[str], settings: Settings) -> None:
@@ -123,13 +125,13 @@ def run_report(
     else:
         from rich.console import Console
 
-        from console.commands.prompts_report import print_registry_check
+        from console.commands.prompts_report import print_registry_check, registry_drifts
         from console.commands.report_print import print_report
 
         out = Console()
         print_report(
             report, out, newest_ts=_newest_request(store) if not report.requests and now is None else None,
-            wall_clock=now is None,
+            wall_clock=now is None, registry=registry_drifts(report.versions, settings),
         )
-        print_registry_check(report.versions, settings, out)
+        print_registry_check(report.versions, settings, out, window=report.window.name)
     return report

@@ -8,6 +8,7 @@ with control sequences stripped, never parsed as markup.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Mapping
 
 from rich.console import Console
 from rich.table import Table
@@ -20,6 +21,9 @@ from console.commands.report import SEVERITY_STYLES, STATE_STYLES
 from console.config import duration_seconds
 from console.formatting import parse_rfc3339, rfc3339, short_time, usd
 from console.sanitize import strip_control
+
+if TYPE_CHECKING:
+    from console.prompts.checks import Drift
 
 
 def _text(value: str, style: str = "") -> Text:
@@ -131,13 +135,22 @@ def unrated_line(report: Report) -> Text | None:
     return _text(f"bad —: no response rated (no feedback, no label), no bad rate: {', '.join(unrated)}", "dim")
 
 
-def drift_lines(report: Report) -> list[Text]:
-    """Which template hashes a drifted version was logged with (one version label, changed text)."""
-    return [
-        _text(f"drifted: {row.prompt_id}@{row.prompt_version} logged with {' ≠ '.join(row.prompt_hashes)}", "red")
-        for row in report.versions
-        if row.drifted
-    ]
+def drift_lines(report: Report, registry: Mapping[str, Drift] | None = None) -> list[Text]:
+    """Which template hashes a drifted version was logged with (one version label, changed text):
+    against the registry's hash when it has the version, as the registry footer says it
+    (logged first, registry second); else every hash logged, most requests first."""
+    lines = []
+    for row in report.versions:
+        if not row.drifted:
+            continue
+        ref = f"{row.prompt_id}@{row.prompt_version}"
+        drift = (registry or {}).get(ref)
+        if drift is None:
+            lines.append(_text(f"drifted: {ref} logged {', '.join(row.prompt_hashes)}", "red"))
+        else:
+            also = " (the registry's logged too)" if drift.registry_logged else ""
+            lines.append(_text(f"drifted: {ref} {drift.hashes_text}{also}", "red"))
+    return lines
 
 
 def _budget_name(budget) -> Text:
@@ -210,9 +223,11 @@ def after_now_text(report: Report, wall_clock: bool) -> Text | None:
     return Text(line, style="yellow" if wall_clock else "dim")
 
 
-def print_report(report: Report, out: Console, newest_ts: float | None = None, wall_clock: bool = True) -> None:
+def print_report(report: Report, out: Console, newest_ts: float | None = None, wall_clock: bool = True,
+                 registry: Mapping[str, Drift] | None = None) -> None:
     """newest_ts: the store's newest request, given when the window holds none (a hint follows).
-    wall_clock: the window ends at the wall clock (no --now)."""
+    wall_clock: the window ends at the wall clock (no --now).
+    registry: the versions that drifted from the prompt registry, by "prompt_id@version"."""
     window = report.window
     span = f"{window.start} → {window.end}" if window.start else f"everything up to {window.end}"
     out.print(
@@ -257,7 +272,7 @@ def print_report(report: Report, out: Console, newest_ts: float | None = None, w
         )
     out.print()
     out.print(versions_table(report, out.width))
-    for line in filter(None, (unrated_line(report), *drift_lines(report))):
+    for line in filter(None, (unrated_line(report), *drift_lines(report, registry))):
         out.print(line)
     inside = [point for point in report.change_points if window.start is None or point.first_seen >= window.start]
     for point in inside:

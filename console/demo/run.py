@@ -15,8 +15,10 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from console.formatting import rfc3339
+from console.records import EPOCH_MS_THRESHOLD, ts_datetime
 from console.store.locations import DEFAULT_STORE_PATH
 
 # The wheel carries the sample logs inside the package (pyproject's force-include); a
@@ -212,23 +214,31 @@ def _last_ts(path: Path) -> datetime:
     with path.open("rb") as handle:
         for line in handle:
             try:
-                latest = max(latest, _parse_ts(json.loads(line)["ts"]))
+                latest = max(latest, ts_datetime(json.loads(line)["ts"]))
             except (ValueError, KeyError, TypeError):
                 continue
     return latest
 
 
-def _parse_ts(value: str) -> datetime:
-    """A datetime, not epoch seconds: shifting floats would round the milliseconds."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+def _shifted_ts(value: Any, shift: timedelta) -> str | int | float:
+    """A ts moved by shift, in its own form: RFC 3339 stays RFC 3339 (in UTC, milliseconds),
+    an epoch number stays a number in its unit (the hostile sample shows both forms accepted).
+    Read by the ingest's own reading (console.records.ts_datetime): a ts it rejects raises."""
+    moment = ts_datetime(value) + shift
+    if isinstance(value, str):
+        return rfc3339(moment, timespec="milliseconds")
+    seconds = moment.timestamp()
+    if value > EPOCH_MS_THRESHOLD:
+        return round(seconds * 1000)
+    return round(seconds) if isinstance(value, int) else round(seconds, 3)
 
 
 def _shift_line(line: bytes, shift: timedelta) -> bytes:
     """Move a record's ts; a malformed line is copied byte for byte, to be rejected as it is."""
     try:
         record = json.loads(line)
-        record["ts"] = rfc3339(_parse_ts(record["ts"]) + shift, timespec="milliseconds")
-    except (ValueError, KeyError, TypeError, AttributeError):
+        record["ts"] = _shifted_ts(record["ts"], shift)
+    except (ValueError, KeyError, TypeError):
         return line
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 

@@ -26,6 +26,14 @@ class Drift:
     prompt_version: str
     registry_hash: str  # short form
     logged_hashes: tuple[str, ...]  # the logged hashes that are not the registry's
+    registry_logged: bool = False  # other requests of the version were logged with the registry's hash
+
+    @property
+    def hashes_text(self) -> str:
+        """'logged 4c5a14240f52, registry b96565231855': the logged hash first, the registry's
+        second, in every line that reports a drift (report's Versions section, its registry
+        footer, ingest's)."""
+        return f"logged {', '.join(self.logged_hashes)}, registry {self.registry_hash}"
 
 
 @dataclass
@@ -49,7 +57,8 @@ def check_versions(versions: Iterable[LoggedVersion], registry: Registry) -> Reg
             continue  # registered from logs that carried no hash: nothing to compare with
         other = tuple(h for h in row.prompt_hashes if h and not hash_matches(h, entry.hash))
         if other:
-            check.drifted.append(Drift(row.prompt_id, row.prompt_version, entry.short_hash, other))
+            registered = len(other) < len([h for h in row.prompt_hashes if h])
+            check.drifted.append(Drift(row.prompt_id, row.prompt_version, entry.short_hash, other, registered))
     return check
 
 
