@@ -28,15 +28,10 @@ from console.records import RequestRecord, text_of
 from console.sanitize import one_line
 from console.ui.screens.labelled_detail import LabelledDetailScreen
 from console.ui.screens.labelling import LABEL_BINDINGS, UNKNOWN, LabelActions
+from console.ui.screens.triage_columns import COLUMNS, WHOLE, cut, fit_widths, measured
 from console.ui.widgets.diff_table import DiffTable
+from console.ui.widgets.prompt_cell import prompt_ref_cell
 
-# why comes third and is cut to what the screen leaves (WHY_MIN at 80 columns): behind the
-# other columns it read "erro" at 80x24. What the others take is measured on their cells: a label
-# ("bad: hallucination") widened its column past a fixed allowance and pushed the model off the
-# right edge, so 'claude-sonnet-4-5' read 'claude-sonnet-4', another model's name
-COLUMNS = ("request", "score", "why", "label", "prompt@version", "model")
-WHY_MIN, WHY_MAX, BESIDE_WHY = 24, 120, 86
-CELL_PADDING, SCROLLBAR = 2, 2  # a DataTable column's padding (1 each side); the vertical scrollbar
 PREVIEW_CHARS = 400
 
 
@@ -64,7 +59,7 @@ class TriageScreen(LabelActions, Screen):
         self.rows: list[QueueItem | ErrorGroup] = []  # the table's rows: items, with the error lines
         self.pending: dict[str, tuple[str, str | None]] = {}  # labels sent, not yet in a queue
         self.progress: tuple[int, int, int] | None = None
-        self.beside_why = BESIDE_WHY  # measured on the rows at each sync
+        self.widths = WHOLE  # the cut columns' widths (triage_columns), measured on the rows at each sync
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Triage queue · waiting for scores…"), id="triage-title")
@@ -128,10 +123,11 @@ class TriageScreen(LabelActions, Screen):
 
     def _sync(self, keep: str | None = None) -> None:
         table = self.table
+        self.widths = WHOLE
         rows = [(self._key(row), self._cells(row)) for row in self.rows]
-        beside = self._beside(rows)
-        if beside != self.beside_why:  # cut why again to what the other columns leave
-            self.beside_why = beside
+        widths = fit_widths(self.app.size.width, measured(rows))
+        if widths != WHOLE:  # cut again to what the other columns leave
+            self.widths = widths
             rows = [(self._key(row), self._cells(row)) for row in self.rows]
         table.sync(rows)
         if keep is not None:
@@ -146,18 +142,9 @@ class TriageScreen(LabelActions, Screen):
     def _key(row: QueueItem | ErrorGroup) -> str:
         return row.key if isinstance(row, ErrorGroup) else row.request_id
 
-    def _why_width(self) -> int:
-        return min(max(self.app.size.width - self.beside_why, WHY_MIN), WHY_MAX)
-
-    @staticmethod
-    def _beside(rows: list[tuple[str, list]]) -> int:
-        """The cells the columns other than why take, as the table will draw them."""
-        widths = [len(name) for name in COLUMNS]
-        for _, cells in rows:
-            for column, cell in enumerate(cells):
-                widths[column] = max(widths[column], cell.cell_len)
-        why = COLUMNS.index("why")
-        return sum(w for column, w in enumerate(widths) if column != why) + CELL_PADDING * len(COLUMNS) + SCROLLBAR
+    def on_resize(self) -> None:
+        if self.rows:
+            self._sync(self.current_item.request_id if self.current_item else None)
 
     def _cells(self, item: QueueItem | ErrorGroup) -> list:
         if isinstance(item, ErrorGroup):
@@ -166,7 +153,8 @@ class TriageScreen(LabelActions, Screen):
         verdict, reason = pending if pending else (item.verdict, item.label.reason if item.label else None)
         label = Text("")
         if verdict:
-            label = Text(verdict + (f": {reason}" if reason else ""), style="bold red" if verdict == "bad" else "green")
+            label = Text(cut(verdict + (f": {reason}" if reason else ""), self.widths.label),
+                         style="bold red" if verdict == "bad" else "green")  # fmt: skip
         score = Text("—" if item.score is None else f"{item.score:.2f}", justify="right")
         if item.score is not None and self.queue is not None and item.score < self.queue.below:
             score.stylize("bold red" if item.score < 0.25 else "yellow")
@@ -175,9 +163,9 @@ class TriageScreen(LabelActions, Screen):
         return [
             Text(one_line(record.request_id)),
             score,
-            Text(_cut(why, self._why_width())),
+            Text(cut(why, self.widths.why)),
             label,
-            Text(one_line(record.prompt_ref)),
+            Text(prompt_ref_cell(record.prompt_id, record.prompt_version, self.widths.prompt)),
             Text(one_line(record.model)),
         ]
 
@@ -188,9 +176,9 @@ class TriageScreen(LabelActions, Screen):
         return [
             Text(f"{group.count:,} errors ({position})", style="bold"),  # (a row's first cell is unique)
             Text("—", justify="right", style="dim"),
-            Text(_cut(why, self._why_width()), style="dim"),
+            Text(cut(why, self.widths.why), style="dim"),
             Text(""),
-            Text(one_line(group.error_type)),
+            Text(cut(one_line(group.error_type), self.widths.prompt)),
             Text(one_line(group.model)),
         ]
 
@@ -298,7 +286,9 @@ class TriageScreen(LabelActions, Screen):
         )
         if index is None:
             return
-        self.table.update_cell(request_id, "label", self._cells(self.rows[index])[COLUMNS.index("label")], update_width=True)
+        # the columns measured again: a label, cut when the screen is narrow, no longer widens its
+        # column into prompt@version's room
+        self._sync(request_id)
         # on to the next request nobody has labelled
         for later in range(index + 1, len(self.rows)):
             item = self.rows[later]
@@ -307,10 +297,6 @@ class TriageScreen(LabelActions, Screen):
                 break
         self._title()
         self._preview()
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def group_filter(group: ErrorGroup, groups: tuple[ErrorGroup, ...]) -> str:
