@@ -15,7 +15,7 @@ AlertState = Literal["ok", "warn", "page"]
 
 
 class Window(msgspec.Struct, kw_only=True):
-    name: str  # "15m", "1h", "6h", "24h", "7d", "all"
+    name: str  # "15m", "1h", "6h", "24h", "7d", "all", or another duration --since gave ("2h", "90m")
     start: str | None  # null for "all"
     end: str
     seconds: float | None
