@@ -116,3 +116,23 @@ def test_a_rare_word_is_scanned_in_steps_that_say_how_far_they_got(store_with_bl
     assert len(ids) == 0 and before is not None
     shown, steps = _whole_history(pages, "zzz-nowhere", 2_000)
     assert shown == [] and steps == int(np.ceil(3_130 / 400))
+
+
+def test_loose_body_lowering_runs_on_loose_rows_only(tmp_path, write_log, monkeypatch):
+    """text_lower is a call into Python: made for every row (AND does not stop SQLite from
+    evaluating its other side) it cost a second a million rows; CASE keeps it to loose bodies."""
+    import console.store.engine as engine
+
+    calls = []
+    real = engine._text_lower
+    monkeypatch.setattr(engine, "_text_lower", lambda value: calls.append(value) or real(value))
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        ingest_files(store, [str(write_log("bulk.jsonl", [_record("bulk", i, 2 * i) for i in range(3_000)]))])
+        for i in range(5):
+            store.write(SourceBatch(records=[parse_line(line_of(_record("tail", i, 7_000 + i)))]))
+        pages = RequestPages(store.engine)
+        assert len(_whole_history(pages, "zzz-nowhere", 2_000)[0]) == 0
+        assert 0 < len(calls) <= 3 * 5, len(calls)
+    finally:
+        store.close()

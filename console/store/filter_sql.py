@@ -120,7 +120,9 @@ def _text_condition(word: str, compiled: FilterSQL, lowered: bool = True) -> str
     wanted = compiled.add(word)
     ids = " OR ".join(f"{column} LIKE {pattern} ESCAPE '\\'" for column in _TEXT_COLUMNS if column.startswith("r."))
     bodies = " OR ".join(f"instr(text_lower({column}), {wanted}) > 0" for column in _TEXT_COLUMNS if column.startswith("b."))
-    return f"{ids} OR (b.id IS NOT NULL AND ({bodies}))"
+    # CASE, not AND: SQLite evaluates AND's both sides, so text_lower ran three times a row
+    # (1M rows: a second) on rows with no loose body
+    return f"{ids} OR (CASE WHEN b.id IS NULL THEN FALSE ELSE ({bodies}) END)"
 
 
 def _condition(term: Term, compiled: FilterSQL, vocabulary: Vocabulary) -> str:
