@@ -52,14 +52,18 @@ WHOLE = [f"{prompt}@{version}" for prompt, version in REFS]
 CUT = None  # as wide as the narrow layout leaves (17, or 19 with no scrollbar): ids cut, versions whole
 
 
+def _app(tmp_path) -> ConsoleApp:
+    log = tmp_path / "app.jsonl"
+    log.write_text("".join(line_of(r) for r in records()))
+    return ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 's.db'}")
+
+
 @pytest.mark.parametrize(("size", "expected"), [((80, 24), CUT), ((160, 48), WHOLE), ((200, 60), WHOLE)],
                          ids=["80x24", "160x48", "200x60"])  # fmt: skip
 async def test_each_row_shows_its_version_and_with_room_the_whole_prompt(tmp_path, size, expected):
     """80x24: the narrow columns, the id cut. 160x48: the pane is 94 wide, narrow columns too,
     with room for the longest prompt@version. 200x60: the wide columns."""
-    log = tmp_path / "app.jsonl"
-    log.write_text("".join(line_of(r) for r in records()))
-    app = ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 's.db'}")
+    app = _app(tmp_path)
     async with app.run_test(size=size) as pilot:
         view = app.requests_view
         await wait_until(pilot, lambda: len(view.rows) == len(REFS))
@@ -80,9 +84,7 @@ async def test_each_row_shows_its_version_and_with_room_the_whole_prompt(tmp_pat
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48), (200, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
 async def test_the_maximized_requests_pane_fits_the_screen(tmp_path, size):
-    log = tmp_path / "app.jsonl"
-    log.write_text("".join(line_of(r) for r in records()))
-    app = ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 's.db'}")
+    app = _app(tmp_path)
     async with app.run_test(size=size) as pilot:
         view = app.requests_view
         await wait_until(pilot, lambda: len(view.rows) == len(REFS))

@@ -22,6 +22,18 @@ def fits(screen: TriageScreen) -> bool:
     return table.virtual_size.width <= table.scrollable_content_region.width
 
 
+def _triage_app(tmp_path, records: list[dict], reason: str) -> tuple[ConsoleApp, str]:
+    """A console tailing these records with every request sampled, and the key of a reason."""
+    log = tmp_path / "app.jsonl"
+    log.write_text("".join(line_of(r) for r in records))
+    settings = Settings(
+        evaluation=EvaluationSettings(sample_rate=1.0),
+        regression=RegressionSettings(suite=str(tmp_path / "regression" / "cases.jsonl")),
+    )
+    digit = str(settings.evaluation.reasons.index(reason) + 1)
+    return ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 's.db'}", settings=settings), digit
+
+
 async def test_a_long_label_leaves_the_model_column_on_screen(tmp_path, monkeypatch):
     monkeypatch.setenv("USER", "oncall-ana")
     now = time.time()
@@ -31,14 +43,7 @@ async def test_a_long_label_leaves_the_model_column_on_screen(tmp_path, monkeypa
                     error_message="Error code: 400 - the request was rejected by the content filter " * 3)
         for i in range(6)
     ]  # fmt: skip
-    log = tmp_path / "app.jsonl"
-    log.write_text("".join(line_of(r) for r in records))
-    settings = Settings(
-        evaluation=EvaluationSettings(sample_rate=1.0),
-        regression=RegressionSettings(suite=str(tmp_path / "regression" / "cases.jsonl")),
-    )
-    digit = str(settings.evaluation.reasons.index("hallucination") + 1)
-    app = ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 's.db'}", settings=settings)
+    app, digit = _triage_app(tmp_path, records, "hallucination")
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("t")
         await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen))
@@ -71,14 +76,7 @@ async def test_at_80_columns_a_label_leaves_every_version_on_screen(tmp_path, mo
                     error_message="Error code: 400 - the request was rejected by the content filter")
         for i, (prompt, version) in enumerate(PROMPTS * 6)  # more rows than the screen: a vertical scrollbar
     ]  # fmt: skip
-    log = tmp_path / "app.jsonl"
-    log.write_text("".join(line_of(r) for r in records))
-    settings = Settings(
-        evaluation=EvaluationSettings(sample_rate=1.0),
-        regression=RegressionSettings(suite=str(tmp_path / "regression" / "cases.jsonl")),
-    )
-    digit = str(settings.evaluation.reasons.index("too slow") + 1)
-    app = ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 's.db'}", settings=settings)
+    app, digit = _triage_app(tmp_path, records, "too slow")
 
     def versions_on_screen(screen: TriageScreen) -> None:
         table = screen.table
