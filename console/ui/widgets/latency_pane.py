@@ -21,20 +21,24 @@ from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane, hidd
 COLUMNS = ("model / version", "reqs", "p95", "SLO", "err", "p50", "p90", "p99", "ttft p50")
 
 
-def _row(label: str, stats: Percentiles) -> list:
+def _row(label: str, stats: Percentiles, partial: bool = False) -> list:
+    """partial: the history is still loading, so a p95 within its SLO is not known to be
+    ("…", as the summary's "checking"); one over it is shown, as found so far."""
     breached = stats.slo_breached
     style = "bold red" if breached else ""
     slo = "—"
     if stats.slo_ms is not None:
         # beside p95, a p95 SLO needs no name (and fits the 120-column side pane)
         name = "" if stats.slo_percentile == 95 else f"p{stats.slo_percentile:g}"
+        mark = "✗" if breached else "…" if partial else "✓"
         # the mark first (never cut), then the threshold as set (9s, 12s, 0.5s)
-        slo = ("✗" if breached else "✓") + f"{name}≤{stats.slo_ms / 1000:g}s"  # "✓≤12s" fits at 120 columns
+        slo = mark + f"{name}≤{stats.slo_ms / 1000:g}s"  # "✓≤12s" fits at 120 columns
+    calm = "dim" if partial or not stats.slo_ms else "green"
     return [
         Text(one_line(label), style=style),
         Text(f"{stats.requests:,}", justify="right"),
         Text(ms(stats.p95), justify="right", style=style),
-        Text(slo, style="bold red" if breached else "green" if stats.slo_ms else "dim"),
+        Text(slo, style="bold red" if breached else calm),
         _error_rate(stats),
         Text(ms(stats.p50), justify="right"),
         Text(ms(stats.p90), justify="right"),
@@ -68,9 +72,9 @@ class LatencyPane(Pane):
 
     def show(self, report: Report, partial: bool = False) -> None:
         latency = report.latency
-        rows = [("overall", _row("all requests", latency.overall))]
-        rows += [(f"model:{name}", _row(name, stats)) for name, stats in sorted(latency.by_model.items())]
-        rows += [(f"version:{name}", _row(name, stats)) for name, stats in sorted(latency.by_version.items())]
+        rows = [("overall", _row("all requests", latency.overall, partial))]
+        rows += [(f"model:{name}", _row(name, stats, partial)) for name, stats in sorted(latency.by_model.items())]
+        rows += [(f"version:{name}", _row(name, stats, partial)) for name, stats in sorted(latency.by_version.items())]
         self.query_one(DiffTable).sync(rows)
         points = [p.value for p in latency.p95_per_minute if p.value is not None]
         self.query_one(Sparkline).data = points
