@@ -34,7 +34,7 @@ CORE_FIELDS = (
 )
 
 # Epoch numbers above this are milliseconds: 1e11 seconds is the year 5138.
-EPOCH_MS_THRESHOLD = _EPOCH_MS_THRESHOLD = 1e11
+EPOCH_MS_THRESHOLD = 1e11
 _THUMBS = {"up": 1.0, "down": -1.0}
 
 # Counts stay exact in a float and in SQLite's and numpy's int64 (2**70 tokens is a bad line).
@@ -99,7 +99,7 @@ class RequestRecord(
     metadata: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        if self.ts.__class__ is not float or self.ts > _EPOCH_MS_THRESHOLD:
+        if self.ts.__class__ is not float or self.ts > EPOCH_MS_THRESHOLD:
             self.ts = _to_epoch_seconds(self.ts)
         if self.feedback.__class__ is str:
             self.feedback = _THUMBS[self.feedback]
@@ -149,7 +149,7 @@ def _to_epoch_seconds(ts: datetime | float) -> float:
         value = float(ts)
         if not math.isfinite(value):
             raise ValueError("ts is not a finite number")
-        seconds = value / 1000.0 if value > _EPOCH_MS_THRESHOLD else value
+        seconds = value / 1000.0 if value > EPOCH_MS_THRESHOLD else value
     if not _MIN_EPOCH_S <= seconds <= _MAX_EPOCH_S:
         raise ValueError("ts is outside the years 1 to 9999")
     return seconds

@@ -15,6 +15,7 @@ import numpy as np
 
 from console.analytics.columns import Columns
 from console.formatting import rfc3339
+from console.records import EPOCH_MS_THRESHOLD  # larger epoch numbers are milliseconds
 
 # spec key -> ArmSpec field (None: handled specially)
 _KEYS = {
@@ -29,7 +30,6 @@ _KEYS = {
     "before": "before",
     "after": "after",
 }
-_EPOCH_MS_THRESHOLD = 1e11  # as in records: larger epoch numbers are milliseconds
 
 
 class ArmSpec(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -90,7 +90,7 @@ def parse_time(value: str) -> float:
     else:
         if not math.isfinite(number) or number < 0:
             raise ValueError(f"not a time: {value!r}")
-        return number / 1000.0 if number > _EPOCH_MS_THRESHOLD else number
+        return number / 1000.0 if number > EPOCH_MS_THRESHOLD else number
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
