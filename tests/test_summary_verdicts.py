@@ -187,3 +187,17 @@ async def test_the_versions_subtitle_fits_at_80_columns(tmp_path):
         assert "1 worse" in subtitle and "1 ≠ reg" in subtitle and "1 unreg" in subtitle, subtitle
         bottom = screen_lines(app)[pane.region.bottom - 1]
         assert "…" not in bottom and "1 unreg" in bottom, bottom  # drawn whole, not cut by the border
+
+
+def test_pieces_are_fitted_by_cells_so_a_wide_user_id_is_left_out_not_cut():
+    """A CJK user id takes two cells a character: fitted by len() it overflowed the line and
+    was cut mid-name at its end."""
+    from rich.cells import cell_len
+
+    from console.ui.widgets.incident_summary import summary_lines
+
+    rows = spender_rows()
+    for i, row in enumerate(rows):
+        row["user_id"] = "利用者九号二号三号四号五号" if i % 3 == 0 else f"u_{i:06d}"
+    spend = summary_lines(report_of(rows), ORDER, width=80)[0]
+    assert cell_len(spend.plain) <= 80, spend.plain

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
@@ -49,7 +50,7 @@ def _fit(pieces: list[Piece], width: int | None) -> str:
     text = pieces[0][0]
     for wordings in pieces[1:]:
         for wording in wordings:
-            if width is None or len(text) + 3 + len(wording) <= width:
+            if width is None or cell_len(text) + 3 + cell_len(wording) <= width:  # a user id may be CJK
                 text += f" · {wording}"
                 break
     return text
