@@ -34,6 +34,17 @@ def _triage_app(tmp_path, records: list[dict], reason: str) -> tuple[ConsoleApp,
     return ConsoleApp(sources=[str(log)], store_url=f"sqlite:///{tmp_path / 's.db'}", settings=settings), digit
 
 
+async def _label_current_bad(pilot, app, screen: TriageScreen, digit: str) -> str:
+    """b and a reason on the selected item; its request id once the label is shown."""
+    first = screen.current_item.request_id
+    await pilot.press("b")
+    await wait_until(pilot, lambda: isinstance(app.screen, ReasonModal))
+    await pilot.press(digit)
+    await wait_until(pilot, lambda: any(i.request_id == first and i.label is not None for i in screen.items))
+    await pilot.pause(0.1)
+    return first
+
+
 async def test_a_long_label_leaves_the_model_column_on_screen(tmp_path, monkeypatch):
     monkeypatch.setenv("USER", "oncall-ana")
     now = time.time()
@@ -51,12 +62,7 @@ async def test_a_long_label_leaves_the_model_column_on_screen(tmp_path, monkeypa
         await wait_until(pilot, lambda: screen.queue is not None and len(screen.items) == 6)
         await pilot.pause(0.1)
         assert fits(screen)
-        first = screen.current_item.request_id
-        await pilot.press("b")
-        await wait_until(pilot, lambda: isinstance(app.screen, ReasonModal))
-        await pilot.press(digit)
-        await wait_until(pilot, lambda: any(i.request_id == first and i.label is not None for i in screen.items))
-        await pilot.pause(0.1)
+        first = await _label_current_bad(pilot, app, screen, digit)
         assert str(screen.table.get_row(first)[3]) == "bad: hallucination"
         assert fits(screen), (screen.table.virtual_size.width, screen.table.scrollable_content_region.width)
 
@@ -96,12 +102,7 @@ async def test_at_80_columns_a_label_leaves_every_version_on_screen(tmp_path, mo
         await wait_until(pilot, lambda: screen.queue is not None and len(screen.items) == len(records))
         await pilot.pause(0.1)
         versions_on_screen(screen)
-        first = screen.current_item.request_id
-        await pilot.press("b")
-        await wait_until(pilot, lambda: isinstance(app.screen, ReasonModal))
-        await pilot.press(digit)
-        await wait_until(pilot, lambda: any(i.request_id == first and i.label is not None for i in screen.items))
-        await pilot.pause(0.1)
+        first = await _label_current_bad(pilot, app, screen, digit)
         versions_on_screen(screen)
         assert str(screen.table.get_row(first)[3]) == "bad: too…"  # the verdict and the start of the reason
         # a wider screen: the whole label again, every column on screen
