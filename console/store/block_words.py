@@ -6,11 +6,11 @@ word found nowhere showed nothing for 6 s (10M rows: a minute). The scan now rea
 candidate rows with the other terms in SQL (console.store.word_history) and asks here, for a
 stretch of ids at once, which of them a block holds with the word.
 
-A block whose decompressed bytes, ASCII-lowered, lack an ASCII word is passed over without
-decoding its texts: str.lower() makes ASCII out of a non-ASCII character only for U+0130 and
-U+212A, so unless the block holds one of those, a text holding the word once lowered holds it
-in its bytes lowered alike. Any other word, or a block the bytes cannot rule out, is searched
-text by text as BlockReader.has does.
+A block whose decompressed bytes, ASCII-lowered, hold none of the word's spellings is passed
+over without decoding its texts. A spelling is the word with each character replaced by one
+that lowers to it (console.store.word_spellings: "café" is also "cafÉ", "k" also the Kelvin
+sign), its ASCII letters left lower-case as the bytes are lowered. Any block the bytes cannot
+rule out is searched text by text as BlockReader.has does.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from collections import OrderedDict
 import numpy as np
 
 from console.store.body_blocks import decode_raw, decompress, searched_texts
+from console.store.word_spellings import byte_spellings, lowers_into_two
 
-# the UTF-8 of the characters whose str.lower() holds ASCII letters: İ -> "i" + U+0307 (so
-# only a word ending in "i" can end there), the Kelvin sign -> "k"
-_DOTTED_I, _KELVIN = b"\xc4\xb0", b"\xe2\x84\xaa"
+# the UTF-8 of İ, whose str.lower() is two characters ("i" and U+0307), so no spelling of a
+# word holding either is whole
+_DOTTED_I = "\u0130".encode()
 
 
 class BlockWords:
@@ -130,6 +131,8 @@ def _keep(cache: OrderedDict, key, value, most: int):
 
 def _rules_out(raw: bytes, word: str) -> bool:
     """Whether a block's decompressed bytes show that none of its texts holds the word."""
-    if not word.isascii() or word.encode() in raw.lower():
+    spellings = byte_spellings(word)
+    if spellings is None or (lowers_into_two(word) and _DOTTED_I in raw):
         return False
-    return not (word.endswith("i") and _DOTTED_I in raw) and not ("k" in word and _KELVIN in raw)
+    lowered = raw.lower()
+    return not any(spelling in lowered for spelling in spellings)
