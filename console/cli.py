@@ -310,7 +310,7 @@ DemoConfigOption = Annotated[
 def demo(
     rate: Annotated[float, typer.Option(help="Simulated requests per second.", callback=_positive)] = 20.0,
     workdir: Annotated[
-        Optional[Path], typer.Option(help="Where the demo's log and store go (default: a temp dir).")
+        Optional[Path], typer.Option(help="Where the demo's log and store go, kept (default: a temp dir, removed on quit).")
     ] = None,
     config: DemoConfigOption = None,
 ) -> None:

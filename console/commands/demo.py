@@ -6,6 +6,7 @@ the UI), given the log files, the store URL and the llmops.toml to use.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -17,17 +18,32 @@ OpenConsole = Callable[[list[str], str, Path], None]
 
 
 def run_demo(*, rate: float, workdir: Path | None, config: Path | None, open_console: OpenConsole) -> None:
-    """Seed the demo's history and start the simulator; open_console blocks until the console quits."""
+    """The demo in `workdir`, whose files are kept; without one, in a temporary directory that
+    is removed when the demo ends, however it ends (quit, Ctrl+C, an error): a demo run again
+    and again used to leave a /tmp/llmops-demo-* of 50-70 MB behind each time."""
+    if workdir is not None:
+        _run_in(workdir, rate, config, open_console)
+        print(f"demo files kept in {workdir}; in that directory, `llmops-console report`, `regress`,")
+        print(f"`labels export` and `open` use its store ({DEFAULT_STORE_PATH}) and llmops.toml")
+        return
+    with tempfile.TemporaryDirectory(prefix="llmops-demo-") as scratch:
+        _run_in(Path(scratch), rate, config, open_console)
+    print("demo files removed; `llmops-console demo --workdir DIR` keeps them in DIR:")
+    print("there, `report`, `regress`, `labels export` and `open` use its store")
+    print(f"({DEFAULT_STORE_PATH}) and llmops.toml")
+
+
+def _run_in(workdir: Path, rate: float, config: Path | None, open_console: OpenConsole) -> None:
+    """Seed the demo's history and start the simulator; open_console blocks until the console
+    quits and its threads (and so its decoding and writer processes) have stopped."""
     try:
         plan = plan_demo(workdir, rate=rate)
     except DemoDataMissing as exc:
         raise UsageError(str(exc)) from None
     plan.live_log.touch()
-    stop = start_simulator(plan, rate)
+    stop_simulator = start_simulator(plan, rate)
     try:
         sources = [str(p) for p in plan.history] + [str(plan.live_log)]
         open_console(sources, plan.store_url, config or plan.config)
     finally:
-        stop.set()
-    print(f"demo files kept in {plan.workdir}; in that directory, `llmops-console report`, `regress`,")
-    print(f"`labels export` and `open` use its store ({DEFAULT_STORE_PATH}) and llmops.toml")
+        stop_simulator()  # joined: it appends to a file in the directory about to be removed

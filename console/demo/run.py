@@ -3,15 +3,16 @@
 The committed sample_logs/ end on 2026-11-20; a console opened later would find them
 outside every window. So the demo copies them with their timestamps shifted to end half
 an hour ago, backfills the last half hour with the live story, and then the simulator
-appends in real time. Every file lives in a fresh work directory; the repository's
-sample_logs/ are never modified.
+appends in real time. Every file lives in the work directory the caller gives (the demo
+command's temporary one, removed when it ends, or --workdir); the repository's sample_logs/
+are never modified.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -82,9 +83,9 @@ class DemoPlan:
     config: Path
 
 
-def plan_demo(workdir: Path | None = None, rate: float = 20.0, now: datetime | None = None) -> DemoPlan:
-    """Lay out a demo in `workdir` (a new temporary directory by default)."""
-    workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="llmops-demo-"))
+def plan_demo(workdir: Path, rate: float = 20.0, now: datetime | None = None) -> DemoPlan:
+    """Lay out a demo in `workdir` (made if missing; its removal is the caller's)."""
+    workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     now = now or datetime.now(timezone.utc)
     history = _shifted_history(workdir / "history", now - BACKFILL)
@@ -262,8 +263,9 @@ def _write_lines(path: Path, lines) -> None:
             out.write(line + "\n")
 
 
-def start_simulator(plan: DemoPlan, rate: float) -> threading.Event:
-    """Start the simulated app appending to the live log; set the returned event to stop it."""
+def start_simulator(plan: DemoPlan, rate: float) -> Callable[[], None]:
+    """Start the simulated app appending to the live log; call the returned function to stop
+    it (it returns once the simulator has closed the log: its directory can then go)."""
     from console.demo.story import simulate
 
     stop = threading.Event()
@@ -272,4 +274,9 @@ def start_simulator(plan: DemoPlan, rate: float) -> threading.Event:
         name="demo-simulator", daemon=True,
     )  # fmt: skip
     thread.start()
-    return stop
+
+    def stop_simulator() -> None:
+        stop.set()
+        thread.join()
+
+    return stop_simulator
