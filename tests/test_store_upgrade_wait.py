@@ -131,3 +131,49 @@ async def test_an_upgrade_noticed_before_the_screen_is_composed_is_shown_once_it
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         assert app.dashboard.status_header.store_trouble == "upgrading the store from schema version 9 to 10"
+
+
+async def test_a_quick_upgrade_is_still_told_once_the_dashboard_is_drawn(tmp_path):
+    """A small store's upgrade is over in a blink: the header's 'upgrading' line was set and
+    cleared before the dashboard was drawn, so the user never learnt that the store had been
+    upgraded (and that an older llmops-console no longer opens it). A notification says so."""
+    from conftest import wait_until
+    from test_ui import screen_text
+
+    from console.config import Settings
+    from console.ui.app import ConsoleApp
+    from console.ui.screens.dashboard import UPGRADED_SHOWN_S
+
+    url = _older_store(tmp_path / "store.db")
+    app = ConsoleApp(sources=[], store_url=url, settings=Settings())
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.dashboard.report is not None)
+        said = [str(n.message) for n in app._notifications if n.title == "Store upgraded"]
+        upgraded = f"from schema version {CURRENT_VERSION - 1} to {CURRENT_VERSION}"
+        assert said == [f"the store was upgraded {upgraded}; an older llmops-console no longer opens it"]
+        assert "upgraded from schema version" in screen_text(app)  # on screen, as a toast
+        assert app.dashboard.status_header.store_trouble is None  # the header's line is gone, as the upgrade
+    assert UPGRADED_SHOWN_S >= 10
+    with Store(url) as store:
+        assert store.upgraded_from is None  # upgraded once: the next open says nothing
+
+
+async def test_an_upgrade_over_before_the_screen_is_composed_is_told_from_its_mount(tmp_path):
+    """Its seconds on screen count from the dashboard's mount, not from the upgrade's end."""
+    import time
+
+    from conftest import wait_until
+    from test_ui import screen_text
+
+    from console.config import Settings
+    from console.ui.app import ConsoleApp
+
+    app = ConsoleApp(sources=[], store_url=f"sqlite:///{tmp_path / 'new.db'}", settings=Settings())
+    app.dashboard.show_store_upgraded("the store was upgraded from schema version 9 to 10")
+    assert not app._notifications  # not yet: the screen is not there to show it
+    before_mount = time.time()
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await wait_until(pilot, lambda: any(n.title == "Store upgraded" for n in app._notifications))
+        (said,) = [n for n in app._notifications if n.title == "Store upgraded"]
+        assert said.raised_at >= before_mount
+        assert "upgraded from schema version" in screen_text(app)  # on screen, as a toast

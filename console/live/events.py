@@ -78,6 +78,15 @@ class StoreTrouble:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreUpgraded:
+    """Opening the store upgraded it (or waited while another opener did), now done; the text
+    is meant for the user. Said apart from the header's StoreTrouble during the upgrade: a
+    quick upgrade is over before the console's first frame, and the user never saw that."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class ReceiverState:
     """The OTLP receiver's child process (`--otlp`, commands/receiver_process.py): its store
     trouble (it refused a batch and retries it, the apps' exports answered 503 meanwhile;
@@ -235,9 +244,9 @@ class CaseEditReady:
 
 
 LiveEvent = (
-    HistoryLoaded | RecordsArrived | IngestFailed | StoreTrouble | ReceiverState | HistoryProgress | ReportReady | CompareReady
-    | RequestIdsLoaded | RequestPageLoaded | RequestsPagerFailed | ScoringProgress | QueueReady | LabelDone | LabelFound
-    | EvaluationNotice | CaseEditReady | NotifyPending
+    HistoryLoaded | RecordsArrived | IngestFailed | StoreTrouble | StoreUpgraded | ReceiverState | HistoryProgress
+    | ReportReady | CompareReady | RequestIdsLoaded | RequestPageLoaded | RequestsPagerFailed | ScoringProgress
+    | QueueReady | LabelDone | LabelFound | EvaluationNotice | CaseEditReady | NotifyPending
 )
 EVENT_TYPES: tuple[type, ...] = get_args(LiveEvent)
 # How a thread hands an event on: the UI posts it as a message; tests append it to a list.

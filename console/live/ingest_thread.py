@@ -15,7 +15,7 @@ from typing import Callable
 
 from console.analytics.prices import Pricer
 from console.live.analytics_feed import AnalyticsFeed
-from console.live.events import HistoryLoaded, IngestFailed, Post, RecordsArrived, StoreTrouble
+from console.live.events import HistoryLoaded, IngestFailed, Post, RecordsArrived, StoreTrouble, StoreUpgraded
 from console.live.history import seed_history
 from console.live.store_follow import follow_store
 from console.live.otlp_inbox import OtlpInbox
@@ -70,6 +70,7 @@ def run_ingest(
         return
     if noticed:
         post(StoreTrouble(None))
+        post(StoreUpgraded(_upgraded_text(store.upgraded_from)))
     filling = None  # the thread loading the older history (staged seed)
     received_elsewhere = otlp_inbox is not None and not isinstance(otlp_inbox, OtlpInbox)
     inbox = None if received_elsewhere else otlp_inbox
@@ -113,6 +114,18 @@ def run_ingest(
         if following is not None:
             following.join(FILL_JOIN)
         store.close()
+
+
+def _upgraded_text(upgraded_from: int | None) -> str:
+    """What the user is told once the store's upgrade is over (upgraded_from None: another
+    opener upgraded it while this one waited)."""
+    from console.store.schema_facts import CURRENT_VERSION
+
+    if upgraded_from is None:
+        versions = f"to schema version {CURRENT_VERSION}"
+    else:
+        versions = f"from schema version {upgraded_from} to {CURRENT_VERSION}"
+    return f"the store was upgraded {versions}; an older llmops-console no longer opens it"
 
 
 def _rows_left_out(post: Post) -> Post:

@@ -50,11 +50,14 @@ class Store:
         self.url = normalise_url(url)
         self.host = host or default_host()
         self.engine = create_store_engine(self.url)
+        self.upgraded_from: int | None = None  # the schema version this open upgraded the store from
         try:
             if not (for_reading and self._at_current_version()):
                 from console.store.migrations import migrate
 
-                migrate(self.engine, self.host, notice)  # creates a new store, upgrades an older one
+                found = migrate(self.engine, self.host, notice)  # creates a new store, upgrades an older one
+                if found is not None and found < CURRENT_VERSION:
+                    self.upgraded_from = found
         except (OperationalError, DBAPIError) as exc:
             self.engine.dispose()
             raise StoreError(f"cannot open the store {self.display_url}: {exc.orig}") from None

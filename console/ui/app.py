@@ -22,7 +22,8 @@ from console.live.analytics_feed import AnalyticsFeed
 from console.live.figures_clock import WALL, FiguresClock
 from console.ui.messages import (
     CaseEditReady, CompareReady, EvaluationNotice, HistoryLoaded, HistoryProgress, IngestFailed, LabelDone, LabelFound,
-    NotifyPending, QueueReady, ReceiverState, RecordsArrived, ReportReady, ScoringProgress, StoreTrouble, poster,
+    NotifyPending, QueueReady, ReceiverState, RecordsArrived, ReportReady, ScoringProgress, StoreTrouble,
+    StoreUpgraded, poster,
 )
 from console.formatting import parse_rfc3339
 from console.ui.screens.alerts import AlertsScreen
@@ -285,6 +286,9 @@ class ConsoleApp(App):
 
     def on_store_trouble(self, message: StoreTrouble) -> None:
         self.dashboard.show_store_trouble(message.event.reason)  # kept for the mount if not composed yet
+
+    def on_store_upgraded(self, message: StoreUpgraded) -> None:
+        self.dashboard.show_store_upgraded(message.event.text)  # kept for the mount if not composed yet
 
     def on_receiver_state(self, message: ReceiverState) -> None:
         if self.dashboard.ready:

@@ -42,6 +42,10 @@ class StoreTrouble(LiveMessage[events.StoreTrouble]):
     pass
 
 
+class StoreUpgraded(LiveMessage[events.StoreUpgraded]):
+    pass
+
+
 class ReceiverState(LiveMessage[events.ReceiverState]):
     pass
 

@@ -32,6 +32,7 @@ from console.ui.widgets.ordered_input import OrderedInput
 
 REJECTED_KEPT = 500
 HEADER_TICK = 0.5  # seconds between redraws of the header's live figures (rows/s, stored)
+UPGRADED_SHOWN_S = 15.0  # the notification that the store was upgraded, from the dashboard's mount at the earliest
 FILTER_PLACEHOLDER = "filter: model:gpt-4o status:error version:v8 latency>2s refund   (enter applies, esc cancels)"
 
 
@@ -72,6 +73,7 @@ class DashboardScreen(Screen):
         self.registry_order: dict[str, RegistryOrder] | None = None  # what `c` compares a version with
         self._pending_report: ReportReady | None = None
         self._pending_trouble: str | None = None  # the store's trouble (or upgrade) before compose
+        self._pending_upgraded: str | None = None  # the store's upgrade, over before compose
         self._pending_history: HistoryLoaded | None = None
         self._requests: RequestsView | None = None  # for rows_committed, off the UI thread
 
@@ -105,6 +107,9 @@ class DashboardScreen(Screen):
         trouble, self._pending_trouble = self._pending_trouble, None
         if trouble is not None:
             self.show_store_trouble(trouble)
+        upgraded, self._pending_upgraded = self._pending_upgraded, None
+        if upgraded is not None:
+            self.show_store_upgraded(upgraded)
 
     @property
     def requests_view(self) -> RequestsView:
@@ -197,6 +202,15 @@ class DashboardScreen(Screen):
             return
         self.status_header.store_trouble = reason
         self.status_header.redraw()
+
+    def show_store_upgraded(self, text: str) -> None:
+        """A notification, not the header: the header's 'upgrading' line lasts as long as the
+        upgrade, which a small store finishes before the first frame. Raised once the screen
+        exists, so its seconds are counted from then."""
+        if not self.ready:
+            self._pending_upgraded = text
+            return
+        self.notify(text, title="Store upgraded", timeout=UPGRADED_SHOWN_S, markup=False)
 
     def show_receiver(self, state: ReceiverState) -> None:
         self.status_header.receiver = state
