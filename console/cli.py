@@ -333,6 +333,10 @@ def compare(
     since: WindowSince = "all",
     store: StoreOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+    now: Annotated[
+        Optional[str],
+        typer.Option("--now", help="The window ends at this RFC 3339 time instead of the clock; requests stamped later are left out."),
+    ] = None,
 ) -> None:
     """Compare two arms: error and bad rates, latency, cost, p-values and a verdict.
 
@@ -340,7 +344,7 @@ def compare(
     """  # noqa: E501 (one line: the help text is reflowed only within a paragraph)
     from console.commands.compare import run
 
-    run(a, b, since=since, store=store, as_json=as_json)
+    run(a, b, since=since, store=store, as_json=as_json, now=now)
 
 
 ReportSources = Annotated[

@@ -232,7 +232,8 @@ def test_before_after_a_new_version_splits_at_its_first_appearance(rollout):
 def test_the_comparison_encodes_to_json_with_documented_fields(rollout):
     result = compare(columns_of(*rollout), ArmSpec(prompt_version="v7"), ArmSpec(prompt_version="v8"))
     data = json.loads(msgspec.json.encode(result))
-    assert set(data) == {"a", "b", "differences", "enough_data", "findings", "verdict", "alpha", "min_requests", "figures"}
+    assert set(data) == {"a", "b", "differences", "enough_data", "findings", "verdict", "alpha", "min_requests", "figures",
+                         "overlap"}  # fmt: skip
     assert data["figures"] == "rows"
     assert set(data["differences"]) == {"error_rate", "bad_rate", "latency", "cost"}
     assert set(data["a"]) >= {"label", "spec", "requests", "errors", "error_rate", "error_rate_ci", "bad",

@@ -70,6 +70,7 @@ def test_compare_over_rollups_counts_exactly_and_reads_percentiles_within_the_bo
     if latency[0] is not None and (latency[0] < 1e-4 or latency[0] > 0.2):
         assert (latency[0] < 0.05) == (latency[1] < 0.05)
     assert merged["differences"]["cost"]["p_value"] is None
+    assert merged["overlap"] == rows["overlap"], "each arm's first and last request: the cells keep them exactly"
 
 
 def test_some_pair_is_actually_different(store_url):

@@ -21,6 +21,7 @@ import numpy as np
 
 from console.analytics.arm_spec import ArmSpec, arm_mask, parse_arm_spec
 from console.analytics.columns import Columns
+from console.analytics.compare_overlap import TimeOverlap, time_overlap, ts_span
 from console.analytics.stats import (
     MANN_WHITNEY,
     compare_distributions,
@@ -86,6 +87,9 @@ class Comparison(msgspec.Struct):
     # hour cells and edge rows (console.analytics.compare_sketch): percentiles within 1%, no
     # cost median/p95 or cost test
     figures: str = "rows"
+    # when each arm's requests were and how much of that time they share, with a warning when
+    # under 80% of the longer arm's (console.analytics.compare_overlap); null when an arm is empty
+    overlap: Optional[TimeOverlap] = None
 
 
 def _percentile(values: np.ndarray, q: float) -> Optional[float]:
@@ -159,9 +163,10 @@ def compare(cols: Columns, a: ArmSpec, b: ArmSpec) -> Comparison:
     same = arm_a.requests > 0 and bool(np.array_equal(mask_a, mask_b))
     findings = same_rows_findings(arm_a) if same else _findings(arm_a, arm_b, differences)
     enough = min(arm_a.requests, arm_b.requests) >= MIN_REQUESTS
+    overlap = time_overlap(a, b, label_a, label_b, ts_span(cols.ts[mask_a]), ts_span(cols.ts[mask_b]))
     return Comparison(
         a=arm_a, b=arm_b, differences=differences, enough_data=enough,
-        findings=findings, verdict=[f.text for f in findings],
+        findings=findings, verdict=[f.text for f in findings], overlap=overlap,
     )  # fmt: skip
 
 

@@ -32,6 +32,7 @@ from console.analytics.compare import (
     arm_labels,
     same_rows_findings,
 )
+from console.analytics.compare_overlap import joined_span, time_overlap, ts_span
 from console.analytics.quantiles import percentiles_of_sorted
 from console.analytics.rollup import CellTable
 from console.analytics.sketch import Entries, SketchValues
@@ -146,6 +147,13 @@ def sketch_mann_whitney(a: Entries, b: Entries) -> Optional[float]:
     return float(min(1.0, math.erfc(max(z, 0.0) / math.sqrt(2))))
 
 
+def part_span(part: ArmPart) -> Optional[tuple[float, float]]:
+    """The arm's first and last request: its cells keep their rows' extremes, exactly."""
+    cells = part.cells
+    from_cells = (float(cells.min_ts.min()), float(cells.max_ts.max())) if len(cells) else None
+    return joined_span(from_cells, ts_span(part.rows.ts[part.mask]))
+
+
 def compare_parts(part_a: ArmPart, part_b: ArmPart, a: ArmSpec, b: ArmSpec) -> Comparison:
     """compare() over rollups: arm B (candidate) against arm A (baseline)."""
     label_a, label_b = arm_labels(a, b)
@@ -160,7 +168,8 @@ def compare_parts(part_a: ArmPart, part_b: ArmPart, a: ArmSpec, b: ArmSpec) -> C
     # the same spec selects the same rows (specs that differ but match the same rows are
     # told apart only on the rows path, which has both arms' rows)
     findings = same_rows_findings(arm_a) if a == b and arm_a.requests else _findings(arm_a, arm_b, differences)
+    overlap = time_overlap(a, b, label_a, label_b, part_span(part_a), part_span(part_b))
     return Comparison(
         a=arm_a, b=arm_b, differences=differences, enough_data=min(arm_a.requests, arm_b.requests) >= MIN_REQUESTS,
-        findings=findings, verdict=[f.text for f in findings], figures="rollups",
+        findings=findings, verdict=[f.text for f in findings], figures="rollups", overlap=overlap,
     )  # fmt: skip

@@ -6,6 +6,7 @@ so the terminal command and the console print the same cells.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import Optional
@@ -24,9 +25,10 @@ from console.analytics.compare import (
     format_p,
     format_percent,
 )
+from console.analytics.compare_overlap import shared_span_options
 from console.analytics.windows import window_start
 from console.commands.errors import UsageError
-from console.commands.report import check_since
+from console.commands.report import check_since, parse_now
 from console.commands.store_access import open_store
 from console.formatting import rfc3339, usd
 from console.sanitize import json_for_terminal, strip_control
@@ -49,13 +51,22 @@ def _spec(option: str, text: str) -> ArmSpec:
         raise UsageError(f"{option}: {exc}") from None
 
 
+def _ending(spec: ArmSpec, end: Optional[float]) -> ArmSpec:
+    """The spec with its before= no later than the window's end (the rollups path's bound)."""
+    if end is None or (spec.before is not None and spec.before <= end):
+        return spec
+    return msgspec.structs.replace(spec, before=end)
+
+
 def _compare(
-    store_url: Optional[str], since_ts: Optional[float], a: ArmSpec, b: ArmSpec, exact_max_rows: int
+    store_url: Optional[str], since_ts: Optional[float], a: ArmSpec, b: ArmSpec, exact_max_rows: int,
+    end: Optional[float] = None,
 ) -> tuple[Comparison, Optional[Columns], Optional[float]]:
     """The comparison, from every row of the window up to exact_max_rows rows, else from the
     rollups (console/analytics/compare_sketch.py; arms by user always read rows: the cells
     are not crossed with users); the window's columns when they were loaded; the store's
-    newest request when the window holds none (for the hint)."""
+    newest request when the window holds none (for the hint). end: only rows stamped before
+    it (--now: its next float, so a row stamped at --now is in, as in report's window)."""
     # opening a missing SQLite file would create an empty store and "compare" nothing
     try:
         with open_store(store_url, missing_hint="load logs first: llmops-console ingest FILES") as store:
@@ -63,9 +74,12 @@ def _compare(
                 from console.analytics.compare_sketch import compare_parts
                 from console.store.compare_reads import arm_parts
 
-                return compare_parts(*arm_parts(store, since_ts, [a, b]), a, b), None, None
-            cols = store.load_columns(since_ts=since_ts)
-            newest = store.newest_ts(1) if not len(cols) and since_ts is not None else None
+                # the parts are read up to the window's end; the arms keep their own specs
+                parts = arm_parts(store, since_ts, [_ending(a, end), _ending(b, end)])
+                return compare_parts(*parts, a, b), None, None
+            cols = store.load_columns(since_ts=since_ts, before_ts=end)
+            bounded = since_ts is not None or end is not None
+            newest = store.newest_ts(1) if not len(cols) and bounded else None
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     return compare(cols, a, b), cols, newest
@@ -142,11 +156,27 @@ def verdict_lines(comparison: Comparison) -> list[Text]:
     ]
 
 
-def empty_window_hint(since: str, newest_ts: float) -> Text:
-    """A window with no request over a store whose requests are older (last week's logs), as
-    report says it; compare has no --now, so the way to reach them is a longer --since."""
+def overlap_line(comparison: Comparison) -> Optional[Text]:
+    """The arms' requests cover different times (console.analytics.compare_overlap): said
+    before the table, with the options that compare over the time they share."""
+    overlap = comparison.overlap
+    if overlap is None or overlap.warning is None:
+        return None
+    text = f"! {strip_control(overlap.warning)}"
+    if overlap.rerun_with is not None:
+        text += f"; compare over the shared span with {overlap.rerun_with}"
+    return Text(text, style="bold yellow")
+
+
+def empty_window_hint(since: str, newest_ts: float, now_text: Optional[str] = None) -> Text:
+    """A window with no request over a store that holds some: older ones (last week's logs, as
+    report says it) are reached by --since all; with --now, later ones by moving it."""
     newest = rfc3339(newest_ts, timespec="seconds")
-    return Text(f"no request in the last {since}; the newest stored is {newest}:\nadd --since all", style="yellow")
+    if now_text is None:
+        return Text(f"no request in the last {since}; the newest stored is {newest}:\nadd --since all", style="yellow")
+    window = f"all stored requests up to {now_text.strip()}" if since == "all" else f"the {since} up to {now_text.strip()}"
+    move = "a later --now" if newest_ts > parse_now(now_text) else "add --since all"
+    return Text(f"no request in {window}; the newest stored is {newest}:\n{move}", style="yellow")
 
 
 def _hint_for_empty_arms(comparison: Comparison, cols: Columns, err: Console) -> None:
@@ -163,18 +193,24 @@ def _hint_for_empty_arms(comparison: Comparison, cols: Columns, err: Console) ->
 
 def run(
     a: str, b: str, *, since: str = "all", store: Optional[str] = None, as_json: bool = False,
-    exact_max_rows: Optional[int] = None,
+    exact_max_rows: Optional[int] = None, now: Optional[str] = None,
 ) -> Comparison:
     """Load the window from the store, compare, print; raises UsageError on bad input.
+    now: the window ends then (RFC 3339, report's --now), rows stamped later left out; None:
+    it ends at the clock, and rows stamped later are in (as compare always counted them).
     exact_max_rows: above this many rows in the window, read the rollups (default: the
     report's EXACT_MAX_ROWS)."""
     spec_a, spec_b = _spec("--a", a), _spec("--b", b)
     since = check_since(since)
-    since_ts = parse_since(since)
+    as_of = parse_now(now)  # report's parsing and error: "--now 'x': use an RFC 3339 time like ..."
+    since_ts = parse_since(since, as_of)
+    end = None if now is None else math.nextafter(as_of, math.inf)
     limit = EXACT_MAX_ROWS if exact_max_rows is None else exact_max_rows
-    comparison, cols, newest = _compare(store, since_ts, spec_a, spec_b, limit)
-    if newest is not None and since_ts is not None and newest < since_ts:
-        Console(stderr=True).print(empty_window_hint(since, newest))
+    comparison, cols, newest = _compare(store, since_ts, spec_a, spec_b, limit, end)
+    if comparison.overlap is not None and comparison.overlap.warning is not None:
+        comparison.overlap.rerun_with = shared_span_options(comparison.overlap, as_of, now)
+    if newest is not None and ((since_ts is not None and newest < since_ts) or now is not None):
+        Console(stderr=True).print(empty_window_hint(since, newest, now))
     elif cols is not None:
         _hint_for_empty_arms(comparison, cols, Console(stderr=True))
     if as_json:
@@ -182,11 +218,17 @@ def run(
         sys.stdout.flush()
         return comparison
     out = Console()
-    window = "all stored requests" if since_ts is None else f"the last {since}"
+    if since_ts is None:
+        window = "all stored requests" if now is None else f"all stored requests up to {rfc3339(as_of)}"
+    else:
+        window = f"the last {since}" if now is None else f"the {since} up to {rfc3339(as_of)}"
     out.print(Text(f"compare over {window}", style="dim"))
     if comparison.figures == "rollups":
         out.print(Text("read from the rollups (more rows than the exact path loads): counts exact, "
                        "latency percentiles within 1%, cost per request as a mean", style="dim"))  # fmt: skip
+    overlap = overlap_line(comparison)
+    if overlap is not None:
+        out.print(overlap)
     out.print(comparison_table(comparison))
     out.print()
     for line in verdict_lines(comparison):
