@@ -289,14 +289,70 @@ def before_after(
     return before, after
 
 
-def change_point_arms(cols: Columns, kind: Literal["model", "prompt"], name: str) -> tuple[ArmSpec, ArmSpec]:
-    """Before/after the first appearance of a model or prompt version ("id@version").
+REPLACED_SAMPLE = 200  # the requests just before a change that say what it replaced
 
-    A new prompt version is scoped to its prompt id (the traffic it replaces); a new
-    model to all traffic, since a model switch usually spans prompts.
+
+def change_point_arms(cols: Columns, kind: Literal["model", "prompt"], name: str) -> tuple[ArmSpec, ArmSpec]:
+    """Before/after the first appearance of a model or prompt version ("id@version"): the
+    after arm is its own traffic from then on, the before arm the traffic it replaced.
+
+    What it replaced is what most of the REPLACED_SAMPLE requests just before it went to: for
+    a prompt version, the same prompt's version (v7 for v8); for a model, the model serving
+    the prompts it serves, both arms scoped to that prompt when it serves one. An after arm
+    of all the prompt's (or all) traffic mixed the versions still serving beside it (a
+    canary's v7, a lingering client's v6) into "after". With nothing before it, the before
+    arm is the scope's traffic before it (none: "not enough data").
     """
     seen = cols.first_seen.get(kind, {})
     if name not in seen:
         raise ValueError(f"{kind} {name!r} has not been seen")
-    scope = ArmSpec(prompt_id=name.rpartition("@")[0] or name) if kind == "prompt" else None
-    return before_after(cols, seen[name], scope)
+    change = seen[name]
+    earlier = cols.ts < change
+    if kind == "prompt":
+        prompt_id, version = _prompt_parts(cols, name)
+        scope = ArmSpec(prompt_id=prompt_id)
+        own = ArmSpec(prompt_id=prompt_id, prompt_version=version)
+        replaced_code = _most_recent_mode(cols, "prompt", earlier & arm_mask(cols, scope))
+        replaced = None if replaced_code is None else _prompt_parts(cols, cols.names("prompt")[replaced_code])[1]
+        before = msgspec.structs.replace(scope, prompt_version=replaced)
+    else:
+        own = ArmSpec(model=name)
+        served = np.unique(cols.prompt_id[arm_mask(cols, own)])
+        if len(served) == 1:  # one prompt: both arms on it, so other prompts' traffic stays out
+            scope = ArmSpec(prompt_id=cols.names("prompt_id")[int(served[0])])
+            own = msgspec.structs.replace(own, prompt_id=scope.prompt_id)
+        else:
+            scope = ArmSpec()
+        candidates = earlier & np.isin(cols.prompt_id, served)
+        replaced_code = _most_recent_mode(cols, "model", candidates)
+        replaced = None if replaced_code is None else cols.names("model")[replaced_code]
+        before = msgspec.structs.replace(scope, model=replaced)
+    return (msgspec.structs.replace(before, before=change), msgspec.structs.replace(own, after=change))
+
+
+def _prompt_parts(cols: Columns, key: str) -> tuple[str, Optional[str]]:
+    """"id@version" -> (id, version), the id as the rows pair it with the key (an "@" in an id
+    or a version cannot split it in the wrong place); else split at the last "@"."""
+    names = cols.names("prompt")
+    if key in names:
+        rows = np.flatnonzero(cols.prompt == names.index(key))
+        if rows.size:
+            prompt_id = cols.names("prompt_id")[int(cols.prompt_id[rows[0]])]
+            if key.startswith(prompt_id + "@"):
+                return prompt_id, key[len(prompt_id) + 1 :]
+    prompt_id, _, version = key.rpartition("@")
+    return (prompt_id, version) if prompt_id else (key, None)
+
+
+def _most_recent_mode(cols: Columns, category: str, mask: np.ndarray) -> Optional[int]:
+    """The code of `category` most of the newest REPLACED_SAMPLE rows in mask have (a tie:
+    the one whose newest row is later); None when mask holds no row."""
+    rows = np.flatnonzero(mask)
+    if not rows.size:
+        return None
+    newest = rows[np.argsort(cols.ts[rows], kind="stable")[-REPLACED_SAMPLE:]]
+    codes = getattr(cols, category)[newest]
+    found, counts = np.unique(codes, return_counts=True)
+    last = {int(code): position for position, code in enumerate(codes.tolist())}
+    best = max(zip(counts.tolist(), found.tolist()), key=lambda item: (item[0], last[int(item[1])]))
+    return int(best[1])
