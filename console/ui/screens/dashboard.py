@@ -9,9 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
-from console.analytics.filters import FilterError, parse_filter
+from console.analytics.filters import FilterError, near_names, parse_filter
 from console.sanitize import one_line
 from console.sources.base import RejectedLine
 from console.analytics.report_types import Report
@@ -21,6 +21,7 @@ from console.live.events import HistoryLoaded, IngestFailed, ReceiverState, Reco
 from console.ui.widgets.budget_pane import BudgetPane
 from console.ui.widgets.diff_table import DiffTable
 from console.ui.widgets.incident_summary import IncidentSummary
+from console.ui.widgets.key_footer import KeyFooter
 from console.ui.widgets.latency_pane import LatencyPane
 from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane
 from console.ui.widgets.versions_pane import VersionsPane
@@ -87,7 +88,7 @@ class DashboardScreen(Screen):
                 yield LatencyPane(id="latency")
                 yield VersionsPane(id="versions")
         yield OrderedInput(placeholder=FILTER_PLACEHOLDER, id="filter")  # ctrl+u then fast typing keeps it all
-        yield Footer(compact=True)  # at 80 columns the keys fit (x read 'x Rejec')
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self._requests = self.requests_view
@@ -270,6 +271,11 @@ class DashboardScreen(Screen):
         except FilterError as exc:
             self.notify(str(exc), title="Filter", severity="error", markup=False)
             return False
+        report = self.report
+        if report is not None:  # model:gpt was a part of a name once: say what names it now
+            models, prompts = report.latency.by_model, (row.prompt_id for row in report.versions)
+            for hint in near_names(record_filter, models, prompts):
+                self.notify(hint, title="Filter", severity="warning", markup=False)
         view = self.requests_view
         view.set_filter(record_filter)
         # the filter can hold a version name from the logs: never parsed as markup
