@@ -28,7 +28,17 @@ from console.records import RequestRecord, text_of
 from console.sanitize import one_line
 from console.ui.screens.labelled_detail import LabelledDetailScreen
 from console.ui.screens.labelling import LABEL_BINDINGS, UNKNOWN, LabelActions
-from console.ui.screens.triage_columns import COLUMNS, WHOLE, cut, fit_widths, measured
+from console.ui.screens.triage_columns import (
+    COLUMNS,
+    WHOLE,
+    cut,
+    elided,
+    error_type_cell,
+    fit_widths,
+    floor_of_prompts,
+    measured,
+    why_cell,
+)
 from console.ui.widgets.diff_table import DiffTable
 from console.ui.widgets.prompt_cell import prompt_ref_cell
 
@@ -59,7 +69,7 @@ class TriageScreen(LabelActions, Screen):
         self.rows: list[QueueItem | ErrorGroup] = []  # the table's rows: items, with the error lines
         self.pending: dict[str, tuple[str, str | None]] = {}  # labels sent, not yet in a queue
         self.progress: tuple[int, int, int] | None = None
-        self.widths = WHOLE  # the cut columns' widths (triage_columns), measured on the rows at each sync
+        self.widths = WHOLE  # the columns shown and cut (triage_columns), measured on the rows at each sync
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Triage queue · waiting for scores…"), id="triage-title")
@@ -122,17 +132,22 @@ class TriageScreen(LabelActions, Screen):
         self._title()
 
     def _sync(self, keep: str | None = None) -> None:
+        """The rows shown, in the columns that fit the screen; the cursor kept on `keep` (a row's key)."""
         table = self.table
         self.widths = WHOLE
         rows = [(self._key(row), self._cells(row)) for row in self.rows]
-        widths = fit_widths(self.app.size.width, measured(rows))
+        widths = fit_widths(self.app.size.width, measured(rows, *self._floors()))
         if widths != WHOLE:  # cut again to what the other columns leave
             self.widths = widths
             rows = [(self._key(row), self._cells(row)) for row in self.rows]
-        table.sync(rows)
+        key_before = table.current_key
+        if table.set_columns(widths.shown):  # the rows are added again: the cursor stays on its row
+            keep = keep if keep is not None else key_before
+        shown = widths.shown_indexes
+        table.sync([(key, [cells[index] for index in shown]) for key, cells in rows])
         if keep is not None:
             for index, row in enumerate(self.rows):
-                if isinstance(row, QueueItem) and row.request_id == keep:
+                if self._key(row) == keep:
                     table.move_cursor(row=index, animate=False)
                     break
         self._title()
@@ -141,6 +156,14 @@ class TriageScreen(LabelActions, Screen):
     @staticmethod
     def _key(row: QueueItem | ErrorGroup) -> str:
         return row.key if isinstance(row, ErrorGroup) else row.request_id
+
+    def _floors(self) -> tuple[int, int]:
+        """How narrow prompt@version and request can be: every version, error type and count whole."""
+        groups = [row for row in self.rows if isinstance(row, ErrorGroup)]
+        versions = [one_line(row.record.prompt_version) for row in self.rows if isinstance(row, QueueItem)]
+        prompt_floor = floor_of_prompts(versions, [one_line(group.error_type) for group in groups])
+        request_floor = max((self._group_cells(group)[0].cell_len for group in groups), default=0)
+        return prompt_floor, request_floor
 
     def on_resize(self) -> None:
         if self.rows:
@@ -159,14 +182,17 @@ class TriageScreen(LabelActions, Screen):
         if item.score is not None and self.queue is not None and item.score < self.queue.below:
             score.stylize("bold red" if item.score < 0.25 else "yellow")
         record = item.record
-        why = one_line("; ".join(item.reasons(self.queue.below if self.queue else 0.5)))
+        reasons = item.reasons(self.queue.below if self.queue else 0.5)
+        # brief, the scorers' names: a reason reads 'scorer: why' (QueueItem.reasons)
+        brief = one_line(", ".join(reason.split(":", 1)[0] for reason in reasons))
+        why = Text(why_cell(one_line("; ".join(reasons)), brief, self.widths.why))
         return [
-            Text(one_line(record.request_id)),
+            Text(elided(one_line(record.request_id), self.widths.request)),
             score,
-            Text(cut(why, self.widths.why)),
+            label if verdict and self.widths.label_in_why else why,  # a line judged needs no why
             label,
             Text(prompt_ref_cell(record.prompt_id, record.prompt_version, self.widths.prompt)),
-            Text(one_line(record.model)),
+            Text(elided(one_line(record.model), self.widths.model)),
         ]
 
     def _group_cells(self, group: ErrorGroup) -> list:
@@ -176,10 +202,10 @@ class TriageScreen(LabelActions, Screen):
         return [
             Text(f"{group.count:,} errors ({position})", style="bold"),  # (a row's first cell is unique)
             Text("—", justify="right", style="dim"),
-            Text(cut(why, self.widths.why), style="dim"),
+            Text(why_cell(why, "provider", self.widths.why), style="dim"),
             Text(""),
-            Text(cut(one_line(group.error_type), self.widths.prompt)),
-            Text(one_line(group.model)),
+            Text(error_type_cell(one_line(group.error_type), self.widths.prompt)),
+            Text(elided(one_line(group.model), self.widths.model)),
         ]
 
     def _title(self) -> None:

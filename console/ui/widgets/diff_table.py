@@ -26,8 +26,23 @@ class DiffTable(NavTable):
         self._order: list[str] = []
 
     def on_mount(self) -> None:
+        if self.columns:  # set_columns came first
+            return
         for name in self._column_names:
             self.add_column(name, key=name)
+
+    def set_columns(self, columns: Sequence[str]) -> bool:
+        """Show these columns, in this order; whether they changed (then the rows are gone, and
+        the cursor at the top, until the next sync adds them)."""
+        columns = tuple(columns)
+        if columns == self._column_names:
+            return False
+        self.clear(columns=True)
+        self._column_names = columns
+        for name in columns:
+            self.add_column(name, key=name)
+        self._order = []
+        return True
 
     @property
     def current_key(self) -> str | None:

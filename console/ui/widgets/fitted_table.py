@@ -79,12 +79,8 @@ class FittedTable(DiffTable):
 
     def _show_columns(self, shown: tuple[int, ...]) -> None:
         self._restore_row = self.cursor_row
-        self.clear(columns=True)
         self._shown = shown
-        self._column_names = tuple(self._all_columns[index] for index in shown)
-        for name in self._column_names:
-            self.add_column(name, key=name)
-        self._order = []
+        self.set_columns(self._all_columns[index] for index in shown)
         self.post_message(self.ColumnsFitted())
 
     def sync(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
