@@ -15,13 +15,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.analytics.alerts import explain_alert
 from console.analytics.report_types import Alert
 from console.formatting import rfc3339
 from console.sanitize import strip_control
+from console.ui.widgets.key_footer import KeyFooter
 
 SEVERITY_STYLES = {"page": "bold white on red", "warn": "bold black on yellow"}
 
@@ -60,7 +61,7 @@ class AlertsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(id="alerts-title")
         yield OptionList(id="alerts-list")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show(self.alerts, self.now)

@@ -14,9 +14,10 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from console.sanitize import shown
+from console.ui.widgets.key_footer import KeyFooter
 
 
 def safe(value: object) -> Text:
@@ -58,7 +59,7 @@ class SectionsScreen(Screen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id=self.BODY_ID):
             yield from self.sections()
-        yield Footer()
+        yield KeyFooter()
 
     def sections(self) -> Iterator[Widget]:
         raise NotImplementedError
