@@ -19,7 +19,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from console.evaluation.provider_errors import ErrorGroup
 from console.evaluation.triage import Queue, QueueItem
@@ -40,6 +40,7 @@ from console.ui.screens.triage_columns import (
     why_cell,
 )
 from console.ui.widgets.diff_table import DiffTable
+from console.ui.widgets.key_footer import KeyFooter
 from console.ui.widgets.prompt_cell import prompt_ref_cell
 
 PREVIEW_CHARS = 400
@@ -75,7 +76,7 @@ class TriageScreen(LabelActions, Screen):
         yield Static(Text("Triage queue · waiting for scores…"), id="triage-title")
         yield DiffTable(COLUMNS, id="triage-table")
         yield Static(Text(""), id="triage-preview")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         app = self.app
