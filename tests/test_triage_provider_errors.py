@@ -104,6 +104,13 @@ async def test_the_queue_shows_answers_then_one_line_per_provider_error_without_
         await pilot.press("G")  # the error line is below the two answers
         await pilot.press("b")
         assert isinstance(app.screen, TriageScreen)  # nothing to mark: it says why
+        on_line = screen.current_row
+        assert isinstance(on_line, ErrorGroup)
+        # a new queue with a line above it: the cursor stays on its line (it stayed at its
+        # position, on the line above, where `b` would mark a request never looked at)
+        screen.show_queue(dataclasses.replace(screen.queue, provider_errors=(timeouts, *screen.queue.provider_errors)[::-1]))
+        await pilot.pause()
+        assert screen.current_row is not None and screen.current_row.key == on_line.key
         await pilot.press("enter")  # the requests behind the line
         await wait_until(pilot, lambda: app.screen is app.dashboard)
         assert "RateLimitError" in app.dashboard.query_one("#filter").value

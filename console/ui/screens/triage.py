@@ -104,7 +104,7 @@ class TriageScreen(LabelActions, Screen):
         return max(self.queue.left - labelled_here, 0)
 
     def show_queue(self, queue: Queue) -> None:
-        keep = self.current_item.request_id if self.current_item else None
+        keep = self._current_key()
         self.queue = queue
         in_queue = {item.request_id: item for item in queue.items}
         for rid in list(self.pending):
@@ -126,7 +126,7 @@ class TriageScreen(LabelActions, Screen):
         elif verdict is not None:
             self.pending[request_id] = (verdict, reason)
         if any(item.request_id == request_id for item in self.items):
-            self._sync(self.current_item.request_id if self.current_item else None)
+            self._sync(self._current_key())
 
     def show_progress(self, done: int, total: int, failures: int) -> None:
         self.progress = (done, total, failures)
@@ -154,6 +154,13 @@ class TriageScreen(LabelActions, Screen):
         self._title()
         self._preview()
 
+    def _current_key(self) -> str | None:
+        """The key of the row under the cursor, a queue item or a provider-error line: the cursor
+        stays on it as the queue changes (on an error line it stayed at its position, so a new
+        queue moved it onto another line, where `b` would label a request never looked at)."""
+        row = self.current_row
+        return None if row is None else self._key(row)
+
     @staticmethod
     def _key(row: QueueItem | ErrorGroup) -> str:
         return row.key if isinstance(row, ErrorGroup) else row.request_id
@@ -168,7 +175,7 @@ class TriageScreen(LabelActions, Screen):
 
     def on_resize(self) -> None:
         if self.rows:
-            self._sync(self.current_item.request_id if self.current_item else None)
+            self._sync(self._current_key())
 
     def _cells(self, item: QueueItem | ErrorGroup) -> list:
         if isinstance(item, ErrorGroup):
