@@ -17,12 +17,14 @@ from console.store.pages import RequestPages
 from console.ui.app import ConsoleApp
 
 FILTERS = [
-    "model:gpt", "model:GPT-4O", "model:claude", "-model:mini", "model:nope",
-    "version:v8", "-version:v8", "prompt:support", "prompt:support@v7", "prompt:class@v2",
-    "status:error", "-status:ok", "status:ok latency>2s", "latency<=500", "ttft>300", "tokens>1000",
+    "model:gpt", "model:GPT-4O", "model:gpt-4o*", "model:claude*", "-model:*mini", "model:*4o*", "model:nope",
+    "model:gpt_4o", "model:gpt%", "model:gemini-2.5", "-model:gpt-4o",
+    "version:v8", "-version:v8", "version:v*", "prompt:support", "prompt:support-answer", "prompt:support*@v7",
+    "prompt:support-answer@v7", "prompt:*class*@v2", "prompt:@v8", "prompt:ticket-classifier@v*",
+    "status:error", "-status:ok", "status:ok latency>2s", "latency<=500ms", "ttft>0.3s", "tokens>1000",
     "in<100", "out>=400", "cost>0.001", "-cost>0.001", "user:u_1", "env:prod", "-env:prod",
     "finish:length", "variant:b", "error:rate", "refund", "-refund", "50%", "under_score",
-    "id:req_", "ünïcode", "model:gpt version:v8 -status:error",
+    "id:req_", "ünïcode", "model:gpt* version:v8 -status:error",
 ]  # fmt: skip
 
 

@@ -1,27 +1,43 @@
 """The `/` filter language, parsed once and applied to records.
 
-    model:gpt-4o            the model asked for contains "gpt-4o"
-    prompt:support@v8       prompt id contains "support" and version is "v8"
-    version:v8              prompt version is "v8"
+    model:gpt-4o            the model is gpt-4o (not gpt-4o-mini)
+    model:gpt-4o*           the model's name starts with gpt-4o (* is any characters: *mini*)
+    prompt:support-answer@v8  that prompt at that version (prompt:support-answer: any version)
+    version:v8              prompt version is v8 (not v80)
     status:error            status is error (or ok)
-    user:u_123  env:staging  provider:openai  finish:length  variant:B
-    latency>2000  latency>2s  ttft>500  tokens>4000  cost>0.01   (also <, >=, <=)
+    user:u_123  env:staging  provider:openai  finish:length  variant:B  id:req_  error:rate
+                            these match a part of the value
+    latency>2s  latency>500ms  ttft>0.5s  tokens>4k  cost>0.01   (also <, >=, <=, =)
     anything else           every word must appear in the input, output, error or ids
+    "foo:bar"               a word in quotes is always a word, even with a colon
     -word / -model:x        negates a term
 
-Terms are ANDed. Matching is case-insensitive.
+Terms are ANDed. Matching is case-insensitive. model:, prompt: and version: name one thing
+exactly, as `compare --a model=gpt-4o` does, so the filters the console writes itself (a
+pane's Enter, an alert's look, triage) select that model's requests and no other's.
+A term that cannot mean anything raises FilterError with what was wrong: an unknown key, a
+status other than ok or error, a latency without its unit or not a number at all.
 """
 
 from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable
+from functools import lru_cache
 
 from console.records import RequestRecord, text_of
 
-_NUMERIC = re.compile(r"^(latency|ttft|tokens|cost|in|out)(>=|<=|>|<|=)([0-9.]+)(ms|s|k)?$")
+_NUMERIC_KEYS = ("latency", "ttft", "tokens", "cost", "in", "out")
+_OPERATOR = r"(>=|<=|>|<|=)"
+_NUMERIC = re.compile(rf"^({'|'.join(_NUMERIC_KEYS)}){_OPERATOR}(.*)$")
+_NUMBER = r"([0-9]+\.?[0-9]*|\.[0-9]+)"
+_DURATION = re.compile(rf"^{_NUMBER}(ms|s)?$")
+_COUNT = re.compile(rf"^{_NUMBER}(k)?$")
+_AMOUNT = re.compile(rf"^\$?{_NUMBER}$")
+_UNITS = ("ms", "s", "k")
+_KEYED = re.compile(r"^([a-z][a-z_]*):(.*)$")
 _OPS = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le, "=": operator.eq}
 _FIELD_ALIASES = {
     "model": "model",
@@ -38,12 +54,44 @@ _FIELD_ALIASES = {
     "id": "request_id",
     "error": "error_type",
 }
+KEYS = tuple(k for k in _FIELD_ALIASES if k != "environment")  # key:value (environment: env's long form)
+NAMED_FIELDS = ("model", "prompt", "version")  # matched whole (or by * pattern), not by a part
+STATUSES = ("ok", "error")
+_EXAMPLES = {"latency": "2s", "ttft": "500ms", "tokens": "4k", "in": "1000", "out": "500", "cost": "0.01"}
 
 Predicate = Callable[[RequestRecord], bool]
 
 
 class FilterError(ValueError):
     pass
+
+
+# -- names: exactly, or by a * pattern ----------------------------------------------
+
+
+def name_matches(pattern: str, name: str | None) -> bool:
+    """Whether `name` is the one `pattern` (lowered) names: equal ignoring case, where a `*`
+    in the pattern stands for any characters (gpt-4o* for gpt-4o and gpt-4o-mini)."""
+    if name is None:
+        return False
+    if "*" not in pattern:
+        return name.lower() == pattern
+    return _glob(pattern).fullmatch(name.lower()) is not None
+
+
+@lru_cache(maxsize=64)
+def _glob(pattern: str) -> re.Pattern[str]:
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+
+
+def split_prompt(wanted: str) -> tuple[str, str]:
+    """prompt:'s value as (prompt id pattern, version pattern); either empty for any. The last
+    @ splits them, as the Versions pane's prompt@version keys are split."""
+    prompt_id, at, version = wanted.rpartition("@")
+    return (prompt_id, version) if at else (wanted, "")
+
+
+# -- numbers ------------------------------------------------------------------------
 
 
 def _numeric_value(record: RequestRecord, name: str) -> float | None:
@@ -60,17 +108,30 @@ def _numeric_value(record: RequestRecord, name: str) -> float | None:
     return record.cost_usd
 
 
-def _threshold(number: str, unit: str | None, token: str) -> float:
-    try:
-        threshold = float(number)
-    except ValueError:
-        raise FilterError(f"not a number in {token!r}") from None
-    return threshold * 1000.0 if unit in ("s", "k") else threshold
+def _threshold(name: str, text: str, token: str) -> float:
+    """The term's threshold in the record's unit (ms, tokens, dollars). A duration needs its
+    unit: a bare `latency>2` read as milliseconds where every figure shown is in seconds."""
+    if name in ("latency", "ttft"):
+        duration = _DURATION.match(text)
+        if not duration:
+            raise FilterError(f"{token}: not a duration (e.g. {name}>2s, {name}>500ms)")
+        number, unit = duration.groups()
+        if unit is None:
+            raise FilterError(f"{token}: give the unit: {token}s for seconds or {token}ms for milliseconds")
+        return float(number) * (1000.0 if unit == "s" else 1.0)
+    if name == "cost":
+        amount = _AMOUNT.match(text)
+        if not amount:
+            raise FilterError(f"{token}: not an amount in dollars (e.g. cost>0.01)")
+        return float(amount.group(1))
+    count = _COUNT.match(text)
+    if not count:
+        raise FilterError(f"{token}: not a number of tokens (e.g. {name}>4000, {name}>4k)")
+    number, unit = count.groups()
+    return float(number) * (1000.0 if unit == "k" else 1.0)
 
 
-def _numeric_term(match: re.Match[str]) -> Predicate:
-    name, op, number, unit = match.groups()
-    threshold = _threshold(number, unit, match.group(0))
+def _numeric_term(name: str, op: str, threshold: float) -> Predicate:
     compare = _OPS[op]
 
     def predicate(record: RequestRecord) -> bool:
@@ -80,22 +141,25 @@ def _numeric_term(match: re.Match[str]) -> Predicate:
     return predicate
 
 
+# -- fields and words ---------------------------------------------------------------
+
+
 def _field_term(field: str, wanted: str) -> Predicate:
     if field == "prompt":
-        prompt_id, _, version = wanted.partition("@")
+        prompt_id, version = split_prompt(wanted)
 
         def prompt_matches(record: RequestRecord) -> bool:
-            return prompt_id in record.prompt_id.lower() and (
-                not version or record.prompt_version.lower() == version
+            return (not prompt_id or name_matches(prompt_id, record.prompt_id)) and (
+                not version or name_matches(version, record.prompt_version)
             )
 
         return prompt_matches
     if field == "version":
-        return lambda record: record.prompt_version.lower() == wanted
+        return lambda record: name_matches(wanted, record.prompt_version)
     if field == "status":
         return lambda record: record.status == wanted
     if field == "model":
-        return lambda record: wanted in record.model.lower()
+        return lambda record: name_matches(wanted, record.model)
 
     def attribute_matches(record: RequestRecord) -> bool:
         value = getattr(record, field)
@@ -131,18 +195,52 @@ class Term:
 
 
 def _parse_term(token: str, negated: bool) -> Term:
+    if len(token) > 1 and token.startswith('"') and token.endswith('"'):
+        word = token[1:-1]
+        return Term("text", "", "", word, negated, _text_term(word))
     numeric = _NUMERIC.match(token)
     if numeric:
-        name, op, number, unit = numeric.groups()
-        threshold = _threshold(number, unit, numeric.group(0))
-        return Term("numeric", name, op, threshold, negated, _numeric_term(numeric))
-    name, sep, value = token.partition(":")
-    if sep and name in _FIELD_ALIASES:
-        if not value:
-            raise FilterError(f"{name}: needs a value")
-        field = _FIELD_ALIASES[name]
-        return Term("field", field, "", value, negated, _field_term(field, value))
-    return Term("text", "", "", token, negated, _text_term(token))
+        name, op, text = numeric.groups()
+        threshold = _threshold(name, text, token)
+        return Term("numeric", name, op, threshold, negated, _numeric_term(name, op, threshold))
+    keyed = _KEYED.match(token)
+    if not keyed:
+        return Term("text", "", "", token, negated, _text_term(token))
+    name, value = keyed.groups()
+    if name in _NUMERIC_KEYS:
+        raise FilterError(f"{name} is compared: {name}>{_EXAMPLES[name]} (also <, >=, <=, =)")
+    if name not in _FIELD_ALIASES:
+        raise FilterError(f"unknown key {name!r} (keys: {', '.join(KEYS)}); to look for the word, quote it: \"{token}\"")
+    if not value:
+        raise FilterError(f"{name}: needs a value")
+    if name == "status" and value not in STATUSES:
+        raise FilterError(f"status is ok or error, not {value!r}")
+    if name == "prompt" and not any(split_prompt(value)):
+        raise FilterError("prompt: needs a prompt id, a version or both (prompt:support-answer@v8)")
+    field = _FIELD_ALIASES[name]
+    return Term("field", field, "", value, negated, _field_term(field, value))
+
+
+def _tokens(text: str) -> list[str]:
+    """The words of the filter, with a numeric term written with spaces made one word again:
+    `latency>2 s`, `latency > 2s` and `tokens >= 4 k` are latency>2s and tokens>=4k."""
+    tokens: list[str] = []
+    for word in text.split():
+        if tokens and _continues(tokens[-1].lstrip("-"), word):
+            tokens[-1] += word
+        else:
+            tokens.append(word)
+    return tokens
+
+
+def _continues(term: str, word: str) -> bool:
+    """Whether `word` is the rest of the numeric term so far: its value (latency> 2s), its
+    operator (latency >2s; not after in or out, which are English words) or its unit (2 s)."""
+    numeric = _NUMERIC.match(term)
+    if numeric:
+        value = numeric.group(3)
+        return not value or (word in _UNITS and re.fullmatch(_NUMBER, value) is not None)
+    return term in ("latency", "ttft", "tokens", "cost") and re.match(_OPERATOR, word) is not None
 
 
 @dataclass(frozen=True)
@@ -160,7 +258,27 @@ class RecordFilter:
 def parse_filter(text: str) -> RecordFilter:
     """Parse the filter text; raises FilterError with a readable reason."""
     terms = []
-    for token in text.lower().split():
+    for token in _tokens(text.lower()):
         negated = token.startswith("-") and len(token) > 1
         terms.append(_parse_term(token[1:] if negated else token, negated))
     return RecordFilter(text=text.strip(), terms=tuple(terms))
+
+
+def near_names(record_filter: RecordFilter, models: Iterable[str], prompt_ids: Iterable[str]) -> list[str]:
+    """Hints for model: and prompt: terms that name no known model or prompt exactly but are a
+    part of some (model:gpt, which before matched gpt-4o and gpt-4o-mini), with the pattern
+    that would match those."""
+    hints = []
+    known = {"model": sorted(set(models)), "prompt": sorted(set(prompt_ids))}
+    for term in record_filter.terms:
+        if term.kind != "field" or term.name not in known:
+            continue
+        wanted = str(term.value) if term.name == "model" else split_prompt(str(term.value))[0]
+        if not wanted or "*" in wanted or any(name_matches(wanted, name) for name in known[term.name]):
+            continue
+        containing = [name for name in known[term.name] if wanted in name.lower()]
+        if containing:
+            pattern = f"{wanted}*" if all(n.lower().startswith(wanted) for n in containing) else f"*{wanted}*"
+            shown = ", ".join(containing[:3]) + (", …" if len(containing) > 3 else "")
+            hints.append(f"no {term.name} is named {wanted!r}; {term.name}:{pattern} matches {shown}")
+    return hints

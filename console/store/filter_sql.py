@@ -3,9 +3,10 @@
 The requests view pages the whole history from the store, so a filter has to run there,
 with the same meaning as in memory. Terms on the indexed columns (model, prompt id and
 version, status) are turned into `IN` lists of the values the store actually holds (its
-vocabulary, read from the same indexes), so SQLite and PostgreSQL answer them from the
-index instead of scanning a million rows with LIKE '%...%'. Other terms become plain
-conditions; text words search the bodies table.
+vocabulary, read from the same indexes) that the term names (exactly, or by a `*` pattern:
+filters.name_matches), so SQLite and PostgreSQL answer them from the index instead of
+scanning a million rows. Other terms become plain conditions; text words search the bodies
+table.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from console.analytics.filters import RecordFilter, Term
+from console.analytics.filters import RecordFilter, Term, name_matches, split_prompt
 
 # (column, ...) -> the distinct values stored, as tuples; supplied by the store.
 Vocabulary = Callable[[tuple[str, ...]], list[tuple]]
@@ -77,7 +78,7 @@ def compile_filter(
     (as in memory, where a missing value never matches).
 
     With a vocabulary, terms on indexed columns become IN lists of stored values (for
-    scanning the history); without, they are LIKE conditions (for a short range of new rows,
+    scanning the history); without, they compare lower(column) (for a short range of new rows,
     where a value first seen after the vocabulary was read must still match).
 
     blocks: the store keeps bodies in compressed blocks (console.store.body_blocks): a text
@@ -133,26 +134,23 @@ def _condition(term: Term, compiled: FilterSQL, vocabulary: Vocabulary) -> str:
     wanted = str(term.value)
     if term.name == "model":
         if vocabulary is None:
-            return f"lower(r.model) LIKE {compiled.add(like_pattern(wanted))} ESCAPE '\\'"
-        models = [m for (m,) in vocabulary(("model",)) if m is not None and wanted in m.lower()]
+            return _name_condition("r.model", wanted, compiled)
+        models = [m for (m,) in vocabulary(("model",)) if name_matches(wanted, m)]
         return _in_list("r.model", models, compiled)
     if term.name == "status":
         return f"r.status = {compiled.add(wanted)}"
     if term.name in ("prompt", "version"):
-        if term.name == "prompt":
-            prompt_id, _, version = wanted.partition("@")
-        else:
-            prompt_id, version = "", wanted
+        prompt_id, version = split_prompt(wanted) if term.name == "prompt" else ("", wanted)
         if vocabulary is None:
-            conditions = [f"lower(r.prompt_id) LIKE {compiled.add(like_pattern(prompt_id))} ESCAPE '\\'"]
+            conditions = [_name_condition("r.prompt_id", prompt_id, compiled)] if prompt_id else []
             if version:
-                conditions.append(f"lower(r.prompt_version) = {compiled.add(version)}")
+                conditions.append(_name_condition("r.prompt_version", version, compiled))
             return " AND ".join(conditions)
         pairs = [
             (pid, ver)
             for pid, ver in vocabulary(("prompt_id", "prompt_version"))
             if pid is not None and ver is not None
-            and prompt_id in pid.lower() and (not version or ver.lower() == version)
+            and (not prompt_id or name_matches(prompt_id, pid)) and (not version or name_matches(version, ver))
         ]  # fmt: skip
         if not pairs:
             return "1 = 0"
@@ -162,6 +160,20 @@ def _condition(term: Term, compiled: FilterSQL, vocabulary: Vocabulary) -> str:
     if term.name in _CONTAINS_COLUMNS:
         return f"lower(r.{term.name}) LIKE {compiled.add(like_pattern(wanted))} ESCAPE '\\'"
     raise ValueError(f"no SQL for the filter field {term.name!r}")
+
+
+def glob_like(pattern: str) -> str:
+    """A name pattern's `*` (any characters) as LIKE's %, its own % and _ escaped."""
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%")
+
+
+def _name_condition(column: str, pattern: str, compiled: FilterSQL) -> str:
+    """A model, prompt id or version named exactly (ignoring case) or by a * pattern, as
+    console.analytics.filters.name_matches reads it."""
+    if "*" not in pattern:
+        return f"lower({column}) = {compiled.add(pattern)}"
+    return f"lower({column}) LIKE {compiled.add(glob_like(pattern))} ESCAPE '\\'"
 
 
 def _in_list(column: str, values: list[str], compiled: FilterSQL) -> str:

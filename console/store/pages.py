@@ -44,7 +44,7 @@ class RequestPages:
 
     def compile(self, record_filter: RecordFilter | None, *, indexed: bool) -> FilterSQL:
         """indexed: for scanning the history (IN lists of stored values, answered from the
-        indexes); else LIKE conditions, for the few rows newer than the last look."""
+        indexes); else conditions on the columns, for the few rows newer than the last look."""
         return compile_filter(record_filter, self.vocabulary if indexed else None, blocks=self._bodies is not None)
 
     def max_id(self) -> int:

@@ -16,10 +16,15 @@ BindingScope = tuple[str, Sequence[Binding]]
 
 FILTER_HELP = """\
 Filter (/): terms are ANDed, case-insensitive; -term negates.
-  model:gpt-4o  prompt:support@v8  version:v8  status:error  user:u_12
-  env:staging  provider:openai  finish:length  variant:B
-  latency>2s  ttft>0.5s  tokens>4k  cost>0.01
-  any other word must appear in the input, output, error or request id."""
+  model:gpt-4o  prompt:support-answer@v8  version:v8  status:error
+    exactly that name (not gpt-4o-mini, not v80); * is any characters:
+    model:gpt-4o*  model:*mini  prompt:support*@v8
+  user:u_12  env:staging  provider:openai  finish:length  variant:B
+    a part of the value (so are id: and error:)
+  latency>2s  latency<500ms  ttft>0.5s  tokens>4k  cost>0.01
+    also <, >=, <=, =; a latency needs its unit (s or ms)
+  any other word must appear in the input, output, error or request id;
+  "a:word" in quotes is a word even with a colon."""
 
 
 def display_keys(keys: str) -> str:
