@@ -20,7 +20,7 @@ from console.regression import history
 from console.regression.baseline import Comparison, compare
 from console.regression.events import CaseDone, EventCallback, RunEvent, SuiteLoaded
 from console.regression.gate import GateResult, judge_gate
-from console.regression.plan import DEFAULT_BASELINE, NO_BASELINE, PlanError, RunPlan, git_commit
+from console.regression.plan import DEFAULT_BASELINE, NO_BASELINE, PlanError, RunPlan, check_prompt_version, git_commit
 from console.regression.results import CaseResult, Counts
 from console.regression.runner import Runner, RunOptions
 from console.regression.suite import CaseProblem, SuiteError, load_suite
@@ -83,11 +83,13 @@ def execute(
     on_event: EventCallback | None = None,
     on_runner: Callable[[Runner], None] | None = None,
 ) -> RunReport:
-    """Run `plan`; PlanError before anything runs when the suite, target or baseline is wrong."""
+    """Run `plan`; PlanError before anything runs when the suite, target, prompt version or
+    baseline is wrong."""
     try:
         suite = load_suite(plan.suite_path)
     except SuiteError as exc:
         raise PlanError(str(exc)) from None
+    check_prompt_version(plan, suite.cases)
     try:
         target = build_target(plan.target_name, plan.target, base_dir=plan.base_dir,
                               timeout_s=plan.options.timeout_s, prompt_version=plan.prompt_version,

@@ -6,11 +6,13 @@ first case runs.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from console.cases.file import cases_path, config_dir
+from console.cases.format import RegressionCase
 from console.config import RegressionTarget, Settings
 from console.regression.assertions import Embedder, Judge
 from console.regression.embeddings import EmbeddingClient
@@ -151,6 +153,50 @@ def _prompts_root(settings: Settings) -> Path | None:
     from console.prompts.registry import registry_root
 
     return registry_root(prompts.path, settings.source)
+
+
+SHOWN_PROMPTS = 3  # prompts whose registered versions a refusal names
+
+
+def check_prompt_version(plan: RunPlan, cases: Sequence[RegressionCase]) -> None:
+    """PlanError when the run's prompt version is not one the registry holds for the prompts
+    the cases are about (a typo, `v99` for `v9`, would otherwise run and could pass the gate).
+
+    The prompts are the cases' source.prompt_id, else the target's prompt_id; a case naming
+    neither could be about any prompt the registry has. Not checked: no version asked for, no
+    registry or none of the run's prompts in it (nothing to check against), an unreadable
+    registry (the http target says so itself), and an http target whose prompt_file names
+    `{version}` (that file is the version's text; a missing one is refused when it is built).
+    Every other target type is checked, python and command too: the console cannot see where
+    they take their prompt, and the registry is where this project keeps its versions."""
+    version = plan.prompt_version
+    target = plan.target
+    if not version or plan.prompts_root is None or not plan.prompts_root.is_dir():
+        return
+    if target.type == "http" and target.prompt_file and "{version}" in target.prompt_file:
+        return
+    from console.prompts.registry import PromptError, load_registry, natural_key
+
+    try:
+        registry = load_registry(plan.prompts_root)
+    except PromptError:
+        return
+    named = {case.source.prompt_id if case.source is not None and case.source.prompt_id else target.prompt_id
+             for case in cases}  # fmt: skip
+    prompts = set(registry.prompts) if None in named else named & set(registry.prompts)
+    if not prompts or any(registry.get(prompt, version) is not None for prompt in prompts):
+        return
+    ordered = sorted(prompts)
+    held = "; ".join(
+        f"{prompt} " + ", ".join(sorted((v.version for v in registry.prompts[prompt].versions), key=natural_key))
+        for prompt in ordered[:SHOWN_PROMPTS]
+    ) + (f"; {len(ordered) - SHOWN_PROMPTS} more prompts" if len(ordered) > SHOWN_PROMPTS else "")
+    whence = f" (regression.targets.{plan.target_name}.prompt_version)" if version == target.prompt_version else ""
+    raise PlanError(
+        f"prompt version {version!r}{whence} is not a registered version of {' or '.join(ordered[:SHOWN_PROMPTS])}, "
+        f"which the suite's cases are about (the registry {plan.prompts_root}: {held}); to try a new version, "
+        f"write its text first: {plan.prompts_root / ordered[0] / version}.txt"
+    )
 
 
 def git_commit(start: Path) -> str | None:
