@@ -14,6 +14,7 @@ from pathlib import Path
 import orjson
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -64,38 +65,84 @@ def _rate(rate: PassRate | None) -> str:
     return f"{rate.rate:.1%} ({rate.passed}/{rate.evaluated}; 95% CI {rate.low:.0%}–{rate.high:.0%})"
 
 
-def results_table(report: RunReport, *, show_all: bool = False) -> Table | None:
-    """The cases worth a look (all of them with show_all); None when there are none."""
+WHY_MIN = 40  # cells: a narrower why column wraps a word or two a line (~15 lines a case at 80 columns)
+WHY_SHOWN = 300  # characters of a case's why in the table; --json and the run screen's case have it whole
+CASE_SHOWN = 40  # cells of a case id
+WHY_INDENT = 4  # a why under its case's row
+HEADINGS = (("case", "left"), ("status", "left"), ("vs baseline", "left"), ("passes", "right"), ("score", "right"),
+            ("latency", "right"))  # fmt: skip
+
+
+def case_rows(report: RunReport, *, show_all: bool = False) -> list[tuple[list[Text], Text]]:
+    """The cases worth a look (all of them with show_all), then those missing from the run:
+    each row's cells under HEADINGS and its why."""
     changes = {c.case_id: c for c in report.comparison.changes}
-    table = Table(title=f"run #{report.run_id}: {one_line(report.plan.target_name)}", title_justify="left",
-                  header_style="bold", show_edge=False)
-    for name, justify in (("case", "left"), ("status", "left"), ("vs baseline", "left"), ("passes", "right"),
-                          ("score", "right"), ("latency", "right"), ("why", "left")):
-        table.add_column(name, justify=justify, overflow="fold" if name == "why" else "ellipsis",
-                         no_wrap=name != "why", max_width=None if name == "why" else 40)
-    rows = [r for r in report.results if show_all or r.status != PASS or (changes.get(r.case_id) and changes[r.case_id].kind == FIX)]
-    missing = report.comparison.of(MISSING)
-    if not rows and not missing:
-        return None
-    for result in rows:
+    rows: list[tuple[list[Text], Text]] = []
+    for result in report.results:
         change = changes.get(result.case_id)
+        if not (show_all or result.status != PASS or (change and change.kind == FIX)):
+            continue
         kind = change.kind if change else ""
         if change and change.rate_dropped and kind != REGRESSION:
             kind += f" ↓ {change.baseline_pass_rate:.0%}→{change.pass_rate:.0%}"
         attempt = result.shown
-        table.add_row(
+        why = one_line(result.why)
+        cells = [
             Text(one_line(result.case_id)),
             Text(result.status, style=STATUS_STYLE.get(result.status, "")),
             Text(kind, style=KIND_STYLE.get(change.kind if change else "", "")),
-            f"{result.passes}/{len(result.attempts)}",
-            "—" if attempt is None or attempt.score is None else f"{attempt.score:.2f}",
-            latency(result.latency_ms),  # seconds, as every latency the console shows
-            Text(one_line(result.why)[:300]),
-        )
-    for change in missing:
-        table.add_row(Text(one_line(change.case_id)), "—", Text(MISSING, style=KIND_STYLE[MISSING]), "", "", "",
-                      Text("in the baseline, not in this run"))
+            Text(f"{result.passes}/{len(result.attempts)}"),
+            Text("—" if attempt is None or attempt.score is None else f"{attempt.score:.2f}"),
+            Text(latency(result.latency_ms)),  # seconds, as every latency the console shows
+        ]
+        rows.append((cells, Text(why if len(why) <= WHY_SHOWN else why[: WHY_SHOWN - 1] + "…")))
+    for change in report.comparison.of(MISSING):
+        cells = [Text(one_line(change.case_id)), Text("—"), Text(MISSING, style=KIND_STYLE[MISSING])] + [Text("")] * 3
+        rows.append((cells, Text("in the baseline, not in this run")))
+    return rows
+
+
+def _table(report: RunReport, rows: list[tuple[list[Text], Text]], *, with_why: bool) -> Table:
+    table = Table(title=f"run #{report.run_id}: {one_line(report.plan.target_name)}", title_justify="left",
+                  header_style="bold", show_edge=False)
+    for name, justify in HEADINGS:
+        table.add_column(name, justify=justify, overflow="ellipsis", no_wrap=True, max_width=CASE_SHOWN)
+    if with_why:
+        table.add_column("why", justify="left", overflow="fold", min_width=WHY_MIN)
+    for cells, why in rows:
+        table.add_row(*cells, *([why] if with_why else []))
     return table
+
+
+def print_results(report: RunReport, out: Console, *, show_all: bool = False) -> None:
+    """The cases table. The why is a column when it gets WHY_MIN cells at the console's width;
+    narrower (80 columns, a pipe's default), each case's why is its own line under the case's
+    row, wrapped at spaces, so no word is broken and the other columns keep their widths."""
+    rows = case_rows(report, show_all=show_all)
+    if not rows:
+        return
+    without_why = _table(report, rows, with_why=False)
+    separator = 3  # ' │ ' between columns
+    if out.measure(without_why).maximum + separator + WHY_MIN <= out.width:
+        out.print(_table(report, rows, with_why=True))
+        return
+    without_why.title = None
+    out.print(Text(f"run #{report.run_id}: {one_line(report.plan.target_name)}", style="italic"))
+    lines = out.render_lines(without_why, pad=False, new_lines=False)
+    header = 2  # the headings and the rule under them
+    for line in lines[:header]:
+        out.print(_text(line), soft_wrap=True)
+    for (_, why), line in zip(rows, lines[header:]):
+        out.print(_text(line), soft_wrap=True)
+        for wrapped in why.wrap(out, max(out.width - WHY_INDENT, 1), overflow="fold"):
+            wrapped.rstrip()
+            out.print(Text(" " * WHY_INDENT) + wrapped, soft_wrap=True)
+
+
+def _text(line: list[Segment]) -> Text:
+    text = Text.assemble(*((segment.text, segment.style) for segment in line if not segment.control))
+    text.rstrip()
+    return text
 
 
 def print_report(report: RunReport, out: Console, *, show_all: bool = False) -> None:
@@ -104,9 +151,7 @@ def print_report(report: RunReport, out: Console, *, show_all: bool = False) -> 
         out.print(Text(f"{problem.label}: {one_line(str(problem))}", style="yellow"), soft_wrap=True)
     for note in report.suite_notes:
         out.print(Text(f"suite: {one_line(note)}", style="yellow"), soft_wrap=True)
-    table = results_table(report, show_all=show_all)
-    if table is not None:
-        out.print(table)
+    print_results(report, out, show_all=show_all)
     out.print(Text.assemble(
         ("cases ", "bold"), f"{counts.total}: ", (f"{counts.passed} passed", "green"), ", ",
         (f"{counts.failed} failed", "red" if counts.failed else ""), ", ",

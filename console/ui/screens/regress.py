@@ -32,9 +32,9 @@ from console.regression.plan import RunPlan
 from console.regression.results import CaseResult
 from console.regression.session import FAILED, RunSession, SuiteReport, clock, load_stored_run
 from console.sanitize import one_line
-from console.ui.formatting import ms
-from console.ui.screens.regress_case import STATUS_STYLE, RegressCaseScreen
+from console.ui.screens.regress_case import RegressCaseScreen
 from console.ui.screens.regress_next import FailingRunOffer, gate_failed
+from console.ui.screens.regress_rows import COLUMNS, WHY, case_cells, why_room, widest
 from console.ui.widgets.nav_table import NavTable
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported when the history reads it
@@ -43,8 +43,6 @@ if TYPE_CHECKING:  # the store (SQLAlchemy) is imported when the history reads i
 REFRESH_S = 0.25
 KIND_STYLE = {REGRESSION: "bold red", "fix": "green", "still-failing": "red", "stable": "dim", "new": "cyan",
               "errored": "bold magenta", "skipped": "yellow"}  # fmt: skip
-COLUMNS = (("status", "status"), ("case", "case"), ("vs", "vs baseline"), ("passes", "passes"), ("score", "score"),
-           ("latency", "latency"), ("why", "why"))  # fmt: skip
 
 
 def summary_text(data: dict) -> Text:
@@ -127,7 +125,9 @@ class RegressRunScreen(FailingRunOffer, Screen):
         self._launch = launch
         self._shown = 0
         self._finished_drawn = False
-        self._row_of: dict[str, int] = {}
+        self._vs: dict[str, Text] = {}  # vs baseline, per case: known once the run is compared
+        self._widths: list[int] | None = None  # the widest cell of each column before the why
+        self._why_width: int | None = None  # cells the why is fitted to (None: not laid out yet)
         self._suite_report_drawn: SuiteReport | None = None
 
     @classmethod
@@ -139,8 +139,7 @@ class RegressRunScreen(FailingRunOffer, Screen):
         yield ProgressBar(total=None, show_eta=False, id="regress-progress")
         yield Static(Text(""), id="regress-not-run")
         table: DataTable = NavTable(id="regress-table", cursor_type="row", zebra_stripes=True)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        self._add_columns(table)
         yield table
         yield Static(Text(""), id="regress-summary")
         yield Static(Text(""), id="regress-offer")
@@ -152,6 +151,9 @@ class RegressRunScreen(FailingRunOffer, Screen):
             start_worker(self.app, self.session)
         self.refresh_progress()
         self.set_interval(REFRESH_S, self.refresh_progress)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_why)
 
     @property
     def table(self) -> DataTable:
@@ -182,6 +184,7 @@ class RegressRunScreen(FailingRunOffer, Screen):
             if not self._shown and self.session.results:
                 self._add_rows(self.session.results)
             self._draw_summary(snap)
+        self._fit_why()
 
     def _draw_suite_report(self) -> None:
         report = self.session.suite_report
@@ -192,21 +195,37 @@ class RegressRunScreen(FailingRunOffer, Screen):
         shown.update(suite_report_text(report))
         shown.display = bool(report)
 
+    def _add_columns(self, table: DataTable) -> None:
+        for key, label in COLUMNS:
+            table.add_column(label, key=key, width=self._why_width if key == WHY else None)
+
     def _add_rows(self, results: list[CaseResult]) -> None:
         table = self.table
-        for result in results:
-            attempt = result.shown
-            table.add_row(
-                Text(result.status, style=STATUS_STYLE.get(result.status, "")),
-                Text(one_line(result.case_id)),
-                Text(""),
-                f"{result.passes}/{len(result.attempts)}",
-                "—" if attempt is None or attempt.score is None else f"{attempt.score:.2f}",
-                ms(result.latency_ms),  # seconds, as every latency on screen
-                Text(one_line(result.why)[:200]),
-                key=result.case_id,
-            )
+        rows = [case_cells(result, self._vs.get(result.case_id), self._why_width) for result in results]
+        for result, cells in zip(results, rows):
+            table.add_row(*cells, key=result.case_id)
+        self._widths = widest(rows, self._widths)
         self._shown += len(results)
+
+    def _fit_why(self, *, again: bool = False) -> None:
+        """Give the why the width the other columns leave: when that changed (a resize, a longer
+        case id, the vs baseline column filled in, the scrollbar appearing), the rows are drawn
+        again with their why fitted to it."""
+        table = self.table
+        width = table.size.width
+        if table.row_count + table.header_height > table.size.height:  # the vertical scrollbar's cells
+            width -= table.styles.scrollbar_size_vertical
+        room = why_room(width, self._widths or widest([]), table.cell_padding)
+        if room == self._why_width and not again:
+            return
+        self._why_width = room
+        cursor = table.cursor_row
+        table.clear(columns=True)  # a column's width only grows: a narrower why needs new columns
+        self._add_columns(table)
+        shown, self._shown = self.session.results[: self._shown], 0
+        self._add_rows(shown)
+        if table.row_count:
+            table.move_cursor(row=min(cursor, table.row_count - 1), animate=False)
 
     def _draw_summary(self, snap) -> None:
         summary = self.query_one("#regress-summary", Static)
@@ -224,7 +243,12 @@ class RegressRunScreen(FailingRunOffer, Screen):
             label = change["kind"]
             if change.get("rate_dropped") and label != REGRESSION:
                 label += f" ↓{change['baseline_pass_rate']:.0%}→{change['pass_rate']:.0%}"
-            self.table.update_cell(result.case_id, "vs", Text(label, style=KIND_STYLE.get(change["kind"], "")))
+            self._vs[result.case_id] = Text(label, style=KIND_STYLE.get(change["kind"], ""))
+            self.table.update_cell(result.case_id, "vs", self._vs[result.case_id])
+        widths = widest([[Text(""), Text(""), label] for label in self._vs.values()], self._widths)
+        if widths != self._widths:  # a label wider than the column: the columns are laid out again
+            self._widths = widths
+            self._fit_why(again=True)
         summary.update(summary_text(data))
         if gate_failed(self.session):
             self.find_offer()

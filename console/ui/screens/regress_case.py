@@ -99,6 +99,9 @@ def summary_text(result: CaseResult, case: RegressionCase | None) -> Text:
                 text.append("\nfrom " + strip_control(", ".join(parts)), style="dim")
         if case.description:
             text.append("\n" + strip_control(case.description), style="italic")
+    if result.why:  # whole: the run screen's why column is cut to its width
+        text.append("\nwhy: ", style="bold")
+        text.append(strip_control(result.why))
     return text
 
 
