@@ -24,7 +24,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, ProgressBar, Static
+from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from console.regression.baseline import REGRESSION
@@ -35,6 +35,7 @@ from console.sanitize import one_line
 from console.ui.screens.regress_case import RegressCaseScreen
 from console.ui.screens.regress_next import FailingRunOffer, gate_failed
 from console.ui.screens.regress_rows import COLUMNS, WHY, case_cells, why_room, widest
+from console.ui.widgets.key_footer import KeyFooter
 from console.ui.widgets.nav_table import NavTable
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported when the history reads it
@@ -143,7 +144,7 @@ class RegressRunScreen(FailingRunOffer, Screen):
         yield table
         yield Static(Text(""), id="regress-summary")
         yield Static(Text(""), id="regress-offer")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self._launch:
@@ -343,7 +344,7 @@ class RegressHistoryScreen(Screen):
                            ("counts", "✓ ✗ !"), ("gate", "gate"), ("status", "status"), ("suite", "suite")):
             table.add_column(label, key=key)
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.action_reload()
