@@ -112,7 +112,7 @@ async def test_c_on_v8_compares_v7_to_v8_in_the_window_with_the_front_matter(app
                          and app.dashboard.registry_order is not None)
         await select_version(pilot, app, "support-answer@v8")
         await pilot.press("c")
-        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.comparison is not None)
         screen = app.screen
         assert (screen.comparison.a.label, screen.comparison.b.label) == ("support-answer@v7", "support-answer@v8")
         assert "window 1h (" in screen.scope and "300 requests" in screen.scope
@@ -171,7 +171,7 @@ async def test_either_arm_can_be_changed_and_swapped_on_the_compare_screen(app):
                          and app.dashboard.registry_order is not None)
         await select_version(pilot, app, "support-answer@v8")
         await pilot.press("c")
-        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.comparison is not None)
         first = app.screen
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, ArmPicker))
@@ -183,7 +183,7 @@ async def test_either_arm_can_be_changed_and_swapped_on_the_compare_screen(app):
         assert table.cursor_row == 1, "the cursor starts on arm A's version"
         assert "120" in screen_text(app)  # each choice says its requests in the window
         await pilot.press("k", "enter")  # v6
-        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen is not first)
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen is not first and app.screen.comparison is not None)
         screen = app.screen
         assert (screen.comparison.a.label, screen.comparison.b.label) == ("support-answer@v6", "support-answer@v8")
         assert "A: 60 requests · B: 120 requests" in screen_text(app)
@@ -191,11 +191,11 @@ async def test_either_arm_can_be_changed_and_swapped_on_the_compare_screen(app):
         await pilot.press("b")
         await wait_until(pilot, lambda: isinstance(app.screen, ArmPicker))
         await pilot.press("G", "enter")  # the last choice: a model
-        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen is not screen)
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen is not screen and app.screen.comparison is not None)
         assert app.screen.comparison.b.label == "gpt-4o-mini"
         swapped_from = app.screen
         await pilot.press("x")
-        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen is not swapped_from)
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen is not swapped_from and app.screen.comparison is not None)
         assert (app.screen.comparison.a.label, app.screen.comparison.b.label) == ("gpt-4o-mini", "support-answer@v6")
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is app.dashboard)

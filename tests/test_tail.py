@@ -233,7 +233,7 @@ def test_malformed_lines_are_rejected_with_line_numbers(tmp_path, make_tail, chu
     assert "input_tokens" in got[4].reason
     assert "UTF-8" in got[5].reason and "\ufffd" in got[5].excerpt
     assert got[2].excerpt == '{"ts": "2025-03-01T12:00:00Z", "request_id": '
-    assert all(len(r.excerpt) <= 120 for r in batch.rejected)
+    assert got[4].excerpt == rec(4, input_tokens="many").decode()  # a log line's length: kept whole
     st = status(tail, log)
     assert (st.lines_ok, st.lines_rejected) == (2, 5)
 
@@ -254,7 +254,9 @@ def test_overlong_line_is_skipped_without_buffering(tmp_path, make_tail, monkeyp
     assert ids(batch) == ["req-3"]
     (bad,) = batch.rejected
     assert bad.line_no == 2 and "1 MiB" in bad.reason
-    assert bad.excerpt == ('{"x": "\x01' + "A" * 120)[:120]
+    # its start (what the excerpt holds), then a mark that the rest was not kept
+    head = '{"x": "\x01' + "A" * (jsonl.EXCERPT_CHARS - 8)
+    assert bad.excerpt == f"{head} «… the rest of its {len(huge):,} bytes was not kept …»"
     assert batch.positions[str(log)].offset == log.stat().st_size
     assert batch.positions[str(log)].line_no == 3
 

@@ -20,7 +20,8 @@ last complete line consumed, so a checkpointed ``FilePosition`` resumes exactly 
   to it, then closed, which frees its disk space ('gone'); a last line without its newline
   is rejected then, not dropped silently.
 - A line over ``MAX_LINE_BYTES`` is never held whole: bytes are dropped up to its newline and
-  one rejection is emitted with an excerpt of its start.
+  one rejection is emitted with an excerpt of its start (a rejected line's excerpt:
+  ``sources/excerpt.py``).
 - Nothing raises out of ``read_available``: unreadable or vanished files show in ``files``.
 
 One thread calls ``read_available`` / ``wait_for_change``; ``close`` may come from any thread.
@@ -39,13 +40,13 @@ from pathlib import Path
 
 from console.records import MAX_LINE_BYTES, RecordError, RequestRecord, parse_line
 from console.sources.base import FilePosition, RejectedLine, SourceBatch
+from console.sources.excerpt import EXCERPT_CHARS, excerpt
 from console.sources.rotated_files import ends_a_line, open_copy, open_rotated
 from console.sources.watch import DirWatcher, is_glob
 
 CHUNK_BYTES = 1 << 20
 MAX_BYTES_PER_CALL = 64 << 20  # bounds the time of one call even while skipping an endless line
-EXCERPT_CHARS = 120
-_EXCERPT_BYTES = EXCERPT_CHARS * 4  # enough bytes for 120 characters of UTF-8
+_HEAD_BYTES = EXCERPT_CHARS * 4  # what is held of a line over the limit: enough for its excerpt
 # A UTF-8 byte order mark at the very start of a file (Windows editors write one) is skipped;
 # one at the start of any later line is a rejected line that says so.
 _BOM = b"\xef\xbb\xbf"
@@ -426,7 +427,7 @@ class JsonlTail:
                 self._lines_left -= 1
                 batch.lines_read += 1
                 reason = f"line is {length:,} bytes, over the {MAX_LINE_BYTES // 1024 // 1024} MiB limit"
-                self._reject(t, r.line_no, reason, r.overlong_head, batch)
+                self._reject(t, r.line_no, reason, r.overlong_head, batch, line_bytes=length)
                 r.overlong, r.overlong_head = 0, b""
                 data = data[nl + 1:]
             if r.partial:
@@ -438,7 +439,7 @@ class JsonlTail:
                 r.lines[0] = r.lines[0][3:]
                 r.offset += 3
             if len(r.partial) > MAX_LINE_BYTES:
-                r.overlong, r.overlong_head = len(r.partial), r.partial[:_EXCERPT_BYTES]
+                r.overlong, r.overlong_head = len(r.partial), r.partial[:_HEAD_BYTES]
                 r.partial = b""
 
     def _parse_lines(self, t: _Tracked, lines: list[bytes], first_no: int, batch: SourceBatch) -> None:
@@ -459,8 +460,9 @@ class JsonlTail:
             batch.rejected.append(rejected)
             t.lines_rejected += 1
 
-    def _reject(self, t: _Tracked, line_no: int, reason: str, head: bytes, batch: SourceBatch) -> None:
-        batch.rejected.append(rejected_line(t.path, line_no, reason, head))
+    def _reject(self, t: _Tracked, line_no: int, reason: str, head: bytes, batch: SourceBatch,
+                line_bytes: int | None = None) -> None:
+        batch.rejected.append(rejected_line(t.path, line_no, reason, head, line_bytes))
         t.lines_rejected += 1
 
     def count_parsed(self, path: str, ok: int, rejected: int) -> None:
@@ -499,8 +501,9 @@ def bad_line(path: str, line_no: int, line: bytes, exc: Exception) -> RejectedLi
     return rejected_line(path, line_no, reason, line)
 
 
-def rejected_line(path: str, line_no: int, reason: str, head: bytes) -> RejectedLine:
-    return RejectedLine(path, line_no, reason, head[:_EXCERPT_BYTES].decode("utf-8", "replace")[:EXCERPT_CHARS])
+def rejected_line(path: str, line_no: int, reason: str, line: bytes, line_bytes: int | None = None) -> RejectedLine:
+    """line: the line, or only its first bytes when line_bytes (its length) says it was longer."""
+    return RejectedLine(path, line_no, reason, excerpt(line, reason, line_bytes))
 
 
 def _copy_of(path: str, r: _Reader, check_line: bool = True) -> _Reader | None:
