@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Mapping
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -49,6 +50,27 @@ def _table(title: str) -> Table:
 
 def _name_column(table: Table, header: str = "") -> None:
     table.add_column(header, no_wrap=True, overflow="ellipsis", min_width=12, max_width=30)
+
+
+def _plain_width(cell) -> int:
+    return cell.cell_len if isinstance(cell, Text) else cell_len(str(cell))
+
+
+def _fit_name_column(table: Table, width: int | None, wrapping_min: int = 12) -> None:
+    """The name column (the first) as wide as its names, up to what the other columns leave of
+    the terminal's width: a budget's name and scope whole on a wide terminal (max_width=30 cut
+    'claude-sonnet daily (model=cl…' at 160 columns), … only when the width truly lacks room.
+    A column that wraps is counted at wrapping_min (it gives way first); width None: no limit."""
+    name = table.columns[0]
+    name.max_width = None
+    if width is None:
+        return
+    others = 0
+    for column in table.columns[1:]:
+        natural = max([_plain_width(column.header), *(_plain_width(cell) for cell in column.cells)])
+        others += natural if column.no_wrap else min(natural, wrapping_min)
+    padding = (table.padding[1] + table.padding[3]) * (len(table.columns) - 1)  # pad_edge=False
+    name.max_width = max(name.min_width or 0, width - others - padding)
 
 
 def _number_columns(table: Table, *headers: str) -> None:
@@ -161,7 +183,8 @@ def _budget_name(budget) -> Text:
     return name
 
 
-def budgets_table(report: Report) -> Table:
+def budgets_table(report: Report, width: int | None = None) -> Table:
+    """width: the terminal's, which the budget names take what they need of (None: no limit)."""
     table = _table("Budgets")
     _name_column(table, "budget")
     _number_columns(table, "spent", "budget")
@@ -175,11 +198,13 @@ def budgets_table(report: Report) -> Table:
             _budget_name(budget), usd(budget.spent_usd), f"{usd(budget.budget_usd)} a {budget.period}",
             Text(budget.state, style=STATE_STYLES[budget.state]), outlook,
         )  # fmt: skip
+    _fit_name_column(table, width)
     return table
 
 
-def burn_table(report: Report) -> Table:
-    """Burn rate per window (1 = spending exactly the budget over its period)."""
+def burn_table(report: Report, width: int | None = None) -> Table:
+    """Burn rate per window (1 = spending exactly the budget over its period); width as
+    budgets_table's."""
     table = _table("Burn rates (1 = on budget)")
     # every budget's windows, shortest first: a daily budget is judged over 5m..24h, a monthly
     # one over [burn]'s windows too; "—" where a budget is not judged (never a made-up 0.00)
@@ -191,6 +216,7 @@ def burn_table(report: Report) -> Table:
             _budget_name(budget),
             *(f"{budget.burn_rates[w]:.2f}" if w in budget.burn_rates else "—" for w in windows),
         )
+    _fit_name_column(table, width)
     table.caption = "; ".join(
         f"{strip_control(b.name)}: page {b.rules['page']}, warn {b.rules['warn']}" for b in report.budgets
     )
@@ -279,9 +305,9 @@ def print_report(report: Report, out: Console, newest_ts: float | None = None, w
         out.print(_text(f"change point: {point.kind.replace('_', ' ')} {point.name} first seen {point.first_seen}", "green"))
     out.print()
     if report.budgets:
-        out.print(budgets_table(report))
+        out.print(budgets_table(report, out.width))
         out.print()
-        out.print(burn_table(report))
+        out.print(burn_table(report, out.width))
     else:
         out.print(Text("Budgets: none configured ([[budgets]] in llmops.toml)", style="dim"))
     out.print()
