@@ -374,7 +374,7 @@ async def test_compare_of_two_prompt_versions_shows_their_diff(rollout, tmp_path
         await pilot.pause()
         text = screen_text(host)
         assert "Prompt diff (registry)" in text
-        assert "support-answer@v7 → support-answer@v8: 1 line(s) changed" in text
+        assert "support-answer@v7 → support-answer@v8: 1 line added" in text  # (it said "1 line(s) changed")
         assert "+ Always offer a refund [bold red]now[/]." in text  # markup shown, not parsed
         assert "bad rate 30.0% in" in text  # the numbers are still there
     plain = Host(ready.comparison)

@@ -121,7 +121,7 @@ async def test_c_on_v8_compares_v7_to_v8_in_the_window_with_the_front_matter(app
         await pilot.press("end")
         await pilot.pause()
         text = screen_text(app)
-        assert "1 setting(s) changed (max_tokens)" in text
+        assert "1 line added, 1 setting changed (max_tokens)" in text
         assert "- max_tokens: 600" in text and "+ max_tokens: 400" in text
         assert "+ Follow the Acme Support Policy strictly" in text
 

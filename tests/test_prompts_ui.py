@@ -76,7 +76,7 @@ async def test_p_opens_the_registry_with_labels_hashes_counts_and_drift(tmp_path
         await pilot.press("d")  # v8 against v7, side by side
         assert screen.shown == "diff"
         body = rendered(screen.body)
-        assert "1 line(s) changed" in body and "+ Always offer a refund [bold red]now[/]." in body
+        assert "1 line added" in body and "+ Always offer a refund [bold red]now[/]." in body
         assert "\x1b" not in body
 
         await pilot.press("up", "d")  # v7 has no predecessor: a notice, the view unchanged

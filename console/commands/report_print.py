@@ -159,8 +159,10 @@ def unrated_line(report: Report) -> Text | None:
 
 def drift_lines(report: Report, registry: Mapping[str, Drift] | None = None) -> list[Text]:
     """Which template hashes a drifted version was logged with (one version label, changed text):
-    against the registry's hash when it has the version, as the registry footer says it
-    (logged first, registry second); else every hash logged, most requests first."""
+    against the registry's hash when it has the version, logged first and registry second as
+    the registry footer says them; else every hash logged, most requests first. Then, once,
+    what drift means and what to do about it: an on-call engineer reading 'logged 4c5a…,
+    registry b965… (the registry's logged too)' learnt neither."""
     lines = []
     for row in report.versions:
         if not row.drifted:
@@ -168,10 +170,21 @@ def drift_lines(report: Report, registry: Mapping[str, Drift] | None = None) -> 
         ref = f"{row.prompt_id}@{row.prompt_version}"
         drift = (registry or {}).get(ref)
         if drift is None:
-            lines.append(_text(f"drifted: {ref} logged {', '.join(row.prompt_hashes)}", "red"))
+            lines.append(_text(f"drifted: {ref} ran more than one text: logged prompt hashes "
+                               f"{', '.join(row.prompt_hashes)} (most requests first)", "red"))  # fmt: skip
         else:
-            also = " (the registry's logged too)" if drift.registry_logged else ""
-            lines.append(_text(f"drifted: {ref} {drift.hashes_text}{also}", "red"))
+            also = f"; other requests logged {drift.registry_hash}" if drift.registry_logged else ""
+            lines.append(_text(f"drifted: {ref} ran a text that is not the registry's {row.prompt_version}: "
+                               f"{drift.hashes_text}{also}", "red"))  # fmt: skip
+    if lines:
+        if registry:
+            what = "the app logged a prompt_hash that is not the hash of the registry's text for that version"
+            fix = ("give the new text its own version (in the app and the registry), or fix the registry's file "
+                   "if it is the one out of date")  # fmt: skip
+        else:
+            what, fix = "the app logged more than one prompt_hash under one version", "give each text its own version"
+        lines.append(_text(f"  drift: {what}: the text changed without a new version label, so that version's "
+                           f"figures mix texts. Find the deploy that changed it; {fix}.", "dim"))  # fmt: skip
     return lines
 
 

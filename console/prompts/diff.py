@@ -110,3 +110,27 @@ def side_by_side(old_text: str, new_text: str) -> list[SideBySideRow]:
 
 def changed_lines(rows: list[SideBySideRow]) -> int:
     return sum(1 for row in rows if row.tag != "equal")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def change_summary(rows: list[SideBySideRow]) -> str:
+    """What the rows did, in words: '1 line added', '2 lines removed, 1 added', '1 line changed',
+    'no line changed'. A replaced block pairs lines: a pair is a changed line, a line without
+    its pair on the other side is removed or added ('1 line(s) changed' said an added line)."""
+    changed = sum(1 for row in rows if row.tag == "replace" and row.left_number and row.right_number)
+    removed = sum(1 for row in rows if row.tag in ("delete", "replace") and row.left_number and not row.right_number)
+    added = sum(1 for row in rows if row.tag in ("insert", "replace") and row.right_number and not row.left_number)
+    parts = [(number, verb) for number, verb in ((changed, "changed"), (removed, "removed"), (added, "added")) if number]
+    if not parts:
+        return "no line changed"
+    first, *rest = parts
+    return ", ".join([f"{_count(first[0], 'line')} {first[1]}", *(f"{number} {verb}" for number, verb in rest)])
+
+
+def settings_summary(rows: list[SideBySideRow]) -> str:
+    """The front matter's changed keys: '1 setting changed (max_tokens)'; '' when none is."""
+    names = [(row.left or row.right).partition(":")[0] for row in rows if row.tag != "equal"]
+    return f"{_count(len(names), 'setting')} changed ({', '.join(names)})" if names else ""

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from console.analytics.report_types import VersionRow
 from console.prompts.checks import check_versions
-from console.prompts.diff import SideBySideRow, changed_lines, settings_rows, side_by_side
+from console.prompts.diff import SideBySideRow, change_summary, settings_rows, settings_summary, side_by_side
 from console.prompts.registry import UNKNOWN_MARKER, PromptError, PromptVersion, Registry, load_registry, natural_key
 from console.formatting import short_time
 from console.sanitize import one_line, strip_control
@@ -210,11 +210,7 @@ def diff_table(
     plain Text."""
     rows = list(rows) if rows is not None else side_by_side(old.text, new.text)
     settings = list(settings) if settings is not None else settings_rows(old, new)
-    changed_settings = [row for row in settings if row.tag != "equal"]
-    summary = f"{changed_lines(rows)} line(s) changed"
-    if changed_settings:
-        names = ", ".join((row.left or row.right).partition(":")[0] for row in changed_settings)
-        summary += f", {len(changed_settings)} setting(s) changed ({names})"
+    summary = ", ".join(filter(None, (change_summary(rows), settings_summary(settings))))
     table = Table(
         title=Text(f"{one_line(old.prompt_id)}@{one_line(old.version)} → {one_line(new.prompt_id)}@{one_line(new.version)}: "
                    + one_line(summary)),
