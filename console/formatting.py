@@ -34,12 +34,17 @@ def latency(value_ms: float | None, *, none: str = NONE) -> str:
     return f"{value_ms / 1000:,.2f}s"
 
 
-def usd_column(value: float | None) -> str:
-    """A per-request cost in a table column: four decimals below $1 (not two significant digits)
-    so the decimal points of a right-justified column line up; cents from $1, as usd()."""
+def request_usd(value: float | None) -> str:
+    """One request's cost, the same in the requests table and the request's detail (the table
+    said $0.0117 and the detail $0.012 for one request): four decimals below $1, not two
+    significant digits, so the decimal points of a right-justified column line up; a cost that
+    would round to $0.0000 reads '<$.0001' (seven cells, as '$0.0117': the 80-column table's
+    cost column is 7 wide), never $0.0000; cents from $1, as usd()."""
     if value is None:
         return NONE
-    return f"${value:.4f}" if value < 1 else usd(value)
+    if 0 < value < 0.00005:
+        return "<$.0001"
+    return f"${value:.4f}" if round(value, 4) < 1 else usd(value)
 
 
 def rfc3339(moment: float | datetime, *, timespec: Literal["auto", "seconds", "milliseconds"] = "auto") -> str:

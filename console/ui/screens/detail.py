@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
 
-from console.formatting import rfc3339, usd
+from console.formatting import request_usd, rfc3339
 from console.records import RequestRecord, text_of
 from console.sanitize import strip_control
 from console.ui.formatting import ms
@@ -37,7 +37,7 @@ def summary_table(record: RequestRecord) -> Table:
         if name == "latency_ms" or name == "ttft_ms":
             cell = Text(f"{ms(value)}  ({value:,.1f} ms)")
         elif name == "cost_usd":
-            cell = Text(usd(value))
+            cell = Text(request_usd(value))  # as the requests table writes it
         elif name == "status":
             cell = Text(value, style="bold red" if value == "error" else "green")
         else:

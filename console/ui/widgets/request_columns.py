@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from rich.cells import cell_len, set_cell_size
 
-from console.formatting import usd_column
+from console.formatting import request_usd
 from console.records import RequestRecord, text_of
 from console.sanitize import one_line
 from console.ui.formatting import ms
@@ -90,14 +90,14 @@ def row_cells(record: RequestRecord, narrow: bool = False, today: int | None = N
     prompt = prompt_ref_cell(record.prompt_id, record.prompt_version, prompt_width)
     if narrow:
         moment = when.strftime("%H:%M:%S" if today is not None and utc_day(ts) == today else "%m-%d %H:%M")
-        return moment, one_line(record.model), prompt, ms(record.latency_ms), usd_column(record.cost_usd), record.status
+        return moment, one_line(record.model), prompt, ms(record.latency_ms), request_usd(record.cost_usd), record.status
     return (
         when.strftime("%m-%d %H:%M:%S"),
         one_line(record.model),
         prompt,
         f"{record.input_tokens:,}→{record.output_tokens:,}",
         ms(record.latency_ms),
-        usd_column(record.cost_usd),
+        request_usd(record.cost_usd),
         record.status,
     )
 
