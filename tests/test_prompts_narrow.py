@@ -35,6 +35,6 @@ async def test_the_prompts_screen_at_80_columns_cuts_no_column_and_reaches_every
             await pilot.pause(0.1)
             assert labels()[0] == "prompt@version" and table.row_count == 3
             seen |= set(labels())
-        assert {"p95", "labels", "hash", "first seen", "last seen"} <= seen
+        assert {"p95", "labels", "hash", "all-time first", "all-time last"} <= seen
         await pilot.press(*["left"] * 10, "down", "enter")  # the cursor still names the row's version
         assert screen.shown == "text" and "v8.txt" in rendered(screen.body)

@@ -344,7 +344,10 @@ class DashboardScreen(Screen):
 
         settings = getattr(self.app, "settings", None) or Settings()
         root = registry_root(settings.prompts.path, settings.source)
-        self.app.push_screen(PromptsScreen(root, self.report.versions if self.report else ()))
+        report = self.report
+        self.app.push_screen(PromptsScreen(root, report.versions if report else (),
+                                           store_url=getattr(self.app, "store_url", None),
+                                           window=report.window.name if report else ""))  # fmt: skip
 
     def action_show_rejected(self) -> None:
         self.app.push_screen(RejectedLinesScreen(self.rejected, self.rejected_total))

@@ -1,15 +1,17 @@
 """`p`: the prompt registry beside the logs: versions, labels, hashes, traffic, text and diffs.
 
 Rows are the registry's versions plus the versions seen in the logs without a file
-(unregistered). Figures come from the app's latest Report (the Versions pane's numbers).
-The registry is read in a worker thread; every text is shown through rich.text.Text with
-control sequences stripped, never parsed as markup.
+(unregistered). Traffic figures come from the app's latest Report (the Versions pane's numbers,
+over the window); first and last seen are over everything the store holds (when was this
+version live: console/store/version_times.py), never the window's. The registry and those times
+are read in a worker thread; every text is shown through rich.text.Text with control sequences
+stripped, never parsed as markup.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from rich.table import Table
 from rich.text import Text
@@ -23,12 +25,15 @@ from console.analytics.report_types import VersionRow
 from console.prompts.checks import check_versions
 from console.prompts.diff import SideBySideRow, change_summary, settings_rows, settings_summary, side_by_side
 from console.prompts.registry import UNKNOWN_MARKER, PromptError, PromptVersion, Registry, load_registry, natural_key
-from console.formatting import short_time
+from console.formatting import rfc3339, short_time
 from console.sanitize import one_line, strip_control
 from console.ui.formatting import ms
 from console.ui.read_only import HidesWritingActions
 from console.ui.widgets.fitted_table import FittedTable
 from console.ui.widgets.pane import hidden_note
+
+if TYPE_CHECKING:
+    from console.store.version_times import VersionTimes
 
 DIFF_STYLES = {"equal": "", "replace": "yellow", "delete": "red", "insert": "green"}
 
@@ -36,8 +41,10 @@ DIFF_STYLES = {"equal": "", "replace": "yellow", "delete": "red", "insert": "gre
 # the row's name, then what tells a bad version (drift, traffic, errors, bad, p95), then the rest:
 # at 80 columns the table shows whole columns only and right/left bring in the others
 # "bad" is over the "rated" requests (labelled, or with feedback): "—" when none is
+# first/last seen are all-time (the store's), the figures before them the window's: the title
+# says both, the headers the all-time ones (a retired version read '-' beside 242 stored requests)
 COLUMNS = ("prompt@version", "registry", "requests", "errors", "bad", "rated", "p95", "labels", "hash",
-           "first seen", "last seen")
+           "all-time first", "all-time last")
 
 
 def _stamp(value: str | None) -> str:
@@ -46,6 +53,19 @@ def _stamp(value: str | None) -> str:
 
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"  # None: nothing to take a rate of
+
+
+def read_version_times(store_url: str) -> dict[tuple[str, str], VersionTimes] | None:
+    """The store's first and last request of every version (in a worker thread); None when the
+    store cannot be read (the title says so, the columns read '-')."""
+    from console.store import Store
+    from console.store.version_times import version_times
+
+    try:
+        with Store(store_url, for_reading=True) as store:
+            return version_times(store)
+    except Exception:  # noqa: BLE001 - the screen shows the registry all the same
+        return None
 
 
 class PromptsScreen(HidesWritingActions, Screen):
@@ -62,10 +82,16 @@ class PromptsScreen(HidesWritingActions, Screen):
     PromptsScreen #prompts-view { height: 2fr; border-top: solid $panel; }
     """
 
-    def __init__(self, root: Path, versions: Sequence[VersionRow] = ()) -> None:
+    def __init__(self, root: Path, versions: Sequence[VersionRow] = (), store_url: str | None = None,
+                 window: str = "") -> None:
+        """store_url: where first and last seen are read (None: they read '-'); window: the
+        figures' window's name, for the title."""
         super().__init__()
         self.root = root
+        self.store_url = store_url
+        self.window = window
         self.logged = {(row.prompt_id, row.prompt_version): row for row in versions}
+        self.times: dict[tuple[str, str], VersionTimes] | None = None  # None: not read (or unreadable)
         self.registry: Registry | None = None
         self.keys: list[tuple[str, str]] = []  # row index -> (prompt_id, version)
         self.body: object = None  # the view's renderable
@@ -90,13 +116,15 @@ class PromptsScreen(HidesWritingActions, Screen):
         except PromptError as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
-        self.app.call_from_thread(self._show_registry, registry)
+        times = read_version_times(self.store_url) if self.store_url else None
+        self.app.call_from_thread(self._show_registry, registry, times)
 
     def _failed(self, message: str) -> None:
         self.query_one("#prompts-title", Static).update(Text(f"Prompt registry: {one_line(message)}", style="bold red"))
 
-    def _show_registry(self, registry: Registry) -> None:
+    def _show_registry(self, registry: Registry, times: dict[tuple[str, str], VersionTimes] | None = None) -> None:
         self.registry = registry
+        self.times = times
         check = check_versions(self.logged.values(), registry)
         drifted = {(d.prompt_id, d.prompt_version): d for d in check.drifted}
         keys = {(v.prompt_id, v.version) for v in registry.versions()} | set(self.logged)
@@ -123,13 +151,23 @@ class PromptsScreen(HidesWritingActions, Screen):
                 Text(ms(row.p95_ms, none="-") if row else "-", justify="right"),  # seconds, as the panes
                 Text(one_line(", ".join(entry.labels)) if entry else "", style="cyan"),
                 Text((entry.short_hash or "-") if entry else "-"),
-                Text(_stamp(row.first_seen if row else None)), Text(_stamp(row.last_seen if row else None)),
+                *self._seen(key),
             ]))  # fmt: skip
         self.query_one("#prompts-table", FittedTable).sync(rows)
+        # the traffic columns are the window's, the all-time ones every stored request's
+        window = f"traffic: window {one_line(self.window)}" if self.window else "traffic: the window"
+        unread = "; all-time: the store could not be read" if times is None and self.store_url else ""
         self._title = (f"Prompt registry: {one_line(str(self.root))}: {len(registry.prompts)} prompt(s), "
                        f"{len(registry.versions())} version(s), {len(check.drifted)} drifted, "
-                       f"{len(check.unregistered)} unregistered")
+                       f"{len(check.unregistered)} unregistered · {window}{unread}")
         self._show_title()
+
+    def _seen(self, key: tuple[str, str]) -> tuple[Text, Text]:
+        """The version's first and last request in the store ('-': none stored, or not read)."""
+        times = (self.times or {}).get(key)
+        if times is None:
+            return Text("-"), Text("-")
+        return Text(_stamp(rfc3339(times.first_ts))), Text(_stamp(rfc3339(times.last_ts)))
 
     def _show_title(self) -> None:
         hidden = hidden_note(self.query_one("#prompts-table", FittedTable).hidden_columns)
