@@ -86,7 +86,7 @@ async def test_shift_c_compares_the_version_with_the_one_it_replaced_in_the_cons
                          and {v.prompt_version for v in app.dashboard.report.versions} == {"v7", "v8"})  # fmt: skip
         await select_version(pilot, app, "support-answer@v8")
         await pilot.press("C")
-        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.comparison is not None)
         comparison = app.screen.comparison
         # B was v8's 30 and v7's 30 of the last half hour; A, v7's 90 before it
         assert (comparison.a.requests, comparison.b.requests) == (90, 30)

@@ -30,7 +30,7 @@ async def test_shift_c_says_the_span_of_each_arm_and_that_it_is_not_the_window(t
                          and {v.prompt_version for v in app.dashboard.report.versions} == {"v7", "v8"})
         await select_version(pilot, app, "support-answer@v8")
         await pilot.press("C")
-        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.comparison is not None)
         scope = str(app.screen.query_one("#compare-scope").render())
         assert "split where support-answer@v8 first appeared" in scope
         seconds = lambda ts: rfc3339(ts, timespec="seconds")  # noqa: E731

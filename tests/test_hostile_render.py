@@ -153,6 +153,8 @@ async def test_hostile_record_through_every_screen(app):
 
         await pilot.press("4", "C")  # before/after of the selected version
         await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        check_screen(app)  # opened at the key, most likely still loading: the version's name in its title
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.comparison is not None)
         await pilot.pause(0.1)
         check_screen(app)
         await pilot.press("escape")

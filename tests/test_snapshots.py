@@ -6,6 +6,7 @@ picture is a changed layout: truncation, wrapping, a word lost beside a colour."
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from textual.app import App
 from textual.widgets import DataTable
@@ -58,6 +59,10 @@ def test_compare_screen(snap_compare, size, tmp_path):
     latencies = [700.0 + 3 * i for i in range(200)]
     v7 = records_for("v7", 200, bad=10, errors=4, latencies=latencies, prompt_id="support-answer")
     v8 = records_for("v8", 200, bad=60, errors=5, latencies=latencies[::-1], prompt_id="support-answer")
+    # both arms over the same minutes, as a canary's are (one after the other, the screen would
+    # warn that they cover different times, with moments that depend on the tests run before)
+    v7, v8 = ([msgspec.structs.replace(r, ts=END - 3600 + 9 * i + shift) for i, r in enumerate(rows)]
+              for rows, shift in ((v7, 0), (v8, 4)))  # fmt: skip
     comparison = compare(columns_of(v7, v8), ArmSpec(prompt_id="support-answer", prompt_version="v7"),
                          ArmSpec(prompt_id="support-answer", prompt_version="v8"))
     registry = load_registry(write_demo_registry(tmp_path / "prompts"))

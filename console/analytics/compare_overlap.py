@@ -86,35 +86,45 @@ def time_overlap(
     shared_first, shared_last = max(a0, b0), min(a1, b1)
     shared = max(shared_last - shared_first, 0.0)
     longer = max(a1 - a0, b1 - b0)
-    share = shared / longer if longer > 0 else None
-    apart = split_in_time(a, b)
     overlaps = shared > 0
-    warning = None
-    if not apart and share is not None and share < OVERLAP_WARN_SHARE:
-        if not overlaps:
-            warning = (f"arms do not overlap in time: {label_a} covers {_at(a0)} – {_at(a1)}, {label_b} "
-                       f"covers {_at(b0)} – {_at(b1)}: their figures are from different periods, not like for like")  # fmt: skip
-        else:
-            gaps = []
-            for label, (first, last), (other_first, other_last) in ((label_b, span_b, span_a), (label_a, span_a, span_b)):
-                said = []
-                if first - other_first >= GAP_NAMED_SHARE * longer:
-                    said.append(f"started at {_at(first)}")
-                if other_last - last >= GAP_NAMED_SHARE * longer:
-                    said.append(f"stopped at {_at(last)}")
-                if said:
-                    gaps.append(f"{label} {' and '.join(said)}")
-            # rounded down: a share just under the bar never reads as the bar itself ("80%")
-            percent = f"{math.floor(share * 100)}%" if share >= 0.01 else "<1%"
-            named = "".join(f"{gap}; " for gap in gaps)  # one at least: the gaps make up over 20%
-            warning = (f"arms overlap for {duration(shared)} of {duration(longer)} ({percent}): {named}"
-                       "their figures are not like for like (time of day, traffic)")  # fmt: skip
-    return TimeOverlap(
+    overlap = TimeOverlap(
         a_first=rfc3339(a0), a_last=rfc3339(a1), b_first=rfc3339(b0), b_last=rfc3339(b1),
         shared_first=rfc3339(shared_first) if overlaps else None,
         shared_last=rfc3339(shared_last) if overlaps else None,
-        shared_seconds=shared, longer_seconds=longer, share=share, split_in_time=apart, warning=warning,
+        shared_seconds=shared, longer_seconds=longer, share=shared / longer if longer > 0 else None,
+        split_in_time=split_in_time(a, b), warning=None,
     )  # fmt: skip
+    overlap.warning = overlap_warning(overlap, label_a, label_b)
+    return overlap
+
+
+def overlap_warning(overlap: TimeOverlap, label_a: str, label_b: str) -> Optional[str]:
+    """The warning's sentence, None when the arms are like for like (or apart on purpose).
+    From the overlap alone, so the console's compare screen says it with its labels fitted to
+    the screen (console/ui/screens/compare.py) and `compare` with them whole."""
+    share = overlap.share
+    if overlap.split_in_time or share is None or share >= OVERLAP_WARN_SHARE:
+        return None
+    span_a = parse_rfc3339(overlap.a_first), parse_rfc3339(overlap.a_last)
+    span_b = parse_rfc3339(overlap.b_first), parse_rfc3339(overlap.b_last)
+    if overlap.shared_first is None:
+        return (f"arms do not overlap in time: {label_a} covers {_at(span_a[0])} – {_at(span_a[1])}, {label_b} "
+                f"covers {_at(span_b[0])} – {_at(span_b[1])}: their figures are from different periods, not like for like")  # fmt: skip
+    longer = overlap.longer_seconds
+    gaps = []
+    for label, (first, last), (other_first, other_last) in ((label_b, span_b, span_a), (label_a, span_a, span_b)):
+        said = []
+        if first - other_first >= GAP_NAMED_SHARE * longer:
+            said.append(f"started at {_at(first)}")
+        if other_last - last >= GAP_NAMED_SHARE * longer:
+            said.append(f"stopped at {_at(last)}")
+        if said:
+            gaps.append(f"{label} {' and '.join(said)}")
+    # rounded down: a share just under the bar never reads as the bar itself ("80%")
+    percent = f"{math.floor(share * 100)}%" if share >= 0.01 else "<1%"
+    named = "".join(f"{gap}; " for gap in gaps)  # one at least: the gaps make up over 20%
+    return (f"arms overlap for {duration(overlap.shared_seconds)} of {duration(longer)} ({percent}): {named}"
+            "their figures are not like for like (time of day, traffic)")  # fmt: skip
 
 
 def duration_option(seconds: float) -> str:

@@ -93,12 +93,14 @@ class CompareArms:
     a: str
     b: str
     title: str
+    token: int = 0  # said back in CompareReady: which waiting screen it fills
 
 
 @dataclass(frozen=True, slots=True)
 class CompareChange:
     kind: str
     name: str
+    token: int = 0
 
 
 AnalyticsCommand = SeedWindow | JoinHistory | AddRows | AddColumns | ClockMoved | ApplyLabels | CompareArms | CompareChange
@@ -171,12 +173,13 @@ class AnalyticsFeed:
         if verdicts:
             self._inbox.send(ApplyLabels(dict(verdicts)))
 
-    def request_compare(self, a: str, b: str, title: str) -> None:
-        self._inbox.send(CompareArms(a, b, title))
+    def request_compare(self, a: str, b: str, title: str, token: int = 0) -> None:
+        """Arms a and b compared over the window; the CompareReady posted says `token` back."""
+        self._inbox.send(CompareArms(a, b, title, token))
 
-    def request_change_compare(self, kind: str, name: str) -> None:
+    def request_change_compare(self, kind: str, name: str, token: int = 0) -> None:
         """Before/after the first appearance of a model or prompt version ("id@version")."""
-        self._inbox.send(CompareChange(kind, name))
+        self._inbox.send(CompareChange(kind, name, token))
 
     def _prompts_root(self):
         """The registry's directory, or None when there is none (read here, off the UI thread)."""
@@ -240,12 +243,12 @@ class AnalyticsFeed:
             self._inbox.wait(CANCEL_CHECK_INTERVAL)
             for command in self._inbox.take_all():
                 match command:
-                    case CompareArms(a, b):
+                    case CompareArms(a, b, _, token):
                         self._post(comparison_ready(live.cols, a, b, prompts_root=self._prompts_root(),
-                                                     window=self._window, now=self.clock.now()))
+                                                    window=self._window, now=self.clock.now(), token=token))
                         continue
-                    case CompareChange(kind, name):
-                        self._post(change_comparison_ready(live.cols, kind, name, window=self._window))
+                    case CompareChange(kind, name, token):
+                        self._post(change_comparison_ready(live.cols, kind, name, window=self._window, token=token))
                         continue
                     case SeedWindow(columns, baseline_spend, baseline_nano, partial, held_since):
                         # The ingest thread seeds before it tails, so nothing arrived earlier.

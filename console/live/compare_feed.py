@@ -11,8 +11,10 @@ from console.live.events import CompareReady
 
 def comparison_ready(
     columns: Columns, a: str, b: str, prompts_root=None, window: str = "all", now: float | None = None,
+    token: int = 0,
 ) -> CompareReady:
-    """Both arms drawn from the rows of the panes' window (what the Versions pane counts)."""
+    """Both arms drawn from the rows of the panes' window (what the Versions pane counts).
+    token: the request's, said back (the screen waiting for it)."""
     from console.analytics.arm_spec import parse_arm_spec
     from console.analytics.compare import compare
     from console.analytics.windows import window_mask
@@ -23,9 +25,9 @@ def comparison_ready(
             columns = columns.select(window_mask(columns, now, window))
         comparison = compare(columns, spec_a, spec_b)
     except ValueError as exc:
-        return CompareReady(error=str(exc))
+        return CompareReady(error=str(exc), token=token)
     scope = window_scope(columns, window, now)
-    return CompareReady(comparison, prompt_diff=prompt_diff(prompts_root, spec_a, spec_b), scope=scope)
+    return CompareReady(comparison, prompt_diff=prompt_diff(prompts_root, spec_a, spec_b), scope=scope, token=token)
 
 
 def window_scope(columns: Columns, window: str, now: float | None) -> str:
@@ -64,7 +66,9 @@ def prompt_diff(prompts_root, spec_a, spec_b):
     return version_diff(old, new)
 
 
-def change_comparison_ready(columns: Columns, kind: str, name: str, window: str | None = None) -> CompareReady:
+def change_comparison_ready(
+    columns: Columns, kind: str, name: str, window: str | None = None, token: int = 0,
+) -> CompareReady:
     """Before/after the first appearance of `name`, over every row held, not the panes' window:
     so the scope says what each arm covers (in the demo, at 1h, "before" was 3 days unsaid)."""
     from console.analytics.compare import change_point_arms, compare
@@ -74,9 +78,9 @@ def change_comparison_ready(columns: Columns, kind: str, name: str, window: str 
         before, after = change_point_arms(columns, kind, name)
         comparison = compare(columns, before, after)
     except ValueError as exc:
-        return CompareReady(error=str(exc))
+        return CompareReady(error=str(exc), token=token)
     scope = f"split where {one_line(name)} first appeared: {arms_scope(columns, before, after, window)}"
-    return CompareReady(comparison, scope=scope)
+    return CompareReady(comparison, scope=scope, token=token)
 
 
 def arms_scope(columns: Columns, a, b, window: str | None = None) -> str:

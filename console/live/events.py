@@ -153,6 +153,9 @@ class CompareReady:
     error: str | None = None
     prompt_diff: VersionDiff | None = None  # when both arms are prompt=ID@VER
     scope: str = ""  # which requests both arms were drawn from: the window and its bounds
+    # the request it answers (AnalyticsFeed.request_compare's): the screen opened at the key,
+    # still loading, that it fills; 0 for none
+    token: int = 0
 
 
 # -- from the requests pager (console.live.requests_pager) -----------------------------------

@@ -27,7 +27,7 @@ from console.ui.messages import (
 )
 from console.formatting import parse_rfc3339
 from console.ui.screens.alerts import AlertsScreen
-from console.ui.screens.compare import CompareScreen
+from console.ui.compare_requests import CompareRequests
 from console.ui.screens.regress import RegressRunScreen
 from console.ui.screens.regress_launch import LaunchChoice, RegressLaunchModal
 from console.ui.screens.regress_next import ask_for_run, run_again
@@ -122,6 +122,7 @@ class ConsoleApp(App):
                                   clock=FiguresClock(at))
         self.evaluation = EvaluationFeed(poster(self), self.settings, store_url, self.feed)
         self.evaluation_ui = EvaluationUI(self, self.evaluation)
+        self.compares = CompareRequests(self, self.feed)  # each opened at the key, filled when computed
         self.dashboard = DashboardScreen(mask_password(store_url), sources, capacity)
         if keymap:
             self.set_keymap(keymap)
@@ -178,11 +179,11 @@ class ConsoleApp(App):
         self.dashboard.status_header.window = name
         self.dashboard.status_header.redraw()
 
-    def request_compare(self, a: str, b: str, title: str) -> None:
-        self.feed.request_compare(a, b, title)
+    def request_compare(self, a: str, b: str, title: str, replacing: Screen | None = None) -> None:
+        self.compares.arms(a, b, title, replacing)
 
     def request_change_compare(self, kind: str, name: str) -> None:
-        self.feed.request_change_compare(kind, name)
+        self.compares.change(kind, name)
 
     def action_compare_latest_change(self) -> None:
         report = self.dashboard.report
@@ -210,12 +211,8 @@ class ConsoleApp(App):
             # longer slows the first figures
             self.start_evaluation()
 
-    def on_compare_ready(self, message: CompareReady) -> None:
-        ready = message.event
-        if ready.error:
-            self.notify(ready.error, title="Compare", severity="error", markup=False)
-        else:
-            self.push_screen(CompareScreen(ready.comparison, ready.prompt_diff, scope=ready.scope))
+    async def on_compare_ready(self, message: CompareReady) -> None:
+        await self.compares.arrived(message.event)
 
     # -- the evaluation side (console/ui/evaluation_app.py) ---------------------------------
 
