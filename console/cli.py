@@ -328,8 +328,10 @@ WindowSince = Annotated[
 
 @app.command()
 def compare(
-    a: Annotated[str, typer.Option("--a", help="Arm A (baseline), e.g. prompt_version=v7 or model=gpt-4o.")],
-    b: Annotated[str, typer.Option("--b", help="Arm B (candidate), e.g. prompt=support-answer@v8,model=gpt-4o.")],
+    # examples without a hyphen: the help column is wrapped at hyphens too ('prompt=support-'
+    # then 'answer@v8' on the next line broke a copy and paste); whole ones are in the docstring
+    a: Annotated[str, typer.Option("--a", help="Arm A (baseline), a spec: e.g. version=v7 (examples above).")],
+    b: Annotated[str, typer.Option("--b", help="Arm B (candidate), a spec: e.g. version=v8.")],
     since: WindowSince = "all",
     store: StoreOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
@@ -341,7 +343,14 @@ def compare(
     """Compare two arms: error and bad rates, latency, cost, p-values and a verdict.
 
     Spec keys, joined by ',' (AND): model, prompt=ID@VERSION, prompt_id, version (or prompt_version), env, user, before=TIME, after=TIME (RFC 3339 or epoch).
-    """  # noqa: E501 (one line: the help text is reflowed only within a paragraph)
+
+    \b
+    Examples:
+      llmops-console compare --a version=v7 --b version=v8 --since 1h
+      llmops-console compare --a model=gpt-4o --b model=gpt-4o-mini --json
+      llmops-console compare --a prompt=support-answer@v7 \\
+        --b prompt=support-answer@v8,model=gpt-4o --now 2026-11-20T12:00:00Z
+    """  # noqa: E501 (one line: the help text is reflowed only within a paragraph; \b: not at all)
     from console.commands.compare import run
 
     run(a, b, since=since, store=store, as_json=as_json, now=now)
