@@ -5,8 +5,11 @@ tens of MB), so running the demo again and again filled /tmp."""
 
 from __future__ import annotations
 
+import os
+import signal
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -73,3 +76,30 @@ def test_a_workdir_given_is_kept_with_its_store_and_config(scratch, monkeypatch)
     assert console.workdir == workdir
     assert (workdir / "llmops.toml").exists() and (workdir / "live.jsonl").exists()
     assert "kept in" in result.output
+
+
+class _HungUp(_Console):
+    """The terminal closes under the console (an SSH session dropped): SIGHUP, or a SIGTERM."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__()
+        self.signum = signum
+
+    def __call__(self, sources: list[str], store_url: str, config: Path) -> None:
+        super().__call__(sources, store_url, config)
+        os.kill(os.getpid(), self.signum)
+        time.sleep(5)  # the handler raises here
+        raise AssertionError("the signal did not end the demo")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM], ids=["hangup", "term"])
+def test_a_hangup_or_term_removes_it_too(scratch, signum):
+    """Killing the demo's tmux session (SIGHUP) left its directory behind: the default action
+    ends the process with no cleanup."""
+    before = signal.getsignal(signum)
+    console = _HungUp(signum)
+    with pytest.raises(SystemExit):
+        run_demo(rate=2.0, workdir=None, config=None, open_console=console)
+    assert console.workdir is not None and not console.workdir.exists()
+    assert _simulators() == []
+    assert signal.getsignal(signum) == before  # put back for whatever runs next
