@@ -176,3 +176,16 @@ async def test_the_rejected_lines_at_80_columns_show_each_reason(tmp_path):
         reason = table.ordered_columns[2]
         start = sum(column.get_render_width(table) for column in table.ordered_columns[:2])
         assert start + reason.get_render_width(table) <= 80  # each reason whole on screen
+
+
+def test_every_screen_draws_the_footer_of_whole_keys():
+    """A screen that yields Textual's Footer cuts its last key mid-word at 80 columns again."""
+    import re
+    from pathlib import Path
+
+    import console.ui
+
+    ui = Path(console.ui.__file__).parent
+    plain = [str(path.relative_to(ui)) for path in ui.rglob("*.py")
+             if path.name != "key_footer.py" and re.search(r"(?<!Key)Footer\(", path.read_text())]  # fmt: skip
+    assert plain == []

@@ -24,13 +24,14 @@ from textual.binding import Binding
 from textual.containers import HorizontalScroll, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from typing import TYPE_CHECKING, Sequence
 
 from console.analytics.compare_arms import ArmChoice, arm_choices
 from console.analytics.compare_overlap import overlap_warning
 from console.prompts.diff import VersionDiff
 from console.sanitize import one_line, strip_control
+from console.ui.widgets.key_footer import KeyFooter
 from console.ui.widgets.nav_table import NavTable
 
 if TYPE_CHECKING:  # scipy, behind console.analytics.compare, costs 0.6 s of start-up
@@ -143,7 +144,7 @@ class CompareScreen(Screen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="compare-body"):
             yield from self._body()
-        yield Footer()
+        yield KeyFooter()
 
     async def show(self, ready: CompareReady) -> None:
         """The comparison this screen waited for (or why there is none): drawn in its body."""

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from console.analytics.report_types import VersionRow
 from console.prompts.checks import check_versions
@@ -30,6 +30,7 @@ from console.sanitize import one_line, strip_control
 from console.ui.formatting import ms
 from console.ui.read_only import HidesWritingActions
 from console.ui.widgets.fitted_table import FittedTable
+from console.ui.widgets.key_footer import KeyFooter
 from console.ui.widgets.pane import hidden_note
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ class PromptsScreen(HidesWritingActions, Screen):
             yield Static(Text("Enter shows a version's text; d diffs it with the previous version; R runs the suite on it.",
                               style="dim"),
                          id="prompts-body")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.run_worker(self._load, thread=True, exclusive=True, group="prompts-load")

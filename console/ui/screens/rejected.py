@@ -14,12 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from console.sanitize import one_line
 from console.sources.base import RejectedLine
 from console.sources.excerpt import CUT_MARK, EXCERPT_CHARS
 from console.ui.screens.sections import SectionsScreen, safe, scroll_bindings, section
+from console.ui.widgets.key_footer import KeyFooter
 from console.ui.widgets.nav_table import NavTable
 
 
@@ -124,7 +125,7 @@ class RejectedLinesScreen(Screen):
             id="rejected-title",
         )
         yield NavTable(id="rejected-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def _cells(self, line: RejectedLine) -> tuple[str, str, str, str]:
         # the folder is in the title: at 80 columns the whole path left the reason 22 columns
