@@ -49,15 +49,15 @@ def test_each_alert_says_its_rule_numbers_onset_and_where_to_look():
     assert slo.figures == ["p95 5.00s vs SLO 1.00s (5.0x)"]
     # the minutes whose last 15 minutes' p95 is over 1 s start a minute or so after the slowdown
     assert END - 1200 <= parse_rfc3339(slo.since) <= END - 1200 + 120
-    assert slo.target == "filter:model:gpt-4o latency>1s"
+    assert slo.target == "filter:model:gpt-4o latency>1s since:1h"  # the window's requests, whose p95 it is
     spike = alerts["error_rate"]
-    assert "vs baseline" in spike.figures[0] and spike.target == "filter:status:error"
+    assert "vs baseline" in spike.figures[0] and spike.target == "filter:status:error since:5m"
     assert END - 240 <= parse_rfc3339(spike.since) <= END
     lines = explain_alert(slo, END)
     assert lines[0].startswith("PAGE  slo")
     assert lines[1].startswith("  rule:   warn when p95 over the window is above the SLO of 1.00s")
     assert lines[3].startswith("  since:  2026-11-20 11:4") and "min ago" in lines[3]
-    assert lines[4] == "  look:   the requests filtered by 'model:gpt-4o latency>1s'"
+    assert lines[4] == "  look:   the requests filtered by 'model:gpt-4o latency>1s since:1h'"
 
 
 def test_a_budget_alert_gives_both_burn_windows_against_the_threshold():
@@ -106,14 +106,14 @@ async def test_a_lists_the_alerts_and_enter_goes_to_the_requests_behind_one(cons
         text = screen_text(app)
         assert "2 alert(s) firing" in text and "1 PAGE, 1 WARN" in text
         assert "p95 5.00s vs SLO 1.00s (5.0x)" in text and "vs baseline" in text
-        assert "since:" in text and "look:   the requests filtered by 'model:gpt-4o latency>1s'" in text
+        assert "since:" in text and "look:   the requests filtered by 'model:gpt-4o latency>1s since:1h'" in text
         await pilot.press("g", "enter")  # the first: the page (the SLO breach)
         await wait_until(pilot, lambda: not isinstance(app.screen, AlertsScreen))
         await wait_until(pilot, lambda: app.requests_view.rows and all(r.latency_ms > 1000 for r in app.requests_view.rows))
         assert app.requests_view.has_focus
-        assert "filter: model:gpt-4o latency>1s" in screen_text(app)
+        assert "filter: model:gpt-4o latency>1s since:1h" in screen_text(app)
         await pilot.press("a", "G", "enter")  # the last: the error spike
-        await wait_until(pilot, lambda: "filter: status:error" in screen_text(app))
+        await wait_until(pilot, lambda: "filter: status:error since:5m" in screen_text(app))
 
 
 async def test_a_click_on_the_header_alert_count_opens_the_alerts(console_app):

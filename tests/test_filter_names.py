@@ -57,14 +57,15 @@ def _alert_filters(records: list[dict], now: float) -> dict[str, str]:
     settings = Settings(slos=[Slo(model="gpt-4o", percentile=95, max_ms=1000)])
     report = build_report(cols, now, "1h", settings)
     looks = {f"{a.kind} {a.subject}": a.target.removeprefix("filter:") for a in report.alerts if a.target.startswith("filter:")}
-    assert looks["slo gpt-4o"] == "model:gpt-4o latency>1s" and looks["error_rate gpt-4o"] == "model:gpt-4o status:error"
+    assert looks["slo gpt-4o"] == "model:gpt-4o latency>1s since:1h"
+    assert looks["error_rate gpt-4o"] == "model:gpt-4o status:error since:1h"
     return looks
 
 
 def _generated(records: list[dict], now: float) -> list[tuple[str, Callable[[dict], bool]]]:
     """(the filter the console writes, which records it must select)."""
     looks = _alert_filters(records, now)
-    groups = tuple(ErrorGroup(m, "RateLimitError", "rate limit", 1, 0.0) for m in ("gpt-4o", "gpt-4o-mini"))
+    group = ErrorGroup("gpt-4o", "RateLimitError", "rate limit", 1, 0.0)
 
     def gpt_4o(r: dict) -> bool:
         return r["model"].lower() == "gpt-4o"
@@ -73,7 +74,7 @@ def _generated(records: list[dict], now: float) -> list[tuple[str, Callable[[dic
         ("model:gpt-4o", gpt_4o),  # the Latency pane's Enter on its gpt-4o row
         (looks["slo gpt-4o"], lambda r: gpt_4o(r) and r["latency_ms"] > 1000),
         (looks["error_rate gpt-4o"], lambda r: gpt_4o(r) and r["status"] == "error"),
-        (group_filter(groups[0], groups), lambda r: gpt_4o(r) and r["status"] == "error"),  # triage
+        (group_filter(group), lambda r: gpt_4o(r) and r["status"] == "error"),  # triage
         ("prompt:support-answer@v1",  # the Versions pane's Enter (and the Latency pane's on a version)
          lambda r: r["prompt_id"] == "support-answer" and r["prompt_version"].lower() == "v1"),
         ("version:v1", lambda r: r["prompt_version"].lower() == "v1"),

@@ -74,3 +74,15 @@ async def test_the_regression_runs_two_escapes_say_when_each_applies(app):  # no
         assert len(rows) == 2, rows
         assert "Back (the run goes on), while it runs" in rows[0]
         assert "Back, once the run is over" in rows[1]
+
+
+async def test_the_filter_help_says_since_and_keeps_its_indent_at_80_columns(app):  # noqa: F811
+    # since:1h (a pane's Enter adds the window) was nowhere in the help
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        drawn = drawn_help(app.screen)
+        lines = drawn[drawn.index("Filter (/)"):].splitlines()[1:11]
+        since = [line for line in lines if "since:1h" in line]
+        assert since and all(line.startswith("  ") for line in lines), lines
+        assert "since:2026-12-07T10:00Z" in drawn

@@ -81,7 +81,7 @@ def test_check_pages_on_the_model_failing_steadily_and_names_it(steady):
     assert "rule:   warn when a model fails 5% or more of its calls over the window, with at least 10 errors; page from 25%" in text
     assert "now:    gpt-4o error rate 60.0% (360 of 600) over 1h vs 5% (warn) / 25% (page)" in text
     assert "since:  before 2026-11-20 11:15:00 UTC" in text  # failing for the whole window
-    assert "look:   the requests filtered by 'model:gpt-4o status:error'" in text
+    assert "look:   the requests filtered by 'model:gpt-4o status:error since:1h'" in text
     # 1 failure of 2 calls (o3-mini) and 1% (claude) do not alert; nor does the spike: a steady rate
     assert "o3-mini" not in text and "claude" not in text and "all traffic" not in text
 
@@ -194,7 +194,7 @@ async def test_the_alerts_screen_explains_it_and_enter_shows_the_models_errors(t
         await wait_until(pilot, lambda: isinstance(app.screen, AlertsScreen))
         text = screen_text(app).replace("\xa0", " ")
         assert "1 alert(s) firing" in text and "1 PAGE, 0 WARN" in text
-        assert "gpt-4o fails 60.0% of its calls" in text and "look:   the requests filtered by 'model:gpt-4o status:error'" in text
+        assert "gpt-4o fails 60.0% of its calls" in text and "look:   the requests filtered by 'model:gpt-4o status:error since:1h'" in text
         await pilot.press("enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, AlertsScreen))
         await wait_until(pilot, lambda: app.requests_view.rows and all(

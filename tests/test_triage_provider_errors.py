@@ -126,9 +126,9 @@ def test_enter_on_an_error_line_filters_that_model_only():
     groups = (ErrorGroup("gpt-4o-mini", "RateLimitError", "rate limit", 9, 0.0),
               ErrorGroup("gpt-4o", "RateLimitError", "rate limit", 3, 0.0),
               ErrorGroup("gpt-4o", "HTTP 503", "overloaded", 2, 0.0))  # fmt: skip
-    text = group_filter(groups[1], groups)
-    assert text == "model:gpt-4o -model:gpt-4o-mini status:error error:RateLimitError"
+    text = group_filter(groups[1])
+    assert text == "model:gpt-4o status:error error:RateLimitError"  # model: is exact: no -model: terms
     wanted = parse_filter(text)
     rows = {name: parse_line(line_of(rate_limited(model=name)).strip()) for name in ("gpt-4o", "gpt-4o-mini")}
     assert wanted(rows["gpt-4o"]) and not wanted(rows["gpt-4o-mini"])
-    assert group_filter(groups[2], groups).endswith("error:HTTP 503")
+    assert group_filter(groups[2]).endswith("error:HTTP 503")

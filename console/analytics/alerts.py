@@ -15,6 +15,9 @@ that `check` prints and the alerts screen shows.
   the threshold, so a model failing steadily alerts (the spike rule compares all traffic with
   its own past and stays quiet then); the minimum of errors keeps 1 failure of 2 calls quiet.
   Its figures are the Latency pane's (Percentiles.requests and .errors per model).
+
+An alert's look at the requests carries the time its figure is over (`since:1h`, the spike's
+`since:5m`; none for the window `all`: filters.window_filter), so it shows those requests.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 
 from console.analytics.aggregates import WindowAggregates
 from console.analytics.columns import Columns
+from console.analytics.filters import window_filter
 from console.analytics.latency import slo_breaches
 from console.analytics.alert_onset import minute_ends, rolling_sums, sorted_rows, trailing_run, trailing_run_over
 from console.analytics.report_types import Alert
@@ -34,6 +38,7 @@ from console.config import Slo
 from console.formatting import latency as format_latency, parse_rfc3339, rfc3339
 
 SPIKE_SECONDS = 300.0
+SPIKE_WINDOW = "5m"  # SPIKE_SECONDS as a filter's since: writes it
 SPIKE_FACTOR = 3.0
 SPIKE_MIN_ERRORS = 10
 SLO_PAGE_FACTOR = 2.0
@@ -58,7 +63,7 @@ def seconds_text(value: float) -> str:
 
 def slo_alerts(
     cols: Columns, aggregates: WindowAggregates, slos: Sequence[Slo], now: float | None = None,
-    window_seconds: float | None = None, tail: TailCells | None = None,
+    window_seconds: float | None = None, tail: TailCells | None = None, window_name: str = "all",
 ) -> list[Alert]:
     alerts = []
     breaches = slo_breaches(aggregates.latency_by_model, cols.names("model"), slos, aggregates.latency.get(0))
@@ -68,7 +73,8 @@ def slo_alerts(
         onset = None if now is None else _slo_onset(cols, model, slo, now, window_seconds, tail)
         # in seconds, as the filter's help writes it (latency>2s), not the SLO's milliseconds
         over = f"latency>{slo.max_ms / 1000:g}s"
-        look = f"model:{model} {over}" if model else over
+        # the window's requests, whose percentile breached: the look shows those (since:)
+        look = window_filter(f"model:{model} {over}" if model else over, window_name)
         alerts.append(
             Alert(
                 kind="slo",
@@ -170,6 +176,7 @@ def recent_errors(
 def error_spike_alert(
     cols: Columns, aggregates: WindowAggregates, now: float, time_sorted: bool, tail: TailCells | None = None
 ) -> Alert | None:
+    """The spike's look is the last 5 minutes' errors, the figure it fires on."""
     if not aggregates.requests:
         return None
     requests, errors = recent_errors(cols, now, SPIKE_SECONDS, time_sorted, tail)
@@ -194,7 +201,7 @@ def error_spike_alert(
                  f"over the window ({recent_rate / window_rate:.1f}x > {SPIKE_FACTOR:g}x)"],
         since=rfc3339(onset.since, timespec="seconds") if onset else None,
         since_capped=bool(onset and onset.capped),
-        target="filter:status:error",
+        target=f"filter:{window_filter('status:error', SPIKE_WINDOW)}",
     )
 
 
@@ -258,7 +265,7 @@ def model_error_alerts(
                      f"{MODEL_ERROR_WARN:.0%} (warn) / {MODEL_ERROR_PAGE:.0%} (page)"],
             since=rfc3339(onset.since, timespec="seconds") if onset else None,
             since_capped=bool(onset and onset.capped),
-            target=f"filter:model:{model} status:error",
+            target=f"filter:{window_filter(f'model:{model} status:error', window_name)}",
         ))  # fmt: skip
     return alerts
 

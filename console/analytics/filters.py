@@ -8,6 +8,8 @@
     user:u_123  env:staging  provider:openai  finish:length  variant:B  id:req_  error:rate
                             these match a part of the value
     latency>2s  latency>500ms  ttft>0.5s  tokens>4k  cost>0.01   (also <, >=, <=, =)
+    since:1h                the requests from an hour before now on (any window: 15m, 90m, 7d);
+    since:2026-12-07T10:00Z from that moment on (RFC 3339; a date alone is its UTC midnight)
     anything else           every word must appear in the input, output, error or ids
     "foo:bar"               a word in quotes is always a word, even with a colon
     -word / -model:x        negates a term
@@ -15,18 +17,27 @@
 Terms are ANDed. Matching is case-insensitive. model:, prompt: and version: name one thing
 exactly, as `compare --a model=gpt-4o` does, so the filters the console writes itself (a
 pane's Enter, an alert's look, triage) select that model's requests and no other's.
+A pane's figure over a window is the requests since the window's start: its filter carries
+`since:<window>` (window_filter), so the requests shown are the ones counted.
+A relative since: is measured from the `now` given to parse_filter (the figures' clock) once,
+when the filter is parsed: the bound stays where it was put while the view follows new rows,
+and RecordFilter.since says where (the requests view's title shows it).
 A term that cannot mean anything raises FilterError with what was wrong: an unknown key, a
-status other than ok or error, a latency without its unit or not a number at all.
+status other than ok or error, a latency without its unit or not a number at all, a since:
+that is neither a duration nor a moment.
 """
 
 from __future__ import annotations
 
 import operator
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from console.analytics.windows import UnknownWindow, window_seconds
+from console.formatting import parse_rfc3339
 from console.records import RequestRecord, text_of
 
 _NUMERIC_KEYS = ("latency", "ttft", "tokens", "cost", "in", "out")
@@ -37,6 +48,7 @@ _DURATION = re.compile(rf"^{_NUMBER}(ms|s)?$")
 _COUNT = re.compile(rf"^{_NUMBER}(k)?$")
 _AMOUNT = re.compile(rf"^\$?{_NUMBER}$")
 _UNITS = ("ms", "s", "k")
+_SPACED_KEYS = ("latency", "ttft", "tokens", "cost")  # may stand apart from their operator (latency > 2s)
 _KEYED = re.compile(r"^([a-z][a-z_]*):(.*)$")
 _OPS = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le, "=": operator.eq}
 _FIELD_ALIASES = {
@@ -54,7 +66,9 @@ _FIELD_ALIASES = {
     "id": "request_id",
     "error": "error_type",
 }
-KEYS = tuple(k for k in _FIELD_ALIASES if k != "environment")  # key:value (environment: env's long form)
+SINCE = "since"  # since:1h, since:2026-12-07T10:00Z: the requests from that moment on
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+KEYS = (*(k for k in _FIELD_ALIASES if k != "environment"), SINCE)  # key:value (environment: env's long form)
 NAMED_FIELDS = ("model", "prompt", "version")  # matched whole (or by * pattern), not by a part
 STATUSES = ("ok", "error")
 _EXAMPLES = {"latency": "2s", "ttft": "500ms", "tokens": "4k", "in": "1000", "out": "500", "cost": "0.01"}
@@ -141,6 +155,35 @@ def _numeric_term(name: str, op: str, threshold: float) -> Predicate:
     return predicate
 
 
+# -- time -----------------------------------------------------------------------------
+
+
+def _since_bound(value: str, now: float) -> tuple[float | None, bool]:
+    """since:'s value as (the moment, whether it was relative to now); (None, True) for
+    since:all. A duration is any window the console takes (1h, 90m, 7d: windows.window_seconds);
+    a moment is RFC 3339 with its offset, or a date alone (UTC midnight)."""
+    try:
+        seconds = window_seconds(value)
+    except UnknownWindow:
+        pass
+    else:
+        return (None if seconds is None else now - seconds), True
+    try:
+        moment = parse_rfc3339(f"{value}T00:00:00Z" if _DATE.match(value) else value)
+    except ValueError:
+        if _DATE.match(value[:10]):  # a moment mistyped, or without its offset (the text is lowered)
+            raise FilterError(f"since:{value.upper()}: a moment is RFC 3339 with its offset, "
+                              "since:2026-12-07T10:00Z (or a date alone: its UTC midnight)") from None
+        raise FilterError(
+            f"since:{value}: not a duration (since:1h, since:90m, since:7d) nor a moment (since:2026-12-07T10:00Z)"
+        ) from None
+    return moment, False
+
+
+def _since_term(bound: float) -> Predicate:
+    return lambda record: record.ts >= bound
+
+
 # -- fields and words ---------------------------------------------------------------
 
 
@@ -186,15 +229,16 @@ class Term:
     """One parsed word of the filter; the store turns the same terms into SQL
     (console.store.filter_sql), so the live view and the history agree."""
 
-    kind: str  # "numeric", "field" or "text"
-    name: str  # numeric: latency/ttft/tokens/in/out/cost; field: a record attribute; text: ""
-    op: str  # numeric: > < >= <= =; otherwise ""
-    value: str | float
+    kind: str  # "numeric", "field", "time" or "text"
+    name: str  # numeric: latency/ttft/tokens/in/out/cost; field: a record attribute; time: "ts"; text: ""
+    op: str  # numeric: > < >= <= =; time: >=; otherwise ""
+    value: str | float  # time: the moment (epoch seconds), a relative one measured once
     negated: bool
     predicate: Predicate
+    relative: bool = False  # time: written as a duration before now (since:1h)
 
 
-def _parse_term(token: str, negated: bool) -> Term:
+def _parse_term(token: str, negated: bool, now: float) -> Term | None:
     if len(token) > 1 and token.startswith('"') and token.endswith('"'):
         word = token[1:-1]
         return Term("text", "", "", word, negated, _text_term(word))
@@ -209,6 +253,13 @@ def _parse_term(token: str, negated: bool) -> Term:
     name, value = keyed.groups()
     if name in _NUMERIC_KEYS:
         raise FilterError(f"{name} is compared: {name}>{_EXAMPLES[name]} (also <, >=, <=, =)")
+    if name == SINCE:
+        if not value:
+            raise FilterError("since: needs a duration or a moment (since:1h, since:2026-12-07T10:00Z)")
+        bound, relative = _since_bound(value, now)
+        if bound is None:  # since:all: every request
+            return None
+        return Term("time", "ts", ">=", bound, negated, _since_term(bound), relative)
     if name not in _FIELD_ALIASES:
         raise FilterError(f"unknown key {name!r} (keys: {', '.join(KEYS)}); to look for the word, quote it: \"{token}\"")
     if not value:
@@ -240,7 +291,7 @@ def _continues(term: str, word: str) -> bool:
     if numeric:
         value = numeric.group(3)
         return not value or (word in _UNITS and re.fullmatch(_NUMBER, value) is not None)
-    return term in ("latency", "ttft", "tokens", "cost") and re.match(_OPERATOR, word) is not None
+    return term in _SPACED_KEYS and re.match(_OPERATOR, word) is not None
 
 
 @dataclass(frozen=True)
@@ -254,14 +305,45 @@ class RecordFilter:
     def __bool__(self) -> bool:
         return bool(self.terms)
 
+    @property
+    def since(self) -> float | None:
+        """The moment the requests selected start at (the latest since: term), or None."""
+        bounds = [float(t.value) for t in self.terms if t.kind == "time" and not t.negated]
+        return max(bounds) if bounds else None
 
-def parse_filter(text: str) -> RecordFilter:
-    """Parse the filter text; raises FilterError with a readable reason."""
+    @property
+    def relative_since(self) -> bool:
+        """Whether a since: term was written before now (since:1h), so its moment is news."""
+        return any(t.kind == "time" and t.relative for t in self.terms)
+
+
+def parse_filter(text: str, now: float | None = None) -> RecordFilter:
+    """Parse the filter text; raises FilterError with a readable reason. `now`: the moment a
+    relative since: (since:1h) is measured from, the figures' clock (default: the wall's)."""
+    moment = time.time() if now is None else now
     terms = []
     for token in _tokens(text.lower()):
         negated = token.startswith("-") and len(token) > 1
-        terms.append(_parse_term(token[1:] if negated else token, negated))
+        term = _parse_term(token[1:] if negated else token, negated, moment)
+        if term is not None:
+            terms.append(term)
     return RecordFilter(text=text.strip(), terms=tuple(terms))
+
+
+def window_filter(text: str, window: str | None) -> str:
+    """A filter the console writes for a figure over a window (a pane's row, an alert): with
+    `since:<window>`, so the requests it shows are those counted; none for "all"."""
+    if not window or window == "all":
+        return text
+    return f"{text} {SINCE}:{window}"
+
+
+def filter_word(word: str) -> str:
+    """`word` as the filter reads it literally: quoted when the filter would read it as a
+    term (a colon: a key; a leading - or ": negation or quotes; latency>2s: a comparison)."""
+    if ":" in word or word.startswith(("-", '"')) or _NUMERIC.match(word.lower()) or word.lower() in _SPACED_KEYS:
+        return f'"{word}"'
+    return word
 
 
 def near_names(record_filter: RecordFilter, models: Iterable[str], prompt_ids: Iterable[str]) -> list[str]:

@@ -138,7 +138,8 @@ def build_report(
     budgets, budget_alerts = budget_section(
         cols, now, settings.budgets, settings.burn, baseline_spend, time_sorted, baseline_nano, tail
     )
-    alerts = budget_alerts + slo_alerts(cols, aggregates, settings.slos, now, window_seconds(window_name), tail)
+    alerts = budget_alerts + slo_alerts(cols, aggregates, settings.slos, now, window_seconds(window_name), tail,
+                                          window_name)
     spike = error_spike_alert(cols, aggregates, now, time_sorted, tail)
     if spike is not None:
         alerts.append(spike)

@@ -135,7 +135,7 @@ class RequestsPager:
                         last_id = top = pages.max_id()
                         if self._until is not None:
                             last_ts = history_ts = self._until()
-                        span = pages.time_span() if top else None
+                        span = _scanned_span(pages.time_span() if top else None, record_filter)
                         history = _History(span) if span else None
                         order = ShownOrder()
                         history_due = 0.0
@@ -198,6 +198,16 @@ class _History:
             return 1.0 if self.first else 0.0
         whole = self.newest - self.oldest
         return (self.before[0] - self.oldest) / whole if whole > 0 else 0.0
+
+
+def _scanned_span(span: tuple[float, float] | None, record_filter: RecordFilter | None) -> tuple[float, float] | None:
+    """The time the history scan goes through: the store's, from a since: term's moment on
+    (where the scan stops), so its progress is a share of that."""
+    since = record_filter.since if record_filter else None
+    if span is None or since is None:
+        return span
+    oldest, newest = span
+    return min(max(oldest, since), newest), newest
 
 
 def _empty(dtype=np.int64) -> np.ndarray:

@@ -5,8 +5,9 @@ with the same meaning as in memory. Terms on the indexed columns (model, prompt 
 version, status) are turned into `IN` lists of the values the store actually holds (its
 vocabulary, read from the same indexes) that the term names (exactly, or by a `*` pattern:
 filters.name_matches), so SQLite and PostgreSQL answer them from the index instead of
-scanning a million rows. Other terms become plain conditions; text words search the bodies
-table.
+scanning a million rows. A since: term is `r.ts >=` its moment: the history is read newest
+first on the ts index, so the scan stops at that moment instead of going on to the oldest row.
+Other terms become plain conditions; text words search the bodies table.
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ def _text_condition(word: str, compiled: FilterSQL, lowered: bool = True) -> str
 
 
 def _condition(term: Term, compiled: FilterSQL, vocabulary: Vocabulary) -> str:
+    if term.kind == "time":  # since: a range on the ts index, which ends the newest-first scan there
+        return f"r.ts >= {compiled.add(float(term.value))}"
     if term.kind == "numeric":
         column = _NUMERIC_SQL[term.name]
         op = "=" if term.op == "=" else term.op

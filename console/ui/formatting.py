@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from rich.text import Text
 
 from console.formatting import latency
@@ -34,3 +36,11 @@ def error_rate_text(rate: float) -> Text:
 def rate(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f}x"
 
+
+
+def moment_text(moment: float, now: float) -> str:
+    """A moment near now as the requests table writes times (UTC, 19:15:55), with its day
+    (12-06 19:15:55) when it is not now's UTC day."""
+    at = datetime.fromtimestamp(moment, tz=UTC)
+    same_day = at.date() == datetime.fromtimestamp(now, tz=UTC).date()
+    return at.strftime("%H:%M:%S" if same_day else "%m-%d %H:%M:%S") + " UTC"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual import on
 from textual.actions import SkipAction
@@ -18,6 +20,7 @@ from console.analytics.report_types import Report
 from console.analytics.windows import next_window
 from console.analytics.compare_arms import RegistryOrder, compare_arms
 from console.live.events import HistoryLoaded, IngestFailed, ReceiverState, RecordsArrived, ReportReady
+from console.ui.formatting import moment_text
 from console.ui.widgets.budget_pane import BudgetPane
 from console.ui.widgets.diff_table import DiffTable
 from console.ui.widgets.incident_summary import IncidentSummary
@@ -266,8 +269,10 @@ class DashboardScreen(Screen):
             self.requests_view.focus()
 
     def apply_filter(self, text: str) -> bool:
+        now = self._figures_now()
         try:
-            record_filter = parse_filter(text)
+            # since:1h is measured from the panes' now, once: the bound stays put (the title says it)
+            record_filter = parse_filter(text, now)
         except FilterError as exc:
             self.notify(str(exc), title="Filter", severity="error", markup=False)
             return False
@@ -279,9 +284,18 @@ class DashboardScreen(Screen):
         view = self.requests_view
         view.set_filter(record_filter)
         # the filter can hold a version name from the logs: never parsed as markup
-        view.border_title = Text(f"Requests · filter: {one_line(record_filter.text)}") if record_filter else "Requests"
+        title = f"Requests · filter: {one_line(record_filter.text)}"
+        if record_filter.relative_since and record_filter.since is not None:
+            title += f" (from {moment_text(record_filter.since, now)})"
+        view.border_title = Text(title) if record_filter else "Requests"
         self._refresh_titles()
         return True
+
+    def _figures_now(self) -> float:
+        """The moment the panes' figures end at (console.live.figures_clock): a relative
+        since: starts where their window does, on the wall clock, an anchored or a replay's."""
+        clock = getattr(getattr(self.app, "feed", None), "clock", None)
+        return clock.now() if clock is not None else time.time()
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused

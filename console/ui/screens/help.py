@@ -23,6 +23,9 @@ Filter (/): terms are ANDed, case-insensitive; -term negates.
     a part of the value (so are id: and error:)
   latency>2s  latency<500ms  ttft>0.5s  tokens>4k  cost>0.01
     also <, >=, <=, =; a latency needs its unit (s or ms)
+  since:1h  since:90m  since:2026-12-07T10:00Z
+    from then on; 1h is counted back from now once, when applied
+    (a pane's Enter adds its window: model:gpt-4o since:1h)
   any other word must appear in the input, output, error or request id;
   "a:word" in quotes is a word even with a colon."""
 

@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from console.analytics.filters import filter_word
 from console.evaluation.provider_errors import ErrorGroup
 from console.evaluation.triage import Queue, QueueItem
 from console.formatting import rfc3339, short_time
@@ -292,7 +293,7 @@ class TriageScreen(LabelActions, Screen):
         row = self.current_row
         if isinstance(row, ErrorGroup):  # the requests behind the line, in the requests view
             self.app.pop_screen()
-            self.app.dashboard.filter_requests(group_filter(row, self.queue.provider_errors if self.queue else ()))
+            self.app.dashboard.filter_requests(group_filter(row))
         elif row is not None:
             self.app.push_screen(LabelledDetailScreen(row.record, row))
 
@@ -333,11 +334,10 @@ class TriageScreen(LabelActions, Screen):
         self._preview()
 
 
-def group_filter(group: ErrorGroup, groups: tuple[ErrorGroup, ...]) -> str:
-    """The filter of the requests behind one error line. `model:` matches a part of the name,
-    so the models whose names hold this one (gpt-4o-mini for gpt-4o) are left out by name."""
-    model = group.model.lower()
-    others = sorted({g.model for g in groups if g.model.lower() != model and model in g.model.lower()})
+def group_filter(group: ErrorGroup) -> str:
+    """The filter of the requests behind one error line: `model:` names that model alone (not
+    gpt-4o-mini for gpt-4o), `error:` the type's first word and the rest as words, any that
+    the filter would read as a term (a colon, a leading -) in quotes. No since: the line
+    counts the model's errors of that type in the whole store (store/error_groups.py)."""
     kind, *words = group.error_type.split()  # the filter's terms are words
-    return " ".join([f"model:{group.model}", *(f"-model:{name}" for name in others),
-                     "status:error", f"error:{kind}", *words])  # fmt: skip
+    return " ".join([f"model:{group.model}", "status:error", f"error:{kind}", *map(filter_word, words)])

@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Sparkline, Static
 
+from console.analytics.filters import window_filter
 from console.analytics.report_types import Percentiles, Report
 from console.sanitize import one_line
 from console.ui.formatting import error_rate_text, ms
@@ -66,12 +67,14 @@ class LatencyPane(Pane):
         yield Sparkline([], id="latency-spark")
 
     _subtitle_parts: tuple[str, ...] = ()
+    _window = "all"  # the report's window: a row's requests are those since its start
 
     def on_mount(self) -> None:
         self.border_title = "Latency"
 
     def show(self, report: Report, partial: bool = False) -> None:
         latency = report.latency
+        self._window = report.window.name
         rows = [("overall", _row("all requests", latency.overall, partial))]
         rows += [(f"model:{name}", _row(name, stats, partial)) for name, stats in sorted(latency.by_model.items())]
         rows += [(f"version:{name}", _row(name, stats, partial)) for name, stats in sorted(latency.by_version.items())]
@@ -110,7 +113,8 @@ class LatencyPane(Pane):
         selected = self._selected()
         if selected:
             kind, name = selected
-            self.post_message(FilterRequests(f"model:{name}" if kind == "model" else f"prompt:{name}"))
+            named = f"model:{name}" if kind == "model" else f"prompt:{name}"
+            self.post_message(FilterRequests(window_filter(named, self._window)))
 
     def action_compare(self) -> None:
         selected = self._selected()

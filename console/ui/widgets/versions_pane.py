@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 
 from console.analytics.compare_arms import RegistryOrder, worse_versions
+from console.analytics.filters import window_filter
 from console.analytics.report_types import Report, VersionRow
 from console.formatting import short_time, usd
 from console.prompts.checks import DRIFT, UNREGISTERED
@@ -127,6 +128,7 @@ class VersionsPane(HidesWritingActions, Pane):
         self._versions: list[VersionRow] = []
         self._marks: dict[str, str] = {}  # registry marks, computed off the UI thread
         self._worse: dict[str, str] = {}  # "prompt@version" -> the previous version it is worse than
+        self._window = "all"  # the report's window: a row's requests are those since its start
 
     def compose(self) -> ComposeResult:
         yield FittedTable(COLUMNS, id="versions-table")
@@ -140,6 +142,7 @@ class VersionsPane(HidesWritingActions, Pane):
         registry_order: Mapping[str, RegistryOrder] | None = None,
     ) -> None:
         self._versions = report.versions
+        self._window = report.window.name
         self._marks = registry_marks or {}
         self._worse = {worse.name: worse.previous for worse in worse_versions(report, registry_order)}
         self._sync()
@@ -179,7 +182,7 @@ class VersionsPane(HidesWritingActions, Pane):
     def action_show_requests(self) -> None:
         key = self.query_one(DiffTable).current_key
         if key:
-            self.post_message(FilterRequests(f"prompt:{key}"))
+            self.post_message(FilterRequests(window_filter(f"prompt:{key}", self._window)))
 
     def action_run_suite(self) -> None:
         key = self.query_one(DiffTable).current_key
