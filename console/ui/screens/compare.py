@@ -33,6 +33,7 @@ from console.prompts.diff import VersionDiff
 from console.sanitize import one_line, strip_control
 from console.ui.widgets.key_footer import KeyFooter
 from console.ui.widgets.nav_table import NavTable
+from console.ui.widgets.prompt_cell import last_cells
 
 if TYPE_CHECKING:  # scipy, behind console.analytics.compare, costs 0.6 s of start-up
     from console.analytics.compare import Comparison
@@ -271,14 +272,7 @@ def fit_label(label: str, width: int) -> str:
     an ellipsis between ('support-ans…er@v8')."""
     if cell_len(label) <= width:
         return label
-    tail_room = max((width - 1) // 3, 0)
-    tail, used = [], 0
-    for char in reversed(label):
-        used += cell_len(char)
-        if used > tail_room:
-            break
-        tail.append(char)
-    tail_text = "".join(reversed(tail))
+    tail_text = last_cells(label, max((width - 1) // 3, 0))
     return set_cell_size(label, max(width - 1 - cell_len(tail_text), 0)).rstrip() + ELLIPSIS + tail_text
 
 

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
+from console.ui.widgets.prompt_cell import last_cells
+
 COLUMNS = ("request", "score", "why", "label", "prompt@version", "model")
 REQUEST, SCORE, WHY, LABEL, PROMPT, MODEL = range(len(COLUMNS))
 WHY_LABEL = "why/label"  # why's column with the labels in it (step 5)
@@ -206,7 +208,7 @@ def elided(text: str, width: int | None) -> str:
     if width < 3:
         return cut(text, width)
     tail = (width - 1) // 2 + (width - 1) % 2  # the end tells models and request ids apart: its share first
-    return set_cell_size(text, width - 1 - tail).rstrip() + ELLIPSIS + _last_cells(text, tail)
+    return set_cell_size(text, width - 1 - tail).rstrip() + ELLIPSIS + last_cells(text, tail)
 
 
 def error_type_cell(error_type: str, width: int | None) -> str:
@@ -219,13 +221,3 @@ def error_type_cell(error_type: str, width: int | None) -> str:
     if name != error_type and cell_len(name) < width:
         return ELLIPSIS + name
     return cut(name, width)
-
-
-def _last_cells(text: str, width: int) -> str:
-    kept, used = [], 0
-    for char in reversed(text):
-        used += cell_len(char)
-        if used > width:
-            break
-        kept.append(char)
-    return "".join(reversed(kept))

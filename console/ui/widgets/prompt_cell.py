@@ -29,10 +29,10 @@ def prompt_ref_cell(prompt_id: str, version: str, width: int | None = None) -> s
     room = width - cell_len(tail) - len(ELLIPSIS)
     if room >= 1:
         return set_cell_size(prompt_id, room).rstrip() + ELLIPSIS + tail
-    return ELLIPSIS + _last_cells(full, width - len(ELLIPSIS))
+    return ELLIPSIS + last_cells(full, width - len(ELLIPSIS))
 
 
-def _last_cells(text: str, width: int) -> str:
+def last_cells(text: str, width: int) -> str:
     """The end of `text` that fits in `width` cells."""
     kept, used = [], 0
     for char in reversed(text):
