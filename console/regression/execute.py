@@ -72,8 +72,26 @@ def resolve_baseline(store, plan: RunPlan) -> history.RunInfo | None:
         return history.baseline_run(store, plan.suite_label)
     info = history.get_run(store, int(plan.baseline))
     if info is None:
-        raise PlanError(f"--baseline {plan.baseline}: no such run in the store")
+        raise PlanError(f"--baseline {plan.baseline}: no such run in the store", "baseline")
     return info
+
+
+def check_plan(plan: RunPlan, store_url: str | None) -> None:
+    """PlanError, naming the wrong field, for what execute() would refuse before anything runs:
+    the suite unreadable, a prompt version the registry does not hold, a baseline run id not
+    stored. Reads files and the store: the UI's dialog calls it in a thread worker, so it can stay
+    open with what was typed. The target is left to the run (a python target's module would be
+    imported here first)."""
+    try:
+        suite = load_suite(plan.suite_path)
+    except SuiteError as exc:
+        raise PlanError(str(exc), "suite") from None
+    check_prompt_version(plan, suite.cases)
+    if isinstance(plan.baseline, int) and store_url is not None:
+        from console.store import Store
+
+        with Store(store_url) as store:
+            resolve_baseline(store, plan)
 
 
 def execute(
@@ -88,14 +106,14 @@ def execute(
     try:
         suite = load_suite(plan.suite_path)
     except SuiteError as exc:
-        raise PlanError(str(exc)) from None
+        raise PlanError(str(exc), "suite") from None
     check_prompt_version(plan, suite.cases)
     try:
         target = build_target(plan.target_name, plan.target, base_dir=plan.base_dir,
                               timeout_s=plan.options.timeout_s, prompt_version=plan.prompt_version,
                               prompts_root=plan.prompts_root)
     except TargetConfigError as exc:
-        raise PlanError(str(exc)) from None
+        raise PlanError(str(exc), "target") from None
     baseline = resolve_baseline(store, plan)
     commit = git_commit(plan.base_dir)
     run_id = history.start_run(store, suite=plan.suite_label, target=plan.target_name, prompt_version=plan.prompt_version,

@@ -25,7 +25,13 @@ DEFAULT_BASELINE, NO_BASELINE = "default", "none"
 
 
 class PlanError(Exception):
-    """The run cannot start as asked; the message says what to change."""
+    """The run cannot start as asked; the message says what to change, and `field` which choice
+    is wrong ("suite", "target", "prompt_version", "baseline"; None: no one of them), so the UI's
+    dialog can keep what was typed and put the cursor there."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -75,9 +81,9 @@ def parse_baseline(value: str | None) -> str | int:
     try:
         run_id = int(value)
     except ValueError:
-        raise PlanError(f"--baseline takes a run id or 'none', not {value!r}") from None
+        raise PlanError(f"--baseline takes a run id or 'none', not {value!r}", "baseline") from None
     if run_id < 1:
-        raise PlanError(f"--baseline takes a run id (1 or more), not {value!r}")
+        raise PlanError(f"--baseline takes a run id (1 or more), not {value!r}", "baseline")
     return run_id
 
 
@@ -109,12 +115,12 @@ def make_plan(
         known = ", ".join(target_names(settings)) or "none configured"
         raise PlanError(
             "which target? pass --target NAME (targets: " + known + "), or set regression.default_target; "
-            "ad hoc: --target python:module:function or --target replay:PATH"
+            "ad hoc: --target python:module:function or --target replay:PATH", "target"
         )
     spec = config.targets.get(name) or adhoc_spec(name)
     if spec is None:
         known = ", ".join(target_names(settings)) or "none in llmops.toml"
-        raise PlanError(f"no target {name!r} (targets: {known})")
+        raise PlanError(f"no target {name!r} (targets: {known})", "target")
     if concurrency is not None and not 1 <= concurrency <= 256:
         raise PlanError("--concurrency must be between 1 and 256")
     context: dict[str, Any] = {
@@ -195,7 +201,7 @@ def check_prompt_version(plan: RunPlan, cases: Sequence[RegressionCase]) -> None
     raise PlanError(
         f"prompt version {version!r}{whence} is not a registered version of {' or '.join(ordered[:SHOWN_PROMPTS])}, "
         f"which the suite's cases are about (the registry {plan.prompts_root}: {held}); to try a new version, "
-        f"write its text first: {plan.prompts_root / ordered[0] / version}.txt"
+        f"write its text first: {plan.prompts_root / ordered[0] / version}.txt", "prompt_version"
     )
 
 

@@ -347,20 +347,31 @@ class ConsoleApp(App):
                             markup=False, timeout=8)  # fmt: skip
                 prompt_version = None
         self.push_screen(
-            RegressLaunchModal(config.default_target, str(config.suite), prompt_version), self.launch_regress
+            RegressLaunchModal(config.default_target, str(config.suite), prompt_version, self.check_launch),
+            self.launch_regress,
         )
+
+    def check_launch(self, choice: LaunchChoice) -> None:
+        """PlanError (naming the field) for a choice the run would refuse; in the dialog's thread
+        worker, as it reads the suite, the registry and the store."""
+        from console.regression.execute import check_plan
+
+        check_plan(self._plan(choice), self.store_url)
+
+    def _plan(self, choice: LaunchChoice):
+        from console.regression.plan import make_plan
+
+        return make_plan(self.settings, target=choice.target, baseline=choice.baseline,
+                         prompt_version=choice.prompt_version, suite=choice.suite)  # fmt: skip
 
     def launch_regress(self, choice: LaunchChoice | None) -> None:
         """Start a run; it takes the place of a finished run's screen (Esc goes where that one went)."""
         if choice is None:
             return
-        from console.regression.plan import PlanError, make_plan
+        from console.regression.plan import PlanError
 
         try:
-            plan = make_plan(
-                self.settings, target=choice.target, baseline=choice.baseline,
-                prompt_version=choice.prompt_version, suite=choice.suite,
-            )  # fmt: skip
+            plan = self._plan(choice)
         except PlanError as exc:
             self.notify(str(exc), title="Regression suite", severity="error", markup=False, timeout=8)
             return

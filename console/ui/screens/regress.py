@@ -35,8 +35,10 @@ from console.sanitize import one_line
 from console.ui.screens.regress_case import RegressCaseScreen
 from console.ui.screens.regress_next import FailingRunOffer, gate_failed
 from console.ui.screens.regress_rows import COLUMNS, WHY, case_cells, why_room, widest
+from console.ui.widgets.fitted_table import FittedTable
 from console.ui.widgets.key_footer import KeyFooter
 from console.ui.widgets.nav_table import NavTable
+from console.ui.widgets.pane import hidden_note
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported when the history reads it
     from console.regression import history
@@ -296,6 +298,8 @@ class RegressRunScreen(FailingRunOffer, Screen):
 # -- the runs history ---------------------------------------------------------------
 
 LIMIT = 500
+HISTORY_COLUMNS = ("run", "started (UTC)", "target", "prompt version", "model", "pass rate", "✓ ✗ !", "gate", "status",
+                   "suite")  # fmt: skip
 
 
 def _when(epoch: float) -> str:
@@ -335,23 +339,21 @@ class RegressHistoryScreen(Screen):
         super().__init__()
         self.store_url = store_url
         self.runs: list[history.RunInfo] = []
+        self._title = ""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("regression runs: loading…"), id="regress-history-title")
-        table: DataTable = NavTable(id="regress-history-table", cursor_type="row", zebra_stripes=True)
-        for key, label in (("base", "★"), ("id", "run"), ("when", "started (UTC)"), ("target", "target"),
-                           ("version", "prompt version"), ("model", "model"), ("rate", "pass rate"),
-                           ("counts", "✓ ✗ !"), ("gate", "gate"), ("status", "status"), ("suite", "suite")):
-            table.add_column(label, key=key)
-        yield table
+        # whole columns only, the others a ← → away and counted in the title: at 80 columns a
+        # DataTable put status and suite past the edge with only a scrollbar to say so
+        yield FittedTable(HISTORY_COLUMNS, id="regress-history-table")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.action_reload()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#regress-history-table", DataTable)
+    def table(self) -> FittedTable:
+        return self.query_one("#regress-history-table", FittedTable)
 
     def action_reload(self) -> None:
         self.run_worker(lambda: load_runs(self.store_url), thread=True, group="regress-history", exclusive=True,
@@ -377,14 +379,12 @@ class RegressHistoryScreen(Screen):
 
     def show_runs(self, runs: list[history.RunInfo]) -> None:
         self.runs = runs
-        table = self.table
-        cursor = table.cursor_row
-        table.clear()
+        rows = []
         for run in runs:
             gate = (run.summary or {}).get("gate", {}).get("passed")
-            table.add_row(
-                Text("★", style="bold yellow") if run.is_baseline else "",
-                f"#{run.id}",
+            rows.append((str(run.id), [
+                # the run and its star in the first column: the one always shown, and unique
+                Text.assemble(("★ ", "bold yellow") if run.is_baseline else "  ", f"#{run.id}"),
                 _when(run.started_at),
                 Text(one_line(run.target)),
                 Text(one_line(run.prompt_version or "—")),
@@ -394,12 +394,19 @@ class RegressHistoryScreen(Screen):
                 Text("—") if gate is None else Text("PASS", style="green") if gate else Text("FAIL", style="bold red"),
                 Text(run.status, style="dim" if run.status == "finished" else "yellow"),
                 Text(one_line(run.suite)),
-                key=str(run.id),
-            )
-        if runs:
-            table.move_cursor(row=min(cursor, len(runs) - 1))
-        title = f"regression runs: {len(runs)}" + (" (newest first)" if runs else " — none yet: press R to run the suite")
-        self.query_one("#regress-history-title", Static).update(Text(title))
+            ]))  # fmt: skip
+        self.table.sync(rows)
+        self._title = f"regression runs: {len(runs)}" + (" (newest first)" if runs else " — none yet: press R to run the suite")
+        self._show_title()
+
+    def _show_title(self) -> None:
+        hidden = hidden_note(self.table.hidden_columns)
+        self.query_one("#regress-history-title", Static).update(Text(f"{self._title}  {hidden}" if hidden else self._title))
+
+    def on_fitted_table_columns_fitted(self, event: FittedTable.ColumnsFitted) -> None:
+        event.stop()
+        if self._title:
+            self._show_title()
 
     def selected(self) -> history.RunInfo | None:
         table = self.table

@@ -118,10 +118,15 @@ def offer_text(offer: Offer, key: str) -> Text:
 def ask_for_run(app, again: RunAgain, launch) -> None:
     """The launch dialog, filled with this run's suite, target and version; `launch` starts it."""
 
-    def chosen(choice: LaunchChoice | None) -> None:
-        launch(None if choice is None else replace(choice, suite=choice.suite or str(again.suite)))
+    def this_suite(choice: LaunchChoice) -> LaunchChoice:
+        return replace(choice, suite=choice.suite or str(again.suite))
 
-    app.push_screen(RegressLaunchModal(again.target, str(again.suite), again.prompt_version), chosen)
+    def chosen(choice: LaunchChoice | None) -> None:
+        launch(None if choice is None else this_suite(choice))
+
+    app_check = getattr(app, "check_launch", None)  # None: an app that launches no runs of its own
+    check = None if app_check is None else lambda choice: app_check(this_suite(choice))
+    app.push_screen(RegressLaunchModal(again.target, str(again.suite), again.prompt_version, check), chosen)
 
 
 class FailingRunOffer:
