@@ -43,7 +43,7 @@ def console_binding_scopes(app_bindings) -> list[BindingScope]:
         ("budget", BudgetPane.BINDINGS),
         ("latency", LatencyPane.BINDINGS),
         ("versions", VersionsPane.BINDINGS),
-        ("latency, versions, prompts, regression runs", FittedTable.BINDINGS),
+        ("tables wider than the screen", FittedTable.BINDINGS),
         ("compare", CompareScreen.BINDINGS),
         ("compare: pick an arm", ArmPicker.BINDINGS),
         ("alerts", AlertsScreen.BINDINGS),
