@@ -83,3 +83,29 @@ def test_a_time_sorted_window_is_aggregated_from_views_of_its_columns():
     # a sort's order, its sorted values and their regrouping, the costs in nano-dollars...:
     # ~90 bytes a row; copying each row's dozen columns first made it ~160
     assert peak / 200_000 < 120, peak / 200_000
+
+
+def test_the_first_whole_figures_start_scipys_import_ahead_of_the_first_comparison(monkeypatch):
+    """The console's first `c` waited 1.5-3.4 s for scipy.stats' import in this thread (a user
+    trial): it is started in a thread of its own once the first whole figures are out, and
+    only once."""
+    warmed = []
+    monkeypatch.setattr(analytics_feed, "warm_up", lambda: warmed.append(time.monotonic()))
+    posted: list = []
+    feed = AnalyticsFeed(posted.append, Settings(), window="1h")
+    monkeypatch.setattr(feed, "_figures", lambda live, now, window, held_since, partial: ("report", False))
+    stop = threading.Event()
+    feed.seed(Columns(), {}, held_since=None)
+    thread = threading.Thread(target=feed.run, args=(stop.is_set,))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not warmed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert posted and len(warmed) == 1
+        feed.add(records(5, time.time() - 60))  # more figures: no second warm-up
+        time.sleep(0.5)
+        assert len(warmed) == 1
+    finally:
+        stop.set()
+        thread.join(10)

@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 
 from console.analytics.columns import Columns
+from console.analytics.stats import warm_up
 from console.config import Settings
 from console.records import RequestRecord
 from console.live.compare_feed import change_comparison_ready, comparison_ready
@@ -239,6 +240,7 @@ class AnalyticsFeed:
         from_store = False  # the last report was read from the store
         news = False  # rows, labels or the store changed since it: what the store path reads
         baseline_periods: tuple[float, ...] | None = None  # the budget periods the baselines are of
+        warmed = False  # scipy.stats imported ahead of the first comparison
         while not is_cancelled():
             self._inbox.wait(CANCEL_CHECK_INTERVAL)
             for command in self._inbox.take_all():
@@ -310,6 +312,9 @@ class AnalyticsFeed:
             started = time.monotonic()
             ready, from_store = self._figures(live, now, window, held_since, partial)
             self._post(ready)
+            if not warmed and not partial:  # the first whole figures are out: compare's turn next
+                warm_up()
+                warmed = True
             if from_store:
                 self.store_report_posted.set()
             took = time.monotonic() - started
