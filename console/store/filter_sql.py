@@ -141,6 +141,10 @@ def _condition(term: Term, compiled: FilterSQL, vocabulary: Vocabulary) -> str:
         models = [m for (m,) in vocabulary(("model",)) if name_matches(wanted, m)]
         return _in_list("r.model", models, compiled)
     if term.name == "status":
+        # in the partial status index's own words (console.store.tables): a bound value does
+        # not prove it on PostgreSQL once psycopg prepares the statement (a generic plan)
+        if wanted == "error":
+            return "r.status = 'error'"
         return f"r.status = {compiled.add(wanted)}"
     if term.name in ("prompt", "version"):
         prompt_id, version = split_prompt(wanted) if term.name == "prompt" else ("", wanted)

@@ -31,7 +31,8 @@ class RequestPages:
 
     def vocabulary(self, columns: tuple[str, ...]) -> list[tuple]:
         """The distinct values stored in `columns` (model, prompt_id, prompt_version: read from
-        the hour rollups, which hold every stored row's, so cheap; status from its index)."""
+        the hour rollups, which hold every stored row's, so cheap; status is never asked: it is
+        ok or error)."""
         cached = self._vocabulary.get(columns)
         if cached is not None and time.monotonic() - cached[0] < VOCABULARY_TTL:
             return cached[1]

@@ -7,22 +7,29 @@ the rows on screen.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint, event
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from console.store import day_dedup
 from console.store.schema_facts import BODY_COLUMNS, REQUEST_COLUMNS
 
 
+STATUS_INDEXED = text("status = 'error'")
+
+
 class RequestRow(SQLModel, table=True):
     __tablename__ = "requests"
-    # ts serves the windows, status the requests view's error filter (console.store.filter_sql),
-    # the unique one the duplicates: request_id on PostgreSQL (and in SQLite stores made before
+    # ts serves the windows, status the requests view's error filter (console.store.filter_sql)
+    # and the triage's error lines (console.store.error_groups), the unique one the duplicates: request_id on PostgreSQL (and in SQLite stores made before
     # day_dedup), (day, request_id) in a new SQLite store (day_dedup, made after create). Model
     # and prompt terms read the names stored from the rollups and scan: their indexes
-    # (schema < 8) cost a sixth of the store and of a bulk load.
+    # (schema < 8) cost a sixth of the store and of a bulk load. The status index holds the
+    # failed requests only (STATUS_INDEXED; status is "ok" or "error"): a query uses it when it
+    # says status = 'error' in those very words, as those two modules do. Over the whole
+    # column it was 3.7% of a 1M-row store (12.7 of 346 MB) and one more index a row to
+    # insert; stores made before keep it whole, which serves the same queries.
     __table_args__ = (
-        Index("ix_requests_status", "status"),
+        Index("ix_requests_status", "status", sqlite_where=STATUS_INDEXED, postgresql_where=STATUS_INDEXED),
         UniqueConstraint("request_id").ddl_if(dialect="postgresql"),
     )
 
