@@ -85,7 +85,7 @@ async def test_a_suite_typed_in_the_dialog_runs_instead_of_the_configured_one(pr
 
 
 async def test_a_stored_promptfoo_run_reopened_from_history_lists_its_tests_not_run(project):
-    from console.ui.screens.regress import RegressHistoryScreen
+    from console.ui.screens.regress_history import RegressHistoryScreen
 
     app = ConsoleApp(sources=[], store_url=str(project / "s.db"), settings=settings_for("promptfooconfig.yaml"))
     async with app.run_test(size=(160, 48)) as pilot:

@@ -16,7 +16,8 @@ from console.regression.execute import execute
 from console.regression.plan import make_plan
 from console.store import Store
 from console.ui.app import ConsoleApp
-from console.ui.screens.regress import RegressHistoryScreen, RegressRunScreen
+from console.ui.screens.regress import RegressRunScreen
+from console.ui.screens.regress_history import RegressHistoryScreen
 from console.ui.screens.regress_launch import RegressLaunchModal
 from test_regress_prompt_version import demo_project  # noqa: F401 (a fixture)
 from test_ui import screen_text, wait_until

@@ -23,7 +23,8 @@ from console.demo.target import DEMO_REGRESSION_TOML, is_defect
 from console.regression import history
 from console.regression.plan import make_plan
 from console.store import Store
-from console.ui.screens.regress import RegressHistoryScreen, RegressRunScreen
+from console.ui.screens.regress import RegressRunScreen
+from console.ui.screens.regress_history import RegressHistoryScreen
 from console.ui.screens.regress_case import RegressCaseScreen, diff_text
 
 

@@ -1,4 +1,5 @@
-"""The console's Textual app: screens, the ingest worker, help and the command palette."""
+"""The console's Textual app: screens, the ingest worker, help and the command palette (the
+regression suite's `R` and launch: console/ui/regress_actions.py)."""
 
 from __future__ import annotations
 
@@ -28,19 +29,17 @@ from console.ui.messages import (
 from console.formatting import parse_rfc3339
 from console.ui.screens.alerts import AlertsScreen
 from console.ui.compare_requests import CompareRequests
-from console.ui.screens.regress import RegressRunScreen
-from console.ui.screens.regress_launch import LaunchChoice, RegressLaunchModal
-from console.ui.screens.regress_next import ask_for_run, run_again
 from console.ui.screens.dashboard import DashboardScreen
 from console.ui.screens.help import BindingScope, HelpScreen
 from console.ui.widgets.requests_view import RequestsView
 from console.ui.evaluation_app import EvaluationUI
 from console.live.evaluation_feed import EvaluationFeed
 from console.ui.screens.help_columns import ColumnsHelpScreen
-from console.ui.read_only import READ_ONLY_NOTE, WRITING_ACTIONS, without_writing
+from console.ui.read_only import WRITING_ACTIONS, without_writing
 from console.ui.key_scopes import console_binding_scopes
 from console.ui.no_color import legible_filters
 from console.ui.palette_commands import console_commands
+from console.ui.regress_actions import RegressionSuiteActions
 
 if TYPE_CHECKING:
     from console.evaluation.triage import Queue
@@ -79,7 +78,7 @@ def mask_password(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
 
 
-class ConsoleApp(App):
+class ConsoleApp(RegressionSuiteActions, App):
     TITLE = "llmops-console"
     CSS_PATH = "console.tcss"
 
@@ -313,84 +312,6 @@ class ConsoleApp(App):
         if self.read_only and action in WRITING_ACTIONS:
             return False
         return super().check_action(action, parameters)
-
-    def action_regress(self, prompt_version: str | None = None, prompt_id: str | None = None) -> None:
-        """Open the running suite, or ask what to run (defaults from [regression]).
-
-        From a Versions row, the version is filled in: the candidate to try, unless the row is
-        of a prompt the suite does not run (prompt_id; said so). On a finished run's screen, the
-        dialog starts from that run's suite, target and version.
-        """
-        if self.read_only:  # called from a pane or screen: their own check hides their key
-            self.notify(READ_ONLY_NOTE, title="Regression suite", markup=False)
-            return
-        session = self.regress_session
-        if session is not None and not session.done.is_set():
-            if not isinstance(self.screen, RegressRunScreen):
-                self.push_screen(RegressRunScreen(session))
-            return
-        if isinstance(self.screen, RegressLaunchModal):
-            return
-        if isinstance(self.screen, RegressRunScreen):
-            again = run_again(self.screen.session, self.settings)
-            if again is not None:
-                ask_for_run(self, again, self.launch_regress)
-            return
-        config = self.settings.regression
-        if prompt_version and prompt_id:
-            from console.regression.plan import suite_prompt_ids
-
-            prompts = suite_prompt_ids(self.settings)
-            if prompts and prompt_id not in prompts:  # e.g. ticket-classifier@v3 for support-answer cases
-                self.notify(f"{prompt_id}@{prompt_version} is not a prompt this suite runs ({', '.join(sorted(prompts))}):"
-                            " the version to try is left empty", title="Regression suite", severity="warning",
-                            markup=False, timeout=8)  # fmt: skip
-                prompt_version = None
-        self.push_screen(
-            RegressLaunchModal(config.default_target, str(config.suite), prompt_version, self.check_launch),
-            self.launch_regress,
-        )
-
-    def check_launch(self, choice: LaunchChoice) -> None:
-        """PlanError (naming the field) for a choice the run would refuse; in the dialog's thread
-        worker, as it reads the suite, the registry and the store."""
-        from console.regression.execute import check_plan
-
-        check_plan(self._plan(choice), self.store_url)
-
-    def _plan(self, choice: LaunchChoice):
-        from console.regression.plan import make_plan
-
-        return make_plan(self.settings, target=choice.target, baseline=choice.baseline,
-                         prompt_version=choice.prompt_version, suite=choice.suite)  # fmt: skip
-
-    def launch_regress(self, choice: LaunchChoice | None) -> None:
-        """Start a run; it takes the place of a finished run's screen (Esc goes where that one went)."""
-        if choice is None:
-            return
-        from console.regression.plan import PlanError
-
-        try:
-            plan = self._plan(choice)
-        except PlanError as exc:
-            self.notify(str(exc), title="Regression suite", severity="error", markup=False, timeout=8)
-            return
-        screen = RegressRunScreen.start(plan, self.store_url)
-        self.regress_session = screen.session
-        if isinstance(self.screen, RegressRunScreen):
-            self.switch_screen(screen)
-        else:
-            self.push_screen(screen)
-
-    def _regress_status(self) -> None:
-        session = self.regress_session
-        if session is None or not self.dashboard.query("#status"):
-            return  # nothing to show, or the dashboard is not composed yet
-        header = self.dashboard.status_header
-        line = session.status_line() if session is not None else None
-        if line != header.regress_line:
-            header.regress_line = line
-            header.redraw()
 
     def action_show_rejected(self) -> None:
         self.dashboard.action_show_rejected()

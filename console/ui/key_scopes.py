@@ -14,8 +14,9 @@ from console.ui.screens.detail import RequestDetailScreen
 from console.ui.screens.help import BindingScope, HelpScreen
 from console.ui.screens.labelling import LABEL_BINDINGS, NoteModal, ReasonModal
 from console.ui.screens.prompts import PromptsScreen
-from console.ui.screens.regress import RegressHistoryScreen, RegressRunScreen
+from console.ui.screens.regress import RegressRunScreen
 from console.ui.screens.regress_case import RegressCaseScreen
+from console.ui.screens.regress_history import RegressHistoryScreen
 from console.ui.screens.regress_launch import RegressLaunchModal
 from console.ui.screens.rejected import RejectedLinesScreen
 from console.ui.screens.triage import TriageScreen
