@@ -13,20 +13,25 @@ frame, per TAIL_INTERVAL.
 
 In a replay (console/live/replay.py) it is given the replay's moment (`until`): the history
 is the rows up to that moment, and new rows are those the moment has reached since, in time
-order; a step back restarts it (set_filter).
+order; a step back restarts it (set_filter). Under `open --at` the moment is fixed: rows
+committed while it runs are shown when stamped up to it, never those after (in no figure).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from console.analytics.filters import RecordFilter
 from console.live.events import Post, RequestIdsLoaded, RequestPageLoaded, RequestsPagerFailed
 from console.live.inbox import Inbox
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is imported in the thread, not at the view's import
+    from console.store.filter_sql import FilterSQL
+    from console.store.pages import RequestPages
 
 FIRST_STRETCH = 2_000  # the newest rows first, cheaply: the screen needs a few dozen
 HISTORY_STRETCH = 100_000  # ids scanned per step of the history (a step is short: pages wait on it)
@@ -135,7 +140,7 @@ class RequestsPager:
                         last_id = top = pages.max_id()
                         if self._until is not None:
                             last_ts = history_ts = self._until()
-                        span = _scanned_span(pages.time_span() if top else None, record_filter)
+                        span = _scanned_span(pages.time_span() if top else None, record_filter, history_ts)
                         history = _History(span) if span else None
                         order = ShownOrder()
                         history_due = 0.0
@@ -144,18 +149,20 @@ class RequestsPager:
                             self._post(RequestIdsLoaded(generation, _empty(), False, {}, 0.0))
                     if self._poked and (restart or time.monotonic() >= tail_due):
                         self._poked = False
-                        if self._until is None:
+                        moment = None if self._until is None else self._until()
+                        if moment is None:
                             fresh, fresh_ts = pages.keys(scan, last_id)
+                            seen_id = int(fresh.max()) if len(fresh) else last_id
                         else:
-                            moment = self._until()
-                            fresh, fresh_ts = (pages.keys_in_time(scan, last_ts, moment) if moment > last_ts
-                                               else (_empty(), _empty(np.float64)))
-                            last_ts = max(last_ts, moment)
+                            fresh, fresh_ts, seen_id = _up_to_moment(pages, scan, last_id, last_ts, moment)
                         if len(fresh):
                             # read before anything moves on: a store error here leaves them to the next look
                             newest = fresh[np.lexsort((fresh, fresh_ts))[-TAIL_ROWS:]]
                             tail = pages.records([int(i) for i in newest])
-                            last_id = max(last_id, int(fresh.max()))
+                        last_id = max(last_id, seen_id)
+                        if moment is not None:
+                            last_ts = max(last_ts, moment)
+                        if len(fresh):
                             fresh, positions = order.place(fresh, fresh_ts, scanning=history is not None)
                         if len(fresh):  # else all held for the history's stretches
                             left = history.left if history else 0.0
@@ -200,14 +207,35 @@ class _History:
         return (self.before[0] - self.oldest) / whole if whole > 0 else 0.0
 
 
-def _scanned_span(span: tuple[float, float] | None, record_filter: RecordFilter | None) -> tuple[float, float] | None:
+def _up_to_moment(
+    pages: RequestPages, where: FilterSQL, last_id: int, last_ts: float, moment: float,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The rows to add with a moment (a replay's, or `open --at`'s): those committed since the
+    last look stamped up to it, and the older ones a moment moved forward has reached (ids and
+    ts); and the newest id looked at. A row stamped after the moment is in no figure: it waits
+    (for a replay's moment to reach it) or is never shown (--at)."""
+    newest_id = pages.max_id()
+    committed, committed_ts = pages.keys(where, last_id, up_to_id=newest_id, up_to_ts=moment)
+    if moment <= last_ts:
+        return committed, committed_ts, max(last_id, newest_id)
+    reached, reached_ts = pages.keys_in_time(where, last_ts, moment, up_to_id=last_id)
+    return np.concatenate((reached, committed)), np.concatenate((reached_ts, committed_ts)), max(last_id, newest_id)
+
+
+def _scanned_span(
+    span: tuple[float, float] | None, record_filter: RecordFilter | None, until: float | None = None,
+) -> tuple[float, float] | None:
     """The time the history scan goes through: the store's, from a since: term's moment on
-    (where the scan stops), so its progress is a share of that."""
+    (where the scan stops), up to the moment when there is one, so its progress is a share of that."""
     since = record_filter.since if record_filter else None
-    if span is None or since is None:
+    if span is None:
         return span
     oldest, newest = span
-    return min(max(oldest, since), newest), newest
+    if until is not None:
+        newest = max(min(newest, until), oldest)
+    if since is not None:
+        oldest = min(max(oldest, since), newest)
+    return oldest, newest
 
 
 def _empty(dtype=np.int64) -> np.ndarray:

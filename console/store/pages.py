@@ -52,19 +52,25 @@ class RequestPages:
         with self.engine.connect() as conn:
             return int(conn.execute(text("SELECT coalesce(max(id), 0) FROM requests")).scalar_one())
 
-    def keys(self, where: FilterSQL, after_id: int, up_to_id: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def keys(
+        self, where: FilterSQL, after_id: int, up_to_id: int | None = None, up_to_ts: float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """ids and ts of the rows with after_id < id <= up_to_id that match, by id: the rows
-        committed since the last look, which the pager then places by time."""
+        committed since the last look, which the pager then places by time. up_to_ts: only
+        those with ts <= it (the figures' fixed or replayed moment)."""
         with self.engine.connect() as conn:
-            return _columns(conn.execute(*self._by_id(where, after_id, up_to_id)).all())
+            return _columns(conn.execute(*self._by_id(where, after_id, up_to_id, up_to_ts)).all())
 
     @staticmethod
-    def _by_id(where: FilterSQL, after_id: int, up_to_id: int | None):
+    def _by_id(where: FilterSQL, after_id: int, up_to_id: int | None, up_to_ts: float | None = None):
         conditions = ["r.id > :after_id"]
         params: dict[str, object] = {"after_id": after_id, **where.params}
         if up_to_id is not None:
             conditions.append("r.id <= :up_to_id")
             params["up_to_id"] = up_to_id
+        if up_to_ts is not None:
+            conditions.append("r.ts <= :up_to_ts")
+            params["up_to_ts"] = up_to_ts
         if where.where:
             conditions.append(f"({where.where})")
         join = " LEFT JOIN request_bodies b ON b.id = r.id" if where.needs_body else ""
@@ -77,16 +83,22 @@ class RequestPages:
             high = conn.execute(text("SELECT max(ts) FROM requests")).scalar()
         return None if low is None else (float(low), float(high))
 
-    def keys_in_time(self, where: FilterSQL, after_ts: float, up_to_ts: float) -> tuple[np.ndarray, np.ndarray]:
-        """ids and ts of the rows with after_ts < ts <= up_to_ts that match, in time order (a
-        replay's rows as its clock reaches them: console/live/replay.py)."""
+    def keys_in_time(
+        self, where: FilterSQL, after_ts: float, up_to_ts: float, up_to_id: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """ids and ts of the rows with after_ts < ts <= up_to_ts (and id <= up_to_id) that
+        match, in time order (a replay's rows as its clock reaches them: console/live/replay.py)."""
         conditions = ["r.ts > :after_ts", "r.ts <= :up_to_ts"]
+        params: dict[str, object] = {"after_ts": after_ts, "up_to_ts": up_to_ts, **where.params}
+        if up_to_id is not None:
+            conditions.append("r.id <= :up_to_id")
+            params["up_to_id"] = up_to_id
         if where.where:
             conditions.append(f"({where.where})")
         join = " LEFT JOIN request_bodies b ON b.id = r.id" if where.needs_body else ""
         query = text(f"SELECT r.id, r.ts FROM requests r{join} WHERE {' AND '.join(conditions)} ORDER BY r.ts, r.id")
         with self.engine.connect() as conn:
-            return _columns(conn.execute(query, {"after_ts": after_ts, "up_to_ts": up_to_ts, **where.params}).all())
+            return _columns(conn.execute(query, params).all())
 
     def history_keys(
         self, where: FilterSQL, up_to_id: int, before: tuple[float, int] | None, limit: int,

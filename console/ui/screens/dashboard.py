@@ -19,6 +19,7 @@ from console.sources.base import RejectedLine
 from console.analytics.report_types import Report
 from console.analytics.windows import next_window
 from console.analytics.compare_arms import RegistryOrder, compare_arms
+from console.live.figures_clock import FIXED, FiguresClock
 from console.live.events import HistoryLoaded, IngestFailed, ReceiverState, RecordsArrived, ReportReady
 from console.ui.formatting import moment_text
 from console.ui.widgets.budget_pane import BudgetPane
@@ -142,6 +143,9 @@ class DashboardScreen(Screen):
             self._pending_history = loaded  # not composed yet: shown on mount
             return
         self._pending_history = None
+        clock = self._figures_clock()
+        if clock is not None and clock.mode == FIXED:  # open --at: the rows up to the figures' moment only
+            self.requests_view.until = clock.now
         self.requests_view.start(self.app.store_url)  # the ingest thread has opened (or made) the store
         self._add_rejected(loaded.rejected, loaded.rejected_total)
         self.status_header.stored = loaded.stored
@@ -241,6 +245,10 @@ class DashboardScreen(Screen):
             subtitle = f"{shown:,} of {total:,} shown"
         else:
             subtitle = f"{shown:,} shown"
+        clock = self._figures_clock()
+        if view.until is not None and clock is not None and clock.mode == FIXED:
+            # the rows stamped later are in the store (and the header's count), in no figure
+            subtitle += f" · up to {moment_text(clock.now(), time.time())} (--at)"
         view.border_subtitle = subtitle
 
     # -- actions -----------------------------------------------------------------------
@@ -294,8 +302,11 @@ class DashboardScreen(Screen):
     def _figures_now(self) -> float:
         """The moment the panes' figures end at (console.live.figures_clock): a relative
         since: starts where their window does, on the wall clock, an anchored or a replay's."""
-        clock = getattr(getattr(self.app, "feed", None), "clock", None)
+        clock = self._figures_clock()
         return clock.now() if clock is not None else time.time()
+
+    def _figures_clock(self) -> FiguresClock | None:
+        return getattr(getattr(self.app, "feed", None), "clock", None)
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
