@@ -95,11 +95,12 @@ async def test_the_queue_shows_answers_then_one_line_per_provider_error_without_
         text = screen_text(app)
         # "30 provider errors in 1 line below" (the demo: "1,330 ... in 20 lines below") read as 20
         # of the errors; a line is a model's errors of one type
-        assert "2 left" in text and "30 provider errors below, all of one model and error type" in text
+        # counted in the figures' window, which the title names (anchored at the old log's end)
+        assert "2 left" in text and "30 provider errors in the last 1h below, all of one model and error type" in text
         timeouts = ErrorGroup("gpt-4o", "APITimeoutError", "timeout", 1_300, time.time())
         screen.show_queue(dataclasses.replace(screen.queue, provider_errors=(timeouts, *screen.queue.provider_errors)))
         title = str(screen.query_one("#triage-title").render())
-        assert "1,330 provider errors below in 2 lines, one per model and error type" in title
+        assert "1,330 provider errors in the last 1h below in 2 lines, one per model and error type" in title
         assert "30 errors" in text and "RateLimitError" in text and "provider rate limit, not judged here" in text
         await pilot.press("G")  # the error line is below the two answers
         await pilot.press("b")

@@ -5,7 +5,8 @@ has labelled yet, lowest score first (newest first on ties), each with the reaso
 low scores; then the labelled requests (newest label first), so a verdict can be seen,
 changed or undone. `left` counts the unlabelled ones, all of them, not only those shown.
 Provider errors (rate limits, 5xx, timeouts: console.evaluation.provider_errors) are not
-scored and not in it: the queue carries them as one line per (model, error type).
+scored and not in it: the queue carries them as one line per (model, error type), counted
+in the figures' window (ErrorsWindow), as the panes' error rates are.
 
 The scoring loop reads the store newest first (what arrived since it last looked, then the
 backlog downwards: the queue's first entries are what happens now), keeps the sampled
@@ -19,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from console.analytics.windows import window_start
 from console.config import Settings
 from console.evaluation.provider_errors import ErrorGroup, group_errors, is_provider_error
 from console.evaluation.sampling import Sampler
@@ -59,11 +61,25 @@ class QueueItem:
 
 
 @dataclass(frozen=True, slots=True)
+class ErrorsWindow:
+    """The time the provider-error lines count: the figures' window (its name) ending at their
+    now, so an outage's count is the one the panes' error rates show, not the store's history."""
+
+    name: str  # "1h", "all", ...
+    now: float
+
+    @property
+    def since(self) -> float | None:
+        return window_start(self.now, self.name)
+
+
+@dataclass(frozen=True, slots=True)
 class Queue:
     items: list[QueueItem]
     left: int  # unlabelled requests under the threshold, all of them
     below: float
     provider_errors: tuple[ErrorGroup, ...] = ()  # one per (model, error type), most first
+    errors_window: str | None = None  # the window the provider errors are counted in; None: all stored
 
     @property
     def provider_error_count(self) -> int:
@@ -71,8 +87,10 @@ class Queue:
 
 
 def build_queue(
-    evaluation: EvaluationStore, below: float, limit: int = QUEUE_LIMIT, labelled_limit: int = LABELLED_LIMIT
+    evaluation: EvaluationStore, below: float, limit: int = QUEUE_LIMIT, labelled_limit: int = LABELLED_LIMIT,
+    errors_window: ErrorsWindow | None = None,
 ) -> Queue:
+    """The queue; its provider-error lines count `errors_window` (the whole store when None)."""
     low, count = evaluation.low_scored_and_count(below, limit)
     labels = evaluation.current_labels(limit=labelled_limit)
     ids = [rid for rid, _ in low] + [label.request_id for label in labels]
@@ -91,7 +109,9 @@ def build_queue(
             found = tuple(scores.get(label.request_id, ()))
             items.append(QueueItem(record, found[0][1] if found else None, found, label))
     left = count if len(low) >= limit else unlabelled
-    return Queue(items, left, below, tuple(group_errors(evaluation.provider_error_counts())))
+    bounds = () if errors_window is None else (errors_window.since, errors_window.now)
+    errors = tuple(group_errors(evaluation.provider_error_counts(*bounds)))
+    return Queue(items, left, below, errors, errors_window.name if errors_window else None)
 
 
 @dataclass(slots=True)

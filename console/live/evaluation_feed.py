@@ -30,6 +30,9 @@ QUEUE_INTERVAL = 0.5
 # backlog's scoring fell from ~8,400 to ~170 rows/s while the screen was open). So the
 # rebuilds take at most a fifth of the thread, whatever the store's size.
 QUEUE_BUILD_SHARE = 5
+# The open queue is rebuilt at least this often (seconds) when nothing else changes it: its
+# provider-error lines count the figures' window, which slides, and errors are not scored
+ERRORS_SLIDE = 5.0
 FAILURES_SHOWN = 3  # scorer failures notified one by one; then only counted
 # between two chunks of a backlog: scoring is all Python, and back to back it takes the GIL
 # from the UI thread for as long as a firehose lasts (a chunk of 500 takes
@@ -197,7 +200,7 @@ class EvaluationFeed:
             # the first entries go out at once; after that at most every queue_wait
             if self.watching and dirty and (shown_empty or self._queue_asked or now - last_queue >= queue_wait):
                 self._queue_asked = False
-                queue = build_queue(evaluation, below)
+                queue = build_queue(evaluation, below, errors_window=self._errors_window())
                 self._post(QueueReady(queue))
                 built = time.monotonic()
                 queue_wait = max(QUEUE_INTERVAL, QUEUE_BUILD_SHARE * (built - now))
@@ -206,6 +209,8 @@ class EvaluationFeed:
 
         while not is_cancelled():
             dirty |= self._serve_inbox()  # a label the user made is saved at once, quiet or not
+            if self.watching and time.monotonic() - last_queue >= ERRORS_SLIDE:
+                dirty = True  # the error lines' window slid, and provider errors arrive unscored
             if time.monotonic() - last_labels_poll >= LABELS_POLL_INTERVAL:
                 dirty |= self._labels_from_elsewhere()
                 last_labels_poll = time.monotonic()
@@ -231,6 +236,14 @@ class EvaluationFeed:
                 self._inbox.wait(timeout)
             elif not self._has_mail():
                 time.sleep(STEP_PAUSE)
+
+    def _errors_window(self):
+        """The figures' window, ending at their now, for the provider-error lines (the whole
+        store without a figures feed)."""
+        from console.evaluation.triage import ErrorsWindow
+
+        analytics = self.analytics
+        return None if analytics is None else ErrorsWindow(analytics.window, analytics.clock.now())
 
     def _has_mail(self) -> bool:
         return self._inbox.has_mail()

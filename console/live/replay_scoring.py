@@ -191,11 +191,14 @@ class MomentBoundEvaluation:
         low = self.low_scored(below, limit)
         return low, self.count_low_unlabelled(below) if len(low) >= limit else len(low)
 
-    def provider_error_counts(self) -> list[tuple[str, str, int, float]]:
+    def provider_error_counts(
+        self, since: float | None = None, until: float | None = None,
+    ) -> list[tuple[str, str, int, float]]:
         """Only the failures the moment has reached: a replay's triage knows nothing later."""
         from console.store.error_groups import error_counts
 
-        return error_counts(self._evaluation.engine, until=self._until())
+        moment = self._until()
+        return error_counts(self._evaluation.engine, since, moment if until is None else min(until, moment))
 
     def count_low_unlabelled(self, below: float) -> int:
         moment = self._until()

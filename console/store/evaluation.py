@@ -225,9 +225,12 @@ class EvaluationStore:
         with self.engine.connect() as conn:
             return self._low_scores.lowest_and_count(conn, below, limit)
 
-    def provider_error_counts(self) -> list[tuple[str, str, int, float]]:
-        """Failed requests per (model, error_type): the triage queue's provider-error lines."""
-        return self._error_counts(self.engine)
+    def provider_error_counts(
+        self, since: float | None = None, until: float | None = None,
+    ) -> list[tuple[str, str, int, float]]:
+        """Failed requests per (model, error_type), stamped from `since` up to `until` when
+        given (the figures' window): the triage queue's provider-error lines."""
+        return self._error_counts(self.engine, since, until)
 
     def count_scored(self) -> int:
         with self.engine.connect() as conn:

@@ -9,8 +9,8 @@ walking the queue is `b 1`, `b 3`, `o`...; the next queue from the thread moves 
 labelled ones below the unlabelled, and the cursor stays on the same request.
 
 Provider errors (rate limits, 5xx, timeouts) are not in the queue: after the unlabelled
-requests, one line per (model, error type) counts them; Enter on one shows those requests
-in the requests view.
+requests, one line per (model, error type) counts them in the figures' window (the title
+says which); Enter on one shows those requests in the requests view.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from console.analytics.filters import filter_word
+from console.analytics.filters import filter_word, window_filter
 from console.evaluation.provider_errors import ErrorGroup
 from console.evaluation.triage import Queue, QueueItem
 from console.formatting import rfc3339, short_time
@@ -228,7 +228,7 @@ class TriageScreen(LabelActions, Screen):
                 errors, lines = self.queue.provider_error_count, len(self.queue.provider_errors)
                 # a line is a model's errors of one type (group_errors), not one error
                 per = f" in {lines:,} lines, one per model and error type" if lines > 1 else ", all of one model and error type"
-                parts.append(f"{errors:,} provider errors below{per}")
+                parts.append(f"{errors:,} provider errors{errors_scope(self.queue.errors_window)} below{per}")
         if self.progress is not None:
             done, total, failures = self.progress
             if total > done:
@@ -242,8 +242,9 @@ class TriageScreen(LabelActions, Screen):
         preview = Text()
         row = self.current_row
         if isinstance(row, ErrorGroup):
+            window = errors_scope(self.queue.errors_window if self.queue else None)
             preview.append(f"{row.count:,} requests to {one_line(row.model)} failed at the provider ({row.kind}: "
-                           f"{one_line(row.error_type)}), the newest {short_time(rfc3339(row.last_ts))} UTC.\n")
+                           f"{one_line(row.error_type)}){window}, the newest {short_time(rfc3339(row.last_ts))} UTC.\n")
             preview.append("Not a verdict on an answer, so not in the queue; Enter lists them in the requests view.",
                            style="dim")  # fmt: skip
         if item is not None:
@@ -293,7 +294,7 @@ class TriageScreen(LabelActions, Screen):
         row = self.current_row
         if isinstance(row, ErrorGroup):  # the requests behind the line, in the requests view
             self.app.pop_screen()
-            self.app.dashboard.filter_requests(group_filter(row))
+            self.app.dashboard.filter_requests(group_filter(row, self.queue.errors_window if self.queue else None))
         elif row is not None:
             self.app.push_screen(LabelledDetailScreen(row.record, row))
 
@@ -334,10 +335,19 @@ class TriageScreen(LabelActions, Screen):
         self._preview()
 
 
-def group_filter(group: ErrorGroup) -> str:
+def errors_scope(window: str | None) -> str:
+    """Where the provider-error lines count, as the title and the preview say it: the figures'
+    window (the header names its end under --at or a replay)."""
+    if window is None:
+        return ""
+    return " in window all" if window == "all" else f" in the last {window}"
+
+
+def group_filter(group: ErrorGroup, window: str | None = None) -> str:
     """The filter of the requests behind one error line: `model:` names that model alone (not
     gpt-4o-mini for gpt-4o), `error:` the type's first word and the rest as words, any that
-    the filter would read as a term (a colon, a leading -) in quotes. No since: the line
-    counts the model's errors of that type in the whole store (store/error_groups.py)."""
+    the filter would read as a term (a colon, a leading -) in quotes; and the window the line
+    counts (since:, as a pane's Enter writes it), so the requests listed are those counted."""
     kind, *words = group.error_type.split()  # the filter's terms are words
-    return " ".join([f"model:{group.model}", "status:error", f"error:{kind}", *map(filter_word, words)])
+    text = " ".join([f"model:{group.model}", "status:error", f"error:{kind}", *map(filter_word, words)])
+    return window_filter(text, window)
