@@ -330,12 +330,16 @@ class DashboardScreen(Screen):
 
     def action_focus_pane(self, name: str) -> None:
         if name == "requests":
-            self.requests_view.focus()
-            return
-        pane = self.query_one(f"#{name}", Pane)
-        for other in self.query(Pane):
-            other.set_class(other is pane, "-current")
-        target = pane.query(DiffTable).first() if pane.query(DiffTable) else pane
+            target = self.requests_view
+        else:
+            pane = self.query_one(f"#{name}", Pane)
+            for other in self.query(Pane):
+                other.set_class(other is pane, "-current")
+            target = pane.query(DiffTable).first() if pane.query(DiffTable) else pane
+        if self.maximized is not None:
+            # the maximized view shows the pane the key names: focus on a pane hidden behind
+            # it made the next keys (j, Enter, c) act on what was not on screen
+            self.maximize(target)
         target.focus()
 
     @on(FilterRequests)
