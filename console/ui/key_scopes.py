@@ -29,9 +29,12 @@ from console.ui.widgets.versions_pane import VersionsPane
 
 def console_binding_scopes(app_bindings) -> list[BindingScope]:
     """(where, bindings) for the app's own bindings and every screen's and pane's."""
+    # q quits from the dashboard only: every screen pushed over it binds q to Back (or is modal)
+    quits = [binding for binding in app_bindings if binding.action == "quit"]
     return [
-        ("everywhere", app_bindings),
+        ("everywhere", [binding for binding in app_bindings if binding.action != "quit"]),
         ("everywhere", [Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
+        ("dashboard", quits),
         ("dashboard", DashboardScreen.BINDINGS),
         ("requests", RequestsView.BINDINGS),
         ("request detail", RequestDetailScreen.BINDINGS),

@@ -93,8 +93,9 @@ class RegressRunScreen(FailingRunOffer, Screen):
     BINDINGS = [
         # finished, the footer read 'esc Back (the run goes on)  s Stop the run': see check_action;
         # the help lists both escapes, each with its tooltip, when it applies (help.does)
-        Binding("escape", "leave('running')", "Back (the run goes on)", tooltip="while it runs", id="regress.back"),
-        Binding("escape", "leave('finished')", "Back", tooltip="once the run is over", id="regress.back_finished"),
+        # q as on every pushed screen: it fell through to the app's Quit (a user trial lost the demo's store)
+        Binding("escape,q", "leave('running')", "Back (the run goes on)", tooltip="while it runs", id="regress.back"),
+        Binding("escape,q", "leave('finished')", "Back", tooltip="once the run is over", id="regress.back_finished"),
         Binding("s", "stop", "Stop the run", id="regress.stop"),
         Binding("h", "history", "Runs history", id="regress.history"),
         Binding("f", "run_candidate", "Run the candidate", id="regress.run_candidate"),
