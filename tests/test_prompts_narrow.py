@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Static
 
 from conftest import wait_until
@@ -38,3 +39,21 @@ async def test_the_prompts_screen_at_80_columns_cuts_no_column_and_reaches_every
         assert {"p95", "labels", "hash", "all-time first", "all-time last"} <= seen
         await pilot.press(*["left"] * 10, "down", "enter")  # the cursor still names the row's version
         assert screen.shown == "text" and "v8.txt" in rendered(screen.body)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
+async def test_every_version_shows_when_the_screen_has_room(tmp_path, size):
+    # in the demo at 80x24 the table had a third of the height: six of eight versions above
+    # the help line and 11 blank lines, ticket-classifier@v3 and v4 only after G
+    app, _ = make_app(tmp_path)
+    for number in range(1, 7):  # v1..v6 beside v7, v8 and the logs' unregistered v9: nine rows
+        (tmp_path / "prompts" / "support-answer" / f"v{number}.txt").write_text(f"Answer, take {number}.\n")
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptsScreen) and app.screen.registry is not None)
+        table = app.screen.query_one("#prompts-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 9)
+        await pilot.pause()
+        assert table.size.height >= table.row_count + table.header_height, table.size
+        assert table.max_scroll_y == 0  # nothing below the last row shown
+        assert app.screen.query_one("#prompts-view").size.height >= 3  # the text still has room

@@ -77,10 +77,12 @@ class PromptsScreen(HidesWritingActions, Screen):
         Binding("R", "regress", "Run suite on this version", id="prompts.regress"),
     ]
 
+    # the table as tall as its rows (every version, when the screen has room) and the view the
+    # rest: at 1fr/2fr an 80x24 terminal showed six of eight versions above 11 blank lines of view
     DEFAULT_CSS = """
     PromptsScreen #prompts-title { padding: 0 1; background: $panel; }
-    PromptsScreen #prompts-table { height: 1fr; }
-    PromptsScreen #prompts-view { height: 2fr; border-top: solid $panel; }
+    PromptsScreen #prompts-table { height: auto; max-height: 65%; }
+    PromptsScreen #prompts-view { height: 1fr; min-height: 4; border-top: solid $panel; }
     """
 
     def __init__(self, root: Path, versions: Sequence[VersionRow] = (), store_url: str | None = None,
