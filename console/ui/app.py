@@ -38,7 +38,7 @@ from console.ui.screens.help_columns import ColumnsHelpScreen
 from console.ui.read_only import WRITING_ACTIONS, without_writing
 from console.ui.key_scopes import console_binding_scopes
 from console.ui.no_color import legible_filters
-from console.ui.palette_commands import console_commands
+from console.ui.palette_commands import console_commands, without_textual_keys
 from console.ui.regress_actions import RegressionSuiteActions
 
 if TYPE_CHECKING:
@@ -349,5 +349,5 @@ class ConsoleApp(RegressionSuiteActions, App):
         self.exit(result=REPLAY_LAST_HOUR)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        yield from without_textual_keys(self, super().get_system_commands(screen))
         yield from console_commands(self, screen, live=type(self) is ConsoleApp)

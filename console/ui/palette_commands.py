@@ -1,14 +1,24 @@
-"""The console's entries in the command palette (ctrl+p), beside Textual's own."""
+"""The console's entries in the command palette (ctrl+p), beside Textual's own (less its "Keys")."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 if TYPE_CHECKING:
     from console.ui.app import ConsoleApp
+
+
+def without_textual_keys(app: App, commands: Iterable[SystemCommand]) -> Iterable[SystemCommand]:
+    """Textual's system commands less its "Keys" (the key panel): beside our "Help: keys" it read
+    as the same entry, and the panel it opens squeezed the Requests table (status cut to 'o')
+    and did not close on Esc, only through the palette again. Help lists every key. Its "hide"
+    entry stays, should the panel be opened some other way."""
+    for command in commands:
+        if command.callback != app.action_show_help_panel:
+            yield command
 
 
 def console_commands(app: ConsoleApp, screen: Screen, live: bool) -> Iterable[SystemCommand]:
