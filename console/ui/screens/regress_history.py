@@ -1,6 +1,7 @@
 """The runs history (`h` on a run screen): past runs with their pass rates and gate verdicts.
 `B` marks the selected run as its suite's baseline and Enter opens its results in a run screen
-again. Its queries run in thread workers: the UI thread never touches the store.
+again. It reads the runs each time it is shown (a run started from here is listed on return).
+Its queries run in thread workers: the UI thread never touches the store.
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ class RegressHistoryScreen(Screen):
         yield FittedTable(HISTORY_COLUMNS, id="regress-history-table")
         yield KeyFooter()
 
-    def on_mount(self) -> None:
+    def on_screen_resume(self) -> None:
+        # each time it is shown, not only the first: a run started from a run opened here (f, R)
+        # left it stale until r (Textual resumes a screen after its mount, on every push or pop)
         self.action_reload()
 
     @property
