@@ -144,8 +144,10 @@ def comparison_table(comparison: Comparison, narrow: bool = False) -> Table:
             method = comparison.differences[metric].method if metric in comparison.differences else None
             if method:
                 methods.setdefault(method, []).append(name)
-        table.caption = Text("p, two-sided: " + "; ".join(f"{', '.join(names)} by {method}" for method, names in methods.items()))
-        table.caption_justify = "left"
+        if methods:  # none when an arm is empty: no test ran, and a bare "p, two-sided:" said nothing
+            table.caption = Text("p, two-sided: " + "; ".join(f"{', '.join(names)} by {method}"
+                                                             for method, names in methods.items()))
+            table.caption_justify = "left"
     return table
 
 

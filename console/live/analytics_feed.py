@@ -102,6 +102,7 @@ class CompareChange:
     kind: str
     name: str
     token: int = 0
+    swapped: bool = False  # A the traffic from the change on, B what it replaced (the screen's x)
 
 
 AnalyticsCommand = SeedWindow | JoinHistory | AddRows | AddColumns | ClockMoved | ApplyLabels | CompareArms | CompareChange
@@ -178,9 +179,10 @@ class AnalyticsFeed:
         """Arms a and b compared over the window; the CompareReady posted says `token` back."""
         self._inbox.send(CompareArms(a, b, title, token))
 
-    def request_change_compare(self, kind: str, name: str, token: int = 0) -> None:
-        """Before/after the first appearance of a model or prompt version ("id@version")."""
-        self._inbox.send(CompareChange(kind, name, token))
+    def request_change_compare(self, kind: str, name: str, token: int = 0, swapped: bool = False) -> None:
+        """Before/after the first appearance of a model or prompt version ("id@version");
+        swapped: after/before, the same two arms exchanged."""
+        self._inbox.send(CompareChange(kind, name, token, swapped))
 
     def _prompts_root(self):
         """The registry's directory, or None when there is none (read here, off the UI thread)."""
@@ -249,8 +251,9 @@ class AnalyticsFeed:
                         self._post(comparison_ready(live.cols, a, b, prompts_root=self._prompts_root(),
                                                     window=self._window, now=self.clock.now(), token=token))
                         continue
-                    case CompareChange(kind, name, token):
-                        self._post(change_comparison_ready(live.cols, kind, name, window=self._window, token=token))
+                    case CompareChange(kind, name, token, swapped):
+                        self._post(change_comparison_ready(live.cols, kind, name, window=self._window, token=token,
+                                                           swapped=swapped))
                         continue
                     case SeedWindow(columns, baseline_spend, baseline_nano, partial, held_since):
                         # The ingest thread seeds before it tails, so nothing arrived earlier.

@@ -67,19 +67,21 @@ def prompt_diff(prompts_root, spec_a, spec_b):
 
 
 def change_comparison_ready(
-    columns: Columns, kind: str, name: str, window: str | None = None, token: int = 0,
+    columns: Columns, kind: str, name: str, window: str | None = None, token: int = 0, swapped: bool = False,
 ) -> CompareReady:
     """Before/after the first appearance of `name`, over every row held, not the panes' window:
-    so the scope says what each arm covers (in the demo, at 1h, "before" was 3 days unsaid)."""
+    so the scope says what each arm covers (in the demo, at 1h, "before" was 3 days unsaid).
+    swapped: the same two arms, over the same rows, as A after and B before (the screen's x)."""
     from console.analytics.compare import change_point_arms, compare
     from console.sanitize import one_line
 
     try:
         before, after = change_point_arms(columns, kind, name)
-        comparison = compare(columns, before, after)
+        a, b = (after, before) if swapped else (before, after)
+        comparison = compare(columns, a, b)
     except ValueError as exc:
         return CompareReady(error=str(exc), token=token)
-    scope = f"split where {one_line(name)} first appeared: {arms_scope(columns, before, after, window)}"
+    scope = f"split where {one_line(name)} first appeared: {arms_scope(columns, a, b, window)}"
     return CompareReady(comparison, scope=scope, token=token)
 
 

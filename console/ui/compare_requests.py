@@ -58,15 +58,21 @@ class CompareRequests:
         screen.call_after_refresh(self.feed.request_compare, a, b, title, screen.token)
         return screen
 
-    def change(self, kind: str, name: str) -> CompareScreen:
-        """Before/after the first appearance of a model or prompt version ('id@version')."""
+    def change(self, kind: str, name: str, swapped: bool = False, replacing: Screen | None = None) -> CompareScreen:
+        """Before/after the first appearance of a model or prompt version ('id@version');
+        swapped: the same two arms over the same rows, after as A (the screen's x)."""
         shown = one_line(name)
-        screen = self._open(f"before/after {shown}", f"comparing before and after {shown} first appeared")
-        screen.call_after_refresh(self.feed.request_change_compare, kind, name, screen.token)
+        order = "after and before" if swapped else "before and after"
+        screen = self._open(f"{order.replace(' and ', '/')} {shown}", f"comparing {order} {shown} first appeared",
+                            replacing, before_after=(kind, name, swapped))  # fmt: skip
+        screen.call_after_refresh(self.feed.request_change_compare, kind, name, screen.token, swapped)
         return screen
 
-    def _open(self, asked: str, asking: str, replacing: Screen | None = None) -> CompareScreen:
-        screen = CompareScreen(asked=asked, asking=asking, token=next(self._tokens))
+    def _open(
+        self, asked: str, asking: str, replacing: Screen | None = None,
+        before_after: tuple[str, str, bool] | None = None,
+    ) -> CompareScreen:
+        screen = CompareScreen(asked=asked, asking=asking, token=next(self._tokens), before_after=before_after)
         if replacing is not None and self.app.screen is replacing:
             self.app.switch_screen(screen)
         else:

@@ -126,10 +126,13 @@ class CompareScreen(Screen):
     def __init__(
         self, comparison: Comparison | None = None, prompt_diff: VersionDiff | None = None, scope: str = "",
         choices: Sequence[ArmChoice] = (), *, asked: str = "", asking: str = "", token: int = 0,
+        before_after: tuple[str, str, bool] | None = None,
     ) -> None:
         """comparison None: opened at the key, loading until `show` gives it the comparison;
         asked is then its title ("A: support-answer@v7  vs  B: support-answer@v8"), asking what
-        it is doing ("comparing ... over the 1h window"), token the request it waits for."""
+        it is doing ("comparing ... over the 1h window"), token the request it waits for.
+        before_after: (kind, name, swapped) when it compares before/after a change (C), over
+        all the history loaded: x asks that again swapped, not its arms over the window."""
         super().__init__()
         self.comparison = comparison
         self.scope = scope  # which requests the arms were drawn from (the window), said on screen
@@ -137,6 +140,7 @@ class CompareScreen(Screen):
         self.choices = list(choices)  # what `a`/`b` offer: the window's versions and models
         self.asked, self.asking, self.token = asked, asking, token
         self.error: str | None = None  # why the comparison it waited for could not be made
+        self.before_after = before_after
 
     @property
     def loading(self) -> bool:
@@ -253,8 +257,16 @@ class CompareScreen(Screen):
         self.app.push_screen(ArmPicker(arm, self.choices, _canonical(current)), chosen)
 
     def action_swap(self) -> None:
-        if self.comparison is not None:
-            self._request(self.comparison.b.spec, self.comparison.a.spec)
+        if self.comparison is None:
+            return
+        compares = getattr(self.app, "compares", None)
+        if self.before_after is not None and compares is not None:
+            # the same split over the same rows: its arms' texts asked over the panes' window
+            # lost every request before the window (B: 0 requests)
+            kind, name, swapped = self.before_after
+            compares.change(kind, name, swapped=not swapped, replacing=self)
+            return
+        self._request(self.comparison.b.spec, self.comparison.a.spec)
 
     def _request(self, a: str, b: str) -> None:
         request = getattr(self.app, "request_compare", None)
