@@ -31,7 +31,7 @@ from console.analytics.aggregates import WindowAggregates
 from console.analytics.columns import Columns
 from console.analytics.filters import window_filter
 from console.analytics.latency import slo_breaches
-from console.analytics.alert_onset import minute_ends, rolling_sums, sorted_rows, trailing_run, trailing_run_over
+from console.analytics.alert_onset import STEP, Onset, minute_ends, rolling_sums, sorted_rows, trailing_run
 from console.analytics.report_types import Alert
 from console.analytics.tail_cells import TailCells, grid_ends, grid_percentile_run, grid_sums, minute_of, row_keys
 from console.config import Slo
@@ -42,8 +42,11 @@ SPIKE_WINDOW = "5m"  # SPIKE_SECONDS as a filter's since: writes it
 SPIKE_FACTOR = 3.0
 SPIKE_MIN_ERRORS = 10
 SLO_PAGE_FACTOR = 2.0
-SLO_ONSET_WIDTH = 900.0  # an SLO's onset: the minutes whose last 15 minutes were over it
+# an SLO's onset looks back this far (the minutes whose window, the alert's own, was over it)
 SLO_ONSET_LOOKBACK = 3 * 3600.0
+# the exact tail a merged report keeps for it (console/analytics/rollup_report.exact_tail_seconds):
+# a 15m window's minutes looked back over fully, a 1h window's 2h15m, a longer window's less
+SLO_ONSET_TAIL = SLO_ONSET_LOOKBACK + 900.0
 SPIKE_ONSET_LOOKBACK = 3600.0
 MODEL_ERROR_WARN = 0.05  # a model's error rate over the window: warn from here (the panes' '!')
 MODEL_ERROR_PAGE = 0.25  # page from here
@@ -64,13 +67,16 @@ def seconds_text(value: float) -> str:
 def slo_alerts(
     cols: Columns, aggregates: WindowAggregates, slos: Sequence[Slo], now: float | None = None,
     window_seconds: float | None = None, tail: TailCells | None = None, window_name: str = "all",
+    held_from: float | None = None,
 ) -> list[Alert]:
+    """held_from: where the rows (and tail cells) start when older requests are in rollup
+    cells only (None: the rows held are every request there is before now)."""
     alerts = []
     breaches = slo_breaches(aggregates.latency_by_model, cols.names("model"), slos, aggregates.latency.get(0))
     for subject, slo, value in breaches:
         severity = "page" if value > SLO_PAGE_FACTOR * slo.max_ms else "warn"
         model = None if subject == "all traffic" else subject
-        onset = None if now is None else _slo_onset(cols, model, slo, now, window_seconds, tail)
+        onset = None if now is None else _slo_onset(cols, model, slo, now, window_seconds, tail, held_from)
         # in seconds, as the filter's help writes it (latency>2s), not the SLO's milliseconds
         over = f"latency>{slo.max_ms / 1000:g}s"
         # the window's requests, whose percentile breached: the look shows those (since:)
@@ -94,28 +100,67 @@ def slo_alerts(
 
 
 def _slo_onset(cols: Columns, model: str | None, slo: Slo, now: float, window_seconds: float | None,
-               tail: TailCells | None = None):
-    """The first minute of the current run whose last 15 minutes' percentile is over the SLO
-    (over a bounded tail: on the minute grid, from sketches, console.analytics.tail_cells)."""
-    lookback = min(SLO_ONSET_LOOKBACK, window_seconds or SLO_ONSET_LOOKBACK)
-    keep = (cols.ts >= now - lookback - SLO_ONSET_WIDTH) & (cols.ts <= now)
+               tail: TailCells | None = None, held_from: float | None = None):
+    """The first minute of the current run whose percentile over the alert's own window (the
+    one that fires it now, and the one the backtest judges at every minute) was over the SLO.
+    The minutes looked at are those whose whole window the report holds (from held_from; the
+    rows path holds the look-back: console/store/window_report.load_since): a run reaching the
+    first of them is "before" it (capped). Over a bounded tail: on the minute grid, from
+    sketches (console.analytics.tail_cells)."""
     code = None if model is None else cols.categories["model"].codes.get(model)
+    keep = cols.ts <= now
     if model is not None:
         keep &= cols.model == code if code is not None else False
+    if window_seconds is None:  # "all": every request before each minute, held only without rollups
+        lookback = SLO_ONSET_LOOKBACK if held_from is None else 0.0
+    else:
+        lookback = SLO_ONSET_LOOKBACK if held_from is None else min(SLO_ONSET_LOOKBACK, now - window_seconds - held_from)
+        keep &= cols.ts >= now - lookback - window_seconds
+    lookback = max(lookback, 0.0) // STEP * STEP
+    if not lookback:  # no earlier minute's whole window is held: it fires now, since a moment not known
+        return Onset(now, True)
     rows = sorted_rows(cols.ts, keep)
     if tail is not None:
         return _slo_onset_on_grid(cols, rows, code if model is not None else None, model is not None, slo, now,
-                                  lookback, tail)  # fmt: skip
+                                  lookback, window_seconds, tail)  # fmt: skip
     latency = cols.latency_ms[rows]
     fine = latency == latency
-    ts, latency = cols.ts[rows][fine], latency[fine]
-    ends = minute_ends(now, lookback)
-    return trailing_run_over(ts, latency, ends, SLO_ONSET_WIDTH,
-                             lambda values: percentile_over(values, slo.percentile, slo.max_ms))
+    return percentile_run(cols.ts[rows][fine], latency[fine], minute_ends(now, lookback), window_seconds,
+                          slo.percentile, slo.max_ms)  # fmt: skip
+
+
+def percentile_run(ts: np.ndarray, values: np.ndarray, ends: np.ndarray, width: float | None, percentile: float,
+                   limit: float) -> Onset | None:  # fmt: skip
+    """trailing_run(ends, [percentile of values in [end - width, end] > limit for each end])
+    (every value up to end: width None), ts ascending, exactly as percentile_over judges each
+    window, evaluated from the last end back. Whether the two order statistics around the
+    rank are over the limit is a count of the window's values over it; only a window whose
+    rank falls between a value under and one over is interpolated (percentile_over)."""
+    if not len(ends):
+        return None
+    hi = np.searchsorted(ts, ends, "right")
+    lo = np.zeros(len(ends), np.int64) if width is None else np.searchsorted(ts, ends - width, "left")
+    counts = hi - lo
+    above_limit = np.concatenate([[0], np.cumsum(values > limit)])
+    over = above_limit[hi] - above_limit[lo]
+    rank = np.maximum(counts - 1, 0) * (percentile / 100.0)
+    below = np.minimum(np.floor(rank).astype(np.int64), np.maximum(counts - 1, 0))
+    above = np.minimum(below + 1, np.maximum(counts - 1, 0))
+    first_over = counts - over  # the order statistics from here on are over the limit
+    for index in range(len(ends) - 1, -1, -1):
+        if counts[index] == 0 or above[index] < first_over[index]:
+            fires = False
+        elif below[index] >= first_over[index]:
+            fires = True
+        else:
+            fires = percentile_over(values[lo[index] : hi[index]], percentile, limit)
+        if not fires:
+            return None if index == len(ends) - 1 else Onset(float(ends[index + 1]), False)
+    return Onset(float(ends[0]), True)
 
 
 def _slo_onset_on_grid(cols: Columns, rows: np.ndarray, code: int | None, by_model: bool, slo: Slo, now: float,
-                       lookback: float, tail: TailCells):  # fmt: skip
+                       lookback: float, width: float, tail: TailCells):  # fmt: skip
     cells = tail.cells
     minute, keys, counts = row_keys(cols.ts[rows], cols.latency_ms[rows])
     entries = cells.sketches["latency_ms"]
@@ -130,7 +175,7 @@ def _slo_onset_on_grid(cols: Columns, rows: np.ndarray, code: int | None, by_mod
     keys = np.concatenate([entries.keys[entries_kept], keys])
     counts = np.concatenate([entries.counts[entries_kept], counts])
     ends, grid = grid_ends(now, lookback)
-    over = grid_percentile_run(minute, keys, counts, grid, SLO_ONSET_WIDTH, slo.percentile, slo.max_ms)
+    over = grid_percentile_run(minute, keys, counts, grid, width, slo.percentile, slo.max_ms)
     return trailing_run(ends, over)
 
 

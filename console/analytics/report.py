@@ -92,6 +92,17 @@ def _first_with(first: float | None, rollups: RollupPart | None) -> float | None
     return older if first is None else min(first, older)
 
 
+def _held_from(rollups: RollupPart | None) -> float | None:
+    """Where the rows (and the exact tail's cells) start when the older requests are in rollup
+    cells only; None without rollups (the rows are every request)."""
+    if rollups is None:
+        return None
+    tail = rollups.tail
+    if tail is not None and len(tail.cells):
+        return min(rollups.exact_since, float(tail.cells.min_ts.min()))
+    return rollups.exact_since
+
+
 def _figures(rollups: RollupPart | None, aggregates: WindowAggregates) -> Figures:
     if rollups is None:
         return Figures()
@@ -139,7 +150,7 @@ def build_report(
         cols, now, settings.budgets, settings.burn, baseline_spend, time_sorted, baseline_nano, tail
     )
     alerts = budget_alerts + slo_alerts(cols, aggregates, settings.slos, now, window_seconds(window_name), tail,
-                                          window_name)
+                                          window_name, _held_from(rollups))
     spike = error_spike_alert(cols, aggregates, now, time_sorted, tail)
     if spike is not None:
         alerts.append(spike)

@@ -26,7 +26,7 @@ import numpy as np
 
 from console.analytics.aggregates import Batch, WindowAggregates
 from console.analytics.alerts import (
-    MODEL_ERROR_ONSET_LOOKBACK, MODEL_ERROR_ONSET_WIDTH, SLO_ONSET_LOOKBACK, SLO_ONSET_WIDTH, SPIKE_ONSET_LOOKBACK,
+    MODEL_ERROR_ONSET_LOOKBACK, MODEL_ERROR_ONSET_WIDTH, SLO_ONSET_TAIL, SPIKE_ONSET_LOOKBACK,
     SPIKE_SECONDS,
 )
 from console.analytics.budget import longest_burn_window
@@ -65,7 +65,7 @@ def exact_tail_seconds(settings: Settings) -> float:
     window, the SLO onset's look-back, the error spike's, a failing model's onset's."""
     needed = max(SPIKE_ONSET_LOOKBACK + SPIKE_SECONDS, MODEL_ERROR_ONSET_LOOKBACK + MODEL_ERROR_ONSET_WIDTH)
     if settings.slos:
-        needed = max(needed, SLO_ONSET_LOOKBACK + SLO_ONSET_WIDTH)
+        needed = max(needed, SLO_ONSET_TAIL)
     longest = longest_burn_window(settings.budgets, settings.burn)
     return needed if longest is None else max(needed, longest)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from console.analytics.after_now import after_now
+from console.analytics.alerts import SLO_ONSET_LOOKBACK
 from console.analytics.budget import earliest_needed
 from console.analytics.report import build_report
 from console.analytics.report_types import AfterNow, Report
@@ -30,7 +31,8 @@ TAIL_MAX_ROWS = 200_000
 
 
 def load_since(now: float, window: str, settings: Settings) -> float | None:
-    """The oldest row the report needs: the window's start or a budget period's, if older.
+    """The oldest row the report needs: the window's start (with SLOs, the SLO onset's
+    look-back before it) or a budget period's, if older.
 
     The rows of a whole budget period are loaded (not its older spend summed in SQL, as the
     console's seed does): category codes, and so the order of ties and of per-model tables,
@@ -38,6 +40,8 @@ def load_since(now: float, window: str, settings: Settings) -> float | None:
     start = window_start(now, window)
     if start is None:
         return None
+    if settings.slos:  # an SLO alert's onset judges the same window ending at each minute of its look-back
+        start -= SLO_ONSET_LOOKBACK
     budgets = earliest_needed(now, settings.budgets, settings.burn)
     return start if budgets is None else min(start, budgets)
 
