@@ -189,6 +189,13 @@ def _fires(rule: BurnAlert, burn: dict[str, float]) -> bool:
     return burn[rule.long] > rule.threshold and burn[rule.short] > rule.threshold
 
 
+def burn_figure(*window_rates: tuple[str, float]) -> str:
+    """'burn 15m 24.9x' (two windows: 'burn 15m 24.9x, 1m 30.2x'): the burn of the windows of
+    the rule that fires, as the alert's figures (check, the alerts screen) and the dashboard's
+    summary line quote it."""
+    return "burn " + ", ".join(f"{window} {burn_rate:.1f}x" for window, burn_rate in window_rates)
+
+
 def _rule_text(rule: BurnAlert) -> str:
     return f"{rule.threshold:g}x over {rule.long} and {rule.short}"
 
@@ -234,6 +241,7 @@ def budget_status(
         rules={"page": _rule_text(page), "warn": _rule_text(warn)},
         projected_exhaustion=exhaustion,
         hours_to_exhaustion=hours,
+        firing_windows=[] if fired is None else [fired.long, fired.short],
     )
     if fired is None:
         return status, None
@@ -250,8 +258,8 @@ def budget_status(
         kind="budget", severity=state, subject=budget.name, message=message,  # type: ignore[arg-type]
         rule=f"{state} when the burn rate is over {fired.threshold:g}x over both {fired.long} and {fired.short}",
         figures=[
-            f"burn {fired.long} {burn_rates[fired.long]:.1f}x > {fired.threshold:g}x",
-            f"burn {fired.short} {burn_rates[fired.short]:.1f}x > {fired.threshold:g}x",
+            f"{burn_figure((fired.long, burn_rates[fired.long]))} > {fired.threshold:g}x",
+            f"{burn_figure((fired.short, burn_rates[fired.short]))} > {fired.threshold:g}x",
             f"spent {usd(spent)} of {usd(budget.amount_usd)} this {budget.period}; {outlook}",
         ],
         since=rfc3339(onset.since, timespec="seconds") if onset else None,

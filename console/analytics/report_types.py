@@ -102,6 +102,9 @@ class BudgetStatus(msgspec.Struct, kw_only=True):
     rules: dict[str, str]  # {"page": "14.4x over 1h and 5m", "warn": ...}: the thresholds applied
     projected_exhaustion: str | None  # when the remaining budget runs out at the current rate
     hours_to_exhaustion: float | None
+    # the windows of the rule that fires at `state` (page: the page rule's long and short, not the
+    # warn rule's), whose burn rates the alert quotes; [] when ok
+    firing_windows: list[str] = msgspec.field(default_factory=list)
 
 
 class ChangePoint(msgspec.Struct, kw_only=True):

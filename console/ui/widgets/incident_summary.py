@@ -17,6 +17,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
+from console.analytics.budget import burn_figure
 from console.analytics.compare_arms import MIN_REQUESTS, RegistryOrder, worse_versions
 from console.analytics.report_types import Report
 from console.formatting import usd
@@ -83,8 +84,10 @@ def _spend_line(report: Report, partial: bool, width: int | None) -> Text:
     if not budgets:
         return _line("spend", "bold", _fit([window_piece, *spenders], width))
     worst = budgets[0]
-    burn = max(worst.burn_rates.items(), key=lambda item: item[1], default=None)
-    burning = f" burn {burn[1]:.1f}x/{burn[0]}" if burn and worst.state != "ok" else ""
+    # the burn of the windows of the rule that fires at this level, as the alert quotes them (a
+    # PAGE said 'burn 24.9x/5m', the warn rule's short window, of a page rule over 15m and 1m)
+    burns = [(w, worst.burn_rates[w]) for w in worst.firing_windows if w in worst.burn_rates]
+    burning = f" {burn_figure(*burns)}" if burns and worst.state != "ok" else ""
     text = _fit([(f"{one_line(worst.name)}{burning}",), *spenders, window_piece], width)
     return _line(worst.state.upper(), STATE_STYLE.get(worst.state, ""), text)
 
