@@ -487,8 +487,10 @@ def regress_export(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Write the regression cases as a promptfooconfig.yaml (each case kept whole in metadata.llmops), so the
-    same suite runs in promptfoo's CI; `regress --suite` on that file runs the same cases here."""
+    """Write the suite as a promptfooconfig.yaml.
+
+    Each case is kept whole in metadata.llmops, so the same suite runs in promptfoo's CI, and
+    `regress --suite` on that file runs the same cases here."""
     from console.commands.config_access import load_config
     from console.commands.regress_export import export_suite
 

@@ -41,10 +41,12 @@ async def type_into(pilot, box: str, text: str) -> None:
 
 
 @pytest.mark.parametrize(("box", "typed", "said"), [
-    ("launch-baseline", "v99", "baseline: --baseline takes a run id or 'none', not 'v99'"),
-    ("launch-target", "nosuch", "target: no target 'nosuch' (targets: demo)"),
-    ("launch-version", "v99", "prompt version: prompt version 'v99'"),  # found reading the registry
-    ("launch-baseline", "42", "baseline: --baseline 42: no such run in the store"),  # found in the store
+    # the dialog's own words: it said 'baseline: --baseline takes…' (a CLI flag) and
+    # 'prompt version: prompt version 'v99' is not…' (the field named twice)
+    ("launch-baseline", "v99", "baseline: a run id (its # in the runs history), none, or empty; not 'v99'"),
+    ("launch-target", "nosuch", "target: 'nosuch' is not in [regression.targets] (demo)"),
+    ("launch-version", "v99", "prompt version: 'v99' is not a registered version"),  # found reading the registry
+    ("launch-baseline", "42", "baseline: no run #42 in the store"),  # found in the store
     ("launch-suite", "nosuch.jsonl", "suite: nosuch.jsonl: no such suite file"),
 ])  # fmt: skip
 async def test_a_wrong_field_keeps_the_dialog_open_with_what_was_typed(demo_project, box, typed, said):  # noqa: F811

@@ -72,7 +72,8 @@ def resolve_baseline(store, plan: RunPlan) -> history.RunInfo | None:
         return history.baseline_run(store, plan.suite_label)
     info = history.get_run(store, int(plan.baseline))
     if info is None:
-        raise PlanError(f"--baseline {plan.baseline}: no such run in the store", "baseline")
+        raise PlanError(f"--baseline {plan.baseline}: no such run in the store", "baseline",
+                        in_dialog=f"no run #{plan.baseline} in the store")
     return info
 
 

@@ -27,11 +27,20 @@ DEFAULT_BASELINE, NO_BASELINE = "default", "none"
 class PlanError(Exception):
     """The run cannot start as asked; the message says what to change, and `field` which choice
     is wrong ("suite", "target", "prompt_version", "baseline"; None: no one of them), so the UI's
-    dialog can keep what was typed and put the cursor there."""
+    dialog can keep what was typed and put the cursor there.
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    The message is the command line's (it names --baseline, --target); `in_dialog` says the same
+    in the `R` dialog's words, which put it after the field's name: it names no flag and does
+    not name the field again (the dialog read 'prompt version: prompt version 'v99' is not…')."""
+
+    def __init__(self, message: str, field: str | None = None, *, in_dialog: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.in_dialog = in_dialog or message
+
+    def dialog_text(self) -> str:
+        """What the `R` dialog shows: 'baseline: a run id…'."""
+        return f"{self.field.replace('_', ' ')}: {self.in_dialog}" if self.field else self.in_dialog
 
 
 @dataclass
@@ -81,9 +90,11 @@ def parse_baseline(value: str | None) -> str | int:
     try:
         run_id = int(value)
     except ValueError:
-        raise PlanError(f"--baseline takes a run id or 'none', not {value!r}", "baseline") from None
+        raise PlanError(f"--baseline takes a run id or 'none', not {value!r}", "baseline",
+                        in_dialog=f"a run id (its # in the runs history), none, or empty; not {value!r}") from None
     if run_id < 1:
-        raise PlanError(f"--baseline takes a run id (1 or more), not {value!r}", "baseline")
+        raise PlanError(f"--baseline takes a run id (1 or more), not {value!r}", "baseline",
+                        in_dialog=f"a run id is 1 or more, not {value!r}")  # fmt: skip
     return run_id
 
 
@@ -115,12 +126,15 @@ def make_plan(
         known = ", ".join(target_names(settings)) or "none configured"
         raise PlanError(
             "which target? pass --target NAME (targets: " + known + "), or set regression.default_target; "
-            "ad hoc: --target python:module:function or --target replay:PATH", "target"
+            "ad hoc: --target python:module:function or --target replay:PATH", "target",
+            in_dialog=f"which one? a name from [regression.targets] ({known}), python:module:function or replay:PATH",
         )
     spec = config.targets.get(name) or adhoc_spec(name)
     if spec is None:
         known = ", ".join(target_names(settings)) or "none in llmops.toml"
-        raise PlanError(f"no target {name!r} (targets: {known})", "target")
+        raise PlanError(f"no target {name!r} (targets: {known})", "target",
+                        in_dialog=f"{name!r} is not in [regression.targets] ({known}); "
+                                  "ad hoc: python:module:function or replay:PATH")  # fmt: skip
     if concurrency is not None and not 1 <= concurrency <= 256:
         raise PlanError("--concurrency must be between 1 and 256")
     context: dict[str, Any] = {
@@ -198,11 +212,10 @@ def check_prompt_version(plan: RunPlan, cases: Sequence[RegressionCase]) -> None
         for prompt in ordered[:SHOWN_PROMPTS]
     ) + (f"; {len(ordered) - SHOWN_PROMPTS} more prompts" if len(ordered) > SHOWN_PROMPTS else "")
     whence = f" (regression.targets.{plan.target_name}.prompt_version)" if version == target.prompt_version else ""
-    raise PlanError(
-        f"prompt version {version!r}{whence} is not a registered version of {' or '.join(ordered[:SHOWN_PROMPTS])}, "
-        f"which the suite's cases are about (the registry {plan.prompts_root}: {held}); to try a new version, "
-        f"write its text first: {plan.prompts_root / ordered[0] / version}.txt", "prompt_version"
-    )
+    refusal = (f"{version!r}{whence} is not a registered version of {' or '.join(ordered[:SHOWN_PROMPTS])}, "
+               f"which the suite's cases are about (the registry {plan.prompts_root}: {held}); to try a new version, "
+               f"write its text first: {plan.prompts_root / ordered[0] / version}.txt")  # fmt: skip
+    raise PlanError(f"prompt version {refusal}", "prompt_version", in_dialog=refusal)
 
 
 def git_commit(start: Path) -> str | None:

@@ -88,7 +88,7 @@ class RegressionSuiteActions:
         try:
             plan = self._plan(choice)
         except PlanError as exc:
-            self.notify(str(exc), title="Regression suite", severity="error", markup=False, timeout=8)
+            self.notify(exc.dialog_text(), title="Regression suite", severity="error", markup=False, timeout=8)
             return
         screen = RegressRunScreen.start(plan, self.store_url)
         self.regress_session = screen.session

@@ -117,8 +117,8 @@ class RegressLaunchModal(ModalScreen[LaunchChoice | None]):
             return
         error = worker.error
         field = getattr(error, "field", None)
-        named = f"{field.replace('_', ' ')}: " if field in FIELD_BOXES else ""
-        self._say(Text(named + str(error), style="bold red"))  # Text: a path or version typed is not markup
+        said = error.dialog_text() if hasattr(error, "dialog_text") else str(error)  # PlanError: the dialog's words
+        self._say(Text(said, style="bold red"))  # Text: a path or version typed is not markup
         box = FIELD_BOXES.get(field or "")
         if box is not None:  # the message under the wrong field, the cursor in it
             problem = self.query_one("#launch-problem", Static)
