@@ -161,7 +161,7 @@ async def test_at_80_columns_the_top_spender_and_the_compare_key_read_whole(tmp_
         await pilot.resize_terminal(160, 48)  # wider: the longer wordings come back
         await pilot.pause()
         spend, _, version = summary_of(app)
-        assert "top claude-sonnet-4-5 $" in spend and "c on it: compare, diff" in version, (spend, version)
+        assert "top claude-sonnet-4-5 $" in spend and "c: compare, prompt diff" in version, (spend, version)
 
 
 async def test_the_versions_subtitle_fits_at_80_columns(tmp_path):

@@ -18,7 +18,7 @@ from console.sanitize import one_line
 from console.sources.base import RejectedLine
 from console.analytics.report_types import Report
 from console.analytics.windows import next_window
-from console.analytics.compare_arms import RegistryOrder, compare_arms
+from console.analytics.compare_arms import RegistryOrder, compare_arms, worse_versions
 from console.live.figures_clock import FIXED, FiguresClock
 from console.live.events import HistoryLoaded, IngestFailed, ReceiverState, RecordsArrived, ReportReady
 from console.ui.formatting import moment_text
@@ -53,6 +53,9 @@ class DashboardScreen(Screen):
         Binding("t", "app.triage", "Triage", id="dashboard.triage"),
         Binding("p", "show_prompts", "Prompts", id="dashboard.prompts"),
         Binding("a", "app.show_alerts", "Alerts", id="dashboard.alerts"),
+        # the summary line's "c: compare" (the Versions and Latency panes' own c comes first)
+        Binding("c", "compare_flagged", "Compare the flagged version", show=False,
+                id="dashboard.compare_flagged"),
         Binding("1", "focus_pane('requests')", "Requests", show=False, id="dashboard.requests"),
         Binding("2", "focus_pane('budget')", "Budget", show=False, id="dashboard.budget"),
         Binding("3", "focus_pane('latency')", "Latency", show=False, id="dashboard.latency"),
@@ -365,6 +368,15 @@ class DashboardScreen(Screen):
             self.notify(f"nothing to compare {event.name} with yet", title="Compare", markup=False)
             return
         self.app.request_compare(*arms)
+
+    def action_compare_flagged(self) -> None:
+        """The version the summary's ! bad line names (worse_versions' first) with its previous."""
+        worse = worse_versions(self.report, self.registry_order) if self.report is not None else []
+        if not worse:
+            self.notify("no prompt version is flagged worse than its previous one; to compare one: "
+                        "4 (Versions), its row, c", title="Compare", markup=False)  # fmt: skip
+            return
+        self.post_message(CompareRequested("version", worse[0].name))
 
     def action_show_prompts(self) -> None:
         from console.config import Settings

@@ -146,7 +146,9 @@ def _version_line(
                f"in {one_line(first.previous)} ({p_value})",)]
     if len(worse) > 1:
         pieces.append((f"also {', '.join(one_line(w.name) for w in worse[1:])}", f"+{len(worse) - 1} more"))
-    pieces.append(("c on it: compare, diff", "c: compare"))
+    # the dashboard's c compares this version (DashboardScreen.action_compare_flagged): the
+    # hint said "c on it", and c did nothing unless the Versions pane's cursor was on its row
+    pieces.append(("c: compare, prompt diff", "c: compare"))
     return _line("! bad", "bold red", _fit(pieces, width))
 
 
