@@ -202,7 +202,7 @@ def open_console(
     _run_console(list(sources or []), check_store(store), config, source_format.value, otlp, **fixed)
 
 
-@app.command()
+@app.command(short_help="Load log files into the store once (safe to repeat).")
 def ingest(
     files: Annotated[list[str], typer.Argument(help="Log files or globs to load (JSONL or OTLP JSON).")],
     store: StoreOption = None,
@@ -225,7 +225,7 @@ def ingest(
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(short_help="Receive OTLP/HTTP spans from apps into the store.")
 def receive(
     host: Annotated[str, typer.Option("--host", help="Address to listen on; off loopback a token is required.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port (OTLP/HTTP's is 4318; 0: any free one).", min=0, max=65535)] = 4318,
@@ -249,7 +249,7 @@ def receive(
 SERVE_TOKEN_ENV = "LLMOPS_SERVE_TOKEN"  # console/commands/serve.py's TOKEN_ENV
 
 
-@app.command()
+@app.command(short_help="The live console in a browser, one for each visitor.")
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on; off loopback a token is required.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port (0: any free one, printed).", min=0, max=65535)] = 8000,
@@ -276,7 +276,7 @@ def serve(
     run_serve(plan_serve(host, port, check_store(store), config, read_only, token))
 
 
-@app.command()
+@app.command(short_help="Play a past period of the store as if it were live.")
 def replay(
     start: Annotated[str, typer.Option("--from", help="Start: an RFC 3339 time, or a duration before --to (30m, 2h).")],
     end: Annotated[
@@ -326,7 +326,7 @@ WindowSince = Annotated[
 ]
 
 
-@app.command()
+@app.command(short_help="Compare two arms: rates, latency, cost and a verdict.")
 def compare(
     # examples without a hyphen: the help column is wrapped at hyphens too ('prompt=support-'
     # then 'answer@v8' on the next line broke a copy and paste); whole ones are in the docstring
@@ -365,7 +365,7 @@ ReportNow = Annotated[
 ]
 
 
-@app.command()
+@app.command(short_help="The panes' figures over a window, as text or JSON.")
 def report(
     sources: ReportSources = None,
     store: StoreOption = None,
@@ -385,7 +385,7 @@ def report(
         _EXIT_WITHOUT_TEARDOWN = True
 
 
-@app.command()
+@app.command(short_help="Evaluate the alerts: exit 1 if any fires.")
 def check(
     sources: ReportSources = None,
     store: StoreOption = None,
@@ -417,7 +417,7 @@ def check(
 # `regress` runs the suite; `regress export` is its one sub-command. A group whose callback is
 # the run keeps `regress --target …` exactly as it was (options before any sub-command name).
 regress_app = typer.Typer(rich_markup_mode=HELP_MARKUP)
-app.add_typer(regress_app, name="regress")
+app.add_typer(regress_app, name="regress", short_help="Run the regression suite against a target.")
 SuiteOption = Annotated[
     Optional[Path],
     typer.Option("--suite", help="Cases JSONL, or a promptfooconfig.yaml (default: regression.suite in llmops.toml)."),
@@ -497,7 +497,7 @@ def regress_export(
     raise typer.Exit(export_suite(load_config(config), fmt=fmt.value, suite=suite, output=output, providers=provider))
 
 
-@app.command()
+@app.command(short_help="Set up an app's repository for the console.")
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to set up (default: here).")] = Path("."),
     from_logs: Annotated[
@@ -519,7 +519,7 @@ def init(
 
 prompts_app = typer.Typer(help="The prompt registry ([prompts] path): list, show and diff versions.",
                           no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
-app.add_typer(prompts_app, name="prompts")
+app.add_typer(prompts_app, name="prompts", short_help="The prompt registry: list, show and diff versions.")
 PromptsConfigOption = Annotated[Optional[Path], typer.Option("--config", help="llmops.toml to use.")]
 
 
@@ -554,7 +554,7 @@ def prompts_show(prompt_id: str, version: str, config: PromptsConfigOption = Non
     _prompts(show_version, prompt_id, version, config=config)
 
 
-@prompts_app.command("diff")
+@prompts_app.command("diff", short_help="The unified diff from OLD to NEW.")
 def prompts_diff(prompt_id: str, old: str, new: str, config: PromptsConfigOption = None) -> None:
     """The unified diff from OLD to NEW (empty when their normalised texts are the same)."""
     from console.commands.prompts import diff_versions
@@ -564,10 +564,10 @@ def prompts_diff(prompt_id: str, old: str, new: str, config: PromptsConfigOption
 
 labels_app = typer.Typer(help="Labels given in the triage queue (t): export them for tickets and notebooks.",
                          no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
-app.add_typer(labels_app, name="labels")
+app.add_typer(labels_app, name="labels", short_help="Export the labels given in the triage queue.")
 
 
-@labels_app.command("export")
+@labels_app.command("export", short_help="Labels with their requests, for tickets and notebooks.")
 def labels_export(
     verdict: Annotated[Optional[str], typer.Option("--verdict", help="Only 'bad' or only 'good' labels.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
