@@ -208,9 +208,12 @@ def test_unpriced_requests_are_counted_not_priced_at_zero():
 
 def test_identical_labels_are_told_apart():
     cols = columns_of(records_for("v1", 40, bad=0))
+    result = compare(cols, ArmSpec(prompt_version="v1"), ArmSpec(prompt_id="v1"))
+    assert (result.a.label, result.b.label) == ("prompt_version=v1", "prompt_id=v1")
+    # the same arm twice keeps its name (it was 'A (v1)', headed 'A: A (v1)')
     result = compare(cols, ArmSpec(prompt_version="v1"), ArmSpec(prompt_version="V1"))
     assert result.a.requests == result.b.requests == 40, "matching ignores case"
-    assert (result.a.label, result.b.label) == ("A (v1)", "B (V1)")
+    assert (result.a.label, result.b.label) == ("v1", "V1")
 
 
 def test_before_after_a_new_version_splits_at_its_first_appearance(rollout):

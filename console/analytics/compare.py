@@ -141,9 +141,13 @@ def _distribution_difference(a: np.ndarray, b: np.ndarray) -> Difference:
 
 
 def arm_labels(a: ArmSpec, b: ArmSpec) -> tuple[str, str]:
+    """Each arm's short name, or its spec when two different arms share one (prompt_version=v7
+    and prompt_id=v7 both read 'v7'): the verdict must tell them apart. The same arm twice
+    keeps its name: 'A (gpt-4o)' was headed 'A: A (gpt-4o)' in the table and on the screen,
+    and its verdict says the arms are the same requests."""
     label_a, label_b = a.label, b.label
-    if label_a.casefold() == label_b.casefold():  # the verdict must tell the arms apart
-        label_a, label_b = f"A ({label_a})", f"B ({label_b})"
+    if label_a.casefold() == label_b.casefold() and a.text.casefold() != b.text.casefold():
+        label_a, label_b = a.text, b.text
     return label_a, label_b
 
 

@@ -356,11 +356,34 @@ def near_names(record_filter: RecordFilter, models: Iterable[str], prompt_ids: I
         if term.kind != "field" or term.name not in known:
             continue
         wanted = str(term.value) if term.name == "model" else split_prompt(str(term.value))[0]
-        if not wanted or "*" in wanted or any(name_matches(wanted, name) for name in known[term.name]):
-            continue
-        containing = [name for name in known[term.name] if wanted in name.lower()]
-        if containing:
-            pattern = f"{wanted}*" if all(n.lower().startswith(wanted) for n in containing) else f"*{wanted}*"
-            shown = ", ".join(containing[:3]) + (", …" if len(containing) > 3 else "")
-            hints.append(f"no {term.name} is named {wanted!r}; {term.name}:{pattern} matches {shown}")
+        near = near_name(wanted, known[term.name])
+        if near is not None:
+            hints.append(f"no {term.name} is named {near.wanted!r}; {term.name}:{near.pattern} matches {near.shown}")
     return hints
+
+
+@dataclass(frozen=True)
+class NearName:
+    """Names that contain a name nothing is called, and the * pattern that matches them."""
+
+    wanted: str  # lowered
+    pattern: str  # gpt* (each starts with it), else *mini*
+    names: tuple[str, ...]
+
+    @property
+    def shown(self) -> str:
+        return ", ".join(self.names[:3]) + (", …" if len(self.names) > 3 else "")
+
+
+def near_name(wanted: str, known: Iterable[str]) -> NearName | None:
+    """When no name in `known` is `wanted` (ignoring case) but some contain it: those names
+    (gpt -> gpt-4o, gpt-4o-mini). The `/` filter's hint and compare's for an empty arm."""
+    wanted = wanted.lower()
+    names = sorted({name for name in known if name})
+    if not wanted or "*" in wanted or any(name_matches(wanted, name) for name in names):
+        return None
+    containing = tuple(name for name in names if wanted in name.lower())
+    if not containing:
+        return None
+    pattern = f"{wanted}*" if all(n.lower().startswith(wanted) for n in containing) else f"*{wanted}*"
+    return NearName(wanted, pattern, containing)

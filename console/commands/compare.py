@@ -26,6 +26,7 @@ from console.analytics.compare import (
     format_percent,
 )
 from console.analytics.compare_overlap import shared_span_options
+from console.analytics.filters import near_name
 from console.analytics.windows import window_start
 from console.commands.errors import UsageError
 from console.commands.report import check_since, parse_now
@@ -181,14 +182,24 @@ def empty_window_hint(since: str, newest_ts: float, now_text: Optional[str] = No
     return Text(f"no request in {window}; the newest stored is {newest}:\n{move}", style="yellow")
 
 
-def _hint_for_empty_arms(comparison: Comparison, cols: Columns, err: Console) -> None:
-    """A typo in a model or version gives an empty arm: say what the data does contain."""
-    for arm in (comparison.a, comparison.b):
+def _hint_for_empty_arms(comparison: Comparison, cols: Columns, err: Console,
+                         specs: tuple[ArmSpec, ArmSpec] = (ArmSpec(), ArmSpec())) -> None:
+    """A typo in a model or version gives an empty arm: say what the data does contain, and
+    when the name is a part of some (model=gpt), which: an arm names one exactly, as the `/`
+    filter does (console.analytics.filters.near_name, whose hint this is)."""
+    for option, arm, spec in zip(("--a", "--b"), (comparison.a, comparison.b), specs):
         if arm.requests:
             continue
         models = ", ".join(sorted(set(cols.labels("model").tolist()))[:12]) or "none"
         prompts = ", ".join(sorted(set(cols.labels("prompt").tolist()))[:12]) or "none"
         err.print(Text(f"no request matches {arm.spec} ({len(cols):,} requests in the window)", style="yellow"))
+        for key, wanted, known in (("model", spec.model, cols.labels("model").tolist()),
+                                   ("prompt", spec.prompt_id, cols.labels("prompt_id").tolist())):
+            near = near_name(wanted, known) if wanted else None
+            if near is not None:
+                hint = (f"  no {key} is named {near.wanted!r} (an arm names one exactly, ignoring case); "
+                        f"named like it: {near.shown}, e.g. {option} {key}={near.names[0]}")
+                err.print(Text(strip_control(hint), style="yellow"))
         err.print(Text(f"  models: {strip_control(models)}"))
         err.print(Text(f"  prompt versions: {strip_control(prompts)}"))
 
@@ -214,7 +225,7 @@ def run(
     if newest is not None and ((since_ts is not None and newest < since_ts) or now is not None):
         Console(stderr=True).print(empty_window_hint(since, newest, now))
     elif cols is not None:
-        _hint_for_empty_arms(comparison, cols, Console(stderr=True))
+        _hint_for_empty_arms(comparison, cols, Console(stderr=True), (spec_a, spec_b))
     if as_json:
         sys.stdout.write(json_for_terminal(msgspec.json.encode(comparison).decode()) + "\n")
         sys.stdout.flush()
