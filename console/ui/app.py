@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING, Iterable
 
 from textual import events
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
@@ -36,6 +36,7 @@ from console.ui.evaluation_app import EvaluationUI
 from console.live.evaluation_feed import EvaluationFeed
 from console.ui.screens.help_columns import ColumnsHelpScreen
 from console.ui.read_only import WRITING_ACTIONS, without_writing
+from console.ui.key_order import KeysInOrder
 from console.ui.key_scopes import console_binding_scopes
 from console.ui.no_color import legible_filters
 from console.ui.palette_commands import console_commands, without_textual_keys
@@ -78,7 +79,7 @@ def mask_password(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
 
 
-class ConsoleApp(RegressionSuiteActions, App):
+class ConsoleApp(RegressionSuiteActions, KeysInOrder):
     TITLE = "llmops-console"
     CSS_PATH = "console.tcss"
 
