@@ -91,6 +91,14 @@ class Batch:
         return len(self.ts)
 
 
+def add_costs(table: dict[int, int], keys: np.ndarray, cost: np.ndarray, sign: int = 1) -> None:
+    """Nano-dollars summed per key (an hour, a sparkline bucket) into `table`."""
+    unique, inverse = np.unique(keys, return_inverse=True)
+    sums = np.rint(np.bincount(inverse.reshape(-1), weights=cost)).astype(np.int64)
+    for key, total in zip(unique.tolist(), sums.tolist()):
+        table[key] = table.get(key, 0) + sign * total
+
+
 class WindowAggregates:
     """The aggregates of the rows in one window (see the module docstring)."""
 
@@ -108,6 +116,7 @@ class WindowAggregates:
         self.prompt_id_of = np.zeros(0, np.int64)  # prompt version code -> prompt id code
         self.hash_pairs: dict[tuple[int, int], int] = {}  # (version code, hash code) -> rows
         self.hour_cost: dict[int, int] = {}  # epoch hour -> nano-dollars
+        self.bucket_cost: dict[int, int] = {}  # sparkline bucket -> nano-dollars (a 1h window's spend chart)
         self.latency = SortedGroups()
         self.latency_by_model = SortedGroups()
         self.latency_by_prompt = SortedGroups()
@@ -201,11 +210,8 @@ class WindowAggregates:
         self.users.add(batch.user, sign, len(cols.names("user")), cost=cost, priced=batch.priced)
         self._track_prompts(batch, sign, prompts)
         self._count_pairs(batch, sign)
-        hours = np.floor(batch.ts / 3600.0).astype(np.int64)
-        unique, inverse = np.unique(hours, return_inverse=True)
-        sums = np.rint(np.bincount(inverse, weights=batch.cost.astype(np.float64))).astype(np.int64)
-        for hour, total in zip(unique.tolist(), sums.tolist()):
-            self.hour_cost[hour] = self.hour_cost.get(hour, 0) + sign * total
+        add_costs(self.hour_cost, np.floor(batch.ts / 3600.0).astype(np.int64), cost, sign)
+        add_costs(self.bucket_cost, self._buckets(batch.ts), cost, sign)
 
     def _track_prompts(self, batch: Batch, sign: int, size: int) -> None:
         if len(self.prompt_id_of) < size:

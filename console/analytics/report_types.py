@@ -58,6 +58,11 @@ class Spend(msgspec.Struct, kw_only=True):
     estimated_requests: int = 0
     estimated_usd: float = 0.0
     estimated_by_model: dict[str, float] = msgspec.field(default_factory=dict)
+    # Spend per sparkline bucket, the p95 chart's (latency.p95_per_minute): bucket_seconds each
+    # (60 up to a 2h window, coarser beyond). Added after the first release: absent from older
+    # outputs (read as empty).
+    per_bucket: list[TimePoint] = msgspec.field(default_factory=list)
+    bucket_seconds: int = 0
 
 
 class Latency(msgspec.Struct, kw_only=True):

@@ -24,7 +24,7 @@ from typing import Mapping
 
 import numpy as np
 
-from console.analytics.aggregates import Batch, WindowAggregates
+from console.analytics.aggregates import Batch, WindowAggregates, add_costs
 from console.analytics.alerts import (
     MODEL_ERROR_ONSET_LOOKBACK, MODEL_ERROR_ONSET_WIDTH, SLO_ONSET_TAIL, SPIKE_ONSET_LOOKBACK,
     SPIKE_SECONDS,
@@ -123,11 +123,10 @@ def merged_aggregates(
     for (version, hashed), count in _pair_counts(prompt, prompt_hash, cells.sums["requests"]).items():
         made.hash_pairs[(version, hashed)] = made.hash_pairs.get((version, hashed), 0) + count
     series = (cells,) if part.series is None else part.series
-    for table in series:
-        unique, inverse = np.unique(table.bucket // HOUR, return_inverse=True)
-        costs = np.bincount(inverse.reshape(-1), weights=table.sums["cost_nano"].astype(np.float64))
-        for hour, total in zip(unique.tolist(), np.rint(costs).astype(np.int64).tolist()):
-            made.hour_cost[hour] = made.hour_cost.get(hour, 0) + total
+    for table in series:  # cells of at most an hour: a bucket finer than theirs gets each cell whole, as p95's
+        cost = table.sums["cost_nano"].astype(np.float64)
+        add_costs(made.hour_cost, table.bucket // HOUR, cost)
+        add_costs(made.bucket_cost, table.bucket // bucket_seconds, cost)
     _apply_label_delta(made, cols, part.label_delta)
     _merge_sketches(made, cols, rows, cells, model, prompt, series)
     return made

@@ -1,4 +1,5 @@
-"""Spend over the window: total, by model, by prompt, top users, per hour, and what is unpriced.
+"""Spend over the window: total, by model, by prompt, top users, per hour and per sparkline
+bucket, and what is unpriced.
 
 A request without a cost (no `cost_usd` in the log and no price for its model) is unpriced:
 it is counted, and its model named, but it is never added to a total as $0. Totals are
@@ -42,6 +43,16 @@ def hour_points(aggregates: WindowAggregates, first: float, now: float) -> list[
     return [TimePoint(start=f"{start}Z", value=usd(table.get(hour, 0))) for hour, start in zip(hours.tolist(), starts)]
 
 
+def bucket_points(aggregates: WindowAggregates, first: float, now: float) -> list[TimePoint]:
+    """Spend per sparkline bucket (the p95 chart's: a minute in a 1h window, where per hour
+    was two wide blocks), from the bucket holding `first` to the one holding `now`."""
+    size = aggregates.bucket_seconds
+    table = aggregates.bucket_cost
+    buckets = np.arange(int(first // size), int(now // size) + 1, dtype=np.int64)
+    starts = np.datetime_as_string((buckets * size).astype("datetime64[s]"), unit="s").tolist()
+    return [TimePoint(start=f"{start}Z", value=usd(table.get(bucket, 0))) for bucket, start in zip(buckets.tolist(), starts)]
+
+
 def spend_section(cols: Columns, aggregates: WindowAggregates, first: float | None, now: float) -> Spend:
     models = aggregates.models
     model_names = cols.names("model")
@@ -64,6 +75,8 @@ def spend_section(cols: Columns, aggregates: WindowAggregates, first: float | No
         by_prompt=_ranked(cols.names("prompt_id"), aggregates.prompt_ids["cost"], aggregates.prompt_ids["priced"] > 0),
         top_users=_ranked(user_names, users, (aggregates.users["priced"] > 0) & real_users, TOP_USERS),
         per_hour=hour_points(aggregates, first, now) if first is not None else [],
+        per_bucket=bucket_points(aggregates, first, now) if first is not None else [],
+        bucket_seconds=aggregates.bucket_seconds,
         estimated_requests=int(models["estimated"].sum()),
         estimated_usd=usd(models["estimated_cost"].sum()),
         estimated_by_model=_ranked(model_names, models["estimated_cost"], models["estimated"] > 0),

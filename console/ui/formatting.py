@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 
-from console.formatting import latency
+from console.analytics.report_types import Report
+from console.formatting import latency, parse_rfc3339
 
 
 def ms(value: float | None, *, none: str = "—") -> str:
@@ -44,3 +45,25 @@ def moment_text(moment: float, now: float) -> str:
     at = datetime.fromtimestamp(moment, tz=UTC)
     same_day = at.date() == datetime.fromtimestamp(now, tz=UTC).date()
     return at.strftime("%H:%M:%S" if same_day else "%m-%d %H:%M:%S") + " UTC"
+
+
+def bucket_words(seconds: float) -> str:
+    """A chart's bucket as its caption says it: 'minute', '5 minutes', 'hour', '2 hours', 'day'."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return unit if count == 1 else f"{count} {unit}s"
+    return f"{seconds:g} seconds"
+
+
+def chart_bucket_seconds(report: Report) -> int:
+    """The bucket of the report's charts (p95 and spend share it): the spend's own field, or
+    for a report from before it, the spacing of the p95 points (one point: the smallest
+    bucket, 60 s, as a span under it takes)."""
+    if report.spend.bucket_seconds:
+        return report.spend.bucket_seconds
+    points = report.latency.p95_per_minute
+    if len(points) >= 2:
+        return round(parse_rfc3339(points[1].start) - parse_rfc3339(points[0].start))
+    return 60
+

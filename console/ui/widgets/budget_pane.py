@@ -12,12 +12,14 @@ from console.analytics.budget_outlook import budget_outlook
 from console.analytics.report_types import BudgetStatus, Report
 from console.formatting import usd
 from console.sanitize import one_line
-from console.ui.formatting import rate
+from console.ui.formatting import bucket_words, chart_bucket_seconds, rate
 from console.ui.widgets.in_place import update_in_place
 from console.ui.widgets.pane import Pane
+from console.ui.widgets.piece_lines import PieceLines
 
 STATE_STYLE = {"ok": "bold green", "warn": "bold yellow", "page": "bold white on red"}
 BAR_WIDTH = 20
+TOP_SHOWN = 3  # models and users in the spend summary
 
 
 def _bar(fraction: float) -> Text:
@@ -37,15 +39,17 @@ def budget_block(budget: BudgetStatus, partial: bool = False) -> Group:
         "  ", verdict,
     )  # fmt: skip
     fraction = budget.spent_usd / budget.budget_usd if budget.budget_usd else 0.0
-    spent = Text.assemble(
-        _bar(fraction), f" {usd(budget.spent_usd)} of {usd(budget.budget_usd)} ({fraction:.0%})"
-    )
-    burns = Text("burn ")
+    # the spend, its limit and its percent read as one figure: on a line of their own when
+    # they do not fit beside the bar (120 columns cut '(2%)' off onto the next line)
+    spent = PieceLines([_bar(fraction), Text(f"{usd(budget.spent_usd)} of {usd(budget.budget_usd)} ({fraction:.0%})")],
+                       separator=" ")  # fmt: skip
+    pairs = []
     for window, value in budget.burn_rates.items():
         style = "red" if value >= 6 else "yellow" if value >= 1 else "green"
-        burns.append(f"{window} ")
-        burns.append(rate(value), style=style)
-        burns.append("  ")
+        pairs.append(Text.assemble(f"{window} ", (rate(value), style)))
+    if pairs:
+        pairs[0] = Text("burn ") + pairs[0]
+    burns = PieceLines(pairs)  # a window and its burn are never split across lines
     outlook = _outlook_line(budget, partial)
     return Group(title, spent, burns, outlook)
 
@@ -71,15 +75,34 @@ def spend_summary(report: Report) -> Group:
     if spend.estimated_requests:  # usage an instrumentation guessed (openlit): apart, never in the spend above
         lines.append(Text(f"estimated usage: {spend.estimated_requests:,} requests, ~{usd(spend.estimated_usd)} "
                           "(not in spend)", style="yellow"))  # fmt: skip
-    if spend.top_users:
-        top = Table.grid(padding=(0, 1))
-        top.add_column(style="dim")
-        top.add_column(justify="right")
-        for user, amount in list(spend.top_users.items())[:3]:
-            top.add_row(Text(one_line(user or "(no user)")), usd(amount))
-        lines.append(Text("top spenders", style="dim"))
-        lines.append(top)
+    # which model spends most beside who does, side by side: stacked, they pushed the spend
+    # chart out of the pane at 200x60
+    rankings = [(title, ranked, nameless) for title, ranked, nameless in (
+        ("top models", spend.by_model, "(no model)"), ("top users", spend.top_users, "(no user)")) if ranked]
+    if rankings:
+        lines.append(_top_table(rankings))
     return Group(*lines)
+
+
+def _top_table(rankings: list[tuple[str, dict[str, float], str]]) -> Table:
+    """The three biggest of each ranking, which the report sorts biggest first (analytics/spend.py)."""
+    top = Table.grid(padding=(0, 1))
+    for index, _ in enumerate(rankings):
+        top.add_column(style="dim", no_wrap=True, overflow="ellipsis")
+        top.add_column(justify="right", no_wrap=True)
+        if index < len(rankings) - 1:
+            top.add_column(width=1)  # a gap between the rankings
+    cells = [[Text(title, style="dim"), "", ""] for title, _, _ in rankings]
+    top.add_row(*[cell for group in cells for cell in group][:-1])
+    shown = [list(ranked.items())[:TOP_SHOWN] for _, ranked, _ in rankings]
+    for row in range(max(len(items) for items in shown)):
+        cells = []
+        for (_, _, nameless), items in zip(rankings, shown):
+            name, amount = items[row] if row < len(items) else ("", None)
+            cells += [Text(one_line(name or nameless) if amount is not None else ""),
+                      usd(amount) if amount is not None else "", ""]  # fmt: skip
+        top.add_row(*cells[:-1])
+    return top
 
 
 class BudgetPane(Pane, can_focus=True):
@@ -96,7 +119,12 @@ class BudgetPane(Pane, can_focus=True):
         if not blocks:
             blocks = [Text("no budget set: add [[budgets]] to llmops.toml", style="dim")]
         update_in_place(self.query_one("#budget-body", Static), Group(*blocks, spend_summary(report)))
-        self.query_one(Sparkline).data = [p.value or 0.0 for p in report.spend.per_hour]
+        # per the p95 chart's bucket (a minute in 1h): per hour, a 1h window was two wide blocks
+        spend = report.spend
+        points = spend.per_bucket or spend.per_hour  # a report from before per_bucket: hours
+        bucket = bucket_words(chart_bucket_seconds(report)) if spend.per_bucket else "hour"
+        self.query_one(".caption", Static).update(f"spend per {bucket}")
+        self.query_one(Sparkline).data = [p.value or 0.0 for p in points]
         worst = max((b.state for b in report.budgets), key=["ok", "warn", "page"].index, default="ok")
         if partial:
             self.border_subtitle = "partial: history loading" if report.budgets else ""

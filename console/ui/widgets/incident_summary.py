@@ -64,31 +64,62 @@ def _line(verdict: str, style: str, text: str) -> Text:
     return line
 
 
+def _fit_most(pieces: list[Piece], width: int | None) -> str:
+    """The first piece always, then the others that fit, an earlier one before any number of
+    later ones, all in the same wording (the longest that fits for each of them, a piece with
+    fewer wordings keeping its last): 80 columns held the top user or the top model, never
+    both, while both fit in their shorter wordings."""
+    first, rest = pieces[0][0], pieces[1:]
+    if width is None:
+        return _fit(pieces, None)
+    levels = max((len(wordings) for wordings in rest), default=0)
+    count = len(rest)
+    for mask in range(2**count - 1, 0, -1):  # the first piece is the highest bit
+        chosen = [wordings for index, wordings in enumerate(rest) if mask >> (count - 1 - index) & 1]
+        for level in range(levels):
+            text = " · ".join([first, *(wordings[min(level, len(wordings) - 1)] for wordings in chosen)])
+            if cell_len(text) <= width:  # a user id may be CJK
+                return text
+    return first
+
+
+def _whole_usd(amount: float) -> str:
+    """'$558' for $557.61: the summary's shortest wording (usd() under a dollar)."""
+    return f"${amount:,.0f}" if round(amount) >= 1 else usd(amount)
+
+
 def _spend_line(report: Report, partial: bool, width: int | None) -> Text:
     spend = report.spend
     spenders: list[Piece] = []
-    # the user first: a model's name is on the Budget pane, the user who spends is not
-    if spend.top_users:
-        user, usd_spent = max(spend.top_users.items(), key=lambda item: item[1])
-        spenders.append((f"top user {one_line(user)} {usd(usd_spent)}", f"user {one_line(user)} {usd(usd_spent)}"))
+    # The model first: "which model spends fastest" had no answer at 80 columns (the user
+    # took the room, and no pane listed spend by model); a model is what a budget's scope and
+    # a routing change act on. The user next, in shorter words when both must fit. Both lists
+    # are in the Budget pane (2, m).
     if spend.by_model:
         model, usd_spent = max(spend.by_model.items(), key=lambda item: item[1])
-        spenders.append((f"top {one_line(model)} {usd(usd_spent)}", f"{one_line(model)} {usd(usd_spent)}"))
+        name = one_line(model)
+        spenders.append((f"top {name} {usd(usd_spent)}", f"{name} {usd(usd_spent)}", f"{name} {usd(usd_spent)}",
+                         f"{name} {_whole_usd(usd_spent)}"))  # fmt: skip
+    if spend.top_users:
+        user, usd_spent = max(spend.top_users.items(), key=lambda item: item[1])
+        name = one_line(user)
+        spenders.append((f"top user {name} {usd(usd_spent)}", f"user {name} {usd(usd_spent)}",
+                         f"{name} {usd(usd_spent)}", f"{name} {_whole_usd(usd_spent)}"))  # fmt: skip
     window = f"{usd(spend.total_usd)} in {report.window.name}"
     window_piece: Piece = (window,)
     if partial:  # the Budget pane withholds its verdict too
-        text = _fit([("figures still loading: no budget verdict yet", "no budget verdict yet"), *spenders, window_piece], width)
+        text = _fit_most([("figures still loading: no budget verdict yet",), *spenders, window_piece], width)
         return _line("…", "dim", text)
     order = {"page": 0, "warn": 1, "ok": 2}
     budgets = sorted(report.budgets, key=lambda b: (order.get(b.state, 3), -max(b.burn_rates.values(), default=0)))
     if not budgets:
-        return _line("spend", "bold", _fit([window_piece, *spenders], width))
+        return _line("spend", "bold", _fit_most([window_piece, *spenders], width))
     worst = budgets[0]
     # the burn of the windows of the rule that fires at this level, as the alert quotes them (a
     # PAGE said 'burn 24.9x/5m', the warn rule's short window, of a page rule over 15m and 1m)
     burns = [(w, worst.burn_rates[w]) for w in worst.firing_windows if w in worst.burn_rates]
     burning = f" {burn_figure(*burns)}" if burns and worst.state != "ok" else ""
-    text = _fit([(f"{one_line(worst.name)}{burning}",), *spenders, window_piece], width)
+    text = _fit_most([(f"{one_line(worst.name)}{burning}",), *spenders, window_piece], width)
     return _line(worst.state.upper(), STATE_STYLE.get(worst.state, ""), text)
 
 

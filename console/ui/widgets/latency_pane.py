@@ -10,7 +10,7 @@ from textual.widgets import Sparkline, Static
 from console.analytics.filters import window_filter
 from console.analytics.report_types import Percentiles, Report
 from console.sanitize import one_line
-from console.ui.formatting import error_rate_text, ms
+from console.ui.formatting import bucket_words, chart_bucket_seconds, error_rate_text, ms
 from console.ui.widgets.diff_table import DiffTable
 from console.ui.widgets.fitted_table import FittedTable
 from console.ui.widgets.pane import CompareRequested, FilterRequests, Pane, hidden_note
@@ -81,6 +81,8 @@ class LatencyPane(Pane):
         self.query_one(DiffTable).sync(rows)
         points = [p.value for p in latency.p95_per_minute if p.value is not None]
         self.query_one(Sparkline).data = points
+        # the bucket the points are: 'p95 per minute' stayed at 7d and all, where they are hours or days
+        self.query_one(".caption", Static).update(f"p95 per {bucket_words(chart_bucket_seconds(report))}")
         breaches = sum(1 for s in [latency.overall, *latency.by_model.values()] if s.slo_breached)
         subtitle = f"✗ {breaches} SLO breach{'es' if breaches != 1 else ''}" if breaches else ""
         figures = report.figures  # above the exact path's size: merged sketches, within their bound

@@ -54,8 +54,13 @@ def _cells(version: VersionRow, mark: str | None = None, worse_than: str | None 
     # requests, and people rate the bad answers more than the good, so a fixed bar (10%, once)
     # marked the baseline version beside the one that broke
     worse = "bold red" if worse_than is not None else ""
+    # "≠" beside the name: the text behind this label is not one (DRIFT) or not the registry's
+    # (REG≠); those flags are in the last column, which at any width took → presses to reach
+    name = Text(one_line(f"{version.prompt_id}@{version.prompt_version}"))
+    if version.drifted or mark == DRIFT:
+        name.append(" ≠", style="bold magenta")
     return [
-        Text(one_line(f"{version.prompt_id}@{version.prompt_version}")),
+        name,
         Text(f"{version.requests:,}", justify="right"),
         error_rate_text(version.error_rate),
         Text(percent(version.bad_rate) + (" !" if worse else ""), justify="right", style=worse),
@@ -75,8 +80,13 @@ def subtitle_text(
     """The counts that matter (worse, drifted, off the registry) fit whole: at 80 columns the
     subtitle was cut to '1 ≠ regist…'. Shorter wordings first, then the newest version (its
     row is in the table) and the sort are left out."""
-    drifted = sum(v.drifted for v in versions)
-    off_registry = sum(mark == DRIFT for mark in marks.values())
+    # a version both drifted and off the registry is counted once, saying both ('1 drifted ·
+    # 1 ≠ reg' read as two versions where the demo had one, summarize-thread@v2)
+    drifted_keys = {f"{v.prompt_id}@{v.prompt_version}" for v in versions if v.drifted}
+    off_keys = {key for key, mark in marks.items() if mark == DRIFT}
+    both = len(drifted_keys & off_keys)
+    drifted = len(drifted_keys - off_keys)
+    off_registry = len(off_keys - drifted_keys)
     unregistered = sum(mark == UNREGISTERED for mark in marks.values())
     newest = max(versions, key=lambda v: v.first_seen, default=None)
     # (full, short) per part, in the order shown; the hidden columns first: a cut is at the end
@@ -86,6 +96,8 @@ def subtitle_text(
     parts["sort"] = (f"sort: {sort_name} (s)", f"s: {sort_name}")
     if worse:  # than its previous version: WORSE, "!"
         parts["worse"] = (f"{worse} worse", f"{worse} worse")
+    if both:
+        parts["drifted_off_registry"] = (f"{both} drifted, ≠ registry", f"{both} drifted ≠ reg")
     if drifted:
         parts["drifted"] = (f"{drifted} drifted", f"{drifted} drifted")
     if off_registry:
@@ -100,7 +112,7 @@ def subtitle_text(
         return " · ".join(shown.values())
 
     # each step only while it is still too long
-    steps = [("drop", "newest"), ("short", "off_registry"), ("short", "unregistered"), ("short", "sort"),
+    steps = [("drop", "newest"), ("short", "drifted_off_registry"), ("short", "off_registry"), ("short", "unregistered"), ("short", "sort"),
              ("short", "hidden"), ("drop", "sort")]  # fmt: skip
     for step, key in steps:
         if width is None or len(text()) <= width:
