@@ -244,12 +244,15 @@ class CaseFile:
         target.write_bytes(msgspec.json.format(case_to_json(case), indent=2) + b"\n")
         return target
 
-    def apply_edit(self, case_id: str, edited: bytes) -> RegressionCase:
-        """Validate an edited case and put it in place of case_id (one line again)."""
+    def apply_edit(self, case_id: str, edited: bytes) -> RegressionCase | None:
+        """Validate an edited case and put it in place of case_id (one line again); None when it
+        is the case as stored (the editor quit without a change): the file is left as it was."""
         try:
             case = parse_case(edited)
         except CaseError as exc:
             raise CaseFileError(f"the edited case is not valid: {exc}") from None
+        if case == self.get(case_id):
+            return None
         if not self.replace(case_id, case):
             raise CaseFileError(f"{self.path}: case {case_id} is gone (removed while it was being edited?)")
         return case

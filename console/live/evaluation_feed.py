@@ -324,7 +324,10 @@ class EvaluationFeed:
             case = self.cases.apply_edit(case_id, Path(path).read_bytes())
         finally:
             shutil.rmtree(Path(path).parent, ignore_errors=True)
-        self._post(EvaluationNotice(f"case {case.id} saved in {self.cases.path}", title="Case"))
+        if case is None:
+            self._post(EvaluationNotice(f"case {case_id} unchanged: {self.cases.path} left as it was", title="Case"))
+        else:
+            self._post(EvaluationNotice(f"case {case.id} saved in {self.cases.path}", title="Case"))
 
     def _applied(self, outcome) -> None:
         if outcome.verdict is None:  # this console's own label, not news at the next poll
