@@ -77,6 +77,10 @@ class ReasonModal(ModalScreen[str | None]):
 
 
 class NoteModal(ModalScreen[str | None]):
+    """The note field. `about` adds to its heading which request it is (the one just labelled);
+    `refusal` says why a note cannot be kept there: the field opens anyway, so what is typed
+    after `n` goes into it and never runs as keys (o marking good, e opening an editor)."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="note.cancel")]
 
     DEFAULT_CSS = """
@@ -84,15 +88,26 @@ class NoteModal(ModalScreen[str | None]):
     NoteModal > Vertical { width: 80; height: auto; border: thick $accent; background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, request_id: str, current: str | None = None) -> None:
+    def __init__(
+        self, request_id: str | None, current: str | None = None, *, about: str = "", refusal: str | None = None
+    ) -> None:
         super().__init__()
         self.request_id = request_id
         self.current = current
+        self.about = about
+        self.refusal = refusal
 
     def compose(self) -> ComposeResult:
+        on = f" on {one_line(self.request_id)}" if self.request_id else ""
         with Vertical():
-            yield Static(Text(f"Note on {one_line(self.request_id)} (enter saves, esc cancels)", style="bold"))
-            yield Input(value=self.current or "", placeholder="what is wrong, what it should say…", id="note-input")
+            if self.refusal is None:
+                heading = f"Note{on}{one_line(self.about)} (enter saves, esc cancels)"
+                yield Static(Text(heading, style="bold"), id="note-heading")
+            else:
+                yield Static(Text(f"No note can be kept{on}", style="bold"), id="note-heading")
+                yield Static(Text(one_line(self.refusal) + " (esc closes)", style="yellow"), id="note-refusal")
+            placeholder = "what is wrong, what it should say…" if self.refusal is None else "(not kept)"
+            yield Input(value=self.current or "", placeholder=placeholder, id="note-input")
 
     @on(Input.Submitted, "#note-input")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -130,6 +145,10 @@ class LabelActions(HidesWritingActions):
     def noted(self, request_id: str) -> None:
         """Called once a note is sent."""
 
+    def note_target(self) -> tuple[RequestRecord | None, str]:
+        """The request `n` writes on, and what the note field's heading adds about it."""
+        return self.label_target(), ""
+
     def no_target_reason(self) -> str:
         """What the label keys say when label_target() is None."""
         return "no request selected"
@@ -162,20 +181,28 @@ class LabelActions(HidesWritingActions):
             self.labelled(record.request_id, "good", None)
 
     def action_note(self) -> None:
-        record = self._target_or_say()
-        if record is None:
-            return
+        """The note field opens whatever the answer: a refusal said in a toast left the note
+        the user went on typing to run as keys (three requests marked good, `e` fired)."""
+        record, about = self.note_target()
         app = self.app  # type: ignore[attr-defined]
-        if self.verdict_of(record.request_id) is None:  # say so before anything is typed
-            app.notify(NOTE_NEEDS_LABEL.format(rid=one_line(record.request_id)), title="Note", markup=False)
-            return
+        request_id = record.request_id if record is not None else None
+        refusal = None
+        if record is None:
+            refusal = self.no_target_reason()
+        elif self.verdict_of(record.request_id) is None:  # said before anything is typed
+            refusal = NOTE_NEEDS_LABEL.format(rid=one_line(record.request_id))
 
         def written(text: str | None) -> None:
-            if text is not None:
-                self._feed().note(record.request_id, text)
-                self.noted(record.request_id)
+            if text is None:
+                return
+            if refusal is not None:
+                if text.strip():  # given back, to be written again once it can be kept
+                    app.notify(f"the note was not kept: “{one_line(text)}”: {refusal}", title="Note", markup=False)
+                return
+            self._feed().note(record.request_id, text)
+            self.noted(record.request_id)
 
-        app.push_screen(NoteModal(record.request_id), written)
+        app.push_screen(NoteModal(request_id, about=about, refusal=refusal), written)
 
     def action_undo_label(self) -> None:
         self._feed().undo()

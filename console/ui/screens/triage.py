@@ -4,9 +4,12 @@
     n note · u undo · e edit the case in $EDITOR · Esc back
 
 The queue comes from the evaluation thread (QueueReady) while this screen is open and
-updates live. A label shows at once and the cursor moves on to the next request, so
-walking the queue is `b 1`, `b 3`, `o`...; the next queue from the thread moves the
-labelled ones below the unlabelled, and the cursor stays on the same request.
+updates live; the cursor stays on its request as rows come and go above it (DiffTable). A
+label shows at once and the cursor moves on to the next request, so walking the queue is
+`b 1`, `b 3`, `o`...; `n` then writes on the request just labelled (the note field names it)
+until the cursor is moved. A request labelled while the screen is open keeps its place before
+the row that followed it, so `k` goes back to it; labelled elsewhere, it goes below the
+unlabelled ones.
 
 Provider errors (rate limits, 5xx, timeouts) are not in the queue: after the unlabelled
 requests, one line per (model, error type) counts them in the figures' window (the title
@@ -70,6 +73,9 @@ class TriageScreen(LabelActions, Screen):
         self.items: list[QueueItem] = []
         self.rows: list[QueueItem | ErrorGroup] = []  # the table's rows: items, with the error lines
         self.pending: dict[str, tuple[str, str | None]] = {}  # labels sent, not yet in a queue
+        self.labelled_here: set[str] = set()  # labelled while the screen is open: kept in place
+        self.just_labelled: tuple[str, str | None] | None = None  # (request, row the cursor moved on to)
+        self.by_key: dict[str, QueueItem | ErrorGroup] = {}
         self.progress: tuple[int, int, int] | None = None
         self.widths = WHOLE  # the columns shown and cut (triage_columns), measured on the rows at each sync
 
@@ -105,7 +111,6 @@ class TriageScreen(LabelActions, Screen):
         return max(self.queue.left - labelled_here, 0)
 
     def show_queue(self, queue: Queue) -> None:
-        keep = self._current_key()
         self.queue = queue
         in_queue = {item.request_id: item for item in queue.items}
         for rid in list(self.pending):
@@ -113,10 +118,28 @@ class TriageScreen(LabelActions, Screen):
             if item is not None and item.label is not None:
                 del self.pending[rid]  # the thread has it
         unlabelled = [i for i in queue.items if i.label is None and i.request_id not in self.pending]
-        rest = [i for i in queue.items if i.label is not None or i.request_id in self.pending]
-        self.items = unlabelled + rest
-        self.rows = [*unlabelled, *queue.provider_errors, *rest]
-        self._sync(keep)
+        open_ids = {item.request_id for item in unlabelled}
+        kept = [i for i in queue.items if i.request_id in self.labelled_here and i.request_id not in open_ids]
+        walked = self._in_place(unlabelled, kept)
+        placed = {item.request_id for item in walked}
+        rest = [i for i in queue.items if i.request_id not in placed]
+        self.items = walked + rest
+        self.rows = [*walked, *queue.provider_errors, *rest]
+        self._sync()
+
+    def _in_place(self, unlabelled: list[QueueItem], kept: list[QueueItem]) -> list[QueueItem]:
+        """The unlabelled requests in the queue's order, with each request labelled here put back
+        before the row that followed it on screen (the labelled ones come after the unlabelled
+        in the thread's queue): moved to the bottom, `k` right after `b 1` went to another request."""
+        before = [row.request_id for row in self.rows if isinstance(row, QueueItem)]
+        where = {rid: index for index, rid in enumerate(before)}
+        walked = list(unlabelled)
+        for item in sorted(kept, key=lambda i: where.get(i.request_id, len(before)), reverse=True):
+            index = where.get(item.request_id)
+            shown = [row.request_id for row in walked]
+            successor = None if index is None else next((rid for rid in before[index + 1:] if rid in shown), None)
+            walked.insert(len(walked) if successor is None else shown.index(successor), item)
+        return walked
 
     def label_done(self, request_id: str, verdict: str | None, reason: str | None, undone: bool) -> None:
         """A label saved (from here or the detail screen) or undone."""
@@ -126,41 +149,29 @@ class TriageScreen(LabelActions, Screen):
                 self.pending[request_id] = (verdict, None)
         elif verdict is not None:
             self.pending[request_id] = (verdict, reason)
+            self.labelled_here.add(request_id)
         if any(item.request_id == request_id for item in self.items):
-            self._sync(self._current_key())
+            self._sync()
 
     def show_progress(self, done: int, total: int, failures: int) -> None:
         self.progress = (done, total, failures)
         self._title()
 
-    def _sync(self, keep: str | None = None) -> None:
-        """The rows shown, in the columns that fit the screen; the cursor kept on `keep` (a row's key)."""
+    def _sync(self) -> None:
+        """The rows shown, in the columns that fit the screen (the table keeps the cursor on its row)."""
         table = self.table
+        self.by_key = {self._key(row): row for row in self.rows}
         self.widths = WHOLE
         rows = [(self._key(row), self._cells(row)) for row in self.rows]
         widths = fit_widths(self.app.size.width, measured(rows, *self._floors()))
         if widths != WHOLE:  # cut again to what the other columns leave
             self.widths = widths
             rows = [(self._key(row), self._cells(row)) for row in self.rows]
-        key_before = table.current_key
-        if table.set_columns(widths.shown):  # the rows are added again: the cursor stays on its row
-            keep = keep if keep is not None else key_before
+        table.set_columns(widths.shown)
         shown = widths.shown_indexes
         table.sync([(key, [cells[index] for index in shown]) for key, cells in rows])
-        if keep is not None:
-            for index, row in enumerate(self.rows):
-                if self._key(row) == keep:
-                    table.move_cursor(row=index, animate=False)
-                    break
         self._title()
         self._preview()
-
-    def _current_key(self) -> str | None:
-        """The key of the row under the cursor, a queue item or a provider-error line: the cursor
-        stays on it as the queue changes (on an error line it stayed at its position, so a new
-        queue moved it onto another line, where `b` would label a request never looked at)."""
-        row = self.current_row
-        return None if row is None else self._key(row)
 
     @staticmethod
     def _key(row: QueueItem | ErrorGroup) -> str:
@@ -176,7 +187,7 @@ class TriageScreen(LabelActions, Screen):
 
     def on_resize(self) -> None:
         if self.rows:
-            self._sync(self._current_key())
+            self._sync()
 
     def _cells(self, item: QueueItem | ErrorGroup) -> list:
         if isinstance(item, ErrorGroup):
@@ -261,10 +272,12 @@ class TriageScreen(LabelActions, Screen):
 
     @property
     def current_row(self) -> QueueItem | ErrorGroup | None:
+        """The row under the cursor, by its key (a queue item or a provider-error line): the keys
+        act on the row highlighted, never on whichever row an index names."""
         if not self.rows or not self.is_mounted:
             return None
-        row = self.table.cursor_row
-        return self.rows[row] if 0 <= row < len(self.rows) else None
+        key = self.table.current_key
+        return None if key is None else self.by_key.get(key)
 
     @property
     def current_item(self) -> QueueItem | None:
@@ -272,6 +285,8 @@ class TriageScreen(LabelActions, Screen):
         return row if isinstance(row, QueueItem) else None
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.just_labelled is not None and event.row_key.value != self.just_labelled[1]:
+            self.just_labelled = None  # the user moved on: n is about the row under the cursor
         self._preview()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -317,6 +332,7 @@ class TriageScreen(LabelActions, Screen):
 
     def labelled(self, request_id: str, verdict: str, reason: str | None) -> None:
         self.pending[request_id] = (verdict, reason)
+        self.labelled_here.add(request_id)
         index = next(
             (i for i, row in enumerate(self.rows) if isinstance(row, QueueItem) and row.request_id == request_id), None
         )
@@ -324,15 +340,29 @@ class TriageScreen(LabelActions, Screen):
             return
         # the columns measured again: a label, cut when the screen is narrow, no longer widens its
         # column into prompt@version's room
-        self._sync(request_id)
+        self._sync()
         # on to the next request nobody has labelled
         for later in range(index + 1, len(self.rows)):
             item = self.rows[later]
             if isinstance(item, QueueItem) and item.label is None and item.request_id not in self.pending:
                 self.table.move_cursor(row=later, animate=False)
                 break
+        self.just_labelled = (request_id, self.table.current_key)
         self._title()
         self._preview()
+
+    def note_target(self) -> tuple[RequestRecord | None, str]:
+        """`n` right after a label writes on the request just labelled, as long as the cursor is
+        where the label moved it: the request it moved on to has no label, so its note would be
+        refused, and following the advice (b, then n) moved the cursor on again."""
+        if self.just_labelled is not None:
+            request_id, moved_to = self.just_labelled
+            item = self.by_key.get(request_id)
+            if self.table.current_key == moved_to and isinstance(item, QueueItem):
+                verdict, reason = self.pending.get(request_id) or (item.verdict, item.label.reason if item.label else None)
+                if verdict is not None:
+                    return item.record, f", just marked {verdict}" + (f": {reason}" if reason else "")
+        return super().note_target()
 
 
 def errors_scope(window: str | None) -> str:

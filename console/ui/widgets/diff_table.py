@@ -24,6 +24,7 @@ class DiffTable(NavTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._column_names = tuple(columns)
         self._order: list[str] = []
+        self._followed_before_columns: list[str] = []  # the cursor's keys when set_columns dropped the rows
 
     def on_mount(self) -> None:
         if self.columns:  # set_columns came first
@@ -32,11 +33,12 @@ class DiffTable(NavTable):
             self.add_column(name, key=name)
 
     def set_columns(self, columns: Sequence[str]) -> bool:
-        """Show these columns, in this order; whether they changed (then the rows are gone, and
-        the cursor at the top, until the next sync adds them)."""
+        """Show these columns, in this order; whether they changed (then the rows are gone until
+        the next sync adds them again, and the cursor goes back to its row)."""
         columns = tuple(columns)
         if columns == self._column_names:
             return False
+        self._followed_before_columns = self._keys_from_cursor() or self._followed_before_columns
         self.clear(columns=True)
         self._column_names = columns
         for name in columns:
@@ -51,6 +53,10 @@ class DiffTable(NavTable):
         return self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
 
     def sync(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        """Show `rows`; the cursor stays on its row (by key) as rows come and go above it, so a
+        relative move (j, k) goes on from the row the user was on; a row gone takes the cursor
+        to the row that followed it (else the one before)."""
+        followed = self._keys_from_cursor() or self._followed_before_columns
         rows = self._shown_cells(rows)
         wanted = dict(rows)
         for key in [k for k in self._order if k not in wanted]:
@@ -66,11 +72,37 @@ class DiffTable(NavTable):
                 self.add_row(*cells, key=key)
         order = [key for key, _ in rows]
         if order != self._order or any(key not in existing for key in order):
-            # The first cell of each row is unique, so it can carry the wanted order.
-            position = {_plain(cells[0]): i for i, (_, cells) in enumerate(rows)}
-            self.sort(self._column_names[0], key=lambda cell: position.get(_plain(cell), 0))
+            self._put_in_order(order)
         self._order = order
+        self._followed_before_columns = []
+        self._keep_cursor_on(followed)
 
+    def _keys_from_cursor(self) -> list[str]:
+        """The row keys from the cursor's down, then those above it nearest first: where the
+        cursor goes after a sync (the first still shown)."""
+        if not self._order or not self.row_count:
+            return []
+        row = min(max(self.cursor_row, 0), len(self._order) - 1)
+        return [*self._order[row:], *reversed(self._order[:row])]
+
+    def _keep_cursor_on(self, followed: list[str]) -> None:
+        position = {key: index for index, key in enumerate(self._order)}
+        row = next((position[key] for key in followed if key in position), None)
+        if row is not None and row != self.cursor_row:
+            self.move_cursor(row=row, animate=False)
+
+    def _put_in_order(self, order: list[str]) -> None:
+        """DataTable sorts on cells, not row keys. Each row's first cell object stands for its key
+        (by identity: two rows' first cells may read the same once cut to a narrow column, and
+        sorting by their text then put rows out of the order the screen indexes them by)."""
+        first = self._column_names[0]
+        position = {id(self.get_cell(key, first)): index for index, key in enumerate(order)}
+        if len(position) == len(order):
+            self.sort(first, key=lambda cell: position.get(id(cell), 0))
+            return
+        # cells shared between rows (an interned str): their text, unique as the class asks
+        by_text = {_plain(self.get_cell(key, first)): index for index, key in enumerate(order)}
+        self.sort(first, key=lambda cell: by_text.get(_plain(cell), 0))
 
     def _shown_cells(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> Sequence[tuple[str, Sequence[Cell]]]:
         """The cells of the columns shown (all here; FittedTable shows whole columns only)."""
