@@ -26,6 +26,12 @@ def usd(value: float | None, *, none: str = NONE) -> str:
     return f"{sign}${amount:.{decimals}f}"
 
 
+def noun(count: int, singular: str) -> str:
+    """The noun after a count, agreeing with it: '1 line rejected', '2 lines rejected' (ingest
+    said '1 lines rejected'). Regular plurals only, which every caller's nouns are."""
+    return singular if count == 1 else singular + "s"
+
+
 def latency(value_ms: float | None, *, none: str = NONE) -> str:
     """A latency (logged in milliseconds) in seconds, one style everywhere, panes, compare and
     report alike (0.51s, 9.00s, 12.30s): a column never mixes 9,000 ms with 12.0s."""

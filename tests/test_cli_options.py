@@ -128,7 +128,7 @@ def test_config_warnings_go_to_stderr_and_the_command_runs(tmp_path, write_log):
     log = write_log("app.jsonl", [make_record()])
     result = runner.invoke(app, ["ingest", str(log), "--store", str(tmp_path / "s.db"), "--config", str(config)])
     assert result.exit_code == 0, result.output
-    assert "1 rows added" in result.stdout
+    assert "1 row added" in result.stdout
     warning = flat(result.stderr)
     assert f"warning: {config}: unknown key 'ui.ringsize' ignored (did you mean 'ui.ring_size'?)" in warning
 

@@ -49,7 +49,7 @@ def test_ingest_says_so_in_one_line_and_fails(tmp_path):
     result = runner.invoke(app, ["ingest", str(PROTO), str(PRETTY), "--store", store])
     assert result.exit_code == 1, result.output  # a file refused whole is not a success (issue 18)
     assert "10 rows added" in result.output, "the other files are still stored"
-    assert "1 lines rejected" in result.output and "format: json" in result.output
+    assert "1 line rejected" in result.output and "format: json" in result.output
     assert "more" not in result.output, "one rejection, not one per line"
     assert f"error: {PROTO}: a binary file" in " ".join(result.stderr.split())
     assert "set `format: json`" in result.stderr

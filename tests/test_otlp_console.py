@@ -36,7 +36,7 @@ def test_ingest_with_a_forced_format(tmp_path, write_log):
     assert "0 rows added" in result.output and "6 lines rejected" in result.output
     log = write_log("app.jsonl", [make_record()])
     result = runner.invoke(app, ["ingest", str(log), "--store", store, "--format", "otlp"])
-    assert "1 lines rejected" in result.output and "no resourceSpans" in result.output
+    assert "1 line rejected" in result.output and "no resourceSpans" in result.output
     bad = runner.invoke(app, ["ingest", str(log), "--store", store, "--format", "xml"])
     assert bad.exit_code == 2
 

@@ -25,6 +25,7 @@ from console.commands.errors import UsageError
 from console.commands.prompts_report import print_ingest_registry_check
 from console.commands.store_access import open_store
 from console.config import Settings
+from console.formatting import noun
 from console.ingest import IngestTotals, SourceNotFound, expand_sources, follow_files, ingest_files
 from console.sources.otlp import OtlpOptions
 from console.store import Store, StoreError
@@ -87,9 +88,9 @@ def _ingest_with_progress(
 
 def print_totals(totals: IngestTotals, store_name: str, out: Console) -> None:
     out.print(
-        f"[green]{totals.added:,}[/] rows added, {totals.duplicates:,} duplicates skipped, "
-        f"[{'red' if totals.rejected else 'green'}]{totals.rejected:,}[/] lines rejected "
-        f"into {escape(store_name)}"
+        f"[green]{totals.added:,}[/] {noun(totals.added, 'row')} added, {totals.duplicates:,} "
+        f"{noun(totals.duplicates, 'duplicate')} skipped, [{'red' if totals.rejected else 'green'}]"
+        f"{totals.rejected:,}[/] {noun(totals.rejected, 'line')} rejected into {escape(store_name)}"
     )
     for rejected in totals.first_rejections:
         out.print(f"  {escape(rejected.path)}:{rejected.line_no}: {escape(rejected.reason)}")
@@ -127,13 +128,15 @@ def follow_into_store(
 
     def report(batch, result) -> None:
         if result.added or result.duplicates or batch.rejected:
-            out.print(f"{time.strftime('%H:%M:%S')} {result.added:,} rows added, {result.duplicates:,} duplicates, "
-                      f"{len(batch.rejected):,} lines rejected")
+            out.print(f"{time.strftime('%H:%M:%S')} {result.added:,} {noun(result.added, 'row')} added, "
+                      f"{result.duplicates:,} {noun(result.duplicates, 'duplicate')}, "
+                      f"{len(batch.rejected):,} {noun(len(batch.rejected), 'line')} rejected")
 
     try:
         totals = follow_files(opened, patterns, stop.is_set, report, pricer=pricer, source_format=source_format,
                               otlp_options=otlp_options)
-        out.print(f"stopped: {totals.added:,} rows added, {totals.rejected:,} lines rejected")
+        out.print(f"stopped: {totals.added:,} {noun(totals.added, 'row')} added, "
+                  f"{totals.rejected:,} {noun(totals.rejected, 'line')} rejected")
     except KeyboardInterrupt:
         out.print("stopped")
     except StoreError as exc:  # a store error retrying cannot fix: the message, not a traceback

@@ -27,7 +27,7 @@ from console.analytics.windows import UnknownWindow, WINDOW_SYNTAX, parse_window
 from console.commands.errors import UsageError
 from console.commands.store_access import open_reader, open_store
 from console.config import Settings
-from console.formatting import parse_rfc3339
+from console.formatting import noun, parse_rfc3339
 from console.store.window_report import EXACT_MAX_ROWS as WINDOW_EXACT_MAX_ROWS
 from console.store.window_report import load_since as load_since, report_from_store
 from console.sanitize import json_for_terminal
@@ -68,8 +68,9 @@ def _ingest(store, sources: Sequence[str], settings: Settings) -> None:
     err = Console(stderr=True)
     err.print(
         Text(
-            f"ingested {len(paths)} file(s): {totals.added:,} rows added, {totals.duplicates:,} duplicates, "
-            f"{totals.rejected:,} lines rejected",
+            f"ingested {len(paths)} file(s): {totals.added:,} {noun(totals.added, 'row')} added, "
+            f"{totals.duplicates:,} {noun(totals.duplicates, 'duplicate')}, "
+            f"{totals.rejected:,} {noun(totals.rejected, 'line')} rejected",
             style="dim",
         )
     )

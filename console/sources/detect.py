@@ -82,7 +82,7 @@ def refused_file_reason(path: str | Path) -> str | None:
     except OSError:
         return None
     first = head.split(b"\n", 1)[0]
-    return binary_reason(first) if first and is_binary(first) else None
+    return binary_reason(first, str(path)) if first and is_binary(first) else None
 
 
 def check_format(source_format: str) -> str:
@@ -189,7 +189,7 @@ class LogTail(JsonlTail):
         elif fmt == "binary":
             first = next((line for line in lines if line.strip()), None)
             if first is not None:  # refused once, at the first line; the rest is skipped
-                reason = binary_reason(first)
+                reason = binary_reason(first, t.path)
                 self._reject(t, first_no, reason, b"", batch)
                 self._formats[self._key(t)] = "binary, refused"
                 self.refused[t.path] = reason

@@ -11,13 +11,17 @@ exporter writes `format: proto` as length-delimited protobuf messages (a 4-byte 
 length before each TracesData, see exporter/fileexporter/file_writer.go in
 opentelemetry-collector-contrib), and with `compression: zstd` each message is compressed:
 neither is text, and the console reads the JSON encoding (`format: json`, no compression).
+A gzip file is no exporter's (it compresses with zstd only) but a rotated app log: its reason
+gives the command that makes a plain copy to ingest.
 """
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 
 from console.records import MAX_LINE_BYTES
+from console.sanitize import one_line
 
 MAX_DOCUMENT_BYTES = MAX_LINE_BYTES * 64
 _OPENERS = (b"{", b"[")
@@ -26,6 +30,10 @@ _GZIP_MAGIC = b"\x1f\x8b"
 BINARY_REASON = (
     "a binary file, not JSON lines: {what}. In the Collector's file exporter set `format: json` "
     "(and no `compression`) to write one OTLP JSON object a line; the rest of this file is skipped"
+)
+GZIP_REASON = (
+    "gzip-compressed, not JSON lines: logs are read as plain text only (a rotated .gz log too), so "
+    "decompress it and ingest the copy: `{command}`; the rest of this file is skipped"
 )
 
 
@@ -40,11 +48,24 @@ def is_binary(first_line: bytes) -> bool:
     return False
 
 
-def binary_reason(first_line: bytes) -> str:
-    """Why a binary file is refused, naming what it most likely is."""
+def _gunzip_command(path: str | None) -> str:
+    """The shell line that makes a readable copy beside a .gz file (whole paths, quoted: it
+    works from any directory)."""
+    if path is None:
+        return "zcat app.jsonl.gz > app.jsonl"
+    path = one_line(path)
+    plain = path[:-3] if path.endswith(".gz") and not path.endswith("/.gz") else path + ".jsonl"
+    return f"zcat {shlex.quote(path)} > {shlex.quote(plain)}"
+
+
+def binary_reason(first_line: bytes, path: str | None = None) -> str:
+    """Why a binary file is refused, naming what it most likely is (path: the file's, for the
+    gzip advice's command)."""
     if first_line.startswith(_GZIP_MAGIC):
-        what = "gzip-compressed (compression: gzip, or a rotated .gz log)"
-    elif first_line[4:8] == _ZSTD_MAGIC:
+        # a rotated app log (logrotate's compress), not the Collector's: its file exporter
+        # compresses with zstd only, so its `format: json` advice would not apply
+        return GZIP_REASON.format(command=_gunzip_command(path))
+    if first_line[4:8] == _ZSTD_MAGIC:
         what = "zstd-compressed length-delimited messages (the file exporter's `compression: zstd`)"
     elif len(first_line) <= 4:  # the 4-byte length, then the TracesData's first field tag: b"\n"
         what = "length-delimited protobuf (the Collector file exporter's `format: proto`)"
