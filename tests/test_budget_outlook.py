@@ -27,9 +27,9 @@ def status(period: str, exhaustion: str | None, hours: float | None, state: str 
 
 def test_a_run_out_after_the_period_resets_is_not_projected_and_says_the_reset():
     monthly = budget_outlook(status("month", "2030-01-04T15:29:00Z", 1491.0 * 24))
-    assert monthly.kind == "after_reset" and monthly.text == "not this month (it resets 01-01 00:00 UTC first)"
+    assert monthly.kind == "after_reset" and monthly.text == "not this month (resets 01-01 00:00 UTC)"
     daily = budget_outlook(status("day", "2026-12-08T09:07:00Z", 17.4))
-    assert daily.text == "not this day (it resets 12-08 00:00 UTC first)"
+    assert daily.text == "not this day (resets 12-08 00:00 UTC)"
     within = budget_outlook(status("day", "2026-12-07T18:40:00Z", 3.2))
     assert within.kind == "runs_out" and within.text == "12-07 18:40 UTC, in 3.2 h"
     assert budget_outlook(status("month", "2026-12-20T15:29:00Z", 13 * 24.0)).text == "12-20 15:29 UTC, in 13.0 days"

@@ -86,3 +86,19 @@ def test_a_window_after_the_logs_end_says_where_they_end_and_the_now_that_shows_
     again = runner.invoke(app, ["report", "--store", str(tmp_path / "db.sqlite"), "--now", hint],
                           env={"COLUMNS": "80"})  # fmt: skip
     assert again.exit_code == 0 and "120 requests" in again.stdout and "add --now" not in again.stdout
+
+
+def test_long_names_are_whole_at_200_columns_and_folded_not_cut_at_80(tmp_path, write_log):
+    # Latency, Spend and Versions cut every name at 30 characters with … at any width
+    # (max_width=30): two versions of a long prompt id read alike
+    long_id = "customer-support-escalation-summarizer"
+    rows = [make_record(ts=END - 600 + i, prompt_id=long_id, prompt_version=f"v{10 + i % 2}", cost_usd=0.001)
+            for i in range(20)]
+    wide = report_text(tmp_path, write_log, rows, "--since", "1h", "--now", NOW, columns=200)
+    for name in (f"{long_id}@v10", f"{long_id}@v11", f"prompt {long_id}"):
+        assert name in wide
+    assert "…" not in wide.split("Budgets")[0]
+    narrow = report_text(tmp_path, write_log, rows, "--since", "1h", "--now", NOW, columns=80)
+    tables = narrow.split("Budgets")[0]
+    assert "…" not in tables and all(len(line) <= 80 for line in tables.splitlines())
+    assert f"{long_id}@v10" in tables and f"{long_id}@v11" in tables  # as wide as the figures leave

@@ -24,7 +24,7 @@ OutlookKind = Literal["exhausted", "loading", "idle", "after_reset", "runs_out"]
 @dataclass(frozen=True, slots=True)
 class Outlook:
     kind: OutlookKind
-    text: str  # the cell under "runs out (at this rate)": "12-07 18:04 UTC, in 3.2 h", "not this month (...)"
+    text: str  # the cell under "runs out at this rate": "12-07 18:04 UTC, in 3.2 h", "not this month (...)"
 
 
 def hours_in_words(hours: float) -> str:
@@ -43,6 +43,6 @@ def budget_outlook(budget: BudgetStatus, partial: bool = False) -> Outlook:
     if budget.projected_exhaustion is None or budget.hours_to_exhaustion is None:
         return Outlook("idle", "not this period (no spend in the last hour)")
     if parse_rfc3339(budget.projected_exhaustion) >= parse_rfc3339(budget.period_end):
-        return Outlook("after_reset", f"not this {budget.period} (it resets {short_time(budget.period_end)} UTC first)")
+        return Outlook("after_reset", f"not this {budget.period} (resets {short_time(budget.period_end)} UTC)")
     return Outlook("runs_out", f"{short_time(budget.projected_exhaustion)} UTC, "
                                f"{hours_in_words(budget.hours_to_exhaustion)}")  # fmt: skip

@@ -49,28 +49,40 @@ def _table(title: str) -> Table:
 
 
 def _name_column(table: Table, header: str = "") -> None:
-    table.add_column(header, no_wrap=True, overflow="ellipsis", min_width=12, max_width=30)
+    # folded, never cut with …: 'claude-sonnet daily (model=cl…' could not be told apart from
+    # another budget on that model; _fit_name_column gives it what the figures leave
+    table.add_column(header, overflow="fold", min_width=12)
 
 
 def _plain_width(cell) -> int:
-    return cell.cell_len if isinstance(cell, Text) else cell_len(str(cell))
+    """The widest line of a cell."""
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    return max(cell_len(line) for line in text.split("\n"))
 
 
 def _fit_name_column(table: Table, width: int | None, wrapping_min: int = 12) -> None:
     """The name column (the first) as wide as its names, up to what the other columns leave of
     the terminal's width: a budget's name and scope whole on a wide terminal (max_width=30 cut
-    'claude-sonnet daily (model=cl…' at 160 columns), … only when the width truly lacks room.
-    A column that wraps is counted at wrapping_min (it gives way first); width None: no limit."""
+    'claude-sonnet daily (model=cl…' at 160 columns), folded onto a second line only when the
+    width truly lacks room. A column that wraps is counted at wrapping_min (it gives way
+    first) and then given what the whole names leave (Rich would squeeze it and the names
+    alike); width None: no limit."""
     name = table.columns[0]
     name.max_width = None
     if width is None:
         return
-    others = 0
+    fixed, wrapping = 0, []
     for column in table.columns[1:]:
         natural = max([_plain_width(column.header), *(_plain_width(cell) for cell in column.cells)])
-        others += natural if column.no_wrap else min(natural, wrapping_min)
+        if column.no_wrap:
+            fixed += natural
+        else:
+            wrapping.append(column)
     padding = (table.padding[1] + table.padding[3]) * (len(table.columns) - 1)  # pad_edge=False
-    name.max_width = max(name.min_width or 0, width - others - padding)
+    name.max_width = max(name.min_width or 0, width - fixed - wrapping_min * len(wrapping) - padding)
+    widest = min(name.max_width, max([_plain_width(name.header), *(_plain_width(cell) for cell in name.cells)]))
+    for column in wrapping:
+        column.max_width = max(wrapping_min, (width - fixed - widest - padding) // len(wrapping))
 
 
 def _number_columns(table: Table, *headers: str) -> None:
@@ -94,7 +106,8 @@ def _latency_row(table: Table, name: Text, figures: Percentiles) -> None:
     )  # fmt: skip
 
 
-def latency_table(report: Report) -> Table:
+def latency_table(report: Report, width: int | None = None) -> Table:
+    """width: the terminal's, which the names take what they need of (None: no limit)."""
     table = _table("Latency (s)")
     _name_column(table)
     _number_columns(table, "reqs", "p50", "p90", "p95", "p99", "ttft50", "ttft95")
@@ -105,10 +118,12 @@ def latency_table(report: Report) -> Table:
         _latency_row(table, _text(model, "cyan"), figures)
     for version, figures in latency.by_version.items():
         _latency_row(table, _text(version, "magenta"), figures)
+    _fit_name_column(table, width)
     return table
 
 
-def spend_table(report: Report) -> Table:
+def spend_table(report: Report, width: int | None = None) -> Table:
+    """width: as latency_table's."""
     spend = report.spend
     table = _table("Spend")
     _name_column(table)
@@ -120,6 +135,7 @@ def spend_table(report: Report) -> Table:
         table.add_row(_text(f"prompt {prompt}", "magenta"), usd(amount))
     for user, amount in spend.top_users.items():
         table.add_row(_text(f"user {user}"), usd(amount))
+    _fit_name_column(table, width)
     return table
 
 
@@ -146,6 +162,7 @@ def versions_table(report: Report, width: int | None = None) -> Table:
             usd(row.cost_per_request_usd),
             short_time(row.first_seen),
         )  # fmt: skip
+    _fit_name_column(table, width)
     return table
 
 
@@ -189,10 +206,13 @@ def drift_lines(report: Report, registry: Mapping[str, Drift] | None = None) -> 
 
 
 def _budget_name(budget) -> Text:
+    """The name, and its scope on a line of its own (at 80 columns the two on one line were cut
+    to 'claude-sonnet daily (model=cl…')."""
     name = _text(budget.name, "bold")
     scope = ", ".join(f"{key}={value}" for key, value in budget.scope.items())
     if scope:
-        name.append(strip_control(f" ({scope})"), style="dim")
+        name.append("\n")
+        name.append(strip_control(scope), style="dim")
     return name
 
 
@@ -202,13 +222,13 @@ def budgets_table(report: Report, width: int | None = None) -> Table:
     _name_column(table, "budget")
     _number_columns(table, "spent", "budget")
     table.add_column("state", no_wrap=True)
-    table.add_column("runs out (at this rate)")
+    table.add_column("runs out at this rate")
     for budget in report.budgets:
         outlook = budget_outlook(budget)  # the Budget pane's words too
         outlook_style = {"exhausted": "bold red", "idle": "dim", "after_reset": "dim"}.get(outlook.kind, "")
         outlook = Text(outlook.text, style=outlook_style)
         table.add_row(
-            _budget_name(budget), usd(budget.spent_usd), f"{usd(budget.budget_usd)} a {budget.period}",
+            _budget_name(budget), usd(budget.spent_usd), f"{usd(budget.budget_usd)}/{budget.period}",
             Text(budget.state, style=STATE_STYLES[budget.state]), outlook,
         )  # fmt: skip
     _fit_name_column(table, width)
@@ -288,9 +308,9 @@ def print_report(report: Report, out: Console, newest_ts: float | None = None, w
         out.print(Text(f"rows from {figures.exact_since}, the window before from rollups: counts and spend exact, {how}",
                        style="dim"))  # fmt: skip
     out.print()
-    out.print(latency_table(report))
+    out.print(latency_table(report, out.width))
     out.print()
-    out.print(spend_table(report))
+    out.print(spend_table(report, out.width))
     spend = report.spend
     if spend.unpriced_requests:
         out.print(
