@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 import time
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 
@@ -36,8 +37,9 @@ async def mark_bad(pilot, app, digit: str = "1") -> None:
     await pilot.press(digit)
 
 
-async def test_n_right_after_a_label_writes_on_the_request_just_labelled(app, cases_file):
-    async with app.run_test(size=(160, 48)) as pilot:
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)])  # at 80 the label changes the columns
+async def test_n_right_after_a_label_writes_on_the_request_just_labelled(app, cases_file, size):
+    async with app.run_test(size=size) as pilot:
         screen = await open_queue(pilot, app)
         marked = screen.current_item.request_id
         await mark_bad(pilot, app)

@@ -285,8 +285,12 @@ class TriageScreen(LabelActions, Screen):
         return row if isinstance(row, QueueItem) else None
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self.just_labelled is not None and event.row_key.value != self.just_labelled[1]:
-            self.just_labelled = None  # the user moved on: n is about the row under the cursor
+        # the user moved on: n is about the row under the cursor. (A narrow screen's columns
+        # change with a label, and the rows added again highlight others on the way: only a
+        # cursor still off the row the label moved it to has been moved.)
+        moved_to = self.just_labelled[1] if self.just_labelled is not None else None
+        if moved_to is not None and event.row_key.value != moved_to and self.table.current_key != moved_to:
+            self.just_labelled = None
         self._preview()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
