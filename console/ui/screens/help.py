@@ -97,4 +97,6 @@ class HelpScreen(ModalScreen):
     def action_scroll_help(self, where: str) -> None:
         scroll = self.query_one(VerticalScroll)
         moves = {"down": scroll.scroll_down, "up": scroll.scroll_up, "home": scroll.scroll_home, "end": scroll.scroll_end}
-        moves[where](animate=False)
+        # immediate: a deferred scroll is aimed from where the last one ended only once it has
+        # run, so j j j j j in one burst (key repeat, tmux send-keys) moved one or two lines
+        moves[where](animate=False, immediate=True)

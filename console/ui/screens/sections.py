@@ -64,8 +64,9 @@ class SectionsScreen(Screen):
     def sections(self) -> Iterator[Widget]:
         raise NotImplementedError
 
+    # immediate, as the help screen's: each key of a burst moves a line
     def action_scroll_down(self) -> None:
-        self.query_one(f"#{self.BODY_ID}", VerticalScroll).scroll_down()
+        self.query_one(f"#{self.BODY_ID}", VerticalScroll).scroll_down(immediate=True)
 
     def action_scroll_up(self) -> None:
-        self.query_one(f"#{self.BODY_ID}", VerticalScroll).scroll_up()
+        self.query_one(f"#{self.BODY_ID}", VerticalScroll).scroll_up(immediate=True)
