@@ -315,9 +315,14 @@ def demo(
     config: DemoConfigOption = None,
 ) -> None:
     """Simulate a live support-chat app and open the console on it."""
-    from console.commands.demo import run_demo
+    from console.commands.demo import EndedBySignal, run_demo
 
-    run_demo(rate=rate, workdir=workdir, config=config, open_console=_run_console)
+    try:
+        run_demo(rate=rate, workdir=workdir, config=config, open_console=_run_console)
+    except EndedBySignal as ended:  # cleaned up; nothing may keep the process (see there)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(ended.code)
 
 
 # report, check and compare take the same windows (console.analytics.windows.parse_window)

@@ -41,6 +41,14 @@ def run_demo(*, rate: float, workdir: Path | None, config: Path | None, open_con
 _ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))
 
 
+class EndedBySignal(SystemExit):
+    """The demo ended by SIGHUP or SIGTERM, its directory removed on the way out. The caller
+    ends the process at once (console/cli.py: os._exit): the terminal may be gone, and a thread
+    left reading it (Textual's input thread, whose app was stopped by the exception rather
+    than by its own shutdown) kept the process alive after the directory was removed, spinning
+    on the closed terminal: one such process a killed tmux session, each at 10-17% of a core."""
+
+
 @contextmanager
 def _hangup_ends_the_demo() -> Iterator[None]:
     """While the demo runs, SIGHUP and SIGTERM end it as an exception does (SystemExit), so the
@@ -50,7 +58,7 @@ def _hangup_ends_the_demo() -> Iterator[None]:
         return
 
     def end(signum: int, _frame) -> None:
-        raise SystemExit(128 + signum)
+        raise EndedBySignal(128 + signum)
 
     previous = {number: signal.signal(number, end) for number in _ENDING_SIGNALS}
     try:
