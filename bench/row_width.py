@@ -4,8 +4,8 @@ The rows of a store `llmops-console ingest` made (bench/ingest.py's log) are rea
 inserted again with sqlite3 `executemany`, 30,000 rows a transaction (a bulk load's group),
 WAL, a 96 MiB page cache, into fresh tables:
 
-  wide          the store's own `requests` table, 25 columns, with its indexes (ts, status,
-                UNIQUE (day, request_id))
+  wide          the store's own `requests` table, 25 columns, with its indexes (ts, status of the
+                failed requests, UNIQUE (day, request_id))
   wide-bare     the same table with no index but the row id
   narrow        id, request_id, ts, status and the virtual day, with the same three indexes
   narrow-dedup  the narrow row with UNIQUE (day, request_id) alone
@@ -14,6 +14,11 @@ WAL, a 96 MiB page cache, into fresh tables:
                 timed with the insert) and read back as VIRTUAL generated columns
                 (json_extract): every reader's column is still there by name, with the
                 wide table's three indexes
+  wide-product  the wide table with its indexes, through the console's own insert
+                (console.store.sqlite_writer.insert_flat: multi-row VALUES, None bound as NaN)
+  wide-apsw     the same through APSW's executemany (APSW's own SQLite), when apsw is
+                installed (bench-only: `pip install apsw`): what another driver's binding
+                would save the writer
 
 Prints microseconds a row and each variant's rate over `narrow-bare`'s, measured in the same
 run, and, with --duckdb-rate (rows/s of DuckDB's load of the same log, from bench/peers.py),
@@ -27,16 +32,19 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
+import sys
 import time
 
 import msgspec
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 GROUP = 30_000
 PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-98304", "wal_autocheckpoint=16384")
 DAY = "day INTEGER GENERATED ALWAYS AS (CAST(ts / 86400 AS INTEGER)) VIRTUAL"
 INDEXES = (
     "CREATE INDEX ix_ts ON requests (ts)",
-    "CREATE INDEX ix_status ON requests (status)",
+    "CREATE INDEX ix_status ON requests (status) WHERE status = 'error'",  # as console.store.tables
     "CREATE UNIQUE INDEX ux_day_request ON requests (day, request_id)",
 )
 NARROW = ("id", "request_id", "ts", "status")
@@ -51,23 +59,41 @@ def read_rows(store: str, limit: int) -> tuple[str, list[str], list[tuple]]:
     return table, columns, rows
 
 
-def insert(directory: str, name: str, table: str, indexes: tuple[str, ...], columns: list[str], rows: list) -> float:
-    """Seconds to insert the rows into a fresh store holding `table` and `indexes`."""
+def insert(
+    directory: str, name: str, table: str, indexes: tuple[str, ...], columns: list[str], rows: list, how: str = "executemany"
+) -> float:
+    """Seconds to insert the rows into a fresh store holding `table` and `indexes`; how:
+    executemany (sqlite3), product (the console's insert_flat) or apsw."""
     path = os.path.join(directory, f"row-width-{name}.db")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(path + suffix):
             os.remove(path + suffix)
-    conn = sqlite3.connect(path, isolation_level=None)
+    if how == "apsw":
+        import apsw
+
+        conn = apsw.Connection(path)
+    else:
+        conn = sqlite3.connect(path, isolation_level=None)
     for pragma in PRAGMAS:
         conn.execute(f"PRAGMA {pragma}")
     conn.execute(table)
     for statement in indexes:
         conn.execute(statement)
-    statement = f"INSERT OR IGNORE INTO requests ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    head = f"INSERT OR IGNORE INTO requests ({', '.join(columns)})"
+    statement = f"{head} VALUES ({', '.join('?' * len(columns))})"
+    if how == "product":
+        from console.store.sqlite_writer import insert_flat
+
+        width = len(columns)
+        nullable = tuple(range(width))  # every column: where a None is, it is bound as NaN
+        flat = [value for row in rows for value in row]  # the writer receives rows flat
     started = time.perf_counter()
     for first in range(0, len(rows), GROUP):
         conn.execute("BEGIN")
-        conn.executemany(statement, rows[first : first + GROUP])
+        if how == "product":
+            insert_flat(conn, head, flat[first * width : (first + GROUP) * width], width, nullable)
+        else:
+            conn.executemany(statement, rows[first : first + GROUP])
         conn.execute("COMMIT")
     seconds = time.perf_counter() - started
     conn.close()
@@ -114,6 +140,13 @@ def main() -> None:
         ("narrow-bare", narrow_table, (), list(NARROW), narrow_rows),
     )
     seconds = {name: insert(args.dir, name, *rest) for name, *rest in variants}
+    seconds["wide-product"] = insert(args.dir, "wide-product", wide_table, INDEXES, columns, rows, "product")
+    try:
+        import apsw  # noqa: F401
+    except ImportError:
+        print("  (apsw not installed: no wide-apsw)")
+    else:
+        seconds["wide-apsw"] = insert(args.dir, "wide-apsw", wide_table, INDEXES, columns, rows, "apsw")
     packed_table, packed_columns, pack = packed_layout(columns)
     started = time.perf_counter()
     packed_rows = pack(rows)
