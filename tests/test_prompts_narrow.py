@@ -49,6 +49,8 @@ async def test_every_version_shows_when_the_screen_has_room(tmp_path, size):
     for number in range(1, 7):  # v1..v6 beside v7, v8 and the logs' unregistered v9: nine rows
         (tmp_path / "prompts" / "support-answer" / f"v{number}.txt").write_text(f"Answer, take {number}.\n")
     async with app.run_test(size=size) as pilot:
+        # the screen shows the window's traffic as it is when opened: the logs' v9 once read
+        await wait_until(pilot, lambda: app.dashboard.report is not None and app.dashboard.report.requests == 5)
         await pilot.press("p")
         await wait_until(pilot, lambda: isinstance(app.screen, PromptsScreen) and app.screen.registry is not None)
         table = app.screen.query_one("#prompts-table", DataTable)
