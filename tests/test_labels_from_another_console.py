@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 from conftest import make_record
 from console.cases.file import CaseFile
@@ -22,7 +23,11 @@ from console.store.evaluation import EvaluationStore
 
 
 class Analytics:
-    """What the evaluation feed tells the analytics feed."""
+    """What the evaluation feed tells the analytics feed, and what it reads of it (the figures'
+    window and clock, for the provider-error lines: 9b77c26)."""
+
+    window = "all"
+    clock = SimpleNamespace(now=time.time)
 
     def __init__(self) -> None:
         self.applied: list[dict[str, str | None]] = []
