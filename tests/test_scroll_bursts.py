@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from conftest import wait_until
 from console.ui.screens.detail import RequestDetailScreen
 from console.ui.screens.help import HelpScreen
-from test_ui import app, log  # noqa: F401 (fixtures)
+from test_ui import app, log, shown  # noqa: F401 (fixtures)
 
 
 def burst(app, key: str, times: int) -> None:
@@ -37,6 +37,7 @@ async def test_a_burst_of_j_scrolls_the_help_a_line_a_key(app):  # noqa: F811
 
 async def test_a_burst_of_j_scrolls_a_request_detail_a_line_a_key(app):  # noqa: F811
     async with app.run_test(size=(80, 12)) as pilot:
+        await wait_until(pilot, lambda: len(shown(app)) == 3)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, RequestDetailScreen))
         scroll = app.screen.query_one(VerticalScroll)
