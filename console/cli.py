@@ -318,7 +318,7 @@ def demo(
     from console.commands.demo import EndedBySignal, run_demo
 
     try:
-        run_demo(rate=rate, workdir=workdir, config=config, open_console=_run_console)
+        run_demo(rate=rate, workdir=workdir, config=config, open_console=_run_console, exit_now=os._exit)
     except EndedBySignal as ended:  # cleaned up; nothing may keep the process (see there)
         sys.stdout.flush()
         sys.stderr.flush()

@@ -52,8 +52,10 @@ def test_a_demo_whose_terminal_closes_exits_and_removes_its_directory(tmp_path):
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             pytest.fail("the demo was still running 30 s after its terminal closed")
-        assert process.returncode == 128 + signal.SIGHUP
         assert list(tmp_path.glob("llmops-demo-*")) == []
+        # 128 + SIGHUP; 1 where the console stopped on the closed terminal before the signal's
+        # handler ran (seen with the lowest dependency versions, Textual 8.2.0)
+        assert process.returncode in (128 + signal.SIGHUP, 1)
     finally:
         if master >= 0:
             os.close(master)

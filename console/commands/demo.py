@@ -6,9 +6,11 @@ the UI), given the log files, the store URL and the llmops.toml to use.
 
 from __future__ import annotations
 
+import shutil
 import signal
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -20,16 +22,20 @@ from console.store.locations import DEFAULT_STORE_PATH
 OpenConsole = Callable[[list[str], str, Path], None]
 
 
-def run_demo(*, rate: float, workdir: Path | None, config: Path | None, open_console: OpenConsole) -> None:
+def run_demo(
+    *, rate: float, workdir: Path | None, config: Path | None, open_console: OpenConsole,
+    exit_now: Callable[[int], None] | None = None,
+) -> None:
     """The demo in `workdir`, whose files are kept; without one, in a temporary directory that
     is removed when the demo ends, however it ends (quit, Ctrl+C, an error): a demo run again
-    and again used to leave a /tmp/llmops-demo-* of 50-70 MB behind each time."""
+    and again used to leave a /tmp/llmops-demo-* of 50-70 MB behind each time. exit_now (the
+    CLI's os._exit): how a demo ended by a signal whose way out is stuck ends (EndedBySignal)."""
     if workdir is not None:
         _run_in(workdir, rate, config, open_console)
         print(f"demo files kept in {workdir}; in that directory, `llmops-console report`, `regress`,")
         print(f"`labels export` and `open` use its store ({DEFAULT_STORE_PATH}) and llmops.toml")
         return
-    with tempfile.TemporaryDirectory(prefix="llmops-demo-") as scratch, _hangup_ends_the_demo():
+    with tempfile.TemporaryDirectory(prefix="llmops-demo-") as scratch, _hangup_ends_the_demo(Path(scratch), exit_now):
         _run_in(Path(scratch), rate, config, open_console)
     print("demo files removed; `llmops-console demo --workdir DIR` keeps them in DIR:")
     print("there, `report`, `regress`, `labels export` and `open` use its store")
@@ -49,15 +55,36 @@ class EndedBySignal(SystemExit):
     on the closed terminal: one such process a killed tmux session, each at 10-17% of a core."""
 
 
+# How long the way out may take after SIGHUP or SIGTERM before the process ends without it:
+# with the terminal gone, Textual's shutdown can wait for ever to write the screen's last
+# escape codes to it (py-spy: the main thread in its writer's Queue.put).
+STUCK_EXIT_AFTER_S = 5.0
+
+
+def _exit_if_stuck(scratch: Path, code: int, exit_now: Callable[[int], None]) -> None:
+    time.sleep(STUCK_EXIT_AFTER_S)
+    for _ in range(20):  # a thread or the writer process may still add a file while it goes
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not scratch.exists():
+            break
+        time.sleep(0.05)
+    exit_now(code)
+
+
 @contextmanager
-def _hangup_ends_the_demo() -> Iterator[None]:
+def _hangup_ends_the_demo(scratch: Path, exit_now: Callable[[int], None] | None) -> Iterator[None]:
     """While the demo runs, SIGHUP and SIGTERM end it as an exception does (SystemExit), so the
-    console's threads stop and the temporary directory is removed on the way out."""
+    console's threads stop, the terminal is given back if it is still there, and the temporary
+    directory is removed on the way out; with exit_now, a way out still stuck after
+    STUCK_EXIT_AFTER_S removes the directory and ends the process."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def end(signum: int, _frame) -> None:
+        if exit_now is not None:
+            threading.Thread(target=_exit_if_stuck, args=(scratch, 128 + signum, exit_now),
+                             name="demo-exit-if-stuck", daemon=True).start()
         raise EndedBySignal(128 + signum)
 
     previous = {number: signal.signal(number, end) for number in _ENDING_SIGNALS}
