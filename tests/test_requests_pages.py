@@ -244,7 +244,11 @@ def test_the_pager_loses_no_poke(tmp_path):
         try:
             for n in range(60):
                 log = tmp_path / f"app-{n}.jsonl"
-                log.write_text(line_of(make_record(request_id=f"r{n}")), encoding="utf-8")
+                # its own times, rising with the ids: make_record's default ts counts from a
+                # counter shared by the whole run, and wraps at the hour (the view's order is
+                # by ts: a full run put r22.. at 12:00 after r21 at 12:59)
+                record = make_record(request_id=f"r{n}", ts=1_795_000_000 + n)
+                log.write_text(line_of(record), encoding="utf-8")
                 ingest_files(store, [str(log)])
                 pager.rows_committed()
             with store.engine.connect() as conn:
