@@ -60,6 +60,8 @@ def _triage_app(tmp_path, records: list[dict], reason: str) -> tuple[ConsoleApp,
 
 async def _label_current_bad(pilot, app, screen: TriageScreen, digit: str) -> str:
     """b and a reason on the selected item; its request id once the label is shown."""
+    # the cursor's row is read by key (1637a31): once the table holds the queue's rows
+    await wait_until(pilot, lambda: screen.current_item is not None)
     first = screen.current_item.request_id
     await pilot.press("b")
     await wait_until(pilot, lambda: isinstance(app.screen, ReasonModal))
